@@ -1,0 +1,110 @@
+# iovirt top-level build.  See README.md for the two commands a user needs:
+#   make bench   set up, build, run the main job
+#   make test    set up, build (normal + sanitizer), run every test
+#
+# Sources are discovered by folder so that adding a file never needs an edit
+# here.  Special builds (freestanding guest, trap stub, fuzzers) live in
+# mk/*.mk fragments, one per layer that needs one.
+
+CC        ?= gcc
+BUILD     ?= build
+SAN_BUILD ?= build-san
+# Seconds each fuzz target runs in `make test` (CI); longer runs: make fuzz FUZZ_SECONDS=600
+FUZZ_SECONDS ?= 20
+
+WARN     := -Wall -Wextra -Werror
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -I. -g -MMD -MP
+CFLAGS   ?= -O2
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDLIBS   := -lpthread -lseccomp -lm
+
+# Host-side library: every layer but guest/ (freestanding) and tools/ (the CLI).
+LIB_DIRS := lib hw hw/vtd hw/e1000 hw/wire host host/vtd host/e1000 vcpu vcpu/proc hv drivers/e1000 bench
+LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
+TOOL_SRCS := $(wildcard tools/*.c)
+TEST_SRCS := $(wildcard tests/unit/*/test_*.c tests/integration/test_*.c)
+BENCH_SRCS := $(wildcard bench/programs/bench_*.c)
+
+objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
+
+LIB_OBJS   := $(call objs,$(BUILD),$(LIB_SRCS))
+TOOL_OBJS  := $(call objs,$(BUILD),$(TOOL_SRCS))
+TEST_BINS  := $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(TEST_SRCS)))
+BENCH_BINS := $(patsubst %.c,$(BUILD)/bench/%,$(notdir $(BENCH_SRCS)))
+
+SAN_LIB_OBJS  := $(call objs,$(SAN_BUILD),$(LIB_SRCS))
+SAN_TEST_BINS := $(patsubst %.c,$(SAN_BUILD)/tests/%,$(notdir $(TEST_SRCS)))
+
+# Extra artifacts that fragments add (guest kernel, stub, ...) that tests need.
+EXTRA_ARTIFACTS :=
+
+.PHONY: all setup build build-san test test-only bench bench-only fuzz clean
+all: build
+
+-include $(wildcard mk/*.mk)
+
+build: $(BUILD)/iovirt $(TEST_BINS) $(BENCH_BINS) $(EXTRA_ARTIFACTS)
+build-san: $(SAN_TEST_BINS)
+
+setup:
+	@scripts/setup.sh
+
+# ---- normal build -------------------------------------------------------
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libiovirt.a: $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/iovirt: $(TOOL_OBJS) $(BUILD)/libiovirt.a
+	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJS) $(BUILD)/libiovirt.a $(LDLIBS)
+
+vpath test_%.c $(sort $(dir $(TEST_SRCS)))
+vpath bench_%.c $(sort $(dir $(BENCH_SRCS)))
+
+$(BUILD)/tests/%: %.c $(BUILD)/libiovirt.a
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libiovirt.a -lcmocka $(LDLIBS)
+
+$(BUILD)/bench/%: %.c $(BUILD)/libiovirt.a
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libiovirt.a $(LDLIBS)
+
+# ---- sanitizer build ----------------------------------------------------
+$(SAN_BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -O1 $(SAN_FLAGS) -c $< -o $@
+
+$(SAN_BUILD)/libiovirt.a: $(SAN_LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(SAN_BUILD)/tests/%: %.c $(SAN_BUILD)/libiovirt.a
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -O1 $(SAN_FLAGS) -o $@ $< $(SAN_BUILD)/libiovirt.a -lcmocka $(LDLIBS)
+
+# ---- the two user commands ----------------------------------------------
+test: setup
+	@$(MAKE) --no-print-directory build build-san fuzz-build
+	@$(MAKE) --no-print-directory test-only
+
+test-only:
+	@scripts/run-tests.sh $(BUILD) $(SAN_BUILD) $(FUZZ_SECONDS)
+
+bench: setup
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory bench-only
+
+# Until `iovirt bench` exists, the main job runs every benchmark program.
+bench-only:
+	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; $$b; done
+
+bench-%: build
+	$(BUILD)/bench/bench_$*
+
+clean:
+	rm -rf $(BUILD) $(SAN_BUILD)
+
+-include $(shell find $(BUILD) $(SAN_BUILD) -name '*.d' 2>/dev/null)
