@@ -1,0 +1,61 @@
+/* The CPU contract of the process backend, as a guest kernel sees it.
+ * Freestanding (stdint only): included by guest/ and by vcpu/.
+ *
+ * A guest kernel runs in ring 3 of a sandboxed process.  Everything a real
+ * x86 kernel does with privilege works by trapping to whoever runs it (the
+ * hypervisor, or the platform in native mode), which emulates it:
+ *   - in/out            port I/O (serial 0x3F8, PCI 0xCF8/0xCFC, ...)
+ *   - MMIO to device pages that are not directly mapped
+ *   - hlt               wait for the next interrupt
+ *   - lidt              registers the IDT; injected interrupts enter the
+ *                       64-bit interrupt gate's handler for the vector
+ *   - cli/sti           set/clear the virtual IF (each costs an exit)
+ * and the same contract holds natively and inside a VM.
+ *
+ * Cheap interrupt masking (no exit), like Xen PV's event-channel mask: the
+ * guest may instead write proc_cpu_page.irq_masked; while it is non-zero no
+ * interrupt is injected (the runner sets irq_pending when one waits).  After
+ * unmasking, a guest that sees irq_pending set executes `hlt` or any
+ * trapping instruction so the pending interrupt is delivered.
+ *
+ * Interrupt frame: like a 64-bit interrupt gate with no privilege change and
+ * no error code: the runner aligns RSP down to 16, pushes SS, RSP, RFLAGS,
+ * CS, RIP (the guest's own values) and enters the handler with interrupts
+ * virtually masked (irq_masked = 1).  The handler returns with
+ * `irq_masked = 0; iretq` (ring 3 to ring 3: iretq runs natively). */
+#ifndef IOVIRT_VCPU_PROC_ABI_H
+#define IOVIRT_VCPU_PROC_ABI_H
+
+#include <stdint.h>
+
+/* Guest-physical layout (VA == GPA inside the guest process). */
+#define PROC_RAM_BASE        0x100000ull      /* RAM starts at 1 MiB */
+#define PROC_BOOTINFO_MAGIC  0x544f4f4254524956ull /* "VIRTBOOT" */
+
+/* Written by the loader into guest RAM; its GPA is in RDI at entry.
+ * RSP at entry points into RAM with room for the kernel's boot stack. */
+struct proc_bootinfo {
+    uint64_t magic;
+    uint64_t ram_base;        /* PROC_RAM_BASE */
+    uint64_t ram_size;        /* bytes */
+    uint64_t cmdline_gpa;     /* NUL-terminated command line */
+    uint64_t cpu_page_gpa;    /* struct proc_cpu_page, one 4 KiB page */
+    uint64_t tsc_hz;          /* rdtsc frequency (rdtsc runs natively) */
+    uint64_t free_gpa;        /* first byte after the loaded image, page aligned */
+};
+
+/* Shared between the guest and its runner; lives in guest RAM. */
+struct proc_cpu_page {
+    volatile uint32_t irq_masked;   /* guest writes: 1 = hold interrupts */
+    volatile uint32_t irq_pending;  /* runner writes: 1 = an interrupt waits */
+    volatile uint64_t reserved[7];
+};
+
+/* Fixed platform ports and addresses. */
+#define PROC_PORT_COM1        0x3F8   /* 16550 THR/LSR: console */
+#define PROC_PORT_PCI_ADDR    0xCF8   /* PCI configuration mechanism #1 */
+#define PROC_PORT_PCI_DATA    0xCFC
+#define PROC_PORT_EXIT        0x501   /* out: power off with status (value) */
+#define PROC_HPET_BASE        0xFED00000ull /* HPET-like timer, see hw/timer */
+
+#endif
