@@ -1,0 +1,43 @@
+/* A VM's RAM: `size` bytes at guest-physical [base, base+size), backed by
+ * host physical memory extents that are deliberately neither contiguous nor
+ * identity-placed (physmem__alloc_scattered).  The hypervisor reaches guest
+ * RAM only through these bounds-checked accessors; an emulated device's DMA
+ * uses guest_mem__dma_port(), so a guest-programmed address outside its RAM
+ * is an error, never an access to someone else's memory. */
+#ifndef IOVIRT_HV_GUEST_MEM_H
+#define IOVIRT_HV_GUEST_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hw/dma.h"
+#include "hw/physmem.h"
+
+#define GUEST_MEM_EXTENT PHYSMEM_PAGE_2M
+
+struct guest_mem {
+    struct physmem *pm;
+    uint64_t base;       /* GPA of the first byte */
+    uint64_t size;       /* bytes, a multiple of GUEST_MEM_EXTENT */
+    uint64_t nr_extents;
+    uint64_t *hpa;       /* hpa[i] backs GPA base + i * GUEST_MEM_EXTENT */
+};
+
+/* 0, -EINVAL (size 0, unaligned, too large) or -ENOMEM (host memory). */
+int guest_mem__create(struct guest_mem *gm, struct physmem *pm, uint64_t base, uint64_t size);
+void guest_mem__destroy(struct guest_mem *gm);
+
+static inline bool guest_mem__contains(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+    return gpa >= gm->base && gpa - gm->base <= gm->size && len <= gm->size - (gpa - gm->base);
+}
+/* HPA of gpa (which must be inside RAM), and bytes left in its extent. */
+int guest_mem__gpa_to_hpa(const struct guest_mem *gm, uint64_t gpa, uint64_t *hpa, uint64_t *left);
+/* Copy to/from guest RAM, split across extents; 0 or -EFAULT (nothing copied). */
+int guest_mem__read(const struct guest_mem *gm, uint64_t gpa, void *buf, size_t len);
+int guest_mem__write(const struct guest_mem *gm, uint64_t gpa, const void *buf, size_t len);
+/* A DMA port whose bus addresses are GPAs of this VM (emulated devices). */
+void guest_mem__dma_port(struct guest_mem *gm, struct dma_port *out);
+
+#endif
