@@ -1,0 +1,459 @@
+#include "hv/virtio/virtio_net.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "drivers/virtio/virtio_regs.h"
+#include "hv/virtio/virtq.h"
+#include "lib/log.h"
+
+#define NR_QUEUES 2
+#define TX_FRAME_MAX (64u * 1024)
+
+static const uint64_t device_features =
+    (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS) |
+    (1ull << VIRTIO_F_EVENT_IDX);
+
+struct virtio_net {
+    struct virtio_net_params p;
+    struct pci_dev pci;
+    pthread_mutex_t lock;
+
+    /* common configuration state */
+    uint32_t dfselect, gfselect;
+    uint64_t driver_features;
+    uint8_t status;
+    uint8_t isr;
+    uint16_t queue_select;
+    uint16_t msix_config;
+    uint16_t queue_msix[NR_QUEUES];
+    struct virtq vq[NR_QUEUES];
+
+    int kick_fd;           /* eventfd: TX notifications wake the backend */
+    pthread_t thread;
+    bool thread_running, stopping;
+    struct virtio_net_stats stats;
+    uint8_t tx_frame[TX_FRAME_MAX];
+};
+
+static void put_cap(struct virtio_net *vn, uint8_t type, uint32_t off, uint32_t len, bool notify)
+{
+    int c = pci_dev__add_cap(&vn->pci, PCI_CAP_ID_VNDR,
+                             notify ? VIRTIO_PCI_NOTIFY_CAP_SIZE : VIRTIO_PCI_CAP_SIZE);
+    uint8_t *cfg = vn->pci.cfg + c;
+    cfg[VIRTIO_PCI_CAP_LEN] = notify ? VIRTIO_PCI_NOTIFY_CAP_SIZE : VIRTIO_PCI_CAP_SIZE;
+    cfg[VIRTIO_PCI_CAP_CFG_TYPE] = type;
+    cfg[VIRTIO_PCI_CAP_BAR] = 0;
+    memcpy(cfg + VIRTIO_PCI_CAP_OFFSET, &off, 4);
+    memcpy(cfg + VIRTIO_PCI_CAP_LENGTH, &len, 4);
+    if (notify) {
+        uint32_t mult = VIRTIO_NET_NOTIFY_MULT;
+        memcpy(cfg + VIRTIO_PCI_NOTIFY_CAP_MULT, &mult, 4);
+    }
+}
+
+struct virtio_net *virtio_net__create(const struct virtio_net_params *p)
+{
+    struct virtio_net *vn = calloc(1, sizeof(*vn));
+    if (!vn)
+        return NULL;
+    vn->p = *p;
+    pthread_mutex_init(&vn->lock, NULL);
+    vn->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (vn->kick_fd < 0) {
+        log__err("virtio-net", "eventfd: %s", strerror(errno));
+        free(vn);
+        return NULL;
+    }
+    pci_dev__init(&vn->pci, VIRTIO_PCI_VENDOR_ID, VIRTIO_PCI_DEVICE_ID_NET, 0x020000,
+                  VIRTIO_PCI_REVISION_MODERN);
+    uint16_t sub[2] = {VIRTIO_PCI_VENDOR_ID, 0x0040};
+    memcpy(vn->pci.cfg + PCI_SUBSYSTEM_VENDOR_ID, sub, sizeof sub);
+    pci_dev__add_bar(&vn->pci, 0, VIRTIO_NET_BAR_SIZE, false, false);
+    pci_dev__set_intx_pin(&vn->pci, 1);
+    put_cap(vn, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_NET_COMMON_OFF, VIRTIO_PCI_COMMON_SIZE, false);
+    put_cap(vn, VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_NET_ISR_OFF, 4, false);
+    put_cap(vn, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_NET_DEVICE_OFF, VIRTIO_NET_CFG_SIZE, false);
+    put_cap(vn, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_NET_NOTIFY_OFF, NR_QUEUES * VIRTIO_NET_NOTIFY_MULT, true);
+    pci_dev__add_msi(&vn->pci, true);
+    for (int i = 0; i < NR_QUEUES; i++) {
+        vn->vq[i].size = VIRTIO_NET_QUEUE_MAX;
+        vn->queue_msix[i] = VIRTIO_MSI_NO_VECTOR;
+    }
+    vn->msix_config = VIRTIO_MSI_NO_VECTOR;
+    return vn;
+}
+
+void virtio_net__destroy(struct virtio_net *vn)
+{
+    if (!vn)
+        return;
+    virtio_net__stop(vn);
+    close(vn->kick_fd);
+    pthread_mutex_destroy(&vn->lock);
+    free(vn);
+}
+
+struct pci_dev *virtio_net__pci(struct virtio_net *vn)
+{
+    return &vn->pci;
+}
+
+/* Raise the function's interrupt: MSI if enabled, else INTx (level held
+ * until the driver reads ISR).  Called with the lock held. */
+static void raise_irq(struct virtio_net *vn, uint8_t cause)
+{
+    vn->isr |= cause;
+    vn->stats.interrupts++;
+    if (pci_dev__msi_enabled(&vn->pci)) {
+        if (vn->p.irq.msi)
+            vn->p.irq.msi(vn->p.irq.ctx, vn->p.requester_id, pci_dev__msi_address(&vn->pci),
+                          pci_dev__msi_data(&vn->pci));
+    } else if (vn->p.irq.intx && !(pci_dev__command(&vn->pci) & PCI_COMMAND_INTX_DISABLE)) {
+        vn->p.irq.intx(vn->p.irq.ctx, 1);
+    }
+}
+
+static void mark_broken(struct virtio_net *vn, int q, int err)
+{
+    if (vn->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET)
+        return;
+    vn->stats.guest_errors++;
+    log__err("virtio-net", "guest error on queue %d (%s): device needs reset", q, strerror(-err));
+    vn->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
+    for (int i = 0; i < NR_QUEUES; i++)
+        vn->vq[i].ready = false;
+    raise_irq(vn, VIRTIO_PCI_ISR_CONFIG);
+}
+
+static bool running(const struct virtio_net *vn)
+{
+    return (vn->status & VIRTIO_STATUS_DRIVER_OK) && !(vn->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+}
+
+static void device_reset(struct virtio_net *vn)
+{
+    vn->status = 0;
+    vn->isr = 0;
+    vn->driver_features = 0;
+    vn->dfselect = vn->gfselect = 0;
+    vn->queue_select = 0;
+    vn->msix_config = VIRTIO_MSI_NO_VECTOR;
+    for (int i = 0; i < NR_QUEUES; i++) {
+        vn->vq[i].size = VIRTIO_NET_QUEUE_MAX;
+        virtq__reset(&vn->vq[i]);
+        vn->queue_msix[i] = VIRTIO_MSI_NO_VECTOR;
+    }
+    if (vn->p.irq.intx)
+        vn->p.irq.intx(vn->p.irq.ctx, 0);
+}
+
+static void write_status(struct virtio_net *vn, uint8_t v)
+{
+    if (v == 0) {
+        device_reset(vn);
+        return;
+    }
+    if ((v & VIRTIO_STATUS_FEATURES_OK) && !(vn->status & VIRTIO_STATUS_FEATURES_OK)) {
+        /* 3.1.1: refuse feature sets we do not offer or without VERSION_1. */
+        if ((vn->driver_features & ~device_features) ||
+            !(vn->driver_features & (1ull << VIRTIO_F_VERSION_1)))
+            v &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
+        bool ev = vn->driver_features & (1ull << VIRTIO_F_EVENT_IDX);
+        for (int i = 0; i < NR_QUEUES; i++)
+            vn->vq[i].event_idx = ev;
+    }
+    /* The device owns NEEDS_RESET; the driver cannot clear it but by reset. */
+    vn->status = (uint8_t)((v & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET) |
+                           (vn->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET));
+}
+
+static struct virtq *selected(struct virtio_net *vn)
+{
+    return vn->queue_select < NR_QUEUES ? &vn->vq[vn->queue_select] : NULL;
+}
+
+static uint64_t common_read(struct virtio_net *vn, uint64_t off)
+{
+    struct virtq *q = selected(vn);
+    switch (off) {
+    case VIRTIO_PCI_COMMON_DFSELECT: return vn->dfselect;
+    case VIRTIO_PCI_COMMON_DF: return vn->dfselect < 2 ? (uint32_t)(device_features >> (32 * vn->dfselect)) : 0;
+    case VIRTIO_PCI_COMMON_GFSELECT: return vn->gfselect;
+    case VIRTIO_PCI_COMMON_GF: return vn->gfselect < 2 ? (uint32_t)(vn->driver_features >> (32 * vn->gfselect)) : 0;
+    case VIRTIO_PCI_COMMON_MSIX: return vn->msix_config;
+    case VIRTIO_PCI_COMMON_NUMQ: return NR_QUEUES;
+    case VIRTIO_PCI_COMMON_STATUS: return vn->status;
+    case VIRTIO_PCI_COMMON_CFGGENERATION: return 0;
+    case VIRTIO_PCI_COMMON_Q_SELECT: return vn->queue_select;
+    case VIRTIO_PCI_COMMON_Q_SIZE: return q ? q->size : 0;
+    case VIRTIO_PCI_COMMON_Q_MSIX: return q ? vn->queue_msix[vn->queue_select] : VIRTIO_MSI_NO_VECTOR;
+    case VIRTIO_PCI_COMMON_Q_ENABLE: return q ? q->ready : 0;
+    case VIRTIO_PCI_COMMON_Q_NOFF: return q ? vn->queue_select : 0;
+    case VIRTIO_PCI_COMMON_Q_DESCLO: return q ? (uint32_t)q->desc : 0;
+    case VIRTIO_PCI_COMMON_Q_DESCHI: return q ? (uint32_t)(q->desc >> 32) : 0;
+    case VIRTIO_PCI_COMMON_Q_AVAILLO: return q ? (uint32_t)q->avail : 0;
+    case VIRTIO_PCI_COMMON_Q_AVAILHI: return q ? (uint32_t)(q->avail >> 32) : 0;
+    case VIRTIO_PCI_COMMON_Q_USEDLO: return q ? (uint32_t)q->used : 0;
+    case VIRTIO_PCI_COMMON_Q_USEDHI: return q ? (uint32_t)(q->used >> 32) : 0;
+    default: return 0;
+    }
+}
+
+static void set_lo(uint64_t *f, uint32_t v) { *f = (*f & ~0xFFFFFFFFull) | v; }
+static void set_hi(uint64_t *f, uint32_t v) { *f = (*f & 0xFFFFFFFFull) | (uint64_t)v << 32; }
+
+static void common_write(struct virtio_net *vn, uint64_t off, uint32_t v)
+{
+    struct virtq *q = selected(vn);
+    /* Queue layout may only change while the queue is disabled (4.1.4.3.2). */
+    bool q_writable = q && !q->ready;
+    switch (off) {
+    case VIRTIO_PCI_COMMON_DFSELECT: vn->dfselect = v; break;
+    case VIRTIO_PCI_COMMON_GFSELECT: vn->gfselect = v; break;
+    case VIRTIO_PCI_COMMON_GF:
+        if (vn->gfselect < 2 && !(vn->status & VIRTIO_STATUS_FEATURES_OK)) {
+            if (vn->gfselect == 0)
+                set_lo(&vn->driver_features, v);
+            else
+                set_hi(&vn->driver_features, v);
+        }
+        break;
+    case VIRTIO_PCI_COMMON_MSIX: vn->msix_config = VIRTIO_MSI_NO_VECTOR; break; /* no MSI-X */
+    case VIRTIO_PCI_COMMON_STATUS: write_status(vn, (uint8_t)v); break;
+    case VIRTIO_PCI_COMMON_Q_SELECT: vn->queue_select = (uint16_t)v; break;
+    case VIRTIO_PCI_COMMON_Q_SIZE: if (q_writable) q->size = (uint16_t)v; break;
+    case VIRTIO_PCI_COMMON_Q_MSIX: if (q) vn->queue_msix[vn->queue_select] = VIRTIO_MSI_NO_VECTOR; break;
+    case VIRTIO_PCI_COMMON_Q_ENABLE:
+        if (q_writable && v == 1) {
+            int r = virtq__enable(q, vn->p.gm);
+            if (r)
+                mark_broken(vn, vn->queue_select, r);
+        }
+        break;
+    case VIRTIO_PCI_COMMON_Q_DESCLO: if (q_writable) set_lo(&q->desc, v); break;
+    case VIRTIO_PCI_COMMON_Q_DESCHI: if (q_writable) set_hi(&q->desc, v); break;
+    case VIRTIO_PCI_COMMON_Q_AVAILLO: if (q_writable) set_lo(&q->avail, v); break;
+    case VIRTIO_PCI_COMMON_Q_AVAILHI: if (q_writable) set_hi(&q->avail, v); break;
+    case VIRTIO_PCI_COMMON_Q_USEDLO: if (q_writable) set_lo(&q->used, v); break;
+    case VIRTIO_PCI_COMMON_Q_USEDHI: if (q_writable) set_hi(&q->used, v); break;
+    default: break; /* read-only or reserved */
+    }
+}
+
+static uint64_t device_cfg_read(struct virtio_net *vn, uint64_t off, unsigned size)
+{
+    uint8_t cfg[VIRTIO_NET_CFG_SIZE] = {0};
+    memcpy(cfg + VIRTIO_NET_CFG_MAC, vn->p.mac, 6);
+    cfg[VIRTIO_NET_CFG_STATUS] = VIRTIO_NET_S_LINK_UP;
+    cfg[VIRTIO_NET_CFG_MAX_VQ] = 1;
+    if (off >= VIRTIO_NET_CFG_SIZE || size > VIRTIO_NET_CFG_SIZE - off)
+        return 0;
+    uint64_t v = 0;
+    memcpy(&v, cfg + off, size);
+    return v;
+}
+
+static uint64_t bar_read(void *dev, uint64_t off, unsigned size)
+{
+    struct virtio_net *vn = dev;
+    uint64_t v = 0;
+    pthread_mutex_lock(&vn->lock);
+    if (off < VIRTIO_NET_COMMON_OFF + VIRTIO_PCI_COMMON_SIZE) {
+        /* 4.1.3.1: drivers access each field with its own width. */
+        v = common_read(vn, off);
+        if (size < 8)
+            v &= (1ull << (8 * size)) - 1;
+    } else if (off == VIRTIO_NET_ISR_OFF) {
+        v = vn->isr; /* read-to-clear, deasserts INTx (4.1.4.5) */
+        vn->isr = 0;
+        if (vn->p.irq.intx)
+            vn->p.irq.intx(vn->p.irq.ctx, 0);
+    } else if (off >= VIRTIO_NET_DEVICE_OFF && off < VIRTIO_NET_DEVICE_OFF + 0x1000) {
+        v = device_cfg_read(vn, off - VIRTIO_NET_DEVICE_OFF, size);
+    }
+    pthread_mutex_unlock(&vn->lock);
+    return v;
+}
+
+static void bar_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+{
+    struct virtio_net *vn = dev;
+    if (off >= VIRTIO_NET_NOTIFY_OFF && off < VIRTIO_NET_NOTIFY_OFF + NR_QUEUES * VIRTIO_NET_NOTIFY_MULT) {
+        unsigned q = (unsigned)(off - VIRTIO_NET_NOTIFY_OFF) / VIRTIO_NET_NOTIFY_MULT;
+        __atomic_add_fetch(&vn->stats.notifies, 1, __ATOMIC_RELAXED);
+        if (q == VIRTIO_NET_TXQ) {
+            uint64_t one = 1;
+            if (write(vn->kick_fd, &one, sizeof one) < 0) {
+                /* counter saturated: the thread is already due to run */
+            }
+        }
+        return;
+    }
+    pthread_mutex_lock(&vn->lock);
+    if (off < VIRTIO_PCI_COMMON_SIZE) {
+        if (size == 8 && off % 8 == 0) { /* split 64-bit writes to queue addresses */
+            common_write(vn, off, (uint32_t)val);
+            common_write(vn, off + 4, (uint32_t)(val >> 32));
+        } else if (size == 1 && off == VIRTIO_PCI_COMMON_STATUS) {
+            common_write(vn, off, (uint32_t)val & 0xFF);
+        } else if ((size == 2 || size == 4) && off % size == 0) {
+            common_write(vn, off, (uint32_t)val);
+        }
+    }
+    pthread_mutex_unlock(&vn->lock);
+}
+
+const struct mmio_ops virtio_net_bar_ops = {.read = bar_read, .write = bar_write};
+
+unsigned virtio_net__tx_process(struct virtio_net *vn, unsigned budget)
+{
+    unsigned done = 0;
+    pthread_mutex_lock(&vn->lock);
+    struct virtq *q = &vn->vq[VIRTIO_NET_TXQ];
+    while (done < budget && running(vn) && q->ready) {
+        virtq__set_notify(q, false);
+        struct virtq_chain c;
+        int r = virtq__pop(q, &c);
+        if (r < 0) {
+            mark_broken(vn, VIRTIO_NET_TXQ, r);
+            break;
+        }
+        if (r == 0) {
+            /* Re-enable notifications, then re-check to close the race. */
+            virtq__set_notify(q, true);
+            r = virtq__pop(q, &c);
+            if (r <= 0) {
+                if (r < 0)
+                    mark_broken(vn, VIRTIO_NET_TXQ, r);
+                break;
+            }
+        }
+        const uint32_t hdr = sizeof(struct virtio_net_hdr);
+        uint32_t len = c.out_bytes > hdr ? c.out_bytes - hdr : 0;
+        if (len > TX_FRAME_MAX)
+            len = TX_FRAME_MAX;
+        int n = virtq__chain_read(q, &c, hdr, vn->tx_frame, len);
+        if (n < 0) {
+            mark_broken(vn, VIRTIO_NET_TXQ, n);
+            break;
+        }
+        if (n >= 14 && vn->p.tx) {
+            vn->p.tx(vn->p.tx_ctx, vn->tx_frame, (size_t)n);
+            vn->stats.tx_frames++;
+            vn->stats.tx_bytes += (uint64_t)n;
+        }
+        virtq__push(q, c.head, 0);
+        done++;
+    }
+    if (done && running(vn) && virtq__need_interrupt(q))
+        raise_irq(vn, VIRTIO_PCI_ISR_QUEUE);
+    pthread_mutex_unlock(&vn->lock);
+    return done;
+}
+
+int virtio_net__rx_frame(struct virtio_net *vn, const uint8_t *frame, size_t len)
+{
+    int ret = 0;
+    pthread_mutex_lock(&vn->lock);
+    struct virtq *q = &vn->vq[VIRTIO_NET_RXQ];
+    if (!running(vn) || !q->ready) {
+        ret = -EIO;
+        goto out;
+    }
+    struct virtq_chain c;
+    int r = virtq__pop(q, &c);
+    if (r < 0) {
+        mark_broken(vn, VIRTIO_NET_RXQ, r);
+        ret = -EIO;
+        goto out;
+    }
+    struct virtio_net_hdr h = {.gso_type = VIRTIO_NET_HDR_GSO_NONE, .num_buffers = 1};
+    if (r == 0 || c.in_bytes < sizeof h + len) {
+        if (r == 1) /* too small a buffer: give it back empty */
+            virtq__push(q, c.head, 0);
+        vn->stats.rx_dropped++;
+        ret = -ENOSPC;
+        goto out;
+    }
+    if (virtq__chain_write(q, &c, 0, &h, sizeof h) < 0 ||
+        virtq__chain_write(q, &c, sizeof h, frame, (uint32_t)len) < 0) {
+        mark_broken(vn, VIRTIO_NET_RXQ, -EFAULT);
+        ret = -EIO;
+        goto out;
+    }
+    virtq__push(q, c.head, (uint32_t)(sizeof h + len));
+    vn->stats.rx_frames++;
+    vn->stats.rx_bytes += len;
+    if (virtq__need_interrupt(q))
+        raise_irq(vn, VIRTIO_PCI_ISR_QUEUE);
+out:
+    pthread_mutex_unlock(&vn->lock);
+    return ret;
+}
+
+static void *backend_thread(void *arg)
+{
+    struct virtio_net *vn = arg;
+    while (!__atomic_load_n(&vn->stopping, __ATOMIC_ACQUIRE)) {
+        struct pollfd pfd = {.fd = vn->kick_fd, .events = POLLIN};
+        /* Bounded wait so stop is noticed even without a kick. */
+        if (poll(&pfd, 1, 100) > 0) {
+            uint64_t n;
+            if (read(vn->kick_fd, &n, sizeof n) < 0) {
+                /* spurious wake-up: nothing to drain */
+            }
+        }
+        while (virtio_net__tx_process(vn, 64) == 64)
+            ;
+    }
+    return NULL;
+}
+
+int virtio_net__start(struct virtio_net *vn)
+{
+    if (vn->thread_running)
+        return 0;
+    vn->stopping = false;
+    int r = pthread_create(&vn->thread, NULL, backend_thread, vn);
+    if (r) {
+        log__err("virtio-net", "backend thread: %s", strerror(r));
+        return -r;
+    }
+    vn->thread_running = true;
+    return 0;
+}
+
+void virtio_net__stop(struct virtio_net *vn)
+{
+    if (!vn->thread_running)
+        return;
+    __atomic_store_n(&vn->stopping, true, __ATOMIC_RELEASE);
+    uint64_t one = 1;
+    if (write(vn->kick_fd, &one, sizeof one) < 0) {
+        /* the thread also wakes by its poll timeout */
+    }
+    pthread_join(vn->thread, NULL);
+    vn->thread_running = false;
+}
+
+bool virtio_net__broken(struct virtio_net *vn)
+{
+    pthread_mutex_lock(&vn->lock);
+    bool b = vn->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET;
+    pthread_mutex_unlock(&vn->lock);
+    return b;
+}
+
+void virtio_net__get_stats(struct virtio_net *vn, struct virtio_net_stats *out)
+{
+    pthread_mutex_lock(&vn->lock);
+    *out = vn->stats;
+    out->notifies = __atomic_load_n(&vn->stats.notifies, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&vn->lock);
+}

@@ -1,0 +1,66 @@
+/* virtio-net 1.x device (modern PCI transport, virtio 1.1 sections 4.1 and
+ * 5.1) for a VM: PCI function with the four virtio capabilities and MSI,
+ * BAR0 holding common/ISR/device/notify structures, RX queue 0 and TX queue
+ * 1 in guest memory, processed by a backend thread.  Frames leave through a
+ * callback (the host bridge) and arrive with virtio_net__rx_frame().
+ *
+ * A guest error in a ring (see hv/virtio/virtq.h) sets DEVICE_NEEDS_RESET,
+ * raises a configuration interrupt and stops the queues until the driver
+ * resets the device; the host is never touched. */
+#ifndef IOVIRT_HV_VIRTIO_NET_H
+#define IOVIRT_HV_VIRTIO_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hv/guest_mem.h"
+#include "hw/irq.h"
+#include "hw/mmio.h"
+#include "hw/pci/pci_dev.h"
+
+/* BAR0 layout (each structure in its own page so a VMM could map/trap each). */
+#define VIRTIO_NET_BAR_SIZE    0x4000u
+#define VIRTIO_NET_COMMON_OFF  0x0000u
+#define VIRTIO_NET_ISR_OFF     0x1000u
+#define VIRTIO_NET_DEVICE_OFF  0x2000u
+#define VIRTIO_NET_NOTIFY_OFF  0x3000u
+#define VIRTIO_NET_NOTIFY_MULT 4u
+#define VIRTIO_NET_QUEUE_MAX   256u
+
+struct virtio_net;
+
+typedef void (*virtio_net_tx_fn)(void *ctx, const uint8_t *frame, size_t len);
+
+struct virtio_net_params {
+    struct guest_mem *gm;
+    uint8_t mac[6];
+    uint16_t requester_id;       /* for MSI delivery */
+    struct irq_sink irq;         /* msi() when MSI is enabled, else intx() */
+    virtio_net_tx_fn tx;
+    void *tx_ctx;
+};
+
+struct virtio_net_stats {
+    uint64_t tx_frames, tx_bytes, rx_frames, rx_bytes, rx_dropped;
+    uint64_t notifies, interrupts, guest_errors;
+};
+
+struct virtio_net *virtio_net__create(const struct virtio_net_params *p);
+/* Stops the backend thread first. */
+void virtio_net__destroy(struct virtio_net *vn);
+struct pci_dev *virtio_net__pci(struct virtio_net *vn);
+extern const struct mmio_ops virtio_net_bar_ops; /* dev = struct virtio_net *, offsets in BAR0 */
+
+/* Start/stop the backend thread that processes TX when notified. */
+int virtio_net__start(struct virtio_net *vn);
+void virtio_net__stop(struct virtio_net *vn);
+/* Process up to budget TX chains now (the thread calls this; tests may too). */
+unsigned virtio_net__tx_process(struct virtio_net *vn, unsigned budget);
+/* Deliver a frame to the guest: 0, -ENOSPC (no RX buffer: dropped, counted),
+ * -EIO (device not running or broken). */
+int virtio_net__rx_frame(struct virtio_net *vn, const uint8_t *frame, size_t len);
+bool virtio_net__broken(struct virtio_net *vn);
+void virtio_net__get_stats(struct virtio_net *vn, struct virtio_net_stats *out);
+
+#endif
