@@ -124,7 +124,7 @@ static void mark_broken(struct virtio_net *vn, int q, int err)
     if (vn->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET)
         return;
     vn->stats.guest_errors++;
-    log__err("virtio-net", "guest error on queue %d (%s): device needs reset", q, strerror(-err));
+    log__err("virtio-net", "guest error on queue %d: %s; device needs reset", q, virtq__error_name(err));
     vn->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
     for (int i = 0; i < NR_QUEUES; i++)
         vn->vq[i].ready = false;

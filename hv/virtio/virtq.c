@@ -180,3 +180,15 @@ int virtq__chain_write(struct virtq *q, const struct virtq_chain *c, uint32_t sk
 {
     return chain_copy(q, c, skip, (uint8_t *)src, len, true);
 }
+
+const char *virtq__error_name(int err)
+{
+    switch (err) {
+    case -EINVAL: return "index or ring layout out of range";
+    case -ELOOP: return "descriptor chain loops";
+    case -EFAULT: return "buffer or ring outside guest RAM";
+    case -E2BIG: return "chain too long or too large";
+    case -EPROTO: return "descriptor flags not allowed";
+    default: return "unknown error";
+    }
+}

@@ -49,6 +49,8 @@ void virtq__reset(struct virtq *q);
  * -EINVAL bad index / avail count, -ELOOP loop, -EFAULT outside RAM,
  * -E2BIG too many/large buffers, -EPROTO flags not allowed. */
 int virtq__pop(struct virtq *q, struct virtq_chain *c);
+/* Human-readable cause of a virtq__pop()/enable error. */
+const char *virtq__error_name(int err);
 /* Return a chain with `written` bytes written into it.  0 or -EFAULT. */
 int virtq__push(struct virtq *q, uint16_t head, uint32_t written);
 /* Whether the driver wants an interrupt for what was pushed since the last one. */

@@ -1,0 +1,308 @@
+/* hv/virtio: virtio-net device driven qtest-style through its BAR and guest
+ * memory: feature negotiation, TX and RX through split virtqueues,
+ * notification/interrupt suppression, and hostile rings. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "drivers/virtio/virtio_regs.h"
+#include "hv/virtio/virtio_net.h"
+#include "lib/log.h"
+
+#define RAM_BASE 0x100000ull
+#define QSZ 8
+/* Ring layout in guest RAM. */
+#define DESC(q)  (RAM_BASE + 0x10000 + (q) * 0x4000)
+#define AVAIL(q) (DESC(q) + 16 * QSZ)
+#define USED(q)  (DESC(q) + 0x1000)
+#define BUF(i)   (RAM_BASE + 0x40000 + (i) * 0x1000)
+
+struct fixture {
+    struct physmem pm;
+    struct guest_mem gm;
+    struct virtio_net *vn;
+    uint8_t sent[2048];
+    size_t sent_len;
+    int tx_count, msi_count;
+    uint16_t avail_idx[2];
+};
+
+static void on_tx(void *ctx, const uint8_t *f, size_t len)
+{
+    struct fixture *fx = ctx;
+    memcpy(fx->sent, f, len < sizeof fx->sent ? len : sizeof fx->sent);
+    fx->sent_len = len;
+    fx->tx_count++;
+}
+
+static void on_msi(void *ctx, uint16_t sid, uint64_t addr, uint32_t data)
+{
+    struct fixture *fx = ctx;
+    assert_int_equal(sid, 0x0018);
+    assert_int_equal(addr, 0xFEE00000);
+    assert_int_equal(data, 0x41);
+    fx->msi_count++;
+}
+
+static void w(struct fixture *fx, uint64_t off, unsigned size, uint64_t v)
+{
+    virtio_net_bar_ops.write(fx->vn, off, size, v);
+}
+
+static uint64_t r(struct fixture *fx, uint64_t off, unsigned size)
+{
+    return virtio_net_bar_ops.read(fx->vn, off, size);
+}
+
+static void setup_queue(struct fixture *fx, int q)
+{
+    w(fx, VIRTIO_PCI_COMMON_Q_SELECT, 2, (uint64_t)q);
+    w(fx, VIRTIO_PCI_COMMON_Q_SIZE, 2, QSZ);
+    w(fx, VIRTIO_PCI_COMMON_Q_DESCLO, 4, DESC(q));
+    w(fx, VIRTIO_PCI_COMMON_Q_DESCHI, 4, 0);
+    w(fx, VIRTIO_PCI_COMMON_Q_AVAILLO, 4, AVAIL(q));
+    w(fx, VIRTIO_PCI_COMMON_Q_AVAILHI, 4, 0);
+    w(fx, VIRTIO_PCI_COMMON_Q_USEDLO, 4, USED(q));
+    w(fx, VIRTIO_PCI_COMMON_Q_USEDHI, 4, 0);
+    w(fx, VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1);
+}
+
+static int setup(void **state)
+{
+    static struct fixture fx;
+    memset(&fx, 0, sizeof fx);
+    log__set_quiet(1);
+    assert_int_equal(physmem__init(&fx.pm, 32ull << 20), 0);
+    assert_int_equal(guest_mem__create(&fx.gm, &fx.pm, RAM_BASE, 4ull << 20), 0);
+    struct virtio_net_params p = {
+        .gm = &fx.gm, .mac = {0x52, 0x54, 0, 0x12, 0x34, 0x56}, .requester_id = 0x0018,
+        .irq = {.msi = on_msi, .ctx = &fx}, .tx = on_tx, .tx_ctx = &fx,
+    };
+    fx.vn = virtio_net__create(&p);
+    assert_non_null(fx.vn);
+    /* Enable MSI in config space as a driver would. */
+    struct pci_dev *d = virtio_net__pci(fx.vn);
+    pci_dev__cfg_write(d, d->msi_cap + PCI_MSI_ADDRESS_LO, 4, 0xFEE00000);
+    pci_dev__cfg_write(d, d->msi_cap + PCI_MSI_DATA_64, 2, 0x41);
+    pci_dev__cfg_write(d, d->msi_cap + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE);
+    /* 3.1.1 driver initialisation. */
+    w(&fx, VIRTIO_PCI_COMMON_STATUS, 1, 0);
+    w(&fx, VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    w(&fx, VIRTIO_PCI_COMMON_GFSELECT, 4, 0);
+    w(&fx, VIRTIO_PCI_COMMON_GF, 4, 1u << VIRTIO_NET_F_MAC);
+    w(&fx, VIRTIO_PCI_COMMON_GFSELECT, 4, 1);
+    w(&fx, VIRTIO_PCI_COMMON_GF, 4, 1u << (VIRTIO_F_VERSION_1 - 32));
+    w(&fx, VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+    assert_true(r(&fx, VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_STATUS_FEATURES_OK);
+    setup_queue(&fx, VIRTIO_NET_RXQ);
+    setup_queue(&fx, VIRTIO_NET_TXQ);
+    w(&fx, VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+      VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+    *state = &fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    virtio_net__destroy(fx->vn);
+    guest_mem__destroy(&fx->gm);
+    physmem__destroy(&fx->pm);
+    return 0;
+}
+
+static void put_desc(struct fixture *fx, int q, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
+{
+    struct virtq_desc d = {.addr = addr, .len = len, .flags = flags, .next = next};
+    assert_int_equal(guest_mem__write(&fx->gm, DESC(q) + 16 * i, &d, sizeof d), 0);
+}
+
+static void make_avail(struct fixture *fx, int q, uint16_t head)
+{
+    uint16_t idx = fx->avail_idx[q];
+    guest_mem__write(&fx->gm, AVAIL(q) + VIRTQ_AVAIL_RING + 2 * (idx % QSZ), &head, 2);
+    idx++;
+    guest_mem__write(&fx->gm, AVAIL(q) + VIRTQ_AVAIL_IDX, &idx, 2);
+    fx->avail_idx[q] = idx;
+}
+
+static uint16_t used_idx(struct fixture *fx, int q)
+{
+    uint16_t v;
+    guest_mem__read(&fx->gm, USED(q) + VIRTQ_USED_IDX, &v, 2);
+    return v;
+}
+
+static void test_features_and_config(void **state)
+{
+    struct fixture *fx = *state;
+    assert_int_equal(r(fx, VIRTIO_PCI_COMMON_NUMQ, 2), 2);
+    w(fx, VIRTIO_PCI_COMMON_DFSELECT, 4, 1);
+    assert_true(r(fx, VIRTIO_PCI_COMMON_DF, 4) & (1u << (VIRTIO_F_VERSION_1 - 32)));
+    assert_int_equal(r(fx, VIRTIO_NET_DEVICE_OFF + VIRTIO_NET_CFG_MAC + 5, 1), 0x56);
+    assert_int_equal(r(fx, VIRTIO_NET_DEVICE_OFF + VIRTIO_NET_CFG_STATUS, 2), VIRTIO_NET_S_LINK_UP);
+    /* Capabilities are found by walking the PCI list. */
+    struct pci_dev *d = virtio_net__pci(fx->vn);
+    int found = 0;
+    for (uint8_t c = d->cfg[PCI_CAPABILITY_LIST]; c; c = d->cfg[c + 1])
+        if (d->cfg[c] == PCI_CAP_ID_VNDR)
+            found |= 1 << d->cfg[c + VIRTIO_PCI_CAP_CFG_TYPE];
+    assert_int_equal(found, 0x1E);
+}
+
+static void test_tx_frame_with_header_split(void **state)
+{
+    struct fixture *fx = *state;
+    uint8_t frame[100];
+    for (int i = 0; i < 100; i++)
+        frame[i] = (uint8_t)(i + 3);
+    struct virtio_net_hdr h = {0};
+    guest_mem__write(&fx->gm, BUF(0), &h, sizeof h);
+    guest_mem__write(&fx->gm, BUF(1), frame, 40);
+    guest_mem__write(&fx->gm, BUF(2), frame + 40, 60);
+    put_desc(fx, 1, 0, BUF(0), sizeof h, VIRTQ_DESC_F_NEXT, 1);
+    put_desc(fx, 1, 1, BUF(1), 40, VIRTQ_DESC_F_NEXT, 2);
+    put_desc(fx, 1, 2, BUF(2), 60, 0, 0);
+    make_avail(fx, 1, 0);
+    w(fx, VIRTIO_NET_NOTIFY_OFF + VIRTIO_NET_TXQ * VIRTIO_NET_NOTIFY_MULT, 2, 1);
+    assert_int_equal(virtio_net__tx_process(fx->vn, 16), 1);
+    assert_int_equal(fx->tx_count, 1);
+    assert_int_equal(fx->sent_len, 100);
+    assert_memory_equal(fx->sent, frame, 100);
+    assert_int_equal(used_idx(fx, 1), 1);
+    assert_int_equal(fx->msi_count, 1);
+    /* With NO_INTERRUPT set by the driver, the next completion is silent. */
+    uint16_t flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+    guest_mem__write(&fx->gm, AVAIL(1) + VIRTQ_AVAIL_FLAGS, &flags, 2);
+    make_avail(fx, 1, 0);
+    assert_int_equal(virtio_net__tx_process(fx->vn, 16), 1);
+    assert_int_equal(fx->msi_count, 1);
+    assert_int_equal(fx->tx_count, 2);
+}
+
+static void test_rx_frame_and_no_buffer_drop(void **state)
+{
+    struct fixture *fx = *state;
+    uint8_t frame[64];
+    memset(frame, 0xEE, sizeof frame);
+    assert_int_equal(virtio_net__rx_frame(fx->vn, frame, sizeof frame), -ENOSPC);
+    put_desc(fx, 0, 0, BUF(4), 2048, VIRTQ_DESC_F_WRITE, 0);
+    make_avail(fx, 0, 0);
+    assert_int_equal(virtio_net__rx_frame(fx->vn, frame, sizeof frame), 0);
+    struct virtq_used_elem e;
+    guest_mem__read(&fx->gm, USED(0) + VIRTQ_USED_RING, &e, sizeof e);
+    assert_int_equal(e.id, 0);
+    assert_int_equal(e.len, sizeof(struct virtio_net_hdr) + 64);
+    uint8_t back[64];
+    guest_mem__read(&fx->gm, BUF(4) + sizeof(struct virtio_net_hdr), back, 64);
+    assert_memory_equal(back, frame, 64);
+    struct virtio_net_stats st;
+    virtio_net__get_stats(fx->vn, &st);
+    assert_int_equal(st.rx_dropped, 1);
+    assert_int_equal(st.rx_frames, 1);
+}
+
+/* Each hostile ring breaks the device (NEEDS_RESET), touches nothing
+ * outside guest RAM and stops further processing. */
+static void expect_broken(struct fixture *fx)
+{
+    assert_int_equal(virtio_net__tx_process(fx->vn, 16), 0);
+    assert_true(virtio_net__broken(fx->vn));
+    assert_true(r(fx, VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+    assert_int_equal(fx->tx_count, 0);
+    /* The driver cannot clear NEEDS_RESET except by a reset. */
+    w(fx, VIRTIO_PCI_COMMON_STATUS, 1, 0x0F);
+    assert_true(virtio_net__broken(fx->vn));
+}
+
+static void test_descriptor_loop(void **state)
+{
+    struct fixture *fx = *state;
+    put_desc(fx, 1, 0, BUF(0), 20, VIRTQ_DESC_F_NEXT, 1);
+    put_desc(fx, 1, 1, BUF(1), 20, VIRTQ_DESC_F_NEXT, 0);
+    make_avail(fx, 1, 0);
+    expect_broken(fx);
+}
+
+static void test_out_of_range_indexes(void **state)
+{
+    struct fixture *fx = *state;
+    put_desc(fx, 1, 0, BUF(0), 20, VIRTQ_DESC_F_NEXT, QSZ + 3);
+    make_avail(fx, 1, 0);
+    expect_broken(fx);
+}
+
+static void test_head_out_of_range(void **state)
+{
+    struct fixture *fx = *state;
+    make_avail(fx, 1, 0xFFFF);
+    expect_broken(fx);
+}
+
+static void test_avail_idx_jump(void **state)
+{
+    struct fixture *fx = *state;
+    uint16_t idx = QSZ + 5;
+    guest_mem__write(&fx->gm, AVAIL(1) + VIRTQ_AVAIL_IDX, &idx, 2);
+    expect_broken(fx);
+}
+
+static void test_buffer_outside_ram(void **state)
+{
+    struct fixture *fx = *state;
+    put_desc(fx, 1, 0, RAM_BASE + (4ull << 20) - 8, 64, 0, 0);
+    make_avail(fx, 1, 0);
+    expect_broken(fx);
+}
+
+static void test_4gib_length(void **state)
+{
+    struct fixture *fx = *state;
+    put_desc(fx, 1, 0, BUF(0), 0xFFFFFFFFu, 0, 0);
+    make_avail(fx, 1, 0);
+    expect_broken(fx);
+}
+
+static void test_zero_length_chain_is_harmless(void **state)
+{
+    struct fixture *fx = *state;
+    put_desc(fx, 1, 0, BUF(0), 0, 0, 0);
+    make_avail(fx, 1, 0);
+    assert_int_equal(virtio_net__tx_process(fx->vn, 16), 1);
+    assert_int_equal(fx->tx_count, 0); /* nothing to send, but returned */
+    assert_false(virtio_net__broken(fx->vn));
+    assert_int_equal(used_idx(fx, 1), 1);
+}
+
+static void test_ring_outside_ram_refused_at_enable(void **state)
+{
+    struct fixture *fx = *state;
+    w(fx, VIRTIO_PCI_COMMON_STATUS, 1, 0);
+    w(fx, VIRTIO_PCI_COMMON_Q_SELECT, 2, 1);
+    w(fx, VIRTIO_PCI_COMMON_Q_DESCLO, 4, 0x1000); /* below guest RAM */
+    w(fx, VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1);
+    assert_true(virtio_net__broken(fx->vn));
+    assert_int_equal(r(fx, VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_features_and_config, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tx_frame_with_header_split, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rx_frame_and_no_buffer_drop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_descriptor_loop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_out_of_range_indexes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_head_out_of_range, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_avail_idx_jump, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_buffer_outside_ram, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_4gib_length, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zero_length_chain_is_harmless, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ring_outside_ram_refused_at_enable, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("hv/virtio_net", tests, NULL, NULL);
+}
