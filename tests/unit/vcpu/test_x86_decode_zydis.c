@@ -24,8 +24,8 @@
 
 #include "vcpu/x86_decode.h"
 
-#define ITERATIONS 200000
-#define SOUP_ITERATIONS 200000
+#define ITERATIONS 500000
+#define SOUP_ITERATIONS 500000
 
 struct rng {
     uint64_t s;
