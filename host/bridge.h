@@ -1,0 +1,47 @@
+/* The host's software bridge between VM network backends (emulated e1000,
+ * virtio-net) and the host driver of the physical NIC (the uplink), as a
+ * Linux bridge would be.  Learning is by configuration: each VM port
+ * declares its MAC.  Frames from a VM go to another VM port whose MAC
+ * matches, else to the uplink; frames from the uplink go to the port whose
+ * MAC matches, and broadcast/multicast to every port.  A VM cannot send
+ * with another port's source MAC (spoofing is dropped and counted). */
+#ifndef IOVIRT_HOST_BRIDGE_H
+#define IOVIRT_HOST_BRIDGE_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BRIDGE_MAX_PORTS 8
+
+typedef void (*bridge_deliver_fn)(void *ctx, const uint8_t *frame, size_t len);
+/* Uplink transmit: 0, or negative if the frame was dropped (ring full...). */
+typedef int (*bridge_uplink_fn)(void *ctx, const uint8_t *frame, size_t len);
+
+struct bridge_port {
+    uint8_t mac[6];
+    bridge_deliver_fn deliver;   /* frame to the VM */
+    void *ctx;
+    uint64_t to_vm, from_vm, dropped;
+};
+
+struct bridge {
+    pthread_mutex_t lock;
+    struct bridge_port *ports[BRIDGE_MAX_PORTS];
+    unsigned nports;
+    bridge_uplink_fn uplink_tx;
+    void *uplink_ctx;
+    uint64_t uplink_tx_frames, uplink_tx_dropped, uplink_rx_frames, uplink_rx_unclaimed;
+};
+
+void bridge__init(struct bridge *b, bridge_uplink_fn tx, void *ctx);
+void bridge__destroy(struct bridge *b);
+/* 0, -EEXIST (same MAC attached), -ENOSPC. */
+int bridge__attach(struct bridge *b, struct bridge_port *p);
+void bridge__detach(struct bridge *b, struct bridge_port *p);
+/* A frame transmitted by a VM through port p. */
+void bridge__from_vm(struct bridge *b, struct bridge_port *p, const uint8_t *frame, size_t len);
+/* A frame received by the host NIC driver. */
+void bridge__from_uplink(struct bridge *b, const uint8_t *frame, size_t len);
+
+#endif

@@ -1,0 +1,99 @@
+/* host/bridge: forwarding by MAC, broadcast, spoofing, uplink drops. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "host/bridge.h"
+
+struct sink { int frames; size_t last_len; };
+static struct sink uplink;
+static int uplink_fail;
+
+static void deliver(void *ctx, const uint8_t *f, size_t len)
+{
+    (void)f;
+    struct sink *s = ctx;
+    s->frames++;
+    s->last_len = len;
+}
+
+static int uplink_tx(void *ctx, const uint8_t *f, size_t len)
+{
+    deliver(ctx, f, len);
+    return uplink_fail ? -ENOSPC : 0;
+}
+
+static void frame(uint8_t *f, const uint8_t *dst, const uint8_t *src)
+{
+    memset(f, 0, 60);
+    memcpy(f, dst, 6);
+    memcpy(f + 6, src, 6);
+}
+
+static void test_forwarding(void **state)
+{
+    (void)state;
+    static const uint8_t ma[6] = {0x52, 0, 0, 0, 0, 1}, mb[6] = {0x52, 0, 0, 0, 0, 2},
+                         peer[6] = {0x52, 0, 0, 0, 0, 9}, bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    struct bridge b;
+    struct sink sa = {0}, sb = {0};
+    memset(&uplink, 0, sizeof uplink);
+    uplink_fail = 0;
+    bridge__init(&b, uplink_tx, &uplink);
+    struct bridge_port pa = {.deliver = deliver, .ctx = &sa}, pb = {.deliver = deliver, .ctx = &sb},
+                       dup = {.deliver = deliver, .ctx = &sb};
+    memcpy(pa.mac, ma, 6);
+    memcpy(pb.mac, mb, 6);
+    memcpy(dup.mac, ma, 6);
+    assert_int_equal(bridge__attach(&b, &pa), 0);
+    assert_int_equal(bridge__attach(&b, &pb), 0);
+    assert_int_equal(bridge__attach(&b, &dup), -EEXIST);
+    uint8_t f[60];
+    frame(f, peer, ma); /* to the wire */
+    bridge__from_vm(&b, &pa, f, 60);
+    assert_int_equal(uplink.frames, 1);
+    frame(f, mb, ma);   /* VM to VM stays local */
+    bridge__from_vm(&b, &pa, f, 60);
+    assert_int_equal(sb.frames, 1);
+    assert_int_equal(uplink.frames, 1);
+    frame(f, bcast, ma); /* broadcast: other VM and the wire, not the sender */
+    bridge__from_vm(&b, &pa, f, 60);
+    assert_int_equal(sb.frames, 2);
+    assert_int_equal(sa.frames, 0);
+    assert_int_equal(uplink.frames, 2);
+    frame(f, peer, mb); /* spoofed source MAC */
+    bridge__from_vm(&b, &pa, f, 60);
+    assert_int_equal(pa.dropped, 1);
+    assert_int_equal(uplink.frames, 2);
+    frame(f, ma, peer); /* from the wire */
+    bridge__from_uplink(&b, f, 60);
+    assert_int_equal(sa.frames, 1);
+    frame(f, bcast, peer);
+    bridge__from_uplink(&b, f, 60);
+    assert_int_equal(sa.frames, 2);
+    assert_int_equal(sb.frames, 3);
+    frame(f, peer, peer);
+    bridge__from_uplink(&b, f, 60);
+    assert_int_equal(b.uplink_rx_unclaimed, 1);
+    bridge__from_uplink(&b, f, 10); /* runt */
+    assert_int_equal(b.uplink_rx_unclaimed, 2);
+    uplink_fail = 1;
+    frame(f, peer, ma);
+    bridge__from_vm(&b, &pa, f, 60);
+    assert_int_equal(b.uplink_tx_dropped, 1);
+    bridge__detach(&b, &pa);
+    frame(f, ma, peer);
+    bridge__from_uplink(&b, f, 60);
+    assert_int_equal(sa.frames, 2);
+    bridge__destroy(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_forwarding)};
+    return cmocka_run_group_tests_name("host/bridge", tests, NULL, NULL);
+}
