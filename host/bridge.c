@@ -5,23 +5,28 @@
 
 #define ETH_HLEN 14
 
+
 void bridge__init(struct bridge *b, bridge_uplink_fn tx, void *ctx)
 {
     memset(b, 0, sizeof(*b));
-    pthread_mutex_init(&b->lock, NULL);
+    pthread_rwlockattr_t a;
+    pthread_rwlockattr_init(&a);
+    pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_READER_NP);
+    pthread_rwlock_init(&b->lock, &a);
+    pthread_rwlockattr_destroy(&a);
     b->uplink_tx = tx;
     b->uplink_ctx = ctx;
 }
 
 void bridge__destroy(struct bridge *b)
 {
-    pthread_mutex_destroy(&b->lock);
+    pthread_rwlock_destroy(&b->lock);
 }
 
 int bridge__attach(struct bridge *b, struct bridge_port *p)
 {
     int ret = 0;
-    pthread_mutex_lock(&b->lock);
+    pthread_rwlock_wrlock(&b->lock);
     for (unsigned i = 0; i < b->nports; i++)
         if (!memcmp(b->ports[i]->mac, p->mac, 6))
             ret = -EEXIST;
@@ -29,20 +34,20 @@ int bridge__attach(struct bridge *b, struct bridge_port *p)
         ret = -ENOSPC;
     if (!ret)
         b->ports[b->nports++] = p;
-    pthread_mutex_unlock(&b->lock);
+    pthread_rwlock_unlock(&b->lock);
     return ret;
 }
 
 void bridge__detach(struct bridge *b, struct bridge_port *p)
 {
-    pthread_mutex_lock(&b->lock);
+    pthread_rwlock_wrlock(&b->lock);
     for (unsigned i = 0; i < b->nports; i++) {
         if (b->ports[i] == p) {
             b->ports[i] = b->ports[--b->nports];
             break;
         }
     }
-    pthread_mutex_unlock(&b->lock);
+    pthread_rwlock_unlock(&b->lock);
 }
 
 static struct bridge_port *port_by_mac(struct bridge *b, const uint8_t *mac)
@@ -60,51 +65,51 @@ static int is_group(const uint8_t *mac)
 
 void bridge__from_vm(struct bridge *b, struct bridge_port *p, const uint8_t *frame, size_t len)
 {
-    pthread_mutex_lock(&b->lock);
-    p->from_vm++;
+    pthread_rwlock_rdlock(&b->lock);
+    __atomic_add_fetch(&p->from_vm, 1, __ATOMIC_RELAXED);
     if (len < ETH_HLEN || memcmp(frame + 6, p->mac, 6)) {
-        p->dropped++; /* runt, or source MAC not the port's own */
-        pthread_mutex_unlock(&b->lock);
+        __atomic_add_fetch(&p->dropped, 1, __ATOMIC_RELAXED); /* runt, or source MAC not the port's own */
+        pthread_rwlock_unlock(&b->lock);
         return;
     }
     struct bridge_port *dst = is_group(frame) ? NULL : port_by_mac(b, frame);
     if (dst && dst != p) {
-        dst->to_vm++;
+        __atomic_add_fetch(&dst->to_vm, 1, __ATOMIC_RELAXED);
         dst->deliver(dst->ctx, frame, len);
     } else if (!dst) {
         if (is_group(frame)) /* other VMs see broadcasts too */
             for (unsigned i = 0; i < b->nports; i++)
                 if (b->ports[i] != p) {
-                    b->ports[i]->to_vm++;
+                    __atomic_add_fetch(&b->ports[i]->to_vm, 1, __ATOMIC_RELAXED);
                     b->ports[i]->deliver(b->ports[i]->ctx, frame, len);
                 }
         if (b->uplink_tx && b->uplink_tx(b->uplink_ctx, frame, len) == 0)
-            b->uplink_tx_frames++;
+            __atomic_add_fetch(&b->uplink_tx_frames, 1, __ATOMIC_RELAXED);
         else
-            b->uplink_tx_dropped++;
+            __atomic_add_fetch(&b->uplink_tx_dropped, 1, __ATOMIC_RELAXED);
     }
-    pthread_mutex_unlock(&b->lock);
+    pthread_rwlock_unlock(&b->lock);
 }
 
 void bridge__from_uplink(struct bridge *b, const uint8_t *frame, size_t len)
 {
-    pthread_mutex_lock(&b->lock);
-    b->uplink_rx_frames++;
+    pthread_rwlock_rdlock(&b->lock);
+    __atomic_add_fetch(&b->uplink_rx_frames, 1, __ATOMIC_RELAXED);
     if (len < ETH_HLEN) {
-        b->uplink_rx_unclaimed++;
+        __atomic_add_fetch(&b->uplink_rx_unclaimed, 1, __ATOMIC_RELAXED);
     } else if (is_group(frame)) {
         for (unsigned i = 0; i < b->nports; i++) {
-            b->ports[i]->to_vm++;
+            __atomic_add_fetch(&b->ports[i]->to_vm, 1, __ATOMIC_RELAXED);
             b->ports[i]->deliver(b->ports[i]->ctx, frame, len);
         }
     } else {
         struct bridge_port *dst = port_by_mac(b, frame);
         if (dst) {
-            dst->to_vm++;
+            __atomic_add_fetch(&dst->to_vm, 1, __ATOMIC_RELAXED);
             dst->deliver(dst->ctx, frame, len);
         } else {
-            b->uplink_rx_unclaimed++;
+            __atomic_add_fetch(&b->uplink_rx_unclaimed, 1, __ATOMIC_RELAXED);
         }
     }
-    pthread_mutex_unlock(&b->lock);
+    pthread_rwlock_unlock(&b->lock);
 }

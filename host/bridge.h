@@ -4,7 +4,8 @@
  * declares its MAC.  Frames from a VM go to another VM port whose MAC
  * matches, else to the uplink; frames from the uplink go to the port whose
  * MAC matches, and broadcast/multicast to every port.  A VM cannot send
- * with another port's source MAC (spoofing is dropped and counted). */
+ * with another port's source MAC (spoofing is dropped and counted).
+ * Counters are updated atomically. */
 #ifndef IOVIRT_HOST_BRIDGE_H
 #define IOVIRT_HOST_BRIDGE_H
 
@@ -26,7 +27,11 @@ struct bridge_port {
 };
 
 struct bridge {
-    pthread_mutex_t lock;
+    /* Read-locked while forwarding (deliveries run under it, so a port
+     * cannot be detached mid-delivery); write-locked to attach/detach.
+     * Reader-preferring, so a device that transmits from inside a delivery
+     * cannot deadlock against a waiting detach. */
+    pthread_rwlock_t lock;
     struct bridge_port *ports[BRIDGE_MAX_PORTS];
     unsigned nports;
     bridge_uplink_fn uplink_tx;
