@@ -1,0 +1,26 @@
+#include "hv/vm_irq.h"
+
+static bool deliver(struct vm_irq *irq, unsigned vector)
+{
+    if (vector < 32 || vector > 255 || !irq->inject) {
+        __atomic_add_fetch(&irq->refused, 1, __ATOMIC_RELAXED);
+        return false;
+    }
+    __atomic_add_fetch(&irq->delivered, 1, __ATOMIC_RELAXED);
+    irq->inject(irq->ctx, (uint8_t)vector);
+    return true;
+}
+
+bool vm_irq__msi(struct vm_irq *irq, uint64_t addr, uint32_t data)
+{
+    if ((addr & VM_IRQ_MSI_ADDR_MASK) != VM_IRQ_MSI_ADDR_BASE) {
+        __atomic_add_fetch(&irq->refused, 1, __ATOMIC_RELAXED);
+        return false;
+    }
+    return deliver(irq, data & 0xFF);
+}
+
+bool vm_irq__intx(struct vm_irq *irq, uint8_t line)
+{
+    return deliver(irq, VM_IRQ_INTX_VECTOR_BASE + (unsigned)line);
+}
