@@ -33,8 +33,8 @@ int e1000_emul__init(struct e1000_emul *d, struct guest_mem *gm, struct vm_irq *
     d->tx = tx;
     d->tx_ctx = tx_ctx;
     /* The model reports its interrupt level only; MSI/INTx is our choice. */
-    struct irq_sink sink = {.msi = NULL, .intx = e1000_emul__level, .ctx = d};
-    d->nic = e1000__create(d->regs, &d->dma, &sink, mac, tx, tx_ctx);
+    d->sink = (struct irq_sink){.msi = NULL, .intx = e1000_emul__level, .ctx = d};
+    d->nic = e1000__create(d->regs, &d->dma, &d->sink, mac, tx, tx_ctx);
     if (!d->nic) {
         free(d->regs);
         return -ENOMEM;

@@ -18,7 +18,8 @@ struct e1000_emul {
     struct pci_dev pci;
     struct e1000 *nic;
     void *regs;                 /* register file (E1000_MMIO_SIZE) */
-    struct dma_port dma;
+    struct dma_port dma;        /* the model may keep pointers to these two */
+    struct irq_sink sink;
     struct vm_irq *irq;
     int level;                  /* last interrupt level seen from the model */
     e1000_tx_fn tx;
