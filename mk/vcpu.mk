@@ -11,8 +11,11 @@ STUB_LDFLAGS := -nostdlib -static -no-pie -Wl,-Ttext-segment=0x7e0000000000 \
 GUEST_CFLAGS := -std=c11 $(WARN) -I. -O2 -g -ffreestanding -fno-stack-protector \
 	-fno-pie -mno-red-zone -mgeneral-regs-only -fno-asynchronous-unwind-tables \
 	-fcf-protection=none
+# test_mmio_reg38: a register of the mmio test device as a link-time symbol,
+# so tests/guests/mmio.c can reach it RIP-relative.
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-Ttext-segment=0x100000 \
-	-Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096
+	-Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096 \
+	-Wl,--defsym=test_mmio_reg38=0x10000038
 
 GUEST_SRCS := $(wildcard tests/guests/*.c)
 GUEST_NAMES := $(notdir $(GUEST_SRCS:.c=))
