@@ -50,19 +50,20 @@ void e1000_emul__destroy(struct e1000_emul *d)
     memset(d, 0, sizeof(*d));
 }
 
-void e1000_emul__mmio(void *opaque, uint64_t off, unsigned size, bool is_write, uint64_t *data)
+static uint64_t bar0_read(void *dev, uint64_t off, unsigned size)
 {
-    struct e1000_emul *d = opaque;
-    if (!(pci_dev__command(&d->pci) & PCI_COMMAND_MEMORY)) {
-        if (!is_write)
-            *data = ~0ull; /* decode disabled: master abort */
+    struct e1000_emul *d = dev;
+    if (!(pci_dev__command(&d->pci) & PCI_COMMAND_MEMORY))
+        return ~0ull; /* decode disabled: master abort */
+    return e1000_mmio_ops.read(d->nic, off, size);
+}
+
+static void bar0_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+{
+    struct e1000_emul *d = dev;
+    if (!(pci_dev__command(&d->pci) & PCI_COMMAND_MEMORY))
         return;
-    }
-    if (!is_write) {
-        *data = e1000_mmio_ops.read(d->nic, off, size);
-        return;
-    }
-    e1000_mmio_ops.write(d->nic, off, size, *data);
+    e1000_mmio_ops.write(d->nic, off, size, val);
     if ((off & ~3ull) == E1000_TDT && (pci_dev__command(&d->pci) & PCI_COMMAND_MASTER)) {
         d->tx_kicks++;
         /* Bounded: the model never takes more than a ring's worth per call. */
@@ -70,25 +71,33 @@ void e1000_emul__mmio(void *opaque, uint64_t off, unsigned size, bool is_write, 
     }
 }
 
-void e1000_emul__pio(void *opaque, uint64_t off, unsigned size, bool is_write, uint64_t *data)
+const struct mmio_ops e1000_emul_bar0_ops = {.read = bar0_read, .write = bar0_write};
+
+/* BAR1: IOADDR selects a register, IODATA accesses it (SDM 13.2.x). */
+static uint64_t bar1_read(void *dev, uint64_t off, unsigned size)
 {
-    struct e1000_emul *d = opaque;
-    if (!(pci_dev__command(&d->pci) & PCI_COMMAND_IO) || size != 4) {
-        if (!is_write)
-            *data = ~0ull;
-        return;
-    }
-    if (off == E1000_IOADDR) {
-        if (is_write)
-            d->ioaddr = (uint32_t)*data & (E1000_MMIO_SIZE - 4);
-        else
-            *data = d->ioaddr;
-    } else if (off == E1000_IODATA) {
-        e1000_emul__mmio(d, d->ioaddr, 4, is_write, data);
-    } else if (!is_write) {
-        *data = ~0ull;
-    }
+    struct e1000_emul *d = dev;
+    if (!(pci_dev__command(&d->pci) & PCI_COMMAND_IO) || size != 4)
+        return ~0ull;
+    if (off == E1000_IOADDR)
+        return d->ioaddr;
+    if (off == E1000_IODATA)
+        return bar0_read(d, d->ioaddr, 4);
+    return ~0ull;
 }
+
+static void bar1_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+{
+    struct e1000_emul *d = dev;
+    if (!(pci_dev__command(&d->pci) & PCI_COMMAND_IO) || size != 4)
+        return;
+    if (off == E1000_IOADDR)
+        d->ioaddr = (uint32_t)val & (E1000_MMIO_SIZE - 4);
+    else if (off == E1000_IODATA)
+        bar0_write(d, d->ioaddr, 4, val);
+}
+
+const struct mmio_ops e1000_emul_bar1_ops = {.read = bar1_read, .write = bar1_write};
 
 int e1000_emul__rx(struct e1000_emul *d, const uint8_t *frame, size_t len)
 {

@@ -32,9 +32,9 @@ struct e1000_emul {
 int e1000_emul__init(struct e1000_emul *d, struct guest_mem *gm, struct vm_irq *irq,
                      const uint8_t mac[6], e1000_tx_fn tx, void *tx_ctx);
 void e1000_emul__destroy(struct e1000_emul *d);
-/* Trap handlers (io_bus signature): BAR0 MMIO and BAR1 I/O. */
-void e1000_emul__mmio(void *opaque, uint64_t off, unsigned size, bool is_write, uint64_t *data);
-void e1000_emul__pio(void *opaque, uint64_t off, unsigned size, bool is_write, uint64_t *data);
+/* Trapped register windows (dev = struct e1000_emul *): BAR0 MMIO, BAR1 I/O. */
+extern const struct mmio_ops e1000_emul_bar0_ops;
+extern const struct mmio_ops e1000_emul_bar1_ops;
 /* A frame from the bridge; 0 or the model's error. */
 int e1000_emul__rx(struct e1000_emul *d, const uint8_t *frame, size_t len);
 

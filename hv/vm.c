@@ -1,0 +1,387 @@
+#include "hv/vm.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "hv/virtio/virtio_net.h"
+#include "hv/vm_window.h"
+#include "hw/timer/hpet.h"
+#include "lib/log.h"
+#include "vcpu/guest_load.h"
+#include "vcpu/proc/proc_vcpu.h"
+
+#define HOST_BRIDGE_SLOT 0
+
+void hv_vm__inject(void *opaque, uint8_t vector)
+{
+    struct hv_vm *vm = opaque;
+    vcpu__inject_irq(&vm->vcpu, vector);
+    uint64_t one = 1;
+    if (write(vm->halt_fd, &one, sizeof one) < 0) {
+        /* counter saturated: the halted loop is already due to wake */
+    }
+}
+
+/* ---- fixed devices ---------------------------------------------------- */
+
+static void vm__console_line(void *ctx, const char *line, size_t len)
+{
+    struct hv_vm *vm = ctx;
+    if (vm->cfg.console)
+        vm->cfg.console(vm->cfg.console_ctx, line, len);
+    else
+        printf("%s\n", line), fflush(stdout);
+}
+
+static uint64_t uart_read(void *dev, uint64_t off, unsigned size)
+{
+    uint32_t v = 0;
+    uart__pio(dev, (unsigned)off, size, false, &v);
+    return v;
+}
+
+static void uart_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+{
+    uint32_t v = (uint32_t)val;
+    uart__pio(dev, (unsigned)off, size, true, &v);
+}
+
+static const struct mmio_ops uart_ops = {.read = uart_read, .write = uart_write};
+
+static uint64_t pci_read(void *dev, uint64_t off, unsigned size)
+{
+    uint32_t v = 0;
+    pci_bus__pio(dev, (uint16_t)(PCI_CONFIG_ADDRESS_PORT + off), size, false, &v);
+    return v;
+}
+
+static void pci_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+{
+    uint32_t v = (uint32_t)val;
+    pci_bus__pio(dev, (uint16_t)(PCI_CONFIG_ADDRESS_PORT + off), size, true, &v);
+}
+
+static const struct mmio_ops pci_ops = {.read = pci_read, .write = pci_write};
+
+static uint64_t exit_read(void *dev, uint64_t off, unsigned size)
+{
+    (void)dev, (void)off, (void)size;
+    return 0;
+}
+
+static void exit_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+{
+    (void)off, (void)size;
+    struct hv_vm *vm = dev;
+    vm->exit_status = (int)(uint32_t)val;
+    vm->powered_off = true;
+}
+
+static const struct mmio_ops exit_ops = {.read = exit_read, .write = exit_write};
+
+static void hpet_msi(void *ctx, uint16_t sid, uint64_t addr, uint32_t data)
+{
+    (void)sid;
+    struct hv_vm *vm = ctx;
+    vm_irq__msi(&vm->irq, addr, data);
+}
+
+/* ---- the NIC ------------------------------------------------------------ */
+
+static void nic_cfg_written(struct pci_dev *d, unsigned off, unsigned size, uint32_t old, uint32_t val)
+{
+    (void)size, (void)old, (void)val;
+    struct hv_vm *vm = d->opaque;
+    if (off < PCI_COMMAND || (off >= PCI_COMMAND + 2 && off < PCI_BASE_ADDRESS_0) ||
+        off >= PCI_BASE_ADDRESS_0 + 4 * PCI_NUM_BARS)
+        return;
+    for (int b = 0; b < 2; b++)
+        if (vm->nic_bar[b])
+            hv_window__sync_bar(vm->nic_bar[b], d, b);
+}
+
+static void bridge_deliver(void *ctx, const uint8_t *frame, size_t len)
+{
+    struct hv_vm *vm = ctx;
+    if (vm->e1000)
+        e1000_emul__rx(vm->e1000, frame, len);
+    else if (vm->virtio)
+        virtio_net__rx_frame(vm->virtio, frame, len);
+}
+
+static void nic_tx(void *ctx, const uint8_t *frame, size_t len)
+{
+    struct hv_vm *vm = ctx;
+    bridge__from_vm(vm->cfg.bridge, &vm->port, frame, len);
+}
+
+static void virtio_msi(void *ctx, uint16_t sid, uint64_t addr, uint32_t data)
+{
+    (void)sid;
+    struct hv_vm *vm = ctx;
+    vm_irq__msi(&vm->irq, addr, data);
+}
+
+static void virtio_intx(void *ctx, int level)
+{
+    struct hv_vm *vm = ctx;
+    if (level && vm->nic_pci)
+        vm_irq__intx(&vm->irq, vm->nic_pci->cfg[PCI_INTERRUPT_LINE]);
+}
+
+static int vm__add_nic(struct hv_vm *vm)
+{
+    const struct mmio_ops *bar_ops[2] = {NULL, NULL};
+    void *dev = NULL;
+    switch (vm->cfg.nic) {
+    case HV_NIC_NONE:
+        return 0;
+    case HV_NIC_EMULATED:
+        vm->e1000 = calloc(1, sizeof(*vm->e1000));
+        if (!vm->e1000 || e1000_emul__init(vm->e1000, &vm->mem, &vm->irq, vm->cfg.mac, nic_tx, vm))
+            return -ENOMEM;
+        vm->nic_pci = &vm->e1000->pci;
+        bar_ops[0] = &e1000_emul_bar0_ops;
+        bar_ops[1] = &e1000_emul_bar1_ops;
+        dev = vm->e1000;
+        break;
+    case HV_NIC_VIRTIO: {
+        struct virtio_net_params p = {
+            .gm = &vm->mem, .requester_id = PCI_BDF(0, HV_NIC_SLOT, 0),
+            .irq = {.msi = virtio_msi, .intx = virtio_intx, .ctx = vm},
+            .tx = nic_tx, .tx_ctx = vm,
+        };
+        memcpy(p.mac, vm->cfg.mac, 6);
+        vm->virtio = virtio_net__create(&p);
+        if (!vm->virtio)
+            return -ENOMEM;
+        vm->nic_pci = virtio_net__pci(vm->virtio);
+        bar_ops[0] = &virtio_net_bar_ops;
+        dev = vm->virtio;
+        break;
+    }
+    case HV_NIC_ASSIGNED:
+        log__err("hv", "%s: assigned NIC needs the platform (use the machine layer)", vm->cfg.name);
+        return -ENOTSUP;
+    }
+    if (!vm->cfg.bridge) {
+        log__err("hv", "%s: an emulated or virtio NIC needs the host bridge", vm->cfg.name);
+        return -EINVAL;
+    }
+    /* Firmware: place the BARs; the guest enables decode itself. */
+    struct pci_dev *d = vm->nic_pci;
+    d->opaque = vm;
+    d->on_write = nic_cfg_written;
+    d->cfg[PCI_INTERRUPT_LINE] = 11;
+    for (int b = 0; b < 2; b++) {
+        if (!bar_ops[b] || !d->bars[b].size)
+            continue;
+        pci_dev__set_bar_addr(d, b, d->bars[b].io ? HV_PCI_PIO_BASE : HV_PCI_MMIO_BASE);
+        vm->nic_bar[b] = hv_window__add(vm, d->bars[b].io ? VCPU_TRAP_PIO : VCPU_TRAP_MMIO, 0,
+                                        d->bars[b].size, bar_ops[b], dev, b ? "nic-bar1" : "nic-bar0");
+        if (!vm->nic_bar[b])
+            return -ENOSPC;
+    }
+    int r = pci_bus__attach(&vm->pci, HV_NIC_SLOT, d);
+    if (r)
+        return r;
+    memcpy(vm->port.mac, vm->cfg.mac, 6);
+    vm->port.deliver = bridge_deliver;
+    vm->port.ctx = vm;
+    r = bridge__attach(vm->cfg.bridge, &vm->port);
+    if (r) {
+        log__err("hv", "%s: MAC already on the bridge", vm->cfg.name);
+        return r;
+    }
+    vm->port_attached = true;
+    if (vm->virtio)
+        return virtio_net__start(vm->virtio);
+    return 0;
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+static int vm__add_fixed_devices(struct hv_vm *vm)
+{
+    uart__init(&vm->uart, vm__console_line, vm);
+    pci_bus__init(&vm->pci);
+    pci_dev__init(&vm->host_bridge, 0x8086, 0x1237, 0x060000, 0x02);
+    pci_bus__attach(&vm->pci, HOST_BRIDGE_SLOT, &vm->host_bridge);
+
+    vm->hpet_sink = (struct irq_sink){.msi = hpet_msi, .ctx = vm};
+    struct hpet_config hc = {.irq = &vm->hpet_sink, .requester_id = PCI_BDF(0, 0x1F, 0),
+                             .legacy_vector_base = 0x20, .own_thread = true};
+    vm->hpet = hpet__create(&hc);
+    if (!vm->hpet)
+        return -ENOMEM;
+    if (!hv_window__add(vm, VCPU_TRAP_PIO, PROC_PORT_COM1, 8, &uart_ops, &vm->uart, "uart") ||
+        !hv_window__add(vm, VCPU_TRAP_PIO, PCI_CONFIG_ADDRESS_PORT, 8, &pci_ops, &vm->pci, "pci-cfg") ||
+        !hv_window__add(vm, VCPU_TRAP_PIO, PROC_PORT_EXIT, 1, &exit_ops, vm, "power-off") ||
+        !hv_window__add(vm, VCPU_TRAP_MMIO, PROC_HPET_BASE, HPET_MMIO_SIZE, &hpet_mmio_ops, vm->hpet, "hpet"))
+        return -ENOSPC;
+    return 0;
+}
+
+int hv_vm__create(struct hv_vm *vm, const struct hv_vm_config *cfg)
+{
+    memset(vm, 0, sizeof(*vm));
+    vm->cfg = *cfg;
+    vm->halt_fd = -1;
+    if (!vm->cfg.name)
+        vm->cfg.name = "vm";
+    if (cfg->mem_bytes == 0 || cfg->mem_bytes % GUEST_MEM_EXTENT || cfg->mem_bytes > HV_MAX_RAM) {
+        log__err("hv", "%s: memory must be a multiple of 2 MiB between 2 MiB and %llu MiB",
+                 vm->cfg.name, (unsigned long long)(HV_MAX_RAM >> 20));
+        return -EINVAL;
+    }
+    int r = guest_mem__create(&vm->mem, cfg->pm, PROC_RAM_BASE, cfg->mem_bytes);
+    if (r)
+        return r;
+    vcpu_memmap__init(&vm->map, cfg->pm);
+    vcpu_traps__init(&vm->traps);
+    vm->irq = (struct vm_irq){.inject = hv_vm__inject, .ctx = vm};
+    vm->halt_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (vm->halt_fd < 0) {
+        r = -errno;
+        goto fail;
+    }
+    for (uint64_t i = 0; i < vm->mem.nr_extents; i++) {
+        r = vcpu_memmap__add_ram(&vm->map, vm->mem.base + i * GUEST_MEM_EXTENT, vm->mem.hpa[i],
+                                 GUEST_MEM_EXTENT);
+        if (r)
+            goto fail;
+    }
+    char err[256] = "";
+    struct guest_load_info info;
+    r = guest_load__file(&vm->map, cfg->kernel_path, cfg->cmdline ? cfg->cmdline : "", 0, &info,
+                         err, sizeof err);
+    if (r) {
+        log__err("hv", "%s: cannot load guest kernel '%s': %s", vm->cfg.name, cfg->kernel_path,
+                 err[0] ? err : strerror(-r));
+        goto fail;
+    }
+    if ((r = vm__add_fixed_devices(vm)) || (r = vm__add_nic(vm)))
+        goto fail;
+    if ((r = vm__init(&vm->vm, &proc_vcpu_ops, &vm->map)))
+        goto fail;
+    if ((r = vcpu__create(&vm->vcpu, &vm->vm, 0))) {
+        vm__destroy(&vm->vm);
+        goto fail;
+    }
+    vm->vcpu_created = true;
+    if ((r = guest_load__setup_vcpu(&vm->vcpu, &info)))
+        goto fail;
+    return 0;
+fail:
+    hv_vm__destroy(vm);
+    return r < 0 ? r : -EINVAL;
+}
+
+void hv_vm__destroy(struct hv_vm *vm)
+{
+    if (vm->vcpu_created) {
+        vcpu__destroy(&vm->vcpu);
+        vm__destroy(&vm->vm);
+        vm->vcpu_created = false;
+    }
+    if (vm->virtio)
+        virtio_net__stop(vm->virtio);
+    if (vm->port_attached)
+        bridge__detach(vm->cfg.bridge, &vm->port);
+    if (vm->virtio)
+        virtio_net__destroy(vm->virtio);
+    if (vm->e1000) {
+        e1000_emul__destroy(vm->e1000);
+        free(vm->e1000);
+    }
+    if (vm->hpet) {
+        hpet__destroy(vm->hpet);
+    }
+    uart__flush(&vm->uart);
+    vcpu_traps__destroy(&vm->traps);
+    vcpu_memmap__destroy(&vm->map);
+    guest_mem__destroy(&vm->mem);
+    if (vm->halt_fd >= 0)
+        close(vm->halt_fd);
+    memset(vm, 0, sizeof(*vm));
+    vm->halt_fd = -1;
+}
+
+void hv_vm__stop(struct hv_vm *vm)
+{
+    vm->stop_requested = true;
+    vcpu__kick(&vm->vcpu);
+    uint64_t one = 1;
+    if (write(vm->halt_fd, &one, sizeof one) < 0) {
+        /* already signalled */
+    }
+}
+
+/* HLT: sleep until an interrupt is pending or we are told to stop. */
+static void vm__halt(struct hv_vm *vm)
+{
+    vm->halts++;
+    while (!vcpu__irq_pending(&vm->vcpu) && !vm->stop_requested) {
+        struct pollfd p = {.fd = vm->halt_fd, .events = POLLIN};
+        if (poll(&p, 1, 100) > 0) {
+            uint64_t n;
+            if (read(vm->halt_fd, &n, sizeof n) < 0) {
+                /* raced with another reader: re-check */
+            }
+        }
+    }
+}
+
+int hv_vm__run(struct hv_vm *vm)
+{
+    for (;;) {
+        if (vm->stop_requested)
+            return -EINTR;
+        int r = vcpu__run(&vm->vcpu);
+        if (r) {
+            log__err("hv", "%s: vCPU failed: %s", vm->cfg.name, strerror(-r));
+            return r;
+        }
+        struct vcpu_exit *e = &vm->vcpu.exit;
+        switch (e->reason) {
+        case VCPU_EXIT_MMIO:
+        case VCPU_EXIT_PIO:
+            vcpu_traps__dispatch(&vm->traps, &vm->vcpu);
+            if (vm->powered_off)
+                return 0;
+            break;
+        case VCPU_EXIT_HLT:
+            vm__halt(vm);
+            break;
+        case VCPU_EXIT_FAULT:
+            log__err("hv", "%s: guest fault: vector %u at rip %#llx (address %#llx): %s; VM stopped",
+                     vm->cfg.name, e->fault.vector, (unsigned long long)e->fault.rip,
+                     (unsigned long long)e->fault.addr, e->fault.why ? e->fault.why : "exception");
+            return -EFAULT;
+        case VCPU_EXIT_SHUTDOWN:
+            log__err("hv", "%s: guest stopped unexpectedly (%s %d)", vm->cfg.name,
+                     e->shutdown.cause == VCPU_SHUTDOWN_SIGNALED ? "signal" : "status",
+                     e->shutdown.status);
+            return -EFAULT;
+        default:
+            break; /* interrupt window, kick: just resume */
+        }
+    }
+}
+
+void hv_vm__print_stats(struct hv_vm *vm, FILE *out)
+{
+    fprintf(out, "%s: exits by reason:", vm->cfg.name);
+    for (int s = 0; s < VCPU_STAT__COUNT; s++)
+        if (vm->vcpu.stats.n[s])
+            fprintf(out, " %s=%llu", vcpu__stat_name(s), (unsigned long long)vm->vcpu.stats.n[s]);
+    fprintf(out, "\n%s: exits by device:", vm->cfg.name);
+    for (unsigned i = 0; i < vm->traps.n; i++)
+        fprintf(out, " %s=%llu/%llu", vm->traps.t[i].name, (unsigned long long)vm->traps.t[i].reads,
+                (unsigned long long)vm->traps.t[i].writes);
+    fprintf(out, " (reads/writes)\n");
+}

@@ -1,0 +1,116 @@
+/* A virtual machine: guest RAM on scattered host extents, one vCPU on the
+ * process backend, and the devices a guest kernel expects, all emulated by
+ * trapping: 16550 console (0x3F8), PCI host bridge with configuration
+ * mechanism #1 (0xCF8), HPET-like timer (PROC_HPET_BASE), power-off port
+ * (PROC_PORT_EXIT) and one NIC in the chosen mode:
+ *   emulated  hw/e1000 model on guest memory (hv/e1000_emul)
+ *   virtio    virtio-net 1.x (hv/virtio)
+ *   assigned  the platform's physical NIC (hv/assign)
+ * Emulated and virtio NICs reach the wire through the host bridge.
+ * Everything hangs off struct hv_vm: several VMs can run at once. */
+#ifndef IOVIRT_HV_VM_H
+#define IOVIRT_HV_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hv/e1000_emul.h"
+#include "hv/guest_mem.h"
+#include "hv/vm_irq.h"
+#include "host/bridge.h"
+#include "hw/pci/pci_bus.h"
+#include "hw/uart_16550.h"
+#include "vcpu/proc/proc_abi.h"
+#include "vcpu/vcpu.h"
+#include "vcpu/vcpu_trap.h"
+
+struct hpet;
+struct virtio_net;
+struct hv_assign;
+
+enum hv_nic_mode { HV_NIC_NONE, HV_NIC_EMULATED, HV_NIC_VIRTIO, HV_NIC_ASSIGNED };
+
+/* Guest-physical layout (same as the platform's, so one guest binary runs
+ * natively and in a VM). */
+#define HV_PCI_MMIO_BASE  0xC0000000ull  /* BARs are placed from here */
+#define HV_PCI_MMIO_SIZE  0x10000000ull
+#define HV_PCI_PIO_BASE   0xC000u        /* I/O BARs */
+#define HV_NIC_SLOT       2              /* 00:02.0, requester ID 0x0010 */
+#define HV_MAX_RAM        (HV_PCI_MMIO_BASE - PROC_RAM_BASE)
+
+typedef void (*hv_console_fn)(void *ctx, const char *line, size_t len);
+
+struct hv_vm_config {
+    const char *name;            /* for messages, e.g. "vm0" */
+    struct physmem *pm;
+    uint64_t mem_bytes;          /* multiple of 2 MiB */
+    const char *kernel_path;
+    const char *cmdline;
+    enum hv_nic_mode nic;
+    uint8_t mac[6];
+    struct bridge *bridge;       /* emulated / virtio: the host's bridge */
+    struct hv_assign *assign;    /* assigned: prepared by hv/assign */
+    hv_console_fn console;       /* NULL: print lines to stdout */
+    void *console_ctx;
+};
+
+/* One trapped register window of a device (BAR or fixed range). */
+struct hv_window {
+    struct hv_vm *vm;
+    const struct mmio_ops *ops;
+    void *dev;
+    uint64_t base, len;          /* base 0 = not mapped */
+    enum vcpu_trap_space space;
+    const char *name;
+};
+
+#define HV_MAX_WINDOWS 8
+
+struct hv_vm {
+    struct hv_vm_config cfg;
+    struct guest_mem mem;
+    struct vcpu_memmap map;
+    struct vm vm;
+    struct vcpu vcpu;
+    bool vcpu_created;
+    struct vcpu_traps traps;
+    struct vm_irq irq;
+    int halt_fd;                 /* eventfd: an interrupt arrived (wakes HLT) */
+
+    struct uart_16550 uart;
+    struct pci_bus pci;
+    struct pci_dev host_bridge;
+    struct hpet *hpet;
+    struct irq_sink hpet_sink;   /* lives as long as the timer */
+    struct hv_window windows[HV_MAX_WINDOWS];
+    unsigned nwindows;
+
+    /* the NIC, by mode */
+    struct pci_dev *nic_pci;
+    struct hv_window *nic_bar[2];
+    struct e1000_emul *e1000;
+    struct virtio_net *virtio;
+    struct bridge_port port;
+    bool port_attached;
+
+    volatile bool stop_requested;
+    bool powered_off;
+    int exit_status;             /* guest's power-off value */
+    uint64_t halts;
+};
+
+/* 0, or -errno with one clear message logged (bad config, kernel does not
+ * load, out of host memory).  On error nothing is left allocated. */
+int hv_vm__create(struct hv_vm *vm, const struct hv_vm_config *cfg);
+/* Run until the guest powers off (returns 0, exit status in exit_status),
+ * faults or dies (-EFAULT, reported), or hv_vm__stop() (-EINTR). */
+int hv_vm__run(struct hv_vm *vm);
+void hv_vm__stop(struct hv_vm *vm);   /* any thread */
+void hv_vm__destroy(struct hv_vm *vm);
+/* Exit counts by reason and by device, one line each. */
+void hv_vm__print_stats(struct hv_vm *vm, FILE *out);
+/* Queue an interrupt for the guest (device threads). */
+void hv_vm__inject(void *vm, uint8_t vector);
+
+#endif
