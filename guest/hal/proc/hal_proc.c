@@ -107,6 +107,9 @@ void hal__irq_init(hal_irq_dispatch_fn fn, void *ctx)
     }
     struct idt_ptr p = {.limit = sizeof(h->idt) - 1, .base = (uint64_t)(uintptr_t)h->idt};
     __asm__ volatile("lidt %0" ::"m"(p) : "memory"); /* traps: the runner records it */
+    /* The virtual IF starts clear, as on x86 at reset: set it once (one
+     * exit); from here on masking is the irq_masked flag, still set. */
+    __asm__ volatile("sti" ::: "memory");
 }
 
 /* A pending interrupt is delivered at the next trap; sti is the cheapest
