@@ -1,0 +1,33 @@
+# vcpu: the guest-process stub and the tiny test guests.  Both are
+# freestanding static binaries (no libc), built with the same flags in the
+# normal and the sanitizer tree so tests in either find them next to
+# themselves (build*/tests/../iovirt-stub, build*/tests/../guests/).
+
+STUB_CFLAGS := -std=c11 $(WARN) -I. -O2 -g -ffreestanding -fno-stack-protector \
+	-fpie -mgeneral-regs-only -fno-asynchronous-unwind-tables -fcf-protection=none
+STUB_LDFLAGS := -nostdlib -static -no-pie -Wl,-Ttext-segment=0x7e0000000000 \
+	-Wl,--build-id=none -Wl,-z,noexecstack
+
+GUEST_CFLAGS := -std=c11 $(WARN) -I. -O2 -g -ffreestanding -fno-stack-protector \
+	-fno-pie -mno-red-zone -mgeneral-regs-only -fno-asynchronous-unwind-tables \
+	-fcf-protection=none
+# test_mmio_reg38: a register of the mmio test device as a link-time symbol,
+# so tests/guests/mmio.c can reach it RIP-relative.
+GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-Ttext-segment=0x100000 \
+	-Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096 \
+	-Wl,--defsym=test_mmio_reg38=0x10000038
+
+GUEST_SRCS := $(wildcard tests/guests/*.c)
+GUEST_NAMES := $(notdir $(GUEST_SRCS:.c=))
+VCPU_ARTIFACTS = $(1)/iovirt-stub $(patsubst %,$(1)/guests/%.elf,$(GUEST_NAMES))
+
+EXTRA_ARTIFACTS += $(call VCPU_ARTIFACTS,$(BUILD))
+build-san: $(call VCPU_ARTIFACTS,$(SAN_BUILD))
+
+$(BUILD)/iovirt-stub $(SAN_BUILD)/iovirt-stub: vcpu/proc/stub/iovirt_stub.c vcpu/proc/proc_mailbox.h
+	@mkdir -p $(@D)
+	$(CC) $(STUB_CFLAGS) $(STUB_LDFLAGS) -o $@ $<
+
+$(BUILD)/guests/%.elf $(SAN_BUILD)/guests/%.elf: tests/guests/%.c tests/guests/guest.h vcpu/proc/proc_abi.h
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $<

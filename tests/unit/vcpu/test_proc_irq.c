@@ -1,0 +1,184 @@
+/* Process backend interrupts: the delivery rules of proc_abi.h (guest
+ * tests/guests/hlt_timer.c: virtual IF, irq_masked/irq_pending, cli/sti,
+ * HLT until a timer thread's interrupt), and 100000 interrupts injected
+ * asynchronously into a spinning guest, none lost or doubled
+ * (tests/guests/irq_storm.c). */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "proc_guest_util.h"
+
+#define STORM_N 100000
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+struct timer {
+    struct vcpu *v;
+    int n;
+};
+
+static void *timer_thread(void *arg)
+{
+    struct timer *t = arg;
+    for (int i = 0; i < t->n; i++) {
+        struct timespec d = {0, 2000000};
+        nanosleep(&d, NULL);
+        vcpu__inject_irq(t->v, 0x20);
+    }
+    return NULL;
+}
+
+static void test_irq_rules_and_hlt_timer(void **state)
+{
+    (void)state;
+    struct tguest g;
+    tguest__init(&g);
+    tguest__start(&g, "hlt_timer", "");
+    struct timer tm = {&g.v, 3};
+    pthread_t th;
+    bool timer_started = false;
+    unsigned hlts = 0;
+    uint32_t code = ~0u;
+    for (int i = 0; i < 100000; i++) {
+        assert_int_equal(vcpu__run(&g.v), 0);
+        struct vcpu_exit *e = &g.v.exit;
+        if (tguest__is_exit(e, &code))
+            break;
+        if (e->reason == VCPU_EXIT_FAULT)
+            fail_msg("fault %u at 0x%llx: %s", e->fault.vector,
+                     (unsigned long long)e->fault.rip, e->fault.why);
+        if (e->reason == VCPU_EXIT_HLT) {
+            /* Like a real CPU: halted until an interrupt is pending. */
+            hlts++;
+            assert_true(timer_started);
+            int64_t deadline = mono_ns() + 5000000000ll;
+            while (!vcpu__irq_pending(&g.v)) {
+                assert_true(mono_ns() < deadline);
+                sched_yield();
+            }
+            continue;
+        }
+        assert_int_equal(e->reason, VCPU_EXIT_PIO);
+        if (e->pio.port != 0x510)
+            continue;
+        if (e->pio.data >= 1 && e->pio.data <= 3)
+            assert_int_equal(vcpu__inject_irq(&g.v, 0x20), 0);
+        if (e->pio.data == 4) {
+            assert_int_equal(pthread_create(&th, NULL, timer_thread, &tm), 0);
+            timer_started = true;
+        }
+    }
+    if (timer_started)
+        pthread_join(th, NULL);
+    assert_int_equal(code, 0);
+    assert_int_equal(g.v.stats.n[VCPU_STAT_INJECT], 6);
+    assert_int_equal(g.v.stats.n[VCPU_STAT_STI], 2);
+    assert_int_equal(g.v.stats.n[VCPU_STAT_CLI], 1);
+    assert_int_equal(g.v.stats.n[VCPU_STAT_LIDT], 1);
+    assert_true(hlts >= 1);
+    assert_int_equal(vcpu__inject_irq(&g.v, 3), -EINVAL);
+    tguest__fini(&g);
+}
+
+struct storm {
+    struct vcpu *v;
+    struct vcpu_memmap *map;
+    _Atomic uint64_t count_gpa;
+    _Atomic int result;       /* 0 running, 1 ok, -1 lost, -2 doubled */
+    int done;
+};
+
+static void *injector(void *arg)
+{
+    struct storm *s = arg;
+    uint64_t gpa;
+    while (!(gpa = atomic_load(&s->count_gpa)))
+        sched_yield();
+    volatile uint32_t *count = vcpu_memmap__ram_ptr(s->map, gpa, 4);
+    if (!count) {
+        atomic_store(&s->result, -3);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < STORM_N; i++) {
+        vcpu__inject_irq(s->v, 0x21);
+        int64_t deadline = mono_ns() + 2000000000ll;
+        uint32_t c;
+        while ((c = *count) == i) {
+            if (mono_ns() > deadline) {
+                atomic_store(&s->result, -1);
+                return NULL;
+            }
+            sched_yield();
+        }
+        if (c != i + 1) {
+            atomic_store(&s->result, -2);
+            return NULL;
+        }
+    }
+    atomic_store(&s->result, 1);
+    return NULL;
+}
+
+static void test_irq_storm_none_lost_or_doubled(void **state)
+{
+    (void)state;
+    struct tguest g;
+    tguest__init(&g);
+    tguest__start(&g, "irq_storm", "");
+    struct storm s = {.v = &g.v, .map = &g.map};
+    atomic_init(&s.count_gpa, 0);
+    atomic_init(&s.result, 0);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, injector, &s), 0);
+    uint32_t code = ~0u, reports = 0, final_count = 0;
+    for (;;) {
+        assert_int_equal(vcpu__run(&g.v), 0);
+        struct vcpu_exit *e = &g.v.exit;
+        if (tguest__is_exit(e, &code))
+            break;
+        if (e->reason == VCPU_EXIT_SHUTDOWN || e->reason == VCPU_EXIT_FAULT)
+            break;
+        assert_int_equal(e->reason, VCPU_EXIT_PIO);
+        if (!e->pio.is_write && e->pio.port == 0x514) {
+            e->pio.data = STORM_N;
+        } else if (e->pio.port == 0x510) {
+            if (reports++ == 0)
+                atomic_store(&s.count_gpa, e->pio.data);
+            else
+                final_count = e->pio.data;
+        }
+        if (atomic_load(&s.result) < 0) {
+            vcpu__kick(&g.v);
+            break;
+        }
+    }
+    pthread_join(th, NULL);
+    assert_int_equal(atomic_load(&s.result), 1);
+    assert_int_equal(g.v.exit.reason, VCPU_EXIT_PIO);
+    assert_int_equal(code, 0);
+    assert_int_equal(final_count, STORM_N);
+    assert_int_equal(g.v.stats.n[VCPU_STAT_INJECT], STORM_N);
+    tguest__fini(&g);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_irq_rules_and_hlt_timer),
+        cmocka_unit_test(test_irq_storm_none_lost_or_doubled),
+    };
+    return cmocka_run_group_tests_name("proc_irq", tests, NULL, NULL);
+}

@@ -1,0 +1,78 @@
+/* Private protocol between the process backend (hypervisor side,
+ * proc_backend.c) and the stub that runs inside the guest process
+ * (stub/iovirt_stub.c).  Freestanding: stdint only.
+ *
+ * Start-up: the hypervisor forks, arranges the child's descriptors as
+ *   fd 3   the mapping plan (a memfd: struct proc_plan + entries)
+ *   fd 4.. the files the plan maps (physmem memfd, device fds, mailbox)
+ * and execs the stub.  The stub maps every entry with MAP_FIXED_NOREPLACE
+ * (so nothing can land on the stub itself), closes every descriptor,
+ * installs its signal handlers and the seccomp filter, and then traps
+ * itself (hlt) so that the first exit carries no guest state; the reply
+ * to that exit enters the guest.
+ *
+ * Exits: every fault in the guest raises a signal; the stub handler copies
+ * the signal frame's registers into the mailbox, bumps guest_seq, wakes the
+ * hypervisor if it sleeps, and waits for hv_seq to move; it then loads the
+ * reply registers into the frame and returns (rt_sigreturn resumes the
+ * guest).  The mailbox is writable by the guest: the hypervisor copies it
+ * once and validates everything. */
+#ifndef IOVIRT_VCPU_PROC_MAILBOX_H
+#define IOVIRT_VCPU_PROC_MAILBOX_H
+
+#include <stdint.h>
+
+/* The stub's own image, its stack and the mailbox live above every
+ * guest-physical address (VCPU_GPA_LIMIT = 1 << 46). */
+#define PROC_STUB_TEXT_VA   0x7e0000000000ull
+#define PROC_MAILBOX_VA     0x7e8000000000ull
+#define PROC_GPA_LIMIT      (1ull << 46)
+
+#define PROC_PLAN_MAGIC     0x4e414c5042545356ull /* "VSTBPLAN" */
+#define PROC_PLAN_FD        3
+#define PROC_PLAN_FIRST_FD  4
+#define PROC_PLAN_MAX_FDS   16
+#define PROC_PLAN_MAX_MAPS  65536
+
+#define PROC_MAP_R 1u
+#define PROC_MAP_W 2u
+#define PROC_MAP_X 4u
+
+struct proc_plan_map {
+    uint64_t va, len, offset;
+    uint32_t fd;        /* PROC_PLAN_FIRST_FD .. + PROC_PLAN_MAX_FDS-1 */
+    uint32_t prot;      /* PROC_MAP_* */
+};
+
+struct proc_plan {
+    uint64_t magic;
+    uint32_t nmaps;
+    uint32_t mailbox_fd; /* mapped at PROC_MAILBOX_VA, one page */
+    uint32_t kick_signo; /* signal the hypervisor sends to stop the guest */
+    uint32_t stub_spin;  /* iterations the stub spins before sleeping */
+    /* followed by nmaps struct proc_plan_map */
+};
+
+/* Guest register order: enum x86_gpr, then rip, rflags. */
+#define PROC_NREGS 18
+#define PROC_REG_RIP 16
+#define PROC_REG_RFLAGS 17
+
+struct proc_mailbox {
+    /* futex words (shared futexes, 4-byte aligned) */
+    volatile uint32_t guest_seq;   /* stub: bumped when an exit is posted */
+    volatile uint32_t hv_seq;      /* hypervisor: bumped when a reply is posted */
+    volatile uint32_t hv_sleeping; /* hypervisor is in (or entering) FUTEX_WAIT */
+    volatile uint32_t guest_sleeping;
+    /* exit, written by the stub */
+    uint32_t signo;
+    int32_t si_code;
+    uint64_t fault_addr;
+    uint64_t trapno;
+    uint64_t err;
+    uint64_t regs[PROC_NREGS];
+    /* reply, written by the hypervisor */
+    uint64_t reply_regs[PROC_NREGS];
+};
+
+#endif

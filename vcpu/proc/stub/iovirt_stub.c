@@ -1,0 +1,310 @@
+/* iovirt-stub: the first and only program of a guest process.
+ *
+ * Static, no libc, linked at PROC_STUB_TEXT_VA so it sits above every
+ * guest-physical address.  It maps the plan it is handed on fd 3 (guest RAM
+ * at VA == GPA, direct device pages, the mailbox), closes every descriptor,
+ * installs its trap handlers and a seccomp allow-list, and traps itself; the
+ * hypervisor's reply to that first exit enters the guest.  From then on it
+ * runs only inside its signal handler: fault -> mailbox -> wait -> resume.
+ * See vcpu/proc/proc_mailbox.h for the protocol. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include <asm/sigcontext.h>
+#include <asm/unistd.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/futex.h>
+#include <linux/seccomp.h>
+
+#include "vcpu/proc/proc_mailbox.h"
+
+/* Kernel ABI constants (no libc headers here). */
+#define K_PROT_READ 1
+#define K_PROT_WRITE 2
+#define K_PROT_EXEC 4
+#define K_MAP_SHARED 0x01
+#define K_MAP_FIXED_NOREPLACE 0x100000
+#define K_SA_SIGINFO 0x4
+#define K_SA_ONSTACK 0x08000000
+#define K_SA_RESTORER 0x04000000
+#define K_SIG_SETMASK 2
+#define K_PR_SET_NO_NEW_PRIVS 38
+#define K_RLIMIT_CORE 4
+#define K_SIGILL 4
+#define K_SIGTRAP 5
+#define K_SIGBUS 7
+#define K_SIGFPE 8
+#define K_SIGSEGV 11
+#define ALTSTACK_SIZE 65536
+
+/* Exit codes for set-up failures (before the first trap). */
+enum { E_PLAN = 101, E_MAP, E_MAILBOX, E_CLOSE, E_SIGNAL, E_SECCOMP };
+
+struct k_sigaction {
+    void (*handler)(int, void *, void *);
+    unsigned long flags;
+    void (*restorer)(void);
+    uint64_t mask;
+};
+
+struct k_stack {
+    void *sp;
+    int flags;
+    size_t size;
+};
+
+struct k_ucontext {
+    unsigned long uc_flags;
+    struct k_ucontext *uc_link;
+    struct k_stack uc_stack;
+    struct sigcontext uc_mcontext;
+    uint64_t uc_sigmask;
+};
+
+struct k_siginfo {
+    int si_signo, si_errno, si_code, pad;
+    uint64_t si_addr;
+};
+
+struct k_rlimit {
+    uint64_t cur, max;
+};
+
+static long sys6(long nr, long a, long b, long c, long d, long e, long f)
+{
+    long ret;
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+#define sys3(n, a, b, c) sys6(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
+
+__attribute__((noreturn)) static void die(int code)
+{
+    for (;;)
+        sys3(__NR_exit_group, code, 0, 0);
+}
+
+/* gcc may emit calls to these even in freestanding code. */
+void *memcpy(void *d, const void *s, size_t n)
+{
+    uint8_t *dd = d;
+    const uint8_t *ss = s;
+    while (n--)
+        *dd++ = *ss++;
+    return d;
+}
+
+void *memset(void *d, int c, size_t n)
+{
+    uint8_t *dd = d;
+    while (n--)
+        *dd++ = (uint8_t)c;
+    return d;
+}
+
+static uint8_t altstack[ALTSTACK_SIZE] __attribute__((aligned(16)));
+static struct proc_plan_map chunk[128];
+static uint32_t stub_spin;
+
+static int read_full(int fd, void *buf, size_t len)
+{
+    uint8_t *b = buf;
+    while (len) {
+        long n = sys3(__NR_read, fd, b, len);
+        if (n <= 0)
+            return -1;
+        b += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int map_one(const struct proc_plan_map *m)
+{
+    const uint64_t page = 4096;
+    if (!m->len || ((m->va | m->len | m->offset) & (page - 1)) || m->va >= PROC_GPA_LIMIT ||
+        m->len > PROC_GPA_LIMIT - m->va || m->fd < PROC_PLAN_FIRST_FD ||
+        m->fd >= PROC_PLAN_FIRST_FD + PROC_PLAN_MAX_FDS || (m->prot & ~7u) || m->offset >> 62)
+        return -1;
+    int prot = ((m->prot & PROC_MAP_R) ? K_PROT_READ : 0) |
+               ((m->prot & PROC_MAP_W) ? K_PROT_WRITE : 0) |
+               ((m->prot & PROC_MAP_X) ? K_PROT_EXEC : 0);
+    long r = sys6(__NR_mmap, (long)m->va, (long)m->len, prot,
+                  K_MAP_SHARED | K_MAP_FIXED_NOREPLACE, (long)m->fd, (long)m->offset);
+    return r == (long)m->va ? 0 : -1;
+}
+
+__attribute__((visibility("hidden"))) void iovirt_stub_restorer(void);
+__asm__(".text\n"
+        ".globl iovirt_stub_restorer\n"
+        "iovirt_stub_restorer:\n"
+        "  mov $15, %eax\n" /* __NR_rt_sigreturn */
+        "  syscall\n"
+        "  hlt\n");
+
+static void futex(volatile uint32_t *w, int op, uint32_t val)
+{
+    sys6(__NR_futex, (long)w, op, val, 0, 0, 0);
+}
+
+/* The exit path.  Register copy order is enum x86_gpr. */
+static void on_trap(int sig, void *si_, void *uc_)
+{
+    struct proc_mailbox *mb = (struct proc_mailbox *)PROC_MAILBOX_VA;
+    struct k_siginfo *si = si_;
+    struct sigcontext *sc = &((struct k_ucontext *)uc_)->uc_mcontext;
+
+    mb->signo = (uint32_t)sig;
+    mb->si_code = si->si_code;
+    mb->fault_addr = si->si_addr;
+    mb->trapno = sc->trapno;
+    mb->err = sc->err;
+    uint64_t *r = mb->regs;
+    r[0] = sc->rax; r[1] = sc->rcx; r[2] = sc->rdx; r[3] = sc->rbx;
+    r[4] = sc->rsp; r[5] = sc->rbp; r[6] = sc->rsi; r[7] = sc->rdi;
+    r[8] = sc->r8; r[9] = sc->r9; r[10] = sc->r10; r[11] = sc->r11;
+    r[12] = sc->r12; r[13] = sc->r13; r[14] = sc->r14; r[15] = sc->r15;
+    r[PROC_REG_RIP] = sc->rip;
+    r[PROC_REG_RFLAGS] = sc->eflags;
+
+    uint32_t seen = __atomic_load_n(&mb->hv_seq, __ATOMIC_ACQUIRE);
+    __atomic_store_n(&mb->guest_seq, mb->guest_seq + 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&mb->hv_sleeping, __ATOMIC_SEQ_CST))
+        futex(&mb->guest_seq, FUTEX_WAKE, 1);
+
+    /* Wait for the reply: spin briefly (the hypervisor usually answers in
+     * a few microseconds), then sleep. */
+    for (uint32_t i = 0; i < stub_spin; i++) {
+        if (__atomic_load_n(&mb->hv_seq, __ATOMIC_ACQUIRE) != seen)
+            goto reply;
+        __builtin_ia32_pause();
+    }
+    for (;;) {
+        __atomic_store_n(&mb->guest_sleeping, 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&mb->hv_seq, __ATOMIC_SEQ_CST) != seen)
+            break;
+        futex(&mb->hv_seq, FUTEX_WAIT, seen);
+    }
+    __atomic_store_n(&mb->guest_sleeping, 0, __ATOMIC_RELAXED);
+reply:
+    r = mb->reply_regs;
+    sc->rax = r[0]; sc->rcx = r[1]; sc->rdx = r[2]; sc->rbx = r[3];
+    sc->rsp = r[4]; sc->rbp = r[5]; sc->rsi = r[6]; sc->rdi = r[7];
+    sc->r8 = r[8]; sc->r9 = r[9]; sc->r10 = r[10]; sc->r11 = r[11];
+    sc->r12 = r[12]; sc->r13 = r[13]; sc->r14 = r[14]; sc->r15 = r[15];
+    sc->rip = r[PROC_REG_RIP];
+    sc->eflags = r[PROC_REG_RFLAGS];
+}
+
+/* Allow-list: only the trap path's own calls, only from the stub's code,
+ * futex only on the two mailbox words; everything else kills the process. */
+static int install_seccomp(void)
+{
+    const uint32_t mb_lo_guest = (uint32_t)(PROC_MAILBOX_VA + offsetof(struct proc_mailbox, guest_seq));
+    const uint32_t mb_lo_hv = (uint32_t)(PROC_MAILBOX_VA + offsetof(struct proc_mailbox, hv_seq));
+    enum { KILL = 19, ALLOW = 20 };
+#define AT(i, k, t, f) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (t) - (i) - 1, (f) - (i) - 1)
+#define LD(off) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
+    struct sock_filter f[] = {
+        /* 0 */ LD(offsetof(struct seccomp_data, arch)),
+        /* 1 */ AT(1, AUDIT_ARCH_X86_64, 2, KILL),
+        /* 2 */ LD(offsetof(struct seccomp_data, instruction_pointer) + 4),
+        /* 3 */ AT(3, (uint32_t)(PROC_STUB_TEXT_VA >> 32), 4, KILL),
+        /* 4 */ LD(offsetof(struct seccomp_data, nr)),
+        /* 5 */ AT(5, __NR_rt_sigreturn, ALLOW, 6),
+        /* 6 */ AT(6, __NR_exit, ALLOW, 7),
+        /* 7 */ AT(7, __NR_exit_group, ALLOW, 8),
+        /* 8 */ AT(8, __NR_futex, 9, KILL),
+        /* 9 */ LD(offsetof(struct seccomp_data, args[1]) + 4),
+        /* 10 */ AT(10, 0, 11, KILL),
+        /* 11 */ LD(offsetof(struct seccomp_data, args[1])),
+        /* 12 */ AT(12, FUTEX_WAIT, 14, 13),
+        /* 13 */ AT(13, FUTEX_WAKE, 14, KILL),
+        /* 14 */ LD(offsetof(struct seccomp_data, args[0]) + 4),
+        /* 15 */ AT(15, (uint32_t)(PROC_MAILBOX_VA >> 32), 16, KILL),
+        /* 16 */ LD(offsetof(struct seccomp_data, args[0])),
+        /* 17 */ AT(17, mb_lo_guest, ALLOW, 18),
+        /* 18 */ AT(18, mb_lo_hv, ALLOW, KILL),
+        /* 19 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        /* 20 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+#undef AT
+#undef LD
+    struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+    if (sys3(__NR_prctl, K_PR_SET_NO_NEW_PRIVS, 1, 0) != 0)
+        return -1;
+    return sys3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0 ? 0 : -1;
+}
+
+__attribute__((noreturn, used)) void stub_main(void)
+{
+    struct proc_plan plan;
+    if (read_full(PROC_PLAN_FD, &plan, sizeof plan) || plan.magic != PROC_PLAN_MAGIC ||
+        plan.nmaps > PROC_PLAN_MAX_MAPS || plan.kick_signo < 1 || plan.kick_signo > 64 ||
+        plan.mailbox_fd < PROC_PLAN_FIRST_FD ||
+        plan.mailbox_fd >= PROC_PLAN_FIRST_FD + PROC_PLAN_MAX_FDS)
+        die(E_PLAN);
+    stub_spin = plan.stub_spin;
+    for (uint32_t done = 0; done < plan.nmaps;) {
+        uint32_t n = plan.nmaps - done;
+        if (n > sizeof(chunk) / sizeof(chunk[0]))
+            n = sizeof(chunk) / sizeof(chunk[0]);
+        if (read_full(PROC_PLAN_FD, chunk, n * sizeof(chunk[0])))
+            die(E_PLAN);
+        for (uint32_t i = 0; i < n; i++)
+            if (map_one(&chunk[i]))
+                die(E_MAP);
+        done += n;
+    }
+    if (sys6(__NR_mmap, (long)PROC_MAILBOX_VA, 4096, K_PROT_READ | K_PROT_WRITE,
+             K_MAP_SHARED | K_MAP_FIXED_NOREPLACE, plan.mailbox_fd, 0) != (long)PROC_MAILBOX_VA)
+        die(E_MAILBOX);
+
+    /* No descriptor survives into the guest. */
+    if (sys3(__NR_close_range, 0, ~0u, 0) != 0) {
+        for (int fd = 0; fd < 4096; fd++)
+            sys3(__NR_close, fd, 0, 0);
+    }
+
+    struct k_rlimit nocore = {0, 0};
+    sys6(__NR_prlimit64, 0, K_RLIMIT_CORE, (long)&nocore, 0, 0, 0);
+
+    struct k_stack ss = {.sp = altstack, .flags = 0, .size = sizeof altstack};
+    if (sys3(__NR_sigaltstack, &ss, 0, 0) != 0)
+        die(E_SIGNAL);
+    struct k_sigaction sa = {
+        .handler = on_trap,
+        .flags = K_SA_SIGINFO | K_SA_ONSTACK | K_SA_RESTORER,
+        .restorer = iovirt_stub_restorer,
+        .mask = ~0ull, /* nothing interrupts the handler */
+    };
+    const int sigs[] = {K_SIGSEGV, K_SIGBUS, K_SIGILL, K_SIGFPE, K_SIGTRAP, (int)plan.kick_signo};
+    for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        if (sys6(__NR_rt_sigaction, sigs[i], (long)&sa, 0, 8, 0, 0) != 0)
+            die(E_SIGNAL);
+    uint64_t none = 0;
+    if (sys6(__NR_rt_sigprocmask, K_SIG_SETMASK, (long)&none, 0, 8, 0, 0) != 0)
+        die(E_SIGNAL);
+
+    if (install_seccomp())
+        die(E_SECCOMP);
+
+    /* First exit: the reply carries the guest's boot registers. */
+    for (;;)
+        __asm__ volatile("hlt");
+}
+
+__asm__(".text\n"
+        ".globl _start\n"
+        "_start:\n"
+        "  xor %ebp, %ebp\n"
+        "  and $-16, %rsp\n"
+        "  call stub_main\n"
+        "  hlt\n");

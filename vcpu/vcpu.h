@@ -1,0 +1,219 @@
+/* Virtual CPU interface: what the hypervisor sees of "a way to run guest
+ * code".  A backend (the sandboxed-process backend in vcpu/proc/, later KVM)
+ * fills an ops table; everything above (hv/, bench/, tests) uses only the
+ * vcpu__* wrappers below, which also do the exit accounting.
+ *
+ * The model is KVM's: vcpu__run() runs the guest until an exit the caller
+ * must handle and fills vcpu->exit.  For MMIO/port reads the caller stores
+ * the value in exit.mmio.data / exit.pio.data before the next vcpu__run(),
+ * which completes the instruction (writes the destination register, advances
+ * RIP).  Interrupts are queued with vcpu__inject_irq() (any thread) and
+ * delivered by the backend as soon as the guest can take them.
+ *
+ * No global state: a vcpu hangs off its vm, the vm owns the memory map. */
+#ifndef IOVIRT_VCPU_VCPU_H
+#define IOVIRT_VCPU_VCPU_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct physmem;
+struct vcpu;
+struct vm;
+
+/* ---- guest memory map ------------------------------------------------- */
+
+/* Highest guest-physical address + 1 any backend accepts (64 TiB); the
+ * process backend keeps its own code above this. */
+#define VCPU_GPA_LIMIT (1ull << 46)
+#define VCPU_MEMMAP_MAX 4096
+
+enum vcpu_mem_kind {
+    VCPU_MEM_RAM,     /* guest RAM: [gpa, gpa+len) -> physmem HPA [hpa, hpa+len) */
+    VCPU_MEM_DIRECT,  /* directly mapped device pages: fd at offset */
+};
+
+struct vcpu_mem_region {
+    enum vcpu_mem_kind kind;
+    uint64_t gpa, len;    /* page aligned */
+    uint64_t hpa;         /* RAM: offset in physmem */
+    int fd;               /* DIRECT: file to map (not owned) */
+    uint64_t offset;      /* DIRECT: offset in fd, page aligned */
+    bool writable;        /* DIRECT: map read-write (else read-only) */
+};
+
+/* Anything not covered by a region is emulated: an access exits (MMIO). */
+struct vcpu_memmap {
+    const struct physmem *pm;
+    struct vcpu_mem_region *r;   /* sorted by gpa, non-overlapping */
+    unsigned n, cap;
+};
+
+void vcpu_memmap__init(struct vcpu_memmap *m, const struct physmem *pm);
+void vcpu_memmap__destroy(struct vcpu_memmap *m);
+/* 0, or -EINVAL (unaligned, empty, beyond VCPU_GPA_LIMIT, HPA outside
+ * physmem), -EEXIST (overlaps a region), -ENOSPC, -ENOMEM. */
+int vcpu_memmap__add_ram(struct vcpu_memmap *m, uint64_t gpa, uint64_t hpa, uint64_t len);
+int vcpu_memmap__add_direct(struct vcpu_memmap *m, uint64_t gpa, uint64_t len, int fd,
+                            uint64_t offset, bool writable);
+/* Host pointer to guest RAM [gpa, gpa+len) if it lies inside one RAM region,
+ * else NULL.  The one helper every guest address goes through. */
+void *vcpu_memmap__ram_ptr(const struct vcpu_memmap *m, uint64_t gpa, uint64_t len);
+/* Copy to/from guest RAM across regions; 0 or -EFAULT (partial copies are
+ * possible only for writes that hit a hole: callers treat -EFAULT as fatal
+ * for the guest, never for the host). */
+int vcpu_memmap__read(const struct vcpu_memmap *m, uint64_t gpa, void *buf, size_t len);
+int vcpu_memmap__write(const struct vcpu_memmap *m, uint64_t gpa, const void *buf, size_t len);
+/* The one contiguous RAM range starting at `base` (length of the run of
+ * adjacent RAM regions), 0 if base is not RAM. */
+uint64_t vcpu_memmap__ram_run(const struct vcpu_memmap *m, uint64_t base);
+
+/* ---- registers and exits ---------------------------------------------- */
+
+/* General-purpose registers in encoding order (same as enum x86_gpr). */
+struct vcpu_regs {
+    uint64_t gpr[16];
+    uint64_t rip;
+    uint64_t rflags;
+};
+
+enum vcpu_exit_reason {
+    VCPU_EXIT_NONE,
+    VCPU_EXIT_MMIO,          /* exit.mmio */
+    VCPU_EXIT_PIO,           /* exit.pio */
+    VCPU_EXIT_HLT,           /* hlt with no interrupt deliverable; RIP is past it */
+    VCPU_EXIT_IRQ_WINDOW,    /* vcpu->request_irq_window and the guest can take one */
+    VCPU_EXIT_INTR,          /* vcpu__kick(): run stopped on request */
+    VCPU_EXIT_FAULT,         /* exit.fault: guest exception or undecodable trap */
+    VCPU_EXIT_SHUTDOWN,      /* exit.shutdown: the guest is gone */
+    VCPU_EXIT__COUNT
+};
+
+enum vcpu_shutdown_cause {
+    VCPU_SHUTDOWN_EXITED,    /* guest process exited (status) */
+    VCPU_SHUTDOWN_SIGNALED,  /* killed by a signal (signo; SIGSYS = seccomp) */
+    VCPU_SHUTDOWN_PROTOCOL,  /* trap protocol violated by the guest side */
+    VCPU_SHUTDOWN_UNRESPONSIVE, /* did not answer a kick in time; killed */
+};
+
+/* Fault vectors beyond the architectural ones, for traps that are not CPU
+ * exceptions. */
+#define VCPU_FAULT_VEC_DOUBLE 8    /* an interrupt could not be delivered */
+
+struct vcpu_exit {
+    enum vcpu_exit_reason reason;
+    union {
+        struct {
+            uint64_t addr;
+            uint64_t data;      /* write: value; read: caller fills it */
+            uint8_t len;        /* 1, 2, 4, 8 */
+            bool is_write;
+        } mmio;
+        struct {
+            uint16_t port;
+            uint32_t data;      /* out: value; in: caller fills it */
+            uint8_t len;        /* 1, 2, 4 */
+            bool is_write;      /* out */
+        } pio;
+        struct {
+            uint8_t vector;     /* x86 exception vector (14 #PF, 13 #GP, 6 #UD ...) */
+            uint64_t error_code;
+            uint64_t addr;      /* faulting address (#PF), else 0 */
+            uint64_t rip;
+            const char *why;    /* static text: what the backend could not do */
+        } fault;
+        struct {
+            enum vcpu_shutdown_cause cause;
+            int status;         /* exit status or signal number */
+        } shutdown;
+    };
+};
+
+/* ---- accounting (always on: a few adds per exit) ---------------------- */
+
+enum vcpu_stat {
+    VCPU_STAT_MMIO_READ, VCPU_STAT_MMIO_WRITE, VCPU_STAT_PIO_IN, VCPU_STAT_PIO_OUT,
+    VCPU_STAT_HLT, VCPU_STAT_IRQ_WINDOW, VCPU_STAT_INTR, VCPU_STAT_FAULT,
+    VCPU_STAT_SHUTDOWN,
+    /* handled inside the backend, never seen by the caller */
+    VCPU_STAT_CLI, VCPU_STAT_STI, VCPU_STAT_LIDT, VCPU_STAT_KICK,
+    VCPU_STAT_INJECT,        /* interrupts delivered into the guest */
+    VCPU_STAT_EXITS,         /* every guest->hypervisor round trip */
+    VCPU_STAT__COUNT
+};
+
+struct vcpu_stats {
+    uint64_t n[VCPU_STAT__COUNT];
+};
+
+const char *vcpu__stat_name(enum vcpu_stat s);
+const char *vcpu__exit_name(enum vcpu_exit_reason r);
+
+/* ---- backends ----------------------------------------------------------- */
+
+#define VCPU_CAP_DIRECT_MAP   (1u << 0)  /* VCPU_MEM_DIRECT regions */
+#define VCPU_CAP_ASYNC_INJECT (1u << 1)  /* vcpu__inject_irq() while running */
+#define VCPU_CAP_CPU_TIME     (1u << 2)  /* vcpu__cpu_time_ns() */
+#define VCPU_CAP_SANDBOXED    (1u << 3)  /* guest cannot make host system calls */
+
+struct vcpu_ops {
+    const char *name;
+    unsigned caps;
+    int (*vm_init)(struct vm *vm);            /* backend state in vm->backend */
+    void (*vm_destroy)(struct vm *vm);
+    int (*create)(struct vcpu *v);            /* backend state in v->backend */
+    void (*destroy)(struct vcpu *v);
+    int (*get_regs)(struct vcpu *v, struct vcpu_regs *r);
+    int (*set_regs)(struct vcpu *v, const struct vcpu_regs *r);
+    int (*run)(struct vcpu *v);               /* fills v->exit */
+    void (*kick)(struct vcpu *v);             /* thread safe */
+    void (*notify_irq)(struct vcpu *v);       /* thread safe: irr changed */
+    int64_t (*cpu_time_ns)(struct vcpu *v);
+};
+
+struct vm {
+    const struct vcpu_ops *ops;
+    struct vcpu_memmap *mem;   /* not owned; must outlive the vm */
+    void *backend;
+};
+
+struct vcpu {
+    struct vm *vm;
+    unsigned id;
+    struct vcpu_exit exit;
+    struct vcpu_stats stats;
+    bool request_irq_window;            /* exit VCPU_EXIT_IRQ_WINDOW when deliverable */
+    uint64_t cpu_page_gpa;              /* guest's struct proc_cpu_page, 0 = none */
+    _Atomic uint64_t irr[4];            /* pending vectors (bit per vector) */
+    _Atomic bool kick_requested;
+    void *backend;
+};
+
+int vm__init(struct vm *vm, const struct vcpu_ops *ops, struct vcpu_memmap *mem);
+void vm__destroy(struct vm *vm);
+int vcpu__create(struct vcpu *v, struct vm *vm, unsigned id);
+void vcpu__destroy(struct vcpu *v);
+int vcpu__get_regs(struct vcpu *v, struct vcpu_regs *r);
+int vcpu__set_regs(struct vcpu *v, const struct vcpu_regs *r);
+/* 0 and v->exit filled, or -errno for host-side failures (the guest's
+ * misbehaviour is an exit, never an error). */
+int vcpu__run(struct vcpu *v);
+/* Make a running vcpu__run() return VCPU_EXIT_INTR soon (any thread). */
+void vcpu__kick(struct vcpu *v);
+/* Queue interrupt `vector` (32..255) for delivery (any thread). -EINVAL for
+ * vectors reserved to exceptions. */
+int vcpu__inject_irq(struct vcpu *v, uint8_t vector);
+bool vcpu__irq_pending(struct vcpu *v);
+/* CPU time the guest has used, ns, or -ENOTSUP. */
+int64_t vcpu__cpu_time_ns(struct vcpu *v);
+
+/* For backends: highest pending vector, atomically removed; -1 if none. */
+int vcpu__irr_take(struct vcpu *v);
+
+/* The process backend (vcpu/proc/). */
+extern const struct vcpu_ops proc_vcpu_ops;
+
+#endif
