@@ -7,6 +7,7 @@ struct kfmt_spec {
     int width;
     char pad;       /* ' ' or '0' */
     int left;       /* '-' */
+    int alt;        /* '#': 0x prefix on %x */
 };
 
 static int kfmt__emit(kfmt_put_fn put, void *ctx, const struct kfmt_spec *sp, const char *s,
@@ -58,6 +59,8 @@ int kfmt__vformat(kfmt_put_fn put, void *ctx, const char *fmt, va_list ap)
         for (;; p++) {
             if (*p == '-')
                 sp.left = 1;
+            else if (*p == '#')
+                sp.alt = 1;
             else if (*p == '0')
                 sp.pad = '0';
             else
@@ -90,7 +93,8 @@ int kfmt__vformat(kfmt_put_fn put, void *ctx, const char *fmt, va_list ap)
         case 'X': {
             uint64_t v = lng == 0 ? va_arg(ap, unsigned) : lng == 1 ? va_arg(ap, unsigned long)
                        : lng == 2 ? va_arg(ap, unsigned long long) : va_arg(ap, size_t);
-            n += kfmt__number(put, ctx, &sp, v, *p == 'u' ? 10 : 16, *p == 'X', NULL);
+            const char *pre = (sp.alt && *p != 'u' && v) ? (*p == 'X' ? "0X" : "0x") : NULL;
+            n += kfmt__number(put, ctx, &sp, v, *p == 'u' ? 10 : 16, *p == 'X', pre);
             break;
         }
         case 'p':

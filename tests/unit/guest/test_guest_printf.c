@@ -41,6 +41,7 @@ static void test_width_and_padding(void **state)
     expect("0a", "%02x", 10u);
     expect("  hi|hi  ", "%4s|%-4s", "hi", "hi");
     expect("00:1f.3", "%02x:%02x.%u", 0u, 31u, 3u);
+    expect("0xfed00000 0 0XAB", "%#lx %#x %#X", 0xfed00000ul, 0u, 0xABu);
 }
 
 static void test_strings_chars_pointers(void **state)
