@@ -31,7 +31,7 @@ static uint64_t now_ns(void)
 
 static void sleep_us(unsigned us)
 {
-    struct timespec ts = {0, (long)us * 1000};
+    struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
     nanosleep(&ts, NULL);
 }
 

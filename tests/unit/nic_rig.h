@@ -57,7 +57,7 @@ static inline void rig_nic_down(struct rig_nic *r)
 
 static inline void rig_sleep_us(unsigned us)
 {
-    struct timespec ts = {0, (long)us * 1000};
+    struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
     nanosleep(&ts, NULL);
 }
 
