@@ -130,14 +130,12 @@ void intc__msi(struct intc *ic, uint16_t requester_id, uint64_t addr, uint32_t d
         return;
     }
     unsigned cpu, vector;
-    if (addr & INTC_MSI_ADDR_IF_REMAP) {
-        intc_remap_fn remap = ic->remap;
-        void *rctx = ic->remap_ctx;
-        if (!remap) {
-            ic->stats.bad_msi++;
-            pthread_mutex_unlock(&ic->lock);
-            return;
-        }
+    intc_remap_fn remap = ic->remap;
+    void *rctx = ic->remap_ctx;
+    if (remap) {
+        /* The remapping unit sees every interrupt write: it translates
+         * remappable ones, and passes or blocks compatibility-format ones
+         * as its own state says (VT-d 5.1.4). */
         pthread_mutex_unlock(&ic->lock);
         struct vtd_msi m;
         int r = remap(rctx, requester_id, addr, data, &m);
@@ -149,6 +147,10 @@ void intc__msi(struct intc *ic, uint16_t requester_id, uint64_t addr, uint32_t d
         }
         cpu = m.dest;
         vector = m.vector;
+    } else if (addr & INTC_MSI_ADDR_IF_REMAP) {
+        ic->stats.bad_msi++; /* remappable format without a remapping unit */
+        pthread_mutex_unlock(&ic->lock);
+        return;
     } else {
         cpu = (unsigned)((addr & INTC_MSI_ADDR_DEST_MASK) >> INTC_MSI_ADDR_DEST_SHIFT);
         vector = data & INTC_MSI_DATA_VECTOR_MASK;

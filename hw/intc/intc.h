@@ -5,10 +5,11 @@
  *
  * MSI compatibility format (Intel SDM Vol. 3A 11.11.1 "Message Address
  * Register Format", 11.11.2 "Message Data Register Format"): address
- * 0xFEE<dest:8><...>, data vector in bits 7:0.  Remappable format (VT-d
- * spec 5.1.2.2, address bit 4 = 1) is handed to VT-d interrupt remapping
- * (vtd__remap_msi) when a unit is attached; without one it is dropped and
- * counted.  Handlers run on the thread that raised the interrupt (the NIC's
+ * 0xFEE<dest:8><...>, data vector in bits 7:0.  With a VT-d unit attached
+ * every MSI goes through its interrupt remapping (vtd__remap_msi), which
+ * translates remappable-format ones (VT-d spec 5.1.2.2, address bit 4) and
+ * passes or blocks compatibility-format ones; without one, compatibility
+ * format is decoded here and remappable format is dropped and counted.  Handlers run on the thread that raised the interrupt (the NIC's
  * hardware thread, a test): they must be short (set a flag, wake a thread). */
 #ifndef IOVIRT_HW_INTC_H
 #define IOVIRT_HW_INTC_H
