@@ -138,6 +138,10 @@ static int run(struct physmem *pm, uint64_t rate, size_t frame_len, double secon
         printf("nic-pacing rate=unpaced    frame=%zu: line %8.2f Mb/s, frames %8.0f/s, "
                "data %8.2f Mb/s, nic-thread CPU %5.1f%%\n",
                frame_len, line_mbps, frames / dt, data_mbps, cpu);
+    if (rate)
+        printf("  wire time lost to late wake-ups %.3f ms, TX ring ran dry %" PRIu64 " times\n",
+               (double)(st1.pace_lost_ns - st0.pace_lost_ns) / 1e6,
+               st1.tx_idle_gaps - st0.tx_idle_gaps);
     struct wire_stats ws;
     wire__get_stats(wa, &ws);
     if (ws.drop_full)

@@ -89,10 +89,10 @@ void e1000_nic__default_config(struct e1000_nic_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->requester_id = E1000_NIC_DEFAULT_RID;
     cfg->bit_rate = E1000_NIC_DEFAULT_RATE;
-    cfg->pace_credit_ns = 1000000;
+    cfg->pace_credit_ns = 2000000;
     cfg->spin_ns = 20000;
     cfg->idle_sleep_min_ns = 50000;
-    cfg->idle_sleep_max_ns = 200000;
+    cfg->idle_sleep_max_ns = 500000;
     cfg->pace_sleep_min_ns = 50000;
 }
 
@@ -181,6 +181,8 @@ static unsigned nic_tx(struct e1000_nic *n, uint64_t now)
             break;
         n->last_tx_len = 0;
         if (e1000__tx_poll(n->model, 1) == 0) {
+            if (n->backlog && paced)
+                stat_add(&n->stats.tx_idle_gaps, 1);
             n->backlog = false;
             break;
         }
@@ -191,9 +193,11 @@ static unsigned nic_tx(struct e1000_nic *n, uint64_t now)
         if (!paced)
             continue;
         uint64_t start;
-        if (n->backlog)
-            start = n->next_free_ns + n->cfg.pace_credit_ns < now ? now - n->cfg.pace_credit_ns
-                                                                  : n->next_free_ns;
+        if (n->backlog && n->next_free_ns + n->cfg.pace_credit_ns < now) {
+            stat_add(&n->stats.pace_lost_ns, now - n->cfg.pace_credit_ns - n->next_free_ns);
+            start = now - n->cfg.pace_credit_ns;
+        } else if (n->backlog)
+            start = n->next_free_ns;
         else
             start = n->next_free_ns > now ? n->next_free_ns : now;
         n->next_free_ns = start + wire_time_ns(n, n->last_tx_len);

@@ -63,7 +63,7 @@ struct e1000_nic_config {
     uint64_t pace_sleep_min_ns;  /* shortest sleep while waiting for the wire */
 };
 
-/* Defaults: 1 Gb/s, 00:02.0, credit 1 ms, spin 20 us, idle 50..200 us,
+/* Defaults: 1 Gb/s, 00:02.0, credit 2 ms, spin 20 us, idle 50..500 us,
  * pacing sleeps >= 50 us. */
 void e1000_nic__default_config(struct e1000_nic_config *cfg);
 
@@ -71,6 +71,8 @@ struct e1000_nic_stats {
     uint64_t tx_frames, tx_bytes, tx_wire_errors;
     uint64_t rx_frames, rx_bytes, rx_dropped;  /* dropped: ring full/off, runt, DMA fault */
     uint64_t msi_sent, intx_changes;
+    uint64_t pace_lost_ns;      /* wire time lost: the thread woke later than the credit allows */
+    uint64_t tx_idle_gaps;      /* times the TX ring ran dry while the wire was paced */
     uint64_t loops, sleeps, kicks;
     uint64_t thread_cpu_ns;     /* CPU time of the hardware thread */
     uint64_t run_ns;            /* wall time the thread has been running */
