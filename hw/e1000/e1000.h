@@ -42,16 +42,45 @@ struct e1000 *e1000__create(void *regs, const struct dma_port *dma, const struct
 void e1000__destroy(struct e1000 *e);
 
 extern const struct mmio_ops e1000_mmio_ops; /* dev = struct e1000 * */
+/* BAR1 I/O window (IOADDR at 0, IODATA at 4; 32-bit accesses), dev as above. */
+extern const struct mmio_ops e1000_io_ops;
 
 /* Process up to `budget` TX descriptors between TDH and TDT (bounded).
  * Returns the number of descriptors consumed. */
 unsigned e1000__tx_poll(struct e1000 *e, unsigned budget);
 /* Deliver a received frame into the RX ring.  0, or -ENOSPC (ring full or
- * receiver off: counted in MPC), -EINVAL (runt/oversize: counted). */
+ * receiver off: counted in MPC), -EINVAL (runt/oversize: counted),
+ * -EFAULT (DMA failed: frame dropped, ring unchanged, counted).  Frames the
+ * address filters reject return 0 (counted in e1000_diag.rx_filtered). */
 int e1000__rx_frame(struct e1000 *e, const uint8_t *frame, size_t len);
 /* Re-evaluate interrupt throttling / delayed RX timer at time now_ns. */
 void e1000__tick(struct e1000 *e, uint64_t now_ns);
 
 void e1000__get_stats(struct e1000 *e, struct e1000_stats *out);
+
+/* ---- Additions beyond the original interface (docs/e1000.md) ---- */
+
+/* Model diagnostics for tests and the NIC layer. */
+struct e1000_diag {
+    uint64_t ring_errors;    /* tx_poll/rx_frame refused: invalid ring registers */
+    uint64_t rx_filtered;    /* frames dropped by the address filters */
+    uint64_t tx_dma_errors, rx_dma_errors;
+    uint64_t tx_dropped;     /* frames discarded (oversize, DMA error, bad descriptor) */
+    uint64_t tx_tso_frames;  /* TSO segments sent */
+    int dma_error;           /* sticky: a DMA failed since the last clear */
+    int last_dma_errno;
+    uint64_t last_dma_addr;  /* bus address of the last failed DMA */
+};
+void e1000__get_diag(struct e1000 *e, struct e1000_diag *out);
+void e1000__clear_dma_error(struct e1000 *e);
+
+/* Full device reset, as CTRL.RST (for PCI function-level reset). */
+void e1000__reset(struct e1000 *e);
+/* Current interrupt line level as last reported to the irq sink. */
+int e1000__irq_level(struct e1000 *e);
+/* Called (outside the model lock) after a trapped MMIO write to TDT or RDT,
+ * so an emulating hypervisor or a NIC thread can be woken; off = E1000_TDT
+ * or E1000_RDT.  Writes through directly-mapped pages are not seen. */
+void e1000__set_doorbell(struct e1000 *e, void (*fn)(void *ctx, uint32_t off), void *ctx);
 
 #endif

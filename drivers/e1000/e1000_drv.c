@@ -1,0 +1,395 @@
+/* Portable e1000 driver core: see e1000_drv.h.  Freestanding. */
+#include "drivers/e1000/e1000_drv.h"
+
+/* The NIC reads descriptors we wrote and writes back status concurrently:
+ * descriptor fields it may change are read through volatile, and a fence
+ * orders descriptor stores before the doorbell (SDM 3.3.1: software must
+ * have written the descriptors before moving the tail). */
+#define DRV_RELEASE() __atomic_thread_fence(__ATOMIC_RELEASE)
+#define DRV_ACQUIRE() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+
+static void drv_copy(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    while (n--)
+        *dst++ = *src++;
+}
+
+static uint32_t rd(struct e1000_drv *d, uint32_t off)
+{
+    return d->ops.read32(d->ctx, off);
+}
+
+static void wr(struct e1000_drv *d, uint32_t off, uint32_t v)
+{
+    d->ops.write32(d->ctx, off, v);
+}
+
+static void delay(struct e1000_drv *d, unsigned us)
+{
+    if (d->ops.delay_us)
+        d->ops.delay_us(d->ctx, us);
+}
+
+/* Poll until (reg & mask) == want, at most timeout_us (1 us steps). */
+static bool wait_reg(struct e1000_drv *d, uint32_t off, uint32_t mask, uint32_t want,
+                     unsigned timeout_us, uint32_t *last)
+{
+    for (unsigned i = 0; i <= timeout_us; i++) {
+        uint32_t v = rd(d, off);
+        if (last)
+            *last = v;
+        if ((v & mask) == want)
+            return true;
+        delay(d, 1);
+    }
+    return false;
+}
+
+static bool ring_ok(const void *ring, unsigned count)
+{
+    return ring && ((uintptr_t)ring & 15u) == 0 && count >= 8 && count % 8 == 0 &&
+           count <= E1000_DRV_MAX_DESC;
+}
+
+static int read_eeprom(struct e1000_drv *d, unsigned word, uint16_t *out)
+{
+    wr(d, E1000_EERD, E1000_EERD_START | ((uint32_t)word << E1000_EERD_ADDR_SHIFT));
+    uint32_t v = 0;
+    if (!wait_reg(d, E1000_EERD, E1000_EERD_DONE, E1000_EERD_DONE, 10000, &v))
+        return E1000_DRV_ETIMEDOUT;
+    *out = (uint16_t)((v & E1000_EERD_DATA_MASK) >> E1000_EERD_DATA_SHIFT);
+    return 0;
+}
+
+static void setup_rx(struct e1000_drv *d)
+{
+    const struct e1000_drv_config *c = &d->cfg;
+    for (unsigned i = 0; i < c->rx_count; i++) {
+        struct e1000_rx_desc *r = &c->rx_ring[i];
+        r->buffer_addr = d->ops.bus_addr(d->ctx, c->rx_bufs + (size_t)i * E1000_DRV_BUF_SIZE);
+        r->length = 0;
+        r->csum = 0;
+        r->status = 0;
+        r->errors = 0;
+        r->special = 0;
+    }
+    uint64_t base = d->ops.bus_addr(d->ctx, c->rx_ring);
+    wr(d, E1000_RDBAL, (uint32_t)base);
+    wr(d, E1000_RDBAH, (uint32_t)(base >> 32));
+    wr(d, E1000_RDLEN, c->rx_count * E1000_DESC_SIZE);
+    wr(d, E1000_RDH, 0);
+    DRV_RELEASE();
+    /* All but one descriptor to the NIC: RDH == RDT means "no buffers". */
+    wr(d, E1000_RDT, c->rx_count - 1);
+    d->rx_next = 0;
+    d->rx_discard = false;
+    wr(d, E1000_RCTL, E1000_RCTL_EN | E1000_RCTL_BAM | E1000_RCTL_BSIZE_2048 |
+                          E1000_RCTL_SECRC | E1000_RCTL_RDMTS_HALF);
+}
+
+static void setup_tx(struct e1000_drv *d)
+{
+    const struct e1000_drv_config *c = &d->cfg;
+    for (unsigned i = 0; i < c->tx_count; i++) {
+        struct e1000_tx_desc *t = &c->tx_ring[i];
+        t->buffer_addr = 0;
+        t->length = 0;
+        t->cso = 0;
+        t->cmd = 0;
+        t->status = E1000_TXD_STAT_DD; /* "free" */
+        t->css = 0;
+        t->special = 0;
+    }
+    uint64_t base = d->ops.bus_addr(d->ctx, c->tx_ring);
+    wr(d, E1000_TDBAL, (uint32_t)base);
+    wr(d, E1000_TDBAH, (uint32_t)(base >> 32));
+    wr(d, E1000_TDLEN, c->tx_count * E1000_DESC_SIZE);
+    wr(d, E1000_TDH, 0);
+    wr(d, E1000_TDT, 0);
+    d->tx_tail = d->tx_clean = 0;
+    /* SDM 14.5: CT 0x10, COLD 0x40 (full duplex), pad short packets. */
+    wr(d, E1000_TCTL, E1000_TCTL_EN | E1000_TCTL_PSP | (0x10u << E1000_TCTL_CT_SHIFT) |
+                          (0x40u << E1000_TCTL_COLD_SHIFT));
+    wr(d, E1000_TIPG, E1000_TIPG_82540_COPPER);
+}
+
+int e1000_drv__init(struct e1000_drv *d, const struct e1000_drv_ops *ops, void *ctx,
+                    const struct e1000_drv_config *cfg)
+{
+    d->ready = false;
+    if (!ops || !ops->read32 || !ops->write32 || !ops->bus_addr || !cfg)
+        return E1000_DRV_EINVAL;
+    if (!ring_ok(cfg->rx_ring, cfg->rx_count) || !ring_ok(cfg->tx_ring, cfg->tx_count) ||
+        !cfg->rx_bufs || !cfg->tx_bufs)
+        return E1000_DRV_EINVAL;
+    d->ops = *ops;
+    d->ctx = ctx;
+    d->cfg = *cfg;
+    struct e1000_drv_stats zero = {0};
+    d->stats = zero;
+    unsigned timeout = cfg->reset_timeout_us ? cfg->reset_timeout_us : 10000;
+
+    /* SDM 14.2 / 13.4.1: mask first, reset, mask again (reset re-enables
+     * nothing but the driver must not see stale causes). */
+    wr(d, E1000_IMC, 0xFFFFFFFFu);
+    wr(d, E1000_CTRL, rd(d, E1000_CTRL) | E1000_CTRL_RST);
+    delay(d, 1);
+    if (!wait_reg(d, E1000_CTRL, E1000_CTRL_RST, 0, timeout, 0))
+        return E1000_DRV_ETIMEDOUT;
+    wr(d, E1000_IMC, 0xFFFFFFFFu);
+    (void)rd(d, E1000_ICR);
+
+    for (unsigned w = 0; w < 3; w++) {
+        uint16_t v;
+        int r = read_eeprom(d, E1000_EEPROM_MAC0 + w, &v);
+        if (r)
+            return r;
+        d->mac[2 * w] = (uint8_t)v;
+        d->mac[2 * w + 1] = (uint8_t)(v >> 8);
+    }
+    wr(d, E1000_RAL(0), (uint32_t)d->mac[0] | (uint32_t)d->mac[1] << 8 |
+                            (uint32_t)d->mac[2] << 16 | (uint32_t)d->mac[3] << 24);
+    wr(d, E1000_RAH(0), (uint32_t)d->mac[4] | (uint32_t)d->mac[5] << 8 | E1000_RAH_AV);
+    for (unsigned i = 0; i < E1000_MTA_COUNT; i++)
+        wr(d, E1000_MTA + 4 * i, 0);
+
+    wr(d, E1000_CTRL, (rd(d, E1000_CTRL) & ~(E1000_CTRL_LRST | E1000_CTRL_PHY_RST)) |
+                          E1000_CTRL_SLU | E1000_CTRL_ASDE);
+    setup_rx(d);
+    setup_tx(d);
+    d->ready = true;
+    if (cfg->ims)
+        wr(d, E1000_IMS, cfg->ims);
+    return 0;
+}
+
+void e1000_drv__stop(struct e1000_drv *d)
+{
+    if (!d->ready)
+        return;
+    wr(d, E1000_IMC, 0xFFFFFFFFu);
+    wr(d, E1000_RCTL, 0);
+    wr(d, E1000_TCTL, 0);
+    wr(d, E1000_CTRL, rd(d, E1000_CTRL) | E1000_CTRL_RST);
+    delay(d, 1);
+    (void)wait_reg(d, E1000_CTRL, E1000_CTRL_RST, 0, d->cfg.reset_timeout_us ? d->cfg.reset_timeout_us : 10000, 0);
+    d->ready = false;
+}
+
+/* ---- transmit ---------------------------------------------------------- */
+
+unsigned e1000_drv__tx_free(const struct e1000_drv *d)
+{
+    unsigned n = d->cfg.tx_count;
+    unsigned used = (d->tx_tail + n - d->tx_clean) % n;
+    return n - 1 - used; /* one slot stays empty: TDH == TDT means empty */
+}
+
+unsigned e1000_drv__tx_reclaim(struct e1000_drv *d)
+{
+    unsigned frames = 0, n = d->cfg.tx_count;
+    while (d->tx_clean != d->tx_tail) {
+        volatile struct e1000_tx_desc *t = &d->cfg.tx_ring[d->tx_clean];
+        if (!(t->status & E1000_TXD_STAT_DD))
+            break;
+        DRV_ACQUIRE();
+        if (t->cmd & E1000_TXD_CMD_EOP_B)
+            frames++;
+        d->tx_clean = (d->tx_clean + 1) % n;
+    }
+    d->stats.tx_reclaimed += frames;
+    return frames;
+}
+
+static int tx_room(struct e1000_drv *d, unsigned need)
+{
+    if (!d->ready)
+        return E1000_DRV_EIO;
+    if (e1000_drv__tx_free(d) < need)
+        e1000_drv__tx_reclaim(d);
+    if (e1000_drv__tx_free(d) < need) {
+        d->stats.tx_busy++;
+        return E1000_DRV_EBUSY;
+    }
+    return 0;
+}
+
+static void tx_put(struct e1000_drv *d, uint64_t addr, size_t len, uint8_t cmd,
+                   const struct e1000_drv_csum *csum)
+{
+    struct e1000_tx_desc *t = &d->cfg.tx_ring[d->tx_tail];
+    t->buffer_addr = addr;
+    t->length = (uint16_t)len;
+    t->cso = csum ? csum->cso : 0;
+    t->css = csum ? csum->css : 0;
+    t->special = 0;
+    t->status = 0;
+    t->cmd = (uint8_t)(cmd | E1000_TXD_CMD_IFCS_B | E1000_TXD_CMD_RS_B |
+                       (csum ? E1000_TXD_CMD_IC_B : 0));
+    d->tx_tail = (d->tx_tail + 1) % d->cfg.tx_count;
+}
+
+static void tx_doorbell(struct e1000_drv *d, size_t len)
+{
+    DRV_RELEASE();
+    wr(d, E1000_TDT, d->tx_tail);
+    d->stats.tx_frames++;
+    d->stats.tx_bytes += len;
+}
+
+static int frags_len(const struct e1000_drv_frag *frags, unsigned nfrags, size_t *total)
+{
+    size_t sum = 0;
+    if (!frags || nfrags == 0 || nfrags > E1000_DRV_MAX_FRAGS)
+        return E1000_DRV_EINVAL;
+    for (unsigned i = 0; i < nfrags; i++) {
+        if (frags[i].len > E1000_DRV_MAX_FRAME || (!frags[i].data && frags[i].len))
+            return E1000_DRV_EMSGSIZE;
+        sum += frags[i].len;
+    }
+    if (sum < E1000_ETH_HLEN || sum > E1000_DRV_MAX_FRAME)
+        return E1000_DRV_EMSGSIZE;
+    *total = sum;
+    return 0;
+}
+
+int e1000_drv__tx(struct e1000_drv *d, const struct e1000_drv_frag *frags, unsigned nfrags,
+                  const struct e1000_drv_csum *csum)
+{
+    size_t len;
+    int r = frags_len(frags, nfrags, &len);
+    if (r)
+        return r;
+    if (csum && (csum->css >= len || (size_t)csum->cso + 2 > len))
+        return E1000_DRV_EINVAL;
+    r = tx_room(d, 1);
+    if (r)
+        return r;
+    uint8_t *slot = d->cfg.tx_bufs + (size_t)d->tx_tail * E1000_DRV_BUF_SIZE;
+    size_t off = 0;
+    for (unsigned i = 0; i < nfrags; i++) {
+        drv_copy(slot + off, frags[i].data, frags[i].len);
+        off += frags[i].len;
+    }
+    tx_put(d, d->ops.bus_addr(d->ctx, slot), len, E1000_TXD_CMD_EOP_B, csum);
+    tx_doorbell(d, len);
+    return 0;
+}
+
+int e1000_drv__tx_frame(struct e1000_drv *d, const void *frame, size_t len)
+{
+    struct e1000_drv_frag f = {frame, len};
+    return e1000_drv__tx(d, &f, 1, 0);
+}
+
+int e1000_drv__tx_zc(struct e1000_drv *d, const struct e1000_drv_frag *frags, unsigned nfrags)
+{
+    size_t len;
+    int r = frags_len(frags, nfrags, &len);
+    if (r)
+        return r;
+    r = tx_room(d, nfrags);
+    if (r)
+        return r;
+    for (unsigned i = 0; i < nfrags; i++)
+        tx_put(d, d->ops.bus_addr(d->ctx, frags[i].data), frags[i].len,
+               i + 1 == nfrags ? E1000_TXD_CMD_EOP_B : 0, 0);
+    tx_doorbell(d, len);
+    return 0;
+}
+
+/* ---- receive ----------------------------------------------------------- */
+
+unsigned e1000_drv__rx_poll(struct e1000_drv *d, e1000_drv_rx_fn rx, void *ctx,
+                            unsigned budget)
+{
+    if (!d->ready)
+        return 0;
+    unsigned n = d->cfg.rx_count, delivered = 0, seen = 0;
+    unsigned last = n; /* last descriptor handed back; n = none */
+    /* Bounded by the ring size even if the NIC keeps filling. */
+    while (delivered < budget && seen < n) {
+        unsigned i = d->rx_next;
+        volatile struct e1000_rx_desc *r = &d->cfg.rx_ring[i];
+        uint8_t status = r->status;
+        if (!(status & E1000_RXD_STAT_DD))
+            break;
+        DRV_ACQUIRE();
+        uint8_t errors = r->errors;
+        size_t len = r->length;
+        bool eop = status & E1000_RXD_STAT_EOP;
+        if (!eop || d->rx_discard || errors || len < E1000_ETH_HLEN ||
+            len > E1000_DRV_BUF_SIZE) {
+            /* Frames spanning descriptors (never with BSIZE 2048 and no
+             * LPE) or flagged in error are dropped whole. */
+            d->stats.rx_errors += eop ? 1 : 0;
+            d->rx_discard = !eop;
+        } else {
+            const uint8_t *buf = d->cfg.rx_bufs + (size_t)i * E1000_DRV_BUF_SIZE;
+            if (rx)
+                rx(ctx, buf, len);
+            d->stats.rx_frames++;
+            d->stats.rx_bytes += len;
+            delivered++;
+        }
+        /* Give it back: the NIC may overwrite buffer_addr's target only. */
+        r->buffer_addr = d->ops.bus_addr(d->ctx, d->cfg.rx_bufs + (size_t)i * E1000_DRV_BUF_SIZE);
+        r->status = 0;
+        r->errors = 0;
+        r->length = 0;
+        last = i;
+        d->rx_next = (i + 1) % n;
+        seen++;
+    }
+    if (last != n) {
+        DRV_RELEASE();
+        /* RDT = the descriptor just freed: the NIC owns all others. */
+        wr(d, E1000_RDT, last);
+    }
+    return delivered;
+}
+
+struct rx_copy {
+    uint8_t *buf;
+    size_t cap;
+    int ret;
+};
+
+static void rx_copy_fn(void *ctx, const uint8_t *frame, size_t len)
+{
+    struct rx_copy *c = ctx;
+    if (len > c->cap) {
+        c->ret = E1000_DRV_EMSGSIZE;
+        return;
+    }
+    drv_copy(c->buf, frame, len);
+    c->ret = (int)len;
+}
+
+int e1000_drv__rx(struct e1000_drv *d, void *buf, size_t cap)
+{
+    struct rx_copy c = {buf, cap, 0};
+    e1000_drv__rx_poll(d, rx_copy_fn, &c, 1);
+    return c.ret;
+}
+
+/* ---- interrupts and status --------------------------------------------- */
+
+uint32_t e1000_drv__irq(struct e1000_drv *d)
+{
+    uint32_t icr = rd(d, E1000_ICR);
+    if (icr)
+        d->stats.irqs++;
+    return icr;
+}
+
+bool e1000_drv__link_up(struct e1000_drv *d)
+{
+    return rd(d, E1000_STATUS) & E1000_STATUS_LU;
+}
+
+uint64_t e1000_drv__rx_missed(struct e1000_drv *d)
+{
+    d->stats.rx_missed += rd(d, E1000_MPC);
+    return d->stats.rx_missed;
+}

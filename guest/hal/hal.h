@@ -1,0 +1,110 @@
+/* Hardware abstraction layer of the guest kernel: everything above it
+ * (kernel, PCI, drivers, programs) is the same for every port.
+ *
+ * Ports: guest/hal/proc/ (ring 3 under the process backend: privileged
+ * instructions trap to whoever runs the guest, IF is virtual, see
+ * vcpu/proc/proc_abi.h).  A `bare` port (long mode, IDT, local APIC) would
+ * implement the same functions in guest/hal/bare/; see docs/guest.md.
+ *
+ * Port I/O and MMIO accessors are plain x86 instructions that behave the
+ * same on every port (trapping or not), so they are inline here.  MMIO uses
+ * single volatile MOVs, which the hypervisor's decoder emulates. */
+#ifndef IOVIRT_GUEST_HAL_H
+#define IOVIRT_GUEST_HAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What a port's entry code hands to the kernel (port-neutral boot info). */
+struct boot_params {
+    uint64_t ram_base, ram_size;
+    uint64_t free_start;      /* first free byte after image and boot data */
+    const char *cmdline;
+    uint64_t tsc_hz;
+    struct { uint64_t addr, len; } reserved[4]; /* boot data to keep (len 0 = unused) */
+};
+
+/* The kernel's entry point, called by the port once the CPU is usable. */
+void kernel__main(const struct boot_params *bp) __attribute__((noreturn));
+
+/* ---- port I/O ---------------------------------------------------------- */
+static inline void hal__outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
+static inline void hal__outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
+static inline void hal__outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port)); }
+static inline uint8_t hal__inb(uint16_t port)
+{
+    uint8_t v;
+    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+static inline uint16_t hal__inw(uint16_t port)
+{
+    uint16_t v;
+    __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+static inline uint32_t hal__inl(uint16_t port)
+{
+    uint32_t v;
+    __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+
+/* ---- MMIO (VA == physical address on every port) ------------------------ */
+static inline uint8_t hal__mmio_read8(uintptr_t a) { return *(volatile uint8_t *)a; }
+static inline uint16_t hal__mmio_read16(uintptr_t a) { return *(volatile uint16_t *)a; }
+static inline uint32_t hal__mmio_read32(uintptr_t a) { return *(volatile uint32_t *)a; }
+static inline uint64_t hal__mmio_read64(uintptr_t a) { return *(volatile uint64_t *)a; }
+static inline void hal__mmio_write8(uintptr_t a, uint8_t v) { *(volatile uint8_t *)a = v; }
+static inline void hal__mmio_write16(uintptr_t a, uint16_t v) { *(volatile uint16_t *)a = v; }
+static inline void hal__mmio_write32(uintptr_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
+static inline void hal__mmio_write64(uintptr_t a, uint64_t v) { *(volatile uint64_t *)a = v; }
+
+/* Compiler barrier / full fence (device rings in RAM). */
+static inline void hal__barrier(void) { __asm__ volatile("" ::: "memory"); }
+static inline void hal__mb(void) { __asm__ volatile("mfence" ::: "memory"); }
+
+/* ---- memory ----------------------------------------------------------- */
+/* Bus address a device uses for a buffer: VA == GPA, and the platform's
+ * IOMMU (if any) maps GPA to host memory. */
+static inline uint64_t hal__dma_addr(const void *p) { return (uint64_t)(uintptr_t)p; }
+
+/* ---- interrupts ------------------------------------------------------- */
+#define HAL_NUM_VECTORS 256
+/* Called (interrupts masked) for every vector the CPU delivers. */
+typedef void (*hal_irq_dispatch_fn)(void *ctx, unsigned vector);
+
+/* Install the vector table (IDT) and the dispatcher; interrupts stay
+ * masked until hal__irq_enable(). */
+void hal__irq_init(hal_irq_dispatch_fn fn, void *ctx);
+/* Mask; returns whether interrupts were enabled before. */
+bool hal__irq_save(void);
+void hal__irq_restore(bool was_enabled);
+void hal__irq_enable(void);
+/* Enable interrupts and wait until one has been handled (x86 `sti; hlt`).
+ * Call with interrupts masked after checking the wait condition; returns
+ * with interrupts masked again. */
+void hal__irq_wait(void);
+
+/* MSI message the local interrupt controller accepts for `vector`
+ * (x86: address 0xFEE00000 | dest << 12, data = vector, fixed, edge). */
+static inline uint64_t hal__msi_addr(unsigned dest) { return 0xFEE00000ull | ((uint64_t)(dest & 0xFF) << 12); }
+static inline uint32_t hal__msi_data(unsigned vector) { return vector & 0xFF; }
+
+/* ---- time ------------------------------------------------------------- */
+static inline uint64_t hal__rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return (uint64_t)hi << 32 | lo;
+}
+uint64_t hal__tsc_hz(void);
+uint64_t hal__now_ns(void);     /* monotonic, from the TSC */
+
+/* ---- platform --------------------------------------------------------- */
+/* Fixed platform resources a port knows. */
+uint64_t hal__hpet_base(void);
+void hal__poweroff(int status) __attribute__((noreturn));
+
+#endif

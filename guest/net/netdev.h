@@ -1,0 +1,68 @@
+/* The network-device interface the guest stack sits on.  A driver (e1000,
+ * virtio-net, or a test double) fills in netdev_ops; the stack never knows
+ * which one it talks to.
+ *
+ * Transmit is a gather call: the stack hands over the frame as a few
+ * borrowed pieces (headers built on the stack, payload straight out of the
+ * TCP send ring), so the only copy on the way out is the driver's own copy
+ * into its DMA buffer.  Receive is push: the driver calls net__input() for
+ * each frame, either from its own interrupt/poll path or from ops->poll,
+ * which net__poll() calls once per kernel-loop pass. */
+#ifndef IOVIRT_GUEST_NET_NETDEV_H
+#define IOVIRT_GUEST_NET_NETDEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct net_stack;
+struct netdev;
+
+/* Error codes used throughout guest/net (negative returns). */
+#define NET_EBUSY       1   /* device TX ring full: try again later */
+#define NET_EAGAIN      2   /* next hop not resolved yet (ARP pending) */
+#define NET_EINVAL      3
+#define NET_ENOMEM      4   /* static pool exhausted */
+#define NET_ENOTCONN    5
+#define NET_ECONNRESET  6
+#define NET_ECONNREFUSED 7
+#define NET_ETIMEDOUT   8
+#define NET_EUNREACH    9   /* no route (off-link without a gateway) */
+#define NET_EMSGSIZE    10
+#define NET_EPIPE       11  /* send after close */
+#define NET_EIO         12  /* device refused the frame */
+
+/* One piece of an outgoing frame. */
+struct net_frag {
+    const void *base;
+    size_t len;
+};
+
+#define NETDEV_MAX_FRAGS 4
+
+struct netdev_ops {
+    /* Queue one frame, the concatenation of frags (at most NETDEV_MAX_FRAGS,
+     * total <= ETH_MAX_FRAME, >= ETH_MIN_FRAME: the stack pads).  The pieces
+     * are only borrowed for the duration of the call.  Returns 0 when
+     * queued, -NET_EBUSY when the ring is full (the stack retries later),
+     * another negative value if the frame was dropped. */
+    int (*transmit)(struct netdev *dev, const struct net_frag *frags,
+                    unsigned nfrags);
+    /* The station address. */
+    void (*mac)(struct netdev *dev, uint8_t mac[6]);
+    /* Optional: hand up to budget received frames to net__input(stack, ...)
+     * and return how many were delivered.  NULL for push-only drivers. */
+    int (*poll)(struct netdev *dev, struct net_stack *stack, int budget);
+    /* Optional: link state (NULL means always up). */
+    bool (*link_up)(struct netdev *dev);
+};
+
+struct netdev {
+    const struct netdev_ops *ops;
+    void *priv;     /* the driver's own state */
+};
+
+/* Monotonic time source supplied by the environment, in nanoseconds. */
+typedef uint64_t (*net_clock_fn)(void *ctx);
+
+#endif

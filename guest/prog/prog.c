@@ -1,0 +1,27 @@
+/* The program table. */
+#include "guest/prog/prog.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "guest/kernel/console.h"
+
+static const struct prog progs[] = {
+    {"hello", "hello", prog_hello__run},
+    {"sleep", "sleep MS             (halt on the HPET interrupt)", prog_sleep__run},
+    {"lspci", "lspci                (enumerate PCI bus 0)", prog_pci__run},
+};
+
+const struct prog *prog__find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+        if (strcmp(progs[i].name, name) == 0)
+            return &progs[i];
+    return NULL;
+}
+
+void prog__list(void)
+{
+    for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+        kprintf("  %s\n", progs[i].usage);
+}

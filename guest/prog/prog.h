@@ -1,0 +1,21 @@
+/* Programs the command line selects (argv[0]). */
+#ifndef IOVIRT_GUEST_PROG_PROG_H
+#define IOVIRT_GUEST_PROG_PROG_H
+
+struct kernel;
+
+struct prog {
+    const char *name;
+    const char *usage;
+    /* Returns the exit status the machine powers off with. */
+    int (*run)(struct kernel *k, int argc, char **argv);
+};
+
+const struct prog *prog__find(const char *name);
+void prog__list(void);
+
+int prog_hello__run(struct kernel *k, int argc, char **argv);
+int prog_sleep__run(struct kernel *k, int argc, char **argv);
+int prog_pci__run(struct kernel *k, int argc, char **argv);
+
+#endif

@@ -1,0 +1,93 @@
+/* Interrupt causes, mask and line level (SDM 13.4.17-13.4.21), interrupt
+ * throttling (ITR) and the RX/TX interrupt delay timers.
+ *
+ * Time only advances through e1000__tick(now_ns): the model keeps the last
+ * value and uses it for throttling and delay deadlines.  ITR: a new
+ * assertion of the line waits until ITR x 256 ns have passed since the
+ * previous assertion; the pending assertion is made by a later tick.
+ * RDTR/RADV: with RDTR = 0 RXT0 is raised with each frame; otherwise the
+ * frame arms a timer of RDTR x 1.024 us, re-armed by every frame, and an
+ * absolute one of RADV x 1.024 us armed by the first (RADV = 0: none);
+ * RXT0 rises at the first tick past either.  TIDV/TADV do the same for TXDW
+ * of descriptors with IDE set. */
+#include "hw/e1000/e1000_priv.h"
+
+void e1000__irq_update(struct e1000 *e)
+{
+    uint32_t icr = e1000__r(e, E1000_ICR);
+    uint32_t pending = icr & e1000__r(e, E1000_IMS) & E1000_ICR_CAUSE_MASK;
+    uint32_t icr2 = pending ? icr | E1000_ICR_INT_ASSERTED : icr & ~E1000_ICR_INT_ASSERTED;
+    if (icr2 != icr)
+        e1000__w(e, E1000_ICR, icr2);
+    int want = pending != 0;
+    if (want == e->irq_level)
+        return;
+    if (want) {
+        uint64_t gap = (uint64_t)(e1000__r(e, E1000_ITR) & E1000_ITR_INTERVAL_MASK) *
+                       E1000_ITR_UNIT_NS;
+        if (gap && e->irq_ever && e->now_ns - e->last_irq_ns < gap)
+            return; /* throttled: a later tick asserts */
+        e->irq_ever = true;
+        e->last_irq_ns = e->now_ns;
+        e->stats.interrupts++;
+    }
+    e->irq_level = want;
+    if (e->irq.intx)
+        e->irq.intx(e->irq.ctx, want);
+}
+
+void e1000__set_cause(struct e1000 *e, uint32_t causes)
+{
+    e1000__w(e, E1000_ICR, e1000__r(e, E1000_ICR) | causes);
+    e1000__irq_update(e);
+}
+
+uint32_t e1000__icr_read(struct e1000 *e)
+{
+    uint32_t v = e1000__r(e, E1000_ICR);
+    e1000__w(e, E1000_ICR, 0);
+    e1000__irq_update(e);
+    return v;
+}
+
+void e1000__delay_arm(struct e1000 *e, struct e1000_delay *d, uint32_t delay, uint32_t abs)
+{
+    d->deadline = e->now_ns + (uint64_t)delay * E1000_DELAY_UNIT_NS;
+    if (abs && !d->abs_deadline)
+        d->abs_deadline = e->now_ns + (uint64_t)abs * E1000_DELAY_UNIT_NS;
+}
+
+static bool delay_expired(struct e1000_delay *d, uint64_t now)
+{
+    if (!d->deadline && !d->abs_deadline)
+        return false;
+    bool fire = (d->deadline && now >= d->deadline) || (d->abs_deadline && now >= d->abs_deadline);
+    if (fire)
+        *d = (struct e1000_delay){0, 0};
+    return fire;
+}
+
+void e1000__tick(struct e1000 *e, uint64_t now_ns)
+{
+    pthread_mutex_lock(&e->lock);
+    if (now_ns > e->now_ns)
+        e->now_ns = now_ns;
+    uint32_t causes = 0;
+    if (delay_expired(&e->rx_delay, e->now_ns))
+        causes |= E1000_ICR_RXT0;
+    if (delay_expired(&e->tx_delay, e->now_ns))
+        causes |= E1000_ICR_TXDW;
+    if (causes)
+        e1000__set_cause(e, causes);
+    else
+        e1000__irq_update(e);
+    pthread_mutex_unlock(&e->lock);
+}
+
+int e1000__irq_level(struct e1000 *e)
+{
+    pthread_mutex_lock(&e->lock);
+    int l = e->irq_level;
+    pthread_mutex_unlock(&e->lock);
+    return l;
+}

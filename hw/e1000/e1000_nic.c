@@ -1,0 +1,476 @@
+/* Physical NIC instance: e1000 model + register memfd + hardware thread.
+ * See e1000_nic.h for the pacing and interrupt model. */
+#include "hw/e1000/e1000_nic.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hw/e1000/e1000_regs.h"
+#include "hw/physmem.h"
+#include "hw/vtd/vtd.h"
+#include "hw/wire/wire.h"
+#include "lib/log.h"
+
+#define NIC_TX_BURST 64u   /* frames per loop turn, then RX gets a go */
+#define NIC_RX_BURST 64u
+
+struct e1000_nic {
+    struct e1000_nic_config cfg;
+    struct e1000 *model;
+    uint8_t *regs;
+    int regs_fd;
+    int kick_fd;
+    struct vtd_dma_ctx vtd_ctx;
+    struct dma_port dma;
+    struct irq_sink model_irq;   /* what the model calls */
+    struct irq_sink out;         /* where interrupts go */
+
+    pthread_t thread;
+    bool running;
+    uint64_t started_ns;
+    int stop;                    /* atomic */
+    int sleeping;                /* atomic: thread is (about to be) in ppoll */
+
+    /* interrupt state, atomics: written under the model's lock */
+    int irq_level;
+    uint32_t irq_edges;
+    int delivered_level;         /* hardware thread only */
+    pthread_mutex_t msi_lock;
+    bool msi_enabled;
+    uint64_t msi_addr;
+    uint32_t msi_data;
+
+    /* pacing, hardware thread only */
+    uint64_t next_free_ns;
+    bool backlog;
+    size_t last_tx_len;
+
+    struct e1000_nic_stats stats; /* atomics */
+    uint8_t rx_buf[WIRE_MAX_BUF];
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void stat_add(uint64_t *c, uint64_t v)
+{
+    __atomic_fetch_add(c, v, __ATOMIC_RELAXED);
+}
+
+static void nic_kick(struct e1000_nic *n)
+{
+    stat_add(&n->stats.kicks, 1);
+    uint64_t one = 1;
+    if (write(n->kick_fd, &one, sizeof one) < 0) {
+        /* counter full: the thread is awake anyway */
+    }
+}
+
+/* Wake the thread only if it may be asleep (Dekker with nic_sleep). */
+static void nic_wake(struct e1000_nic *n)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&n->sleeping, __ATOMIC_RELAXED))
+        nic_kick(n);
+}
+
+void e1000_nic__default_config(struct e1000_nic_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->requester_id = E1000_NIC_DEFAULT_RID;
+    cfg->bit_rate = E1000_NIC_DEFAULT_RATE;
+    cfg->pace_credit_ns = 2000000;
+    cfg->spin_ns = 20000;
+    cfg->idle_sleep_min_ns = 50000;
+    cfg->idle_sleep_max_ns = 500000;
+    cfg->pace_sleep_min_ns = 50000;
+}
+
+/* ---- callbacks from the model ------------------------------------------ */
+
+/* Called with the model's lock held: record only, deliver from the thread. */
+static void model_intx(void *ctx, int level)
+{
+    struct e1000_nic *n = ctx;
+    int old = __atomic_exchange_n(&n->irq_level, level ? 1 : 0, __ATOMIC_ACQ_REL);
+    if (level && !old)
+        __atomic_fetch_add(&n->irq_edges, 1, __ATOMIC_ACQ_REL);
+    if (!pthread_equal(pthread_self(), n->thread) || !n->running)
+        nic_wake(n);
+}
+
+static void model_msi(void *ctx, uint16_t rid, uint64_t addr, uint32_t data)
+{
+    (void)rid;
+    (void)addr;
+    (void)data;
+    /* The 82540EM has no MSI capability; its model only drives INTx.  MSI is
+     * generated here from the level, with the NIC's own address/data. */
+    model_intx(ctx, 1);
+}
+
+static void model_tx(void *ctx, const uint8_t *frame, size_t len)
+{
+    struct e1000_nic *n = ctx;
+    n->last_tx_len = len;
+    if (!n->cfg.wire || wire__send(n->cfg.wire, frame, len) != 0) {
+        stat_add(&n->stats.tx_wire_errors, 1);
+        return;
+    }
+    stat_add(&n->stats.tx_frames, 1);
+    stat_add(&n->stats.tx_bytes, len);
+}
+
+static void model_doorbell(void *ctx, uint32_t off)
+{
+    (void)off;
+    nic_wake(ctx);
+}
+
+/* ---- the hardware thread ----------------------------------------------- */
+
+static void deliver_irq(struct e1000_nic *n)
+{
+    uint32_t edges = __atomic_exchange_n(&n->irq_edges, 0, __ATOMIC_ACQ_REL);
+    int level = __atomic_load_n(&n->irq_level, __ATOMIC_ACQUIRE);
+    pthread_mutex_lock(&n->msi_lock);
+    bool msi = n->msi_enabled;
+    uint64_t addr = n->msi_addr;
+    uint32_t data = n->msi_data;
+    pthread_mutex_unlock(&n->msi_lock);
+    if (msi) {
+        /* Edge-triggered: one message per assertion (coalesced). */
+        if (edges && n->out.msi) {
+            n->out.msi(n->out.ctx, n->cfg.requester_id, addr, data);
+            stat_add(&n->stats.msi_sent, 1);
+        }
+        n->delivered_level = level;
+        return;
+    }
+    if (level != n->delivered_level && n->out.intx) {
+        n->out.intx(n->out.ctx, level);
+        stat_add(&n->stats.intx_changes, 1);
+    }
+    n->delivered_level = level;
+}
+
+static uint64_t wire_time_ns(const struct e1000_nic *n, size_t len)
+{
+    size_t bytes = (len < E1000_NIC_MIN_FRAME ? E1000_NIC_MIN_FRAME : len) +
+                   E1000_NIC_WIRE_OVERHEAD;
+    return (uint64_t)((unsigned __int128)bytes * 8u * 1000000000u / n->cfg.bit_rate);
+}
+
+/* Transmit while the modelled wire is free.  Returns descriptors consumed. */
+static unsigned nic_tx(struct e1000_nic *n, uint64_t now)
+{
+    unsigned work = 0, frames = 0;
+    bool paced = n->cfg.bit_rate != 0;
+    while (frames < NIC_TX_BURST) {
+        if (paced && n->backlog && n->next_free_ns > now)
+            break;
+        n->last_tx_len = 0;
+        if (e1000__tx_poll(n->model, 1) == 0) {
+            if (n->backlog && paced)
+                stat_add(&n->stats.tx_idle_gaps, 1);
+            n->backlog = false;
+            break;
+        }
+        work++;
+        if (n->last_tx_len == 0)
+            continue; /* a descriptor inside a frame, or a context one */
+        frames++;
+        if (!paced)
+            continue;
+        uint64_t start;
+        if (n->backlog && n->next_free_ns + n->cfg.pace_credit_ns < now) {
+            stat_add(&n->stats.pace_lost_ns, now - n->cfg.pace_credit_ns - n->next_free_ns);
+            start = now - n->cfg.pace_credit_ns;
+        } else if (n->backlog)
+            start = n->next_free_ns;
+        else
+            start = n->next_free_ns > now ? n->next_free_ns : now;
+        n->next_free_ns = start + wire_time_ns(n, n->last_tx_len);
+        n->backlog = true;
+    }
+    return work;
+}
+
+static unsigned nic_rx(struct e1000_nic *n)
+{
+    unsigned work = 0;
+    if (!n->cfg.wire)
+        return 0;
+    while (work < NIC_RX_BURST) {
+        int len = wire__recv(n->cfg.wire, n->rx_buf, sizeof n->rx_buf);
+        if (len <= 0)
+            break;
+        work++;
+        if (e1000__rx_frame(n->model, n->rx_buf, (size_t)len) == 0) {
+            stat_add(&n->stats.rx_frames, 1);
+            stat_add(&n->stats.rx_bytes, (uint64_t)len);
+        } else {
+            stat_add(&n->stats.rx_dropped, 1);
+        }
+    }
+    return work;
+}
+
+static uint32_t reg_load(const struct e1000_nic *n, uint32_t off)
+{
+    return __atomic_load_n((const uint32_t *)(const void *)(n->regs + off), __ATOMIC_ACQUIRE);
+}
+
+static bool tx_pending(const struct e1000_nic *n)
+{
+    return (reg_load(n, E1000_TCTL) & E1000_TCTL_EN) &&
+           reg_load(n, E1000_TDH) != reg_load(n, E1000_TDT);
+}
+
+/* Sleep up to ns, woken early by a kick or a wire frame. */
+static void nic_sleep(struct e1000_nic *n, uint64_t ns, bool check_tx)
+{
+    __atomic_store_n(&n->sleeping, 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    /* Re-check after announcing the sleep so a doorbell or interrupt posted
+     * just before is not slept through. */
+    if ((check_tx && tx_pending(n)) || __atomic_load_n(&n->irq_edges, __ATOMIC_ACQUIRE) ||
+        __atomic_load_n(&n->irq_level, __ATOMIC_ACQUIRE) != n->delivered_level ||
+        __atomic_load_n(&n->stop, __ATOMIC_ACQUIRE)) {
+        __atomic_store_n(&n->sleeping, 0, __ATOMIC_RELAXED);
+        return;
+    }
+    struct pollfd p[2] = {{.fd = n->kick_fd, .events = POLLIN},
+                          {.fd = n->cfg.wire ? n->cfg.wire->poll_fd : -1, .events = POLLIN}};
+    struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000u), .tv_nsec = (long)(ns % 1000000000u)};
+    stat_add(&n->stats.sleeps, 1);
+    if (ppoll(p, 2, &ts, NULL) > 0 && (p[0].revents & POLLIN)) {
+        uint64_t v;
+        if (read(n->kick_fd, &v, sizeof v) < 0) {
+            /* raced with another reader: nothing to clear */
+        }
+    }
+    __atomic_store_n(&n->sleeping, 0, __ATOMIC_RELAXED);
+}
+
+static void *nic_thread(void *arg)
+{
+    struct e1000_nic *n = arg;
+    const struct e1000_nic_config *c = &n->cfg;
+    uint64_t start = n->started_ns, last_work = now_ns(), idle_sleep = c->idle_sleep_min_ns;
+
+    while (!__atomic_load_n(&n->stop, __ATOMIC_ACQUIRE)) {
+        uint64_t now = now_ns();
+        stat_add(&n->stats.loops, 1);
+        unsigned work = nic_tx(n, now) + nic_rx(n);
+        e1000__tick(n->model, now);
+        deliver_irq(n);
+        if (work) {
+            last_work = now;
+            idle_sleep = c->idle_sleep_min_ns;
+            continue;
+        }
+        if (c->bit_rate && n->backlog && n->next_free_ns > now) {
+            /* Wire busy, frames waiting: sleep until it is free (at least
+             * the minimum; the credit absorbs the overshoot). */
+            uint64_t d = n->next_free_ns - now;
+            nic_sleep(n, d > c->pace_sleep_min_ns ? d : c->pace_sleep_min_ns, false);
+            continue;
+        }
+        if (now - last_work < c->spin_ns)
+            continue;
+        nic_sleep(n, idle_sleep, true);
+        idle_sleep = idle_sleep * 2 > c->idle_sleep_max_ns ? c->idle_sleep_max_ns : idle_sleep * 2;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    __atomic_store_n(&n->stats.thread_cpu_ns,
+                     (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec, __ATOMIC_RELAXED);
+    stat_add(&n->stats.run_ns, now_ns() - start);
+    return NULL;
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+static int physmem_dma_read(void *ctx, uint64_t a, void *buf, size_t len)
+{
+    return physmem__read(ctx, a, buf, len);
+}
+
+static int physmem_dma_write(void *ctx, uint64_t a, const void *buf, size_t len)
+{
+    return physmem__write(ctx, a, buf, len);
+}
+
+static const struct dma_ops physmem_dma_ops = {
+    .read = physmem_dma_read,
+    .write = physmem_dma_write,
+};
+
+void e1000_nic__physmem_port(struct physmem *pm, struct dma_port *out)
+{
+    out->ops = &physmem_dma_ops;
+    out->ctx = pm;
+}
+
+static bool config_ok(const struct e1000_nic_config *c)
+{
+    if (!c->vtd && (!c->dma || !c->dma->ops)) {
+        log__err("nic", "no DMA path: give a VT-d unit or a dma_port");
+        return false;
+    }
+    if (!c->irq) {
+        log__err("nic", "no interrupt sink");
+        return false;
+    }
+    if (c->bit_rate && c->bit_rate < 1000000) {
+        log__err("nic", "bit rate %llu b/s below 1 Mb/s", (unsigned long long)c->bit_rate);
+        return false;
+    }
+    if (c->idle_sleep_min_ns == 0 || c->idle_sleep_max_ns < c->idle_sleep_min_ns ||
+        c->idle_sleep_max_ns > 100000000 || c->pace_sleep_min_ns > 100000000) {
+        log__err("nic", "idle sleeps must satisfy 0 < min <= max <= 100 ms");
+        return false;
+    }
+    return true;
+}
+
+struct e1000_nic *e1000_nic__create(const struct e1000_nic_config *cfg)
+{
+    if (!cfg || !config_ok(cfg))
+        return NULL;
+    struct e1000_nic *n = calloc(1, sizeof(*n));
+    if (!n)
+        return NULL;
+    n->cfg = *cfg;
+    if (!n->cfg.requester_id)
+        n->cfg.requester_id = E1000_NIC_DEFAULT_RID;
+    static const uint8_t zero[6], def_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+    if (!memcmp(n->cfg.mac, zero, 6))
+        memcpy(n->cfg.mac, def_mac, 6);
+    n->regs_fd = -1;
+    n->kick_fd = -1;
+    n->out = *cfg->irq;
+    pthread_mutex_init(&n->msi_lock, NULL);
+
+    n->regs_fd = memfd_create("iovirt-e1000-regs", MFD_CLOEXEC);
+    if (n->regs_fd < 0 || ftruncate(n->regs_fd, E1000_MMIO_SIZE) < 0)
+        goto fail_errno;
+    void *regs = mmap(NULL, E1000_MMIO_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, n->regs_fd, 0);
+    if (regs == MAP_FAILED)
+        goto fail_errno;
+    n->regs = regs;
+    n->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (n->kick_fd < 0)
+        goto fail_errno;
+
+    if (cfg->vtd)
+        vtd__dma_port(&n->vtd_ctx, cfg->vtd, n->cfg.requester_id, &n->dma);
+    else
+        n->dma = *cfg->dma;
+    n->model_irq.intx = model_intx;
+    n->model_irq.msi = model_msi;
+    n->model_irq.ctx = n;
+    n->model = e1000__create(n->regs, &n->dma, &n->model_irq, n->cfg.mac, model_tx, n);
+    if (!n->model) {
+        log__err("nic", "e1000 model creation failed");
+        goto fail;
+    }
+    e1000__set_doorbell(n->model, model_doorbell, n);
+    return n;
+
+fail_errno:
+    log__err("nic", "register file / eventfd: %s", strerror(errno));
+fail:
+    e1000_nic__destroy(n);
+    return NULL;
+}
+
+int e1000_nic__start(struct e1000_nic *n)
+{
+    if (n->running)
+        return -EBUSY;
+    __atomic_store_n(&n->stop, 0, __ATOMIC_RELEASE);
+    n->running = true;
+    n->started_ns = now_ns();
+    int r = pthread_create(&n->thread, NULL, nic_thread, n);
+    if (r) {
+        n->running = false;
+        log__err("nic", "hardware thread: %s", strerror(r));
+        return -r;
+    }
+    return 0;
+}
+
+void e1000_nic__stop(struct e1000_nic *n)
+{
+    if (!n->running)
+        return;
+    __atomic_store_n(&n->stop, 1, __ATOMIC_RELEASE);
+    nic_kick(n);
+    pthread_join(n->thread, NULL);
+    n->running = false;
+}
+
+void e1000_nic__destroy(struct e1000_nic *n)
+{
+    if (!n)
+        return;
+    e1000_nic__stop(n);
+    if (n->model)
+        e1000__destroy(n->model);
+    if (n->regs)
+        munmap(n->regs, E1000_MMIO_SIZE);
+    if (n->regs_fd >= 0)
+        close(n->regs_fd);
+    if (n->kick_fd >= 0)
+        close(n->kick_fd);
+    pthread_mutex_destroy(&n->msi_lock);
+    free(n);
+}
+
+struct mmio_window e1000_nic__mmio(struct e1000_nic *n)
+{
+    struct mmio_window w = {.ops = &e1000_mmio_ops, .dev = n->model};
+    return w;
+}
+
+int e1000_nic__regs_fd(struct e1000_nic *n) { return n->regs_fd; }
+void *e1000_nic__regs(struct e1000_nic *n) { return n->regs; }
+struct e1000 *e1000_nic__model(struct e1000_nic *n) { return n->model; }
+uint16_t e1000_nic__requester_id(struct e1000_nic *n) { return n->cfg.requester_id; }
+
+void e1000_nic__set_msi(struct e1000_nic *n, bool enabled, uint64_t addr, uint32_t data)
+{
+    pthread_mutex_lock(&n->msi_lock);
+    n->msi_enabled = enabled;
+    n->msi_addr = addr;
+    n->msi_data = data;
+    pthread_mutex_unlock(&n->msi_lock);
+    nic_wake(n);
+}
+
+void e1000_nic__get_stats(struct e1000_nic *n, struct e1000_nic_stats *out)
+{
+    uint64_t *dst = (uint64_t *)out;
+    const uint64_t *src = (const uint64_t *)&n->stats;
+    for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+        dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+    if (n->running) {
+        clockid_t cid;
+        struct timespec ts;
+        if (pthread_getcpuclockid(n->thread, &cid) == 0 && clock_gettime(cid, &ts) == 0)
+            out->thread_cpu_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+        out->run_ns += now_ns() - n->started_ns;
+    }
+}

@@ -1,0 +1,125 @@
+/* Backend-independent part of a wire end: frame checks, the loss option and
+ * statistics. */
+#include "hw/wire/wire.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <string.h>
+#include <time.h>
+
+static uint64_t splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+int wire__init_common(struct wire *w, const struct wire_ops *ops, unsigned mtu, int poll_fd)
+{
+    memset(w, 0, sizeof(*w));
+    w->ops = ops;
+    w->mtu = mtu ? mtu : WIRE_DEFAULT_MTU;
+    w->poll_fd = poll_fd;
+    return -pthread_mutex_init(&w->stats_lock, NULL);
+}
+
+void wire__fini_common(struct wire *w)
+{
+    pthread_mutex_destroy(&w->stats_lock);
+}
+
+void wire__set_loss(struct wire *w, const struct wire_loss *loss)
+{
+    pthread_mutex_lock(&w->stats_lock);
+    w->loss = *loss;
+    w->loss_state = loss->one_in ? 0 : loss->seed;
+    pthread_mutex_unlock(&w->stats_lock);
+}
+
+/* Decide (under stats_lock) whether the loss option eats this frame. */
+static bool wire__lose(struct wire *w)
+{
+    if (w->loss.one_in)
+        return ++w->loss_state % w->loss.one_in == 0;
+    if (w->loss.ppm)
+        return splitmix64(&w->loss_state) % 1000000u < w->loss.ppm;
+    return false;
+}
+
+void wire__count_drop(struct wire *w, uint64_t *counter)
+{
+    pthread_mutex_lock(&w->stats_lock);
+    (*counter)++;
+    pthread_mutex_unlock(&w->stats_lock);
+}
+
+void wire__count_rx(struct wire *w, size_t len)
+{
+    pthread_mutex_lock(&w->stats_lock);
+    w->stats.rx_frames++;
+    w->stats.rx_bytes += len;
+    pthread_mutex_unlock(&w->stats_lock);
+}
+
+int wire__send(struct wire *w, const uint8_t *frame, size_t len)
+{
+    if (len < WIRE_HDR_LEN) {
+        wire__count_drop(w, &w->stats.drop_short);
+        return -EMSGSIZE;
+    }
+    if (len > (size_t)w->mtu + WIRE_HDR_LEN) {
+        wire__count_drop(w, &w->stats.drop_long);
+        return -EMSGSIZE;
+    }
+    pthread_mutex_lock(&w->stats_lock);
+    bool lost = wire__lose(w);
+    if (lost)
+        w->stats.drop_loss++;
+    pthread_mutex_unlock(&w->stats_lock);
+    if (lost)
+        return 0;
+
+    int r = w->ops->xmit(w, frame, len);
+    pthread_mutex_lock(&w->stats_lock);
+    if (r == 0) {
+        w->stats.tx_frames++;
+        w->stats.tx_bytes += len;
+    } else if (r == -ENOBUFS) {
+        w->stats.drop_full++;
+    } else {
+        w->stats.drop_error++;
+    }
+    pthread_mutex_unlock(&w->stats_lock);
+    return r;
+}
+
+int wire__recv(struct wire *w, uint8_t *buf, size_t cap)
+{
+    return w->ops->recv(w, buf, cap);
+}
+
+int wire__wait(struct wire *w, uint64_t timeout_ns)
+{
+    struct pollfd p = {.fd = w->poll_fd, .events = POLLIN};
+    struct timespec ts = {.tv_sec = (time_t)(timeout_ns / 1000000000u),
+                          .tv_nsec = (long)(timeout_ns % 1000000000u)};
+    int r = ppoll(&p, 1, &ts, NULL);
+    if (r < 0)
+        return errno == EINTR ? 0 : -errno;
+    return r > 0;
+}
+
+void wire__get_stats(struct wire *w, struct wire_stats *out)
+{
+    pthread_mutex_lock(&w->stats_lock);
+    *out = w->stats;
+    pthread_mutex_unlock(&w->stats_lock);
+}
+
+void wire__destroy(struct wire *w)
+{
+    if (w)
+        w->ops->destroy(w);
+}

@@ -1,0 +1,302 @@
+/* TAP wire in a private network namespace.
+ *
+ * A helper thread unshares its network namespace (namespaces are per thread,
+ * so the rest of the process and the host stay where they are), opens
+ * /dev/net/tun there, names and addresses the TAP with ioctls on a socket of
+ * that namespace, brings it and lo up, and hands back the TAP fd and an fd of
+ * the namespace.  Nothing is bind-mounted: the namespace lives exactly as
+ * long as those fds (and sockets created in it), so it disappears when the
+ * wire is destroyed or the process exits.  No host interface, route or
+ * firewall rule is touched. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "hw/wire/wire.h"
+#include "lib/log.h"
+
+struct tap_end {
+    struct wire w;      /* first */
+    int tap_fd;
+    int ns_fd;
+    char ifname[IFNAMSIZ];
+};
+
+struct tap_setup {
+    const struct wire_tap_config *cfg;
+    char ifname[IFNAMSIZ];
+    int tap_fd, ns_fd;
+    int err;
+    const char *what;
+};
+
+static int if_set_flags_up(int s, const char *name)
+{
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+        return -errno;
+    ifr.ifr_flags |= IFF_UP;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+        return -errno;
+    return 0;
+}
+
+static void write_sysctl(const char *path, const char *val)
+{
+    /* Best effort: keeps IPv6 chatter (router solicitations, MLD) off the
+     * wire so tests see only what they provoke. */
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (write(fd, val, strlen(val)) < 0) {
+        /* not fatal */
+    }
+    close(fd);
+}
+
+/* Runs on the helper thread: everything here happens in the new namespace. */
+static void *tap_setup_thread(void *arg)
+{
+    struct tap_setup *s = arg;
+    const struct wire_tap_config *c = s->cfg;
+    int sock = -1;
+
+    s->what = "unshare(CLONE_NEWNET)";
+    if (unshare(CLONE_NEWNET) < 0)
+        goto fail;
+    s->what = "opening the namespace";
+    s->ns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (s->ns_fd < 0)
+        goto fail;
+    write_sysctl("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+    write_sysctl("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+
+    s->what = "opening /dev/net/tun";
+    s->tap_fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (s->tap_fd < 0)
+        goto fail;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    snprintf(ifr.ifr_name, IFNAMSIZ, "%s", s->ifname);
+    s->what = "TUNSETIFF";
+    if (ioctl(s->tap_fd, TUNSETIFF, &ifr) < 0)
+        goto fail;
+    snprintf(s->ifname, IFNAMSIZ, "%s", ifr.ifr_name);
+
+    s->what = "socket";
+    sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0)
+        goto fail;
+
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, IFNAMSIZ, "%s", s->ifname);
+    ifr.ifr_mtu = (int)(c->mtu ? c->mtu : WIRE_DEFAULT_MTU);
+    s->what = "SIOCSIFMTU";
+    if (ioctl(sock, SIOCSIFMTU, &ifr) < 0)
+        goto fail;
+
+    struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+    memset(&ifr.ifr_addr, 0, sizeof ifr.ifr_addr);
+    sin->sin_family = AF_INET;
+    sin->sin_addr.s_addr = htonl(c->addr ? c->addr : 0x0A000201u);
+    s->what = "SIOCSIFADDR";
+    if (ioctl(sock, SIOCSIFADDR, &ifr) < 0)
+        goto fail;
+    unsigned plen = c->prefix_len ? c->prefix_len : 24;
+    memset(&ifr.ifr_addr, 0, sizeof ifr.ifr_addr);
+    sin->sin_family = AF_INET;
+    sin->sin_addr.s_addr = htonl(plen >= 32 ? 0xFFFFFFFFu : ~(0xFFFFFFFFu >> plen));
+    s->what = "SIOCSIFNETMASK";
+    if (ioctl(sock, SIOCSIFNETMASK, &ifr) < 0)
+        goto fail;
+
+    s->what = "bringing the TAP up";
+    int r = if_set_flags_up(sock, s->ifname);
+    if (r == 0) {
+        s->what = "bringing lo up";
+        r = if_set_flags_up(sock, "lo");
+    }
+    close(sock);
+    if (r) {
+        errno = -r;
+        sock = -1;
+        goto fail;
+    }
+    return NULL;
+fail:
+    s->err = errno ? errno : EIO;
+    if (sock >= 0)
+        close(sock);
+    return NULL;
+}
+
+static int tap__xmit(struct wire *w, const uint8_t *frame, size_t len)
+{
+    struct tap_end *t = (struct tap_end *)w;
+    ssize_t n = write(t->tap_fd, frame, len);
+    if (n == (ssize_t)len)
+        return 0;
+    if (n < 0 && (errno == EAGAIN || errno == ENOBUFS))
+        return -ENOBUFS;
+    return -EIO;
+}
+
+static int tap__recv(struct wire *w, uint8_t *buf, size_t cap)
+{
+    struct tap_end *t = (struct tap_end *)w;
+    uint8_t frame[WIRE_MAX_BUF];
+    ssize_t n = read(t->tap_fd, frame, sizeof frame);
+    if (n < 0)
+        return (errno == EAGAIN || errno == EINTR) ? 0 : -errno;
+    if (n < (ssize_t)WIRE_HDR_LEN) {
+        wire__count_drop(w, &w->stats.drop_short);
+        return 0;
+    }
+    /* Linux hands over unpadded frames; on a real wire the sending MAC pads
+     * to the 60-byte minimum, so do it here. */
+    size_t len = (size_t)n < WIRE_MIN_FRAME ? WIRE_MIN_FRAME : (size_t)n;
+    if (len > cap) {
+        wire__count_drop(w, &w->stats.drop_long);
+        return -EMSGSIZE;
+    }
+    memcpy(buf, frame, (size_t)n);
+    memset(buf + n, 0, len - (size_t)n);
+    wire__count_rx(w, len);
+    return (int)len;
+}
+
+static void tap__destroy(struct wire *w)
+{
+    struct tap_end *t = (struct tap_end *)w;
+    close(t->tap_fd);
+    close(t->ns_fd);
+    wire__fini_common(w);
+    free(t);
+}
+
+static const struct wire_ops tap_ops = {
+    .xmit = tap__xmit,
+    .recv = tap__recv,
+    .destroy = tap__destroy,
+};
+
+int wire_tap__create(const struct wire_tap_config *cfg, struct wire **out)
+{
+    static const struct wire_tap_config defaults;
+    if (!cfg)
+        cfg = &defaults;
+    const char *name = cfg->ifname ? cfg->ifname : "iovirt0";
+    if (strlen(name) >= IFNAMSIZ || (cfg->prefix_len > 32) ||
+        (cfg->mtu && (cfg->mtu < 68 || cfg->mtu > 9000))) {
+        log__err("wire", "tap: bad config (name '%s', prefix /%u, mtu %u)", name,
+                 cfg->prefix_len, cfg->mtu);
+        return -EINVAL;
+    }
+    struct tap_setup s = {.cfg = cfg, .tap_fd = -1, .ns_fd = -1};
+    snprintf(s.ifname, IFNAMSIZ, "%s", name);
+    pthread_t th;
+    int r = pthread_create(&th, NULL, tap_setup_thread, &s);
+    if (r) {
+        log__err("wire", "tap: helper thread: %s", strerror(r));
+        return -r;
+    }
+    pthread_join(th, NULL);
+    if (s.err) {
+        log__err("wire", "tap: %s: %s%s", s.what, strerror(s.err),
+                 s.err == EPERM ? " (needs root: CAP_SYS_ADMIN + CAP_NET_ADMIN)" : "");
+        if (s.tap_fd >= 0)
+            close(s.tap_fd);
+        if (s.ns_fd >= 0)
+            close(s.ns_fd);
+        return -s.err;
+    }
+    struct tap_end *t = calloc(1, sizeof(*t));
+    if (!t || wire__init_common(&t->w, &tap_ops, cfg->mtu, s.tap_fd) != 0) {
+        free(t);
+        close(s.tap_fd);
+        close(s.ns_fd);
+        return -ENOMEM;
+    }
+    t->tap_fd = s.tap_fd;
+    t->ns_fd = s.ns_fd;
+    snprintf(t->ifname, IFNAMSIZ, "%s", s.ifname);
+    *out = &t->w;
+    return 0;
+}
+
+struct ns_call {
+    int ns_fd;
+    int (*fn)(void *);
+    void *arg;
+    int ret;
+};
+
+static void *ns_call_thread(void *arg)
+{
+    struct ns_call *c = arg;
+    if (setns(c->ns_fd, CLONE_NEWNET) < 0) {
+        c->ret = -errno;
+        return NULL;
+    }
+    c->ret = c->fn(c->arg);
+    return NULL;
+}
+
+static bool is_tap(struct wire *w)
+{
+    return w && w->ops == &tap_ops;
+}
+
+int wire_tap__run_in_ns(struct wire *w, int (*fn)(void *arg), void *arg)
+{
+    if (!is_tap(w))
+        return -EINVAL;
+    struct ns_call c = {.ns_fd = ((struct tap_end *)w)->ns_fd, .fn = fn, .arg = arg};
+    pthread_t th;
+    int r = pthread_create(&th, NULL, ns_call_thread, &c);
+    if (r)
+        return -r;
+    pthread_join(th, NULL);
+    return c.ret;
+}
+
+struct sock_args {
+    int domain, type, protocol;
+};
+
+static int make_socket(void *arg)
+{
+    struct sock_args *a = arg;
+    int fd = socket(a->domain, a->type | SOCK_CLOEXEC, a->protocol);
+    return fd < 0 ? -errno : fd;
+}
+
+int wire_tap__socket(struct wire *w, int domain, int type, int protocol)
+{
+    struct sock_args a = {domain, type, protocol};
+    return wire_tap__run_in_ns(w, make_socket, &a);
+}
+
+int wire_tap__netns_fd(struct wire *w)
+{
+    return is_tap(w) ? ((struct tap_end *)w)->ns_fd : -EINVAL;
+}
+
+const char *wire_tap__ifname(struct wire *w)
+{
+    return is_tap(w) ? ((struct tap_end *)w)->ifname : NULL;
+}

@@ -1,0 +1,589 @@
+/* guest/net TCP against crafted segment sequences: handshake options,
+ * initial window and corking, peer window limits, zero-window probes,
+ * RFC 6298 timer values on a fake clock, NewReno fast retransmit, RST,
+ * orderly close both ways, passive open, in-order receive. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "guest/net/net.h"
+#include "guest/net/tcp.h"
+#include "net_testlib.h"
+
+#define MY_IP     NET_IP4(10, 0, 2, 15)
+#define PEER_IP   NET_IP4(10, 0, 2, 1)
+#define PEER_PORT 5001
+#define PEER_ISN  1000000u
+#define MS        1000000ull
+
+static const uint8_t peer_mac[6] = {0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x01};
+
+struct fx {
+    struct tl_dev dev;
+    uint64_t now;
+    struct net_stack st;
+    struct tcp_conn *c;
+    uint32_t iss;        /* our ISN, from the SYN */
+    uint16_t lport;
+    uint32_t pseq;       /* peer's next sequence number */
+    uint8_t data[65536];
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    tl_dev_init(&f->dev, 0x0f);
+    f->now = 5000 * MS;
+    struct net_config cfg = {MY_IP, NET_IP4(255, 255, 255, 0), 0, tl_clock, &f->now, 42};
+    assert_int_equal(net__init(&f->st, &f->dev.dev, &cfg), 0);
+    for (size_t i = 0; i < sizeof f->data; i++)
+        f->data[i] = (uint8_t)(i * 7 + 3);
+    /* Teach the ARP cache the peer (a request from it). */
+    uint8_t b[60] = {0};
+    memset(b, 0xff, 6);
+    memcpy(b + 6, peer_mac, 6);
+    tl_put16(b + 12, 0x0806);
+    tl_put16(b + 14, 1); tl_put16(b + 16, 0x0800); b[18] = 6; b[19] = 4;
+    tl_put16(b + 20, 1);
+    memcpy(b + 22, peer_mac, 6);
+    tl_put32(b + 28, PEER_IP);
+    tl_put32(b + 38, MY_IP);
+    net__input(&f->st, b, 60);
+    size_t n;
+    assert_non_null(tl_next(&f->dev, &n)); /* ARP reply */
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    free(*state);
+    return 0;
+}
+
+static void next_seg(struct fx *f, struct tl_seg *s)
+{
+    size_t n;
+    const uint8_t *b = tl_next(&f->dev, &n);
+    assert_non_null(b);
+    assert_true(tl_parse_tcp(b, n, s)); /* well formed, checksums right */
+    assert_memory_equal(b, peer_mac, 6);
+}
+
+static void no_seg(struct fx *f)
+{
+    assert_int_equal(tl_pending(&f->dev), 0);
+}
+
+static void feed_opts(struct fx *f, uint8_t flags, uint32_t seq, uint32_t ack,
+                      uint16_t wnd, const void *data, size_t len, uint16_t mss, int ws)
+{
+    uint8_t b[ETH_MAX_FRAME];
+    struct tl_seg s = {PEER_IP, MY_IP, PEER_PORT, f->lport, seq, ack, flags, wnd,
+                       mss, ws, data, len};
+    net__input(&f->st, b, tl_tcp_frame(b, f->dev.mac, peer_mac, &s));
+}
+
+static void feed(struct fx *f, uint8_t flags, uint32_t seq, uint32_t ack,
+                 uint16_t wnd, const void *data, size_t len)
+{
+    feed_opts(f, flags, seq, ack, wnd, data, len, 0, -1);
+}
+
+/* Peer ACK of our data up to byte offset off (relative to iss+1). */
+static void ack_to(struct fx *f, uint32_t off, uint16_t wnd)
+{
+    feed(f, TCP_FLAG_ACK, f->pseq, f->iss + 1 + off, wnd, NULL, 0);
+}
+
+static void poll_at(struct fx *f, uint64_t t)
+{
+    f->now = t;
+    net__poll(&f->st, t);
+}
+
+static void establish(struct fx *f, uint16_t mss, int ws, uint16_t wnd, uint64_t rtt)
+{
+    struct tl_seg s;
+    f->c = tcp__connect(&f->st, PEER_IP, PEER_PORT);
+    assert_non_null(f->c);
+    next_seg(f, &s);
+    assert_int_equal(s.flags, TCP_FLAG_SYN);
+    f->iss = s.seq;
+    f->lport = s.sport;
+    f->now += rtt;
+    feed_opts(f, TCP_FLAG_SYN | TCP_FLAG_ACK, PEER_ISN, f->iss + 1, wnd, NULL, 0, mss, ws);
+    f->pseq = PEER_ISN + 1;
+    next_seg(f, &s);
+    assert_int_equal(s.flags, TCP_FLAG_ACK);
+    assert_int_equal(s.ack, PEER_ISN + 1);
+    assert_int_equal(tcp__state(f->c), NET_TCPS_ESTABLISHED);
+}
+
+static void test_handshake_options(void **state)
+{
+    struct fx *f = *state;
+    struct tl_seg s;
+    f->c = tcp__connect(&f->st, PEER_IP, PEER_PORT);
+    assert_int_equal(tcp__state(f->c), NET_TCPS_SYN_SENT);
+    next_seg(f, &s);
+    assert_int_equal(s.flags, TCP_FLAG_SYN);
+    assert_int_equal(s.dport, PEER_PORT);
+    assert_int_equal(s.mss, 1460);
+    assert_true(s.ws >= 1 && s.ws <= 14);
+    assert_true(((uint32_t)65535 << s.ws) >= NET_TCP_RCVBUF);
+    assert_int_equal(s.wnd, 65535);
+    assert_int_equal(s.len, 0);
+    f->iss = s.seq;
+    f->lport = s.sport;
+    /* A SYN-ACK acking the wrong number draws a RST and changes nothing. */
+    feed_opts(f, TCP_FLAG_SYN | TCP_FLAG_ACK, PEER_ISN, f->iss + 7, 29200, NULL, 0, 1200, 7);
+    next_seg(f, &s);
+    assert_int_equal(s.flags, TCP_FLAG_RST);
+    assert_int_equal(s.seq, f->iss + 7);
+    assert_int_equal(tcp__state(f->c), NET_TCPS_SYN_SENT);
+
+    feed_opts(f, TCP_FLAG_SYN | TCP_FLAG_ACK, PEER_ISN, f->iss + 1, 29200, NULL, 0, 1200, 7);
+    f->pseq = PEER_ISN + 1;
+    next_seg(f, &s);
+    assert_int_equal(s.flags, TCP_FLAG_ACK);
+    assert_int_equal(s.seq, f->iss + 1);
+    assert_int_equal(s.ack, PEER_ISN + 1);
+    assert_int_equal(s.len, 0);
+    assert_int_equal(tcp__state(f->c), NET_TCPS_ESTABLISHED);
+    /* 1200-byte segments once data flows. */
+    assert_int_equal(tcp__send(f->c, f->data, 5000), 5000);
+    for (int i = 0; i < 4; i++) {
+        next_seg(f, &s);
+        assert_int_equal(s.seq, f->iss + 1 + 1200u * i);
+        assert_int_equal(s.len, 1200);
+        assert_memory_equal(s.data, f->data + 1200 * i, 1200);
+    }
+    no_seg(f); /* the 200-byte tail waits for the poll */
+    poll_at(f, f->now);
+    no_seg(f); /* ... and for the ACKs (Nagle) */
+    ack_to(f, 4800, 29200 >> 7);
+    next_seg(f, &s);
+    assert_int_equal(s.seq, f->iss + 1 + 4800);
+    assert_int_equal(s.len, 200);
+    assert_true(s.flags & TCP_FLAG_PSH);
+}
+
+static void test_initial_window_and_growth(void **state)
+{
+    struct fx *f = *state;
+    struct tl_seg s;
+    establish(f, 1000, -1, 65535, 10 * MS);
+    assert_int_equal(tcp__send(f->c, f->data, 30000), 30000);
+    for (int i = 0; i < 10; i++) { /* RFC 6928: 10 segments */
+        next_seg(f, &s);
+        assert_int_equal(s.seq, f->iss + 1 + 1000u * i);
+        assert_int_equal(s.len, 1000);
+    }
+    no_seg(f);
+    poll_at(f, f->now + MS);
+    no_seg(f);
+    /* Slow start: an ACK for 2 segments opens 2 + 2 (ABC, L=2). */
+    ack_to(f, 2000, 65535);
+    for (int i = 10; i < 14; i++) {
+        next_seg(f, &s);
+        assert_int_equal(s.seq, f->iss + 1 + 1000u * i);
+    }
+    no_seg(f);
+}
+
+static void test_coalesces_small_writes(void **state)
+{
+    struct fx *f = *state;
+    struct tl_seg s;
+    establish(f, 1000, -1, 65535, 10 * MS);
+    tcp__set_nodelay(f->c, true);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(tcp__send(f->c, f->data + 64 * i, 64), 64);
+    for (int i = 0; i < 6; i++) { /* 6400 bytes: six full segments */
+        next_seg(f, &s);
+        assert_int_equal(s.len, 1000);
+        assert_memory_equal(s.data, f->data + 1000 * i, 1000);
+    }
+    no_seg(f);
+    poll_at(f, f->now); /* nodelay: the tail goes at the poll */
+    next_seg(f, &s);
+    assert_int_equal(s.seq, f->iss + 1 + 6000);
+    assert_int_equal(s.len, 400);
+}
+
+static void test_never_beyond_peer_window(void **state)
+{
+    struct fx *f = *state;
+    struct tl_seg s;
+    establish(f, 1000, 7, 65535, 10 * MS);
+    assert_int_equal(tcp__send(f->c, f->data, 60000), 60000);
+    for (int i = 0; i < 10; i++)
+        next_seg(f, &s);
+    /* Window 23 << 7 = 2944 bytes: 9000 still in flight, nothing new. */
+    ack_to(f, 1000, 23);
+    no_seg(f);
+    ack_to(f, 10000, 23);
+    uint32_t hi = 0;
+    for (int i = 0; i < 2; i++) {
+        next_seg(f, &s);
+        assert_int_equal(s.len, 1000);
+        hi = s.seq + (uint32_t)s.len;
+    }
+    poll_at(f, f->now + MS);
+    no_seg(f); /* no 944-byte runt while data is in flight (SWS) */
+    assert_true(hi - (f->iss + 1 + 10000) <= 2944);
+    /* The window slides with the ACKs. */
+    ack_to(f, 12000, 23);
+    next_seg(f, &s);
+    next_seg(f, &s);
+    assert_true(s.seq + s.len - (f->iss + 1 + 12000) <= 2944);
+    no_seg(f);
+}
+
+static void test_zero_window_probe(void **state)
+{
+    struct fx *f = *state;
+    struct tl_seg s;
+    establish(f, 1000, -1, 65535, 10 * MS);
+    assert_int_equal(tcp__send(f->c, f->data, 5000), 5000);
+    for (int i = 0; i < 5; i++)
+        next_seg(f, &s);
+    ack_to(f, 5000, 0);
+    uint64_t t0 = f->now;
+    assert_int_equal(tcp__send(f->c, f->data, 3000), 3000);
+    no_seg(f);
+    poll_at(f, t0 + 199 * MS);
+    no_seg(f);
+    poll_at(f, t0 + 200 * MS); /* RTO is at its 200 ms floor */
+    next_seg(f, &s);
+    assert_int_equal(s.seq, f->iss + 1 + 5000 - 1); /* an old sequence number */
+    assert_int_equal(s.len, 0);
+    assert_int_equal(s.flags, TCP_FLAG_ACK);
+    poll_at(f, t0 + 599 * MS);
+    no_seg(f);
+    poll_at(f, t0 + 600 * MS); /* backed off: 400 ms later */
+    next_seg(f, &s);
+    assert_int_equal(s.len, 0);
+    assert_int_equal(net__stats(&f->st)->tcp_zwp_out, 2);
+    /* The window opens: the data goes, probing stops. */
+    ack_to(f, 5000, 65535);
+    for (int i = 0; i < 3; i++) {
+        next_seg(f, &s);
+        assert_int_equal(s.seq, f->iss + 1 + 5000 + 1000u * i);
+        assert_int_equal(s.len, 1000);
+    }
+    ack_to(f, 8000, 65535);
+    poll_at(f, f->now + 10000 * MS);
+    no_seg(f);
+}
+
+static void test_rto_rfc6298(void **state)
+{
+    struct fx *f = *state;
+    struct tl_seg s;
+    /* SYN-ACK after 100 ms: SRTT 100, RTTVAR 50, RTO = 100 + 4*50 = 300 ms. */
+    establish(f, 1000, -1, 65535, 100 * MS);
+    uint64_t t1 = f->now;
+    assert_int_equal(tcp__send(f->c, f->data, 1000), 1000);
+    next_seg(f, &s);
+    poll_at(f, t1 + 300 * MS - 1);
+    no_seg(f);
+    poll_at(f, t1 + 300 * MS);
+    next_seg(f, &s);
+    assert_int_equal(s.seq, f->iss + 1);
+    assert_int_equal(s.len, 1000);
+    poll_at(f, t1 + 900 * MS - 1);
+    no_seg(f);
+    poll_at(f, t1 + 900 * MS); /* doubled: 600 ms later */
+    next_seg(f, &s);
+    assert_int_equal(s.seq, f->iss + 1);
+    assert_int_equal(net__stats(&f->st)->tcp_rto_events, 2);
+    assert_int_equal(net__stats(&f->st)->tcp_retrans_segs, 2);
+    /* ACK of a retransmitted segment: no RTT sample (Karn), the backed-off
+     * RTO (1200 ms) stays for the next segment. */
+    f->now += 5 * MS;
+    ack_to(f, 1000, 65535);
+    uint64_t t2 = f->now;
+    assert_int_equal(tcp__send(f->c, f->data, 1000), 1000);
+    next_seg(f, &s);
+    poll_at(f, t2 + 1200 * MS - 1);
+    no_seg(f);
+    poll_at(f, t2 + 1200 * MS);
+    next_seg(f, &s);
+    assert_int_equal(s.seq, f->iss + 1 + 1000);
+    f->now += 1 * MS;
+    ack_to(f, 2000, 65535);
+    /* A clean 100 ms sample: RTTVAR = 3/4*50 + 1/4*0 = 37.5, RTO = 250 ms. */
+    uint64_t t3 = f->now;
+    assert_int_equal(tcp__send(f->c, f->data, 1000), 1000);
+    next_seg(f, &s);
+    f->now = t3 + 100 * MS;
+    ack_to(f, 3000, 65535);
+    uint64_t t4 = f->now;
+    assert_int_equal(tcp__send(f->c, f->data, 1000), 1000);
+    next_seg(f, &s);
+    poll_at(f, t4 + 250 * MS - 1);
+    no_seg(f);
+    poll_at(f, t4 + 250 * MS);
+    next_seg(f, &s);
+    assert_int_equal(s.seq, f->iss + 1 + 3000);
+}
+
+static void test_syn_retransmission(void **state)
+{
+    struct fx *f = *state;
+    struct tl_seg s;
+    uint64_t t0 = f->now;
+    f->c = tcp__connect(&f->st, PEER_IP, PEER_PORT);
+    next_seg(f, &s);
+    uint32_t iss = s.seq;
+    poll_at(f, t0 + 1000 * MS - 1);
+    no_seg(f);
+    poll_at(f, t0 + 1000 * MS); /* initial RTO 1 s (RFC 6298 2.1) */
+    next_seg(f, &s);
+    assert_int_equal(s.flags, TCP_FLAG_SYN);
+    assert_int_equal(s.seq, iss);
+    poll_at(f, t0 + 3000 * MS - 1);
+    no_seg(f);
+    poll_at(f, t0 + 3000 * MS);
+    next_seg(f, &s);
+    assert_int_equal(s.flags, TCP_FLAG_SYN);
+}
+
+static void test_fast_retransmit_newreno(void **state)
+{
+    struct fx *f = *state;
+    struct tl_seg s;
+    establish(f, 1000, -1, 65535, 10 * MS);
+    assert_int_equal(tcp__send(f->c, f->data, 10000), 10000);
+    for (int i = 0; i < 10; i++)
+        next_seg(f, &s);
+    ack_to(f, 1000, 65535);
+    ack_to(f, 1000, 65535);
+    ack_to(f, 1000, 65535);
+    no_seg(f);
+    ack_to(f, 1000, 65535); /* third duplicate */
+    next_seg(f, &s);
+    assert_int_equal(s.seq, f->iss + 1 + 1000);
+    assert_int_equal(s.len, 1000);
+    no_seg(f);
+    const struct net_stats *st = net__stats(&f->st);
+    assert_int_equal(st->tcp_fast_retrans, 1);
+    assert_int_equal(st->tcp_dupacks_in, 3);
+    assert_int_equal(st->tcp_rto_events, 0);
+    /* ssthresh = FlightSize/2 = 4500; cwnd = ssthresh + 3 MSS. */
+    assert_int_equal(f->c->ssthresh, 4500);
+    assert_int_equal(f->c->cwnd, 7500);
+    /* Partial ACK: the next hole goes at once. */
+    ack_to(f, 3000, 65535);
+    next_seg(f, &s);
+    assert_int_equal(s.seq, f->iss + 1 + 3000);
+    assert_int_equal(s.len, 1000);
+    assert_int_equal(st->tcp_fast_retrans, 2);
+    /* Full ACK ends recovery: cwnd = min(ssthresh, max(Flight, MSS) + MSS). */
+    ack_to(f, 10000, 65535);
+    assert_false(f->c->in_recovery);
+    assert_int_equal(f->c->cwnd, 2000);
+    /* After recovery, cwnd 2000 allows two new segments. */
+    assert_int_equal(tcp__send(f->c, f->data, 4000), 4000);
+    next_seg(f, &s);
+    assert_int_equal(s.seq, f->iss + 1 + 10000);
+    next_seg(f, &s);
+    no_seg(f);
+}
+
+static void test_rst_in_window_and_exact(void **state)
+{
+    struct fx *f = *state;
+    struct tl_seg s;
+    establish(f, 1000, -1, 65535, 10 * MS);
+    feed(f, TCP_FLAG_RST, f->pseq + 100, 0, 0, NULL, 0);
+    next_seg(f, &s); /* challenge ACK (RFC 5961) */
+    assert_int_equal(s.flags, TCP_FLAG_ACK);
+    assert_int_equal(s.ack, f->pseq);
+    assert_int_equal(tcp__state(f->c), NET_TCPS_ESTABLISHED);
+    feed(f, TCP_FLAG_RST, f->pseq + 1000000, 0, 0, NULL, 0); /* outside: ignored */
+    no_seg(f);
+    feed(f, TCP_FLAG_RST, f->pseq, 0, 0, NULL, 0);
+    no_seg(f);
+    assert_int_equal(tcp__state(f->c), NET_TCPS_CLOSED);
+    assert_int_equal(tcp__error(f->c), NET_ECONNRESET);
+    assert_int_equal(tcp__send(f->c, "x", 1), -NET_ECONNRESET);
+    assert_int_equal(tcp__close(f->c), 0);
+    assert_false(f->st.tcp[0].in_use);
+}
+
+static void test_rst_refuses_connect(void **state)
+{
+    struct fx *f = *state;
+    struct tl_seg s;
+    f->c = tcp__connect(&f->st, PEER_IP, PEER_PORT);
+    next_seg(f, &s);
+    f->lport = s.sport;
+    feed(f, TCP_FLAG_RST | TCP_FLAG_ACK, 0, s.seq + 1, 0, NULL, 0);
+    assert_int_equal(tcp__state(f->c), NET_TCPS_CLOSED);
+    assert_int_equal(tcp__error(f->c), NET_ECONNREFUSED);
+    poll_at(f, f->now + 5000 * MS);
+    no_seg(f); /* no SYN retransmission after the refusal */
+}
+
+static void test_active_close(void **state)
+{
+    struct fx *f = *state;
+    struct tl_seg s;
+    establish(f, 1000, -1, 65535, 10 * MS);
+    assert_int_equal(tcp__send(f->c, f->data, 500), 500);
+    assert_int_equal(tcp__close(f->c), 0);
+    next_seg(f, &s); /* data and FIN in one segment */
+    assert_int_equal(s.len, 500);
+    assert_int_equal(s.flags, TCP_FLAG_ACK | TCP_FLAG_PSH | TCP_FLAG_FIN);
+    assert_int_equal(f->st.tcp[0].state, NET_TCPS_FIN_WAIT_1);
+    ack_to(f, 501, 65535);
+    assert_int_equal(f->st.tcp[0].state, NET_TCPS_FIN_WAIT_2);
+    feed(f, TCP_FLAG_FIN | TCP_FLAG_ACK, f->pseq, f->iss + 502, 65535, NULL, 0);
+    next_seg(f, &s);
+    assert_int_equal(s.flags, TCP_FLAG_ACK);
+    assert_int_equal(s.ack, f->pseq + 1);
+    assert_int_equal(f->st.tcp[0].state, NET_TCPS_TIME_WAIT);
+    /* A retransmitted FIN is ACKed again. */
+    feed(f, TCP_FLAG_FIN | TCP_FLAG_ACK, f->pseq, f->iss + 502, 65535, NULL, 0);
+    next_seg(f, &s);
+    assert_int_equal(s.ack, f->pseq + 1);
+    poll_at(f, f->now + NET_TCP_TIME_WAIT_NS);
+    assert_false(f->st.tcp[0].in_use);
+}
+
+static void test_fin_retransmitted_on_timeout(void **state)
+{
+    struct fx *f = *state;
+    struct tl_seg s;
+    establish(f, 1000, -1, 65535, 10 * MS);
+    uint64_t t0 = f->now;
+    assert_int_equal(tcp__close(f->c), 0);
+    next_seg(f, &s);
+    assert_int_equal(s.flags, TCP_FLAG_ACK | TCP_FLAG_FIN);
+    assert_int_equal(s.seq, f->iss + 1);
+    poll_at(f, t0 + 200 * MS);
+    next_seg(f, &s);
+    assert_int_equal(s.flags, TCP_FLAG_ACK | TCP_FLAG_FIN);
+    assert_int_equal(s.seq, f->iss + 1);
+}
+
+static void test_passive_close_and_receive(void **state)
+{
+    struct fx *f = *state;
+    struct tl_seg s;
+    establish(f, 1000, -1, 65535, 10 * MS);
+    feed(f, TCP_FLAG_ACK | TCP_FLAG_PSH | TCP_FLAG_FIN, f->pseq, f->iss + 1, 65535,
+         f->data, 300);
+    next_seg(f, &s);
+    assert_int_equal(s.ack, f->pseq + 301);
+    assert_int_equal(tcp__state(f->c), NET_TCPS_CLOSE_WAIT);
+    uint8_t got[400];
+    assert_int_equal(tcp__recv(f->c, got, sizeof got), 300);
+    assert_memory_equal(got, f->data, 300);
+    assert_true(tcp__eof(f->c));
+    assert_int_equal(tcp__close(f->c), 0);
+    next_seg(f, &s);
+    assert_int_equal(s.flags, TCP_FLAG_ACK | TCP_FLAG_FIN);
+    assert_int_equal(f->st.tcp[0].state, NET_TCPS_LAST_ACK);
+    f->pseq += 301;
+    ack_to(f, 1, 65535);
+    assert_false(f->st.tcp[0].in_use);
+}
+
+static void test_receive_in_order_only(void **state)
+{
+    struct fx *f = *state;
+    struct tl_seg s;
+    establish(f, 1000, -1, 65535, 10 * MS);
+    /* Out of order: dropped, duplicate ACK at once. */
+    feed(f, TCP_FLAG_ACK, f->pseq + 1000, f->iss + 1, 65535, f->data + 1000, 1000);
+    next_seg(f, &s);
+    assert_int_equal(s.ack, f->pseq);
+    /* In order: accepted; the ACK for a single segment waits for the poll. */
+    feed(f, TCP_FLAG_ACK, f->pseq, f->iss + 1, 65535, f->data, 1000);
+    no_seg(f);
+    poll_at(f, f->now);
+    next_seg(f, &s);
+    assert_int_equal(s.ack, f->pseq + 1000);
+    /* Overlapping retransmission: only the new part is taken; the second
+     * segment since the last ACK is ACKed at once. */
+    feed(f, TCP_FLAG_ACK, f->pseq + 500, f->iss + 1, 65535, f->data + 500, 1000);
+    feed(f, TCP_FLAG_ACK, f->pseq + 1500, f->iss + 1, 65535, f->data + 1500, 500);
+    next_seg(f, &s);
+    assert_int_equal(s.ack, f->pseq + 2000);
+    uint8_t got[3000];
+    assert_int_equal(tcp__recv(f->c, got, sizeof got), 2000);
+    assert_memory_equal(got, f->data, 2000);
+    assert_int_equal(net__stats(&f->st)->tcp_bytes_rcvd, 2000);
+}
+
+static void test_unknown_port_gets_rst(void **state)
+{
+    struct fx *f = *state;
+    struct tl_seg s;
+    f->lport = 4444;
+    feed(f, TCP_FLAG_ACK, 777, 888, 100, NULL, 0);
+    next_seg(f, &s);
+    assert_int_equal(s.flags, TCP_FLAG_RST);
+    assert_int_equal(s.seq, 888);
+    feed(f, TCP_FLAG_SYN, 777, 0, 100, NULL, 0);
+    next_seg(f, &s);
+    assert_int_equal(s.flags, TCP_FLAG_RST | TCP_FLAG_ACK);
+    assert_int_equal(s.ack, 778);
+    feed(f, TCP_FLAG_RST, 777, 0, 100, NULL, 0); /* never answer a RST */
+    no_seg(f);
+}
+
+static void test_passive_open(void **state)
+{
+    struct fx *f = *state;
+    struct tl_seg s;
+    assert_int_equal(tcp__listen(&f->st, 80), 0);
+    f->lport = 80;
+    feed_opts(f, TCP_FLAG_SYN, PEER_ISN, 0, 65535, NULL, 0, 1400, 5);
+    next_seg(f, &s);
+    assert_int_equal(s.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+    assert_int_equal(s.ack, PEER_ISN + 1);
+    assert_int_equal(s.mss, 1460);
+    assert_true(s.ws >= 0);
+    assert_null(tcp__accept(&f->st, 80));
+    f->iss = s.seq;
+    f->pseq = PEER_ISN + 1;
+    feed(f, TCP_FLAG_ACK, f->pseq, f->iss + 1, 1000, NULL, 0);
+    struct tcp_conn *c = tcp__accept(&f->st, 80);
+    assert_non_null(c);
+    assert_int_equal(tcp__state(c), NET_TCPS_ESTABLISHED);
+    assert_int_equal(c->mss, 1400);
+    assert_int_equal(c->snd_wnd, 1000u << 5);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_handshake_options),
+        T(test_initial_window_and_growth),
+        T(test_coalesces_small_writes),
+        T(test_never_beyond_peer_window),
+        T(test_zero_window_probe),
+        T(test_rto_rfc6298),
+        T(test_syn_retransmission),
+        T(test_fast_retransmit_newreno),
+        T(test_rst_in_window_and_exact),
+        T(test_rst_refuses_connect),
+        T(test_active_close),
+        T(test_fin_retransmitted_on_timeout),
+        T(test_passive_close_and_receive),
+        T(test_receive_in_order_only),
+        T(test_unknown_port_gets_rst),
+        T(test_passive_open),
+    };
+    return cmocka_run_group_tests_name("guest_net_tcp", tests, NULL, NULL);
+}

@@ -1,0 +1,167 @@
+/* hw/wire TAP backend: the TAP exists only in the private namespace, the
+ * real Linux stack there answers ARP and ICMP echo, and sockets can be made
+ * inside the namespace. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "hw/wire/wire.h"
+#include "lib/log.h"
+#include "tests/unit/net_frames.h"
+
+static int setup(void **state)
+{
+    struct wire *w;
+    log__set_quiet(1);
+    if (wire_tap__create(NULL, &w) != 0)
+        return -1;
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    wire__destroy(*state);
+    return 0;
+}
+
+/* Wait (bounded: ~3 s) for a frame accepted by match(); answers Linux's
+ * ARP requests for the guest address on the way. */
+typedef bool (*match_fn)(const uint8_t *f, size_t len, void *arg);
+static int await(struct wire *w, match_fn match, void *arg, uint8_t *out)
+{
+    for (int i = 0; i < 300; i++) {
+        int len;
+        while ((len = wire__recv(w, out, WIRE_MAX_BUF)) > 0) {
+            uint8_t mac[6];
+            if (tf_is_arp(out, (size_t)len, 1, TF_LINUX_IP, mac) &&
+                tf_get32(out + 14 + 24) == TF_GUEST_IP) {
+                uint8_t r[60];
+                tf_arp_reply(r, tf_guest_mac, TF_GUEST_IP, mac, TF_LINUX_IP);
+                wire__send(w, r, sizeof r);
+                continue;
+            }
+            if (match(out, (size_t)len, arg))
+                return len;
+        }
+        assert_true(len >= 0);
+        wire__wait(w, 10000000);
+    }
+    return -ETIMEDOUT;
+}
+
+static int ifindex_here(void *arg)
+{
+    return (int)if_nametoindex(arg);
+}
+
+static void test_tap_only_in_private_namespace(void **state)
+{
+    struct wire *w = *state;
+    const char *name = wire_tap__ifname(w);
+    assert_string_equal(name, "iovirt0");
+    assert_true(wire_tap__run_in_ns(w, ifindex_here, (void *)name) > 0);
+    assert_int_equal(if_nametoindex(name), 0); /* not in the host's namespace */
+    assert_true(wire_tap__netns_fd(w) >= 0);
+}
+
+static bool is_arp_reply(const uint8_t *f, size_t len, void *arg)
+{
+    uint8_t *mac = arg;
+    return tf_is_arp(f, len, 2, TF_LINUX_IP, mac) && memcmp(f, tf_guest_mac, 6) == 0;
+}
+
+static void test_linux_answers_arp(void **state)
+{
+    struct wire *w = *state;
+    uint8_t f[60], in[WIRE_MAX_BUF], linux_mac[6];
+    tf_arp_request(f, tf_guest_mac, TF_GUEST_IP, TF_LINUX_IP);
+    assert_int_equal(wire__send(w, f, sizeof f), 0);
+    int len = await(w, is_arp_reply, linux_mac, in);
+    assert_true(len >= 60); /* padded to the Ethernet minimum */
+    assert_memory_equal(in + 6, linux_mac, 6);
+    assert_int_equal(tf_get32(in + 14 + 24), TF_GUEST_IP);
+}
+
+struct echo_match {
+    uint16_t seq;
+    const uint8_t *payload;
+    size_t plen;
+};
+
+static bool is_echo_reply(const uint8_t *f, size_t len, void *arg)
+{
+    struct echo_match *m = arg;
+    return tf_is_echo_reply(f, len, TF_LINUX_IP, TF_GUEST_IP, 0x4242, m->seq, m->payload,
+                            m->plen);
+}
+
+static void test_linux_answers_ping(void **state)
+{
+    struct wire *w = *state;
+    uint8_t arp[60], in[WIRE_MAX_BUF], linux_mac[6];
+    tf_arp_request(arp, tf_guest_mac, TF_GUEST_IP, TF_LINUX_IP);
+    wire__send(w, arp, sizeof arp);
+    assert_true(await(w, is_arp_reply, linux_mac, in) > 0);
+
+    uint8_t payload[1000], f[1100];
+    for (size_t i = 0; i < sizeof payload; i++)
+        payload[i] = (uint8_t)(i * 13);
+    for (uint16_t seq = 1; seq <= 3; seq++) {
+        size_t len = tf_icmp_echo(f, linux_mac, tf_guest_mac, TF_GUEST_IP, TF_LINUX_IP, 8,
+                                  0x4242, seq, payload, sizeof payload);
+        assert_int_equal(wire__send(w, f, len), 0);
+        struct echo_match m = {seq, payload, sizeof payload};
+        assert_true(await(w, is_echo_reply, &m, in) > 0);
+    }
+    struct wire_stats s;
+    wire__get_stats(w, &s);
+    assert_true(s.tx_frames >= 4);
+    assert_true(s.rx_frames >= 4);
+}
+
+static void test_socket_inside_namespace(void **state)
+{
+    struct wire *w = *state;
+    int s = wire_tap__socket(w, AF_INET, SOCK_STREAM, 0);
+    assert_true(s >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(5001),
+                            .sin_addr.s_addr = htonl(TF_LINUX_IP)};
+    /* 10.0.2.1 is an address of the namespace: bind and listen work there. */
+    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(s, 4), 0);
+    close(s);
+    assert_int_equal(wire_tap__socket(NULL, AF_INET, SOCK_STREAM, 0), -EINVAL);
+}
+
+static void test_bad_config_rejected(void **state)
+{
+    (void)state;
+    struct wire *w = NULL;
+    struct wire_tap_config c = {.ifname = "a-name-that-is-far-too-long"};
+    assert_int_equal(wire_tap__create(&c, &w), -EINVAL);
+    struct wire_tap_config m = {.mtu = 20};
+    assert_int_equal(wire_tap__create(&m, &w), -EINVAL);
+    assert_null(w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tap_only_in_private_namespace),
+        cmocka_unit_test(test_linux_answers_arp),
+        cmocka_unit_test(test_linux_answers_ping),
+        cmocka_unit_test(test_socket_inside_namespace),
+        cmocka_unit_test(test_bad_config_rejected),
+    };
+    return cmocka_run_group_tests_name("hw/wire tap", tests, setup, teardown);
+}
