@@ -220,7 +220,7 @@ static int vm__add_fixed_devices(struct hv_vm *vm)
         return -ENOMEM;
     if (!hv_window__add(vm, VCPU_TRAP_PIO, PROC_PORT_COM1, 8, &uart_ops, &vm->uart, "uart") ||
         !hv_window__add(vm, VCPU_TRAP_PIO, PCI_CONFIG_ADDRESS_PORT, 8, &pci_ops, &vm->pci, "pci-cfg") ||
-        !hv_window__add(vm, VCPU_TRAP_PIO, PROC_PORT_EXIT, 1, &exit_ops, vm, "power-off") ||
+        !hv_window__add(vm, VCPU_TRAP_PIO, PROC_PORT_EXIT, 4, &exit_ops, vm, "power-off") ||
         !hv_window__add(vm, VCPU_TRAP_MMIO, PROC_HPET_BASE, HPET_MMIO_SIZE, &hpet_mmio_ops, vm->hpet, "hpet"))
         return -ENOSPC;
     return 0;
@@ -257,7 +257,7 @@ int hv_vm__create(struct hv_vm *vm, const struct hv_vm_config *cfg)
     }
     char err[256] = "";
     struct guest_load_info info;
-    r = guest_load__file(&vm->map, cfg->kernel_path, cfg->cmdline ? cfg->cmdline : "", 0, &info,
+    r = guest_load__file(&vm->map, cfg->kernel_path, cfg->cmdline ? cfg->cmdline : "", cfg->tsc_hz, &info,
                          err, sizeof err);
     if (r) {
         log__err("hv", "%s: cannot load guest kernel '%s': %s", vm->cfg.name, cfg->kernel_path,

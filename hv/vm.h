@@ -51,6 +51,7 @@ struct hv_vm_config {
     uint8_t mac[6];
     struct bridge *bridge;       /* emulated / virtio: the host's bridge */
     struct hv_assign *assign;    /* assigned: prepared by hv/assign */
+    uint64_t tsc_hz;             /* host TSC frequency told to the guest (lib/tsc.h) */
     hv_console_fn console;       /* NULL: print lines to stdout */
     void *console_ctx;
 };

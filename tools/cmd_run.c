@@ -1,0 +1,188 @@
+/* iovirt run: boot the guest kernel in a VM with the chosen NIC. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hv/vm.h"
+#include "lib/log.h"
+#include "lib/parse.h"
+#include "lib/tsc.h"
+#include "tools/cmd.h"
+#include "tools/guest_path.h"
+
+static void run__usage(FILE *out)
+{
+    fprintf(out,
+            "usage: iovirt run [options] -- GUEST_ARGS...\n"
+            "\n"
+            "Boot the guest kernel in a VM (process backend) and run the guest program\n"
+            "named by GUEST_ARGS (e.g. 'hello', 'ping 10.0.2.1', 'stream 10.0.2.1 5001 16384 2').\n"
+            "\n"
+            "options:\n"
+            "  --nic MODE        none | emulated | virtio | assigned (default none)\n"
+            "  --mem SIZE        guest RAM, multiple of 2M (default 64M)\n"
+            "  --host-mem SIZE   host physical memory of the modelled machine (default 1G)\n"
+            "  --line-rate RATE  physical NIC line rate: 1G, 10G, unlimited, ... (default 1G)\n"
+            "  --kernel PATH     guest kernel ELF (default: next to this binary)\n"
+            "  --stats           print exit counts by reason and device at the end\n"
+            "  -h, --help        this text\n"
+            "\n"
+            "Exit status: the guest's power-off status; 2 for bad arguments or a VM that\n"
+            "cannot start; 3 if the guest faulted or died.\n");
+}
+
+struct run_opts {
+    enum hv_nic_mode nic;
+    uint64_t mem, host_mem, line_rate;
+    const char *kernel;
+    int stats;
+    char cmdline[1024];
+};
+
+static int parse_nic(const char *s, enum hv_nic_mode *out)
+{
+    static const struct { const char *name; enum hv_nic_mode m; } modes[] = {
+        {"none", HV_NIC_NONE}, {"emulated", HV_NIC_EMULATED},
+        {"virtio", HV_NIC_VIRTIO}, {"assigned", HV_NIC_ASSIGNED},
+    };
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+        if (!strcmp(s, modes[i].name)) {
+            *out = modes[i].m;
+            return 0;
+        }
+    return -EINVAL;
+}
+
+static int run__parse(int argc, char **argv, struct run_opts *o)
+{
+    static const struct option longopts[] = {
+        {"nic", required_argument, NULL, 'n'},   {"mem", required_argument, NULL, 'm'},
+        {"host-mem", required_argument, NULL, 'H'}, {"line-rate", required_argument, NULL, 'r'},
+        {"kernel", required_argument, NULL, 'k'}, {"stats", no_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    *o = (struct run_opts){.nic = HV_NIC_NONE, .mem = 64ull << 20, .host_mem = 1ull << 30,
+                           .line_rate = 1000000000ull};
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            if (parse_nic(optarg, &o->nic)) {
+                fprintf(stderr, "iovirt run: unknown NIC mode '%s' (none, emulated, virtio, assigned)\n", optarg);
+                return -1;
+            }
+            break;
+        case 'm':
+            if (parse__size(optarg, &o->mem) || o->mem == 0 || o->mem % (2u << 20) || o->mem > HV_MAX_RAM) {
+                fprintf(stderr, "iovirt run: --mem '%s' must be a multiple of 2M up to %lluM\n", optarg,
+                        (unsigned long long)(HV_MAX_RAM >> 20));
+                return -1;
+            }
+            break;
+        case 'H':
+            if (parse__size(optarg, &o->host_mem) || o->host_mem < (16u << 20) || o->host_mem > (64ull << 30)) {
+                fprintf(stderr, "iovirt run: --host-mem '%s' must be between 16M and 64G\n", optarg);
+                return -1;
+            }
+            break;
+        case 'r':
+            if (parse__rate(optarg, &o->line_rate)) {
+                fprintf(stderr, "iovirt run: --line-rate '%s' is not a rate (1G, 10G, 100M, unlimited)\n", optarg);
+                return -1;
+            }
+            break;
+        case 'k': o->kernel = optarg; break;
+        case 's': o->stats = 1; break;
+        case 'h': run__usage(stdout); return 1;
+        default:
+            fprintf(stderr, "iovirt run: unknown option '%s' (try --help)\n", argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (optind < argc && !strcmp(argv[optind - 1], "--")) {
+        /* getopt consumed "--": the rest is the guest command line */
+    }
+    size_t used = 0;
+    for (int i = optind; i < argc; i++) {
+        int n = snprintf(o->cmdline + used, sizeof o->cmdline - used, "%s%s", used ? " " : "", argv[i]);
+        if (n < 0 || (size_t)n >= sizeof o->cmdline - used) {
+            fprintf(stderr, "iovirt run: guest command line longer than %zu bytes\n", sizeof o->cmdline - 1);
+            return -1;
+        }
+        used += (size_t)n;
+    }
+    if (!used) {
+        fprintf(stderr, "iovirt run: no guest program given (e.g. 'iovirt run -- hello')\n");
+        return -1;
+    }
+    if (o->mem + (8u << 20) > o->host_mem) {
+        fprintf(stderr, "iovirt run: --mem does not fit in --host-mem\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* The VM a signal should stop (the one this command runs). */
+static struct hv_vm *run_vm;
+
+static void run__on_signal(int sig)
+{
+    (void)sig;
+    if (run_vm)
+        hv_vm__stop(run_vm);
+}
+
+static int run__main(int argc, char **argv)
+{
+    struct run_opts o;
+    int r = run__parse(argc, argv, &o);
+    if (r)
+        return r > 0 ? 0 : IOVIRT_EXIT_USAGE;
+    char kernel[PATH_MAX];
+    if (!o.kernel) {
+        if (tools__default_guest(kernel, sizeof kernel)) {
+            fprintf(stderr, "iovirt run: cannot locate the guest kernel; use --kernel\n");
+            return IOVIRT_EXIT_USAGE;
+        }
+        o.kernel = kernel;
+    }
+    if (o.nic != HV_NIC_NONE) {
+        fprintf(stderr, "iovirt run: --nic %s needs the modelled machine, not built into this binary yet\n",
+                argv[0]);
+        return IOVIRT_EXIT_USAGE;
+    }
+    struct physmem pm;
+    if (physmem__init(&pm, o.host_mem))
+        return IOVIRT_EXIT_USAGE;
+    struct hv_vm vm;
+    struct hv_vm_config cfg = {.name = "vm0", .pm = &pm, .mem_bytes = o.mem, .kernel_path = o.kernel,
+                               .cmdline = o.cmdline, .nic = o.nic,
+                               .tsc_hz = tsc__calibrate_hz()};
+    if (hv_vm__create(&vm, &cfg)) {
+        physmem__destroy(&pm);
+        return IOVIRT_EXIT_USAGE;
+    }
+    run_vm = &vm;
+    struct sigaction sa = {.sa_handler = run__on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    r = hv_vm__run(&vm);
+    int status = r == 0 ? vm.exit_status : 3;
+    if (r == -EINTR)
+        fprintf(stderr, "iovirt run: stopped by signal\n");
+    run_vm = NULL;
+    if (o.stats)
+        hv_vm__print_stats(&vm, stderr);
+    hv_vm__destroy(&vm);
+    physmem__destroy(&pm);
+    return status;
+}
+
+IOVIRT_COMMAND(run_cmd, {.name = "run", .summary = "boot the guest kernel in a VM (--nic none|emulated|virtio|assigned)",
+                         .run = run__main})
