@@ -239,7 +239,7 @@ static uint64_t *context_entry(struct host_vtd *h, uint16_t sid, bool create)
         uint64_t *root = vtd_hw__table(h, h->root);
         /* Upper qword is reserved in legacy mode; then make it present. */
         vtd_hw__st(&root[bus * 2 + 1], 0);
-        vtd_hw__st(&root[bus * 2], ct | VTD_ROOT_P);
+        vtd_hw__st(&root[bus * 2], (ct & VTD_ROOT_LO_CTP_MASK) | VTD_ROOT_LO_P);
     }
     return &vtd_hw__table(h, h->ctx[bus])[devfn * 2];
 }
@@ -249,14 +249,14 @@ static int write_context(struct host_vtd *h, uint16_t sid, uint16_t did, uint64_
     uint64_t *ce = context_entry(h, sid, true);
     if (!ce)
         return -ENOMEM;
-    if (vtd_hw__ld(&ce[0]) & VTD_CTX_P) {
+    if (vtd_hw__ld(&ce[0]) & VTD_CONTEXT_LO_P) {
         log__err(VTD_LOG, "attach %02x:%02x.%u: device already attached (domain %u)", sid >> 8,
-                 (sid >> 3) & 0x1f, sid & 7, (unsigned)VTD_CTX_DID_GET(vtd_hw__ld(&ce[1])));
+                 (sid >> 3) & 0x1f, sid & 7, (unsigned)VTD_GET(VTD_CONTEXT_HI_DID, vtd_hw__ld(&ce[1])));
         return -EBUSY;
     }
     /* High half first: the entry turns present with the low half. */
-    vtd_hw__st(&ce[1], VTD_CTX_AW(h->caps.levels - 2) | VTD_CTX_DID(did));
-    vtd_hw__st(&ce[0], slptptr | VTD_CTX_TT(tt) | VTD_CTX_P);
+    vtd_hw__st(&ce[1], VTD_PUT(VTD_CONTEXT_HI_AW, h->caps.levels - 2) | VTD_PUT(VTD_CONTEXT_HI_DID, did));
+    vtd_hw__st(&ce[0], (slptptr & VTD_CONTEXT_LO_SLPTPTR_MASK) | VTD_PUT(VTD_CONTEXT_LO_TT, tt) | VTD_CONTEXT_LO_P);
     /* Not-present -> present needs no flush unless CAP.CM, but a
      * device-selective context-cache invalidation is cheap and makes the
      * change visible on any implementation. */
@@ -278,7 +278,7 @@ int host_vtd__attach(struct vtd_domain *d, uint16_t sid)
         return -EINVAL;
     struct host_vtd *h = d->h;
     pthread_mutex_lock(&h->lock);
-    int ret = write_context(h, sid, d->did, d->pgd, VTD_CTX_TT_MULTI_LEVEL);
+    int ret = write_context(h, sid, d->did, d->pgd, VTD_CONTEXT_TT_MULTI_LEVEL);
     if (!ret)
         d->nr_devices++;
     pthread_mutex_unlock(&h->lock);
@@ -294,7 +294,7 @@ int host_vtd__attach_passthrough(struct host_vtd *h, uint16_t sid)
         return -ENOTSUP;
     }
     pthread_mutex_lock(&h->lock);
-    int ret = write_context(h, sid, h->pt_did, 0, VTD_CTX_TT_PASS_THROUGH);
+    int ret = write_context(h, sid, h->pt_did, 0, VTD_CONTEXT_TT_PASS_THROUGH);
     pthread_mutex_unlock(&h->lock);
     return ret;
 }
@@ -305,12 +305,12 @@ int host_vtd__detach(struct host_vtd *h, uint16_t sid)
         return -EINVAL;
     pthread_mutex_lock(&h->lock);
     uint64_t *ce = context_entry(h, sid, false);
-    if (!ce || !(vtd_hw__ld(&ce[0]) & VTD_CTX_P)) {
+    if (!ce || !(vtd_hw__ld(&ce[0]) & VTD_CONTEXT_LO_P)) {
         pthread_mutex_unlock(&h->lock);
         log__err(VTD_LOG, "detach %02x:%02x.%u: not attached", sid >> 8, (sid >> 3) & 0x1f, sid & 7);
         return -ENOENT;
     }
-    uint16_t did = (uint16_t)VTD_CTX_DID_GET(vtd_hw__ld(&ce[1]));
+    uint16_t did = (uint16_t)VTD_GET(VTD_CONTEXT_HI_DID, vtd_hw__ld(&ce[1]));
     vtd_hw__st(&ce[0], 0);
     vtd_hw__st(&ce[1], 0);
     /* Spec 6.5.3.3: device-selective context-cache, then domain IOTLB. */

@@ -47,15 +47,15 @@ const char *host_vtd__fault_reason_name(uint8_t reason)
 
 static void decode(uint64_t lo, uint64_t hi, struct host_vtd_fault *f)
 {
-    f->reason = (uint8_t)VTD_FRCD_FR_GET(hi);
+    f->reason = (uint8_t)VTD_GET(VTD_FRCD_HI_FR, hi);
     f->reason_name = host_vtd__fault_reason_name(f->reason);
-    f->sid = (uint16_t)VTD_FRCD_SID_GET(hi);
+    f->sid = (uint16_t)VTD_GET(VTD_FRCD_HI_SID, hi);
     /* FRCD.T: 1 = read request, 0 = write request. */
-    f->is_write = !(hi & VTD_FRCD_T);
+    f->is_write = !(hi & VTD_FRCD_HI_T);
     f->is_ir = f->reason >= 0x20;
     /* For interrupt requests FI[63:48] holds the interrupt index. */
-    f->ir_index = f->is_ir ? (uint16_t)(lo >> 48) : 0;
-    f->addr = f->is_ir ? 0 : (lo & VTD_FRCD_FI_MASK);
+    f->ir_index = f->is_ir ? (uint16_t)(lo >> VTD_FRCD_LO_FI_IR_SHIFT) : 0;
+    f->addr = f->is_ir ? 0 : (lo & VTD_FRCD_LO_FI_MASK);
 }
 
 int host_vtd__read_faults(struct host_vtd *h, struct host_vtd_fault *out, size_t max, bool *overflow)
@@ -63,26 +63,26 @@ int host_vtd__read_faults(struct host_vtd *h, struct host_vtd_fault *out, size_t
     if (!h || (!out && max))
         return -EINVAL;
     pthread_mutex_lock(&h->fault_lock);
-    uint32_t fsts = vtd_hw__read32(h, VTD_FSTS_REG);
+    uint32_t fsts = vtd_hw__read32(h, VTD_REG_FSTS);
     unsigned nfr = h->caps.nr_fault_regs;
-    unsigned idx = (unsigned)VTD_FSTS_FRI_GET(fsts) % nfr;
+    unsigned idx = (unsigned)VTD_GET(VTD_FSTS_FRI, fsts) % nfr;
     size_t n = 0;
     /* Start at FRI and go round once: records fill the ring in order. */
     for (unsigned k = 0; k < nfr && n < max; k++, idx = (idx + 1) % nfr) {
         uint64_t off = h->caps.fault_reg_off + 16ull * idx;
         uint64_t hi = vtd_hw__read64(h, off + 8);
-        if (!(hi & VTD_FRCD_F))
+        if (!(hi & VTD_FRCD_HI_F))
             continue;
         uint64_t lo = vtd_hw__read64(h, off);
         decode(lo, hi, &out[n++]);
         /* Write-1-clear F (bit 127, i.e. bit 31 of the dword at +12). */
-        vtd_hw__write32(h, off + 12, (uint32_t)(VTD_FRCD_F >> 32));
+        vtd_hw__write32(h, off + 12, (uint32_t)(VTD_FRCD_HI_F >> 32));
     }
     bool lost = false;
     if (fsts & VTD_FSTS_PFO) {
         lost = true;
         h->fault_overflows++;
-        vtd_hw__write32(h, VTD_FSTS_REG, VTD_FSTS_PFO);
+        vtd_hw__write32(h, VTD_REG_FSTS, VTD_FSTS_PFO);
     }
     h->faults_read += n;
     pthread_mutex_unlock(&h->fault_lock);
@@ -147,11 +147,11 @@ void host_vtd__set_fault_handler(struct host_vtd *h, host_vtd_fault_fn *fn, void
     pthread_mutex_lock(&h->fault_lock);
     h->fault_fn = fn;
     h->fault_opaque = opaque;
-    vtd_hw__write32(h, VTD_FEDATA_REG, HOST_VTD_FAULT_VECTOR);
-    vtd_hw__write32(h, VTD_FEADDR_REG, HOST_VTD_FAULT_ADDR);
-    vtd_hw__write32(h, VTD_FEUADDR_REG, 0);
+    vtd_hw__write32(h, VTD_REG_FEDATA, HOST_VTD_FAULT_VECTOR);
+    vtd_hw__write32(h, VTD_REG_FEADDR, HOST_VTD_FAULT_ADDR);
+    vtd_hw__write32(h, VTD_REG_FEUADDR, 0);
     pthread_mutex_unlock(&h->fault_lock);
     /* Unmask outside the lock: a pending fault (FECTL.IP) fires at once,
      * possibly straight into host_vtd__fault_event on this thread. */
-    vtd_hw__write32(h, VTD_FECTL_REG, 0);
+    vtd_hw__write32(h, VTD_REG_FECTL, 0);
 }

@@ -61,8 +61,8 @@ int vtd_hw__poll32(struct host_vtd *h, uint64_t off, uint32_t mask, uint32_t wan
 int vtd_hw__gcmd_set(struct host_vtd *h, uint32_t cmd_bit, uint32_t sts_bit, bool on, const char *what)
 {
     uint32_t cmd = on ? (h->gcmd | cmd_bit) : (h->gcmd & ~cmd_bit);
-    vtd_hw__write32(h, VTD_GCMD_REG, cmd);
-    int ret = vtd_hw__poll32(h, VTD_GSTS_REG, sts_bit, on ? sts_bit : 0, what);
+    vtd_hw__write32(h, VTD_REG_GCMD, cmd);
+    int ret = vtd_hw__poll32(h, VTD_REG_GSTS, sts_bit, on ? sts_bit : 0, what);
     if (ret == 0)
         h->gcmd = cmd;
     return ret;
@@ -72,8 +72,8 @@ int vtd_hw__gcmd_oneshot(struct host_vtd *h, uint32_t cmd_bit, uint32_t sts_bit,
                          const char *what)
 {
     /* Persistent bits are written back unchanged so nothing else toggles. */
-    vtd_hw__write32(h, VTD_GCMD_REG, h->gcmd | cmd_bit);
-    return vtd_hw__poll32(h, VTD_GSTS_REG, sts_bit, wait_set ? sts_bit : 0, what);
+    vtd_hw__write32(h, VTD_REG_GCMD, h->gcmd | cmd_bit);
+    return vtd_hw__poll32(h, VTD_REG_GSTS, sts_bit, wait_set ? sts_bit : 0, what);
 }
 
 int vtd_hw__flush_write_buffer(struct host_vtd *h)

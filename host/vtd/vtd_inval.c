@@ -36,8 +36,8 @@ int vtd_inv__qi_enable(struct host_vtd *h)
     h->iq_tail = 0;
 
     /* Tail to 0 first so the unit's head (reset on IQA write) matches. */
-    vtd_hw__write64(h, VTD_IQT_REG, 0);
-    vtd_hw__write64(h, VTD_IQA_REG, iq | (uint64_t)order);
+    vtd_hw__write64(h, VTD_REG_IQT, 0);
+    vtd_hw__write64(h, VTD_REG_IQA, (iq & VTD_IQA_IQA_MASK) | VTD_PUT(VTD_IQA_QS, order));
     ret = vtd_hw__gcmd_set(h, VTD_GCMD_QIE, VTD_GSTS_QIES, true, "GSTS.QIES (queued invalidation enable)");
     if (ret) {
         vtd_hw__free_table(h, h->iq_status);
@@ -54,7 +54,7 @@ void vtd_inv__qi_disable(struct host_vtd *h)
     if (!h->use_qi)
         return;
     /* Spec 6.5.2: wait until the queue is empty (IQH == IQT) first. */
-    vtd_hw__poll64(h, VTD_IQH_REG, VTD_IQ_INDEX_MASK, (uint64_t)h->iq_tail << VTD_IQ_INDEX_SHIFT,
+    vtd_hw__poll64(h, VTD_REG_IQH, VTD_IQH_QH_MASK, VTD_PUT(VTD_IQH_QH, h->iq_tail),
                    "IQH == IQT before disabling QI");
     vtd_hw__gcmd_set(h, VTD_GCMD_QIE, VTD_GSTS_QIES, false, "GSTS.QIES clear");
     physmem__free(h->pm, h->iq, h->opt.iq_order ? PHYSMEM_PAGE_2M : PHYSMEM_PAGE_4K);
@@ -68,39 +68,39 @@ static void qi_encode(const struct host_vtd *h, const struct vtd_inv *r, uint64_
     d[0] = d[1] = 0;
     switch (r->kind) {
     case VTD_INV_CC_GLOBAL:
-        d[0] = VTD_INV_DESC_CC | VTD_INV_CC_G(VTD_CIRG_GLOBAL);
+        d[0] = VTD_INV_DESC_CC | VTD_PUT(VTD_INV_CC_G, VTD_CCMD_GLOBAL);
         break;
     case VTD_INV_CC_DEVICE:
-        d[0] = VTD_INV_DESC_CC | VTD_INV_CC_G(VTD_CIRG_DEVICE) | VTD_INV_CC_DID(r->did) |
-               VTD_INV_CC_SID(r->sid);
+        d[0] = VTD_INV_DESC_CC | VTD_PUT(VTD_INV_CC_G, VTD_CCMD_DEVICE) | VTD_PUT(VTD_INV_CC_DID, r->did) |
+               VTD_PUT(VTD_INV_CC_SID, r->sid);
         break;
     case VTD_INV_IOTLB_GLOBAL:
     case VTD_INV_IOTLB_DOMAIN:
     case VTD_INV_IOTLB_PAGE: {
-        unsigned g = r->kind == VTD_INV_IOTLB_GLOBAL ? VTD_IIRG_GLOBAL :
-                     r->kind == VTD_INV_IOTLB_DOMAIN ? VTD_IIRG_DOMAIN : VTD_IIRG_PAGE;
-        d[0] = VTD_INV_DESC_IOTLB | VTD_INV_IOTLB_G(g) | VTD_INV_IOTLB_DID(r->did);
+        unsigned g = r->kind == VTD_INV_IOTLB_GLOBAL ? VTD_IOTLB_GLOBAL :
+                     r->kind == VTD_INV_IOTLB_DOMAIN ? VTD_IOTLB_DOMAIN : VTD_IOTLB_PAGE;
+        d[0] = VTD_INV_DESC_IOTLB | VTD_PUT(VTD_INV_IOTLB_G, g) | VTD_PUT(VTD_INV_IOTLB_DID, r->did);
         if (h->caps.drd)
             d[0] |= VTD_INV_IOTLB_DR;
         if (h->caps.dwd)
             d[0] |= VTD_INV_IOTLB_DW;
         if (r->kind == VTD_INV_IOTLB_PAGE)
-            d[1] = (r->addr & ~0xfffull) | r->am;
+            d[1] = (r->addr & VTD_INV_IOTLB_HI_ADDR_MASK) | VTD_PUT(VTD_INV_IOTLB_HI_AM, r->am);
         break;
     }
     case VTD_INV_IEC_GLOBAL:
         d[0] = VTD_INV_DESC_IEC;
         break;
     case VTD_INV_IEC_INDEX:
-        d[0] = VTD_INV_DESC_IEC | VTD_INV_IEC_G_INDEX | VTD_INV_IEC_IM(r->am) |
-               VTD_INV_IEC_IIDX(r->index);
+        d[0] = VTD_INV_DESC_IEC | VTD_INV_IEC_G | VTD_PUT(VTD_INV_IEC_IM, r->am) |
+               VTD_PUT(VTD_INV_IEC_IIDX, r->index);
         break;
     }
 }
 
 static unsigned qi_free_slots(struct host_vtd *h)
 {
-    unsigned head = (unsigned)((vtd_hw__read64(h, VTD_IQH_REG) & VTD_IQ_INDEX_MASK) >> VTD_IQ_INDEX_SHIFT);
+    unsigned head = (unsigned)VTD_GET(VTD_IQH_QH, vtd_hw__read64(h, VTD_REG_IQH));
     return (head + h->iq_len - h->iq_tail - 1) % h->iq_len;
 }
 
@@ -108,11 +108,11 @@ static unsigned qi_free_slots(struct host_vtd *h)
  * drop what is queued after the head and clear FSTS.IQE. */
 static int qi_error(struct host_vtd *h, uint32_t fsts)
 {
-    uint64_t iqh = vtd_hw__read64(h, VTD_IQH_REG);
+    uint64_t iqh = vtd_hw__read64(h, VTD_REG_IQH);
     log__err(VTD_LOG, "invalidation queue error (FSTS 0x%x, IQH 0x%llx)", fsts, (unsigned long long)iqh);
-    h->iq_tail = (unsigned)((iqh & VTD_IQ_INDEX_MASK) >> VTD_IQ_INDEX_SHIFT);
-    vtd_hw__write64(h, VTD_IQT_REG, iqh & VTD_IQ_INDEX_MASK);
-    vtd_hw__write32(h, VTD_FSTS_REG, fsts & (VTD_FSTS_IQE | VTD_FSTS_ICE | VTD_FSTS_ITE));
+    h->iq_tail = (unsigned)VTD_GET(VTD_IQH_QH, iqh);
+    vtd_hw__write64(h, VTD_REG_IQT, VTD_PUT(VTD_IQT_QT, VTD_GET(VTD_IQH_QH, iqh)));
+    vtd_hw__write32(h, VTD_REG_FSTS, fsts & (VTD_FSTS_IQE | VTD_FSTS_ICE | VTD_FSTS_ITE));
     return -EIO;
 }
 
@@ -127,7 +127,7 @@ static int qi_push(struct host_vtd *h, const uint64_t d[2])
             log__err(VTD_LOG, "invalidation queue full: the unit does not advance IQH");
             return -ETIMEDOUT;
         }
-        uint32_t fsts = vtd_hw__read32(h, VTD_FSTS_REG);
+        uint32_t fsts = vtd_hw__read32(h, VTD_REG_FSTS);
         if (fsts & VTD_FSTS_IQE)
             return qi_error(h, fsts);
     }
@@ -151,7 +151,7 @@ static int qi_run(struct host_vtd *h, const struct vtd_inv *reqs, size_t n)
          * queue with nothing for the unit to consume. */
         if ((i + 1) % 32 == 0) {
             __atomic_thread_fence(__ATOMIC_RELEASE);
-            vtd_hw__write64(h, VTD_IQT_REG, (uint64_t)h->iq_tail << VTD_IQ_INDEX_SHIFT);
+            vtd_hw__write64(h, VTD_REG_IQT, VTD_PUT(VTD_IQT_QT, h->iq_tail));
         }
     }
     /* Wait descriptor: the unit writes seq to the status word once every
@@ -159,18 +159,18 @@ static int qi_run(struct host_vtd *h, const struct vtd_inv *reqs, size_t n)
     uint32_t seq = ++h->wait_seq;
     uint32_t *status = physmem__ptr(h->pm, h->iq_status, 4);
     __atomic_store_n(status, 0, __ATOMIC_RELAXED);
-    d[0] = VTD_INV_DESC_WAIT | VTD_INV_WAIT_SW | VTD_INV_WAIT_FN | ((uint64_t)seq << 32);
-    d[1] = h->iq_status;
+    d[0] = VTD_INV_DESC_WAIT | VTD_INV_WAIT_SW | VTD_INV_WAIT_FN | VTD_PUT(VTD_INV_WAIT_SDATA, seq);
+    d[1] = h->iq_status & VTD_INV_WAIT_HI_ADDR_MASK;
     if ((ret = qi_push(h, d)))
         return ret;
     __atomic_thread_fence(__ATOMIC_RELEASE);
-    vtd_hw__write64(h, VTD_IQT_REG, (uint64_t)h->iq_tail << VTD_IQ_INDEX_SHIFT);
+    vtd_hw__write64(h, VTD_REG_IQT, VTD_PUT(VTD_IQT_QT, h->iq_tail));
 
     uint64_t deadline = 0;
     for (unsigned i = 0;; i++) {
         if (__atomic_load_n(status, __ATOMIC_ACQUIRE) == seq)
             return 0;
-        uint32_t fsts = vtd_hw__read32(h, VTD_FSTS_REG);
+        uint32_t fsts = vtd_hw__read32(h, VTD_REG_FSTS);
         if (fsts & (VTD_FSTS_IQE | VTD_FSTS_ICE | VTD_FSTS_ITE))
             return qi_error(h, fsts);
         if (i % 64 == 0) {
@@ -189,11 +189,11 @@ static int qi_run(struct host_vtd *h, const struct vtd_inv *reqs, size_t n)
 
 static int reg_context(struct host_vtd *h, uint64_t cmd)
 {
-    vtd_hw__write64(h, VTD_CCMD_REG, VTD_CCMD_ICC | cmd);
-    int ret = vtd_hw__poll64(h, VTD_CCMD_REG, VTD_CCMD_ICC, 0, "CCMD.ICC clear (context-cache invalidation)");
+    vtd_hw__write64(h, VTD_REG_CCMD, VTD_CCMD_ICC | cmd);
+    int ret = vtd_hw__poll64(h, VTD_REG_CCMD, VTD_CCMD_ICC, 0, "CCMD.ICC clear (context-cache invalidation)");
     if (ret)
         return ret;
-    if (VTD_CCMD_CAIG_GET(vtd_hw__read64(h, VTD_CCMD_REG)) == 0) {
+    if (VTD_GET(VTD_CCMD_CAIG, vtd_hw__read64(h, VTD_REG_CCMD)) == 0) {
         log__err(VTD_LOG, "context-cache invalidation not performed (CCMD.CAIG = 0)");
         return -EIO;
     }
@@ -208,12 +208,12 @@ static int reg_iotlb(struct host_vtd *h, uint64_t cmd, uint64_t iva)
     if (h->caps.dwd)
         cmd |= VTD_IOTLB_DW;
     if (iva)
-        vtd_hw__write64(h, off + VTD_IVA_OFF, iva);
-    vtd_hw__write64(h, off + VTD_IOTLB_OFF, VTD_IOTLB_IVT | cmd);
-    int ret = vtd_hw__poll64(h, off + VTD_IOTLB_OFF, VTD_IOTLB_IVT, 0, "IOTLB_REG.IVT clear (IOTLB invalidation)");
+        vtd_hw__write64(h, off + VTD_REG_IVA_OFF, iva);
+    vtd_hw__write64(h, off + VTD_REG_IOTLB_OFF, VTD_IOTLB_IVT | cmd);
+    int ret = vtd_hw__poll64(h, off + VTD_REG_IOTLB_OFF, VTD_IOTLB_IVT, 0, "IOTLB_REG.IVT clear (IOTLB invalidation)");
     if (ret)
         return ret;
-    if (VTD_IOTLB_IAIG_GET(vtd_hw__read64(h, off + VTD_IOTLB_OFF)) == 0) {
+    if (VTD_GET(VTD_IOTLB_IAIG, vtd_hw__read64(h, off + VTD_REG_IOTLB_OFF)) == 0) {
         log__err(VTD_LOG, "IOTLB invalidation not performed (IOTLB_REG.IAIG = 0)");
         return -EIO;
     }
@@ -224,16 +224,16 @@ static int reg_run_one(struct host_vtd *h, const struct vtd_inv *r)
 {
     switch (r->kind) {
     case VTD_INV_CC_GLOBAL:
-        return reg_context(h, VTD_CCMD_CIRG(VTD_CIRG_GLOBAL));
+        return reg_context(h, VTD_PUT(VTD_CCMD_CIRG, VTD_CCMD_GLOBAL));
     case VTD_INV_CC_DEVICE:
-        return reg_context(h, VTD_CCMD_CIRG(VTD_CIRG_DEVICE) | VTD_CCMD_SID(r->sid) | VTD_CCMD_DID(r->did));
+        return reg_context(h, VTD_PUT(VTD_CCMD_CIRG, VTD_CCMD_DEVICE) | VTD_PUT(VTD_CCMD_SID, r->sid) | VTD_PUT(VTD_CCMD_DID, r->did));
     case VTD_INV_IOTLB_GLOBAL:
-        return reg_iotlb(h, VTD_IOTLB_IIRG(VTD_IIRG_GLOBAL), 0);
+        return reg_iotlb(h, VTD_PUT(VTD_IOTLB_IIRG, VTD_IOTLB_GLOBAL), 0);
     case VTD_INV_IOTLB_DOMAIN:
-        return reg_iotlb(h, VTD_IOTLB_IIRG(VTD_IIRG_DOMAIN) | VTD_IOTLB_DID(r->did), 0);
+        return reg_iotlb(h, VTD_PUT(VTD_IOTLB_IIRG, VTD_IOTLB_DOMAIN) | VTD_PUT(VTD_IOTLB_DID, r->did), 0);
     case VTD_INV_IOTLB_PAGE:
-        return reg_iotlb(h, VTD_IOTLB_IIRG(VTD_IIRG_PAGE) | VTD_IOTLB_DID(r->did),
-                         (r->addr & ~0xfffull) | r->am);
+        return reg_iotlb(h, VTD_PUT(VTD_IOTLB_IIRG, VTD_IOTLB_PAGE) | VTD_PUT(VTD_IOTLB_DID, r->did),
+                         (r->addr & VTD_IVA_ADDR_MASK) | VTD_PUT(VTD_IVA_AM, r->am));
     case VTD_INV_IEC_GLOBAL:
     case VTD_INV_IEC_INDEX:
         /* The interrupt entry cache has no register interface (6.5.2.7). */

@@ -52,8 +52,8 @@ int host_vtd__ir_enable(struct host_vtd *h, unsigned nr_entries)
 
     /* IRTA.S: 2^(S+1) entries.  x2APIC destinations (EIME) when offered. */
     unsigned s = (unsigned)__builtin_ctz(nr_entries) - 1;
-    uint64_t irta = irt | s | (h->caps.eim ? VTD_IRTA_EIME : 0);
-    vtd_hw__write64(h, VTD_IRTA_REG, irta);
+    uint64_t irta = (irt & VTD_IRTA_IRTA_MASK) | VTD_PUT(VTD_IRTA_S, s) | (h->caps.eim ? VTD_IRTA_EIME : 0);
+    vtd_hw__write64(h, VTD_REG_IRTA, irta);
     if ((ret = vtd_hw__gcmd_oneshot(h, VTD_GCMD_SIRTP, VTD_GSTS_IRTPS, true,
                                     "GSTS.IRTPS (interrupt remap table pointer set)")))
         goto fail;
@@ -128,7 +128,7 @@ int host_vtd__irte_alloc(struct host_vtd *h, uint16_t *handle)
 static int irte_write(struct host_vtd *h, uint16_t handle, uint64_t lo, uint64_t hi)
 {
     uint64_t *e = physmem__ptr(h->pm, h->irt + (uint64_t)handle * VTD_IRTE_SIZE, VTD_IRTE_SIZE);
-    vtd_hw__st(&e[0], vtd_hw__ld(&e[0]) & ~VTD_IRTE_P);
+    vtd_hw__st(&e[0], vtd_hw__ld(&e[0]) & ~VTD_IRTE_LO_P);
     vtd_hw__st(&e[1], hi);
     vtd_hw__st(&e[0], lo);
     const struct vtd_inv inv = { .kind = VTD_INV_IEC_INDEX, .index = handle, .am = 0 };
@@ -147,10 +147,10 @@ int host_vtd__irte_set(struct host_vtd *h, uint16_t handle, uint8_t vector, uint
         log__err(VTD_LOG, "IRTE set: destination %u needs x2APIC (ECAP.EIM)", dest);
         goto out;
     }
-    /* xAPIC mode keeps the 8-bit APIC ID in DST[15:8]. */
-    uint64_t dst = h->caps.eim ? dest : (uint64_t)dest << 8;
-    uint64_t lo = VTD_IRTE_P | VTD_IRTE_VECTOR(vector) | VTD_IRTE_DST(dst);
-    uint64_t hi = VTD_IRTE_SID(sid) | VTD_IRTE_SQ(0) | VTD_IRTE_SVT(VTD_SVT_SID);
+    /* xAPIC mode keeps the 8-bit APIC ID in DST[15:8] (bits 47:40). */
+    uint64_t dst = h->caps.eim ? VTD_PUT(VTD_IRTE_LO_DST, dest) : VTD_PUT(VTD_IRTE_LO_DST_XAPIC, dest);
+    uint64_t lo = VTD_IRTE_LO_P | VTD_PUT(VTD_IRTE_LO_V, vector) | dst;
+    uint64_t hi = VTD_PUT(VTD_IRTE_HI_SID, sid) | VTD_PUT(VTD_IRTE_HI_SQ, 0) | VTD_PUT(VTD_IRTE_HI_SVT, VTD_IRTE_SVT_SID);
     ret = irte_write(h, handle, lo, hi);
 out:
     pthread_mutex_unlock(&h->lock);
@@ -175,6 +175,7 @@ void host_vtd__irte_msi(uint16_t handle, uint64_t *addr, uint32_t *data)
 {
     /* Remappable format (5.1.2.2): handle[14:0] in 19:5, handle[15] in
      * bit 2, format bit 4, SHV clear so data is not used. */
-    *addr = VTD_MSI_ADDR_BASE | VTD_MSI_ADDR_IF | VTD_MSI_ADDR_HANDLE(handle);
+    *addr = VTD_MSI_ADDR_BASE | VTD_MSI_ADDR_IF | VTD_PUT(VTD_MSI_ADDR_HANDLE_LO, handle & 0x7fff) |
+            ((handle & 0x8000) ? VTD_MSI_ADDR_HANDLE_15 : 0);
     *data = 0;
 }

@@ -9,17 +9,9 @@
 #include "host/vtd/vtd_priv.h"
 #include "lib/log.h"
 
-#define PT_ENTRIES 512u
-
-static uint64_t level_size(unsigned level)
-{
-    return 1ull << (12 + 9 * (level - 1));
-}
-
-static unsigned level_index(uint64_t iova, unsigned level)
-{
-    return (unsigned)((iova >> (12 + 9 * (level - 1))) & (PT_ENTRIES - 1));
-}
+#define PT_ENTRIES VTD_SL_ENTRIES
+#define level_size vtd_sl_level_size
+#define level_index vtd_sl_index
 
 static bool pte_present(uint64_t e)
 {

@@ -8,6 +8,13 @@
 #include "hw/vtd/vtd_regs.h"
 
 #define VTD_LOG "host-vtd"
+
+/* Compose / extract a field named by vtd_regs.h's NAME_SHIFT + NAME_MASK. */
+#define VTD_PUT(name, v) ((((uint64_t)(v)) << name##_SHIFT) & name##_MASK)
+#define VTD_GET(name, v) vtd_field((v), name##_MASK, name##_SHIFT)
+/* The register set fits in one 4 KiB page (spec 10.1): CAP.FRO and
+ * ECAP.IRO must point inside it. */
+#define VTD_HOST_REG_PAGE 0x1000u
 #define VTD_NR_BUSES 256
 
 struct host_vtd {

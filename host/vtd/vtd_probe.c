@@ -13,37 +13,37 @@ static int decode_caps(struct host_vtd *h)
     struct host_vtd_caps *c = &h->caps;
     uint64_t cap = c->cap, ecap = c->ecap;
 
-    c->mgaw = (unsigned)VTD_CAP_MGAW_GET(cap) + 1;
-    c->sp_2m = (VTD_CAP_SLLPS_GET(cap) & VTD_SLLPS_2M) != 0;
-    c->sp_1g = (VTD_CAP_SLLPS_GET(cap) & VTD_SLLPS_1G) != 0;
-    c->nr_domains = 1u << (4 + 2 * (unsigned)VTD_CAP_ND_GET(cap));
+    c->mgaw = (unsigned)vtd_cap_mgaw(cap);
+    c->sp_2m = (vtd_cap_sllps(cap) & VTD_CAP_SLLPS_2M) != 0;
+    c->sp_1g = (vtd_cap_sllps(cap) & VTD_CAP_SLLPS_1G) != 0;
+    c->nr_domains = 1u << (4 + 2 * (unsigned)VTD_GET(VTD_CAP_ND, cap));
     if (c->nr_domains > 65536)
         c->nr_domains = 65536;
     c->psi = (cap & VTD_CAP_PSI) != 0;
-    c->mamv = (unsigned)VTD_CAP_MAMV_GET(cap);
+    c->mamv = (unsigned)vtd_cap_mamv(cap);
     c->cm = (cap & VTD_CAP_CM) != 0;
     c->rwbf = (cap & VTD_CAP_RWBF) != 0;
     c->drd = (cap & VTD_CAP_DRD) != 0;
     c->dwd = (cap & VTD_CAP_DWD) != 0;
-    c->nr_fault_regs = (unsigned)VTD_CAP_NFR_GET(cap) + 1;
-    c->fault_reg_off = VTD_CAP_FRO_GET(cap) * 16;
+    c->nr_fault_regs = vtd_cap_nfr(cap);
+    c->fault_reg_off = vtd_cap_fro(cap);
     c->qi = (ecap & VTD_ECAP_QI) != 0;
     c->ir = (ecap & VTD_ECAP_IR) != 0;
     c->pt = (ecap & VTD_ECAP_PT) != 0;
     c->eim = (ecap & VTD_ECAP_EIM) != 0;
-    c->iotlb_reg_off = VTD_ECAP_IRO_GET(ecap) * 16;
+    c->iotlb_reg_off = vtd_ecap_iro(ecap);
 
     /* AGAW: the widest second-level table format the unit walks (SAGAW),
      * unless the caller insists on one. */
-    unsigned sagaw = (unsigned)VTD_CAP_SAGAW_GET(cap);
+    unsigned sagaw = (unsigned)vtd_cap_sagaw(cap);
     unsigned want = h->opt.levels;
     if (want && want != 3 && want != 4) {
         log__err(VTD_LOG, "option levels=%u: only 3 or 4 supported", want);
         return -EINVAL;
     }
-    if ((want == 4 || want == 0) && (sagaw & VTD_SAGAW_48)) {
+    if ((want == 4 || want == 0) && (sagaw & VTD_CAP_SAGAW_48BIT)) {
         c->levels = 4;
-    } else if ((want == 3 || want == 0) && (sagaw & VTD_SAGAW_39)) {
+    } else if ((want == 3 || want == 0) && (sagaw & VTD_CAP_SAGAW_39BIT)) {
         c->levels = 3;
     } else {
         log__err(VTD_LOG, "unit supports no usable page-table format (CAP.SAGAW 0x%x, wanted %u levels); "
@@ -54,8 +54,8 @@ static int decode_caps(struct host_vtd *h)
     unsigned width = c->agaw < c->mgaw ? c->agaw : c->mgaw;
     c->iova_limit = 1ull << width;
 
-    if (c->fault_reg_off == 0 || c->fault_reg_off + 16ull * c->nr_fault_regs > VTD_REG_WINDOW_SIZE ||
-        c->iotlb_reg_off == 0 || c->iotlb_reg_off + 16 > VTD_REG_WINDOW_SIZE) {
+    if (c->fault_reg_off == 0 || c->fault_reg_off + 16ull * c->nr_fault_regs > VTD_HOST_REG_PAGE ||
+        c->iotlb_reg_off == 0 || c->iotlb_reg_off + 16 > VTD_HOST_REG_PAGE) {
         log__err(VTD_LOG, "CAP.FRO / ECAP.IRO place registers outside the window; refusing");
         return -ENOTSUP;
     }
@@ -82,7 +82,7 @@ static int decode_caps(struct host_vtd *h)
  * known state, everything off. */
 static int quiesce(struct host_vtd *h)
 {
-    uint32_t gsts = vtd_hw__read32(h, VTD_GSTS_REG);
+    uint32_t gsts = vtd_hw__read32(h, VTD_REG_GSTS);
     h->gcmd = gsts & (VTD_GCMD_TE | VTD_GCMD_QIE | VTD_GCMD_IRE | VTD_GCMD_CFI);
     int ret = 0;
     if (!ret && (gsts & VTD_GSTS_IRES))
@@ -126,9 +126,9 @@ int host_vtd__init(struct host_vtd **out, struct physmem *pm, const struct mmio_
     pthread_mutex_init(&h->lock, NULL);
     vtd_fault__init(h);
 
-    h->caps.ver = vtd_hw__read32(h, VTD_VER_REG);
-    h->caps.cap = vtd_hw__read64(h, VTD_CAP_REG);
-    h->caps.ecap = vtd_hw__read64(h, VTD_ECAP_REG);
+    h->caps.ver = vtd_hw__read32(h, VTD_REG_VER);
+    h->caps.cap = vtd_hw__read64(h, VTD_REG_CAP);
+    h->caps.ecap = vtd_hw__read64(h, VTD_REG_ECAP);
     int ret;
     if (h->caps.cap == 0 || h->caps.cap == ~0ull) {
         log__err(VTD_LOG, "no remapping unit answers (CAP = 0x%llx)", (unsigned long long)h->caps.cap);
@@ -155,7 +155,7 @@ int host_vtd__init(struct host_vtd **out, struct physmem *pm, const struct mmio_
     /* Root table: legacy mode (RTADDR.TTM = 0), 256 entries by bus. */
     if ((ret = vtd_hw__alloc_table(h, &h->root)))
         goto fail;
-    vtd_hw__write64(h, VTD_RTADDR_REG, h->root);
+    vtd_hw__write64(h, VTD_REG_RTADDR, h->root & VTD_RTADDR_RTA_MASK); /* TTM 0: legacy */
     if ((ret = vtd_hw__gcmd_oneshot(h, VTD_GCMD_SRTP, VTD_GSTS_RTPS, true, "GSTS.RTPS (root table pointer set)")))
         goto fail;
 
