@@ -229,13 +229,14 @@ int host_vtd__invalidate_all(struct host_vtd *h)
 static uint64_t *context_entry(struct host_vtd *h, uint16_t sid, bool create)
 {
     unsigned bus = sid >> 8, devfn = sid & 0xff;
-    if (!h->ctx[bus]) {
+    if (!h->have_ctx[bus]) {
         if (!create)
             return NULL;
         uint64_t ct;
         if (vtd_hw__alloc_table(h, &ct))
             return NULL;
         h->ctx[bus] = ct;
+        h->have_ctx[bus] = true;
         uint64_t *root = vtd_hw__table(h, h->root);
         /* Upper qword is reserved in legacy mode; then make it present. */
         vtd_hw__st(&root[bus * 2 + 1], 0);

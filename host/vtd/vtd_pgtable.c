@@ -10,8 +10,6 @@
 #include "lib/log.h"
 
 #define PT_ENTRIES VTD_SL_ENTRIES
-#define level_size vtd_sl_level_size
-#define level_index vtd_sl_index
 
 static bool pte_present(uint64_t e)
 {
@@ -34,9 +32,9 @@ static unsigned chunk_level(const struct vtd_domain *d, uint64_t iova, uint64_t 
     const struct host_vtd_caps *c = &d->h->caps;
     bool sp = !d->h->opt.no_superpages;
     uint64_t both = iova | hpa;
-    if (sp && c->sp_1g && d->levels >= 3 && both % level_size(3) == 0 && left >= level_size(3))
+    if (sp && c->sp_1g && d->levels >= 3 && both % vtd_sl_level_size(3) == 0 && left >= vtd_sl_level_size(3))
         return 3;
-    if (sp && c->sp_2m && both % level_size(2) == 0 && left >= level_size(2))
+    if (sp && c->sp_2m && both % vtd_sl_level_size(2) == 0 && left >= vtd_sl_level_size(2))
         return 2;
     return 1;
 }
@@ -46,7 +44,7 @@ static bool chunk_busy(struct vtd_domain *d, uint64_t iova, unsigned level)
 {
     uint64_t table = d->pgd;
     for (unsigned l = d->levels;; l--) {
-        uint64_t e = vtd_hw__ld(&vtd_hw__table(d->h, table)[level_index(iova, l)]);
+        uint64_t e = vtd_hw__ld(&vtd_hw__table(d->h, table)[vtd_sl_index(iova, l)]);
         if (l == level)
             return pte_present(e); /* a leaf, or a (non-empty) table below */
         if (!pte_present(e))
@@ -87,7 +85,7 @@ int vtd_pt__map(struct vtd_domain *d, uint64_t iova, uint64_t hpa, uint64_t size
                      (unsigned long long)(iova + off));
             return -EEXIST;
         }
-        off += level_size(lvl);
+        off += vtd_sl_level_size(lvl);
     }
 
     /* Pass 2: write leaves, creating tables on the way. */
@@ -97,7 +95,7 @@ int vtd_pt__map(struct vtd_domain *d, uint64_t iova, uint64_t hpa, uint64_t size
         unsigned lvl = chunk_level(d, cur, pa, size - off);
         uint64_t table = d->pgd;
         for (unsigned l = d->levels; l > lvl; l--) {
-            uint64_t *pe = &vtd_hw__table(h, table)[level_index(cur, l)];
+            uint64_t *pe = &vtd_hw__table(h, table)[vtd_sl_index(cur, l)];
             uint64_t e = vtd_hw__ld(pe);
             if (!pte_present(e)) {
                 uint64_t next;
@@ -110,14 +108,14 @@ int vtd_pt__map(struct vtd_domain *d, uint64_t iova, uint64_t hpa, uint64_t size
             table = pte_addr(e);
         }
         uint64_t leaf = pa | bits | (lvl > 1 ? VTD_SL_PS : 0);
-        vtd_hw__st(&vtd_hw__table(h, table)[level_index(cur, lvl)], leaf);
+        vtd_hw__st(&vtd_hw__table(h, table)[vtd_sl_index(cur, lvl)], leaf);
         if (lvl == 3)
             h->stats.pages_1g++;
         else if (lvl == 2)
             h->stats.pages_2m++;
         else
             h->stats.pages_4k++;
-        off += level_size(lvl);
+        off += vtd_sl_level_size(lvl);
     }
     d->mapped_bytes += size;
     return 0;
@@ -131,7 +129,7 @@ nomem:
          * that failed (pass 1 showed nothing else lives there). */
         uint64_t cleared = 0;
         size_t before = d->nr_pending;
-        pt_unmap_range(d, d->pgd, d->levels, 0, iova, iova + off + level_size(1), &cleared);
+        pt_unmap_range(d, d->pgd, d->levels, 0, iova, iova + off + vtd_sl_level_size(1), &cleared);
         for (size_t i = before; i < d->nr_pending; i++)
             vtd_hw__free_table(h, d->pending_free[i]);
         d->nr_pending = before;
@@ -149,14 +147,14 @@ static bool table_empty(struct host_vtd *h, uint64_t table)
     return true;
 }
 
-/* Clear [start, end) within the table covering [base, base + level_size(level+1)).
+/* Clear [start, end) within the table covering [base, base + vtd_sl_level_size(level+1)).
  * Children that become empty are unlinked and queued on d's pending list. */
 static int pt_unmap_range(struct vtd_domain *d, uint64_t table, unsigned level, uint64_t base,
                           uint64_t start, uint64_t end, uint64_t *cleared)
 {
     struct host_vtd *h = d->h;
     uint64_t *t = vtd_hw__table(h, table);
-    uint64_t sz = level_size(level);
+    uint64_t sz = vtd_sl_level_size(level);
     int ret = 0;
     for (unsigned i = 0; i < PT_ENTRIES; i++) {
         uint64_t lo = base + (uint64_t)i * sz, hi = lo + sz;
@@ -197,8 +195,8 @@ static int check_partial(struct vtd_domain *d, uint64_t iova, uint64_t size)
     for (uint64_t cur = iova; cur < end;) {
         uint64_t table = d->pgd;
         for (unsigned l = d->levels;; l--) {
-            uint64_t e = vtd_hw__ld(&vtd_hw__table(d->h, table)[level_index(cur, l)]);
-            uint64_t sz = level_size(l);
+            uint64_t e = vtd_hw__ld(&vtd_hw__table(d->h, table)[vtd_sl_index(cur, l)]);
+            uint64_t sz = vtd_sl_level_size(l);
             uint64_t next = (cur & ~(sz - 1)) + sz;
             if (!pte_present(e)) {
                 cur = next;
@@ -241,11 +239,11 @@ int vtd_pt__lookup(struct vtd_domain *d, uint64_t iova, uint64_t *hpa, unsigned 
         return -ENOENT;
     uint64_t table = d->pgd;
     for (unsigned l = d->levels;; l--) {
-        uint64_t e = vtd_hw__ld(&vtd_hw__table(d->h, table)[level_index(iova, l)]);
+        uint64_t e = vtd_hw__ld(&vtd_hw__table(d->h, table)[vtd_sl_index(iova, l)]);
         if (!pte_present(e))
             return -ENOENT;
         if (pte_leaf(e, l)) {
-            uint64_t sz = level_size(l);
+            uint64_t sz = vtd_sl_level_size(l);
             if (hpa)
                 *hpa = pte_addr(e) + (iova & (sz - 1));
             if (perms)

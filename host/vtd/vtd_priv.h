@@ -26,8 +26,10 @@ struct host_vtd {
 
     pthread_mutex_t lock;         /* everything below except the fault part */
     uint32_t gcmd;                /* persistent GCMD bits currently commanded */
-    uint64_t root;                /* HPA of the root table */
-    uint64_t ctx[VTD_NR_BUSES];   /* HPA of each bus's context table, 0 = none */
+    bool have_root;
+    uint64_t root;                /* HPA of the root table (0 is a valid HPA) */
+    bool have_ctx[VTD_NR_BUSES];
+    uint64_t ctx[VTD_NR_BUSES];   /* HPA of each bus's context table */
 
     uint64_t *did_used;           /* bitmap over caps.nr_domains */
     struct vtd_domain **domains;  /* by DID */

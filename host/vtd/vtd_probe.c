@@ -98,13 +98,13 @@ static int quiesce(struct host_vtd *h)
 static void free_tables(struct host_vtd *h)
 {
     for (unsigned b = 0; b < VTD_NR_BUSES; b++)
-        if (h->ctx[b]) {
+        if (h->have_ctx[b]) {
             vtd_hw__free_table(h, h->ctx[b]);
-            h->ctx[b] = 0;
+            h->have_ctx[b] = false;
         }
-    if (h->root) {
+    if (h->have_root) {
         vtd_hw__free_table(h, h->root);
-        h->root = 0;
+        h->have_root = false;
     }
 }
 
@@ -155,6 +155,7 @@ int host_vtd__init(struct host_vtd **out, struct physmem *pm, const struct mmio_
     /* Root table: legacy mode (RTADDR.TTM = 0), 256 entries by bus. */
     if ((ret = vtd_hw__alloc_table(h, &h->root)))
         goto fail;
+    h->have_root = true;
     vtd_hw__write64(h, VTD_REG_RTADDR, h->root & VTD_RTADDR_RTA_MASK); /* TTM 0: legacy */
     if ((ret = vtd_hw__gcmd_oneshot(h, VTD_GCMD_SRTP, VTD_GSTS_RTPS, true, "GSTS.RTPS (root table pointer set)")))
         goto fail;
