@@ -156,10 +156,12 @@ static int pt_unmap_range(struct vtd_domain *d, uint64_t table, unsigned level, 
     uint64_t *t = vtd_hw__table(h, table);
     uint64_t sz = vtd_sl_level_size(level);
     int ret = 0;
-    for (unsigned i = 0; i < PT_ENTRIES; i++) {
-        uint64_t lo = base + (uint64_t)i * sz, hi = lo + sz;
-        if (hi <= start || lo >= end)
-            continue;
+    /* Only the slots [start, end) touches; the caller made sure it
+     * overlaps this table. */
+    unsigned first = start > base ? (unsigned)((start - base) / sz) : 0;
+    unsigned last = end - base > sz * PT_ENTRIES ? PT_ENTRIES - 1 : (unsigned)((end - 1 - base) / sz);
+    for (unsigned i = first; i <= last; i++) {
+        uint64_t lo = base + (uint64_t)i * sz;
         uint64_t e = vtd_hw__ld(&t[i]);
         if (!pte_present(e))
             continue;
