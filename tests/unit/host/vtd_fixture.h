@@ -20,7 +20,7 @@ struct fixture {
     unsigned nevents;
 };
 
-static void fixture_on_fault(void *opaque, const struct host_vtd_fault *f)
+static inline void fixture_on_fault(void *opaque, const struct host_vtd_fault *f)
 {
     struct fixture *fx = opaque;
     if (fx->nevents < FIX_MAX_FAULTS)
@@ -29,7 +29,7 @@ static void fixture_on_fault(void *opaque, const struct host_vtd_fault *f)
 
 /* mem: bytes of host memory; opt may be NULL; with_irq routes the fault
  * event to the driver's handler (else faults stay in the records). */
-static struct fixture *fixture_new(uint64_t mem, const struct vtd_config *cfg,
+static inline struct fixture *fixture_new(uint64_t mem, const struct vtd_config *cfg,
                                    const struct host_vtd_options *opt, bool with_irq)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
@@ -50,7 +50,7 @@ static struct fixture *fixture_new(uint64_t mem, const struct vtd_config *cfg,
     return fx;
 }
 
-static void fixture_free(struct fixture *fx)
+static inline void fixture_free(struct fixture *fx)
 {
     host_vtd__destroy(fx->h);
     vtd__destroy(fx->v);
@@ -58,7 +58,7 @@ static void fixture_free(struct fixture *fx)
     free(fx);
 }
 
-static uint64_t fixture_page(struct fixture *fx, uint64_t size)
+static inline uint64_t fixture_page(struct fixture *fx, uint64_t size)
 {
     uint64_t hpa = 0;
     if (physmem__alloc(&fx->pm, size, &hpa))
