@@ -522,6 +522,94 @@ static int group_reg(void **state)
     return 0;
 }
 
+static void test_fault_overflow_reported(void **state)
+{
+    const struct mode *m = *state;
+    struct host_vtd_options o = { .no_qi = m->no_qi };
+    struct vtd_config cfg = { .nr_fault_regs = 2 };
+    struct fixture *fx = fixture_new(16 * MiB, &cfg, &o, false);
+    assert_non_null(fx);
+    uint64_t hpa, left;
+    /* Three faults, two records: the third is lost and PFO says so. */
+    for (unsigned i = 0; i < 3; i++)
+        assert_int_equal(vtd__translate(fx->v, SID_A, 0x1000 * (i + 1), false, &hpa, &left), -0x1);
+    struct host_vtd_fault f[4];
+    bool lost = false;
+    assert_int_equal(host_vtd__read_faults(fx->h, f, 4, &lost), 2);
+    assert_true(lost);
+    assert_int_equal(f[0].addr, 0x1000);
+    assert_int_equal(f[1].addr, 0x2000);
+    /* PFO cleared: recording resumes. */
+    assert_int_equal(vtd__translate(fx->v, SID_A, 0x9000, true, &hpa, &left), -0x1);
+    assert_int_equal(host_vtd__read_faults(fx->h, f, 4, &lost), 1);
+    assert_false(lost);
+    assert_int_equal(f[0].addr, 0x9000);
+    assert_true(f[0].is_write);
+    assert_string_equal(f[0].reason_name, "root entry not present");
+    struct host_vtd_stats st;
+    host_vtd__get_stats(fx->h, &st);
+    assert_int_equal(st.fault_overflows, 1);
+    assert_int_equal(st.faults_read, 3);
+    fixture_free(fx);
+}
+
+/* Leave exactly `keep` free 4 KiB frames in fx's memory; returns how many
+ * frames were taken (released by release_frames). */
+static unsigned starve(struct fixture *fx, uint64_t *taken, unsigned max, unsigned keep)
+{
+    unsigned n = 0;
+    while (n < max && physmem__alloc(&fx->pm, PHYSMEM_PAGE_4K, &taken[n]) == 0)
+        n++;
+    assert_true(n < max);
+    for (unsigned i = 0; i < keep; i++)
+        physmem__free(&fx->pm, taken[--n], PHYSMEM_PAGE_4K);
+    return n;
+}
+
+static void test_map_out_of_memory_changes_nothing(void **state)
+{
+    const struct mode *m = *state;
+    struct host_vtd_options o = { .no_qi = m->no_qi };
+    struct fixture *fx = fixture_new(4 * MiB, NULL, &o, false);
+    assert_non_null(fx);
+    struct vtd_domain *d;
+    assert_int_equal(host_vtd__domain_create(fx->h, &d), 0);
+    assert_int_equal(host_vtd__attach(d, SID_A), 0);
+    static uint64_t taken[1024];
+    struct host_vtd_stats st0, st;
+
+    /* One free frame: the first chunk needs three tables. */
+    unsigned n = starve(fx, taken, 1024, 1);
+    host_vtd__get_stats(fx->h, &st0);
+    uint64_t free0 = physmem__free_bytes(&fx->pm);
+    assert_int_equal(host_vtd__map(d, 0x10000, taken[0], 0x1000, HOST_VTD_READ), -ENOMEM);
+    assert_int_equal(physmem__free_bytes(&fx->pm), free0);
+    host_vtd__get_stats(fx->h, &st);
+    assert_int_equal(st.pt_pages, st0.pt_pages);
+    for (unsigned i = 0; i < n; i++)
+        physmem__free(&fx->pm, taken[i], PHYSMEM_PAGE_4K);
+
+    /* Three free frames: the page below 2 MiB maps, the one above needs a
+     * fourth table; the first is rolled back too. */
+    n = starve(fx, taken, 1024, 3);
+    free0 = physmem__free_bytes(&fx->pm);
+    assert_int_equal(host_vtd__map(d, 2 * MiB - 0x1000, taken[0], 0x2000, HOST_VTD_READ), -ENOMEM);
+    assert_int_equal(host_vtd__lookup(d, 2 * MiB - 0x1000, NULL, NULL, NULL), -ENOENT);
+    assert_int_equal(physmem__free_bytes(&fx->pm), free0);
+    assert_int_equal(d->mapped_bytes, 0);
+    uint64_t hpa, left;
+    assert_true(vtd__translate(fx->v, SID_A, 2 * MiB - 0x1000, false, &hpa, &left) < 0);
+    for (unsigned i = 0; i < n; i++)
+        physmem__free(&fx->pm, taken[i], PHYSMEM_PAGE_4K);
+
+    /* With memory back, the same map works. */
+    uint64_t page = fixture_page(fx, PHYSMEM_PAGE_4K);
+    assert_int_equal(host_vtd__map(d, 2 * MiB - 0x1000, page, 0x1000, HOST_VTD_READ), 0);
+    assert_int_equal(host_vtd__detach(fx->h, SID_A), 0);
+    assert_int_equal(host_vtd__domain_destroy(d), 0);
+    fixture_free(fx);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_fx, teardown_fx)
 
 int main(void)
@@ -543,6 +631,8 @@ int main(void)
         T(test_passthrough_context),
         T(test_large_unmap_is_domain_selective),
         T(test_map_unmap_races_with_dma),
+        cmocka_unit_test(test_fault_overflow_reported),
+        cmocka_unit_test(test_map_out_of_memory_changes_nothing),
     };
     int fails = cmocka_run_group_tests_name("host_vtd, queued invalidation", tests, group_qi, NULL);
     fails += cmocka_run_group_tests_name("host_vtd, register invalidation", tests, group_reg, NULL);
