@@ -68,7 +68,7 @@ struct host_vtd_options {
 struct host_vtd_stats {
     uint64_t maps, unmaps;               /* successful calls */
     uint64_t pages_4k, pages_2m, pages_1g; /* leaves written by map */
-    uint64_t pt_pages;                   /* page-table pages currently owned */
+    uint64_t table_pages;  /* 4 KiB table frames owned: root, context, paging, QI status */
     uint64_t inv_global, inv_domain, inv_page; /* IOTLB invalidations by granularity */
     uint64_t inv_context;                /* context-cache invalidations */
     uint64_t inv_iec;                    /* interrupt-entry-cache invalidations */

@@ -95,7 +95,7 @@ int vtd_hw__alloc_table(struct host_vtd *h, uint64_t *hpa)
     /* Zero before the unit can see the page: every entry not present. */
     memset(vtd_hw__table(h, a), 0, PHYSMEM_PAGE_4K);
     __atomic_thread_fence(__ATOMIC_RELEASE);
-    h->stats.pt_pages++;
+    h->stats.table_pages++;
     *hpa = a;
     return 0;
 }
@@ -103,5 +103,5 @@ int vtd_hw__alloc_table(struct host_vtd *h, uint64_t *hpa)
 void vtd_hw__free_table(struct host_vtd *h, uint64_t hpa)
 {
     physmem__free(h->pm, hpa, PHYSMEM_PAGE_4K);
-    h->stats.pt_pages--;
+    h->stats.table_pages--;
 }

@@ -275,12 +275,12 @@ static void test_unmap_without_invalidation_is_stale(void **state)
     assert_int_equal(hpa, page);
     /* Emptied tables are held back while the unit may still use them. */
     host_vtd__get_stats(fx->h, &st);
-    assert_true(st.pt_pages > st0.pt_pages);
+    assert_true(st.table_pages > st0.table_pages);
 
     assert_int_equal(host_vtd__invalidate_range(d, 0x300000, 0x1000), 0);
     assert_true(vtd__translate(fx->v, SID_A, 0x300000, false, &hpa, &left) < 0);
     host_vtd__get_stats(fx->h, &st);
-    assert_int_equal(st.pt_pages, st0.pt_pages);
+    assert_int_equal(st.table_pages, st0.table_pages);
     assert_int_equal(host_vtd__detach(fx->h, SID_A), 0);
     assert_int_equal(host_vtd__domain_destroy(d), 0);
 }
@@ -408,7 +408,7 @@ static void test_overlap_and_bad_input_change_nothing(void **state)
     /* Unmapping a range with holes is fine; tables go back. */
     assert_int_equal(host_vtd__unmap(d, 0, 4 * MiB), 0);
     host_vtd__get_stats(fx->h, &st);
-    assert_int_equal(st.pt_pages, st0.pt_pages);
+    assert_int_equal(st.table_pages, st0.table_pages);
     assert_int_equal(d->mapped_bytes, 0);
     assert_int_equal(host_vtd__domain_destroy(d), 0);
 }
@@ -585,7 +585,7 @@ static void test_map_out_of_memory_changes_nothing(void **state)
     assert_int_equal(host_vtd__map(d, 0x10000, taken[0], 0x1000, HOST_VTD_READ), -ENOMEM);
     assert_int_equal(physmem__free_bytes(&fx->pm), free0);
     host_vtd__get_stats(fx->h, &st);
-    assert_int_equal(st.pt_pages, st0.pt_pages);
+    assert_int_equal(st.table_pages, st0.table_pages);
     for (unsigned i = 0; i < n; i++)
         physmem__free(&fx->pm, taken[i], PHYSMEM_PAGE_4K);
 
