@@ -269,10 +269,15 @@ static void test_unmap_without_invalidation_is_stale(void **state)
 
     assert_int_equal(host_vtd__unmap_flags(d, 0x300000, 0x1000, HOST_VTD_UNMAP_NO_INVALIDATE), 0);
     assert_int_equal(host_vtd__lookup(d, 0x300000, NULL, NULL, NULL), -ENOENT);
-    /* Stale IOTLB entry: the unit still translates, as hardware would. */
+    /* Stale IOTLB entry: the unit still translates, as hardware would,
+     * and the answer came from its IOTLB. */
+    struct vtd_stats ms0, ms;
+    vtd__get_stats(fx->v, &ms0);
     hpa = 0;
     assert_int_equal(vtd__translate(fx->v, SID_A, 0x300000, false, &hpa, &left), 0);
     assert_int_equal(hpa, page);
+    vtd__get_stats(fx->v, &ms);
+    assert_int_equal(ms.iotlb_hits - ms0.iotlb_hits, 1);
     /* Emptied tables are held back while the unit may still use them. */
     host_vtd__get_stats(fx->h, &st);
     assert_true(st.table_pages > st0.table_pages);
@@ -522,6 +527,33 @@ static int group_reg(void **state)
     return 0;
 }
 
+static void test_three_level_tables(void **state)
+{
+    const struct mode *m = *state;
+    struct host_vtd_options o = { .no_qi = m->no_qi };
+    struct vtd_config cfg = { .sagaw = 0x2, .superpages = true }; /* 39-bit only */
+    struct fixture *fx = fixture_new(16 * MiB, &cfg, &o, false);
+    assert_non_null(fx);
+    struct host_vtd_caps c;
+    host_vtd__get_caps(fx->h, &c);
+    assert_int_equal(c.levels, 3);
+    assert_int_equal(c.iova_limit, 1ull << 39);
+    struct vtd_domain *d;
+    assert_int_equal(host_vtd__domain_create(fx->h, &d), 0);
+    assert_int_equal(host_vtd__attach(d, SID_A), 0);
+    uint64_t page = fixture_page(fx, PHYSMEM_PAGE_4K);
+    uint64_t top = (1ull << 39) - 0x1000;
+    assert_int_equal(host_vtd__map(d, top, page, 0x1000, HOST_VTD_READ | HOST_VTD_WRITE), 0);
+    assert_int_equal(host_vtd__map(d, 1ull << 39, page, 0x1000, HOST_VTD_READ), -EINVAL);
+    uint64_t hpa, left;
+    assert_int_equal(vtd__translate(fx->v, SID_A, top + 8, true, &hpa, &left), 0);
+    assert_int_equal(hpa, page + 8);
+    assert_int_equal(host_vtd__unmap(d, top, 0x1000), 0);
+    assert_int_equal(host_vtd__detach(fx->h, SID_A), 0);
+    assert_int_equal(host_vtd__domain_destroy(d), 0);
+    fixture_free(fx);
+}
+
 static void test_fault_overflow_reported(void **state)
 {
     const struct mode *m = *state;
@@ -631,6 +663,7 @@ int main(void)
         T(test_passthrough_context),
         T(test_large_unmap_is_domain_selective),
         T(test_map_unmap_races_with_dma),
+        cmocka_unit_test(test_three_level_tables),
         cmocka_unit_test(test_fault_overflow_reported),
         cmocka_unit_test(test_map_out_of_memory_changes_nothing),
     };
