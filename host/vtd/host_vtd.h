@@ -182,7 +182,10 @@ int host_vtd__read_faults(struct host_vtd *h, struct host_vtd_fault *out, size_t
                           bool *overflow);
 const char *host_vtd__fault_reason_name(uint8_t reason);
 
-/* Called once per fault read by the fault-event handler. */
+/* Called once per fault read by the fault-event handler.  It may run on
+ * the thread whose DMA faulted, or inside a register write the driver is
+ * making (with the unit's mutex held): it must not call back into the
+ * driver's map/unmap/attach/IR functions; record and defer instead. */
 typedef void host_vtd_fault_fn(void *opaque, const struct host_vtd_fault *f);
 /* Program the fault-event registers (FEDATA/FEADDR, unmask FECTL.IM) and
  * register fn.  The unit then raises an MSI to whoever holds the sink that
