@@ -60,12 +60,14 @@ struct bench_point {
 /* What one measurement produced.  The harness zeroes it before each call. */
 struct bench_result {
     /* Filled by the runner: */
-    uint64_t sink_bytes;   /* payload bytes the receiving sink socket read */
-    double elapsed_s;      /* wall time between the sink's first and last byte window */
-    double cpu_util;       /* cores: (guest vCPU process + hypervisor + host-driver threads
-                            * CPU time, user+system) / elapsed_s; for native: host stack +
-                            * host driver threads of the benchmark client */
-    double nic_cpu_util;   /* cores used by the modelled NIC's hardware thread, apart */
+    uint64_t sink_bytes;   /* payload bytes the receiving sink socket read in the window */
+    double elapsed_s;      /* wall time of that measurement window (CLOCK_MONOTONIC) */
+    double cpu_util;       /* cores: CPU time (user + system) consumed in the window by the
+                            * sending side -- guest vCPU process + hypervisor threads + host
+                            * driver/bridge threads; for native, the process running the same
+                            * kernel and driver without a hypervisor -- divided by elapsed_s.
+                            * Not the sink, not the NIC model. */
+    double nic_cpu_util;   /* cores used by the modelled NIC's hardware thread(s), apart */
     uint64_t exits_by_reason[BENCH_EXIT_REASONS]; /* 0 for native */
     uint64_t interrupts;   /* interrupts delivered to the guest (native: to the host driver) */
     char error[BENCH_ERROR_LEN]; /* set (NUL-terminated) when run() returns -1 */
