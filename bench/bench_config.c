@@ -22,6 +22,23 @@ void bench_config__defaults(struct bench_config *c)
     c->line_rate_bps = 0;
 }
 
+bool bench_config__valid(const struct bench_config *c)
+{
+    bool seen[BENCH_MODES] = {false};
+    if (c->nmodes < 1 || c->nmodes > BENCH_MODES || c->nsizes < 1 || c->nsizes > BENCH_MAX_SIZES ||
+        c->runs < 1 || c->runs > BENCH_MAX_RUNS || !isfinite(c->seconds) || c->seconds <= 0)
+        return false;
+    for (size_t i = 0; i < c->nmodes; i++) {
+        if ((unsigned)c->modes[i] >= BENCH_MODES || seen[c->modes[i]])
+            return false;
+        seen[c->modes[i]] = true;
+    }
+    for (size_t i = 0; i < c->nsizes; i++)
+        if (c->sizes[i] < 1 || c->sizes[i] > BENCH_MAX_MSG_SIZE)
+            return false;
+    return true;
+}
+
 int bench_config__mode_index(const struct bench_config *c, enum bench_mode m)
 {
     for (size_t i = 0; i < c->nmodes; i++)

@@ -34,6 +34,9 @@ struct bench_config {
 
 /* All four modes, the six default sizes, default seconds/runs, unlimited. */
 void bench_config__defaults(struct bench_config *c);
+/* 1..BENCH_MODES known distinct modes, 1..BENCH_MAX_SIZES sizes in 1..1M,
+ * runs 1..BENCH_MAX_RUNS, seconds positive and finite. */
+bool bench_config__valid(const struct bench_config *c);
 /* Index of mode m in c->modes, or -1. */
 int bench_config__mode_index(const struct bench_config *c, enum bench_mode m);
 

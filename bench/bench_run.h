@@ -89,10 +89,16 @@ struct bench_runner {
     void *ctx;
 };
 
-/* The runner `iovirt bench` uses.  0, or -1 with a reason in err if it
- * cannot be set up at all (then no point is attempted).  Implemented in
+struct bench_config;
+
+/* The runner `iovirt bench` uses, set up for the whole sweep `cfg` (so it
+ * can prepare once, e.g. build the NIC and wire, for the modes and line
+ * rate asked).  Called after every argument check, before the first point.
+ * 0, or -1 with a reason in err if it cannot be set up at all (then no point
+ * is attempted and `iovirt bench` exits 1).  Implemented in
  * bench/bench_runner.c. */
-int bench__default_runner(struct bench_runner *r, char *err, size_t errlen);
+int bench__default_runner(struct bench_runner *r, const struct bench_config *cfg, char *err,
+                          size_t errlen);
 
 /* Names used on the command line, in JSON and in tables. */
 const char *bench__mode_name(enum bench_mode m);

@@ -15,8 +15,10 @@ static int unavailable_run(void *ctx, const struct bench_point *p, struct bench_
     return -1;
 }
 
-int bench__default_runner(struct bench_runner *r, char *err, size_t errlen)
+int bench__default_runner(struct bench_runner *r, const struct bench_config *cfg, char *err,
+                          size_t errlen)
 {
+    (void)cfg;
     (void)err;
     (void)errlen;
     *r = (struct bench_runner){.name = "unavailable", .run = unavailable_run};

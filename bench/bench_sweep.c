@@ -65,6 +65,8 @@ int bench_sweep__run(struct bench_sweep *s, const struct bench_config *cfg,
                      const struct bench_runner *r, FILE *progress)
 {
     memset(s, 0, sizeof(*s));
+    if (!bench_config__valid(cfg))
+        return -1;
     s->cfg = *cfg;
     s->runner_name = r->name;
     s->points = (unsigned)(cfg->nsizes * cfg->nmodes * cfg->runs);

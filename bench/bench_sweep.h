@@ -22,7 +22,8 @@ struct bench_sweep {
 
 /* Runs the sweep.  One progress line per point goes to `progress` (may be
  * NULL).  Returns the number of failed points (a failing point never stops
- * the sweep), or -1 if memory ran out before starting.  Free with
+ * the sweep), or -1 if cfg is not bench_config__valid() or memory ran out
+ * before starting.  Free with
  * bench_sweep__free(). */
 int bench_sweep__run(struct bench_sweep *s, const struct bench_config *cfg,
                      const struct bench_runner *r, FILE *progress);

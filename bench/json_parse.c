@@ -285,6 +285,10 @@ static bool parse_container(struct parser *p, struct json_value *v, int depth, b
                 return false;
             }
             size_t at = p->pos;
+            if (v->n == JSON_PARSE_MAX_MEMBERS) {
+                fail(p, "too many members in object");
+                return false;
+            }
             if (!(key = parse_string(p)))
                 return false;
             for (size_t i = 0; i < v->n; i++)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #define JSON_PARSE_MAX_DEPTH 64
+#define JSON_PARSE_MAX_MEMBERS 4096 /* per object: keeps the duplicate-key check cheap */
 
 enum json_type { JSON_NULL, JSON_BOOL, JSON_NUMBER, JSON_STRING, JSON_ARRAY, JSON_OBJECT };
 

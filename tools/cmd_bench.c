@@ -240,7 +240,7 @@ static int cmd_bench(int argc, char **argv)
 
     struct bench_runner runner;
     char err[200] = "";
-    if (bench__default_runner(&runner, err, sizeof err)) {
+    if (bench__default_runner(&runner, &a.cfg, err, sizeof err)) {
         fprintf(stderr, "iovirt bench: cannot set up the runner: %s\n", err);
         out__close(&json, false);
         out__close(&svg, false);
@@ -259,14 +259,17 @@ static int cmd_bench(int argc, char **argv)
     if (runner.release)
         runner.release(runner.ctx);
     if (failed < 0) {
-        fprintf(stderr, "iovirt bench: out of memory\n");
+        fprintf(stderr, "iovirt bench: cannot start the sweep (out of memory)\n");
         out__close(&json, false);
         out__close(&svg, false);
         return 1;
     }
     bench_report__table(stdout, &s);
-    fflush(stdout);
     int status = failed ? 1 : 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "iovirt bench: writing the table to stdout failed\n");
+        status = 1;
+    }
     bool json_ok = true, svg_ok = true;
     if (json.path && emit(&json, &s, &meta))
         status = 1, json_ok = false;

@@ -94,6 +94,17 @@ static void test_parser_rejects(void **state)
     memset(deep, '[', sizeof deep - 1);
     deep[sizeof deep - 1] = '\0';
     parse_bad(deep, "nesting too deep");
+    /* objects are bounded so the duplicate-key check stays cheap */
+    size_t cap = (JSON_PARSE_MAX_MEMBERS + 1) * 16 + 4, len = 0;
+    char *big = malloc(cap);
+    assert_non_null(big);
+    big[len++] = '{';
+    for (int i = 0; i <= JSON_PARSE_MAX_MEMBERS; i++)
+        len += (size_t)snprintf(big + len, cap - len, "%s\"k%d\":0", i ? "," : "", i);
+    big[len++] = '}';
+    big[len] = '\0';
+    parse_bad(big, "too many members");
+    free(big);
     /* not NUL-terminated: the parser stays inside len */
     struct json_value v;
     char err[64];

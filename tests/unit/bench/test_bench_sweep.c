@@ -314,9 +314,9 @@ static void test_default_runner_is_honest(void **state)
     (void)state;
     struct bench_runner r;
     char err[100];
-    assert_int_equal(bench__default_runner(&r, err, sizeof err), 0);
     struct bench_config c;
     small_config(&c);
+    assert_int_equal(bench__default_runner(&r, &c, err, sizeof err), 0);
     struct bench_sweep s;
     assert_int_equal(bench_sweep__run(&s, &c, &r, NULL), 36);
     for (unsigned i = 0; i < s.points; i++) {
@@ -329,6 +329,34 @@ static void test_default_runner_is_honest(void **state)
     bench_sweep__free(&s);
 }
 
+/* A configuration outside the harness's bounds is refused, not run. */
+static void test_invalid_config(void **state)
+{
+    (void)state;
+    struct fake_runner fr;
+    struct bench_runner r = fake__runner(&fr);
+    struct bench_sweep s;
+    struct bench_config c;
+    for (int k = 0; k < 7; k++) {
+        small_config(&c);
+        switch (k) {
+        case 0: c.runs = 0; break;
+        case 1: c.runs = BENCH_MAX_RUNS + 1; break;
+        case 2: c.nmodes = 0; break;
+        case 3: c.nsizes = 0; break;
+        case 4: c.sizes[1] = 0; break;
+        case 5: c.seconds = NAN; break;
+        case 6: c.modes[1] = BENCH_MODE_NATIVE; break; /* repeated */
+        }
+        assert_false(bench_config__valid(&c));
+        assert_int_equal(bench_sweep__run(&s, &c, &r, NULL), -1);
+        assert_null(s.results);
+    }
+    assert_int_equal(fr.calls, 0);
+    small_config(&c);
+    assert_true(bench_config__valid(&c));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -339,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_without_native),
         cmocka_unit_test(test_result_sanity),
         cmocka_unit_test(test_default_runner_is_honest),
+        cmocka_unit_test(test_invalid_config),
     };
     return cmocka_run_group_tests_name("bench/sweep", tests, NULL, NULL);
 }
