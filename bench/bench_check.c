@@ -364,7 +364,7 @@ static void check_root(struct check *c, const struct json_value *root)
     const struct json_value *res = member(c, root, "results", JSON_ARRAY, "top level");
     if (!res)
         return;
-    static struct entry none;
+    const struct entry none = {0};
     struct entry(*tab)[BENCH_MAX_SIZES] = calloc(BENCH_MODES, sizeof(*tab));
     if (!tab) {
         problem(c, "out of memory");

@@ -111,13 +111,15 @@ struct fixture {
 
 static int setup(void **state)
 {
-    static struct fixture fx;
-    snprintf(fx.dir, sizeof fx.dir, "/tmp/iovirt-bench-cli-XXXXXX");
-    if (!mkdtemp(fx.dir))
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    if (!fx)
         return -1;
-    snprintf(fx.json, sizeof fx.json, "%s/out.json", fx.dir);
-    snprintf(fx.svg, sizeof fx.svg, "%s/out.svg", fx.dir);
-    *state = &fx;
+    *state = fx;
+    snprintf(fx->dir, sizeof fx->dir, "/tmp/iovirt-bench-cli-XXXXXX");
+    if (!mkdtemp(fx->dir))
+        return -1;
+    snprintf(fx->json, sizeof fx->json, "%s/out.json", fx->dir);
+    snprintf(fx->svg, sizeof fx->svg, "%s/out.svg", fx->dir);
     if (access(IOVIRT, X_OK) != 0) {
         fprintf(stderr, "%s is missing: run 'make build' from the repository root\n", IOVIRT);
         return -1;
@@ -130,7 +132,9 @@ static int teardown(void **state)
     struct fixture *fx = *state;
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx->dir);
-    return system(cmd) == 0 ? 0 : -1;
+    int rc = fx->dir[0] && strstr(fx->dir, "XXXXXX") == NULL ? system(cmd) : 0;
+    free(fx);
+    return rc == 0 ? 0 : -1;
 }
 
 /* Exit 2, exactly one stderr line naming the problem, no sweep started,
