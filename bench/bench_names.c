@@ -1,0 +1,52 @@
+/* Names of modes and exit reasons as they appear on the command line, in
+ * JSON and in tables (one table each, indexed by the enums). */
+#include <string.h>
+
+#include "bench/bench_run.h"
+
+static const char *const mode_names[BENCH_MODES] = {
+    [BENCH_MODE_NATIVE] = "native",
+    [BENCH_MODE_ASSIGNED] = "assigned",
+    [BENCH_MODE_VIRTIO] = "virtio",
+    [BENCH_MODE_EMULATED] = "emulated",
+};
+
+static const char *const exit_names[BENCH_EXIT_REASONS] = {
+    [BENCH_EXIT_MMIO_READ] = "mmio_read",
+    [BENCH_EXIT_MMIO_WRITE] = "mmio_write",
+    [BENCH_EXIT_PIO_IN] = "pio_in",
+    [BENCH_EXIT_PIO_OUT] = "pio_out",
+    [BENCH_EXIT_HLT] = "hlt",
+    [BENCH_EXIT_IRQ_WINDOW] = "irq_window",
+    [BENCH_EXIT_EXTERNAL_IRQ] = "external_irq",
+    [BENCH_EXIT_CPUID] = "cpuid",
+    [BENCH_EXIT_MSR_READ] = "msr_read",
+    [BENCH_EXIT_MSR_WRITE] = "msr_write",
+    [BENCH_EXIT_OTHER] = "other",
+};
+
+const char *bench__mode_name(enum bench_mode m)
+{
+    return (unsigned)m < BENCH_MODES ? mode_names[m] : "?";
+}
+
+int bench__mode_by_name(const char *name)
+{
+    for (int i = 0; i < BENCH_MODES; i++)
+        if (!strcmp(mode_names[i], name))
+            return i;
+    return -1;
+}
+
+const char *bench__exit_reason_name(enum bench_exit_reason r)
+{
+    return (unsigned)r < BENCH_EXIT_REASONS ? exit_names[r] : "?";
+}
+
+int bench__exit_reason_by_name(const char *name)
+{
+    for (int i = 0; i < BENCH_EXIT_REASONS; i++)
+        if (!strcmp(exit_names[i], name))
+            return i;
+    return -1;
+}

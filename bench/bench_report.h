@@ -1,0 +1,45 @@
+/* Turning a sweep into figures: per (mode, size) aggregates (mean and 95%
+ * CI over the successful runs, rates per second, ratios to native from the
+ * same invocation), a markdown table, the JSON record with every raw run
+ * (schema: docs/bench.md) and the SVG plot. */
+#ifndef IOVIRT_BENCH_BENCH_REPORT_H
+#define IOVIRT_BENCH_BENCH_REPORT_H
+
+#include <stdio.h>
+
+#include "bench/bench_sweep.h"
+#include "bench/stats.h"
+
+#define BENCH_JSON_SCHEMA 1
+
+struct bench_agg {
+    enum bench_mode mode;
+    unsigned msg_size;
+    unsigned runs_ok;
+    struct stats_summary thr, cpu, nic;        /* over successful runs */
+    double exits_ps;                           /* mean over runs of exits / elapsed */
+    double exits_ps_by[BENCH_EXIT_REASONS];
+    double irq_ps;
+    double ratio_thr, ratio_cpu;               /* to native at this size; NAN if unknown */
+};
+/* NAN fields when runs_ok == 0. */
+void bench_report__aggregate(const struct bench_sweep *s, size_t si, size_t mi, struct bench_agg *a);
+
+/* Where and when the figures were taken. */
+struct bench_meta {
+    const char *tool;     /* "iovirt bench" */
+    const char *version;
+    char date[32];        /* ISO 8601 UTC */
+    char uname[200];      /* sysname release machine */
+    long nproc;           /* online CPUs */
+};
+void bench_meta__collect(struct bench_meta *m, const char *tool, const char *version);
+
+/* Markdown table, one row per (size, mode). */
+void bench_report__table(FILE *f, const struct bench_sweep *s);
+/* 0, or -1 if writing failed. */
+int bench_report__json(FILE *f, const struct bench_sweep *s, const struct bench_meta *m);
+/* 0, or -1 if no point succeeded (nothing to plot) or writing failed. */
+int bench_report__svg(FILE *f, const struct bench_sweep *s);
+
+#endif

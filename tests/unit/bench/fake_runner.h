@@ -1,0 +1,70 @@
+/* A TEST-ONLY runner with deterministic, made-up figures: it exists so the
+ * harness (sweep, report, validator) can be tested without a VM.  It must
+ * never be linked into the iovirt binary. */
+#ifndef IOVIRT_TESTS_BENCH_FAKE_RUNNER_H
+#define IOVIRT_TESTS_BENCH_FAKE_RUNNER_H
+
+#include <stdio.h>
+#include <string.h>
+
+#include "bench/bench_run.h"
+
+#define FAKE_MAX_CALLS 256
+
+struct fake_runner {
+    unsigned calls;
+    struct bench_point seen[FAKE_MAX_CALLS];
+    /* Make this (mode, size, run) fail; fail_size 0 = never. */
+    enum bench_mode fail_mode;
+    unsigned fail_size, fail_run;
+    int zero_bytes; /* report success with an empty sink */
+};
+
+static inline double fake__mbps(const struct bench_point *p)
+{
+    static const double base[BENCH_MODES] = {940, 930, 600, 150};
+    return base[p->mode] * p->msg_size / (p->msg_size + 512.0) * (1 + 0.01 * ((double)p->run - 2));
+}
+
+static inline double fake__cpu(const struct bench_point *p)
+{
+    static const double base[BENCH_MODES] = {0.40, 0.45, 0.80, 1.20};
+    return base[p->mode] * (1 + 0.02 * p->run);
+}
+
+static inline int fake__run(void *ctx, const struct bench_point *p, struct bench_result *out)
+{
+    struct fake_runner *f = ctx;
+    if (f->calls < FAKE_MAX_CALLS)
+        f->seen[f->calls] = *p;
+    f->calls++;
+    if (f->fail_size && p->mode == f->fail_mode && p->msg_size == f->fail_size && p->run == f->fail_run) {
+        snprintf(out->error, sizeof out->error, "fake failure at %s %u", p->mode_name, p->msg_size);
+        return -1;
+    }
+    out->elapsed_s = p->seconds;
+    out->sink_bytes = f->zero_bytes ? 0 : (uint64_t)(fake__mbps(p) * 1e6 / 8 * p->seconds);
+    out->cpu_util = fake__cpu(p);
+    out->nic_cpu_util = p->mode == BENCH_MODE_NATIVE ? 0.1 : 0.12;
+    if (p->mode != BENCH_MODE_NATIVE) {
+        uint64_t pkts = out->sink_bytes / 1448 + 1;
+        out->exits_by_reason[BENCH_EXIT_HLT] = 100 * p->run;
+        out->exits_by_reason[BENCH_EXIT_EXTERNAL_IRQ] = 250;
+        if (p->mode == BENCH_MODE_VIRTIO)
+            out->exits_by_reason[BENCH_EXIT_MMIO_WRITE] = pkts / 8;
+        if (p->mode == BENCH_MODE_EMULATED) {
+            out->exits_by_reason[BENCH_EXIT_MMIO_WRITE] = pkts * 3;
+            out->exits_by_reason[BENCH_EXIT_MMIO_READ] = pkts * 2;
+        }
+    }
+    out->interrupts = 1000 * p->run + p->mode;
+    return 0;
+}
+
+static inline struct bench_runner fake__runner(struct fake_runner *f)
+{
+    memset(f, 0, sizeof(*f));
+    return (struct bench_runner){.name = "fake-test", .run = fake__run, .ctx = f};
+}
+
+#endif

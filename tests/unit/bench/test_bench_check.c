@@ -1,0 +1,357 @@
+/* bench/: the strict JSON parser, and the record validator accepting a
+ * good file and rejecting each kind of broken one. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "bench/bench_check.h"
+#include "bench/bench_report.h"
+#include "bench/bench_sweep.h"
+#include "bench/json_parse.h"
+#include "tests/unit/bench/fake_runner.h"
+
+/* ---- parser ------------------------------------------------------------- */
+
+static void parse_ok(const char *text, struct json_value *v)
+{
+    char err[128];
+    int rc = json__parse(text, strlen(text), v, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "unexpected parse error for %s: %s\n", text, err);
+    assert_int_equal(rc, 0);
+}
+
+static void parse_bad(const char *text, const char *why)
+{
+    struct json_value v;
+    char err[128];
+    assert_int_equal(json__parse(text, strlen(text), &v, err, sizeof err), -1);
+    if (!strstr(err, why))
+        fprintf(stderr, "for %s: got '%s', expected '%s'\n", text, err, why);
+    assert_non_null(strstr(err, why));
+    assert_int_equal(v.type, JSON_NULL);
+}
+
+static void test_parser_accepts(void **state)
+{
+    (void)state;
+    struct json_value v;
+    parse_ok(" {\"a\": [1, -0.5e+3, 0, true, false, null], \"s\": \"x\\n\\u00e9\\ud83d\\ude00\\/\", \"o\": {}} ",
+             &v);
+    assert_int_equal(v.type, JSON_OBJECT);
+    assert_int_equal(v.n, 3);
+    const struct json_value *a = json__get(&v, "a");
+    assert_non_null(a);
+    assert_int_equal(a->type, JSON_ARRAY);
+    assert_int_equal(a->n, 6);
+    assert_float_equal(a->items[0].number, 1, 0);
+    assert_float_equal(a->items[1].number, -500, 0);
+    assert_true(a->items[3].boolean);
+    assert_int_equal(a->items[5].type, JSON_NULL);
+    assert_string_equal(json__get(&v, "s")->string, "x\n\xc3\xa9\xf0\x9f\x98\x80/");
+    assert_int_equal(json__get(&v, "o")->n, 0);
+    assert_null(json__get(&v, "missing"));
+    assert_null(json__get(a, "a")); /* not an object */
+    json__free(&v);
+    parse_ok("\"\"", &v);
+    assert_string_equal(v.string, "");
+    json__free(&v);
+}
+
+static void test_parser_rejects(void **state)
+{
+    (void)state;
+    parse_bad("", "unexpected end");
+    parse_bad("01", "trailing");
+    parse_bad("1.", "malformed number");
+    parse_bad(".5", "malformed number");
+    parse_bad("-", "malformed number");
+    parse_bad("1e", "malformed number");
+    parse_bad("1e999", "out of range");
+    parse_bad("[1,]", "malformed number");
+    parse_bad("[1 2]", "expected ',' or ']'");
+    parse_bad("{\"a\":1,}", "expected a string key");
+    parse_bad("{\"a\" 1}", "expected ':'");
+    parse_bad("{\"a\":1,\"a\":2}", "duplicate key");
+    parse_bad("\"\\u0000\"", "\\u0000");
+    parse_bad("\"\\ud800\"", "unpaired surrogate");
+    parse_bad("\"\\udc00\"", "unpaired surrogate");
+    parse_bad("\"\\u12g4\"", "bad hex");
+    parse_bad("\"\\x\"", "bad escape");
+    parse_bad("\"abc", "unterminated");
+    parse_bad("\"a\tb\"", "control character");
+    parse_bad("nul", "unexpected character");
+    parse_bad("{} {}", "trailing");
+    parse_bad("{\n  \"a\": x}", "line 2 col 8");
+    char deep[200];
+    memset(deep, '[', sizeof deep - 1);
+    deep[sizeof deep - 1] = '\0';
+    parse_bad(deep, "nesting too deep");
+    /* objects are bounded so the duplicate-key check stays cheap */
+    size_t cap = (JSON_PARSE_MAX_MEMBERS + 1) * 16 + 4, len = 0;
+    char *big = malloc(cap);
+    assert_non_null(big);
+    big[len++] = '{';
+    for (int i = 0; i <= JSON_PARSE_MAX_MEMBERS; i++)
+        len += (size_t)snprintf(big + len, cap - len, "%s\"k%d\":0", i ? "," : "", i);
+    big[len++] = '}';
+    big[len] = '\0';
+    parse_bad(big, "too many members");
+    free(big);
+    /* not NUL-terminated: the parser stays inside len */
+    struct json_value v;
+    char err[64];
+    assert_int_equal(json__parse("[1]]]]", 3, &v, err, sizeof err), 0);
+    json__free(&v);
+}
+
+/* ---- validator ---------------------------------------------------------- */
+
+static const struct bench_meta test_meta = {
+    .tool = "iovirt bench", .version = "test", .date = "2026-01-01T00:00:00Z",
+    .uname = "Linux test x86_64", .nproc = 2,
+};
+
+/* A good record from the test-only runner: modes as given, 3 sizes, 3 runs. */
+static char *good_json(const char *modes)
+{
+    struct bench_config c;
+    char err[128];
+    bench_config__defaults(&c);
+    assert_int_equal(bench_config__parse_modes(&c, modes, err, sizeof err), 0);
+    assert_int_equal(bench_config__parse_sizes(&c, "64,4K,64K", err, sizeof err), 0);
+    c.seconds = 0.5;
+    struct fake_runner fr;
+    struct bench_runner r = fake__runner(&fr);
+    struct bench_sweep s;
+    assert_int_equal(bench_sweep__run(&s, &c, &r, NULL), 0);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(bench_report__json(f, &s, &test_meta), 0);
+    fclose(f);
+    bench_sweep__free(&s);
+    return buf;
+}
+
+/* Replaces `old` (its nth occurrence, 0-based) with `new`. */
+static char *replace(char *s, const char *old, int nth, const char *new)
+{
+    char *at = s;
+    for (int i = 0; (at = strstr(at, old)) && i < nth; i++)
+        at += strlen(old);
+    if (!at)
+        fprintf(stderr, "test bug: '%s' #%d not found\n", old, nth);
+    assert_non_null(at);
+    size_t pre = (size_t)(at - s), ol = strlen(old), nl = strlen(new), rest = strlen(at + ol);
+    char *out = malloc(pre + nl + rest + 1);
+    assert_non_null(out);
+    memcpy(out, s, pre);
+    memcpy(out + pre, new, nl);
+    memcpy(out + pre + nl, at + ol, rest + 1);
+    free(s);
+    return out;
+}
+
+/* Replaces the value (number or null) right after the nth `key`. */
+static char *set_value(char *s, const char *key, int nth, const char *value)
+{
+    char *at = s;
+    for (int i = 0; (at = strstr(at, key)) && i < nth; i++)
+        at += strlen(key);
+    assert_non_null(at);
+    char *v = at + strlen(key);
+    size_t vl = strspn(v, "-+.eE0123456789nul");
+    char old[64];
+    assert_true(vl > 0 && vl < sizeof old);
+    memcpy(old, v, vl);
+    old[vl] = '\0';
+    char keyed[160];
+    snprintf(keyed, sizeof keyed, "%s%s", key, old);
+    char newkeyed[160];
+    snprintf(newkeyed, sizeof newkeyed, "%s%s", key, value);
+    /* count occurrences of the key+old before `at` to find the same spot */
+    int n = 0;
+    for (char *q = s; (q = strstr(q, keyed)) && q < at; q += strlen(keyed))
+        n++;
+    return replace(s, keyed, n, newkeyed);
+}
+
+/* Runs the validator; returns the problem count, report in *out. */
+static int check(const char *json, char **out)
+{
+    size_t len = 0;
+    *out = NULL;
+    FILE *f = open_memstream(out, &len);
+    int n = bench_check__text(json, strlen(json), f);
+    fclose(f);
+    return n;
+}
+
+static void expect_rejected(char *json, const char *why)
+{
+    char *rep;
+    int n = check(json, &rep);
+    if (n == 0 || !strstr(rep, why))
+        fprintf(stderr, "expected '%s', validator said (%d):\n%s", why, n, rep);
+    assert_true(n > 0);
+    assert_non_null(strstr(rep, why));
+    free(rep);
+    free(json);
+}
+
+static void test_accepts_good(void **state)
+{
+    (void)state;
+    char *rep, *j = good_json("native,assigned,virtio,emulated");
+    assert_int_equal(check(j, &rep), 0);
+    assert_string_equal(rep, "");
+    free(rep);
+    free(j);
+}
+
+static void test_rejects_missing_mode(void **state)
+{
+    (void)state;
+    char *j = good_json("native,assigned,virtio");
+    j = replace(j, "\"modes\":[\"native\",\"assigned\",\"virtio\"]", 0,
+                "\"modes\":[\"native\",\"assigned\",\"virtio\",\"emulated\"]");
+    j = replace(j, "\"points\":27", 0, "\"points\":36");
+    char *rep;
+    assert_int_equal(check(j, &rep), 3); /* one per size, nothing else */
+    assert_non_null(strstr(rep, "missing mode \"emulated\" at size 64\n"));
+    assert_non_null(strstr(rep, "missing mode \"emulated\" at size 4096\n"));
+    assert_non_null(strstr(rep, "missing mode \"emulated\" at size 65536\n"));
+    free(rep);
+    free(j);
+    /* a result listed twice in place of another */
+    j = good_json("native,assigned,virtio,emulated");
+    j = replace(j, "\"mode\":\"assigned\"", 0, "\"mode\":\"native\"");
+    char *copy = strdup(j);
+    expect_rejected(j, "a second result for this mode and size");
+    expect_rejected(copy, "missing mode \"assigned\" at size 64");
+}
+
+static void test_rejects_wrong_ratio(void **state)
+{
+    (void)state;
+    char *rep, *j = good_json("native,assigned,virtio,emulated");
+    /* results[2] is virtio at 64 B */
+    j = set_value(j, "\"ratio_to_native\":{\"throughput\":", 2, "0.9");
+    assert_int_equal(check(j, &rep), 1);
+    assert_non_null(strstr(rep, "results[2] (virtio, 64 B): ratio_to_native.throughput is 0.9, but "));
+    free(rep);
+    free(j);
+    j = good_json("native,assigned,virtio,emulated");
+    j = set_value(j, "\"cpu\":", 5, "7");
+    expect_rejected(j, "ratio_to_native.cpu is 7");
+    /* native's own ratio must be 1 */
+    j = good_json("native,virtio");
+    j = set_value(j, "\"ratio_to_native\":{\"throughput\":", 0, "1.5");
+    expect_rejected(j, "results[0] (native, 64 B): ratio_to_native.throughput is 1.5");
+    /* without native, a ratio must be null */
+    j = good_json("virtio,emulated");
+    j = set_value(j, "\"ratio_to_native\":{\"throughput\":", 0, "1");
+    expect_rejected(j, "must be null without a native baseline");
+}
+
+static void test_rejects_negative(void **state)
+{
+    (void)state;
+    char *j = good_json("native,assigned,virtio,emulated");
+    j = set_value(j, "\"interrupts\":", 0, "-5");
+    expect_rejected(j, "negative number -5 at results[0].runs[0].interrupts");
+    j = good_json("native,assigned,virtio,emulated");
+    j = set_value(j, "\"nic_cpu_util\":{\"mean\":", 3, "-0.1");
+    expect_rejected(j, "negative number -0.1 at results[3].nic_cpu_util.mean");
+    /* zero throughput is not a measurement */
+    j = good_json("native,assigned,virtio,emulated");
+    j = set_value(j, "\"throughput_mbps\":{\"mean\":", 1, "0");
+    expect_rejected(j, "\"mean\" is 0, must be positive");
+}
+
+static void test_rejects_wrong_runs(void **state)
+{
+    (void)state;
+    char *j = good_json("native,assigned,virtio,emulated");
+    j = replace(j, "\"runs\":3,", 0, "\"runs\":2,");
+    expect_rejected(j, "results[0] (native, 64 B): 3 runs, config.runs is 2");
+    /* one run dropped from one result */
+    j = good_json("native,virtio");
+    char *start = strstr(j, ",{\"run\":3,");
+    assert_non_null(start);
+    char *end = strchr(strstr(start, "\"interrupts\":"), '}'); /* the run's last member */
+    assert_non_null(end);
+    memmove(start, end + 1, strlen(end + 1) + 1);
+    expect_rejected(j, "results[0] (native, 64 B): 2 runs, config.runs is 3");
+}
+
+static void test_rejects_inconsistent(void **state)
+{
+    (void)state;
+    char *j = good_json("native,assigned,virtio,emulated");
+    j = set_value(j, "\"throughput_mbps\":{\"mean\":", 0, "1e9");
+    expect_rejected(j, "results[0] (native, 64 B) throughput_mbps: mean 1e+09 is not the mean of the runs");
+    j = good_json("native,assigned,virtio,emulated");
+    j = set_value(j, "\"sink_bytes\":", 4, "1");
+    expect_rejected(j, "is not sink_bytes*8/elapsed_s/1e6");
+    j = good_json("native,assigned,virtio,emulated");
+    j = set_value(j, "\"exits\":", 20, "1");
+    expect_rejected(j, "exits_by_reason sums to");
+    j = good_json("native,assigned,virtio,emulated");
+    j = set_value(j, "\"interrupts_per_sec\":", 1, "1");
+    expect_rejected(j, "interrupts_per_sec 1 is not the runs' mean");
+    j = good_json("native,assigned,virtio,emulated");
+    j = set_value(j, "\"schema\":", 0, "2");
+    expect_rejected(j, "schema 2");
+    j = good_json("native,virtio");
+    j = replace(j, "\"mode\":\"virtio\"", 0, "\"mode\":\"warp\"");
+    expect_rejected(j, "mode \"warp\" size 64 is not in config");
+    j = good_json("native,virtio");
+    j = replace(j, "\"failed_points\":0", 0, "\"failed_points\":1");
+    expect_rejected(j, "1 point(s) failed");
+    j = good_json("native,virtio");
+    j[strlen(j) / 2] = '\0';
+    expect_rejected(j, "not valid JSON");
+    expect_rejected(strdup("[]"), "top level: not an object");
+    expect_rejected(strdup("{}"), "top level: missing \"config\"");
+}
+
+static void test_check_file(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/iovirt-bench-check-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    char *j = good_json("native,emulated");
+    FILE *f = fdopen(fd, "w");
+    fputs(j, f);
+    fclose(f);
+    assert_int_equal(bench_check__file(path, NULL), 0);
+    unlink(path);
+    assert_int_equal(bench_check__file(path, NULL), -1);
+    free(j);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parser_accepts),
+        cmocka_unit_test(test_parser_rejects),
+        cmocka_unit_test(test_accepts_good),
+        cmocka_unit_test(test_rejects_missing_mode),
+        cmocka_unit_test(test_rejects_wrong_ratio),
+        cmocka_unit_test(test_rejects_negative),
+        cmocka_unit_test(test_rejects_wrong_runs),
+        cmocka_unit_test(test_rejects_inconsistent),
+        cmocka_unit_test(test_check_file),
+    };
+    return cmocka_run_group_tests_name("bench/check", tests, NULL, NULL);
+}

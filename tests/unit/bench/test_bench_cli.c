@@ -1,0 +1,325 @@
+/* `iovirt bench` and `iovirt bench-check` as a user runs them (the real
+ * build/iovirt binary, run from the repository root): bad arguments exit 2
+ * with one line naming the problem and create no file; the default runner
+ * fails every point honestly, with progress on stderr. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "bench/bench_report.h"
+#include "bench/bench_sweep.h"
+#include "tests/unit/bench/fake_runner.h"
+
+#define IOVIRT "build/iovirt"
+
+struct run {
+    int status;  /* exit status, or 128 + signal */
+    char *out, *err;
+};
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    int c;
+    while ((c = fgetc(f)) != EOF)
+        fputc(c, m);
+    fclose(m);
+    fclose(f);
+    return buf;
+}
+
+/* Runs build/iovirt with args (NULL-terminated) in the repo root. */
+static struct run run_iovirt(const char *arg0, ...)
+{
+    const char *argv[40] = {IOVIRT};
+    int argc = 1;
+    va_list ap;
+    va_start(ap, arg0);
+    for (const char *a = arg0; a && argc < 39; a = va_arg(ap, const char *))
+        argv[argc++] = a;
+    va_end(ap);
+    argv[argc] = NULL;
+
+    char out_path[] = "/tmp/iovirt-cli-out-XXXXXX", err_path[] = "/tmp/iovirt-cli-err-XXXXXX";
+    int ofd = mkstemp(out_path), efd = mkstemp(err_path);
+    assert_true(ofd >= 0 && efd >= 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(ofd, 1);
+        dup2(efd, 2);
+        alarm(20); /* bounded even if something hangs */
+        execv(IOVIRT, (char *const *)argv);
+        _exit(127);
+    }
+    int ws;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    close(ofd);
+    close(efd);
+    struct run r = {.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws)};
+    r.out = slurp(out_path);
+    r.err = slurp(err_path);
+    unlink(out_path);
+    unlink(err_path);
+    return r;
+}
+
+static void run_free(struct run *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+static int count(const char *s, const char *needle)
+{
+    int n = 0;
+    for (const char *q = s; (q = strstr(q, needle)); q += strlen(needle))
+        n++;
+    return n;
+}
+
+static int entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            n++;
+    closedir(d);
+    return n;
+}
+
+struct fixture {
+    char dir[64];
+    char json[96], svg[96];
+};
+
+static int setup(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    if (!fx)
+        return -1;
+    *state = fx;
+    snprintf(fx->dir, sizeof fx->dir, "/tmp/iovirt-bench-cli-XXXXXX");
+    if (!mkdtemp(fx->dir))
+        return -1;
+    snprintf(fx->json, sizeof fx->json, "%s/out.json", fx->dir);
+    snprintf(fx->svg, sizeof fx->svg, "%s/out.svg", fx->dir);
+    if (access(IOVIRT, X_OK) != 0) {
+        fprintf(stderr, "%s is missing: run 'make build' from the repository root\n", IOVIRT);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx->dir);
+    int rc = fx->dir[0] && strstr(fx->dir, "XXXXXX") == NULL ? system(cmd) : 0;
+    free(fx);
+    return rc == 0 ? 0 : -1;
+}
+
+/* Exit 2, exactly one stderr line naming the problem, no sweep started,
+ * no file left in the output directory. */
+static void expect_usage_error(struct fixture *fx, const char *why, struct run r)
+{
+    if (r.status != 2 || !strstr(r.err, why))
+        fprintf(stderr, "expected exit 2 and '%s'; got %d, stderr:\n%s", why, r.status, r.err);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, why));
+    assert_int_equal(count(r.err, "\n"), 1);
+    assert_true(!strncmp(r.err, "iovirt bench", 12));
+    assert_null(strstr(r.err, "[1/"));
+    assert_string_equal(r.out, "");
+    assert_int_equal(entries(fx->dir), 0);
+    run_free(&r);
+}
+
+static void test_bad_arguments(void **state)
+{
+    struct fixture *fx = *state;
+    const char *j = fx->json, *s = fx->svg;
+#define BAD(why, ...) expect_usage_error(fx, why, run_iovirt("bench", "--json", j, "--svg", s, __VA_ARGS__, NULL))
+    BAD("unknown mode 'foo'", "--modes", "native,foo");
+    BAD("--modes: empty mode list", "--modes", "");
+    BAD("mode 'virtio' listed twice", "--modes", "virtio,virtio");
+    BAD("message size 0 is not allowed", "--sizes", "64,0");
+    BAD("message size '2M' is larger than 1M", "--sizes", "2M");
+    BAD("message size '1048577' is larger than 1M", "--sizes", "1048577");
+    BAD("bad message size 'abc'", "--sizes", "64,abc");
+    BAD("bad message size '-5'", "--sizes", "-5");
+    BAD("empty size in list", "--sizes", "64,,256");
+    BAD("seconds must be positive, got '-1'", "--seconds", "-1");
+    BAD("seconds must be positive, got '0'", "--seconds", "0");
+    BAD("bad number of seconds 'abc'", "--seconds", "abc");
+    BAD("bad number of seconds 'nan'", "--seconds", "nan");
+    BAD("runs must be 1..100, got '0'", "--runs", "0");
+    BAD("bad number of runs 'x3'", "--runs", "x3");
+    BAD("unknown line rate '5Q'", "--line-rate", "5Q");
+    BAD("line rate '0' is zero", "--line-rate", "0");
+    BAD("unknown option '--frobnicate'", "--frobnicate");
+    BAD("unexpected argument 'extra'", "extra");
+    BAD("option --runs needs a value", "--runs");
+#undef BAD
+    /* unwritable outputs, checked before anything runs */
+    expect_usage_error(fx, "--json: cannot write '/nonexistent-dir/x.json'",
+                       run_iovirt("bench", "--json", "/nonexistent-dir/x.json", NULL));
+    expect_usage_error(fx, "--svg: cannot write", run_iovirt("bench", "--svg", fx->dir, NULL));
+    /* json opened (created) fine, svg bad: the created json must go away */
+    expect_usage_error(fx, "--svg: cannot write '/nonexistent-dir/x.svg'",
+                       run_iovirt("bench", "--json", j, "--svg", "/nonexistent-dir/x.svg", NULL));
+    expect_usage_error(fx, "--json and --svg name the same file",
+                       run_iovirt("bench", "--json", j, "--svg", j, NULL));
+    expect_usage_error(fx, "--json: empty file name", run_iovirt("bench", "--json", "", NULL));
+}
+
+/* An existing file is neither truncated nor removed by a usage error. */
+static void test_existing_file_kept(void **state)
+{
+    struct fixture *fx = *state;
+    FILE *f = fopen(fx->json, "w");
+    assert_non_null(f);
+    fputs("keep", f);
+    fclose(f);
+    struct run r = run_iovirt("bench", "--json", fx->json, "--svg", "/nonexistent-dir/x.svg", NULL);
+    assert_int_equal(r.status, 2);
+    run_free(&r);
+    char *c = slurp(fx->json);
+    assert_string_equal(c, "keep");
+    free(c);
+    unlink(fx->json);
+}
+
+static void test_help(void **state)
+{
+    (void)state;
+    struct run r = run_iovirt("bench", "--help", NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "usage: iovirt bench"));
+    assert_non_null(strstr(r.out, "--line-rate"));
+    assert_non_null(strstr(r.out, "--quick"));
+    run_free(&r);
+    r = run_iovirt("--help", NULL);
+    assert_non_null(strstr(r.out, "bench-check"));
+    run_free(&r);
+}
+
+/* No hypervisor yet: every point fails with the reason, nothing invented. */
+static void test_default_runner_fails_honestly(void **state)
+{
+    struct fixture *fx = *state;
+    struct run r = run_iovirt("bench", "--quick", "--json", fx->json, "--svg", fx->svg, NULL);
+    assert_int_equal(r.status, 1);
+    assert_int_equal(count(r.err, "FAILED: runner not available: hypervisor not built yet\n"), 4);
+    assert_non_null(strstr(r.err, "[1/4] native     16384 B run 1/1: FAILED"));
+    assert_non_null(strstr(r.err, "[4/4] emulated   16384 B run 1/1: FAILED"));
+    assert_non_null(strstr(r.err, "4 of 4 points failed"));
+    assert_non_null(strstr(r.err, "nothing to plot"));
+    assert_null(strstr(r.err, "Mb/s cpu")); /* no figure printed */
+    assert_int_equal(count(r.out, "| 16K |"), 4);
+    assert_int_equal(count(r.out, "| 0/1 |"), 4);
+    run_free(&r);
+    /* the JSON records the failures; no SVG; the checker refuses the file */
+    char *json = slurp(fx->json);
+    assert_int_equal(count(json, "\"error\":\"runner not available: hypervisor not built yet\""), 4);
+    assert_non_null(strstr(json, "\"throughput_mbps\":{\"mean\":null"));
+    free(json);
+    assert_int_equal(access(fx->svg, F_OK), -1);
+    r = run_iovirt("bench-check", fx->json, NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "run failed: runner not available"));
+    assert_non_null(strstr(r.err, "INVALID"));
+    run_free(&r);
+    unlink(fx->json);
+}
+
+/* Options in --opt=value form; explicit options win over --quick. */
+static void test_option_forms(void **state)
+{
+    (void)state;
+    struct run r = run_iovirt("bench", "--quick", "--sizes=1K,64", "--runs", "2", "--line-rate=10G", NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "4 mode(s) x 2 size(s) x 2 run(s) = 16 points of 1 s, line rate 10G"));
+    assert_non_null(strstr(r.err, "[ 1/16] native        64 B run 1/2"));
+    assert_non_null(strstr(r.err, "[16/16] emulated    1024 B run 2/2"));
+    assert_int_equal(count(r.err, "FAILED"), 16);
+    run_free(&r);
+    r = run_iovirt("bench", "--modes=emulated,native", "--sizes=4k", "--seconds=0.25", "--runs=1",
+                   "--line-rate", "100M", NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "= 2 points of 0.25 s, line rate 100M"));
+    /* native is measured first whatever the order given */
+    assert_non_null(strstr(r.err, "[1/2] native "));
+    assert_non_null(strstr(r.err, "[2/2] emulated "));
+    run_free(&r);
+}
+
+static void test_bench_check_cli(void **state)
+{
+    struct fixture *fx = *state;
+    struct run r = run_iovirt("bench-check", NULL);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "no file given"));
+    run_free(&r);
+    r = run_iovirt("bench-check", "--frob", NULL);
+    assert_int_equal(r.status, 2);
+    run_free(&r);
+    r = run_iovirt("bench-check", "/nonexistent-dir/x.json", NULL);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "cannot open"));
+    run_free(&r);
+
+    /* a good record (test-only runner, in this process) is accepted */
+    struct bench_config c;
+    bench_config__defaults(&c);
+    c.runs = 2;
+    struct fake_runner fr;
+    struct bench_runner rn = fake__runner(&fr);
+    struct bench_sweep s;
+    assert_int_equal(bench_sweep__run(&s, &c, &rn, NULL), 0);
+    struct bench_meta m;
+    bench_meta__collect(&m, "iovirt bench", "test");
+    FILE *f = fopen(fx->json, "w");
+    assert_non_null(f);
+    assert_int_equal(bench_report__json(f, &s, &m), 0);
+    fclose(f);
+    bench_sweep__free(&s);
+    r = run_iovirt("bench-check", fx->json, NULL);
+    if (r.status)
+        fprintf(stderr, "%s", r.err);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, ": valid"));
+    run_free(&r);
+    unlink(fx->json);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_existing_file_kept),
+        cmocka_unit_test(test_help),
+        cmocka_unit_test(test_default_runner_fails_honestly),
+        cmocka_unit_test(test_option_forms),
+        cmocka_unit_test(test_bench_check_cli),
+    };
+    return cmocka_run_group_tests_name("bench/cli", tests, setup, teardown);
+}

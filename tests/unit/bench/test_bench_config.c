@@ -1,0 +1,141 @@
+/* bench/bench_config: the values `iovirt bench` accepts, and the ones it refuses. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "bench/bench_config.h"
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    struct bench_config c;
+    bench_config__defaults(&c);
+    assert_int_equal(c.nmodes, 4);
+    assert_int_equal(c.modes[0], BENCH_MODE_NATIVE);
+    assert_int_equal(c.nsizes, 6);
+    unsigned want[] = {64, 256, 1024, 4096, 16384, 65536};
+    assert_memory_equal(c.sizes, want, sizeof want);
+    assert_int_equal(c.runs, 3);
+    assert_int_equal(c.line_rate_bps, 0);
+    /* the full default sweep streams for at most ~2.5 minutes */
+    assert_true(c.nmodes * c.nsizes * c.runs * c.seconds <= 150);
+    assert_int_equal(bench_config__mode_index(&c, BENCH_MODE_VIRTIO), 2);
+}
+
+static void test_modes(void **state)
+{
+    (void)state;
+    struct bench_config c;
+    char err[200];
+    bench_config__defaults(&c);
+    assert_int_equal(bench_config__parse_modes(&c, "emulated,native", err, sizeof err), 0);
+    assert_int_equal(c.nmodes, 2);
+    assert_int_equal(c.modes[0], BENCH_MODE_NATIVE); /* canonical order: native first */
+    assert_int_equal(c.modes[1], BENCH_MODE_EMULATED);
+    assert_int_equal(bench_config__mode_index(&c, BENCH_MODE_VIRTIO), -1);
+    const char *bad[] = {"", "native,", ",native", "native,,virtio", "Native", "virtio,virtio", "kvm"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        assert_int_equal(bench_config__parse_modes(&c, bad[i], err, sizeof err), -1);
+        assert_true(err[0] != '\0');
+    }
+    assert_int_equal(c.nmodes, 2); /* a refused list changes nothing */
+    for (int m = 0; m < BENCH_MODES; m++)
+        assert_int_equal(bench__mode_by_name(bench__mode_name((enum bench_mode)m)), m);
+    for (int r = 0; r < BENCH_EXIT_REASONS; r++)
+        assert_int_equal(bench__exit_reason_by_name(bench__exit_reason_name((enum bench_exit_reason)r)), r);
+    assert_int_equal(bench__exit_reason_by_name("inject"), -1);
+}
+
+static void test_sizes(void **state)
+{
+    (void)state;
+    struct bench_config c;
+    char err[200];
+    unsigned v;
+    bench_config__defaults(&c);
+    assert_int_equal(bench_config__parse_sizes(&c, "64K,1,1k,1M", err, sizeof err), 0);
+    unsigned want[] = {1, 1024, 65536, 1048576}; /* sorted */
+    assert_int_equal(c.nsizes, 4);
+    assert_memory_equal(c.sizes, want, sizeof want);
+    const char *bad[] = {"0", "0K", "1025K", "2M", "1048577", "99999999999999999999", "-1", "+1",
+                         " 1", "1 ", "1KB", "1G", "4.5K", "K", "0x10", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        if (bench__parse_size(bad[i], &v, err, sizeof err) != -1)
+            fprintf(stderr, "accepted size '%s'\n", bad[i]);
+        assert_int_equal(bench__parse_size(bad[i], &v, err, sizeof err), -1);
+        assert_true(err[0] != '\0');
+    }
+    assert_int_equal(bench_config__parse_sizes(&c, "64,64", err, sizeof err), -1);
+    assert_non_null(strstr(err, "twice"));
+    assert_int_equal(bench_config__parse_sizes(&c, "1K,1024", err, sizeof err), -1);
+    char many[200] = "1";
+    for (int i = 2; i <= BENCH_MAX_SIZES + 1; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), ",%d", i);
+    assert_int_equal(bench_config__parse_sizes(&c, many, err, sizeof err), -1);
+    assert_int_equal(c.nsizes, 4);
+}
+
+static void test_seconds_runs_rate(void **state)
+{
+    (void)state;
+    char err[200];
+    double s;
+    unsigned r;
+    uint64_t bps;
+    assert_int_equal(bench__parse_seconds("2", &s, err, sizeof err), 0);
+    assert_float_equal(s, 2, 0);
+    assert_int_equal(bench__parse_seconds("0.25", &s, err, sizeof err), 0);
+    assert_float_equal(s, 0.25, 0);
+    const char *bad_s[] = {"0", "-1", "abc", "nan", "inf", "1e999", "0x10", " 1", "", "3601", "1s"};
+    for (size_t i = 0; i < sizeof bad_s / sizeof bad_s[0]; i++)
+        assert_int_equal(bench__parse_seconds(bad_s[i], &s, err, sizeof err), -1);
+    assert_int_equal(bench__parse_runs("3", &r, err, sizeof err), 0);
+    assert_int_equal(r, 3);
+    assert_int_equal(bench__parse_runs("100", &r, err, sizeof err), 0);
+    const char *bad_r[] = {"0", "101", "-1", "1.5", "", "x", "99999999999999999999"};
+    for (size_t i = 0; i < sizeof bad_r / sizeof bad_r[0]; i++)
+        assert_int_equal(bench__parse_runs(bad_r[i], &r, err, sizeof err), -1);
+
+    struct { const char *in; uint64_t bps; const char *out; } ok[] = {
+        {"unlimited", 0, "unlimited"}, {"1G", 1000000000, "1G"}, {"10G", 10000000000ull, "10G"},
+        {"100M", 100000000, "100M"}, {"2.5G", 2500000000ull, "2500M"}, {"64k", 64000, "64K"},
+        {"12345", 12345, "12345"},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        char buf[32];
+        assert_int_equal(bench__parse_line_rate(ok[i].in, &bps, err, sizeof err), 0);
+        assert_int_equal(bps, ok[i].bps);
+        bench__format_line_rate(bps, buf, sizeof buf);
+        assert_string_equal(buf, ok[i].out);
+    }
+    const char *bad_l[] = {"0", "0G", "5Q", "G", "", "-1G", "1T", "2000G", "1G ", "fast", "0.0001"};
+    for (size_t i = 0; i < sizeof bad_l / sizeof bad_l[0]; i++) {
+        if (bench__parse_line_rate(bad_l[i], &bps, err, sizeof err) != -1)
+            fprintf(stderr, "accepted line rate '%s'\n", bad_l[i]);
+        assert_int_equal(bench__parse_line_rate(bad_l[i], &bps, err, sizeof err), -1);
+    }
+    char buf[16];
+    bench__format_size(16384, buf, sizeof buf);
+    assert_string_equal(buf, "16K");
+    bench__format_size(1000, buf, sizeof buf);
+    assert_string_equal(buf, "1000");
+    bench__format_size(1048576, buf, sizeof buf);
+    assert_string_equal(buf, "1M");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_modes),
+        cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_seconds_runs_rate),
+    };
+    return cmocka_run_group_tests_name("bench/config", tests, NULL, NULL);
+}

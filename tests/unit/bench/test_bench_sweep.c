@@ -1,0 +1,373 @@
+/* bench/: the sweep (order, progress, failure handling) and the reports
+ * (table, JSON accepted by the validator, SVG) with a test-only runner. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "bench/bench_check.h"
+#include "bench/bench_report.h"
+#include "bench/bench_sweep.h"
+#include "tests/unit/bench/fake_runner.h"
+
+struct mem {
+    char *buf;
+    size_t len;
+    FILE *f;
+};
+
+static FILE *mem_open(struct mem *m)
+{
+    m->buf = NULL;
+    m->len = 0;
+    m->f = open_memstream(&m->buf, &m->len);
+    assert_non_null(m->f);
+    return m->f;
+}
+
+static char *mem_close(struct mem *m)
+{
+    fclose(m->f);
+    return m->buf;
+}
+
+static int count(const char *s, const char *needle)
+{
+    int n = 0;
+    for (const char *q = s; (q = strstr(q, needle)); q += strlen(needle))
+        n++;
+    return n;
+}
+
+static int count_lines_starting(const char *s, const char *prefix)
+{
+    int n = 0;
+    size_t pl = strlen(prefix);
+    for (const char *line = s; line && *line;) {
+        if (!strncmp(line, prefix, pl))
+            n++;
+        const char *nl = strchr(line, '\n');
+        line = nl ? nl + 1 : NULL;
+    }
+    return n;
+}
+
+static void small_config(struct bench_config *c)
+{
+    bench_config__defaults(c);
+    c->nsizes = 0;
+    c->sizes[c->nsizes++] = 64;
+    c->sizes[c->nsizes++] = 4096;
+    c->sizes[c->nsizes++] = 65536;
+    c->runs = 3;
+    c->seconds = 0.5;
+    c->line_rate_bps = 1000000000;
+}
+
+static const struct bench_meta test_meta = {
+    .tool = "iovirt bench", .version = "test", .date = "2026-01-01T00:00:00Z",
+    .uname = "Linux test x86_64", .nproc = 2,
+};
+
+/* Native first in each round, rounds within a size, sizes ascending. */
+static void test_order_and_progress(void **state)
+{
+    (void)state;
+    struct bench_config c;
+    small_config(&c);
+    struct fake_runner fr;
+    struct bench_runner r = fake__runner(&fr);
+    struct bench_sweep s;
+    struct mem prog;
+    assert_int_equal(bench_sweep__run(&s, &c, &r, mem_open(&prog)), 0);
+    char *p = mem_close(&prog);
+    assert_int_equal(s.points, 4 * 3 * 3);
+    assert_int_equal(fr.calls, 36);
+    for (unsigned i = 0; i < fr.calls; i++) {
+        const struct bench_point *pt = &fr.seen[i];
+        assert_int_equal(pt->mode, (enum bench_mode)(i % 4));
+        assert_int_equal(pt->run, (i / 4) % 3 + 1);
+        assert_int_equal(pt->msg_size, c.sizes[i / 12]);
+        assert_int_equal(pt->runs, 3);
+        assert_int_equal(pt->line_rate_bps, 1000000000);
+        assert_float_equal(pt->seconds, 0.5, 0);
+        assert_string_equal(pt->mode_name, bench__mode_name(pt->mode));
+    }
+    /* one progress line per point, numbered, with the figures */
+    assert_int_equal(count(p, "\n"), 36);
+    assert_int_equal(count_lines_starting(p, "["), 36);
+    assert_non_null(strstr(p, "[ 1/36] native        64 B run 1/3: "));
+    assert_non_null(strstr(p, "[36/36] emulated   65536 B run 3/3: "));
+    assert_non_null(strstr(p, " Mb/s cpu "));
+    assert_null(strstr(p, "FAILED"));
+    free(p);
+    bench_sweep__free(&s);
+}
+
+static void test_reports_valid(void **state)
+{
+    (void)state;
+    struct bench_config c;
+    small_config(&c);
+    struct fake_runner fr;
+    struct bench_runner r = fake__runner(&fr);
+    struct bench_sweep s;
+    assert_int_equal(bench_sweep__run(&s, &c, &r, NULL), 0);
+
+    struct mem m, err;
+    assert_int_equal(bench_report__json(mem_open(&m), &s, &test_meta), 0);
+    char *json = mem_close(&m);
+    int problems = bench_check__text(json, strlen(json), mem_open(&err));
+    char *e = mem_close(&err);
+    if (problems)
+        fprintf(stderr, "%s", e);
+    assert_int_equal(problems, 0);
+    assert_non_null(strstr(json, "\"tool\":\"iovirt bench\""));
+    assert_non_null(strstr(json, "\"runner\":\"fake-test\""));
+    /* every raw run is in the file */
+    assert_int_equal(count(json, "\"run\":"), 36);
+    free(e);
+    free(json);
+
+    bench_report__table(mem_open(&m), &s);
+    char *t = mem_close(&m);
+    /* header + separator + one row per (mode, size) */
+    assert_int_equal(count_lines_starting(t, "|"), 2 + 12);
+    assert_int_equal(count_lines_starting(t, "| 4K | virtio |"), 1);
+    assert_null(strstr(t, "n/a"));
+    free(t);
+
+    assert_int_equal(bench_report__svg(mem_open(&m), &s), 0);
+    char *svg = mem_close(&m);
+    assert_int_equal(count(svg, "<polyline"), 2 * 4); /* per mode per panel */
+    assert_non_null(strstr(svg, "Throughput"));
+    assert_non_null(strstr(svg, "CPU utilisation"));
+    free(svg);
+    bench_sweep__free(&s);
+}
+
+static void test_aggregate_figures(void **state)
+{
+    (void)state;
+    struct bench_config c;
+    small_config(&c);
+    struct fake_runner fr;
+    struct bench_runner r = fake__runner(&fr);
+    struct bench_sweep s;
+    assert_int_equal(bench_sweep__run(&s, &c, &r, NULL), 0);
+    struct bench_agg nat, emu;
+    bench_report__aggregate(&s, 1, 0, &nat);
+    bench_report__aggregate(&s, 1, 3, &emu);
+    assert_int_equal(nat.runs_ok, 3);
+    assert_float_equal(nat.ratio_thr, 1.0, 1e-12);
+    assert_float_equal(nat.ratio_cpu, 1.0, 1e-12);
+    /* runs at 0.99, 1.00, 1.01 of the base: mean is the base */
+    double base_n = 940 * 4096 / 4608.0, base_e = 150 * 4096 / 4608.0;
+    assert_float_equal(nat.thr.mean, base_n, base_n * 1e-6);
+    assert_float_equal(emu.ratio_thr, emu.thr.mean / nat.thr.mean, 1e-12);
+    assert_float_equal(emu.ratio_thr, base_e / base_n, 1e-5);
+    assert_float_equal(emu.ratio_cpu, 1.20 / 0.40, 1e-9);
+    assert_true(emu.thr.ci95 > 0);
+    assert_float_equal(nat.exits_ps, 0, 0);
+    assert_true(emu.exits_ps > emu.exits_ps_by[BENCH_EXIT_MMIO_WRITE]);
+    /* rates are per second of elapsed time */
+    const struct bench_result *r0 = bench_sweep__at(&s, 1, 3, 0);
+    assert_int_equal(r0->exits, r0->exits_by_reason[BENCH_EXIT_MMIO_WRITE] + r0->exits_by_reason[BENCH_EXIT_MMIO_READ] +
+                                    r0->exits_by_reason[BENCH_EXIT_HLT] + r0->exits_by_reason[BENCH_EXIT_EXTERNAL_IRQ]);
+    assert_float_equal(r0->throughput_mbps, (double)r0->sink_bytes * 8 / 0.5 / 1e6, 1e-9);
+    bench_sweep__free(&s);
+}
+
+/* One failing point is recorded; the sweep goes on; the file is rejected. */
+static void test_failure_continues(void **state)
+{
+    (void)state;
+    struct bench_config c;
+    small_config(&c);
+    struct fake_runner fr;
+    struct bench_runner r = fake__runner(&fr);
+    fr.fail_mode = BENCH_MODE_VIRTIO;
+    fr.fail_size = 4096;
+    fr.fail_run = 2;
+    struct bench_sweep s;
+    struct mem prog, m, err;
+    assert_int_equal(bench_sweep__run(&s, &c, &r, mem_open(&prog)), 1);
+    char *p = mem_close(&prog);
+    assert_int_equal(fr.calls, 36);
+    assert_int_equal(s.failed, 1);
+    assert_int_equal(count(p, "FAILED: fake failure at virtio 4096"), 1);
+    assert_non_null(strstr(p, "virtio      4096 B run 2/3: FAILED"));
+    const struct bench_result *bad = bench_sweep__at(&s, 1, 2, 1);
+    assert_false(bad->ok);
+    assert_string_equal(bad->error, "fake failure at virtio 4096");
+    struct bench_agg a;
+    bench_report__aggregate(&s, 1, 2, &a);
+    assert_int_equal(a.runs_ok, 2); /* aggregates use the successful runs */
+
+    assert_int_equal(bench_report__json(mem_open(&m), &s, &test_meta), 0);
+    char *json = mem_close(&m);
+    assert_non_null(strstr(json, "\"ok\":false,\"error\":\"fake failure at virtio 4096\""));
+    assert_non_null(strstr(json, "\"failed_points\":1"));
+    assert_true(bench_check__text(json, strlen(json), mem_open(&err)) > 0);
+    char *e = mem_close(&err);
+    assert_non_null(strstr(e, "run failed: fake failure at virtio 4096"));
+    free(e);
+    free(json);
+    free(p);
+    bench_sweep__free(&s);
+}
+
+/* Without native there is no baseline: ratios are null, and that is valid. */
+static void test_without_native(void **state)
+{
+    (void)state;
+    struct bench_config c;
+    small_config(&c);
+    char err[160];
+    assert_int_equal(bench_config__parse_modes(&c, "emulated,virtio", err, sizeof err), 0);
+    struct fake_runner fr;
+    struct bench_runner r = fake__runner(&fr);
+    struct bench_sweep s;
+    assert_int_equal(bench_sweep__run(&s, &c, &r, NULL), 0);
+    struct mem m, e;
+    assert_int_equal(bench_report__json(mem_open(&m), &s, &test_meta), 0);
+    char *json = mem_close(&m);
+    assert_non_null(strstr(json, "\"ratio_to_native\":{\"throughput\":null,\"cpu\":null}"));
+    int problems = bench_check__text(json, strlen(json), mem_open(&e));
+    char *es = mem_close(&e);
+    if (problems)
+        fprintf(stderr, "%s", es);
+    assert_int_equal(problems, 0);
+    free(es);
+    free(json);
+    bench_sweep__free(&s);
+}
+
+/* What a runner claims is checked before it counts as a measurement. */
+static void test_result_sanity(void **state)
+{
+    (void)state;
+    struct bench_result r = {.sink_bytes = 125000000, .elapsed_s = 1.0, .cpu_util = 0.5};
+    r.exits_by_reason[BENCH_EXIT_HLT] = 3;
+    r.exits_by_reason[BENCH_EXIT_OTHER] = 4;
+    bench_sweep__check_result(0, &r);
+    assert_true(r.ok);
+    assert_float_equal(r.throughput_mbps, 1000.0, 1e-9);
+    assert_int_equal(r.exits, 7);
+
+    struct bench_result z = {.sink_bytes = 0, .elapsed_s = 1.0};
+    bench_sweep__check_result(0, &z);
+    assert_false(z.ok);
+    assert_string_equal(z.error, "sink received no bytes");
+
+    struct bench_result t = {.sink_bytes = 10, .elapsed_s = 0};
+    bench_sweep__check_result(0, &t);
+    assert_false(t.ok);
+    assert_non_null(strstr(t.error, "elapsed"));
+
+    struct bench_result n = {.sink_bytes = 10, .elapsed_s = 1, .cpu_util = NAN};
+    bench_sweep__check_result(0, &n);
+    assert_false(n.ok);
+
+    struct bench_result o = {.sink_bytes = 10, .elapsed_s = 1};
+    o.exits_by_reason[0] = UINT64_MAX;
+    o.exits_by_reason[1] = 2;
+    bench_sweep__check_result(0, &o);
+    assert_false(o.ok);
+
+    struct bench_result f = {.sink_bytes = 10, .elapsed_s = 1};
+    bench_sweep__check_result(-1, &f); /* failure without a reason still gets one */
+    assert_false(f.ok);
+    assert_true(f.error[0] != '\0');
+    assert_float_equal(f.throughput_mbps, 0, 0);
+
+    /* an unterminated error text is cut, not overrun */
+    struct bench_result u;
+    memset(&u, 'x', sizeof u);
+    bench_sweep__check_result(-1, &u);
+    assert_int_equal(strlen(u.error), BENCH_ERROR_LEN - 1);
+
+    /* the zero-bytes path through a whole sweep */
+    struct bench_config c;
+    small_config(&c);
+    c.nsizes = 1;
+    c.runs = 1;
+    struct fake_runner fr;
+    struct bench_runner rr = fake__runner(&fr);
+    fr.zero_bytes = 1;
+    struct bench_sweep s;
+    assert_int_equal(bench_sweep__run(&s, &c, &rr, NULL), 4);
+    struct mem m;
+    assert_int_equal(bench_report__svg(mem_open(&m), &s), -1); /* nothing to plot */
+    free(mem_close(&m));
+    bench_sweep__free(&s);
+}
+
+/* The default runner has nothing to measure with: it fails, never invents. */
+static void test_default_runner_is_honest(void **state)
+{
+    (void)state;
+    struct bench_runner r;
+    char err[100];
+    struct bench_config c;
+    small_config(&c);
+    assert_int_equal(bench__default_runner(&r, &c, err, sizeof err), 0);
+    struct bench_sweep s;
+    assert_int_equal(bench_sweep__run(&s, &c, &r, NULL), 36);
+    for (unsigned i = 0; i < s.points; i++) {
+        assert_false(s.results[i].ok);
+        assert_string_equal(s.results[i].error, "runner not available: hypervisor not built yet");
+        assert_float_equal(s.results[i].throughput_mbps, 0, 0);
+    }
+    if (r.release)
+        r.release(r.ctx);
+    bench_sweep__free(&s);
+}
+
+/* A configuration outside the harness's bounds is refused, not run. */
+static void test_invalid_config(void **state)
+{
+    (void)state;
+    struct fake_runner fr;
+    struct bench_runner r = fake__runner(&fr);
+    struct bench_sweep s;
+    struct bench_config c;
+    for (int k = 0; k < 7; k++) {
+        small_config(&c);
+        switch (k) {
+        case 0: c.runs = 0; break;
+        case 1: c.runs = BENCH_MAX_RUNS + 1; break;
+        case 2: c.nmodes = 0; break;
+        case 3: c.nsizes = 0; break;
+        case 4: c.sizes[1] = 0; break;
+        case 5: c.seconds = NAN; break;
+        case 6: c.modes[1] = BENCH_MODE_NATIVE; break; /* repeated */
+        }
+        assert_false(bench_config__valid(&c));
+        assert_int_equal(bench_sweep__run(&s, &c, &r, NULL), -1);
+        assert_null(s.results);
+    }
+    assert_int_equal(fr.calls, 0);
+    small_config(&c);
+    assert_true(bench_config__valid(&c));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_order_and_progress),
+        cmocka_unit_test(test_reports_valid),
+        cmocka_unit_test(test_aggregate_figures),
+        cmocka_unit_test(test_failure_continues),
+        cmocka_unit_test(test_without_native),
+        cmocka_unit_test(test_result_sanity),
+        cmocka_unit_test(test_default_runner_is_honest),
+        cmocka_unit_test(test_invalid_config),
+    };
+    return cmocka_run_group_tests_name("bench/sweep", tests, NULL, NULL);
+}
