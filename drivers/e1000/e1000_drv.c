@@ -213,12 +213,38 @@ unsigned e1000_drv__tx_reclaim(struct e1000_drv *d)
     return frames;
 }
 
+/* Descriptors the NIC has moved past (behind TDH) without writing DD back
+ * were skipped (e.g. their DMA faulted): reclaim them so the ring cannot
+ * wedge.  Costs one register read, so only when the ring is full. */
+static void tx_reclaim_skipped(struct e1000_drv *d)
+{
+    unsigned n = d->cfg.tx_count;
+    unsigned head = rd(d, E1000_TDH);
+    if (head >= n)
+        return; /* nonsense from the device: trust only DD */
+    unsigned behind = (head + n - d->tx_clean) % n;
+    unsigned used = (d->tx_tail + n - d->tx_clean) % n;
+    if (behind > used)
+        return;
+    DRV_ACQUIRE();
+    while (d->tx_clean != head) {
+        volatile struct e1000_tx_desc *t = &d->cfg.tx_ring[d->tx_clean];
+        if (!(t->status & E1000_TXD_STAT_DD))
+            d->stats.tx_errors++;
+        else if (desc_ends_frame(t))
+            d->stats.tx_reclaimed++;
+        d->tx_clean = (d->tx_clean + 1) % n;
+    }
+}
+
 static int tx_room(struct e1000_drv *d, unsigned need)
 {
     if (!d->ready)
         return E1000_DRV_EIO;
     if (e1000_drv__tx_free(d) < need)
         e1000_drv__tx_reclaim(d);
+    if (e1000_drv__tx_free(d) < need)
+        tx_reclaim_skipped(d);
     if (e1000_drv__tx_free(d) < need) {
         d->stats.tx_busy++;
         return E1000_DRV_EBUSY;

@@ -96,6 +96,7 @@ struct e1000_drv_offload {
 
 struct e1000_drv_stats {
     uint64_t tx_frames, tx_bytes, tx_busy, tx_reclaimed;
+    uint64_t tx_errors;     /* descriptors the NIC skipped without write-back */
     uint64_t rx_frames, rx_bytes, rx_errors, rx_missed;
     uint64_t irqs;
 };
