@@ -89,11 +89,11 @@ void e1000_nic__default_config(struct e1000_nic_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->requester_id = E1000_NIC_DEFAULT_RID;
     cfg->bit_rate = E1000_NIC_DEFAULT_RATE;
-    cfg->pace_credit_ns = 2000000;
+    cfg->pace_credit_ns = 5000000;
     cfg->spin_ns = 20000;
     cfg->idle_sleep_min_ns = 50000;
     cfg->idle_sleep_max_ns = 500000;
-    cfg->pace_sleep_min_ns = 50000;
+    cfg->pace_sleep_min_ns = 100000;
 }
 
 /* ---- callbacks from the model ------------------------------------------ */

@@ -63,8 +63,8 @@ struct e1000_nic_config {
     uint64_t pace_sleep_min_ns;  /* shortest sleep while waiting for the wire */
 };
 
-/* Defaults: 1 Gb/s, 00:02.0, credit 2 ms, spin 20 us, idle 50..500 us,
- * pacing sleeps >= 50 us. */
+/* Defaults: 1 Gb/s, 00:02.0, credit 5 ms, spin 20 us, idle 50..500 us,
+ * pacing sleeps >= 100 us. */
 void e1000_nic__default_config(struct e1000_nic_config *cfg);
 
 struct e1000_nic_stats {
