@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,11 +90,12 @@ void e1000_nic__default_config(struct e1000_nic_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->requester_id = E1000_NIC_DEFAULT_RID;
     cfg->bit_rate = E1000_NIC_DEFAULT_RATE;
-    cfg->pace_credit_ns = 5000000;
+    cfg->pace_credit_ns = 10000000;
     cfg->spin_ns = 20000;
     cfg->idle_sleep_min_ns = 50000;
     cfg->idle_sleep_max_ns = 500000;
     cfg->pace_sleep_min_ns = 100000;
+    cfg->nice = -10;
 }
 
 /* ---- callbacks from the model ------------------------------------------ */
@@ -269,6 +271,10 @@ static void *nic_thread(void *arg)
     const struct e1000_nic_config *c = &n->cfg;
     uint64_t start = n->started_ns, last_work = now_ns(), idle_sleep = c->idle_sleep_min_ns;
 
+    if (c->nice && setpriority(PRIO_PROCESS, (id_t)gettid(), c->nice) < 0)
+        log__debug("nic", "hardware thread priority %d not applied: %s", c->nice,
+                   strerror(errno));
+
     while (!__atomic_load_n(&n->stop, __ATOMIC_ACQUIRE)) {
         uint64_t now = now_ns();
         stat_add(&n->stats.loops, 1);
@@ -335,6 +341,10 @@ static bool config_ok(const struct e1000_nic_config *c)
     }
     if (c->bit_rate && c->bit_rate < 1000000) {
         log__err("nic", "bit rate %llu b/s below 1 Mb/s", (unsigned long long)c->bit_rate);
+        return false;
+    }
+    if (c->nice < -20 || c->nice > 19) {
+        log__err("nic", "nice %d outside -20..19", c->nice);
         return false;
     }
     if (c->idle_sleep_min_ns == 0 || c->idle_sleep_max_ns < c->idle_sleep_min_ns ||
