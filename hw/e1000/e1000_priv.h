@@ -111,6 +111,7 @@ struct e1000 {
     struct e1000_diag diag;
     uint32_t crc_table[256];
     struct e1000_tx_state tx_st;
+    uint8_t rx_scratch[E1000_ETH_FRAME_LPE_MAX]; /* RX frame with its VLAN tag stripped */
 };
 
 /* Register file access (lock held). */
