@@ -262,5 +262,6 @@ int e1000__rx_frame(struct e1000 *e, const uint8_t *frame, size_t len)
     pthread_mutex_lock(&e->lock);
     int rc = rx_locked(e, frame, len);
     pthread_mutex_unlock(&e->lock);
+    e1000__irq_flush(e);
     return rc;
 }

@@ -359,5 +359,6 @@ unsigned e1000__tx_poll(struct e1000 *e, unsigned budget)
     }
     pthread_mutex_unlock(&e->lock);
     pthread_mutex_unlock(&e->tx_lock);
+    e1000__irq_flush(e);
     return done;
 }
