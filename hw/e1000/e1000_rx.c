@@ -165,6 +165,25 @@ static int rx_locked(struct e1000 *e, const uint8_t *f, size_t len)
         e->diag.rx_filtered++;
         return 0;
     }
+    /* 802.1Q with CTRL.VME: tag stripped into the descriptor (VP, special),
+     * and with RCTL.VFE the VLAN ID must be set in VFTA. */
+    uint16_t vtag = 0;
+    bool vp = false;
+    if ((e1000__r(e, E1000_CTRL) & E1000_CTRL_VME) && len >= E1000_ETH_HLEN + 4 &&
+        be16(f + 12) == (uint16_t)e1000__r(e, E1000_VET)) {
+        vtag = be16(f + 14);
+        uint32_t vid = vtag & 0xFFFu;
+        if ((rctl & E1000_RCTL_VFE) &&
+            !(e1000__r(e, E1000_VFTA + 4 * (vid >> 5)) & (1u << (vid & 31)))) {
+            e->diag.rx_filtered++;
+            return 0;
+        }
+        memcpy(e->rx_scratch, f, 12);
+        memcpy(e->rx_scratch + 12, f + 16, len - 16);
+        f = e->rx_scratch;
+        len -= 4;
+        vp = true;
+    }
     struct e1000_ring r;
     if (!e1000__ring_snapshot(e, E1000_RDBAL, &r))
         return missed(e);
@@ -205,9 +224,11 @@ static int rx_locked(struct e1000 *e, const uint8_t *f, size_t len)
         size_t a = (size_t)i * bs, b = a + bs < total ? a + bs : total;
         uint16_t l = (uint16_t)(b - a);
         bool last = i == need - 1;
-        uint8_t wb[8] = {(uint8_t)l, (uint8_t)(l >> 8), 0, 0,
-                         (uint8_t)(E1000_RXD_STAT_DD | (last ? E1000_RXD_STAT_EOP | status : 0)),
-                         last ? errors : 0, 0, 0};
+        uint8_t st = E1000_RXD_STAT_DD | (last ? E1000_RXD_STAT_EOP | status : 0);
+        if (vp)
+            st |= E1000_RXD_STAT_VP;
+        uint8_t wb[8] = {(uint8_t)l, (uint8_t)(l >> 8), 0, 0, st, last ? errors : 0,
+                         vp ? (uint8_t)vtag : 0, vp ? (uint8_t)(vtag >> 8) : 0};
         int rc = dma__write(&e->dma, da + 8, wb, sizeof wb);
         if (rc < 0) {
             e1000__dma_fault(e, da + 8, rc, false);
@@ -241,5 +262,6 @@ int e1000__rx_frame(struct e1000 *e, const uint8_t *frame, size_t len)
     pthread_mutex_lock(&e->lock);
     int rc = rx_locked(e, frame, len);
     pthread_mutex_unlock(&e->lock);
+    e1000__irq_flush(e);
     return rc;
 }

@@ -89,7 +89,11 @@ static void account(struct tx_out *o, const uint8_t *f, uint32_t len)
 static void send(struct e1000 *e, struct tx_out *o, uint8_t *f, uint32_t len, bool vlan,
                  uint16_t tag, uint16_t vet, bool pad)
 {
-    if (vlan && len >= 12) {
+    if (len < E1000_ETH_HLEN) {
+        o->dropped++; /* no header: nothing a wire could carry */
+        return;
+    }
+    if (vlan) {
         memmove(f + 16, f + 12, len - 12);
         put_be16(f + 12, vet);
         put_be16(f + 14, tag);
@@ -98,10 +102,6 @@ static void send(struct e1000 *e, struct tx_out *o, uint8_t *f, uint32_t len, bo
     if (pad && len < E1000_ETH_ZLEN) {
         memset(f + len, 0, E1000_ETH_ZLEN - len);
         len = E1000_ETH_ZLEN;
-    }
-    if (len < E1000_ETH_HLEN) {
-        o->dropped++;
-        return;
     }
     account(o, f, len);
     if (e->tx)
@@ -200,6 +200,7 @@ static void append(struct e1000 *e, struct e1000_tx_state *ts, uint64_t addr, ui
     if (rc < 0) {
         e1000__dma_fault(e, addr, rc, true);
         ts->dropping = true;
+        ts->desc_fault = true;
         return;
     }
     ts->len += len;
@@ -256,8 +257,16 @@ static bool process(struct e1000 *e, struct e1000_tx_state *ts, const uint8_t *d
     }
 }
 
-static void publish(struct e1000 *e, const struct tx_out *o)
+/* Model counters always; statistics registers only if no reset happened
+ * while the frame was being handed over (a reset clears them). */
+static void publish(struct e1000 *e, const struct tx_out *o, bool regs)
 {
+    e->stats.tx_frames += o->frames;
+    e->diag.tx_dropped += o->dropped;
+    if (o->tso_ok)
+        e->diag.tx_tso_frames += o->frames;
+    if (!regs)
+        return;
     static const uint32_t ptc[7] = {E1000_PTC64, E1000_PTC127, E1000_PTC255, E1000_PTC511,
                                     E1000_PTC1023, E1000_PTC1522, 0};
     for (uint64_t i = 0; i < o->frames; i++) {
@@ -277,10 +286,6 @@ static void publish(struct e1000 *e, const struct tx_out *o)
         e1000__stat_inc(e, E1000_TSCTFC);
     e1000__stat_add64(e, E1000_GOTCL, o->bytes);
     e1000__stat_add64(e, E1000_TOTL, o->bytes);
-    e->stats.tx_frames += o->frames;
-    e->diag.tx_dropped += o->dropped;
-    if (o->tso_ok)
-        e->diag.tx_tso_frames += o->frames;
 }
 
 unsigned e1000__tx_poll(struct e1000 *e, unsigned budget)
@@ -310,8 +315,9 @@ unsigned e1000__tx_poll(struct e1000 *e, unsigned budget)
                 e1000__dma_fault(e, da, rc, true);
                 ts->in_frame = ts->dropping = true; /* rest of its frame is garbage */
             } else {
+                ts->desc_fault = false;
                 ready = process(e, ts, d);
-                if (d[11] & E1000_TXD_CMD_RS_B) {
+                if ((d[11] & E1000_TXD_CMD_RS_B) && !ts->desc_fault) {
                     uint8_t st = E1000_TXD_STAT_DD;
                     rc = dma__write(&e->dma, da + 12, &st, 1);
                     if (rc < 0)
@@ -349,10 +355,10 @@ unsigned e1000__tx_poll(struct e1000 *e, unsigned budget)
         emit(e, &o, seg, vme, vet, pad);
         pthread_mutex_lock(&e->lock);
         frame_reset(ts);
-        if (gen == e->reset_gen)
-            publish(e, &o);
+        publish(e, &o, gen == e->reset_gen);
     }
     pthread_mutex_unlock(&e->lock);
     pthread_mutex_unlock(&e->tx_lock);
+    e1000__irq_flush(e);
     return done;
 }
