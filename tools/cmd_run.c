@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/host_os.h"
 #include "hv/vm.h"
+#include "hw/platform.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/tsc.h"
@@ -152,20 +154,33 @@ static int run__main(int argc, char **argv)
         }
         o.kernel = kernel;
     }
-    if (o.nic != HV_NIC_NONE) {
-        fprintf(stderr, "iovirt run: --nic %s needs the modelled machine, not built into this binary yet\n",
-                argv[0]);
+    if (o.nic == HV_NIC_ASSIGNED) {
+        fprintf(stderr, "iovirt run: --nic assigned is not available yet\n");
         return IOVIRT_EXIT_USAGE;
     }
-    struct physmem pm;
-    if (physmem__init(&pm, o.host_mem))
+    struct platform plat;
+    struct platform_config pc = {.mem_bytes = o.host_mem, .line_rate = o.line_rate,
+                                 .wire = PLATFORM_WIRE_TAP};
+    if (platform__create(&plat, &pc))
         return IOVIRT_EXIT_USAGE;
+    struct host_os host;
+    if (host_os__boot(&host, &plat)) {
+        platform__destroy(&plat);
+        return IOVIRT_EXIT_USAGE;
+    }
+    if (o.nic != HV_NIC_NONE && host_os__nic_up(&host)) {
+        host_os__shutdown(&host);
+        platform__destroy(&plat);
+        return IOVIRT_EXIT_USAGE;
+    }
     struct hv_vm vm;
-    struct hv_vm_config cfg = {.name = "vm0", .pm = &pm, .mem_bytes = o.mem, .kernel_path = o.kernel,
-                               .cmdline = o.cmdline, .nic = o.nic,
+    struct hv_vm_config cfg = {.name = "vm0", .pm = &plat.pm, .mem_bytes = o.mem, .kernel_path = o.kernel,
+                               .cmdline = o.cmdline, .nic = o.nic, .bridge = &host.bridge,
+                               .mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x57},
                                .tsc_hz = tsc__calibrate_hz()};
     if (hv_vm__create(&vm, &cfg)) {
-        physmem__destroy(&pm);
+        host_os__shutdown(&host);
+        platform__destroy(&plat);
         return IOVIRT_EXIT_USAGE;
     }
     run_vm = &vm;
@@ -180,7 +195,8 @@ static int run__main(int argc, char **argv)
     if (o.stats)
         hv_vm__print_stats(&vm, stderr);
     hv_vm__destroy(&vm);
-    physmem__destroy(&pm);
+    host_os__shutdown(&host);
+    platform__destroy(&plat);
     return status;
 }
 

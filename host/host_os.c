@@ -1,0 +1,254 @@
+#include "host/host_os.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+
+/* ---- faults ------------------------------------------------------------- */
+
+static void host_os__record_fault(void *opaque, const struct host_vtd_fault *f)
+{
+    struct host_os *h = opaque;
+    pthread_mutex_lock(&h->fault_lock);
+    if (h->nfaults == HOST_OS_FAULT_LOG) {
+        memmove(&h->faults[0], &h->faults[1], sizeof(h->faults[0]) * (HOST_OS_FAULT_LOG - 1));
+        h->nfaults--;
+    }
+    h->faults[h->nfaults++] = *f;
+    h->faults_total++;
+    pthread_mutex_unlock(&h->fault_lock);
+    if (f->is_ir)
+        log__info("host", "VT-d interrupt-remapping fault: %s, index %u, requester %02x:%02x.%x",
+                  f->reason_name, f->ir_index, f->sid >> 8, (f->sid >> 3) & 0x1F, f->sid & 7);
+    else
+        log__info("host", "VT-d DMA fault: %s, address %#llx, requester %02x:%02x.%x, %s",
+                  f->reason_name, (unsigned long long)f->addr, f->sid >> 8, (f->sid >> 3) & 0x1F,
+                  f->sid & 7, f->is_write ? "write" : "read");
+}
+
+void host_os__poll_faults(struct host_os *h)
+{
+    struct host_vtd_fault f[16];
+    bool overflow = false;
+    int n;
+    while ((n = host_vtd__read_faults(h->iommu, f, 16, &overflow)) > 0)
+        for (int i = 0; i < n; i++)
+            host_os__record_fault(h, &f[i]);
+}
+
+unsigned host_os__faults(struct host_os *h, struct host_vtd_fault *out, unsigned max)
+{
+    pthread_mutex_lock(&h->fault_lock);
+    unsigned n = h->nfaults < max ? h->nfaults : max;
+    memcpy(out, &h->faults[h->nfaults - n], n * sizeof(*out));
+    pthread_mutex_unlock(&h->fault_lock);
+    return n;
+}
+
+/* ---- the host's NIC driver ---------------------------------------------- */
+
+static int host_os__uplink_tx(void *ctx, const uint8_t *frame, size_t len)
+{
+    struct host_os *h = ctx;
+    pthread_mutex_lock(&h->nic_lock);
+    int r = -ENETDOWN;
+    if (h->nic_up) {
+        e1000_drv__tx_reclaim(&h->nic.drv);
+        r = e1000_drv__tx_frame(&h->nic.drv, frame, len);
+    }
+    pthread_mutex_unlock(&h->nic_lock);
+    return r < 0 ? r : 0;
+}
+
+static void host_os__nic_irq(void *ctx, unsigned cpu, uint8_t vector)
+{
+    (void)cpu, (void)vector;
+    struct host_os *h = ctx;
+    __atomic_add_fetch(&h->nic_irqs, 1, __ATOMIC_RELAXED);
+    uint64_t one = 1;
+    if (write(h->rx_fd, &one, sizeof one) < 0) {
+        /* already pending */
+    }
+}
+
+static void host_os__rx_frame(void *ctx, const uint8_t *frame, size_t len)
+{
+    struct host_os *h = ctx;
+    bridge__from_uplink(&h->bridge, frame, len);
+}
+
+/* The host's receive "softirq": woken by the NIC's MSI, drains the ring into
+ * the bridge.  A bounded poll interval covers a lost wake-up. */
+static void *host_os__rx_main(void *arg)
+{
+    struct host_os *h = arg;
+    uint8_t batch[64][1514];
+    size_t lens[64];
+    while (!h->rx_stop) {
+        struct pollfd p = {.fd = h->rx_fd, .events = POLLIN};
+        if (poll(&p, 1, 20) > 0) {
+            uint64_t n;
+            if (read(h->rx_fd, &n, sizeof n) < 0) {
+                /* raced: nothing to drain */
+            }
+        }
+        for (;;) {
+            unsigned got = 0;
+            pthread_mutex_lock(&h->nic_lock);
+            e1000_drv__irq(&h->nic.drv); /* read ICR: acknowledge the causes */
+            while (got < 64) {
+                int len = e1000_drv__rx(&h->nic.drv, batch[got], sizeof batch[got]);
+                if (len <= 0)
+                    break;
+                lens[got++] = (size_t)len;
+            }
+            e1000_drv__tx_reclaim(&h->nic.drv);
+            pthread_mutex_unlock(&h->nic_lock);
+            /* Deliver without the NIC lock: a VM may transmit from inside. */
+            for (unsigned i = 0; i < got; i++)
+                host_os__rx_frame(h, batch[i], lens[i]);
+            if (got < 64)
+                break;
+        }
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    h->cpu_ns_rx = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    return NULL;
+}
+
+static void nic_cfg_write(struct host_os *h, unsigned off, unsigned size, uint32_t val)
+{
+    pci_bus__cfg_write(&h->plat->pci, 0, PLATFORM_NIC_SLOT, 0, off, size, val);
+}
+
+int host_os__nic_up(struct host_os *h)
+{
+    if (h->nic_up)
+        return 0;
+    struct platform *p = h->plat;
+    int r = host_vtd__attach_passthrough(h->iommu, PLATFORM_NIC_SID);
+    if (r) {
+        log__err("host", "NIC: pass-through DMA for the host driver: %s", strerror(-r));
+        return r;
+    }
+    /* MSI through interrupt remapping to the host's NIC vector. */
+    if ((r = host_vtd__irte_alloc(h->iommu, &h->nic_irte)) ||
+        (r = host_vtd__irte_set(h->iommu, h->nic_irte, HOST_OS_NIC_VECTOR, HOST_OS_CPU, PLATFORM_NIC_SID)))
+        goto fail_detach;
+    uint64_t addr;
+    uint32_t data;
+    host_vtd__irte_msi(h->nic_irte, &addr, &data);
+    unsigned msi = p->nic_pci.msi_cap;
+    nic_cfg_write(h, msi + PCI_MSI_ADDRESS_LO, 4, (uint32_t)addr);
+    nic_cfg_write(h, msi + PCI_MSI_ADDRESS_HI, 4, (uint32_t)(addr >> 32));
+    nic_cfg_write(h, msi + PCI_MSI_DATA_64, 2, data);
+    nic_cfg_write(h, msi + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE);
+    nic_cfg_write(h, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
+    if ((r = intc__register(p->intc, HOST_OS_CPU, HOST_OS_NIC_VECTOR, host_os__nic_irq, h)))
+        goto fail_irte;
+    h->rx_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    struct mmio_window regs = e1000_nic__mmio(p->nic);
+    struct host_e1000_config hc = {.ims = E1000_DRV_IMS_DEFAULT};
+    if (h->rx_fd < 0 || (r = host_e1000__init(&h->nic, &p->pm, &regs, &hc))) {
+        log__err("host", "NIC: host driver did not come up: %s", strerror(r ? -r : errno));
+        r = r ? r : -errno;
+        goto fail_irq;
+    }
+    h->nic_up = true;
+    h->rx_stop = false;
+    if ((r = -pthread_create(&h->rx_thread, NULL, host_os__rx_main, h))) {
+        h->nic_up = false;
+        host_e1000__fini(&h->nic);
+        goto fail_irq;
+    }
+    return 0;
+fail_irq:
+    if (h->rx_fd >= 0)
+        close(h->rx_fd);
+    h->rx_fd = -1;
+    intc__unregister(p->intc, HOST_OS_CPU, HOST_OS_NIC_VECTOR);
+fail_irte:
+    host_vtd__irte_free(h->iommu, h->nic_irte);
+fail_detach:
+    host_vtd__detach(h->iommu, PLATFORM_NIC_SID);
+    return r;
+}
+
+void host_os__nic_down(struct host_os *h)
+{
+    if (!h->nic_up)
+        return;
+    h->rx_stop = true;
+    pthread_join(h->rx_thread, NULL);
+    pthread_mutex_lock(&h->nic_lock);
+    h->nic_up = false;
+    host_e1000__fini(&h->nic); /* stops the driver and resets the NIC */
+    pthread_mutex_unlock(&h->nic_lock);
+    nic_cfg_write(h, h->plat->nic_pci.msi_cap + PCI_MSI_FLAGS, 2, 0);
+    nic_cfg_write(h, PCI_COMMAND, 2, 0);
+    intc__unregister(h->plat->intc, HOST_OS_CPU, HOST_OS_NIC_VECTOR);
+    host_vtd__irte_free(h->iommu, h->nic_irte);
+    host_vtd__detach(h->iommu, PLATFORM_NIC_SID);
+    close(h->rx_fd);
+    h->rx_fd = -1;
+}
+
+uint64_t host_os__cpu_ns(struct host_os *h)
+{
+    if (!h->nic_up)
+        return h->cpu_ns_rx;
+    clockid_t cid;
+    struct timespec ts;
+    if (pthread_getcpuclockid(h->rx_thread, &cid) || clock_gettime(cid, &ts))
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- boot ------------------------------------------------------------- */
+
+int host_os__boot(struct host_os *h, struct platform *p)
+{
+    memset(h, 0, sizeof(*h));
+    h->plat = p;
+    h->rx_fd = -1;
+    pthread_mutex_init(&h->fault_lock, NULL);
+    pthread_mutex_init(&h->nic_lock, NULL);
+    h->vtd_win = platform__vtd_window(p);
+    struct host_vtd_options o = {.require_ir = true, .require_pt = true};
+    int r = host_vtd__init(&h->iommu, &p->pm, &h->vtd_win, &o);
+    if (r) {
+        log__err("host", "VT-d driver: %s", strerror(-r));
+        return r;
+    }
+    if ((r = host_vtd__ir_enable(h->iommu, 256))) {
+        log__err("host", "VT-d interrupt remapping: %s", strerror(-r));
+        host_vtd__destroy(h->iommu);
+        return r;
+    }
+    host_vtd__set_fault_handler(h->iommu, host_os__record_fault, h);
+    /* The unit's fault event goes straight to the driver's handler. */
+    struct irq_sink fs;
+    host_vtd__fault_irq_sink(h->iommu, &fs);
+    vtd__set_fault_irq(p->vtd, &fs);
+    bridge__init(&h->bridge, host_os__uplink_tx, h);
+    return 0;
+}
+
+void host_os__shutdown(struct host_os *h)
+{
+    host_os__nic_down(h);
+    if (h->iommu) {
+        host_os__poll_faults(h);
+        host_vtd__destroy(h->iommu);
+        h->iommu = NULL;
+    }
+    bridge__destroy(&h->bridge);
+    pthread_mutex_destroy(&h->fault_lock);
+    pthread_mutex_destroy(&h->nic_lock);
+}

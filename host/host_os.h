@@ -1,0 +1,61 @@
+/* The host operating system of the modelled machine: what Linux+KVM would
+ * be in the report.  It boots the VT-d driver (translation on, queued
+ * invalidation, interrupt remapping), logs DMA-remapping faults, and owns
+ * the physical NIC until a VM is given it:
+ *   - host_os__nic_up(): the host e1000 driver runs the NIC (its DMA in
+ *     pass-through, its MSI remapped to a host vector) and a receive thread
+ *     feeds the software bridge that emulated and virtio VMs hang off;
+ *   - host_os__nic_down(): the driver stops and the NIC is reset, so it can
+ *     be assigned (hv/assign) or handed to the native guest. */
+#ifndef IOVIRT_HOST_HOST_OS_H
+#define IOVIRT_HOST_HOST_OS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "host/bridge.h"
+#include "host/e1000/host_e1000.h"
+#include "host/vtd/host_vtd.h"
+#include "hw/platform.h"
+
+#define HOST_OS_CPU          0
+#define HOST_OS_NIC_VECTOR   0x40   /* host vector for its own NIC */
+#define HOST_OS_FAULT_LOG    64
+
+struct host_os {
+    struct platform *plat;
+    struct host_vtd *iommu;
+    struct bridge bridge;
+    struct mmio_window vtd_win;
+
+    /* DMA-remapping and interrupt-remapping faults seen, newest last */
+    pthread_mutex_t fault_lock;
+    struct host_vtd_fault faults[HOST_OS_FAULT_LOG];
+    unsigned nfaults;
+    uint64_t faults_total;
+
+    /* the host's own use of the NIC */
+    bool nic_up;
+    struct host_e1000 nic;
+    pthread_mutex_t nic_lock;
+    uint16_t nic_irte;
+    int rx_fd;                    /* eventfd: the NIC's MSI arrived */
+    pthread_t rx_thread;
+    volatile bool rx_stop;
+    uint64_t nic_irqs, cpu_ns_rx;
+};
+
+/* 0, or -errno with a message. */
+int host_os__boot(struct host_os *h, struct platform *p);
+void host_os__shutdown(struct host_os *h);
+int host_os__nic_up(struct host_os *h);
+void host_os__nic_down(struct host_os *h);
+/* Collect pending fault records from the unit (also done on fault events). */
+void host_os__poll_faults(struct host_os *h);
+/* Copy of the last n faults (up to HOST_OS_FAULT_LOG); returns the count. */
+unsigned host_os__faults(struct host_os *h, struct host_vtd_fault *out, unsigned max);
+/* Host-side CPU time (ns) of threads the host OS runs (receive thread). */
+uint64_t host_os__cpu_ns(struct host_os *h);
+
+#endif
