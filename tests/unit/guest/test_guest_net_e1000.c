@@ -13,24 +13,14 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
+#include "guest_peer.h"
 #include "guest_platform.h"
-#include "guest/net/net.h"
-#include "guest/net/tcp.h"
 #include "hw/e1000/e1000.h"
 #include "hw/e1000/e1000_regs.h"
 
 #define NIC_BAR0   0xFEBC0000u
 #define NIC_DEV    3
 #define NIC_LINE   11
-#define PEER_IP    NET_IP4(10, 0, 2, 1)
-#define PEER_PORT  5001
-#define QLEN       512
-
-struct frame {
-    uint16_t len;
-    uint8_t data[ETH_MAX_FRAME];
-};
-
 struct rig {
     struct platform *p;
     void *regs;
@@ -39,17 +29,7 @@ struct rig {
     struct irq_sink irq;
     uint32_t cfg[64];            /* config space of 00:03.0 */
     uint32_t bar0;
-    /* frames the guest sent, delivered to the peer from the loop (the
-     * model's TX callback must not re-enter the model) */
-    struct frame *q;
-    unsigned qhead, qtail;
-    uint64_t q_drops;
-    struct net_stack *peer;
-    struct netdev peer_dev;
-    struct tcp_conn *conn;
-    uint64_t peer_rx_bytes;
-    bool peer_eof;
-    uint8_t rxbuf[65536];
+    struct peer *peer;
 };
 
 static int rig_dma_read(void *ctx, uint64_t a, void *buf, size_t len)
@@ -76,43 +56,13 @@ static void rig_intx(void *ctx, int level)
 static void rig_tx(void *ctx, const uint8_t *f, size_t len)
 {
     struct rig *r = ctx;
-    if (len > ETH_MAX_FRAME || r->qtail - r->qhead == QLEN) {
-        r->q_drops++;
-        return;
-    }
-    struct frame *fr = &r->q[r->qtail++ % QLEN];
-    fr->len = (uint16_t)len;
-    memcpy(fr->data, f, len);
+    peer__queue(r->peer, f, len);
 }
 
-static int peer_transmit(struct netdev *dev, const struct net_frag *frags, unsigned n)
+static int rig_deliver(void *ctx, const uint8_t *f, size_t len)
 {
-    struct rig *r = dev->priv;
-    uint8_t buf[ETH_MAX_FRAME];
-    size_t len = 0;
-    for (unsigned i = 0; i < n; i++) {
-        if (len + frags[i].len > sizeof buf)
-            return -NET_EMSGSIZE;
-        memcpy(buf + len, frags[i].base, frags[i].len);
-        len += frags[i].len;
-    }
-    int rc = e1000__rx_frame(r->e, buf, len);
-    return rc == 0 ? 0 : -NET_EBUSY;
-}
-
-static void peer_mac(struct netdev *dev, uint8_t mac[6])
-{
-    (void)dev;
-    static const uint8_t m[6] = {0x52, 0x54, 0x00, 0x00, 0x00, 0x01};
-    memcpy(mac, m, 6);
-}
-
-static const struct netdev_ops peer_ops = {.transmit = peer_transmit, .mac = peer_mac};
-
-static uint64_t peer_clock(void *ctx)
-{
-    (void)ctx;
-    return now_ns();
+    struct rig *r = ctx;
+    return e1000__rx_frame(r->e, f, len) == 0 ? 0 : -NET_EBUSY;
 }
 
 /* Config space of an 82540EM at 00:03.0: BAR0 128 KiB memory, INTx pin A
@@ -160,22 +110,7 @@ static void rig_tick(struct platform *p)
 {
     struct rig *r = p->test;
     e1000__tick(r->e, now_ns());
-    while (r->qhead != r->qtail) {
-        struct frame *fr = &r->q[r->qhead++ % QLEN];
-        net__input(r->peer, fr->data, fr->len);
-    }
-    net__poll(r->peer, now_ns());
-    if (!r->conn)
-        r->conn = tcp__accept(r->peer, PEER_PORT);
-    if (r->conn && !r->peer_eof) {
-        long n;
-        while ((n = tcp__recv(r->conn, r->rxbuf, sizeof r->rxbuf)) > 0)
-            r->peer_rx_bytes += (uint64_t)n;
-        if (tcp__eof(r->conn)) {
-            r->peer_eof = true;
-            tcp__close(r->conn);
-        }
-    }
+    peer__tick(r->peer);
 }
 
 static struct rig *rig_new(struct platform *p)
@@ -184,7 +119,6 @@ static struct rig *rig_new(struct platform *p)
     assert_non_null(r);
     r->p = p;
     p->test = r;
-    r->q = calloc(QLEN, sizeof(*r->q));
     assert_int_equal(posix_memalign(&r->regs, 4096, E1000_MMIO_SIZE), 0);
     memset(r->regs, 0, E1000_MMIO_SIZE);
     r->dma = (struct dma_port){.ops = &rig_dma_ops, .ctx = r};
@@ -201,12 +135,7 @@ static struct rig *rig_new(struct platform *p)
     p->tick = rig_tick;
     assert_int_equal(vcpu_traps__register(&p->traps, VCPU_TRAP_MMIO, NIC_BAR0, E1000_MMIO_SIZE,
                                           nic_trap, r, "e1000"), 0);
-    r->peer = calloc(1, sizeof(*r->peer));
-    r->peer_dev = (struct netdev){.ops = &peer_ops, .priv = r};
-    struct net_config cfg = {.ip = PEER_IP, .netmask = NET_IP4(255, 255, 255, 0),
-                             .clock = peer_clock, .seed = 7};
-    assert_int_equal(net__init(r->peer, &r->peer_dev, &cfg), 0);
-    assert_int_equal(tcp__listen(r->peer, PEER_PORT), 0);
+    r->peer = peer__new(rig_deliver, r);
     return r;
 }
 
@@ -214,7 +143,6 @@ static void rig_free(struct rig *r)
 {
     e1000__destroy(r->e);
     free(r->regs);
-    free(r->q);
     free(r->peer);
     free(r);
 }
@@ -230,8 +158,8 @@ static void test_ping_over_e1000(void **state)
     if (p.status != 0 || !strstr(p.out, "RESULT ping sent=3 received=3"))
         fail_msg("status %u; console:\n%s", p.status, p.out);
     assert_non_null(strstr(p.out, "e1000: 00:03.0 interrupts: INTx, vector 43"));
-    assert_true(net__stats(r->peer)->icmp_echo_rep_out >= 3);
-    assert_true(net__stats(r->peer)->arp_rep_out >= 1);
+    assert_true(net__stats(&r->peer->stack)->icmp_echo_rep_out >= 3);
+    assert_true(net__stats(&r->peer->stack)->arp_rep_out >= 1);
     assert_true(p.msis >= 3); /* RX interrupts reached the guest */
     platform_fini(&p);
     rig_free(r);
@@ -255,13 +183,13 @@ static void test_tcp_stream_over_e1000(void **state)
     assert_true(msgs * 1000 <= bytes + 1000);   /* whole messages, at most one partial */
     assert_true(el >= 1000000000ull);
     /* Every acknowledged byte reached the peer's socket, and it saw FIN. */
-    for (int i = 0; i < 200 && !r->peer_eof; i++) {
+    for (int i = 0; i < 200 && !r->peer->eof; i++) {
         rig_tick(&p);
         usleep(1000);
     }
-    assert_int_equal(r->peer_rx_bytes, bytes);
-    assert_true(r->peer_eof);
-    assert_int_equal(r->q_drops, 0);
+    assert_int_equal(r->peer->rx_bytes, bytes);
+    assert_true(r->peer->eof);
+    assert_int_equal(r->peer->q_drops, 0);
     platform_fini(&p);
     rig_free(r);
 }
