@@ -12,9 +12,11 @@
 
 #include "guest/net/net.h"
 #include "guest/net/tcp.h"
+#include "guest/net/udp.h"
 
 #define PEER_IP    NET_IP4(10, 0, 2, 1)
 #define PEER_PORT  5001
+#define PEER_UDP_PORT 5002
 #define PEER_QLEN  512
 
 struct peer_frame {
@@ -34,6 +36,8 @@ struct peer {
     struct tcp_conn *conn;
     uint64_t rx_bytes;
     bool eof;
+    uint64_t udp_msgs, udp_bytes, udp_odd; /* odd: not the expected size */
+    size_t udp_expect;
     uint8_t rxbuf[65536];
 };
 
@@ -66,6 +70,17 @@ static inline void peer__mac(struct netdev *dev, uint8_t mac[6])
     memcpy(mac, m, 6);
 }
 
+static inline void peer__udp_rx(void *ctx, uint32_t src_ip, uint16_t src_port, const uint8_t *data,
+                                size_t len)
+{
+    (void)src_ip, (void)src_port, (void)data;
+    struct peer *pr = ctx;
+    pr->udp_msgs++;
+    pr->udp_bytes += len;
+    if (pr->udp_expect && len != pr->udp_expect)
+        pr->udp_odd++;
+}
+
 static const struct netdev_ops peer_ops = {.transmit = peer__transmit, .mac = peer__mac};
 
 static inline struct peer *peer__new(int (*deliver)(void *, const uint8_t *, size_t), void *ctx)
@@ -78,7 +93,8 @@ static inline struct peer *peer__new(int (*deliver)(void *, const uint8_t *, siz
     pr->dev = (struct netdev){.ops = &peer_ops, .priv = pr};
     struct net_config cfg = {.ip = PEER_IP, .netmask = NET_IP4(255, 255, 255, 0),
                              .clock = peer__clock, .seed = 7};
-    if (net__init(&pr->stack, &pr->dev, &cfg) || tcp__listen(&pr->stack, PEER_PORT))
+    if (net__init(&pr->stack, &pr->dev, &cfg) || tcp__listen(&pr->stack, PEER_PORT) ||
+        udp__bind(&pr->stack, PEER_UDP_PORT, peer__udp_rx, pr))
         abort();
     return pr;
 }

@@ -5,7 +5,9 @@
  * the host) at 10.0.2.1 behind the "wire":
  *   - ping 10.0.2.1 3: three echo replies, exit 0;
  *   - stream 10.0.2.1 5001 1000 1: the RESULT line's bytes equal what the
- *     peer's socket received, and the peer saw the orderly close. */
+ *     peer's socket received, and the peer saw the orderly close;
+ *   - udp_stream 10.0.2.1 5002 1000 1: datagrams of exactly 1000 bytes
+ *     arrive, no more than the guest says it sent. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -194,11 +196,39 @@ static void test_tcp_stream_over_e1000(void **state)
     rig_free(r);
 }
 
+static void test_udp_stream_over_e1000(void **state)
+{
+    (void)state;
+    static struct platform p;
+    platform_init(&p);
+    struct rig *r = rig_new(&p);
+    r->peer->udp_expect = 1000;
+    platform_load(&p, "udp_stream 10.0.2.1 5002 1000 1");
+    platform_run(&p);
+    const char *res = strstr(p.out, "RESULT udp_stream ");
+    if (p.status != 0 || !res)
+        fail_msg("status %u; console:\n%s", p.status, p.out);
+    unsigned long long bytes, el, msgs, busy;
+    assert_int_equal(sscanf(res, "RESULT udp_stream bytes=%llu elapsed_ns=%llu msgs=%llu busy=%llu",
+                            &bytes, &el, &msgs, &busy), 4);
+    assert_int_equal(bytes, msgs * 1000);
+    for (int i = 0; i < 50; i++) { /* frames still queued towards the peer */
+        rig_tick(&p);
+        usleep(1000);
+    }
+    assert_true(r->peer->udp_msgs > 0);
+    assert_true(r->peer->udp_msgs <= msgs);
+    assert_int_equal(r->peer->udp_odd, 0);
+    platform_fini(&p);
+    rig_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ping_over_e1000),
         cmocka_unit_test(test_tcp_stream_over_e1000),
+        cmocka_unit_test(test_udp_stream_over_e1000),
     };
     return cmocka_run_group_tests_name("guest_net_e1000", tests, NULL, NULL);
 }
