@@ -208,9 +208,11 @@ static void on_new_ack(struct tcp_conn *c, uint32_t ack)
     bool restart_rto = true;
     if (c->in_recovery) {
         if (net__seq_geq(ack, c->recover)) {
-            /* Full ACK: deflate (RFC 6582 3.2 step 3, option 1). */
-            uint32_t fl = c->snd_max - c->snd_una;
-            c->cwnd = net__min32(c->ssthresh, net__max32(fl, c->mss) + c->mss);
+            /* Full ACK: deflate to ssthresh (RFC 6582 3.2 step 3, option
+             * 2).  Option 1 (FlightSize + 1 MSS) can leave too little room
+             * for the 3 duplicates a loss in data sent during recovery
+             * needs, turning it into a timeout. */
+            c->cwnd = c->ssthresh;
             c->in_recovery = false;
             c->dupacks = 0;
         } else {

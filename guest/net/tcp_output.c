@@ -177,7 +177,10 @@ void tcp__output(struct tcp_conn *c, bool partial_ok)
         uint32_t flight = c->snd_nxt - c->snd_una;
         uint32_t unsent = net__seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
         bool fin_unsent = c->fin_queued && net__seq_leq(c->snd_nxt, data_end);
-        uint32_t wnd = net__min32(c->snd_wnd, c->cwnd);
+        /* Limited transmit (RFC 3042): one new segment for each of the
+         * first two duplicate ACKs, so small windows still produce three. */
+        uint32_t lt = c->in_recovery ? 0 : net__min32(c->dupacks, 2) * (uint32_t)c->mss;
+        uint32_t wnd = net__min32(c->snd_wnd, c->cwnd + lt);
         uint32_t avail = wnd > flight ? wnd - flight : 0;
         uint32_t len = net__min32(net__min32(unsent, c->mss), avail);
         uint8_t flags = TCP_FLAG_ACK;

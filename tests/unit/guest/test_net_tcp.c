@@ -385,15 +385,27 @@ static void test_fast_retransmit_newreno(void **state)
     assert_int_equal(s.seq, f->iss + 1 + 3000);
     assert_int_equal(s.len, 1000);
     assert_int_equal(st->tcp_fast_retrans, 2);
-    /* Full ACK ends recovery: cwnd = min(ssthresh, max(Flight, MSS) + MSS). */
+    /* Full ACK ends recovery: cwnd = ssthresh (RFC 6582 option 2). */
     ack_to(f, 10000, 65535);
     assert_false(f->c->in_recovery);
-    assert_int_equal(f->c->cwnd, 2000);
-    /* After recovery, cwnd 2000 allows two new segments. */
-    assert_int_equal(tcp__send(f->c, f->data, 4000), 4000);
+    assert_int_equal(f->c->cwnd, 4500);
+    /* After recovery, cwnd 4500 allows four new full segments (the 500-byte
+     * runt would exceed it). */
+    assert_int_equal(tcp__send(f->c, f->data, 6000), 6000);
+    for (int i = 0; i < 4; i++) {
+        next_seg(f, &s);
+        assert_int_equal(s.seq, f->iss + 1 + 10000 + 1000u * i);
+        assert_int_equal(s.len, 1000);
+    }
+    no_seg(f);
+    /* Limited transmit: each of the first two duplicates lets one more
+     * segment out beyond cwnd. */
+    ack_to(f, 10000, 65535);
     next_seg(f, &s);
-    assert_int_equal(s.seq, f->iss + 1 + 10000);
+    assert_int_equal(s.seq, f->iss + 1 + 14000);
+    ack_to(f, 10000, 65535);
     next_seg(f, &s);
+    assert_int_equal(s.seq, f->iss + 1 + 15000);
     no_seg(f);
 }
 
