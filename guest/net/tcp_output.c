@@ -231,11 +231,13 @@ void tcp__output(struct tcp_conn *c, bool partial_ok)
 
 void tcp__retransmit_head(struct tcp_conn *c)
 {
-    uint32_t data_end = tcp__data_end(c);
-    uint32_t len = net__seq_lt(c->snd_una, data_end) ?
-                   net__min32(c->mss, data_end - c->snd_una) : 0;
+    /* Only what was sent before: never new data, never past what the
+     * peer's window allowed then. */
+    uint32_t sent_end = tcp__fin_sent(c) ? tcp__data_end(c) : c->snd_max;
+    uint32_t len = net__seq_lt(c->snd_una, sent_end) ?
+                   net__min32(c->mss, sent_end - c->snd_una) : 0;
     uint8_t flags = TCP_FLAG_ACK;
-    if (tcp__fin_sent(c) && c->snd_una + len == data_end)
+    if (tcp__fin_sent(c) && c->snd_una + len == sent_end)
         flags |= TCP_FLAG_FIN;
     if (!len && !(flags & TCP_FLAG_FIN))
         return;

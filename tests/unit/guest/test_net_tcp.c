@@ -409,6 +409,27 @@ static void test_fast_retransmit_newreno(void **state)
     no_seg(f);
 }
 
+static void test_retransmit_never_past_what_was_sent(void **state)
+{
+    struct fx *f = *state;
+    struct tl_seg s;
+    /* MSS 1460 but a 1000-byte window: a 1000-byte runt goes out; its fast
+     * retransmission must be the same 1000 bytes, not a full MSS (found by
+     * the fuzzer). */
+    establish(f, 1460, -1, 1000, 10 * MS);
+    assert_int_equal(tcp__send(f->c, f->data, 5000), 5000);
+    poll_at(f, f->now);
+    next_seg(f, &s);
+    assert_int_equal(s.len, 1000);
+    no_seg(f);
+    for (int i = 0; i < 3; i++)
+        ack_to(f, 0, 1000);
+    next_seg(f, &s);
+    assert_int_equal(s.seq, f->iss + 1);
+    assert_int_equal(s.len, 1000);
+    assert_true(f->c->snd_nxt == f->c->snd_max);
+}
+
 static void test_rst_in_window_and_exact(void **state)
 {
     struct fx *f = *state;
@@ -588,6 +609,7 @@ int main(void)
         T(test_rto_rfc6298),
         T(test_syn_retransmission),
         T(test_fast_retransmit_newreno),
+        T(test_retransmit_never_past_what_was_sent),
         T(test_rst_in_window_and_exact),
         T(test_rst_refuses_connect),
         T(test_active_close),
