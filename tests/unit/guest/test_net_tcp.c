@@ -430,6 +430,27 @@ static void test_retransmit_never_past_what_was_sent(void **state)
     assert_true(f->c->snd_nxt == f->c->snd_max);
 }
 
+static void test_rto_resends_into_zero_window(void **state)
+{
+    struct fx *f = *state;
+    struct tl_seg s;
+    establish(f, 1000, -1, 65535, 10 * MS);
+    uint64_t t0 = f->now;
+    assert_int_equal(tcp__send(f->c, f->data, 3000), 3000);
+    for (int i = 0; i < 3; i++)
+        next_seg(f, &s);
+    /* The peer takes the first segment, drops the rest, and closes its
+     * window; its window update is lost. */
+    ack_to(f, 1000, 0);
+    no_seg(f);
+    poll_at(f, t0 + 200 * MS);
+    next_seg(f, &s);
+    assert_int_equal(s.seq, f->iss + 1 + 1000);
+    assert_int_equal(s.len, 1000);
+    no_seg(f);
+    assert_int_equal(tcp__state(f->c), NET_TCPS_ESTABLISHED);
+}
+
 static void test_rst_in_window_and_exact(void **state)
 {
     struct fx *f = *state;
@@ -610,6 +631,7 @@ int main(void)
         T(test_syn_retransmission),
         T(test_fast_retransmit_newreno),
         T(test_retransmit_never_past_what_was_sent),
+        T(test_rto_resends_into_zero_window),
         T(test_rst_in_window_and_exact),
         T(test_rst_refuses_connect),
         T(test_active_close),
