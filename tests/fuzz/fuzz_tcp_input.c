@@ -138,6 +138,14 @@ static void check(const struct net_stack *s)
             abort();
         if (c->mss == 0 || c->mss > NET_TCP_MSS_LOCAL)
             abort();
+        /* Out-of-order ranges lie in the window, past rcv_nxt, non-empty. */
+        if (c->ooo_n > NET_TCP_OOO_RANGES)
+            abort();
+        for (unsigned k = 0; k < c->ooo_n; k++)
+            if (!net__seq_gt(c->ooo_start[k], c->rcv_nxt) ||
+                !net__seq_lt(c->ooo_start[k], c->ooo_end[k]) ||
+                c->ooo_end[k] - c->rcv_nxt > NET_TCP_RCVBUF - c->rcv_len)
+                abort();
     }
 }
 

@@ -551,31 +551,48 @@ static void test_passive_close_and_receive(void **state)
     assert_false(f->st.tcp[0].in_use);
 }
 
-static void test_receive_in_order_only(void **state)
+static void test_receive_reassembly(void **state)
 {
     struct fx *f = *state;
     struct tl_seg s;
     establish(f, 1000, -1, 65535, 10 * MS);
-    /* Out of order: dropped, duplicate ACK at once. */
+    /* Two segments beyond a hole: kept, each answered by a dup ACK. */
     feed(f, TCP_FLAG_ACK, f->pseq + 1000, f->iss + 1, 65535, f->data + 1000, 1000);
     next_seg(f, &s);
     assert_int_equal(s.ack, f->pseq);
-    /* In order: accepted; the ACK for a single segment waits for the poll. */
+    feed(f, TCP_FLAG_ACK, f->pseq + 3000, f->iss + 1, 65535, f->data + 3000, 500);
+    next_seg(f, &s);
+    assert_int_equal(s.ack, f->pseq);
+    assert_int_equal(tcp__recv(f->c, f->data + 60000, 100), 0);
+    /* The first hole fills: ACK at once, up to the next hole. */
     feed(f, TCP_FLAG_ACK, f->pseq, f->iss + 1, 65535, f->data, 1000);
+    next_seg(f, &s);
+    assert_int_equal(s.ack, f->pseq + 2000);
+    /* An old duplicate is ACKed and changes nothing. */
+    feed(f, TCP_FLAG_ACK, f->pseq + 500, f->iss + 1, 65535, f->data + 500, 1000);
+    next_seg(f, &s);
+    assert_int_equal(s.ack, f->pseq + 2000);
+    /* Overlapping the second hole: the new part is taken, the rest joins. */
+    feed(f, TCP_FLAG_ACK, f->pseq + 1500, f->iss + 1, 65535, f->data + 1500, 1600);
+    next_seg(f, &s);
+    assert_int_equal(s.ack, f->pseq + 3500);
+    no_seg(f);
+    uint8_t got[4000];
+    assert_int_equal(tcp__recv(f->c, got, sizeof got), 3500);
+    assert_memory_equal(got, f->data, 3500);
+    assert_int_equal(net__stats(&f->st)->tcp_bytes_rcvd, 3500);
+    assert_int_equal(net__stats(&f->st)->tcp_ooo_in, 2);
+    /* Reading 3500 bytes opened the window by > 2 MSS: window update. */
+    next_seg(f, &s);
+    assert_int_equal(s.ack, f->pseq + 3500);
+    assert_int_equal(s.len, 0);
+    /* In order with nothing pending: the single segment's ACK waits for
+     * the poll (every second segment is ACKed at once). */
+    feed(f, TCP_FLAG_ACK, f->pseq + 3500, f->iss + 1, 65535, f->data, 100);
     no_seg(f);
     poll_at(f, f->now);
     next_seg(f, &s);
-    assert_int_equal(s.ack, f->pseq + 1000);
-    /* Overlapping retransmission: only the new part is taken; the second
-     * segment since the last ACK is ACKed at once. */
-    feed(f, TCP_FLAG_ACK, f->pseq + 500, f->iss + 1, 65535, f->data + 500, 1000);
-    feed(f, TCP_FLAG_ACK, f->pseq + 1500, f->iss + 1, 65535, f->data + 1500, 500);
-    next_seg(f, &s);
-    assert_int_equal(s.ack, f->pseq + 2000);
-    uint8_t got[3000];
-    assert_int_equal(tcp__recv(f->c, got, sizeof got), 2000);
-    assert_memory_equal(got, f->data, 2000);
-    assert_int_equal(net__stats(&f->st)->tcp_bytes_rcvd, 2000);
+    assert_int_equal(s.ack, f->pseq + 3600);
 }
 
 static void test_unknown_port_gets_rst(void **state)
@@ -637,7 +654,7 @@ int main(void)
         T(test_active_close),
         T(test_fin_retransmitted_on_timeout),
         T(test_passive_close_and_receive),
-        T(test_receive_in_order_only),
+        T(test_receive_reassembly),
         T(test_unknown_port_gets_rst),
         T(test_passive_open),
     };
