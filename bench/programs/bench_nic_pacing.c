@@ -2,12 +2,16 @@
  * of 1514-byte frames; the NIC's hardware thread paces them onto a loopback
  * wire whose far end a sink thread drains.  Prints the achieved rate against
  * the configured one (line rate counts preamble 8 + FCS 4 + IFG 12 bytes per
- * frame) and the hardware thread's CPU use.  Bounded: about 9 s in all. */
+ * frame) and the hardware thread's CPU use; once more with the TAP wire
+ * into a private namespace.  Bounded: about 11 s in all. */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hw/e1000/e1000_nic.h"
 #include "hw/intc/intc.h"
@@ -35,9 +39,20 @@ static void sleep_us(unsigned us)
     nanosleep(&ts, NULL);
 }
 
+/* The producer and the sink get the same raised priority as the NIC's
+ * hardware thread, so on a loaded host the figure measures pacing, not
+ * which thread the scheduler starved (best effort: needs root). */
+static void raise_priority(void)
+{
+    if (setpriority(PRIO_PROCESS, (id_t)gettid(), -10) < 0) {
+        /* not root: run at normal priority */
+    }
+}
+
 static void *sink_thread(void *arg)
 {
     struct sink *s = arg;
+    raise_priority();
     uint8_t buf[WIRE_MAX_BUF];
     while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
         int len = wire__recv(s->w, buf, sizeof buf);
@@ -51,6 +66,24 @@ static void *sink_thread(void *arg)
     return NULL;
 }
 
+static uint64_t sink_frames(struct sink *s, struct wire *w, bool tap)
+{
+    struct wire_stats ws;
+    if (!tap)
+        return __atomic_load_n(&s->frames, __ATOMIC_RELAXED);
+    wire__get_stats(w, &ws);
+    return ws.tx_frames;
+}
+
+static uint64_t sink_bytes(struct sink *s, struct wire *w, bool tap)
+{
+    struct wire_stats ws;
+    if (!tap)
+        return __atomic_load_n(&s->bytes, __ATOMIC_RELAXED);
+    wire__get_stats(w, &ws);
+    return ws.tx_bytes;
+}
+
 static uint64_t thread_cpu(struct e1000_nic *nic)
 {
     struct e1000_nic_stats s;
@@ -58,11 +91,13 @@ static uint64_t thread_cpu(struct e1000_nic *nic)
     return s.thread_cpu_ns;
 }
 
-/* One run: returns 0 on success, prints one result line. */
-static int run(struct physmem *pm, uint64_t rate, size_t frame_len, double seconds)
+/* One run: returns 0 on success, prints one result line.  tap: the wire is
+ * a TAP into a private namespace (frames counted as the TAP accepts them)
+ * instead of a loopback pair drained by a sink thread. */
+static int run(struct physmem *pm, uint64_t rate, size_t frame_len, double seconds, bool tap)
 {
-    struct wire *wa, *wb;
-    if (wire_loop__create_pair(8192, 0, &wa, &wb))
+    struct wire *wa, *wb = NULL;
+    if (tap ? wire_tap__create(NULL, &wa) : wire_loop__create_pair(8192, 0, &wa, &wb))
         return -1;
     struct intc *ic = intc__create();
     struct intc_port port;
@@ -87,7 +122,8 @@ static int run(struct physmem *pm, uint64_t rate, size_t frame_len, double secon
 
     struct sink s = {.w = wb};
     pthread_t th;
-    pthread_create(&th, NULL, sink_thread, &s);
+    if (!tap)
+        pthread_create(&th, NULL, sink_thread, &s);
 
     uint8_t frame[1514];
     memset(frame, 0xff, 6);
@@ -106,8 +142,8 @@ static int run(struct physmem *pm, uint64_t rate, size_t frame_len, double secon
         if (!measuring && now >= warm) {
             measuring = true;
             t0 = now;
-            f0 = __atomic_load_n(&s.frames, __ATOMIC_RELAXED);
-            b0 = __atomic_load_n(&s.bytes, __ATOMIC_RELAXED);
+            f0 = sink_frames(&s, wa, tap);
+            b0 = sink_bytes(&s, wa, tap);
             cpu0 = thread_cpu(nic);
             e1000_nic__get_stats(nic, &st0);
         }
@@ -118,8 +154,8 @@ static int run(struct physmem *pm, uint64_t rate, size_t frame_len, double secon
         sleep_us(500);
     }
     uint64_t t1 = now_ns();
-    uint64_t f1 = __atomic_load_n(&s.frames, __ATOMIC_RELAXED);
-    uint64_t b1 = __atomic_load_n(&s.bytes, __ATOMIC_RELAXED);
+    uint64_t f1 = sink_frames(&s, wa, tap);
+    uint64_t b1 = sink_bytes(&s, wa, tap);
     uint64_t cpu1 = thread_cpu(nic);
     struct e1000_nic_stats st1;
     e1000_nic__get_stats(nic, &st1);
@@ -129,15 +165,16 @@ static int run(struct physmem *pm, uint64_t rate, size_t frame_len, double secon
     double data_mbps = (double)(b1 - b0) * 8 / dt / 1e6;
     double cpu = (double)(cpu1 - cpu0) / 1e9 / dt * 100;
     double sleeps = (double)(st1.sleeps - st0.sleeps) / dt;
+    const char *wname = tap ? "tap " : "loop";
     if (rate)
-        printf("nic-pacing rate=%7.1f Mb/s frame=%zu: line %8.2f Mb/s (%+.2f%%), frames %8.0f/s, "
+        printf("nic-pacing %s rate=%7.1f Mb/s frame=%zu: line %8.2f Mb/s (%+.2f%%), frames %8.0f/s, "
                "data %8.2f Mb/s, nic-thread CPU %5.1f%%, sleeps %6.0f/s\n",
-               (double)rate / 1e6, frame_len, line_mbps,
+               wname, (double)rate / 1e6, frame_len, line_mbps,
                (line_mbps / ((double)rate / 1e6) - 1) * 100, frames / dt, data_mbps, cpu, sleeps);
     else
-        printf("nic-pacing rate=unpaced    frame=%zu: line %8.2f Mb/s, frames %8.0f/s, "
+        printf("nic-pacing %s rate=unpaced    frame=%zu: line %8.2f Mb/s, frames %8.0f/s, "
                "data %8.2f Mb/s, nic-thread CPU %5.1f%%\n",
-               frame_len, line_mbps, frames / dt, data_mbps, cpu);
+               wname, frame_len, line_mbps, frames / dt, data_mbps, cpu);
     if (rate)
         printf("  wire time lost to late wake-ups %.3f ms, TX ring ran dry %" PRIu64 " times\n",
                (double)(st1.pace_lost_ns - st0.pace_lost_ns) / 1e6,
@@ -149,12 +186,14 @@ static int run(struct physmem *pm, uint64_t rate, size_t frame_len, double secon
                ws.drop_full);
 
     __atomic_store_n(&s.stop, 1, __ATOMIC_RELEASE);
-    pthread_join(th, NULL);
+    if (!tap)
+        pthread_join(th, NULL);
     host_e1000__fini(&h);
     e1000_nic__destroy(nic);
     intc__destroy(ic);
     wire__destroy(wa);
-    wire__destroy(wb);
+    if (wb)
+        wire__destroy(wb);
     return 0;
 }
 
@@ -193,14 +232,16 @@ static int idle_cpu(struct physmem *pm)
 int main(void)
 {
     log__set_quiet(1);
+    raise_priority();
     struct physmem pm;
     if (physmem__init(&pm, 64ull << 20))
         return 1;
     int r = 0;
-    r |= run(&pm, 1000000000ull, 1514, 4.0);
-    r |= run(&pm, 100000000ull, 1514, 2.0);
-    r |= run(&pm, 1000000000ull, 60, 1.0);
-    r |= run(&pm, 0, 1514, 1.0);
+    r |= run(&pm, 1000000000ull, 1514, 3.0, false);
+    r |= run(&pm, 1000000000ull, 1514, 2.0, true);
+    r |= run(&pm, 100000000ull, 1514, 2.0, false);
+    r |= run(&pm, 1000000000ull, 60, 1.0, false);
+    r |= run(&pm, 0, 1514, 1.0, false);
     r |= idle_cpu(&pm);
     physmem__destroy(&pm);
     return r ? 1 : 0;

@@ -107,6 +107,7 @@ static void setup_tx(struct e1000_drv *d)
     wr(d, E1000_TDH, 0);
     wr(d, E1000_TDT, 0);
     d->tx_tail = d->tx_clean = 0;
+    d->ctx_valid = false;
     /* SDM 14.5: CT 0x10, COLD 0x40 (full duplex), pad short packets. */
     wr(d, E1000_TCTL, E1000_TCTL_EN | E1000_TCTL_PSP | (0x10u << E1000_TCTL_CT_SHIFT) |
                           (0x40u << E1000_TCTL_COLD_SHIFT));
@@ -185,6 +186,17 @@ unsigned e1000_drv__tx_free(const struct e1000_drv *d)
     return n - 1 - used; /* one slot stays empty: TDH == TDT means empty */
 }
 
+/* Legacy and data descriptors carry EOP in the CMD/DCMD byte; a context
+ * descriptor has TUCMD there, whose bit 0 (TCP) sits where EOP is. */
+static bool desc_ends_frame(volatile struct e1000_tx_desc *t)
+{
+    uint8_t cmd = t->cmd;
+    if ((cmd & E1000_TXD_CMD_DEXT_B) &&
+        ((uint32_t)t->cso << 16 & E1000_TXD_DTYP_MASK) == E1000_TXD_DTYP_C)
+        return false;
+    return cmd & E1000_TXD_CMD_EOP_B;
+}
+
 unsigned e1000_drv__tx_reclaim(struct e1000_drv *d)
 {
     unsigned frames = 0, n = d->cfg.tx_count;
@@ -193,12 +205,36 @@ unsigned e1000_drv__tx_reclaim(struct e1000_drv *d)
         if (!(t->status & E1000_TXD_STAT_DD))
             break;
         DRV_ACQUIRE();
-        if (t->cmd & E1000_TXD_CMD_EOP_B)
+        if (desc_ends_frame(t))
             frames++;
         d->tx_clean = (d->tx_clean + 1) % n;
     }
     d->stats.tx_reclaimed += frames;
     return frames;
+}
+
+/* Descriptors the NIC has moved past (behind TDH) without writing DD back
+ * were skipped (e.g. their DMA faulted): reclaim them so the ring cannot
+ * wedge.  Costs one register read, so only when the ring is full. */
+static void tx_reclaim_skipped(struct e1000_drv *d)
+{
+    unsigned n = d->cfg.tx_count;
+    unsigned head = rd(d, E1000_TDH);
+    if (head >= n)
+        return; /* nonsense from the device: trust only DD */
+    unsigned behind = (head + n - d->tx_clean) % n;
+    unsigned used = (d->tx_tail + n - d->tx_clean) % n;
+    if (behind > used)
+        return;
+    DRV_ACQUIRE();
+    while (d->tx_clean != head) {
+        volatile struct e1000_tx_desc *t = &d->cfg.tx_ring[d->tx_clean];
+        if (!(t->status & E1000_TXD_STAT_DD))
+            d->stats.tx_errors++;
+        else if (desc_ends_frame(t))
+            d->stats.tx_reclaimed++;
+        d->tx_clean = (d->tx_clean + 1) % n;
+    }
 }
 
 static int tx_room(struct e1000_drv *d, unsigned need)
@@ -207,6 +243,8 @@ static int tx_room(struct e1000_drv *d, unsigned need)
         return E1000_DRV_EIO;
     if (e1000_drv__tx_free(d) < need)
         e1000_drv__tx_reclaim(d);
+    if (e1000_drv__tx_free(d) < need)
+        tx_reclaim_skipped(d);
     if (e1000_drv__tx_free(d) < need) {
         d->stats.tx_busy++;
         return E1000_DRV_EBUSY;
@@ -272,6 +310,74 @@ int e1000_drv__tx(struct e1000_drv *d, const struct e1000_drv_frag *frags, unsig
         off += frags[i].len;
     }
     tx_put(d, d->ops.bus_addr(d->ctx, slot), len, E1000_TXD_CMD_EOP_B, csum);
+    tx_doorbell(d, len);
+    return 0;
+}
+
+static bool same_ctx(const struct e1000_drv_offload *a, const struct e1000_drv_offload *b)
+{
+    return a->ipcss == b->ipcss && a->ipcso == b->ipcso && a->ipcse == b->ipcse &&
+           a->tucss == b->tucss && a->tucso == b->tucso && a->tucse == b->tucse &&
+           a->tcp == b->tcp;
+}
+
+static bool offload_ok(const struct e1000_drv_offload *o, size_t len)
+{
+    if (o->ip_csum && (o->ipcss >= len || (size_t)o->ipcso + 2 > len ||
+                       (o->ipcse && (o->ipcse < o->ipcss || o->ipcse >= len))))
+        return false;
+    if (o->l4_csum && (o->tucss >= len || (size_t)o->tucso + 2 > len ||
+                       (o->tucse && (o->tucse < o->tucss || o->tucse >= len))))
+        return false;
+    return true;
+}
+
+int e1000_drv__tx_offload(struct e1000_drv *d, const struct e1000_drv_frag *frags,
+                          unsigned nfrags, const struct e1000_drv_offload *o)
+{
+    size_t len;
+    int r = frags_len(frags, nfrags, &len);
+    if (r)
+        return r;
+    if (!o || !offload_ok(o, len))
+        return E1000_DRV_EINVAL;
+    bool need_ctx = !d->ctx_valid || !same_ctx(o, &d->last_ctx);
+    r = tx_room(d, need_ctx ? 2 : 1);
+    if (r)
+        return r;
+    if (need_ctx) {
+        struct e1000_context_desc *c =
+            (struct e1000_context_desc *)(void *)&d->cfg.tx_ring[d->tx_tail];
+        c->ipcss = o->ipcss;
+        c->ipcso = o->ipcso;
+        c->ipcse = o->ipcse;
+        c->tucss = o->tucss;
+        c->tucso = o->tucso;
+        c->tucse = o->tucse;
+        c->status = 0;
+        c->hdr_len = 0;
+        c->mss = 0;
+        c->cmd_and_length = E1000_TXD_DTYP_C | E1000_TXD_CMD_DEXT | E1000_TXD_CMD_RS |
+                            E1000_TXD_CMD_IP | (o->tcp ? E1000_TXD_CMD_TCP : 0);
+        d->tx_tail = (d->tx_tail + 1) % d->cfg.tx_count;
+        d->last_ctx = *o;
+        d->ctx_valid = true;
+    }
+    uint8_t *slot = d->cfg.tx_bufs + (size_t)d->tx_tail * E1000_DRV_BUF_SIZE;
+    size_t off = 0;
+    for (unsigned i = 0; i < nfrags; i++) {
+        drv_copy(slot + off, frags[i].data, frags[i].len);
+        off += frags[i].len;
+    }
+    struct e1000_data_desc *t = (struct e1000_data_desc *)(void *)&d->cfg.tx_ring[d->tx_tail];
+    t->buffer_addr = d->ops.bus_addr(d->ctx, slot);
+    t->status = 0;
+    t->popts = (uint8_t)((o->ip_csum ? E1000_TXD_POPTS_IXSM : 0) |
+                         (o->l4_csum ? E1000_TXD_POPTS_TXSM : 0));
+    t->special = 0;
+    t->cmd_and_length = (uint32_t)len | E1000_TXD_DTYP_D | E1000_TXD_CMD_DEXT |
+                        E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS | E1000_TXD_CMD_RS;
+    d->tx_tail = (d->tx_tail + 1) % d->cfg.tx_count;
     tx_doorbell(d, len);
     return 0;
 }

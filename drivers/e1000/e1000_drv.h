@@ -80,8 +80,23 @@ struct e1000_drv_csum {
     uint8_t cso;
 };
 
+/* TCP/IP checksum offload with a context descriptor (SDM 3.3.6) and an
+ * extended data descriptor (SDM 3.3.7, POPTS IXSM/TXSM).  Offsets count from
+ * the frame start; *cse 0 = to the end of the frame (else inclusive end).
+ * The L4 checksum field must hold the pseudo-header sum (SDM 3.3.6). */
+struct e1000_drv_offload {
+    uint8_t ipcss, ipcso;
+    uint16_t ipcse;
+    uint8_t tucss, tucso;
+    uint16_t tucse;
+    bool ip_csum;   /* insert the IPv4 header checksum */
+    bool l4_csum;   /* insert the TCP/UDP checksum */
+    bool tcp;       /* L4 is TCP (else UDP) */
+};
+
 struct e1000_drv_stats {
     uint64_t tx_frames, tx_bytes, tx_busy, tx_reclaimed;
+    uint64_t tx_errors;     /* descriptors the NIC skipped without write-back */
     uint64_t rx_frames, rx_bytes, rx_errors, rx_missed;
     uint64_t irqs;
 };
@@ -95,6 +110,8 @@ struct e1000_drv {
     unsigned tx_clean;  /* oldest descriptor not yet reclaimed */
     unsigned rx_next;   /* next descriptor the NIC will fill */
     bool rx_discard;    /* inside a multi-descriptor (oversize) frame */
+    bool ctx_valid;     /* last_ctx is what the NIC holds */
+    struct e1000_drv_offload last_ctx;
     bool ready;
     struct e1000_drv_stats stats;
 };
@@ -111,6 +128,10 @@ void e1000_drv__stop(struct e1000_drv *d);
  * E1000_DRV_EMSGSIZE (total < 14 or > E1000_DRV_MAX_FRAME). */
 int e1000_drv__tx(struct e1000_drv *d, const struct e1000_drv_frag *frags, unsigned nfrags,
                   const struct e1000_drv_csum *csum);
+/* Copy path with checksum offload: a context descriptor (only when the
+ * context changed since the last one) plus one data descriptor. */
+int e1000_drv__tx_offload(struct e1000_drv *d, const struct e1000_drv_frag *frags,
+                          unsigned nfrags, const struct e1000_drv_offload *o);
 /* Same for one contiguous frame. */
 int e1000_drv__tx_frame(struct e1000_drv *d, const void *frame, size_t len);
 /* Zero-copy gather: one descriptor per fragment pointing at caller memory,

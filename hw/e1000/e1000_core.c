@@ -159,7 +159,9 @@ static uint32_t reg_write(struct e1000 *e, uint32_t off, uint32_t val)
     const struct e1000_reg_info *ri = reg_lookup(e, off);
     if (!ri || (ri->flags & RO))
         return 0;
-    uint32_t v = (e1000__r(e, off) & ~ri->wmask) | (val & ri->wmask);
+    /* Bits outside wmask keep their reset value, even if a guest scribbled
+     * on them through a mapped page. */
+    uint32_t v = (ri->reset & ~ri->wmask) | (val & ri->wmask);
     if (!(ri->flags & FX)) {
         e1000__w(e, off, v);
         return 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +35,7 @@ struct e1000_nic {
     pthread_t thread;
     bool running;
     uint64_t started_ns;
+    pid_t hw_tid;                /* atomic: the hardware thread's tid, 0 if stopped */
     int stop;                    /* atomic */
     int sleeping;                /* atomic: thread is (about to be) in ppoll */
 
@@ -89,11 +91,12 @@ void e1000_nic__default_config(struct e1000_nic_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->requester_id = E1000_NIC_DEFAULT_RID;
     cfg->bit_rate = E1000_NIC_DEFAULT_RATE;
-    cfg->pace_credit_ns = 2000000;
+    cfg->pace_credit_ns = 10000000;
     cfg->spin_ns = 20000;
     cfg->idle_sleep_min_ns = 50000;
     cfg->idle_sleep_max_ns = 500000;
-    cfg->pace_sleep_min_ns = 50000;
+    cfg->pace_sleep_min_ns = 100000;
+    cfg->nice = -10;
 }
 
 /* ---- callbacks from the model ------------------------------------------ */
@@ -105,8 +108,8 @@ static void model_intx(void *ctx, int level)
     int old = __atomic_exchange_n(&n->irq_level, level ? 1 : 0, __ATOMIC_ACQ_REL);
     if (level && !old)
         __atomic_fetch_add(&n->irq_edges, 1, __ATOMIC_ACQ_REL);
-    if (!pthread_equal(pthread_self(), n->thread) || !n->running)
-        nic_wake(n);
+    if (__atomic_load_n(&n->hw_tid, __ATOMIC_RELAXED) != gettid())
+        nic_wake(n); /* raised by another thread (a register write) */
 }
 
 static void model_msi(void *ctx, uint16_t rid, uint64_t addr, uint32_t data)
@@ -237,6 +240,25 @@ static bool tx_pending(const struct e1000_nic *n)
            reg_load(n, E1000_TDH) != reg_load(n, E1000_TDT);
 }
 
+/* The model's interrupt delay timers (RDTR, RADV, TIDV, TADV in 1.024 us
+ * units) and throttling interval (ITR, 256 ns) only advance when the thread
+ * ticks it: while any is programmed, do not sleep longer than the shortest,
+ * so a delayed interrupt is not held back by an idle sleep. */
+static uint64_t timer_cap(const struct e1000_nic *n, uint64_t sleep)
+{
+    static const uint32_t delay_regs[] = {E1000_RDTR, E1000_RADV, E1000_TIDV, E1000_TADV};
+    uint64_t cap = sleep;
+    for (unsigned i = 0; i < sizeof delay_regs / sizeof delay_regs[0]; i++) {
+        uint64_t t = (uint64_t)(reg_load(n, delay_regs[i]) & 0xFFFFu) * E1000_DELAY_UNIT_NS;
+        if (t && t < cap)
+            cap = t;
+    }
+    uint64_t itr = (uint64_t)(reg_load(n, E1000_ITR) & E1000_ITR_INTERVAL_MASK) * E1000_ITR_UNIT_NS;
+    if (itr && itr < cap)
+        cap = itr;
+    return cap < n->cfg.idle_sleep_min_ns ? n->cfg.idle_sleep_min_ns : cap;
+}
+
 /* Sleep up to ns, woken early by a kick or a wire frame. */
 static void nic_sleep(struct e1000_nic *n, uint64_t ns, bool check_tx)
 {
@@ -269,11 +291,17 @@ static void *nic_thread(void *arg)
     const struct e1000_nic_config *c = &n->cfg;
     uint64_t start = n->started_ns, last_work = now_ns(), idle_sleep = c->idle_sleep_min_ns;
 
+    __atomic_store_n(&n->hw_tid, gettid(), __ATOMIC_RELAXED);
+    if (c->nice && setpriority(PRIO_PROCESS, (id_t)gettid(), c->nice) < 0)
+        log__debug("nic", "hardware thread priority %d not applied: %s", c->nice,
+                   strerror(errno));
+
     while (!__atomic_load_n(&n->stop, __ATOMIC_ACQUIRE)) {
         uint64_t now = now_ns();
         stat_add(&n->stats.loops, 1);
-        unsigned work = nic_tx(n, now) + nic_rx(n);
+        /* Tick first so delays armed by this turn's TX/RX start from now. */
         e1000__tick(n->model, now);
+        unsigned work = nic_tx(n, now) + nic_rx(n);
         deliver_irq(n);
         if (work) {
             last_work = now;
@@ -289,9 +317,10 @@ static void *nic_thread(void *arg)
         }
         if (now - last_work < c->spin_ns)
             continue;
-        nic_sleep(n, idle_sleep, true);
+        nic_sleep(n, timer_cap(n, idle_sleep), true);
         idle_sleep = idle_sleep * 2 > c->idle_sleep_max_ns ? c->idle_sleep_max_ns : idle_sleep * 2;
     }
+    __atomic_store_n(&n->hw_tid, 0, __ATOMIC_RELAXED);
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     __atomic_store_n(&n->stats.thread_cpu_ns,
@@ -335,6 +364,10 @@ static bool config_ok(const struct e1000_nic_config *c)
     }
     if (c->bit_rate && c->bit_rate < 1000000) {
         log__err("nic", "bit rate %llu b/s below 1 Mb/s", (unsigned long long)c->bit_rate);
+        return false;
+    }
+    if (c->nice < -20 || c->nice > 19) {
+        log__err("nic", "nice %d outside -20..19", c->nice);
         return false;
     }
     if (c->idle_sleep_min_ns == 0 || c->idle_sleep_max_ns < c->idle_sleep_min_ns ||

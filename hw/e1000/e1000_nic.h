@@ -61,10 +61,13 @@ struct e1000_nic_config {
     uint64_t spin_ns;            /* keep polling this long after activity */
     uint64_t idle_sleep_min_ns, idle_sleep_max_ns;
     uint64_t pace_sleep_min_ns;  /* shortest sleep while waiting for the wire */
+    int nice;                    /* hardware thread's nice value (best effort; it
+                                  * never spins, so a high priority only keeps
+                                  * "silicon" on time on a loaded host) */
 };
 
-/* Defaults: 1 Gb/s, 00:02.0, credit 2 ms, spin 20 us, idle 50..500 us,
- * pacing sleeps >= 50 us. */
+/* Defaults: 1 Gb/s, 00:02.0, credit 10 ms, spin 20 us, idle 50..500 us,
+ * pacing sleeps >= 100 us, nice -10. */
 void e1000_nic__default_config(struct e1000_nic_config *cfg);
 
 struct e1000_nic_stats {

@@ -55,6 +55,7 @@ struct e1000_tx_state {
     uint32_t len;
     bool in_frame;      /* descriptors seen since the last EOP */
     bool dropping;      /* frame hit an error: discard until EOP */
+    bool desc_fault;    /* this descriptor's buffer DMA failed: no write-back */
     bool legacy;        /* frame uses legacy descriptors */
     uint8_t popts;      /* POPTS of the first data descriptor */
     bool tse;           /* TCP segmentation requested */

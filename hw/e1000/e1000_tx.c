@@ -89,7 +89,11 @@ static void account(struct tx_out *o, const uint8_t *f, uint32_t len)
 static void send(struct e1000 *e, struct tx_out *o, uint8_t *f, uint32_t len, bool vlan,
                  uint16_t tag, uint16_t vet, bool pad)
 {
-    if (vlan && len >= 12) {
+    if (len < E1000_ETH_HLEN) {
+        o->dropped++; /* no header: nothing a wire could carry */
+        return;
+    }
+    if (vlan) {
         memmove(f + 16, f + 12, len - 12);
         put_be16(f + 12, vet);
         put_be16(f + 14, tag);
@@ -98,10 +102,6 @@ static void send(struct e1000 *e, struct tx_out *o, uint8_t *f, uint32_t len, bo
     if (pad && len < E1000_ETH_ZLEN) {
         memset(f + len, 0, E1000_ETH_ZLEN - len);
         len = E1000_ETH_ZLEN;
-    }
-    if (len < E1000_ETH_HLEN) {
-        o->dropped++;
-        return;
     }
     account(o, f, len);
     if (e->tx)
@@ -200,6 +200,7 @@ static void append(struct e1000 *e, struct e1000_tx_state *ts, uint64_t addr, ui
     if (rc < 0) {
         e1000__dma_fault(e, addr, rc, true);
         ts->dropping = true;
+        ts->desc_fault = true;
         return;
     }
     ts->len += len;
@@ -310,8 +311,9 @@ unsigned e1000__tx_poll(struct e1000 *e, unsigned budget)
                 e1000__dma_fault(e, da, rc, true);
                 ts->in_frame = ts->dropping = true; /* rest of its frame is garbage */
             } else {
+                ts->desc_fault = false;
                 ready = process(e, ts, d);
-                if (d[11] & E1000_TXD_CMD_RS_B) {
+                if ((d[11] & E1000_TXD_CMD_RS_B) && !ts->desc_fault) {
                     uint8_t st = E1000_TXD_STAT_DD;
                     rc = dma__write(&e->dma, da + 12, &st, 1);
                     if (rc < 0)

@@ -31,6 +31,7 @@ struct harness {
     struct mmio_window w;
     /* dma accounting */
     unsigned dma_reads, dma_writes, dma_faults;
+    uint64_t ro_lo, ro_hi; /* writes into [ro_lo, ro_hi) fail: a read-only mapping */
     /* irq */
     int level;
     unsigned level_changes, raises;
@@ -55,7 +56,7 @@ static inline int h_dma_write(void *ctx, uint64_t a, const void *buf, size_t len
 {
     struct harness *h = ctx;
     h->dma_writes++;
-    if (a < H_MEM_BASE || a - H_MEM_BASE > H_MEM_SIZE || len > H_MEM_SIZE - (a - H_MEM_BASE)) {
+    if ((a < h->ro_hi && a + len > h->ro_lo) || a < H_MEM_BASE || a - H_MEM_BASE > H_MEM_SIZE || len > H_MEM_SIZE - (a - H_MEM_BASE)) {
         h->dma_faults++;
         return -EFAULT;
     }
@@ -189,6 +190,62 @@ static inline size_t h_make_frame(uint8_t *f, size_t len, const uint8_t dst[6], 
     for (size_t i = 14; i < len; i++)
         f[i] = (uint8_t)(seed + i * 7);
     return len;
+}
+
+/* Internet checksum of a byte range, for checking offloads independently. */
+static inline uint16_t h_csum(const uint8_t *p, size_t len, uint32_t sum)
+{
+    for (size_t i = 0; i + 1 < len; i += 2)
+        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+    if (len & 1)
+        sum += (uint32_t)p[len - 1] << 8;
+    while (sum >> 16)
+        sum = (sum & 0xFFFF) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+/* Ethernet + IPv4 (20) + TCP (20) frame with `pay` payload bytes; IP and
+ * TCP checksum fields left 0. Returns the length. */
+static inline size_t h_make_tcp(uint8_t *f, size_t pay)
+{
+    size_t len = 14 + 20 + 20 + pay;
+    h_make_frame(f, len, NULL, 3);
+    f[12] = 0x08;
+    f[13] = 0x00;
+    uint8_t *ip = f + 14;
+    memset(ip, 0, 40);
+    ip[0] = 0x45;
+    ip[2] = (uint8_t)((20 + 20 + pay) >> 8);
+    ip[3] = (uint8_t)(20 + 20 + pay);
+    ip[4] = 0x12;
+    ip[5] = 0x34; /* id */
+    ip[8] = 64;
+    ip[9] = 6;
+    const uint8_t addrs[8] = {10, 0, 0, 1, 10, 0, 0, 2};
+    memcpy(ip + 12, addrs, 8);
+    uint8_t *tcp = ip + 20;
+    tcp[0] = 0x30;
+    tcp[1] = 0x39;
+    tcp[2] = 0x00;
+    tcp[3] = 0x50;
+    tcp[4] = 0x01;
+    tcp[5] = 0x02;
+    tcp[6] = 0x03;
+    tcp[7] = 0x04; /* seq */
+    tcp[12] = 0x50;
+    tcp[13] = 0x19; /* FIN PSH ACK */
+    tcp[14] = 0xFF;
+    return len;
+}
+
+/* TCP pseudo-header sum (not complemented) for a given TCP length. */
+static inline uint32_t h_pseudo(const uint8_t *f, uint32_t tcplen)
+{
+    const uint8_t *ip = f + 14;
+    uint32_t s = 0;
+    for (int i = 12; i < 20; i += 2)
+        s += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+    return s + 6 + tcplen;
 }
 
 #endif

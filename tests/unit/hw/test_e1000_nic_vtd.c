@@ -235,6 +235,21 @@ static void test_tx_from_unmapped_iova_faults(void **state)
     e1000__get_stats(e1000_nic__model(r->nic), &ms);
     assert_true(ms.dma_errors >= 1);
     assert_true(canary_intact(r));
+
+    /* The faulted descriptor never gets DD; the driver must not wedge on
+     * it: three rings' worth of frames still go out. */
+    unsigned sent = 0;
+    for (int i = 0; i < 50000 && sent < 3 * d->cfg.tx_count; i++) {
+        int rc = e1000_drv__tx_frame(d, f, sizeof f);
+        if (rc == 0)
+            sent++;
+        else
+            rig_sleep_us(100);
+        while (wire__recv(r->wb, g, sizeof g) > 0) {
+        }
+    }
+    assert_int_equal(sent, 3 * d->cfg.tx_count);
+    assert_int_equal(d->stats.tx_errors, 1);
 }
 
 static void test_rx_into_unmapped_iova_faults(void **state)

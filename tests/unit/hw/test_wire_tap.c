@@ -11,9 +11,11 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "hw/wire/tcp_sink.h"
 #include "hw/wire/wire.h"
 #include "lib/log.h"
 #include "tests/unit/net_frames.h"
@@ -143,6 +145,33 @@ static void test_socket_inside_namespace(void **state)
     assert_int_equal(wire_tap__socket(NULL, AF_INET, SOCK_STREAM, 0), -EINVAL);
 }
 
+static void test_tcp_sink_counts_bytes(void **state)
+{
+    struct wire *w = *state;
+    struct tcp_sink *sink;
+    assert_int_equal(tcp_sink__start(w, 0, 5002, &sink), 0);
+    int c = wire_tap__socket(w, AF_INET, SOCK_STREAM, 0);
+    assert_true(c >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(5002),
+                            .sin_addr.s_addr = htonl(TF_LINUX_IP)};
+    assert_int_equal(connect(c, (struct sockaddr *)&a, sizeof a), 0);
+    static uint8_t chunk[65536];
+    size_t total = 0;
+    for (int i = 0; i < 16; i++) {
+        ssize_t n = write(c, chunk, sizeof chunk);
+        assert_true(n > 0);
+        total += (size_t)n;
+    }
+    close(c);
+    for (int i = 0; i < 300 && tcp_sink__bytes(sink) < total; i++) {
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(tcp_sink__bytes(sink), total);
+    assert_int_equal(tcp_sink__connections(sink), 1);
+    tcp_sink__stop(sink);
+}
+
 static void test_bad_config_rejected(void **state)
 {
     (void)state;
@@ -161,6 +190,7 @@ int main(void)
         cmocka_unit_test(test_linux_answers_arp),
         cmocka_unit_test(test_linux_answers_ping),
         cmocka_unit_test(test_socket_inside_namespace),
+        cmocka_unit_test(test_tcp_sink_counts_bytes),
         cmocka_unit_test(test_bad_config_rejected),
     };
     return cmocka_run_group_tests_name("hw/wire tap", tests, setup, teardown);
