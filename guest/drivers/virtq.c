@@ -133,8 +133,12 @@ void *virtq__get(struct virtq *vq, uint32_t *len)
         VQ_ACQUIRE();
         struct virtq_used_elem e = vq->used->ring[vq->last_used & (vq->size - 1)];
         vq->last_used++;
-        if (vq->event_idx && !vq->cb_enabled)
-            *vq->used_event = (uint16_t)(vq->last_used - 1);
+        if (vq->event_idx) {
+            /* Enabled: ask for an interrupt at the next entry (2.7.10);
+             * disabled: keep the event just behind us (~never). */
+            *vq->used_event = vq->cb_enabled ? vq->last_used : (uint16_t)(vq->last_used - 1);
+            VQ_FULL();
+        }
         if (e.id >= vq->size || !vq->cookie[e.id]) {
             vq->bad_used++;
             continue;

@@ -11,7 +11,7 @@
 
 #define KERNEL_MAX_RAM_PAGES (1ull << 20) /* bitmap covers 4 GiB */
 
-struct kernel_net;
+#include "guest/kernel/knet.h"
 
 struct kernel {
     struct boot_params bp;

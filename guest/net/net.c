@@ -7,7 +7,11 @@ int net__init(struct net_stack *s, struct netdev *dev, const struct net_config *
     if (!s || !dev || !dev->ops || !dev->ops->transmit || !dev->ops->mac ||
         !cfg || !cfg->clock)
         return -NET_EINVAL;
-    net__memset(s, 0, sizeof *s);
+    /* Clear everything but the TCP rings (most of the size): connection
+     * control blocks are cleared here and again when a slot is taken. */
+    net__memset(s, 0, __builtin_offsetof(struct net_stack, tcp));
+    for (unsigned i = 0; i < NET_TCP_MAX_CONNS; i++)
+        net__memset(&s->tcp[i], 0, __builtin_offsetof(struct tcp_conn, sndbuf));
     s->dev = dev;
     s->cfg = *cfg;
     dev->ops->mac(dev, s->mac);

@@ -30,6 +30,9 @@
 #ifndef NET_TCP_RCVBUF               /* power of two */
 #define NET_TCP_RCVBUF        (128u * 1024)
 #endif
+#ifndef NET_TCP_OOO_RANGES           /* out-of-order ranges kept on receive */
+#define NET_TCP_OOO_RANGES    4
+#endif
 #ifndef NET_UDP_MAX_BINDS
 #define NET_UDP_MAX_BINDS     8
 #endif
@@ -71,7 +74,8 @@ struct net_stats {
     uint64_t tcp_bytes_rcvd;     /* in-order payload bytes accepted */
     uint64_t tcp_rst_in, tcp_rst_out;
     uint64_t tcp_zwp_out;        /* zero-window probes */
-    uint64_t tcp_ooo_drop;       /* out-of-order segments (dropped, dup ACKed) */
+    uint64_t tcp_ooo_in;         /* out-of-order segments kept (dup ACKed) */
+    uint64_t tcp_ooo_drop;       /* out-of-order segments dropped (no range) */
 };
 
 /* ---- ARP cache (RFC 826) --------------------------------------------- */
@@ -132,6 +136,10 @@ struct tcp_conn {
     uint32_t rcv_head, rcv_len;
     uint8_t ack_pending;
     bool fin_received;
+    /* Data beyond a hole already sits in the ring at its place; these are
+     * its [start, end) sequence ranges. */
+    uint8_t ooo_n;
+    uint32_t ooo_start[NET_TCP_OOO_RANGES], ooo_end[NET_TCP_OOO_RANGES];
 
     uint8_t sndbuf[NET_TCP_SNDBUF];
     uint8_t rcvbuf[NET_TCP_RCVBUF];

@@ -144,6 +144,7 @@ int tcp__close(struct tcp_conn *c)
     net__now(c->stack);
     c->app_closed = true;
     c->rcv_len = 0; /* unread data is discarded */
+    c->ooo_n = 0;
     switch (c->state) {
     case NET_TCPS_SYN_SENT:
     case NET_TCPS_SYN_RECEIVED:

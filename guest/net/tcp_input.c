@@ -208,9 +208,11 @@ static void on_new_ack(struct tcp_conn *c, uint32_t ack)
     bool restart_rto = true;
     if (c->in_recovery) {
         if (net__seq_geq(ack, c->recover)) {
-            /* Full ACK: deflate (RFC 6582 3.2 step 3, option 1). */
-            uint32_t fl = c->snd_max - c->snd_una;
-            c->cwnd = net__min32(c->ssthresh, net__max32(fl, c->mss) + c->mss);
+            /* Full ACK: deflate to ssthresh (RFC 6582 3.2 step 3, option
+             * 2).  Option 1 (FlightSize + 1 MSS) can leave too little room
+             * for the 3 duplicates a loss in data sent during recovery
+             * needs, turning it into a timeout. */
+            c->cwnd = c->ssthresh;
             c->in_recovery = false;
             c->dupacks = 0;
         } else {
@@ -293,6 +295,74 @@ static bool ack_step(struct tcp_conn *c, const struct tcp_seg *g)
     return true;
 }
 
+/* Copy len bytes that belong off bytes after rcv_nxt into the ring. */
+static void rcv_copy(struct tcp_conn *c, uint32_t off, const uint8_t *d, uint32_t len)
+{
+    if (c->app_closed)
+        return; /* nobody will read it */
+    uint32_t pos = (c->rcv_head + c->rcv_len + off) & (NET_TCP_RCVBUF - 1);
+    uint32_t first = net__min32(len, NET_TCP_RCVBUF - pos);
+    net__memcpy(c->rcvbuf + pos, d, first);
+    if (len > first)
+        net__memcpy(c->rcvbuf, d + first, len - first);
+}
+
+static void rcv_advance(struct tcp_conn *c, uint32_t n)
+{
+    if (!c->app_closed)
+        c->rcv_len += n;
+    c->rcv_nxt += n;
+    c->stack->stats.tcp_bytes_rcvd += n;
+}
+
+static void ooo_remove(struct tcp_conn *c, unsigned i)
+{
+    c->ooo_n--;
+    c->ooo_start[i] = c->ooo_start[c->ooo_n];
+    c->ooo_end[i] = c->ooo_end[c->ooo_n];
+}
+
+/* Record [start, end), merging with overlapping or touching ranges.
+ * False when there is no room for a new range (the data is dropped). */
+static bool ooo_add(struct tcp_conn *c, uint32_t start, uint32_t end)
+{
+    for (unsigned i = 0; i < c->ooo_n;) {
+        if (net__seq_leq(start, c->ooo_end[i]) && net__seq_leq(c->ooo_start[i], end)) {
+            if (net__seq_lt(c->ooo_start[i], start))
+                start = c->ooo_start[i];
+            if (net__seq_gt(c->ooo_end[i], end))
+                end = c->ooo_end[i];
+            ooo_remove(c, i);
+        } else {
+            i++;
+        }
+    }
+    if (c->ooo_n == NET_TCP_OOO_RANGES)
+        return false;
+    c->ooo_start[c->ooo_n] = start;
+    c->ooo_end[c->ooo_n] = end;
+    c->ooo_n++;
+    return true;
+}
+
+/* rcv_nxt moved: absorb the ranges it reached.  True if any was. */
+static bool ooo_fill(struct tcp_conn *c)
+{
+    bool any = false;
+    for (unsigned i = 0; i < c->ooo_n;) {
+        if (net__seq_leq(c->ooo_start[i], c->rcv_nxt)) {
+            if (net__seq_gt(c->ooo_end[i], c->rcv_nxt))
+                rcv_advance(c, c->ooo_end[i] - c->rcv_nxt);
+            ooo_remove(c, i);
+            any = true;
+            i = 0; /* rcv_nxt moved: rescan */
+        } else {
+            i++;
+        }
+    }
+    return any;
+}
+
 static void data_step(struct tcp_conn *c, struct tcp_seg *g)
 {
     struct net_stack *s = c->stack;
@@ -313,43 +383,52 @@ static void data_step(struct tcp_conn *c, struct tcp_seg *g)
     if (net__seq_lt(g->seq, c->rcv_nxt)) {
         uint32_t skip = c->rcv_nxt - g->seq;
         if (skip >= g->len) {
+            /* All old.  A FIN sits at seq + len: new only if that is
+             * exactly rcv_nxt. */
+            if (!fin || g->seq + g->len != c->rcv_nxt) {
+                tcp__send_ack(c);
+                return;
+            }
             skip = g->len;
-            /* A FIN sits at seq + len; if that is below rcv_nxt too, old. */
-            if (fin && net__seq_lt(g->seq + g->len, c->rcv_nxt))
-                fin = false;
         }
         g->data += skip;
         g->len -= skip;
         g->seq += skip;
     }
+    uint32_t space = tcp__rcv_space(c);
     if (g->seq != c->rcv_nxt) {
-        /* Out of order: no reassembly queue; a duplicate ACK tells the
-         * sender what is missing (RFC 5681 4.2). */
-        s->stats.tcp_ooo_drop++;
+        /* Out of order: keep what fits in the window at its place in the
+         * ring; a duplicate ACK tells the sender what is missing (RFC 5681
+         * 4.2).  A FIN beyond a hole waits for the retransmission. */
+        uint32_t off = g->seq - c->rcv_nxt;
+        uint32_t take = off < space ? net__min32(g->len, space - off) : 0;
+        if (take && ooo_add(c, g->seq, g->seq + take)) {
+            rcv_copy(c, off, g->data, take);
+            s->stats.tcp_ooo_in++;
+        } else {
+            s->stats.tcp_ooo_drop++;
+        }
         tcp__send_ack(c);
         return;
     }
-    uint32_t take = net__min32(g->len, tcp__rcv_space(c));
+    uint32_t take = net__min32(g->len, space);
     if (take) {
-        if (!c->app_closed) {
-            uint32_t tail = (c->rcv_head + c->rcv_len) & (NET_TCP_RCVBUF - 1);
-            uint32_t first = net__min32(take, NET_TCP_RCVBUF - tail);
-            net__memcpy(c->rcvbuf + tail, g->data, first);
-            if (take > first)
-                net__memcpy(c->rcvbuf, g->data + first, take - first);
-            c->rcv_len += take;
-        }
-        c->rcv_nxt += take;
-        s->stats.tcp_bytes_rcvd += take;
-        /* ACK every second segment now; the rest at the end of the poll
-         * pass (RFC 9293 3.8.6.3 / RFC 1122 4.2.3.2). */
-        if (++c->ack_pending >= 2)
+        rcv_copy(c, 0, g->data, take);
+        rcv_advance(c, take);
+        if (c->ooo_n && ooo_fill(c)) {
+            tcp__send_ack(c); /* a hole was filled: ACK at once (RFC 5681 4.2) */
+        } else if (++c->ack_pending >= 2) {
+            /* ACK every second segment now; the rest at the end of the poll
+             * pass (RFC 9293 3.8.6.3 / RFC 1122 4.2.3.2). */
             tcp__send_ack(c);
+        }
     }
     if (take < g->len) {
         tcp__send_ack(c); /* beyond our window: tell where it ends */
         return;
     }
+    if (c->ooo_n)
+        fin = false; /* data beyond the FIN's place cannot exist: bogus */
     if (fin && !c->fin_received) {
         c->rcv_nxt++;
         c->fin_received = true;

@@ -177,7 +177,10 @@ void tcp__output(struct tcp_conn *c, bool partial_ok)
         uint32_t flight = c->snd_nxt - c->snd_una;
         uint32_t unsent = net__seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
         bool fin_unsent = c->fin_queued && net__seq_leq(c->snd_nxt, data_end);
-        uint32_t wnd = net__min32(c->snd_wnd, c->cwnd);
+        /* Limited transmit (RFC 3042): one new segment for each of the
+         * first two duplicate ACKs, so small windows still produce three. */
+        uint32_t lt = c->in_recovery ? 0 : net__min32(c->dupacks, 2) * (uint32_t)c->mss;
+        uint32_t wnd = net__min32(c->snd_wnd, c->cwnd + lt);
         uint32_t avail = wnd > flight ? wnd - flight : 0;
         uint32_t len = net__min32(net__min32(unsent, c->mss), avail);
         uint8_t flags = TCP_FLAG_ACK;
@@ -228,11 +231,13 @@ void tcp__output(struct tcp_conn *c, bool partial_ok)
 
 void tcp__retransmit_head(struct tcp_conn *c)
 {
-    uint32_t data_end = tcp__data_end(c);
-    uint32_t len = net__seq_lt(c->snd_una, data_end) ?
-                   net__min32(c->mss, data_end - c->snd_una) : 0;
+    /* Only what was sent before: never new data, never past what the
+     * peer's window allowed then. */
+    uint32_t sent_end = tcp__fin_sent(c) ? tcp__data_end(c) : c->snd_max;
+    uint32_t len = net__seq_lt(c->snd_una, sent_end) ?
+                   net__min32(c->mss, sent_end - c->snd_una) : 0;
     uint8_t flags = TCP_FLAG_ACK;
-    if (tcp__fin_sent(c) && c->snd_una + len == data_end)
+    if (tcp__fin_sent(c) && c->snd_una + len == sent_end)
         flags |= TCP_FLAG_FIN;
     if (!len && !(flags & TCP_FLAG_FIN))
         return;

@@ -134,6 +134,9 @@ static void rto_fire(struct tcp_conn *c)
     c->backoff++;
     c->rto = c->rto * 2 > TCP_RTO_MAX_NS ? TCP_RTO_MAX_NS : c->rto * 2;
     c->snd_nxt = c->snd_una;
+    /* The first segment goes even into a zero window: its ACK carries the
+     * window, so a lost window update cannot stall us (RFC 9293 3.8.1). */
+    tcp__retransmit_head(c);
     tcp__output(c, true);
     if (!c->rto_at)
         tcp__arm_rto(c);

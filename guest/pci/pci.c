@@ -82,11 +82,12 @@ static void pci__size_bars(struct pci_dev *d)
             continue;
         if (orig & PCI_BAR_IO) {
             uint32_t mask = probe & PCI_BAR_IO_MASK & 0xFFFF;
-            if (!mask)
-                continue;
+            uint32_t size = mask & (~mask + 1); /* lowest writable bit (6.2.5.1) */
+            if (!mask || (mask | (size - 1)) != 0xFFFF)
+                continue; /* holes above the size bit: not a BAR we trust */
             b->io = true;
             b->addr = orig & PCI_BAR_IO_MASK & 0xFFFF;
-            b->size = (~mask & 0xFFFF) + 1;
+            b->size = size;
             continue;
         }
         uint64_t addr = orig & PCI_BAR_MEM_MASK;
@@ -107,8 +108,11 @@ static void pci__size_bars(struct pci_dev *d)
         }
         if ((mask & 0xFFFFFFF0ull) == 0 && !b->is64)
             continue;
-        uint64_t size = ~mask + 1;
-        if (size == 0 || (size & (size - 1))) { /* not a power of two: broken */
+        /* The lowest writable address bit is the size (6.2.5.1); a device
+         * answering with holes above it is not trusted further. */
+        uint64_t low = mask & 0xFFFFFFFFFFFFFFF0ull;
+        uint64_t size = low & (~low + 1);
+        if (size == 0 || (low | (size - 1)) != UINT64_MAX) {
             *b = (struct pci_bar){0};
             continue;
         }

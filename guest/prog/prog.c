@@ -10,6 +10,9 @@ static const struct prog progs[] = {
     {"hello", "hello", prog_hello__run},
     {"sleep", "sleep MS             (halt on the HPET interrupt)", prog_sleep__run},
     {"lspci", "lspci                (enumerate PCI bus 0)", prog_pci__run},
+    {"ping", "ping ADDR [COUNT]", prog_ping__run},
+    {"stream", "stream ADDR PORT MSG_SIZE SECONDS      (TCP)", prog_stream__run},
+    {"udp_stream", "udp_stream ADDR PORT MSG_SIZE SECONDS  (UDP)", prog_udp_stream__run},
 };
 
 const struct prog *prog__find(const char *name)

@@ -17,5 +17,8 @@ void prog__list(void);
 int prog_hello__run(struct kernel *k, int argc, char **argv);
 int prog_sleep__run(struct kernel *k, int argc, char **argv);
 int prog_pci__run(struct kernel *k, int argc, char **argv);
+int prog_ping__run(struct kernel *k, int argc, char **argv);
+int prog_stream__run(struct kernel *k, int argc, char **argv);
+int prog_udp_stream__run(struct kernel *k, int argc, char **argv);
 
 #endif

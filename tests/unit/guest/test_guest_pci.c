@@ -18,6 +18,7 @@ struct fake_fn {
     uint8_t cfg[256];
     uint64_t bar_size[6];    /* 0 = unimplemented; for 64-bit: on the low BAR */
     bool sized_with_decode_on;
+    bool holey;              /* BAR0 reads back with bit 20 stuck at 0 */
 };
 
 struct fake {
@@ -62,6 +63,8 @@ static void fake_write(void *ctx, uint8_t bus, uint8_t dev, uint8_t fn, uint16_t
             return;
         }
         uint32_t mask = (uint32_t)~(x->bar_size[i] - 1);
+        if (x->holey)
+            mask &= ~(1u << 20);
         put32(&x->cfg[off], (v & mask & ~0xFu) | flags_lo);
         return;
     }
@@ -140,6 +143,12 @@ static int setup(void **state)
     put32(&bad->cfg[0x24], 0xE0000000u | PCI_BAR_MEM_TYPE_64);
     bad->bar_size[5] = 0x1000;
 
+    /* Device 10: a BAR whose read-back has a hole above the size bit. */
+    struct fake_fn *holey = mkfn(f, 10, 0, 0x1234, 0x000A, 0xFF000000, 0);
+    put32(&holey->cfg[0x10], 0xE0000000u);
+    holey->bar_size[0] = 0x1000;
+    holey->holey = true;
+
     /* Device 9: not multifunction, so fn1 must not be scanned. */
     mkfn(f, 9, 0, 0x1234, 0x0009, 0xFF000000, 0);
     mkfn(f, 9, 1, 0x1234, 0x0091, 0xFF000000, 0);
@@ -166,7 +175,7 @@ static struct pci_dev *find(struct fixture *fx, uint16_t dev_id)
 static void test_scan_finds_functions(void **state)
 {
     struct fixture *fx = *state;
-    assert_int_equal(pci__enumerate(&fx->bus, &fake_ops, &fx->f), 6);
+    assert_int_equal(pci__enumerate(&fx->bus, &fake_ops, &fx->f), 7);
     assert_non_null(find(fx, 0x1237));
     assert_non_null(find(fx, 0x0002));          /* fn 2 of a multifunction device */
     assert_null(find(fx, 0x0091));              /* fn 1 of a single-function device */
@@ -206,6 +215,7 @@ static void test_bar_sizing(void **state)
     assert_int_equal(v->bar[5].size, 0); /* upper half is not a BAR */
     struct pci_dev *bad = find(fx, 0x0007);
     assert_int_equal(bad->bar[5].size, 0); /* 64-bit BAR in slot 5 refused */
+    assert_int_equal(find(fx, 0x000A)->bar[0].size, 0); /* holes above the size bit refused */
 }
 
 static void test_capabilities(void **state)

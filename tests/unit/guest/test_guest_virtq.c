@@ -217,6 +217,12 @@ static void test_event_idx(void **state)
     assert_int_equal(*f->vq.used_event, (uint16_t)(f->vq.last_used - 1));
     virtq__enable_cb(&f->vq);
     assert_int_equal(*f->vq.used_event, f->vq.last_used);
+    /* Enabled: each consumed entry moves used_event along (else the device
+     * would stop interrupting after the first one). */
+    dev_consume(f, 0, NULL);
+    assert_non_null(virtq__get(&f->vq, NULL));
+    assert_int_equal(*f->vq.used_event, f->vq.last_used);
+    assert_int_equal(f->vq.last_used, 2);
     rm(f);
 }
 

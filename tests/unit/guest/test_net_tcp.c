@@ -385,16 +385,70 @@ static void test_fast_retransmit_newreno(void **state)
     assert_int_equal(s.seq, f->iss + 1 + 3000);
     assert_int_equal(s.len, 1000);
     assert_int_equal(st->tcp_fast_retrans, 2);
-    /* Full ACK ends recovery: cwnd = min(ssthresh, max(Flight, MSS) + MSS). */
+    /* Full ACK ends recovery: cwnd = ssthresh (RFC 6582 option 2). */
     ack_to(f, 10000, 65535);
     assert_false(f->c->in_recovery);
-    assert_int_equal(f->c->cwnd, 2000);
-    /* After recovery, cwnd 2000 allows two new segments. */
-    assert_int_equal(tcp__send(f->c, f->data, 4000), 4000);
-    next_seg(f, &s);
-    assert_int_equal(s.seq, f->iss + 1 + 10000);
-    next_seg(f, &s);
+    assert_int_equal(f->c->cwnd, 4500);
+    /* After recovery, cwnd 4500 allows four new full segments (the 500-byte
+     * runt would exceed it). */
+    assert_int_equal(tcp__send(f->c, f->data, 6000), 6000);
+    for (int i = 0; i < 4; i++) {
+        next_seg(f, &s);
+        assert_int_equal(s.seq, f->iss + 1 + 10000 + 1000u * i);
+        assert_int_equal(s.len, 1000);
+    }
     no_seg(f);
+    /* Limited transmit: each of the first two duplicates lets one more
+     * segment out beyond cwnd. */
+    ack_to(f, 10000, 65535);
+    next_seg(f, &s);
+    assert_int_equal(s.seq, f->iss + 1 + 14000);
+    ack_to(f, 10000, 65535);
+    next_seg(f, &s);
+    assert_int_equal(s.seq, f->iss + 1 + 15000);
+    no_seg(f);
+}
+
+static void test_retransmit_never_past_what_was_sent(void **state)
+{
+    struct fx *f = *state;
+    struct tl_seg s;
+    /* MSS 1460 but a 1000-byte window: a 1000-byte runt goes out; its fast
+     * retransmission must be the same 1000 bytes, not a full MSS (found by
+     * the fuzzer). */
+    establish(f, 1460, -1, 1000, 10 * MS);
+    assert_int_equal(tcp__send(f->c, f->data, 5000), 5000);
+    poll_at(f, f->now);
+    next_seg(f, &s);
+    assert_int_equal(s.len, 1000);
+    no_seg(f);
+    for (int i = 0; i < 3; i++)
+        ack_to(f, 0, 1000);
+    next_seg(f, &s);
+    assert_int_equal(s.seq, f->iss + 1);
+    assert_int_equal(s.len, 1000);
+    assert_true(f->c->snd_nxt == f->c->snd_max);
+}
+
+static void test_rto_resends_into_zero_window(void **state)
+{
+    struct fx *f = *state;
+    struct tl_seg s;
+    establish(f, 1000, -1, 65535, 10 * MS);
+    uint64_t t0 = f->now;
+    assert_int_equal(tcp__send(f->c, f->data, 3000), 3000);
+    for (int i = 0; i < 3; i++)
+        next_seg(f, &s);
+    /* The peer takes the first segment, drops the rest, and closes its
+     * window; its window update is lost. */
+    ack_to(f, 1000, 0);
+    no_seg(f);
+    poll_at(f, t0 + 200 * MS);
+    next_seg(f, &s);
+    assert_int_equal(s.seq, f->iss + 1 + 1000);
+    assert_int_equal(s.len, 1000);
+    no_seg(f);
+    assert_int_equal(tcp__state(f->c), NET_TCPS_ESTABLISHED);
 }
 
 static void test_rst_in_window_and_exact(void **state)
@@ -497,31 +551,48 @@ static void test_passive_close_and_receive(void **state)
     assert_false(f->st.tcp[0].in_use);
 }
 
-static void test_receive_in_order_only(void **state)
+static void test_receive_reassembly(void **state)
 {
     struct fx *f = *state;
     struct tl_seg s;
     establish(f, 1000, -1, 65535, 10 * MS);
-    /* Out of order: dropped, duplicate ACK at once. */
+    /* Two segments beyond a hole: kept, each answered by a dup ACK. */
     feed(f, TCP_FLAG_ACK, f->pseq + 1000, f->iss + 1, 65535, f->data + 1000, 1000);
     next_seg(f, &s);
     assert_int_equal(s.ack, f->pseq);
-    /* In order: accepted; the ACK for a single segment waits for the poll. */
+    feed(f, TCP_FLAG_ACK, f->pseq + 3000, f->iss + 1, 65535, f->data + 3000, 500);
+    next_seg(f, &s);
+    assert_int_equal(s.ack, f->pseq);
+    assert_int_equal(tcp__recv(f->c, f->data + 60000, 100), 0);
+    /* The first hole fills: ACK at once, up to the next hole. */
     feed(f, TCP_FLAG_ACK, f->pseq, f->iss + 1, 65535, f->data, 1000);
+    next_seg(f, &s);
+    assert_int_equal(s.ack, f->pseq + 2000);
+    /* An old duplicate is ACKed and changes nothing. */
+    feed(f, TCP_FLAG_ACK, f->pseq + 500, f->iss + 1, 65535, f->data + 500, 1000);
+    next_seg(f, &s);
+    assert_int_equal(s.ack, f->pseq + 2000);
+    /* Overlapping the second hole: the new part is taken, the rest joins. */
+    feed(f, TCP_FLAG_ACK, f->pseq + 1500, f->iss + 1, 65535, f->data + 1500, 1600);
+    next_seg(f, &s);
+    assert_int_equal(s.ack, f->pseq + 3500);
+    no_seg(f);
+    uint8_t got[4000];
+    assert_int_equal(tcp__recv(f->c, got, sizeof got), 3500);
+    assert_memory_equal(got, f->data, 3500);
+    assert_int_equal(net__stats(&f->st)->tcp_bytes_rcvd, 3500);
+    assert_int_equal(net__stats(&f->st)->tcp_ooo_in, 2);
+    /* Reading 3500 bytes opened the window by > 2 MSS: window update. */
+    next_seg(f, &s);
+    assert_int_equal(s.ack, f->pseq + 3500);
+    assert_int_equal(s.len, 0);
+    /* In order with nothing pending: the single segment's ACK waits for
+     * the poll (every second segment is ACKed at once). */
+    feed(f, TCP_FLAG_ACK, f->pseq + 3500, f->iss + 1, 65535, f->data, 100);
     no_seg(f);
     poll_at(f, f->now);
     next_seg(f, &s);
-    assert_int_equal(s.ack, f->pseq + 1000);
-    /* Overlapping retransmission: only the new part is taken; the second
-     * segment since the last ACK is ACKed at once. */
-    feed(f, TCP_FLAG_ACK, f->pseq + 500, f->iss + 1, 65535, f->data + 500, 1000);
-    feed(f, TCP_FLAG_ACK, f->pseq + 1500, f->iss + 1, 65535, f->data + 1500, 500);
-    next_seg(f, &s);
-    assert_int_equal(s.ack, f->pseq + 2000);
-    uint8_t got[3000];
-    assert_int_equal(tcp__recv(f->c, got, sizeof got), 2000);
-    assert_memory_equal(got, f->data, 2000);
-    assert_int_equal(net__stats(&f->st)->tcp_bytes_rcvd, 2000);
+    assert_int_equal(s.ack, f->pseq + 3600);
 }
 
 static void test_unknown_port_gets_rst(void **state)
@@ -576,12 +647,14 @@ int main(void)
         T(test_rto_rfc6298),
         T(test_syn_retransmission),
         T(test_fast_retransmit_newreno),
+        T(test_retransmit_never_past_what_was_sent),
+        T(test_rto_resends_into_zero_window),
         T(test_rst_in_window_and_exact),
         T(test_rst_refuses_connect),
         T(test_active_close),
         T(test_fin_retransmitted_on_timeout),
         T(test_passive_close_and_receive),
-        T(test_receive_in_order_only),
+        T(test_receive_reassembly),
         T(test_unknown_port_gets_rst),
         T(test_passive_open),
     };

@@ -1,0 +1,38 @@
+/* Interrupt wiring shared by the NIC drivers (see nic.h). */
+#include "guest/drivers/nic.h"
+
+#include "guest/hal/hal.h"
+#include "guest/kernel/console.h"
+#include "guest/kernel/kernel.h"
+
+void nic__setup_irq(struct kernel *k, struct pci_dev *d, struct nic *n, unsigned allow,
+                    void (*handler)(void *ctx, unsigned vector), void *ctx)
+{
+    n->irq_mode = NIC_IRQ_POLL;
+    n->vector = -1;
+    if ((allow & (1u << NIC_IRQ_MSIX | 1u << NIC_IRQ_MSI)) && (d->cap_msix || d->cap_msi)) {
+        int v = irq__alloc_vector(&k->irqs);
+        if (v >= 0 && irq__register(&k->irqs, (unsigned)v, handler, ctx) == 0) {
+            uint64_t addr = hal__msi_addr(0);
+            uint32_t data = hal__msi_data((unsigned)v);
+            if ((allow & 1u << NIC_IRQ_MSIX) && d->cap_msix && pci__msix_set(d, 0, addr, data) == 0 &&
+                pci__msix_enable(d) == 0) {
+                n->irq_mode = NIC_IRQ_MSIX;
+                n->vector = v;
+            } else if ((allow & 1u << NIC_IRQ_MSI) && d->cap_msi && pci__msi_enable(d, addr, data) == 0) {
+                n->irq_mode = NIC_IRQ_MSI;
+                n->vector = v;
+            }
+        }
+    }
+    if (n->irq_mode == NIC_IRQ_POLL && (allow & 1u << NIC_IRQ_INTX) && d->irq_pin) {
+        int v = irq__intx_vector(d->irq_line);
+        if (v >= 0 && irq__register(&k->irqs, (unsigned)v, handler, ctx) == 0) {
+            n->irq_mode = NIC_IRQ_INTX;
+            n->vector = v;
+        }
+    }
+    static const char *const names[] = {"polled", "INTx", "MSI", "MSI-X"};
+    kprintf("%s: 00:%02x.%u interrupts: %s, vector %d\n", n->name, d->dev, d->fn,
+            names[n->irq_mode], n->vector);
+}

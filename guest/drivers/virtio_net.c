@@ -1,0 +1,248 @@
+/* virtio-net 1.x driver (virtio 1.2 section 5.1) on the modern PCI
+ * transport, behind the netdev interface.
+ *
+ * Initialisation follows 3.1.1: reset, ACKNOWLEDGE, DRIVER, negotiate
+ * (VIRTIO_F_VERSION_1 required; VIRTIO_NET_F_MAC and VIRTIO_F_EVENT_IDX
+ * taken when offered), FEATURES_OK and check it stuck, set up receiveq1 (0)
+ * and transmitq1 (1), DRIVER_OK.
+ *
+ * RX: queue 0 is kept full of 2 KiB buffers (12-byte virtio_net_hdr, then
+ * the frame; no MRG_RXBUF, so each buffer holds a whole frame, 5.1.6.3.1);
+ * interrupts on.  TX: one 2 KiB bounce buffer per descriptor (header +
+ * frame copied in), interrupts suppressed (VIRTQ_AVAIL_F_NO_INTERRUPT or
+ * used_event), completed buffers reclaimed lazily on the next transmit.
+ * Interrupts: MSI-X entry 0 for receiveq1 (no ISR read needed), else MSI or
+ * INTx with an ISR read to acknowledge. */
+#include <errno.h>
+#include <string.h>
+
+#include "guest/drivers/nic.h"
+#include "guest/drivers/virtio_pci.h"
+#include "guest/drivers/virtio_regs.h"
+#include "guest/hal/hal.h"
+#include "guest/kernel/console.h"
+#include "guest/kernel/kernel.h"
+#include "guest/net/net.h"
+
+#define VNET_QUEUE_MAX 128
+#define VNET_BUF_SIZE  2048u
+#define VNET_HDR_LEN   sizeof(struct virtio_net_hdr)
+
+_Static_assert(VNET_BUF_SIZE >= VIRTIO_NET_MIN_RX_BUF, "RX buffers too small (5.1.6.3.1)");
+
+struct vnet_stats {
+    uint64_t tx_frames, tx_busy, tx_notify, rx_frames, rx_bad, rx_notify, isr_reads;
+};
+
+struct vnet {
+    struct virtio_pci vp;
+    struct nic *nic;
+    struct virtq rx, tx;
+    uint8_t *rx_bufs, *tx_bufs;
+    uint16_t tx_free[VNET_QUEUE_MAX];   /* stack of free TX buffer indexes */
+    unsigned tx_nfree;
+    uint64_t features;
+    struct vnet_stats st;
+};
+
+static uint8_t *vnet__rx_buf(struct vnet *vn, unsigned i) { return vn->rx_bufs + (size_t)i * VNET_BUF_SIZE; }
+static uint8_t *vnet__tx_buf(struct vnet *vn, unsigned i) { return vn->tx_bufs + (size_t)i * VNET_BUF_SIZE; }
+
+static int vnet__rx_post(struct vnet *vn, unsigned i)
+{
+    struct virtq_sg sg = {hal__dma_addr(vnet__rx_buf(vn, i)), VNET_BUF_SIZE};
+    /* cookie = index + 1 (never NULL) */
+    return virtq__add(&vn->rx, &sg, 0, 1, (void *)(uintptr_t)(i + 1));
+}
+
+static void vnet__tx_reclaim(struct vnet *vn)
+{
+    void *c;
+    while ((c = virtq__get(&vn->tx, NULL)) != NULL) {
+        uintptr_t i = (uintptr_t)c - 1;
+        if (i < vn->tx.size && vn->tx_nfree < vn->tx.size)
+            vn->tx_free[vn->tx_nfree++] = (uint16_t)i;
+    }
+}
+
+static int vnet__transmit(struct netdev *dev, const struct net_frag *frags, unsigned nfrags)
+{
+    struct nic *n = dev->priv;
+    struct vnet *vn = n->drv;
+    size_t total = 0;
+    for (unsigned i = 0; i < nfrags; i++)
+        total += frags[i].len;
+    if (nfrags > NETDEV_MAX_FRAGS || total == 0 || total > VNET_BUF_SIZE - VNET_HDR_LEN)
+        return -NET_EMSGSIZE;
+    if (vn->tx_nfree == 0)
+        vnet__tx_reclaim(vn);
+    if (vn->tx_nfree == 0) {
+        vn->st.tx_busy++;
+        return -NET_EBUSY;
+    }
+    unsigned bi = vn->tx_free[--vn->tx_nfree];
+    uint8_t *buf = vnet__tx_buf(vn, bi);
+    memset(buf, 0, VNET_HDR_LEN); /* no checksum offload, no GSO */
+    size_t at = VNET_HDR_LEN;
+    for (unsigned i = 0; i < nfrags; i++) {
+        memcpy(buf + at, frags[i].base, frags[i].len);
+        at += frags[i].len;
+    }
+    struct virtq_sg sg = {hal__dma_addr(buf), (uint32_t)at};
+    if (virtq__add(&vn->tx, &sg, 1, 0, (void *)(uintptr_t)(bi + 1))) {
+        vn->tx_free[vn->tx_nfree++] = (uint16_t)bi;
+        vn->st.tx_busy++;
+        return -NET_EBUSY;
+    }
+    vn->st.tx_frames++;
+    if (virtq__publish(&vn->tx)) {
+        vn->st.tx_notify++;
+        virtio_pci__notify(&vn->vp, VIRTIO_NET_TX_VQ);
+    }
+    return 0;
+}
+
+static void vnet__mac(struct netdev *dev, uint8_t mac[6])
+{
+    struct nic *n = dev->priv;
+    memcpy(mac, n->mac, 6);
+}
+
+static int vnet__poll(struct netdev *dev, struct net_stack *stack, int budget)
+{
+    struct nic *n = dev->priv;
+    struct vnet *vn = n->drv;
+    int got = 0;
+    void *c;
+    uint32_t len;
+    while (got < budget && (c = virtq__get(&vn->rx, &len)) != NULL) {
+        uintptr_t i = (uintptr_t)c - 1;
+        if (i >= vn->rx.size)
+            continue;
+        if (len < VNET_HDR_LEN + 14 || len > VNET_BUF_SIZE) {
+            vn->st.rx_bad++;
+        } else {
+            net__input(stack, vnet__rx_buf(vn, (unsigned)i) + VNET_HDR_LEN, len - VNET_HDR_LEN);
+            vn->st.rx_frames++;
+            got++;
+        }
+        vnet__rx_post(vn, (unsigned)i);
+    }
+    if (virtq__publish(&vn->rx)) {
+        vn->st.rx_notify++;
+        virtio_pci__notify(&vn->vp, VIRTIO_NET_RX_VQ);
+    }
+    vnet__tx_reclaim(vn);
+    return got;
+}
+
+static const struct netdev_ops vnet_ops = {
+    .transmit = vnet__transmit,
+    .mac = vnet__mac,
+    .poll = vnet__poll,
+};
+
+static void vnet__irq(void *ctx, unsigned vector)
+{
+    (void)vector;
+    struct nic *n = ctx;
+    struct vnet *vn = n->drv;
+    if (n->irq_mode != NIC_IRQ_MSIX) { /* shared-style: ISR read acknowledges */
+        virtio_pci__isr(&vn->vp);
+        vn->st.isr_reads++;
+    }
+    n->irqs++;
+}
+
+static void vnet__print_stats(struct nic *n)
+{
+    struct vnet *vn = n->drv;
+    kprintf("%s: tx %llu (busy %llu, notify %llu) rx %llu (bad %llu, notify %llu) irqs %llu "
+            "bad_used %llu\n", n->name, (unsigned long long)vn->st.tx_frames,
+            (unsigned long long)vn->st.tx_busy, (unsigned long long)vn->st.tx_notify,
+            (unsigned long long)vn->st.rx_frames, (unsigned long long)vn->st.rx_bad,
+            (unsigned long long)vn->st.rx_notify, (unsigned long long)n->irqs,
+            (unsigned long long)(vn->rx.bad_used + vn->tx.bad_used));
+}
+
+static int vnet__fail(struct vnet *vn, const char *why, int rc)
+{
+    kprintf("virtio-net: %s (%d)\n", why, rc);
+    if (vn->vp.common)
+        virtio_pci__add_status(&vn->vp, VIRTIO_CONFIG_S_FAILED);
+    return rc;
+}
+
+int virtio_net__probe(struct kernel *k, struct pci_dev *d, struct nic *n)
+{
+    size_t pages = (sizeof(struct vnet) + PMEM_PAGE - 1) / PMEM_PAGE;
+    struct vnet *vn = kernel__alloc_pages(k, pages);
+    if (!vn)
+        return -ENOMEM;
+    vn->nic = n;
+    *n = (struct nic){.name = "virtio-net", .drv = vn, .print_stats = vnet__print_stats, .vector = -1};
+    n->dev = (struct netdev){.ops = &vnet_ops, .priv = n};
+
+    pci__enable(d);
+    int rc = virtio_pci__init(&vn->vp, d);
+    if (rc)
+        return vnet__fail(vn, "no modern virtio capabilities", rc);
+    if ((rc = virtio_pci__reset(&vn->vp)))
+        return vnet__fail(vn, "reset did not complete", rc);
+    virtio_pci__add_status(&vn->vp, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+    virtio_pci__add_status(&vn->vp, VIRTIO_CONFIG_S_DRIVER);
+
+    uint64_t offered = virtio_pci__device_features(&vn->vp);
+    uint64_t want = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_F_EVENT_IDX;
+    if (!(offered & 1ull << VIRTIO_F_VERSION_1))
+        return vnet__fail(vn, "device does not offer VIRTIO_F_VERSION_1", -ENODEV);
+    vn->features = offered & want;
+    virtio_pci__set_driver_features(&vn->vp, vn->features);
+    virtio_pci__add_status(&vn->vp, VIRTIO_CONFIG_S_FEATURES_OK);
+    if (!(virtio_pci__status(&vn->vp) & VIRTIO_CONFIG_S_FEATURES_OK))
+        return vnet__fail(vn, "device refused our features", -EIO);
+
+    /* Interrupt first: the queue's MSI-X vector is programmed with it. */
+    nic__setup_irq(k, d, n, 1u << NIC_IRQ_MSIX | 1u << NIC_IRQ_MSI | 1u << NIC_IRQ_INTX, vnet__irq, n);
+    bool msix = n->irq_mode == NIC_IRQ_MSIX;
+    if (msix)
+        virtio_pci__set_config_msix(&vn->vp, VIRTIO_MSI_NO_VECTOR);
+
+    bool event_idx = (vn->features & 1ull << VIRTIO_F_EVENT_IDX) != 0;
+    size_t qpages = (virtq__mem_size(VNET_QUEUE_MAX) + PMEM_PAGE - 1) / PMEM_PAGE;
+    void *rxq = kernel__alloc_pages(k, qpages), *txq = kernel__alloc_pages(k, qpages);
+    vn->rx_bufs = kernel__alloc_pages(k, VNET_QUEUE_MAX * VNET_BUF_SIZE / PMEM_PAGE);
+    vn->tx_bufs = kernel__alloc_pages(k, VNET_QUEUE_MAX * VNET_BUF_SIZE / PMEM_PAGE);
+    if (!rxq || !txq || !vn->rx_bufs || !vn->tx_bufs)
+        return vnet__fail(vn, "out of memory for queues", -ENOMEM);
+    rc = virtio_pci__setup_queue(&vn->vp, &vn->rx, VIRTIO_NET_RX_VQ, VNET_QUEUE_MAX, rxq, event_idx,
+                                 msix ? 0 : VIRTIO_MSI_NO_VECTOR);
+    if (rc)
+        return vnet__fail(vn, "receiveq1 setup failed", rc);
+    rc = virtio_pci__setup_queue(&vn->vp, &vn->tx, VIRTIO_NET_TX_VQ, VNET_QUEUE_MAX, txq, event_idx,
+                                 VIRTIO_MSI_NO_VECTOR);
+    if (rc)
+        return vnet__fail(vn, "transmitq1 setup failed", rc);
+    virtq__disable_cb(&vn->tx);
+    for (unsigned i = 0; i < vn->tx.size; i++)
+        vn->tx_free[vn->tx_nfree++] = (uint16_t)i;
+    for (unsigned i = 0; i < vn->rx.size; i++)
+        vnet__rx_post(vn, i);
+
+    if (vn->features & 1ull << VIRTIO_NET_F_MAC) {
+        if ((rc = virtio_pci__read_config(&vn->vp, VIRTIO_NET_CFG_MAC, n->mac, 6)))
+            return vnet__fail(vn, "cannot read the MAC", rc);
+    } else {
+        static const uint8_t local[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01}; /* locally administered */
+        memcpy(n->mac, local, 6);
+    }
+    virtio_pci__add_status(&vn->vp, VIRTIO_CONFIG_S_DRIVER_OK);
+    /* Buffers may be made available before DRIVER_OK; tell the device now
+     * (3.1.1 step 8: the device may not look before DRIVER_OK). */
+    virtq__publish(&vn->rx);
+    virtio_pci__notify(&vn->vp, VIRTIO_NET_RX_VQ);
+    kprintf("virtio-net: mac %02x:%02x:%02x:%02x:%02x:%02x, features %#llx, rx %u tx %u%s\n",
+            n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5],
+            (unsigned long long)vn->features, vn->rx.size, vn->tx.size, event_idx ? ", event_idx" : "");
+    return 0;
+}
