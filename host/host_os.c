@@ -160,6 +160,10 @@ int host_os__nic_up(struct host_os *h)
         r = r ? r : -errno;
         goto fail_irq;
     }
+    /* A bridge port sees every VM's MAC: promiscuous, as Linux does for a
+     * NIC enslaved to a bridge. */
+    mmio__write32(&regs, E1000_RCTL,
+                  mmio__read32(&regs, E1000_RCTL) | E1000_RCTL_UPE | E1000_RCTL_MPE);
     h->nic_up = true;
     h->rx_stop = false;
     if ((r = -pthread_create(&h->rx_thread, NULL, host_os__rx_main, h))) {

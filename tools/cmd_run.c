@@ -10,6 +10,7 @@
 #include "host/host_os.h"
 #include "hv/vm.h"
 #include "hw/platform.h"
+#include "hw/wire/wire_sink.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/tsc.h"
@@ -30,6 +31,7 @@ static void run__usage(FILE *out)
             "  --host-mem SIZE   host physical memory of the modelled machine (default 1G)\n"
             "  --line-rate RATE  physical NIC line rate: 1G, 10G, unlimited, ... (default 1G)\n"
             "  --kernel PATH     guest kernel ELF (default: next to this binary)\n"
+            "  --sink-port PORT  TCP/UDP sink port on the Linux side, 10.0.2.1 (default 5001)\n"
             "  --stats           print exit counts by reason and device at the end\n"
             "  -h, --help        this text\n"
             "\n"
@@ -42,6 +44,7 @@ struct run_opts {
     uint64_t mem, host_mem, line_rate;
     const char *kernel;
     int stats;
+    unsigned sink_port;
     char cmdline[1024];
 };
 
@@ -65,10 +68,11 @@ static int run__parse(int argc, char **argv, struct run_opts *o)
         {"nic", required_argument, NULL, 'n'},   {"mem", required_argument, NULL, 'm'},
         {"host-mem", required_argument, NULL, 'H'}, {"line-rate", required_argument, NULL, 'r'},
         {"kernel", required_argument, NULL, 'k'}, {"stats", no_argument, NULL, 's'},
+        {"sink-port", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     *o = (struct run_opts){.nic = HV_NIC_NONE, .mem = 64ull << 20, .host_mem = 1ull << 30,
-                           .line_rate = 1000000000ull};
+                           .line_rate = 1000000000ull, .sink_port = 5001};
     optind = 1;
     opterr = 0;
     int c;
@@ -100,6 +104,15 @@ static int run__parse(int argc, char **argv, struct run_opts *o)
             }
             break;
         case 'k': o->kernel = optarg; break;
+        case 'p': {
+            uint64_t port;
+            if (parse__u64(optarg, &port) || port == 0 || port > 65535) {
+                fprintf(stderr, "iovirt run: --sink-port '%s' is not a port number\n", optarg);
+                return -1;
+            }
+            o->sink_port = (unsigned)port;
+            break;
+        }
         case 's': o->stats = 1; break;
         case 'h': run__usage(stdout); return 1;
         default:
@@ -173,12 +186,19 @@ static int run__main(int argc, char **argv)
         platform__destroy(&plat);
         return IOVIRT_EXIT_USAGE;
     }
+    /* The Linux side of the wire runs a TCP/UDP sink for stream programs. */
+    struct wire_sink sink;
+    bool have_sink = wire_sink__start(&sink, plat.wire, o.sink_port) == 0;
+    if (!have_sink)
+        fprintf(stderr, "iovirt run: note: no sink on port %u in the namespace\n", o.sink_port);
     struct hv_vm vm;
     struct hv_vm_config cfg = {.name = "vm0", .pm = &plat.pm, .mem_bytes = o.mem, .kernel_path = o.kernel,
                                .cmdline = o.cmdline, .nic = o.nic, .bridge = &host.bridge,
                                .mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x57},
                                .tsc_hz = tsc__calibrate_hz()};
     if (hv_vm__create(&vm, &cfg)) {
+        if (have_sink)
+            wire_sink__stop(&sink);
         host_os__shutdown(&host);
         platform__destroy(&plat);
         return IOVIRT_EXIT_USAGE;
@@ -195,6 +215,14 @@ static int run__main(int argc, char **argv)
     if (o.stats)
         hv_vm__print_stats(&vm, stderr);
     hv_vm__destroy(&vm);
+    if (have_sink) {
+        wire_sink__wait_closed(&sink, sink.connections, 2000);
+        if (sink.connections || sink.udp_datagrams)
+            printf("SINK tcp_bytes=%llu connections=%llu udp_bytes=%llu udp_datagrams=%llu\n",
+                   (unsigned long long)sink.tcp_bytes, (unsigned long long)sink.connections,
+                   (unsigned long long)sink.udp_bytes, (unsigned long long)sink.udp_datagrams);
+        wire_sink__stop(&sink);
+    }
     host_os__shutdown(&host);
     platform__destroy(&plat);
     return status;

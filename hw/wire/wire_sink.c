@@ -1,0 +1,139 @@
+#include "hw/wire/wire_sink.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SINK_MAX_CONN 16
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void sink__count(struct wire_sink *s, _Atomic uint64_t *ctr, ssize_t n)
+{
+    uint64_t t = now_ns();
+    uint64_t zero = 0;
+    atomic_compare_exchange_strong(&s->first_byte_ns, &zero, t);
+    s->last_byte_ns = t;
+    *ctr += (uint64_t)n;
+}
+
+static void *sink__main(void *arg)
+{
+    struct wire_sink *s = arg;
+    struct pollfd p[3 + SINK_MAX_CONN];
+    int nconn = 0;
+    static __thread uint8_t buf[1 << 16];
+    p[0] = (struct pollfd){.fd = s->stop_fd, .events = POLLIN};
+    p[1] = (struct pollfd){.fd = s->tcp_fd, .events = POLLIN};
+    p[2] = (struct pollfd){.fd = s->udp_fd, .events = POLLIN};
+    for (;;) {
+        if (poll(p, (nfds_t)(3 + nconn), 200) < 0 && errno != EINTR)
+            break;
+        if (p[0].revents)
+            break;
+        if (p[1].revents & POLLIN) {
+            int c = accept4(s->tcp_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            if (c >= 0 && nconn < SINK_MAX_CONN) {
+                p[3 + nconn++] = (struct pollfd){.fd = c, .events = POLLIN};
+                s->connections++;
+            } else if (c >= 0) {
+                close(c);
+            }
+        }
+        if (p[2].revents & POLLIN) {
+            ssize_t n = recv(s->udp_fd, buf, sizeof buf, MSG_DONTWAIT);
+            if (n > 0) {
+                sink__count(s, &s->udp_bytes, n);
+                s->udp_datagrams++;
+            }
+        }
+        for (int i = 0; i < nconn; i++) {
+            if (!p[3 + i].revents)
+                continue;
+            ssize_t n = recv(p[3 + i].fd, buf, sizeof buf, MSG_DONTWAIT);
+            if (n > 0) {
+                sink__count(s, &s->tcp_bytes, n);
+            } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+                close(p[3 + i].fd);
+                p[3 + i] = p[3 + --nconn];
+                i--;
+                s->closed++;
+            }
+        }
+    }
+    for (int i = 0; i < nconn; i++)
+        close(p[3 + i].fd);
+    return NULL;
+}
+
+int wire_sink__start(struct wire_sink *s, struct wire *tap, uint16_t port)
+{
+    memset(s, 0, sizeof(*s));
+    s->port = port;
+    s->tcp_fd = s->udp_fd = s->stop_fd = -1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_ANY)};
+    int one = 1, r = 0;
+    s->tcp_fd = wire_tap__socket(tap, AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    s->udp_fd = wire_tap__socket(tap, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    s->stop_fd = eventfd(0, EFD_CLOEXEC);
+    if (s->tcp_fd < 0 || s->udp_fd < 0 || s->stop_fd < 0) {
+        r = s->tcp_fd < 0 ? s->tcp_fd : s->udp_fd < 0 ? s->udp_fd : -errno;
+        goto fail;
+    }
+    setsockopt(s->tcp_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int rcvbuf = 4 << 20;
+    setsockopt(s->udp_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    if (bind(s->tcp_fd, (struct sockaddr *)&a, sizeof a) || listen(s->tcp_fd, 8) ||
+        bind(s->udp_fd, (struct sockaddr *)&a, sizeof a)) {
+        r = -errno;
+        goto fail;
+    }
+    if ((r = -pthread_create(&s->thread, NULL, sink__main, s)))
+        goto fail;
+    s->running = true;
+    return 0;
+fail:
+    wire_sink__stop(s);
+    return r;
+}
+
+void wire_sink__stop(struct wire_sink *s)
+{
+    if (s->running) {
+        uint64_t one = 1;
+        if (write(s->stop_fd, &one, sizeof one) < 0) {
+            /* the thread also wakes by its poll timeout */
+        }
+        pthread_join(s->thread, NULL);
+        s->running = false;
+    }
+    if (s->tcp_fd >= 0)
+        close(s->tcp_fd);
+    if (s->udp_fd >= 0)
+        close(s->udp_fd);
+    if (s->stop_fd >= 0)
+        close(s->stop_fd);
+    s->tcp_fd = s->udp_fd = s->stop_fd = -1;
+}
+
+bool wire_sink__wait_closed(struct wire_sink *s, uint64_t n, unsigned timeout_ms)
+{
+    uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000ull;
+    while (s->closed < n) {
+        if (now_ns() > deadline)
+            return false;
+        struct timespec d = {0, 1000000};
+        nanosleep(&d, NULL);
+    }
+    return true;
+}

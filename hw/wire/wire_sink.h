@@ -1,0 +1,31 @@
+/* The far end of the TAP wire: sinks that run on the real Linux TCP/IP
+ * stack inside the wire's private namespace and count what they receive
+ * (netperf's receiver).  Byte counts come from the receiving sockets, never
+ * from the sender's claim. */
+#ifndef IOVIRT_HW_WIRE_SINK_H
+#define IOVIRT_HW_WIRE_SINK_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hw/wire/wire.h"
+
+struct wire_sink {
+    int tcp_fd, udp_fd, stop_fd;
+    pthread_t thread;
+    bool running;
+    uint16_t port;
+    _Atomic uint64_t tcp_bytes, udp_bytes, udp_datagrams, connections, closed;
+    _Atomic uint64_t first_byte_ns, last_byte_ns; /* CLOCK_MONOTONIC */
+};
+
+/* Listen on TCP and UDP `port` on every address of the wire's namespace.
+ * 0 or -errno. */
+int wire_sink__start(struct wire_sink *s, struct wire *tap, uint16_t port);
+void wire_sink__stop(struct wire_sink *s);
+/* Wait until `n` TCP connections have closed or timeout_ms passed; true if they did. */
+bool wire_sink__wait_closed(struct wire_sink *s, uint64_t n, unsigned timeout_ms);
+
+#endif
