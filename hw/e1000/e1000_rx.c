@@ -136,11 +136,14 @@ static void count_good(struct e1000 *e, const uint8_t *f, size_t len)
     e->stats.rx_frames++;
 }
 
-static int missed(struct e1000 *e)
+/* A frame the receiver could not take: MPC; RXO only for an enabled
+ * receiver that ran out of descriptors (a disabled one signals nothing). */
+static int missed(struct e1000 *e, bool overrun)
 {
     e1000__stat_inc(e, E1000_MPC);
     e->stats.rx_missed++;
-    e1000__set_cause(e, E1000_ICR_RXO);
+    if (overrun)
+        e1000__set_cause(e, E1000_ICR_RXO);
     return -ENOSPC;
 }
 
@@ -160,7 +163,7 @@ static int rx_locked(struct e1000 *e, const uint8_t *f, size_t len)
     e1000__stat_inc(e, E1000_TPR);
     e1000__stat_add64(e, E1000_TORL, len + E1000_ETH_FCS_LEN);
     if (!(rctl & E1000_RCTL_EN))
-        return missed(e);
+        return missed(e, false);
     if (!accept(e, f, rctl)) {
         e->diag.rx_filtered++;
         return 0;
@@ -186,7 +189,7 @@ static int rx_locked(struct e1000 *e, const uint8_t *f, size_t len)
     }
     struct e1000_ring r;
     if (!e1000__ring_snapshot(e, E1000_RDBAL, &r))
-        return missed(e);
+        return missed(e, true);
     uint8_t fcs[E1000_ETH_FCS_LEN];
     size_t total = len;
     if (!(rctl & E1000_RCTL_SECRC)) { /* FCS kept: deliver it like the wire had it */
@@ -200,7 +203,7 @@ static int rx_locked(struct e1000 *e, const uint8_t *f, size_t len)
     uint32_t avail = (r.tail + r.size - r.head) % r.size;
     if (need > avail) {
         e1000__stat_inc(e, E1000_RNBC);
-        return missed(e);
+        return missed(e, true);
     }
     uint64_t addr[E1000_ETH_FRAME_LPE_MAX / 256 + 2];
     for (uint32_t i = 0; i < need; i++) {

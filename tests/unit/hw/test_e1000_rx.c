@@ -370,7 +370,10 @@ static void test_receiver_disabled(void **state)
     uint8_t f[64];
     h_make_frame(f, sizeof f, NULL, 0);
     wr(h, E1000_RCTL, 0);
+    wr(h, E1000_IMS, E1000_ICR_RXO);
     assert_int_equal(e1000__rx_frame(h->e, f, sizeof f), -ENOSPC);
+    assert_int_equal(rd(h, E1000_MPC), 1);
+    assert_int_equal(h->level, 0); /* a disabled receiver signals nothing */
     assert_int_equal(rd(h, E1000_RDH), 0);
     assert_int_equal(h_rx_desc(h, 0).status, 0);
 }
