@@ -138,6 +138,11 @@ int host_os__nic_up(struct host_os *h)
         return r;
     }
     /* MSI through interrupt remapping to the host's NIC vector. */
+    if (!h->ir) {
+        log__err("host", "NIC: the host driver needs interrupt remapping");
+        r = -ENOTSUP;
+        goto fail_detach;
+    }
     if ((r = host_vtd__irte_alloc(h->iommu, &h->nic_irte)) ||
         (r = host_vtd__irte_set(h->iommu, h->nic_irte, HOST_OS_NIC_VECTOR, HOST_OS_CPU, PLATFORM_NIC_SID)))
         goto fail_detach;
@@ -216,7 +221,7 @@ uint64_t host_os__cpu_ns(struct host_os *h)
 
 /* ---- boot ------------------------------------------------------------- */
 
-int host_os__boot(struct host_os *h, struct platform *p)
+int host_os__boot(struct host_os *h, struct platform *p, bool interrupt_remapping)
 {
     memset(h, 0, sizeof(*h));
     h->plat = p;
@@ -230,11 +235,12 @@ int host_os__boot(struct host_os *h, struct platform *p)
         log__err("host", "VT-d driver: %s", strerror(-r));
         return r;
     }
-    if ((r = host_vtd__ir_enable(h->iommu, 256))) {
+    if (interrupt_remapping && (r = host_vtd__ir_enable(h->iommu, 256))) {
         log__err("host", "VT-d interrupt remapping: %s", strerror(-r));
         host_vtd__destroy(h->iommu);
         return r;
     }
+    h->ir = interrupt_remapping;
     host_vtd__set_fault_handler(h->iommu, host_os__record_fault, h);
     /* The unit's fault event goes straight to the driver's handler. */
     struct irq_sink fs;

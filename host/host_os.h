@@ -28,6 +28,7 @@ struct host_os {
     struct host_vtd *iommu;
     struct bridge bridge;
     struct mmio_window vtd_win;
+    bool ir;                      /* interrupt remapping on */
 
     /* DMA-remapping and interrupt-remapping faults seen, newest last */
     pthread_mutex_t fault_lock;
@@ -46,8 +47,9 @@ struct host_os {
     uint64_t nic_irqs, cpu_ns_rx;
 };
 
-/* 0, or -errno with a message. */
-int host_os__boot(struct host_os *h, struct platform *p);
+/* 0, or -errno with a message.  interrupt_remapping: program the IRT (VM
+ * hosts); off for the native baseline, whose kernel sends plain MSIs. */
+int host_os__boot(struct host_os *h, struct platform *p, bool interrupt_remapping);
 void host_os__shutdown(struct host_os *h);
 int host_os__nic_up(struct host_os *h);
 void host_os__nic_down(struct host_os *h);

@@ -6,11 +6,38 @@
 
 #include "lib/log.h"
 
+static bool guest_mem__size_ok(struct physmem *pm, uint64_t base, uint64_t size)
+{
+    return !(size == 0 || size % GUEST_MEM_EXTENT || base % PHYSMEM_PAGE_4K || size > pm->size ||
+             base > UINT64_MAX - size);
+}
+
+int guest_mem__create_identity(struct guest_mem *gm, struct physmem *pm, uint64_t base, uint64_t size)
+{
+    memset(gm, 0, sizeof(*gm));
+    if (!guest_mem__size_ok(pm, base, size))
+        return -EINVAL;
+    uint64_t n = size / GUEST_MEM_EXTENT;
+    uint64_t *hpa = calloc(n, sizeof(*hpa));
+    if (!hpa)
+        return -ENOMEM;
+    int r = physmem__alloc_at(pm, base, size);
+    if (r) {
+        log__err("guest-mem", "identity RAM at %#llx: host memory there is taken or absent",
+                 (unsigned long long)base);
+        free(hpa);
+        return r;
+    }
+    for (uint64_t i = 0; i < n; i++)
+        hpa[i] = base + i * GUEST_MEM_EXTENT;
+    *gm = (struct guest_mem){.pm = pm, .base = base, .size = size, .nr_extents = n, .hpa = hpa};
+    return 0;
+}
+
 int guest_mem__create(struct guest_mem *gm, struct physmem *pm, uint64_t base, uint64_t size)
 {
     memset(gm, 0, sizeof(*gm));
-    if (size == 0 || size % GUEST_MEM_EXTENT || base % PHYSMEM_PAGE_4K || size > pm->size ||
-        base > UINT64_MAX - size) {
+    if (!guest_mem__size_ok(pm, base, size)) {
         log__err("guest-mem", "guest RAM of %llu bytes at %#llx: size must be a non-zero multiple of 2 MiB and fit host memory",
                  (unsigned long long)size, (unsigned long long)base);
         return -EINVAL;

@@ -26,6 +26,9 @@ struct guest_mem {
 
 /* 0, -EINVAL (size 0, unaligned, too large) or -ENOMEM (host memory). */
 int guest_mem__create(struct guest_mem *gm, struct physmem *pm, uint64_t base, uint64_t size);
+/* The same at HPA == GPA (one contiguous run): the native baseline, where
+ * the guest kernel is the machine's own OS.  -EBUSY if that range is taken. */
+int guest_mem__create_identity(struct guest_mem *gm, struct physmem *pm, uint64_t base, uint64_t size);
 void guest_mem__destroy(struct guest_mem *gm);
 
 static inline bool guest_mem__contains(const struct guest_mem *gm, uint64_t gpa, uint64_t len)

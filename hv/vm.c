@@ -7,7 +7,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "hv/assign.h"
 #include "hv/virtio/virtio_net.h"
+#include "hw/e1000/e1000_regs.h"
 #include "hv/vm_window.h"
 #include "hw/timer/hpet.h"
 #include "lib/log.h"
@@ -133,6 +135,47 @@ static void virtio_intx(void *ctx, int level)
         vm_irq__intx(&vm->irq, vm->nic_pci->cfg[PCI_INTERRUPT_LINE]);
 }
 
+static void native_irq(void *ctx, unsigned cpu, uint8_t vector)
+{
+    (void)cpu;
+    hv_vm__inject(ctx, vector);
+}
+
+/* Native: the guest kernel is the machine's OS.  It programs the real
+ * configuration space itself, its MSIs arrive straight from the interrupt
+ * controller, and the NIC's DMA is untranslated (pass-through). */
+static int vm__add_native_nic(struct hv_vm *vm)
+{
+    struct host_os *h = vm->cfg.host;
+    struct platform *p = h->plat;
+    host_os__nic_down(h);
+    int r = host_vtd__attach_passthrough(h->iommu, PLATFORM_NIC_SID);
+    if (r)
+        return r;
+    for (unsigned v = 32; v < 256; v++)
+        if ((r = intc__register(p->intc, HOST_OS_CPU, (uint8_t)v, native_irq, vm)))
+            return r;
+    vm->native_irqs = true;
+    /* Firmware places the real BARs where the guest will find them. */
+    pci_dev__set_bar_addr(&p->nic_pci, 0, HV_PCI_MMIO_BASE);
+    pci_dev__set_bar_addr(&p->nic_pci, 1, HV_PCI_PIO_BASE);
+    return assign__map_bar(vm, p, HV_PCI_MMIO_BASE, HV_PCI_PIO_BASE, true);
+}
+
+static void vm__remove_native_nic(struct hv_vm *vm)
+{
+    struct platform *p = vm->cfg.host->plat;
+    if (vm->native_irqs)
+        for (unsigned v = 32; v < 256; v++)
+            intc__unregister(p->intc, HOST_OS_CPU, (uint8_t)v);
+    vm->native_irqs = false;
+    pci_bus__cfg_write(&p->pci, 0, PLATFORM_NIC_SLOT, 0, p->nic_pci.msi_cap + PCI_MSI_FLAGS, 2, 0);
+    pci_bus__cfg_write(&p->pci, 0, PLATFORM_NIC_SLOT, 0, PCI_COMMAND, 2, 0);
+    struct mmio_window w = e1000_nic__mmio(p->nic);
+    mmio__write32(&w, E1000_CTRL, E1000_CTRL_RST);
+    host_vtd__detach(vm->cfg.host->iommu, PLATFORM_NIC_SID);
+}
+
 static int vm__add_nic(struct hv_vm *vm)
 {
     const struct mmio_ops *bar_ops[2] = {NULL, NULL};
@@ -164,9 +207,24 @@ static int vm__add_nic(struct hv_vm *vm)
         dev = vm->virtio;
         break;
     }
-    case HV_NIC_ASSIGNED:
-        log__err("hv", "%s: assigned NIC needs the platform (use the machine layer)", vm->cfg.name);
-        return -ENOTSUP;
+    case HV_NIC_ASSIGNED: {
+        if (!vm->cfg.host) {
+            log__err("hv", "%s: an assigned NIC needs the machine's host OS", vm->cfg.name);
+            return -EINVAL;
+        }
+        if (vm->cfg.native)
+            return vm__add_native_nic(vm);
+        vm->assign = calloc(1, sizeof(*vm->assign));
+        if (!vm->assign)
+            return -ENOMEM;
+        int r = assign__attach(vm->assign, vm->cfg.host, vm);
+        if (r) {
+            free(vm->assign);
+            vm->assign = NULL;
+            return r;
+        }
+        return pci_bus__attach(&vm->pci, HV_NIC_SLOT, &vm->assign->vcfg);
+    }
     }
     if (!vm->cfg.bridge) {
         log__err("hv", "%s: an emulated or virtio NIC needs the host bridge", vm->cfg.name);
@@ -219,7 +277,8 @@ static int vm__add_fixed_devices(struct hv_vm *vm)
     if (!vm->hpet)
         return -ENOMEM;
     if (!hv_window__add(vm, VCPU_TRAP_PIO, PROC_PORT_COM1, 8, &uart_ops, &vm->uart, "uart") ||
-        !hv_window__add(vm, VCPU_TRAP_PIO, PCI_CONFIG_ADDRESS_PORT, 8, &pci_ops, &vm->pci, "pci-cfg") ||
+        !hv_window__add(vm, VCPU_TRAP_PIO, PCI_CONFIG_ADDRESS_PORT, 8, &pci_ops,
+                        vm->cfg.native ? &vm->cfg.host->plat->pci : &vm->pci, "pci-cfg") ||
         !hv_window__add(vm, VCPU_TRAP_PIO, PROC_PORT_EXIT, 4, &exit_ops, vm, "power-off") ||
         !hv_window__add(vm, VCPU_TRAP_MMIO, PROC_HPET_BASE, HPET_MMIO_SIZE, &hpet_mmio_ops, vm->hpet, "hpet"))
         return -ENOSPC;
@@ -238,7 +297,12 @@ int hv_vm__create(struct hv_vm *vm, const struct hv_vm_config *cfg)
                  vm->cfg.name, (unsigned long long)(HV_MAX_RAM >> 20));
         return -EINVAL;
     }
-    int r = guest_mem__create(&vm->mem, cfg->pm, PROC_RAM_BASE, cfg->mem_bytes);
+    if (cfg->native && !cfg->host) {
+        log__err("hv", "%s: native mode needs the machine's host OS", vm->cfg.name);
+        return -EINVAL;
+    }
+    int r = cfg->native ? guest_mem__create_identity(&vm->mem, cfg->pm, PROC_RAM_BASE, cfg->mem_bytes)
+                        : guest_mem__create(&vm->mem, cfg->pm, PROC_RAM_BASE, cfg->mem_bytes);
     if (r)
         return r;
     vcpu_memmap__init(&vm->map, cfg->pm);
@@ -294,6 +358,12 @@ void hv_vm__destroy(struct hv_vm *vm)
         bridge__detach(vm->cfg.bridge, &vm->port);
     if (vm->virtio)
         virtio_net__destroy(vm->virtio);
+    if (vm->assign) {
+        assign__detach(vm->assign);
+        free(vm->assign);
+    }
+    if (vm->cfg.native && vm->cfg.nic == HV_NIC_ASSIGNED && vm->cfg.host)
+        vm__remove_native_nic(vm);
     if (vm->e1000) {
         e1000_emul__destroy(vm->e1000);
         free(vm->e1000);

@@ -19,6 +19,7 @@
 #include "hv/guest_mem.h"
 #include "hv/vm_irq.h"
 #include "host/bridge.h"
+#include "host/host_os.h"
 #include "hw/pci/pci_bus.h"
 #include "hw/uart_16550.h"
 #include "vcpu/proc/proc_abi.h"
@@ -50,7 +51,9 @@ struct hv_vm_config {
     enum hv_nic_mode nic;
     uint8_t mac[6];
     struct bridge *bridge;       /* emulated / virtio: the host's bridge */
-    struct hv_assign *assign;    /* assigned: prepared by hv/assign */
+    struct host_os *host;        /* assigned / native: the machine's host OS */
+    bool native;                 /* no hypervisor mediation: identity RAM, the
+                                  * real PCI bus and NIC, direct interrupts */
     uint64_t tsc_hz;             /* host TSC frequency told to the guest (lib/tsc.h) */
     hv_console_fn console;       /* NULL: print lines to stdout */
     void *console_ctx;
@@ -92,6 +95,8 @@ struct hv_vm {
     struct hv_window *nic_bar[2];
     struct e1000_emul *e1000;
     struct virtio_net *virtio;
+    struct hv_assign *assign;
+    bool native_irqs;
     struct bridge_port port;
     bool port_attached;
 

@@ -1,0 +1,98 @@
+#include "hv/testbed.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "lib/tsc.h"
+
+static const char *const mode_names[] = {
+    [TESTBED_NONE] = "none", [TESTBED_NATIVE] = "native", [TESTBED_ASSIGNED] = "assigned",
+    [TESTBED_VIRTIO] = "virtio", [TESTBED_EMULATED] = "emulated",
+};
+
+const char *testbed__mode_name(enum testbed_mode m)
+{
+    return (unsigned)m < sizeof mode_names / sizeof mode_names[0] ? mode_names[m] : "?";
+}
+
+int testbed__mode_parse(const char *s, enum testbed_mode *out)
+{
+    for (unsigned i = 0; i < sizeof mode_names / sizeof mode_names[0]; i++)
+        if (!strcmp(s, mode_names[i])) {
+            *out = (enum testbed_mode)i;
+            return 0;
+        }
+    return -1;
+}
+
+int testbed__create(struct testbed *t, const struct testbed_config *cfg)
+{
+    memset(t, 0, sizeof(*t));
+    t->cfg = *cfg;
+    enum testbed_mode m = cfg->mode;
+    struct platform_config pc = {.mem_bytes = cfg->host_mem_bytes, .line_rate = cfg->line_rate,
+                                 .wire = PLATFORM_WIRE_TAP};
+    int r = platform__create(&t->plat, &pc);
+    if (r)
+        return r;
+    t->plat_up = true;
+    if ((r = host_os__boot(&t->host, &t->plat, m != TESTBED_NATIVE)))
+        goto fail;
+    t->host_up = true;
+    if ((m == TESTBED_VIRTIO || m == TESTBED_EMULATED) && (r = host_os__nic_up(&t->host)))
+        goto fail;
+    if ((r = wire_sink__start(&t->sink, t->plat.wire, cfg->sink_port ? cfg->sink_port : 5001))) {
+        log__err("testbed", "sink in the namespace: %s", strerror(-r));
+        goto fail;
+    }
+    t->sink_up = true;
+    static const enum hv_nic_mode nic[] = {
+        [TESTBED_NONE] = HV_NIC_NONE, [TESTBED_NATIVE] = HV_NIC_ASSIGNED,
+        [TESTBED_ASSIGNED] = HV_NIC_ASSIGNED, [TESTBED_VIRTIO] = HV_NIC_VIRTIO,
+        [TESTBED_EMULATED] = HV_NIC_EMULATED,
+    };
+    struct hv_vm_config vc = {
+        .name = m == TESTBED_NATIVE ? "native" : "vm0",
+        .pm = &t->plat.pm,
+        .mem_bytes = cfg->mem_bytes ? cfg->mem_bytes : 64ull << 20,
+        .kernel_path = cfg->kernel,
+        .cmdline = cfg->cmdline,
+        .nic = nic[m],
+        .mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x57},
+        .bridge = &t->host.bridge,
+        .host = &t->host,
+        .native = m == TESTBED_NATIVE,
+        .tsc_hz = tsc__calibrate_hz(),
+        .console = cfg->console,
+        .console_ctx = cfg->console_ctx,
+    };
+    if ((r = hv_vm__create(&t->vm, &vc)))
+        goto fail;
+    t->vm_up = true;
+    return 0;
+fail:
+    testbed__destroy(t);
+    return r;
+}
+
+int testbed__run(struct testbed *t)
+{
+    return hv_vm__run(&t->vm);
+}
+
+void testbed__destroy(struct testbed *t)
+{
+    if (t->vm_up)
+        hv_vm__destroy(&t->vm);
+    if (t->sink_up) {
+        /* Let the Linux side see the guest's FIN before we count. */
+        wire_sink__wait_closed(&t->sink, t->sink.connections, 2000);
+        wire_sink__stop(&t->sink);
+    }
+    if (t->host_up)
+        host_os__shutdown(&t->host);
+    if (t->plat_up)
+        platform__destroy(&t->plat);
+    t->vm_up = t->sink_up = t->host_up = t->plat_up = false;
+}
