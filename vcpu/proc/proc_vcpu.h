@@ -18,8 +18,8 @@ struct proc_tuning {
     uint32_t stub_spin;
 };
 
-#define PROC_DEFAULT_HV_SPIN_NS 50000
-#define PROC_DEFAULT_STUB_SPIN  4000
+#define PROC_DEFAULT_HV_SPIN_NS 20000
+#define PROC_DEFAULT_STUB_SPIN  200
 
 /* Before vcpu__create(): applies to vcpus created afterwards. */
 void proc_vm__set_tuning(struct vm *vm, const struct proc_tuning *t);
