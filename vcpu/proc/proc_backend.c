@@ -282,10 +282,15 @@ static bool check_dead(struct proc_vcpu *pv)
 {
     if (pv->dead)
         return true;
-    int status;
+    int status = 0;
     pid_t r = waitpid(pv->pid, &status, WNOHANG);
     if (r == pv->pid) {
         mark_dead(pv, status);
+        return true;
+    }
+    if (r < 0 && errno == ECHILD) {
+        /* Reaped by someone else (a waitpid(-1) elsewhere): gone all the same. */
+        mark_dead(pv, SIGKILL);
         return true;
     }
     return false;
@@ -296,7 +301,7 @@ static void kill_guest(struct proc_vcpu *pv)
     if (pv->dead)
         return;
     syscall(SYS_pidfd_send_signal, pv->pidfd, SIGKILL, NULL, 0);
-    int status;
+    int status = SIGKILL;  /* as reported if someone else reaped it */
     while (waitpid(pv->pid, &status, 0) < 0 && errno == EINTR)
         ;
     mark_dead(pv, status);

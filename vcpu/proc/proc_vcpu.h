@@ -18,8 +18,11 @@ struct proc_tuning {
     uint32_t stub_spin;
 };
 
-#define PROC_DEFAULT_HV_SPIN_NS 20000
-#define PROC_DEFAULT_STUB_SPIN  200
+/* Chosen by bench_vcpu's sweep (docs/vcpu.md): on the shared nested-VM
+ * test machines spinning buys nothing and costs CPU; a short adaptive spin
+ * keeps the gain where both sides really run in parallel. */
+#define PROC_DEFAULT_HV_SPIN_NS 5000
+#define PROC_DEFAULT_STUB_SPIN  50
 
 /* Before vcpu__create(): applies to vcpus created afterwards. */
 void proc_vm__set_tuning(struct vm *vm, const struct proc_tuning *t);
