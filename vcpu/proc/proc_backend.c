@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <stdio.h>
@@ -66,6 +67,7 @@ struct proc_vcpu {
     _Atomic int64_t kick_sent_ns;
     uint64_t hv_spin_ns;         /* maximum */
     int64_t spin_cur_ns;         /* adaptive: halves on a miss, doubles on a hit */
+    uint32_t spin_probe;
     int64_t ewma_run_ns;
 };
 
@@ -319,6 +321,8 @@ static int wait_exit(struct proc_vcpu *pv, int64_t deadline_ns, bool poll)
     struct proc_mailbox *mb = pv->mb;
     uint32_t seen = pv->guest_seq;
     int64_t spin = pv->spin_cur_ns;
+    if ((++pv->spin_probe & 63) == 0)
+        spin = pv->spin_cur_ns = (int64_t)pv->hv_spin_ns;  /* probe: a good phase comes back */
     /* Adaptive: spin only while recent spins paid off and the guest's
      * recent runs were short enough to end within the spin. */
     if (pv->ewma_run_ns > spin)
@@ -536,6 +540,21 @@ static void proc_notify_irq(struct vcpu *v)
     struct proc_vcpu *pv = PV(v);
     if (atomic_load(&pv->running) && !pv->dead)
         syscall(SYS_pidfd_send_signal, pv->pidfd, KICK_SIGNO, NULL, 0);
+}
+
+int proc_vcpu__colocate(struct vcpu *v)
+{
+    struct proc_vcpu *pv = PV(v);
+    int cpu = sched_getcpu();
+    if (cpu < 0 || pv->dead)
+        return cpu < 0 ? -errno : -ESRCH;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0 ||
+        sched_setaffinity(pv->pid, sizeof set, &set) != 0)
+        return -errno;
+    return cpu;
 }
 
 static int64_t proc_cpu_time_ns(struct vcpu *v)

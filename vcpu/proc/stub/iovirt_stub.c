@@ -111,7 +111,9 @@ void *memset(void *d, int c, size_t n)
 
 static uint8_t altstack[ALTSTACK_SIZE] __attribute__((aligned(16)));
 static struct proc_plan_map chunk[128];
-static uint32_t spin_max, spin_cur; /* adaptive: halves on a miss, doubles on a hit */
+/* Adaptive spin: halves on a miss, doubles on a hit, full budget every
+ * 64th exit so a good phase is noticed again. */
+static uint32_t spin_max, spin_cur, spin_probe;
 
 static int read_full(int fd, void *buf, size_t len)
 {
@@ -181,6 +183,8 @@ static void on_trap(int sig, void *si_, void *uc_)
 
     /* Wait for the reply: spin briefly (the hypervisor usually answers in
      * a few microseconds), then sleep. */
+    if ((++spin_probe & 63) == 0)
+        spin_cur = spin_max;
     for (uint32_t i = 0; i < spin_cur; i++) {
         if (__atomic_load_n(&mb->hv_seq, __ATOMIC_ACQUIRE) != seen) {
             spin_cur = spin_cur * 2 > spin_max ? spin_max : spin_cur * 2;
