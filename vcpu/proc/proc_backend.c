@@ -55,6 +55,7 @@ struct proc_vcpu {
     bool dead;
     struct vcpu_exit dead_exit;
     uint32_t guest_seq;          /* last guest_seq seen */
+    uint32_t guest_cpu;          /* CPU of the last exit (a hint, guest-written) */
     struct vcpu_regs regs;       /* guest state while stopped */
     bool vif;                    /* virtual RFLAGS.IF */
     bool idt_set;
@@ -324,8 +325,9 @@ static int wait_exit(struct proc_vcpu *pv, int64_t deadline_ns, bool poll)
     if ((++pv->spin_probe & 63) == 0)
         spin = pv->spin_cur_ns = (int64_t)pv->hv_spin_ns;  /* probe: a good phase comes back */
     /* Adaptive: spin only while recent spins paid off and the guest's
-     * recent runs were short enough to end within the spin. */
-    if (pv->ewma_run_ns > spin)
+     * recent runs were short enough to end within the spin, and never on
+     * the CPU the guest last ran on (it would only delay the guest). */
+    if (pv->ewma_run_ns > spin || (int)pv->guest_cpu == sched_getcpu())
         spin = 0;
     if (spin > 0) {
         int64_t until = now_ns() + spin;
@@ -378,6 +380,7 @@ static void resume(struct proc_vcpu *pv)
     memcpy(mb->reply_regs, pv->regs.gpr, sizeof pv->regs.gpr);
     mb->reply_regs[PROC_REG_RIP] = pv->regs.rip;
     mb->reply_regs[PROC_REG_RFLAGS] = pv->regs.rflags;
+    mb->hv_cpu = (uint32_t)sched_getcpu();
     __atomic_store_n(&mb->hv_seq, mb->hv_seq + 1, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&mb->guest_sleeping, __ATOMIC_SEQ_CST))
         futex_op(&mb->hv_seq, FUTEX_WAKE, 1, NULL);
@@ -395,6 +398,7 @@ static void snapshot(struct proc_vcpu *pv, struct exit_snap *s)
 {
     const struct proc_mailbox *mb = pv->mb;
     pv->guest_seq = __atomic_load_n(&mb->guest_seq, __ATOMIC_ACQUIRE);
+    pv->guest_cpu = mb->guest_cpu;
     s->signo = mb->signo;
     s->si_code = mb->si_code;
     s->fault_addr = mb->fault_addr;

@@ -151,6 +151,14 @@ __asm__(".text\n"
         "  syscall\n"
         "  hlt\n");
 
+/* Linux keeps the CPU number in TSC_AUX (low 12 bits). */
+static uint32_t my_cpu(void)
+{
+    uint32_t lo, hi, aux;
+    __asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+    return aux & 0xfff;
+}
+
 static void futex(volatile uint32_t *w, int op, uint32_t val)
 {
     sys6(__NR_futex, (long)w, op, val, 0, 0, 0);
@@ -176,6 +184,8 @@ static void on_trap(int sig, void *si_, void *uc_)
     r[PROC_REG_RIP] = sc->rip;
     r[PROC_REG_RFLAGS] = sc->eflags;
 
+    uint32_t cpu = my_cpu();
+    mb->guest_cpu = cpu;
     uint32_t seen = __atomic_load_n(&mb->hv_seq, __ATOMIC_ACQUIRE);
     __atomic_store_n(&mb->guest_seq, mb->guest_seq + 1, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&mb->hv_sleeping, __ATOMIC_SEQ_CST))
@@ -185,14 +195,16 @@ static void on_trap(int sig, void *si_, void *uc_)
      * a few microseconds), then sleep. */
     if ((++spin_probe & 63) == 0)
         spin_cur = spin_max;
-    for (uint32_t i = 0; i < spin_cur; i++) {
+    /* Spinning on the hypervisor's own CPU would only delay it. */
+    uint32_t budget = mb->hv_cpu == cpu ? 0 : spin_cur;
+    for (uint32_t i = 0; i < budget; i++) {
         if (__atomic_load_n(&mb->hv_seq, __ATOMIC_ACQUIRE) != seen) {
             spin_cur = spin_cur * 2 > spin_max ? spin_max : spin_cur * 2;
             goto reply;
         }
         __builtin_ia32_pause();
     }
-    if (spin_cur > spin_max / 64 + 1)
+    if (budget && spin_cur > spin_max / 64 + 1)
         spin_cur /= 2;
     for (;;) {
         __atomic_store_n(&mb->guest_sleeping, 1, __ATOMIC_SEQ_CST);
