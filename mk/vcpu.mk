@@ -28,6 +28,6 @@ $(BUILD)/iovirt-stub $(SAN_BUILD)/iovirt-stub: vcpu/proc/stub/iovirt_stub.c vcpu
 	@mkdir -p $(@D)
 	$(CC) $(STUB_CFLAGS) $(STUB_LDFLAGS) -o $@ $<
 
-$(BUILD)/guests/%.elf $(SAN_BUILD)/guests/%.elf: tests/guests/%.c tests/guests/guest.h vcpu/proc/proc_abi.h
+$(BUILD)/guests/%.elf $(SAN_BUILD)/guests/%.elf: tests/guests/%.c tests/guests/guest.h vcpu/proc/proc_abi.h vcpu/proc/proc_mailbox.h
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $<

@@ -8,8 +8,9 @@
  *   jump        jump to an address outside guest RAM
  *   mailbox     forge an exit in the shared mailbox, then spin */
 #include "guest.h"
+#include "vcpu/proc/proc_mailbox.h"
 
-#define MAILBOX_VA 0x7e8000000000ull
+#define MAILBOX_VA PROC_MAILBOX_VA
 
 static int prefix(const char *s, const char *p)
 {
@@ -48,9 +49,9 @@ int guest_main(struct proc_bootinfo *bi)
         ((void (*)(void))0x40000000ull)();
         return 3;
     } else if (prefix(cmd, "mailbox")) {
-        volatile uint32_t *mb = (volatile uint32_t *)MAILBOX_VA;
-        mb[4] = 0xdeadbeef;   /* signo */
-        mb[0] = mb[0] + 1;    /* guest_seq: "an exit is posted" */
+        struct proc_mailbox *mb = (struct proc_mailbox *)MAILBOX_VA;
+        *(volatile uint32_t *)&mb->signo = 0xdeadbeef;
+        mb->guest_seq = mb->guest_seq + 1;   /* "an exit is posted" */
         for (;;)
             cpu_relax();
     } else {

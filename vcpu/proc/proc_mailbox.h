@@ -64,6 +64,9 @@ struct proc_mailbox {
     volatile uint32_t hv_seq;      /* hypervisor: bumped when a reply is posted */
     volatile uint32_t hv_sleeping; /* hypervisor is in (or entering) FUTEX_WAIT */
     volatile uint32_t guest_sleeping;
+    /* CPU each side last ran on: spinning only pays when they differ */
+    volatile uint32_t guest_cpu;   /* stub, from rdtscp's TSC_AUX */
+    volatile uint32_t hv_cpu;      /* hypervisor, before each reply */
     /* exit, written by the stub */
     uint32_t signo;
     int32_t si_code;

@@ -111,7 +111,9 @@ void *memset(void *d, int c, size_t n)
 
 static uint8_t altstack[ALTSTACK_SIZE] __attribute__((aligned(16)));
 static struct proc_plan_map chunk[128];
-static uint32_t stub_spin;
+/* Adaptive spin: halves on a miss, doubles on a hit, full budget every
+ * 64th exit so a good phase is noticed again. */
+static uint32_t spin_max, spin_cur, spin_probe;
 
 static int read_full(int fd, void *buf, size_t len)
 {
@@ -149,6 +151,14 @@ __asm__(".text\n"
         "  syscall\n"
         "  hlt\n");
 
+/* Linux keeps the CPU number in TSC_AUX (low 12 bits). */
+static uint32_t my_cpu(void)
+{
+    uint32_t lo, hi, aux;
+    __asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+    return aux & 0xfff;
+}
+
 static void futex(volatile uint32_t *w, int op, uint32_t val)
 {
     sys6(__NR_futex, (long)w, op, val, 0, 0, 0);
@@ -174,6 +184,8 @@ static void on_trap(int sig, void *si_, void *uc_)
     r[PROC_REG_RIP] = sc->rip;
     r[PROC_REG_RFLAGS] = sc->eflags;
 
+    uint32_t cpu = my_cpu();
+    mb->guest_cpu = cpu;
     uint32_t seen = __atomic_load_n(&mb->hv_seq, __ATOMIC_ACQUIRE);
     __atomic_store_n(&mb->guest_seq, mb->guest_seq + 1, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&mb->hv_sleeping, __ATOMIC_SEQ_CST))
@@ -181,11 +193,19 @@ static void on_trap(int sig, void *si_, void *uc_)
 
     /* Wait for the reply: spin briefly (the hypervisor usually answers in
      * a few microseconds), then sleep. */
-    for (uint32_t i = 0; i < stub_spin; i++) {
-        if (__atomic_load_n(&mb->hv_seq, __ATOMIC_ACQUIRE) != seen)
+    if ((++spin_probe & 63) == 0)
+        spin_cur = spin_max;
+    /* Spinning on the hypervisor's own CPU would only delay it. */
+    uint32_t budget = mb->hv_cpu == cpu ? 0 : spin_cur;
+    for (uint32_t i = 0; i < budget; i++) {
+        if (__atomic_load_n(&mb->hv_seq, __ATOMIC_ACQUIRE) != seen) {
+            spin_cur = spin_cur * 2 > spin_max ? spin_max : spin_cur * 2;
             goto reply;
+        }
         __builtin_ia32_pause();
     }
+    if (budget && spin_cur > spin_max / 64 + 1)
+        spin_cur /= 2;
     for (;;) {
         __atomic_store_n(&mb->guest_sleeping, 1, __ATOMIC_SEQ_CST);
         if (__atomic_load_n(&mb->hv_seq, __ATOMIC_SEQ_CST) != seen)
@@ -251,7 +271,7 @@ __attribute__((noreturn, used)) void stub_main(void)
         plan.mailbox_fd < PROC_PLAN_FIRST_FD ||
         plan.mailbox_fd >= PROC_PLAN_FIRST_FD + PROC_PLAN_MAX_FDS)
         die(E_PLAN);
-    stub_spin = plan.stub_spin;
+    spin_max = spin_cur = plan.stub_spin;
     for (uint32_t done = 0; done < plan.nmaps;) {
         uint32_t n = plan.nmaps - done;
         if (n > sizeof(chunk) / sizeof(chunk[0]))
