@@ -126,6 +126,11 @@ void tcp__send_ctl(struct tcp_conn *c)
     if (c->state == NET_TCPS_SYN_RECEIVED)
         flags |= TCP_FLAG_ACK;
     c->ctl_pending = tcp__xmit(c, c->iss, 0, flags) < 0;
+    if (!c->ctl_pending && !c->syn_retransmitted) {
+        /* First transmission (maybe delayed by ARP): time it from now. */
+        c->rtt_start = c->stack->now;
+        tcp__arm_rto(c);
+    }
 }
 
 void tcp__send_rst(struct tcp_conn *c)

@@ -451,6 +451,29 @@ static void test_rto_resends_into_zero_window(void **state)
     assert_int_equal(tcp__state(f->c), NET_TCPS_ESTABLISHED);
 }
 
+static void test_busy_device_retried_at_poll(void **state)
+{
+    struct fx *f = *state;
+    struct tl_seg s;
+    establish(f, 1000, -1, 65535, 10 * MS);
+    f->dev.busy = true;
+    assert_int_equal(tcp__send(f->c, f->data, 3000), 3000);
+    feed(f, TCP_FLAG_ACK, f->pseq, f->iss + 1, 65535, f->data, 100);
+    feed(f, TCP_FLAG_ACK, f->pseq + 100, f->iss + 1, 65535, f->data, 100);
+    no_seg(f);
+    assert_true(net__stats(&f->st)->tx_busy > 0);
+    f->dev.busy = false;
+    poll_at(f, f->now + MS);
+    for (int i = 0; i < 3; i++) {
+        next_seg(f, &s);
+        assert_int_equal(s.seq, f->iss + 1 + 1000u * i);
+        assert_int_equal(s.len, 1000);
+        assert_int_equal(s.ack, f->pseq + 200); /* the ACK rode along */
+    }
+    no_seg(f);
+    assert_int_equal(net__stats(&f->st)->tcp_retrans_segs, 0);
+}
+
 static void test_rst_in_window_and_exact(void **state)
 {
     struct fx *f = *state;
@@ -649,6 +672,7 @@ int main(void)
         T(test_fast_retransmit_newreno),
         T(test_retransmit_never_past_what_was_sent),
         T(test_rto_resends_into_zero_window),
+        T(test_busy_device_retried_at_poll),
         T(test_rst_in_window_and_exact),
         T(test_rst_refuses_connect),
         T(test_active_close),
