@@ -158,6 +158,17 @@ static void l3_packet(struct fz *z, struct in *in, uint8_t op, uint8_t *f)
         net__csum_pseudo(&c, src, dst, IP_PROTO_UDP, net__get16(l4 + UDP_OFF_LEN));
         net__csum_feed(&c, l4, net__get16(l4 + UDP_OFF_LEN));
         net__put16(l4 + UDP_OFF_CSUM, net__csum_finish(&c));
+    } else if (ip[9] == IP_PROTO_TCP && len >= TCP_HDR_LEN) {
+        /* Any TCP segment from any port: passive opens to the listener on
+         * port 80, RSTs for closed ports, strays for the connection. */
+        if (sel & 8)
+            net__put16(l4 + TCP_OFF_DPORT, 80);
+        net__put16(l4 + TCP_OFF_CSUM, 0);
+        struct net_csum c;
+        net__csum_init(&c);
+        net__csum_pseudo(&c, src, dst, IP_PROTO_TCP, (uint16_t)len);
+        net__csum_feed(&c, l4, len);
+        net__put16(l4 + TCP_OFF_CSUM, net__csum_finish(&c));
     }
     net__put16(ip + 10, (uint16_t)~net__csum_partial(ip, 20 + optlen));
     net__input(&z->st, f, 14 + 20 + optlen + len);
@@ -248,6 +259,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     net__put32(f + 38, MY_IP);
     net__input(&z->st, f, 60);
 
+    if (tcp__listen(&z->st, 80))
+        abort();
     /* Handshake with options from the input. */
     struct tcp_conn *c = tcp__connect(&z->st, PEER_IP, 5001);
     if (!c)
@@ -336,6 +349,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 break;
             case 4:
                 tcp__set_nodelay(c, arg & 1);
+                if (arg & 2) { /* accept, read and close a passive one */
+                    struct tcp_conn *a = tcp__accept(&z->st, 80);
+                    if (a) {
+                        tcp__recv(a, z->junk + 32768, arg % 4096);
+                        if (arg & 4)
+                            tcp__close(a);
+                        else if (arg & 8)
+                            tcp__abort(a);
+                    }
+                }
                 break;
             case 5:
                 icmp__ping(&z->st, PEER_IP, 1, (uint16_t)arg, 8 + arg % 200);
