@@ -223,6 +223,8 @@ void tcp__output(struct tcp_conn *c, bool partial_ok)
             c->snd_max = c->snd_nxt;
         if (!c->rto_at)
             tcp__arm_rto(c);
+        if (!c->tlp_at)
+            tcp__arm_tlp(c);
         c->persist_at = 0;
         if (flags & TCP_FLAG_FIN)
             break;
