@@ -432,8 +432,10 @@ static void data_step(struct tcp_conn *c, struct tcp_seg *g)
         tcp__send_ack(c); /* beyond our window: tell where it ends */
         return;
     }
-    if (c->ooo_n)
-        fin = false; /* data beyond the FIN's place cannot exist: bogus */
+    /* The FIN sits right after this segment's data; if out-of-order data
+     * lies beyond that place (kept or just absorbed), the FIN is bogus. */
+    if (c->ooo_n || g->seq + g->len != c->rcv_nxt)
+        fin = false;
     if (fin && !c->fin_received) {
         c->rcv_nxt++;
         c->fin_received = true;
