@@ -48,6 +48,10 @@ __asm__(".text\n.globl _start\n_start:\n  call guest_start_c\n  hlt\n");
 
 /* ---- interrupts ---------------------------------------------------------- */
 
+static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
+static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
+static inline void hlt(void) { __asm__ volatile("hlt" ::: "memory"); }
+
 struct idt_gate {
     uint16_t off0, sel;
     uint8_t ist, type_attr;
@@ -79,9 +83,6 @@ static inline void idt_load(struct proc_bootinfo *bi)
     __asm__ volatile("lidt %0" :: "m"(d) : "memory");
 }
 
-static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
-static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
-static inline void hlt(void) { __asm__ volatile("hlt" ::: "memory"); }
 
 /* An entry stub that saves the caller-saved registers, calls cfunc(), lets
  * interrupts in again (ABI: irq_masked = 0) and returns with iretq. */
@@ -95,9 +96,13 @@ static inline void hlt(void) { __asm__ volatile("hlt" ::: "memory"); }
             "  pop %rdi\n  pop %rsi\n  pop %rdx\n  pop %rcx\n  pop %rax\n"     \
             "  iretq\n")
 
+/* End of a handler: unmask, and per the ABI trap (sti: it never halts)
+ * if an interrupt arrived while masked. */
 static inline void irq_done(void)
 {
     cpu_page->irq_masked = 0;
+    if (cpu_page->irq_pending)
+        sti();
 }
 
 #endif

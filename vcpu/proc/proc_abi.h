@@ -15,14 +15,36 @@
  * Cheap interrupt masking (no exit), like Xen PV's event-channel mask: the
  * guest may instead write proc_cpu_page.irq_masked; while it is non-zero no
  * interrupt is injected (the runner sets irq_pending when one waits).  After
- * unmasking, a guest that sees irq_pending set executes `hlt` or any
- * trapping instruction so the pending interrupt is delivered.
+ * unmasking, a guest that sees irq_pending set executes a trapping
+ * instruction so the pending interrupt is delivered: `sti` is the right one
+ * (it never halts; `hlt` would halt if the interrupt was delivered between
+ * the check and the hlt).  As a safety net the process runner re-checks a
+ * masked guest with a pending interrupt about every millisecond.
+ *
+ * An interrupt is delivered when virtual IF = 1 and irq_masked = 0.  Virtual
+ * IF starts at 0, as after reset: the guest executes `sti` once its IDT is
+ * loaded.  PUSHF/POPF cannot be trapped in ring 3 (POPF at CPL > IOPL leaves
+ * IF unchanged without a fault, PUSHF always shows IF = 1; Intel SDM Vol. 2,
+ * POPF/PUSHF): a guest must not save/restore interrupt state with them; it
+ * uses cli/sti or irq_masked.
  *
  * Interrupt frame: like a 64-bit interrupt gate with no privilege change and
  * no error code: the runner aligns RSP down to 16, pushes SS, RSP, RFLAGS,
  * CS, RIP (the guest's own values) and enters the handler with interrupts
  * virtually masked (irq_masked = 1).  The handler returns with
- * `irq_masked = 0; iretq` (ring 3 to ring 3: iretq runs natively). */
+ * `irq_masked = 0; iretq` (ring 3 to ring 3: iretq runs natively).  The
+ * gate must be a present 64-bit interrupt or trap gate (type 0xE/0xF;
+ * selector, DPL and IST are ignored).  Because frames land on the current
+ * stack, guest code is compiled with -mno-red-zone, as any x86-64 kernel.
+ * An interrupt that cannot be delivered (no IDT, vector beyond its limit,
+ * gate not present, stack not in RAM) stops the guest with a fault exit
+ * (vector 8, as a double fault would).  Only vectors 32..255 are injected;
+ * CPU exceptions the guest raises itself end the run as fault exits, they
+ * are not delivered to its IDT.
+ *
+ * Address space: guest-physical addresses stay below 1 << 46; the process
+ * runner keeps its own trap stub and mailbox above that (the guest can reach
+ * them, but only hurts itself). */
 #ifndef IOVIRT_VCPU_PROC_ABI_H
 #define IOVIRT_VCPU_PROC_ABI_H
 
@@ -33,7 +55,9 @@
 #define PROC_BOOTINFO_MAGIC  0x544f4f4254524956ull /* "VIRTBOOT" */
 
 /* Written by the loader into guest RAM; its GPA is in RDI at entry.
- * RSP at entry points into RAM with room for the kernel's boot stack. */
+ * RSP at entry points into RAM with room for the kernel's boot stack
+ * (64 KiB, 16-byte aligned, as at a process entry point); vcpu/guest_load.c
+ * puts [cpu page][bootinfo + cmdline][boot stack] right after the image. */
 struct proc_bootinfo {
     uint64_t magic;
     uint64_t ram_base;        /* PROC_RAM_BASE */

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@
 #define BOOT_TIMEOUT_NS 5000000000ll
 #define KICK_GRACE_NS   2000000000ll
 #define SLEEP_SLICE_NS  5000000ll
+#define POLL_SLICE_NS   1000000ll  /* re-check a masked guest with a pending irq */
 #define USER_CS 0x33  /* Linux x86-64 __USER_CS / __USER_DS: the guest's selectors */
 #define USER_SS 0x2b
 #define RFLAGS_USER_MASK 0x40dd5ull /* CF PF AF ZF SF DF OF AC */
@@ -63,7 +65,9 @@ struct proc_vcpu {
     uint8_t pend_len, pio_size;
     _Atomic bool running;        /* guest may be executing: kicks must signal */
     _Atomic int64_t kick_sent_ns;
-    uint64_t hv_spin_ns;
+    uint64_t hv_spin_ns;         /* maximum */
+    int64_t spin_cur_ns;         /* adaptive: halves on a miss, doubles on a hit */
+    uint32_t spin_probe;
     int64_t ewma_run_ns;
 };
 
@@ -280,10 +284,15 @@ static bool check_dead(struct proc_vcpu *pv)
 {
     if (pv->dead)
         return true;
-    int status;
+    int status = 0;
     pid_t r = waitpid(pv->pid, &status, WNOHANG);
     if (r == pv->pid) {
         mark_dead(pv, status);
+        return true;
+    }
+    if (r < 0 && errno == ECHILD) {
+        /* Reaped by someone else (a waitpid(-1) elsewhere): gone all the same. */
+        mark_dead(pv, SIGKILL);
         return true;
     }
     return false;
@@ -294,7 +303,7 @@ static void kill_guest(struct proc_vcpu *pv)
     if (pv->dead)
         return;
     syscall(SYS_pidfd_send_signal, pv->pidfd, SIGKILL, NULL, 0);
-    int status;
+    int status = SIGKILL;  /* as reported if someone else reaped it */
     while (waitpid(pv->pid, &status, 0) < 0 && errno == EINTR)
         ;
     mark_dead(pv, status);
@@ -307,34 +316,49 @@ static long futex_op(volatile uint32_t *w, int op, uint32_t val, const struct ti
 
 /* Wait until the stub posts an exit.  0, or -1 if the guest died (or was
  * killed for not answering a kick). */
-static int wait_exit(struct proc_vcpu *pv, int64_t deadline_ns)
+static int wait_exit(struct proc_vcpu *pv, int64_t deadline_ns, bool poll)
 {
     struct proc_mailbox *mb = pv->mb;
     uint32_t seen = pv->guest_seq;
-    int64_t spin = (int64_t)pv->hv_spin_ns;
-    /* Adaptive: spin only while the guest's recent runs were short. */
+    int64_t spin = pv->spin_cur_ns;
+    if ((++pv->spin_probe & 63) == 0)
+        spin = pv->spin_cur_ns = (int64_t)pv->hv_spin_ns;  /* probe: a good phase comes back */
+    /* Adaptive: spin only while recent spins paid off and the guest's
+     * recent runs were short enough to end within the spin. */
     if (pv->ewma_run_ns > spin)
         spin = 0;
     if (spin > 0) {
         int64_t until = now_ns() + spin;
         for (unsigned i = 0;; i++) {
-            if (__atomic_load_n(&mb->guest_seq, __ATOMIC_ACQUIRE) != seen)
+            if (__atomic_load_n(&mb->guest_seq, __ATOMIC_ACQUIRE) != seen) {
+                pv->spin_cur_ns = pv->spin_cur_ns * 2 > (int64_t)pv->hv_spin_ns
+                                      ? (int64_t)pv->hv_spin_ns : pv->spin_cur_ns * 2;
                 return 0;
+            }
             __builtin_ia32_pause();
-            if ((i & 63) == 63 && now_ns() > until)
+            if ((i & 15) == 15 && now_ns() > until)
                 break;
         }
+        if (pv->spin_cur_ns > (int64_t)pv->hv_spin_ns / 64 + 1)
+            pv->spin_cur_ns /= 2;
+    } else if (pv->hv_spin_ns && pv->ewma_run_ns <= (int64_t)pv->hv_spin_ns &&
+               pv->spin_cur_ns < (int64_t)pv->hv_spin_ns) {
+        pv->spin_cur_ns *= 2;  /* runs got short again: let spinning back in */
     }
     for (;;) {
         __atomic_store_n(&mb->hv_sleeping, 1, __ATOMIC_SEQ_CST);
         if (__atomic_load_n(&mb->guest_seq, __ATOMIC_SEQ_CST) != seen)
             break;
-        struct timespec ts = {0, SLEEP_SLICE_NS};
+        struct timespec ts = {0, poll ? POLL_SLICE_NS : SLEEP_SLICE_NS};
         futex_op(&mb->guest_seq, FUTEX_WAIT, seen, &ts);
         if (__atomic_load_n(&mb->guest_seq, __ATOMIC_SEQ_CST) != seen)
             break;
         if (check_dead(pv))
             return -1;
+        /* A guest that unmasked without trapping (against the ABI) still
+         * gets its interrupt, a millisecond late. */
+        if (poll)
+            syscall(SYS_pidfd_send_signal, pv->pidfd, KICK_SIGNO, NULL, 0);
         int64_t now = now_ns();
         int64_t kicked = atomic_load(&pv->kick_sent_ns);
         if ((kicked && now - kicked > KICK_GRACE_NS) || (deadline_ns && now > deadline_ns)) {
@@ -392,6 +416,7 @@ static int proc_create(struct vcpu *v)
         return -ENOMEM;
     pv->pidfd = -1;
     pv->hv_spin_ns = pvm->tuning.hv_spin_ns;
+    pv->spin_cur_ns = (int64_t)pv->hv_spin_ns;
     atomic_init(&pv->running, false);
     atomic_init(&pv->kick_sent_ns, 0);
     pv->regs.rflags = RFLAGS_FIXED;
@@ -435,7 +460,7 @@ static int proc_create(struct vcpu *v)
         goto fail_started;
     }
     /* The stub's first exit says it is sandboxed and ready. */
-    if (wait_exit(pv, now_ns() + BOOT_TIMEOUT_NS) != 0) {
+    if (wait_exit(pv, now_ns() + BOOT_TIMEOUT_NS, false) != 0) {
         const struct vcpu_exit *e = &pv->dead_exit;
         if (e->shutdown.cause == VCPU_SHUTDOWN_EXITED)
             log__err("vcpu", "guest process start failed: %s (status %d)",
@@ -515,6 +540,21 @@ static void proc_notify_irq(struct vcpu *v)
     struct proc_vcpu *pv = PV(v);
     if (atomic_load(&pv->running) && !pv->dead)
         syscall(SYS_pidfd_send_signal, pv->pidfd, KICK_SIGNO, NULL, 0);
+}
+
+int proc_vcpu__colocate(struct vcpu *v)
+{
+    struct proc_vcpu *pv = PV(v);
+    int cpu = sched_getcpu();
+    if (cpu < 0 || pv->dead)
+        return cpu < 0 ? -errno : -ESRCH;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0 ||
+        sched_setaffinity(pv->pid, sizeof set, &set) != 0)
+        return -errno;
+    return cpu;
 }
 
 static int64_t proc_cpu_time_ns(struct vcpu *v)
@@ -817,6 +857,7 @@ static int proc_run(struct vcpu *v)
             return 0;
         }
         volatile struct proc_cpu_page *cp = cpu_page(v);
+        bool poll = false;
         if (vcpu__irq_pending(v)) {
             if (guest_interruptible(v)) {
                 if (v->request_irq_window) {
@@ -833,6 +874,7 @@ static int proc_run(struct vcpu *v)
             }
             if (cp)
                 cp->irq_pending = vcpu__irq_pending(v) ? 1 : 0;
+            poll = pv->vif && vcpu__irq_pending(v);
         } else if (cp && cp->irq_pending) {
             cp->irq_pending = 0;
         }
@@ -840,7 +882,7 @@ static int proc_run(struct vcpu *v)
         int64_t t0 = now_ns();
         v->stats.n[VCPU_STAT_EXITS]++;
         resume(pv);
-        if (wait_exit(pv, 0) != 0) {
+        if (wait_exit(pv, 0, poll) != 0) {
             v->exit = pv->dead_exit;
             return 0;
         }

@@ -111,7 +111,9 @@ void *memset(void *d, int c, size_t n)
 
 static uint8_t altstack[ALTSTACK_SIZE] __attribute__((aligned(16)));
 static struct proc_plan_map chunk[128];
-static uint32_t stub_spin;
+/* Adaptive spin: halves on a miss, doubles on a hit, full budget every
+ * 64th exit so a good phase is noticed again. */
+static uint32_t spin_max, spin_cur, spin_probe;
 
 static int read_full(int fd, void *buf, size_t len)
 {
@@ -181,11 +183,17 @@ static void on_trap(int sig, void *si_, void *uc_)
 
     /* Wait for the reply: spin briefly (the hypervisor usually answers in
      * a few microseconds), then sleep. */
-    for (uint32_t i = 0; i < stub_spin; i++) {
-        if (__atomic_load_n(&mb->hv_seq, __ATOMIC_ACQUIRE) != seen)
+    if ((++spin_probe & 63) == 0)
+        spin_cur = spin_max;
+    for (uint32_t i = 0; i < spin_cur; i++) {
+        if (__atomic_load_n(&mb->hv_seq, __ATOMIC_ACQUIRE) != seen) {
+            spin_cur = spin_cur * 2 > spin_max ? spin_max : spin_cur * 2;
             goto reply;
+        }
         __builtin_ia32_pause();
     }
+    if (spin_cur > spin_max / 64 + 1)
+        spin_cur /= 2;
     for (;;) {
         __atomic_store_n(&mb->guest_sleeping, 1, __ATOMIC_SEQ_CST);
         if (__atomic_load_n(&mb->hv_seq, __ATOMIC_SEQ_CST) != seen)
@@ -251,7 +259,7 @@ __attribute__((noreturn, used)) void stub_main(void)
         plan.mailbox_fd < PROC_PLAN_FIRST_FD ||
         plan.mailbox_fd >= PROC_PLAN_FIRST_FD + PROC_PLAN_MAX_FDS)
         die(E_PLAN);
-    stub_spin = plan.stub_spin;
+    spin_max = spin_cur = plan.stub_spin;
     for (uint32_t done = 0; done < plan.nmaps;) {
         uint32_t n = plan.nmaps - done;
         if (n > sizeof(chunk) / sizeof(chunk[0]))
