@@ -46,6 +46,7 @@
 #define NET_TCP_MAX_RETRIES    15
 #define NET_TCP_PERSIST_MIN_NS 200000000ull
 #define NET_TCP_PERSIST_MAX_NS 60000000000ull
+#define NET_TCP_TLP_MIN_NS     10000000ull     /* RFC 8985 7.2 floor */
 #define NET_TCP_MSS_LOCAL      (ETH_MTU - IP_HDR_LEN - TCP_HDR_LEN) /* 1460 */
 #define NET_POLL_BUDGET        64
 
@@ -74,6 +75,7 @@ struct net_stats {
     uint64_t tcp_bytes_rcvd;     /* in-order payload bytes accepted */
     uint64_t tcp_rst_in, tcp_rst_out;
     uint64_t tcp_zwp_out;        /* zero-window probes */
+    uint64_t tcp_tlp_out;        /* tail loss probes */
     uint64_t tcp_ooo_in;         /* out-of-order segments kept (dup ACKed) */
     uint64_t tcp_ooo_drop;       /* out-of-order segments dropped (no range) */
 };
@@ -129,7 +131,8 @@ struct tcp_conn {
     uint8_t backoff, persist_backoff;
 
     /* timers: absolute ns, 0 = not armed */
-    uint64_t rto_at, persist_at, timewait_at;
+    uint64_t rto_at, persist_at, timewait_at, tlp_at;
+    bool tlp_sent, no_tlp;      /* one tail loss probe per episode */
 
     /* receive sequence space */
     uint32_t irs, rcv_nxt, rcv_adv;

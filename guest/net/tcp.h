@@ -31,6 +31,8 @@ int tcp__close(struct tcp_conn *c);
 void tcp__abort(struct tcp_conn *c);
 
 void tcp__set_nodelay(struct tcp_conn *c, bool on);   /* Nagle off/on */
+/* Tail loss probes (on by default): see docs/guest-net.md. */
+void tcp__set_tlp(struct tcp_conn *c, bool on);
 enum tcp_state tcp__state(const struct tcp_conn *c);
 const char *tcp__state_name(enum tcp_state st);
 int tcp__error(const struct tcp_conn *c);             /* 0 or NET_E* */

@@ -183,6 +183,13 @@ void tcp__set_nodelay(struct tcp_conn *c, bool on)
     c->nodelay = on;
 }
 
+void tcp__set_tlp(struct tcp_conn *c, bool on)
+{
+    c->no_tlp = !on;
+    if (!on)
+        c->tlp_at = 0;
+}
+
 enum tcp_state tcp__state(const struct tcp_conn *c)
 {
     return (enum tcp_state)c->state;

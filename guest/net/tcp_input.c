@@ -180,6 +180,7 @@ static void on_dupack(struct tcp_conn *c)
     c->ssthresh = net__max32(flight / 2, 2u * c->mss);
     c->recover = c->snd_max;
     c->in_recovery = true;
+    c->tlp_at = 0;
     c->partial_seen = false;
     s->stats.tcp_fast_retrans++;
     tcp__retransmit_head(c);
@@ -243,10 +244,14 @@ static void on_new_ack(struct tcp_conn *c, uint32_t ack)
             }
         }
     }
-    if (c->snd_una == c->snd_max)
+    c->tlp_sent = false;        /* an ACK ends the probe episode */
+    c->tlp_at = 0;
+    if (c->snd_una == c->snd_max) {
         c->rto_at = 0;          /* RFC 6298 5.2 */
-    else if (restart_rto)
+    } else if (restart_rto) {
         tcp__arm_rto(c);        /* RFC 6298 5.3 */
+        tcp__arm_tlp(c);
+    }
 }
 
 /* Returns false when the segment must be dropped after the ACK step. */
@@ -427,8 +432,10 @@ static void data_step(struct tcp_conn *c, struct tcp_seg *g)
         tcp__send_ack(c); /* beyond our window: tell where it ends */
         return;
     }
-    if (c->ooo_n)
-        fin = false; /* data beyond the FIN's place cannot exist: bogus */
+    /* The FIN sits right after this segment's data; if out-of-order data
+     * lies beyond that place (kept or just absorbed), the FIN is bogus. */
+    if (c->ooo_n || g->seq + g->len != c->rcv_nxt)
+        fin = false;
     if (fin && !c->fin_received) {
         c->rcv_nxt++;
         c->fin_received = true;

@@ -47,6 +47,8 @@ void tcp__send_rst(struct tcp_conn *c);
 void tcp__rtt_sample(struct tcp_conn *c, uint64_t rtt);
 void tcp__arm_rto(struct tcp_conn *c);
 void tcp__arm_persist(struct tcp_conn *c);
+/* Tail loss probe timer (RFC 8985 7.2), when its conditions hold. */
+void tcp__arm_tlp(struct tcp_conn *c);
 void tcp__set_state(struct tcp_conn *c, enum tcp_state st);
 /* The connection is dead: record why, stop timers, maybe free the slot. */
 void tcp__drop(struct tcp_conn *c, int err);

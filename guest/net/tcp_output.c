@@ -126,6 +126,11 @@ void tcp__send_ctl(struct tcp_conn *c)
     if (c->state == NET_TCPS_SYN_RECEIVED)
         flags |= TCP_FLAG_ACK;
     c->ctl_pending = tcp__xmit(c, c->iss, 0, flags) < 0;
+    if (!c->ctl_pending && !c->syn_retransmitted) {
+        /* First transmission (maybe delayed by ARP): time it from now. */
+        c->rtt_start = c->stack->now;
+        tcp__arm_rto(c);
+    }
 }
 
 void tcp__send_rst(struct tcp_conn *c)
@@ -218,6 +223,8 @@ void tcp__output(struct tcp_conn *c, bool partial_ok)
             c->snd_max = c->snd_nxt;
         if (!c->rto_at)
             tcp__arm_rto(c);
+        if (!c->tlp_at)
+            tcp__arm_tlp(c);
         c->persist_at = 0;
         if (flags & TCP_FLAG_FIN)
             break;

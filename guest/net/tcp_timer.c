@@ -31,6 +31,23 @@ void tcp__arm_rto(struct tcp_conn *c)
     c->rto_at = c->stack->now + c->rto;
 }
 
+void tcp__arm_tlp(struct tcp_conn *c)
+{
+    /* RFC 8985 7.2: PTO = 2 SRTT, when an RTT is known, nothing is being
+     * recovered or backed off, and the probe would come before the RTO. */
+    c->tlp_at = 0;
+    if (c->no_tlp || c->tlp_sent || !c->have_rtt || c->in_recovery || c->backoff ||
+        c->snd_nxt != c->snd_max || c->snd_una == c->snd_max || !c->rto_at)
+        return;
+    uint64_t pto = 2 * c->srtt;
+    if (pto < NET_TCP_TLP_MIN_NS)
+        pto = NET_TCP_TLP_MIN_NS;
+    if (c->snd_max - c->snd_una <= c->mss)
+        pto += TCP_RTO_MIN_NS; /* one segment: the peer may delay its ACK */
+    if (c->stack->now + pto < c->rto_at)
+        c->tlp_at = c->stack->now + pto;
+}
+
 void tcp__arm_persist(struct tcp_conn *c)
 {
     uint64_t t = c->rto < NET_TCP_PERSIST_MIN_NS ? NET_TCP_PERSIST_MIN_NS : c->rto;
@@ -46,6 +63,7 @@ void tcp__set_state(struct tcp_conn *c, enum tcp_state st)
     c->state = (uint8_t)st;
     if (st == NET_TCPS_TIME_WAIT) {
         c->rto_at = 0;
+        c->tlp_at = 0;
         c->persist_at = 0;
         c->timewait_at = c->stack->now + NET_TCP_TIME_WAIT_NS;
     }
@@ -66,7 +84,7 @@ void tcp__drop(struct tcp_conn *c, int err)
     if (!c->error)
         c->error = err;
     c->state = NET_TCPS_CLOSED;
-    c->rto_at = c->persist_at = c->timewait_at = 0;
+    c->rto_at = c->persist_at = c->timewait_at = c->tlp_at = 0;
     c->ack_pending = 0;
     c->ctl_pending = false;
     tcp__release_if_done(c);
@@ -94,10 +112,31 @@ struct tcp_conn *tcp__alloc(struct net_stack *s)
     return NULL;
 }
 
+/* RFC 8985 7.3: resend the last segment sent, so a lost tail (or a
+ * receiver sitting on its ACK) is answered long before the RTO. */
+static void tlp_fire(struct tcp_conn *c)
+{
+    c->tlp_at = 0;
+    if (c->tlp_sent || c->in_recovery || c->snd_una == c->snd_max ||
+        c->snd_nxt != c->snd_max)
+        return;
+    bool fin = tcp__fin_sent(c);
+    uint32_t end = fin ? tcp__data_end(c) : c->snd_max;
+    uint32_t len = net__min32(c->mss, end - c->snd_una);
+    c->rtt_timing = false; /* Karn */
+    if (tcp__xmit(c, end - len, len, TCP_FLAG_ACK | (fin ? TCP_FLAG_FIN : 0)) < 0)
+        return;
+    c->tlp_sent = true;
+    c->stack->stats.tcp_tlp_out++;
+    c->stack->stats.tcp_retrans_segs++;
+    tcp__arm_rto(c);
+}
+
 static void rto_fire(struct tcp_conn *c)
 {
     struct net_stack *s = c->stack;
     c->rto_at = 0;
+    c->tlp_at = 0;
     if (c->state == NET_TCPS_SYN_SENT || c->state == NET_TCPS_SYN_RECEIVED) {
         if (c->backoff >= NET_TCP_SYN_RETRIES) {
             tcp__drop(c, NET_ETIMEDOUT);
@@ -179,6 +218,8 @@ static void conn_poll(struct tcp_conn *c)
         return;
     if (c->ctl_pending)
         tcp__send_ctl(c);
+    if (c->tlp_at && now >= c->tlp_at)
+        tlp_fire(c);
     if (c->rto_at && now >= c->rto_at)
         rto_fire(c);
     if (!c->in_use || c->state == NET_TCPS_CLOSED)

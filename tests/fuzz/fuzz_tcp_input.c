@@ -1,6 +1,7 @@
 /* libFuzzer target: an established guest/net TCP connection (with data
  * queued) fed arbitrary input as a sequence of records:
- *   0: a raw Ethernet frame (anything at all),
+ *   0: a raw Ethernet frame (anything at all), or an IPv4 packet with
+ *      valid IP/ICMP/UDP checksums and fuzzed fields, or an ARP packet,
  *   1: a TCP segment to the connection with valid checksums, fields taken
  *      from the input relative to the current sequence numbers (so the
  *      state machine is reached, not just the checksum check),
@@ -120,6 +121,80 @@ static size_t seg_frame(uint8_t *f, uint16_t sport, uint16_t dport, uint32_t seq
     return 34 + l4;
 }
 
+/* An IPv4 packet with correct IP, ICMP and UDP checksums and fuzzed
+ * fields, so ICMP/UDP/IP option and fragment paths are reached. */
+static void l3_packet(struct fz *z, struct in *in, uint8_t op, uint8_t *f)
+{
+    static const uint8_t protos[4] = {IP_PROTO_ICMP, IP_PROTO_UDP, IP_PROTO_TCP, 99};
+    uint8_t sel = (uint8_t)take(in, 1);
+    size_t optlen = (size_t)(sel >> 4 & 3) * 4;
+    size_t len = take(in, 2) % (ETH_MTU - 20 - optlen + 1);
+    memcpy(f, (op & 0x10) ? (const uint8_t[6]){0xff, 0xff, 0xff, 0xff, 0xff, 0xff} : my_mac, 6);
+    memcpy(f + 6, peer_mac, 6);
+    net__put16(f + 12, ETH_TYPE_IPV4);
+    uint8_t *ip = f + 14, *l4 = ip + 20 + optlen;
+    memset(ip, 0, 20);
+    ip[0] = (uint8_t)(0x40 | (5 + optlen / 4));
+    net__put16(ip + 2, (uint16_t)(20 + optlen + len));
+    net__put16(ip + 6, (sel & 0x40) ? (uint16_t)take(in, 2) : IP_FLAG_DF);
+    ip[8] = 64;
+    ip[9] = protos[sel & 3];
+    uint32_t src = NET_IP4(10, 0, 2, 0) | (uint8_t)take(in, 1);
+    uint32_t dst = (sel & 0x80) ? IP_BROADCAST : MY_IP;
+    net__put32(ip + 12, src);
+    net__put32(ip + 16, dst);
+    for (size_t i = 0; i < optlen; i++)
+        ip[20 + i] = (uint8_t)take(in, 1);
+    for (size_t i = 0; i < len; i++)
+        l4[i] = (uint8_t)take(in, 1);
+    if (ip[9] == IP_PROTO_ICMP && len >= ICMP_HDR_LEN) {
+        net__put16(l4 + ICMP_OFF_CSUM, 0);
+        net__put16(l4 + ICMP_OFF_CSUM, (uint16_t)~net__csum_partial(l4, len));
+    } else if (ip[9] == IP_PROTO_UDP && len >= UDP_HDR_LEN) {
+        net__put16(l4 + UDP_OFF_LEN, (uint16_t)(net__get16(l4 + UDP_OFF_LEN) % (len + 1)));
+        net__put16(l4 + UDP_OFF_CSUM, 0);
+        struct net_csum c;
+        net__csum_init(&c);
+        net__csum_pseudo(&c, src, dst, IP_PROTO_UDP, net__get16(l4 + UDP_OFF_LEN));
+        net__csum_feed(&c, l4, net__get16(l4 + UDP_OFF_LEN));
+        net__put16(l4 + UDP_OFF_CSUM, net__csum_finish(&c));
+    } else if (ip[9] == IP_PROTO_TCP && len >= TCP_HDR_LEN) {
+        /* Any TCP segment from any port: passive opens to the listener on
+         * port 80, RSTs for closed ports, strays for the connection. */
+        if (sel & 8)
+            net__put16(l4 + TCP_OFF_DPORT, 80);
+        net__put16(l4 + TCP_OFF_CSUM, 0);
+        struct net_csum c;
+        net__csum_init(&c);
+        net__csum_pseudo(&c, src, dst, IP_PROTO_TCP, (uint16_t)len);
+        net__csum_feed(&c, l4, len);
+        net__put16(l4 + TCP_OFF_CSUM, net__csum_finish(&c));
+    }
+    net__put16(ip + 10, (uint16_t)~net__csum_partial(ip, 20 + optlen));
+    net__input(&z->st, f, 14 + 20 + optlen + len);
+}
+
+/* A well-formed ARP packet with fuzzed operation and addresses. */
+static void arp_packet(struct fz *z, struct in *in, uint8_t *f)
+{
+    memset(f, 0, 60);
+    memset(f, 0xff, 6);
+    memcpy(f + 6, peer_mac, 6);
+    net__put16(f + 12, ETH_TYPE_ARP);
+    uint8_t *a = f + 14;
+    net__put16(a + ARP_OFF_HTYPE, ARP_HTYPE_ETHER);
+    net__put16(a + ARP_OFF_PTYPE, ETH_TYPE_IPV4);
+    a[ARP_OFF_HLEN] = 6;
+    a[ARP_OFF_PLEN] = 4;
+    uint8_t sel = (uint8_t)take(in, 1);
+    net__put16(a + ARP_OFF_OPER, (uint16_t)(sel & 3));
+    for (int i = 0; i < 6; i++)
+        a[ARP_OFF_SHA + i] = (uint8_t)take(in, 1);
+    net__put32(a + ARP_OFF_SPA, NET_IP4(10, 0, 2, 0) | (uint8_t)take(in, 1));
+    net__put32(a + ARP_OFF_TPA, (sel & 4) ? MY_IP : NET_IP4(10, 0, 2, 0) | (uint8_t)take(in, 1));
+    net__input(&z->st, f, 60);
+}
+
 static void check(const struct net_stack *s)
 {
     for (unsigned i = 0; i < NET_TCP_MAX_CONNS; i++) {
@@ -184,6 +259,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     net__put32(f + 38, MY_IP);
     net__input(&z->st, f, 60);
 
+    if (tcp__listen(&z->st, 80))
+        abort();
     /* Handshake with options from the input. */
     struct tcp_conn *c = tcp__connect(&z->st, PEER_IP, 5001);
     if (!c)
@@ -207,7 +284,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (in.n) {
         uint8_t op = (uint8_t)take(&in, 1);
         switch (op & 3) {
-        case 0: { /* raw frame */
+        case 0:
+            if (op & 4) {
+                l3_packet(z, &in, op, f);
+                break;
+            }
+            if (op & 8) {
+                arp_packet(z, &in, f);
+                break;
+            }
+            { /* raw frame */
             size_t len = take(&in, 2) % (ETH_MAX_FRAME + 1);
             if (len > in.n)
                 len = in.n;
@@ -218,8 +304,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             in.n -= len;
             net__input(&z->st, raw, len);
             free(raw);
+            }
             break;
-        }
         case 1: { /* well-formed segment, fuzzed fields */
             uint8_t flags = (uint8_t)take(&in, 1);
             int32_t dseq = (int16_t)take(&in, 2);
@@ -263,6 +349,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 break;
             case 4:
                 tcp__set_nodelay(c, arg & 1);
+                if (arg & 2) { /* accept, read and close a passive one */
+                    struct tcp_conn *a = tcp__accept(&z->st, 80);
+                    if (a) {
+                        tcp__recv(a, z->junk + 32768, arg % 4096);
+                        if (arg & 4)
+                            tcp__close(a);
+                        else if (arg & 8)
+                            tcp__abort(a);
+                    }
+                }
                 break;
             case 5:
                 icmp__ping(&z->st, PEER_IP, 1, (uint16_t)arg, 8 + arg % 200);

@@ -164,6 +164,8 @@ static inline size_t tl_tcp_frame(uint8_t *f, const uint8_t dmac[6], const uint8
         opt += 4;
     }
     size_t hl = 20 + opt;
+    if (hl + s->len > ETH_MTU - 20)
+        abort(); /* a test asked for a frame larger than the MTU */
     tl_put16(t, s->sport);
     tl_put16(t + 2, s->dport);
     tl_put32(t + 4, s->seq);

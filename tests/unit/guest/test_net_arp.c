@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "guest/net/net.h"
+#include "guest/net/tcp.h"
 #include "guest/net/udp.h"
 #include "net_testlib.h"
 
@@ -184,6 +185,32 @@ static void test_entry_expires(void **state)
     expect_request(f, PEER_IP);
 }
 
+static void test_tcp_syn_waits_for_arp(void **state)
+{
+    struct fx *f = *state;
+    struct tcp_conn *c = tcp__connect(&f->st, PEER_IP, 80);
+    assert_non_null(c);
+    expect_request(f, PEER_IP);
+    assert_int_equal(tl_pending(&f->dev), 0);
+    f->now += 300000000ull;
+    uint8_t b[64];
+    net__input(&f->st, b, arp_frame(b, 2, peer_mac, PEER_IP, f->dev.mac, MY_IP, f->dev.mac));
+    /* The SYN leaves as soon as the answer is in. */
+    size_t n;
+    const uint8_t *syn = tl_next(&f->dev, &n);
+    assert_non_null(syn);
+    struct tl_seg s;
+    assert_true(tl_parse_tcp(syn, n, &s));
+    assert_memory_equal(syn, peer_mac, 6);
+    assert_int_equal(s.flags, TCP_FLAG_SYN);
+    assert_int_equal(s.dport, 80);
+    /* Its retransmission timer starts when it left, not at connect. */
+    net__poll(&f->st, f->now + 1000000000ull - 1);
+    assert_int_equal(tl_pending(&f->dev), 0);
+    net__poll(&f->st, f->now + 1000000000ull);
+    assert_int_equal(tl_pending(&f->dev), 1);
+}
+
 static void test_rejects_malformed(void **state)
 {
     struct fx *f = *state;
@@ -205,6 +232,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_answers_requests_for_our_address, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retries_then_gives_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_entry_expires, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_syn_waits_for_arp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejects_malformed, setup, teardown),
     };
     return cmocka_run_group_tests_name("guest_net_arp", tests, NULL, NULL);

@@ -435,6 +435,7 @@ static void test_rto_resends_into_zero_window(void **state)
     struct fx *f = *state;
     struct tl_seg s;
     establish(f, 1000, -1, 65535, 10 * MS);
+    tcp__set_tlp(f->c, false); /* the RTO alone is under test */
     uint64_t t0 = f->now;
     assert_int_equal(tcp__send(f->c, f->data, 3000), 3000);
     for (int i = 0; i < 3; i++)
@@ -449,6 +450,62 @@ static void test_rto_resends_into_zero_window(void **state)
     assert_int_equal(s.len, 1000);
     no_seg(f);
     assert_int_equal(tcp__state(f->c), NET_TCPS_ESTABLISHED);
+}
+
+static void test_busy_device_retried_at_poll(void **state)
+{
+    struct fx *f = *state;
+    struct tl_seg s;
+    establish(f, 1000, -1, 65535, 10 * MS);
+    f->dev.busy = true;
+    assert_int_equal(tcp__send(f->c, f->data, 3000), 3000);
+    feed(f, TCP_FLAG_ACK, f->pseq, f->iss + 1, 65535, f->data, 100);
+    feed(f, TCP_FLAG_ACK, f->pseq + 100, f->iss + 1, 65535, f->data, 100);
+    no_seg(f);
+    assert_true(net__stats(&f->st)->tx_busy > 0);
+    f->dev.busy = false;
+    poll_at(f, f->now + MS);
+    for (int i = 0; i < 3; i++) {
+        next_seg(f, &s);
+        assert_int_equal(s.seq, f->iss + 1 + 1000u * i);
+        assert_int_equal(s.len, 1000);
+        assert_int_equal(s.ack, f->pseq + 200); /* the ACK rode along */
+    }
+    no_seg(f);
+    assert_int_equal(net__stats(&f->st)->tcp_retrans_segs, 0);
+}
+
+static void test_tail_loss_probe(void **state)
+{
+    struct fx *f = *state;
+    struct tl_seg s;
+    /* SRTT 10 ms: PTO = 2 * SRTT = 20 ms, well before the 200 ms RTO. */
+    establish(f, 1000, -1, 65535, 10 * MS);
+    uint64_t t0 = f->now;
+    assert_int_equal(tcp__send(f->c, f->data, 3000), 3000);
+    for (int i = 0; i < 3; i++)
+        next_seg(f, &s);
+    poll_at(f, t0 + 20 * MS - 1);
+    no_seg(f);
+    poll_at(f, t0 + 20 * MS);
+    next_seg(f, &s); /* the last segment again */
+    assert_int_equal(s.seq, f->iss + 1 + 2000);
+    assert_int_equal(s.len, 1000);
+    assert_int_equal(net__stats(&f->st)->tcp_tlp_out, 1);
+    poll_at(f, t0 + 199 * MS);
+    no_seg(f); /* one probe per episode */
+    /* The probe's ACK shows the first segment is missing... */
+    ack_to(f, 0, 65535);
+    no_seg(f);
+    /* ...and its RTO (re-armed by the probe at +20 ms) resends it. */
+    poll_at(f, t0 + 220 * MS);
+    next_seg(f, &s);
+    assert_int_equal(s.seq, f->iss + 1);
+    assert_int_equal(net__stats(&f->st)->tcp_rto_events, 1);
+    /* A new ACK ends the episode. */
+    ack_to(f, 3000, 65535);
+    assert_false(f->c->tlp_sent);
+    assert_int_equal(f->c->tlp_at, 0);
 }
 
 static void test_rst_in_window_and_exact(void **state)
@@ -573,7 +630,7 @@ static void test_receive_reassembly(void **state)
     next_seg(f, &s);
     assert_int_equal(s.ack, f->pseq + 2000);
     /* Overlapping the second hole: the new part is taken, the rest joins. */
-    feed(f, TCP_FLAG_ACK, f->pseq + 1500, f->iss + 1, 65535, f->data + 1500, 1600);
+    feed(f, TCP_FLAG_ACK, f->pseq + 1700, f->iss + 1, 65535, f->data + 1700, 1400);
     next_seg(f, &s);
     assert_int_equal(s.ack, f->pseq + 3500);
     no_seg(f);
@@ -649,6 +706,8 @@ int main(void)
         T(test_fast_retransmit_newreno),
         T(test_retransmit_never_past_what_was_sent),
         T(test_rto_resends_into_zero_window),
+        T(test_busy_device_retried_at_poll),
+        T(test_tail_loss_probe),
         T(test_rst_in_window_and_exact),
         T(test_rst_refuses_connect),
         T(test_active_close),
