@@ -1,6 +1,7 @@
-/* NIC line-rate pacing: a host driver keeps the platform NIC's TX ring full
- * of 1514-byte frames; the NIC's hardware thread paces them onto a loopback
- * wire whose far end a sink thread drains.  Prints the achieved rate against
+/* NIC line-rate pacing: the driver core keeps the platform NIC's TX ring
+ * full of 1514-byte frames; the NIC's hardware thread paces them onto a loopback
+ * wire whose far end a sink thread drains; frames are counted where the NIC
+ * puts them on the wire.  Prints the achieved rate against
  * the configured one (line rate counts preamble 8 + FCS 4 + IFG 12 bytes per
  * frame) and the hardware thread's CPU use; once more with the TAP wire
  * into a private namespace.  Bounded: about 11 s in all. */
@@ -17,7 +18,7 @@
 #include "hw/intc/intc.h"
 #include "hw/physmem.h"
 #include "hw/wire/wire.h"
-#include "host/e1000/host_e1000.h"
+#include "drivers/e1000/e1000_drv.h"
 #include "lib/log.h"
 
 struct sink {
@@ -39,12 +40,12 @@ static void sleep_us(unsigned us)
     nanosleep(&ts, NULL);
 }
 
-/* The producer and the sink get the same raised priority as the NIC's
- * hardware thread, so on a loaded host the figure measures pacing, not
- * which thread the scheduler starved (best effort: needs root). */
+/* The producer and the sink get a raised priority (nice -5, below the NIC's
+ * hardware thread at -10), so on a loaded host the figure measures pacing,
+ * not which thread the scheduler starved (best effort: needs root). */
 static void raise_priority(void)
 {
-    if (setpriority(PRIO_PROCESS, (id_t)gettid(), -10) < 0) {
+    if (setpriority(PRIO_PROCESS, (id_t)gettid(), -5) < 0) {
         /* not root: run at normal priority */
     }
 }
@@ -66,20 +67,86 @@ static void *sink_thread(void *arg)
     return NULL;
 }
 
+/* The producer: the portable driver core with a 4096-entry TX ring whose
+ * descriptors all point (zero-copy) at one frame buffer, so a full ring
+ * holds ~50 ms of line rate and a briefly starved producer does not starve
+ * the wire.  Rings and buffer live in host physical memory [BENCH_MEM,
+ * +BENCH_MEM_LEN), bus address = HPA. */
+#define BENCH_MEM     (16ull << 20)
+#define BENCH_MEM_LEN (2ull << 20)
+#define BENCH_TX      4096u
+#define BENCH_RX      64u
+
+struct producer {
+    struct physmem *pm;
+    struct mmio_window mmio;
+    struct e1000_drv drv;
+    uint8_t *frame;
+};
+
+static uint32_t p_read32(void *ctx, uint32_t off)
+{
+    struct producer *p = ctx;
+    return mmio__read32(&p->mmio, off);
+}
+
+static void p_write32(void *ctx, uint32_t off, uint32_t v)
+{
+    struct producer *p = ctx;
+    mmio__write32(&p->mmio, off, v);
+}
+
+static uint64_t p_bus(void *ctx, const void *va)
+{
+    struct producer *p = ctx;
+    return (uint64_t)((const uint8_t *)va - p->pm->base);
+}
+
+static int producer_init(struct producer *p, struct physmem *pm, struct mmio_window mmio)
+{
+    static const struct e1000_drv_ops ops = {p_read32, p_write32, p_bus, NULL};
+    p->pm = pm;
+    p->mmio = mmio;
+    if (physmem__alloc_at(pm, BENCH_MEM, BENCH_MEM_LEN))
+        return -1;
+    uint8_t *m = physmem__ptr(pm, BENCH_MEM, BENCH_MEM_LEN);
+    /* tx ring 64 KiB | rx ring 1 KiB | rx bufs 128 KiB | tx bounce (unused
+     * by the zero-copy path, but the config names it) shares the rest. */
+    struct e1000_drv_config c = {
+        .tx_ring = (struct e1000_tx_desc *)(void *)m,
+        .tx_count = BENCH_TX,
+        .rx_ring = (struct e1000_rx_desc *)(void *)(m + 0x10000),
+        .rx_count = BENCH_RX,
+        .rx_bufs = m + 0x20000,
+        .tx_bufs = m + 0x40000,
+    };
+    p->frame = m + 0x40000;
+    return e1000_drv__init(&p->drv, &ops, p, &c);
+}
+
+static void producer_fini(struct producer *p)
+{
+    e1000_drv__stop(&p->drv);
+    physmem__free(p->pm, BENCH_MEM, BENCH_MEM_LEN);
+}
+
+/* Frames the NIC put on the wire, counted at its end of the wire (so a
+ * sink that falls behind does not skew the figure): accepted, plus those
+ * the far end's full queue dropped. */
 static uint64_t sink_frames(struct sink *s, struct wire *w, bool tap)
 {
+    (void)s;
+    (void)tap;
     struct wire_stats ws;
-    if (!tap)
-        return __atomic_load_n(&s->frames, __ATOMIC_RELAXED);
     wire__get_stats(w, &ws);
-    return ws.tx_frames;
+    return ws.tx_frames + ws.drop_full;
 }
 
 static uint64_t sink_bytes(struct sink *s, struct wire *w, bool tap)
 {
+    (void)s;
+    (void)tap;
     struct wire_stats ws;
-    if (!tap)
-        return __atomic_load_n(&s->bytes, __ATOMIC_RELAXED);
     wire__get_stats(w, &ws);
     return ws.tx_bytes;
 }
@@ -115,9 +182,8 @@ static int run(struct physmem *pm, uint64_t rate, size_t frame_len, double secon
     if (!nic || e1000_nic__start(nic))
         return -1;
     struct mmio_window mmio = e1000_nic__mmio(nic);
-    struct host_e1000 h;
-    struct host_e1000_config hc = {.rx_count = 64, .tx_count = 512};
-    if (host_e1000__init(&h, pm, &mmio, &hc))
+    struct producer h;
+    if (producer_init(&h, pm, mmio))
         return -1;
 
     struct sink s = {.w = wb};
@@ -125,12 +191,13 @@ static int run(struct physmem *pm, uint64_t rate, size_t frame_len, double secon
     if (!tap)
         pthread_create(&th, NULL, sink_thread, &s);
 
-    uint8_t frame[1514];
+    uint8_t *frame = h.frame;
     memset(frame, 0xff, 6);
     memcpy(frame + 6, h.drv.mac, 6);
     frame[12] = 0x88;
     frame[13] = 0xb5;
-    memset(frame + 14, 0x5a, sizeof frame - 14);
+    memset(frame + 14, 0x5a, 1514 - 14);
+    struct e1000_drv_frag frag = {frame, frame_len};
 
     uint64_t t_start = now_ns(), warm = t_start + 200000000ull;
     uint64_t end = warm + (uint64_t)(seconds * 1e9);
@@ -149,9 +216,9 @@ static int run(struct physmem *pm, uint64_t rate, size_t frame_len, double secon
         }
         if (now >= end)
             break;
-        while (e1000_drv__tx_frame(&h.drv, frame, frame_len) == 0) {
+        while (e1000_drv__tx_zc(&h.drv, &frag, 1) == 0) {
         }
-        sleep_us(500);
+        sleep_us(1000);
     }
     uint64_t t1 = now_ns();
     uint64_t f1 = sink_frames(&s, wa, tap);
@@ -188,7 +255,7 @@ static int run(struct physmem *pm, uint64_t rate, size_t frame_len, double secon
     __atomic_store_n(&s.stop, 1, __ATOMIC_RELEASE);
     if (!tap)
         pthread_join(th, NULL);
-    host_e1000__fini(&h);
+    producer_fini(&h);
     e1000_nic__destroy(nic);
     intc__destroy(ic);
     wire__destroy(wa);

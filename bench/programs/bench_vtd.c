@@ -1,7 +1,7 @@
 /* VT-d model translation cost: IOTLB hit, 4-level miss (an IOVA pattern
  * that thrashes the IOTLB), a hit while another thread keeps invalidating,
  * and a 1500-byte DMA.  Tables are built by hand in physmem.  Prints
- * ns/translation and translations/s; bounded to a few seconds. */
+ * ns/translation (thread CPU time) and translations/s; a few seconds. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,10 +26,12 @@ struct bench {
     volatile int stop;
 };
 
+/* CPU time of this thread: on a shared 2-core machine wall time mostly
+ * measures who else is running. */
 static double now_ns(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
@@ -95,7 +97,8 @@ static double run(struct bench *b, uint64_t n, uint64_t stride_pages, uint64_t s
     uint64_t hpa, left, acc = 0;
     double t0 = now_ns();
     for (uint64_t i = 0; i < n; i++) {
-        uint64_t iova = 0x100000000ull + ((i * stride_pages) % span_pages) * 4096 + (i & 0xFF8);
+        /* span_pages is a power of two: a mask, not a division, in the loop */
+        uint64_t iova = 0x100000000ull + ((i * stride_pages) & (span_pages - 1)) * 4096 + (i & 0xFF8);
         if (vtd__translate(b->v, SID, iova, i & 1, &hpa, &left) != 0) {
             fprintf(stderr, "bench_vtd: unexpected fault at %#llx\n", (unsigned long long)iova);
             exit(1);
@@ -105,6 +108,25 @@ static double run(struct bench *b, uint64_t n, uint64_t stride_pages, uint64_t s
     double dt = now_ns() - t0;
     sink += acc;
     return dt / (double)n;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* ROUNDS runs of n; the machine is shared, so report the best and the
+ * median (the best is the model's cost, the median what load adds). */
+#define ROUNDS 5
+static void rounds(struct bench *b, uint64_t n, uint64_t span, double *best, double *median)
+{
+    double r[ROUNDS];
+    for (int i = 0; i < ROUNDS; i++)
+        r[i] = run(b, n, 1, span);
+    qsort(r, ROUNDS, sizeof r[0], cmp_double);
+    *best = r[0];
+    *median = r[ROUNDS / 2];
 }
 
 static void *invalidator(void *arg)
@@ -123,9 +145,10 @@ static void *invalidator(void *arg)
     return (void *)(uintptr_t)n;
 }
 
-static void report(const char *what, double ns, const struct vtd_stats *d)
+static void report(const char *what, double ns, double median, const struct vtd_stats *d)
 {
-    printf("%-34s %8.1f ns/translation  %12.0f translations/s", what, ns, 1e9 / ns);
+    printf("%-34s %7.1f ns/translation (median %7.1f)  %6.1f M translations/s", what, ns, median,
+           1e3 / ns);
     if (d)
         printf("  (hits %llu misses %llu)", (unsigned long long)d->iotlb_hits,
                (unsigned long long)d->iotlb_misses);
@@ -148,29 +171,30 @@ int main(void)
     setup(&b);
     printf("bench_vtd: 4-level tables, %u mapped pages, IOTLB 1024 entries (4-way)\n", NPAGES);
 
+    double best, med;
     run(&b, 1000000, 1, 16); /* warm */
     vtd__get_stats(b.v, &prev);
-    double hit = run(&b, 20000000, 1, 16);
+    rounds(&b, 4000000, 16, &best, &med);
     delta(&b, &prev, &d);
-    report("IOTLB hit (16 hot pages)", hit, &d);
+    report("IOTLB hit (16 hot pages)", best, med, &d);
 
     /* stride 1 over 64K pages: every translation is a new page, 64x the IOTLB */
     run(&b, 200000, 1, NPAGES);
     vtd__get_stats(b.v, &prev);
-    double miss = run(&b, 2000000, 1, NPAGES);
+    rounds(&b, 400000, NPAGES, &best, &med);
     delta(&b, &prev, &d);
-    report("IOTLB miss, 4-level walk", miss, &d);
+    report("IOTLB miss, 4-level walk", best, med, &d);
 
     pthread_t th;
     b.stop = 0;
     pthread_create(&th, NULL, invalidator, &b);
     vtd__get_stats(b.v, &prev);
-    double hit_inv = run(&b, 20000000, 1, 16);
+    rounds(&b, 4000000, 16, &best, &med);
     b.stop = 1;
     void *ninv;
     pthread_join(th, &ninv);
     delta(&b, &prev, &d);
-    report("IOTLB hit + concurrent PSI writer", hit_inv, &d);
+    report("IOTLB hit + concurrent PSI writer", best, med, &d);
     printf("%-34s %8llu page-selective invalidations meanwhile\n", "",
            (unsigned long long)(uintptr_t)ninv);
 

@@ -76,7 +76,8 @@ void e1000__clear_dma_error(struct e1000 *e);
 
 /* Full device reset, as CTRL.RST (for PCI function-level reset). */
 void e1000__reset(struct e1000 *e);
-/* Current interrupt line level as last reported to the irq sink. */
+/* Interrupt line level the model computed ((ICR & IMS) != 0, after ITR);
+ * delivered to the sink by the call that changed it or a concurrent deliverer. */
 int e1000__irq_level(struct e1000 *e);
 /* Called (outside the model lock) after a trapped MMIO write to TDT or RDT,
  * so an emulating hypervisor or a NIC thread can be woken; off = E1000_TDT

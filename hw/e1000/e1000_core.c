@@ -238,6 +238,7 @@ static uint64_t mmio_read(void *dev, uint64_t off, unsigned size)
     if (size == 8)
         v |= (uint64_t)reg_read(e, base + 4) << 32;
     pthread_mutex_unlock(&e->lock);
+    e1000__irq_flush(e);
     if (size < 4)
         v = (v >> shift) & ((1ull << (8 * size)) - 1);
     return v;
@@ -260,6 +261,7 @@ static void mmio_write(void *dev, uint64_t off, unsigned size, uint64_t val)
     void (*fn)(void *, uint32_t) = e->doorbell;
     void *ctx = e->doorbell_ctx;
     pthread_mutex_unlock(&e->lock);
+    e1000__irq_flush(e);
     if (bell && fn)
         fn(ctx, bell);
 }
@@ -333,6 +335,7 @@ struct e1000 *e1000__create(void *regs, const struct dma_port *dma, const struct
             e->reg_index[reg_table[i].off / 4 + k] = (uint8_t)(i + 1);
     pthread_mutex_init(&e->lock, NULL);
     pthread_mutex_init(&e->tx_lock, NULL);
+    pthread_mutex_init(&e->irq_lock, NULL);
     e1000__crc_init(e);
     e1000__eeprom_init(e);
     e1000__phy_reset(e);
@@ -348,6 +351,7 @@ void e1000__destroy(struct e1000 *e)
         return;
     pthread_mutex_destroy(&e->lock);
     pthread_mutex_destroy(&e->tx_lock);
+    pthread_mutex_destroy(&e->irq_lock);
     free(e->tx_st.buf);
     free(e);
 }
@@ -357,6 +361,7 @@ void e1000__reset(struct e1000 *e)
     pthread_mutex_lock(&e->lock);
     e1000__reset_locked(e);
     pthread_mutex_unlock(&e->lock);
+    e1000__irq_flush(e);
 }
 
 void e1000__set_doorbell(struct e1000 *e, void (*fn)(void *ctx, uint32_t off), void *ctx)

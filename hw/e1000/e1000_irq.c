@@ -9,7 +9,13 @@
  * frame arms a timer of RDTR x 1.024 us, re-armed by every frame, and an
  * absolute one of RADV x 1.024 us armed by the first (RADV = 0: none);
  * RXT0 rises at the first tick past either.  TIDV/TADV do the same for TXDW
- * of descriptors with IDE set. */
+ * of descriptors with IDE set.
+ *
+ * Delivery: the line level is computed under the model lock and published
+ * in irq_state; e1000__irq_flush, run by every entry point after dropping
+ * the lock, hands level changes to the sink.  One thread delivers at a
+ * time (trylock); a thread that finds delivery busy leaves its change to
+ * the deliverer, which re-checks irq_state before and after releasing. */
 #include "hw/e1000/e1000_priv.h"
 
 void e1000__irq_update(struct e1000 *e)
@@ -32,8 +38,30 @@ void e1000__irq_update(struct e1000 *e)
         e->stats.interrupts++;
     }
     e->irq_level = want;
-    if (e->irq.intx)
-        e->irq.intx(e->irq.ctx, want);
+    uint64_t st = __atomic_load_n(&e->irq_state, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->irq_state, ((st >> 1) + 1) << 1 | (uint64_t)want, __ATOMIC_RELEASE);
+}
+
+void e1000__irq_flush(struct e1000 *e)
+{
+    if (!e->irq.intx)
+        return;
+    for (;;) {
+        if (pthread_mutex_trylock(&e->irq_lock) != 0)
+            return; /* the current deliverer will see our change */
+        uint64_t st;
+        do {
+            st = __atomic_load_n(&e->irq_state, __ATOMIC_ACQUIRE);
+            int level = (int)(st & 1);
+            if (level != e->irq_delivered) {
+                e->irq_delivered = level;
+                e->irq.intx(e->irq.ctx, level);
+            }
+        } while (__atomic_load_n(&e->irq_state, __ATOMIC_ACQUIRE) != st);
+        pthread_mutex_unlock(&e->irq_lock);
+        if (__atomic_load_n(&e->irq_state, __ATOMIC_ACQUIRE) == st)
+            return;
+    }
 }
 
 void e1000__set_cause(struct e1000 *e, uint32_t causes)
@@ -82,6 +110,7 @@ void e1000__tick(struct e1000 *e, uint64_t now_ns)
     else
         e1000__irq_update(e);
     pthread_mutex_unlock(&e->lock);
+    e1000__irq_flush(e);
 }
 
 int e1000__irq_level(struct e1000 *e)

@@ -39,7 +39,7 @@ struct e1000_nic {
     int stop;                    /* atomic */
     int sleeping;                /* atomic: thread is (about to be) in ppoll */
 
-    /* interrupt state, atomics: written under the model's lock */
+    /* interrupt state, atomics: written by whichever thread moved the level */
     int irq_level;
     uint32_t irq_edges;
     int delivered_level;         /* hardware thread only */
@@ -101,7 +101,9 @@ void e1000_nic__default_config(struct e1000_nic_config *cfg)
 
 /* ---- callbacks from the model ------------------------------------------ */
 
-/* Called with the model's lock held: record only, deliver from the thread. */
+/* The level may change on any thread that touches the model (the hardware
+ * thread, or a driver's register write): record it, and let the hardware
+ * thread deliver, as a device sends its own interrupt messages. */
 static void model_intx(void *ctx, int level)
 {
     struct e1000_nic *n = ctx;
@@ -114,12 +116,15 @@ static void model_intx(void *ctx, int level)
 
 static void model_msi(void *ctx, uint16_t rid, uint64_t addr, uint32_t data)
 {
+    struct e1000_nic *n = ctx;
     (void)rid;
     (void)addr;
     (void)data;
-    /* The 82540EM has no MSI capability; its model only drives INTx.  MSI is
-     * generated here from the level, with the NIC's own address/data. */
-    model_intx(ctx, 1);
+    /* The 82540EM has no MSI capability and its model only drives INTx; the
+     * NIC makes MSIs from the level with its own address/data.  Should a
+     * model message arrive anyway, treat it as one edge. */
+    __atomic_fetch_add(&n->irq_edges, 1, __ATOMIC_ACQ_REL);
+    nic_wake(n);
 }
 
 static void model_tx(void *ctx, const uint8_t *frame, size_t len)
@@ -179,7 +184,9 @@ static unsigned nic_tx(struct e1000_nic *n, uint64_t now)
 {
     unsigned work = 0, frames = 0;
     bool paced = n->cfg.bit_rate != 0;
-    while (frames < NIC_TX_BURST) {
+    /* Bounded in descriptors too: a ring of frames that never end (no EOP)
+     * must not keep the thread here. */
+    while (frames < NIC_TX_BURST && work < 8 * NIC_TX_BURST) {
         if (paced && n->backlog && n->next_free_ns > now)
             break;
         n->last_tx_len = 0;

@@ -5,7 +5,10 @@
  * tx_poll at a time).  Order: tx_lock, then lock.  tx_poll drops `lock`
  * (never tx_lock) while handing a frame to the tx callback, so a callback
  * may feed another model's rx_frame without lock-order cycles.  The irq sink
- * is called with `lock` held: it must not call back into this model.
+ * is never called with `lock` held: state changes publish the new line
+ * level in `irq_state`, and every public entry point calls e1000__irq_flush
+ * after unlocking (see e1000_irq.c), so the sink may take its own locks or
+ * even call back into the model.
  *
  * Registers live in the caller's buffer at their spec offsets.  Ring pages
  * may be mapped into a guest, so every access is an atomic 32-bit load or
@@ -93,6 +96,7 @@ struct e1000 {
 
     pthread_mutex_t lock;
     pthread_mutex_t tx_lock;
+    pthread_mutex_t irq_lock; /* one irq deliverer at a time */
 
     uint8_t reg_index[E1000_MMIO_SIZE / 4]; /* dword -> table entry + 1 */
     uint16_t eeprom[E1000_EEPROM_WORDS];
@@ -100,7 +104,9 @@ struct e1000 {
     struct e1000_eecd_state eecd;
 
     /* interrupts */
-    int irq_level;
+    int irq_level;          /* line level the model computed */
+    uint64_t irq_state;     /* atomic: change count << 1 | irq_level */
+    int irq_delivered;      /* level last given to the sink (irq_lock) */
     bool irq_ever;          /* an interrupt was asserted at least once */
     uint64_t now_ns;        /* time given to the last tick */
     uint64_t last_irq_ns;
@@ -111,6 +117,7 @@ struct e1000 {
     struct e1000_diag diag;
     uint32_t crc_table[256];
     struct e1000_tx_state tx_st;
+    uint8_t rx_scratch[E1000_ETH_FRAME_LPE_MAX]; /* RX frame with its VLAN tag stripped */
 };
 
 /* Register file access (lock held). */
@@ -138,6 +145,7 @@ void e1000__mdic_write(struct e1000 *e, uint32_t val);
 /* e1000_irq.c */
 void e1000__set_cause(struct e1000 *e, uint32_t causes);
 void e1000__irq_update(struct e1000 *e);
+void e1000__irq_flush(struct e1000 *e); /* without `lock` held */
 uint32_t e1000__icr_read(struct e1000 *e);
 void e1000__delay_arm(struct e1000 *e, struct e1000_delay *d, uint32_t delay, uint32_t abs);
 

@@ -136,11 +136,14 @@ static void count_good(struct e1000 *e, const uint8_t *f, size_t len)
     e->stats.rx_frames++;
 }
 
-static int missed(struct e1000 *e)
+/* A frame the receiver could not take: MPC; RXO only for an enabled
+ * receiver that ran out of descriptors (a disabled one signals nothing). */
+static int missed(struct e1000 *e, bool overrun)
 {
     e1000__stat_inc(e, E1000_MPC);
     e->stats.rx_missed++;
-    e1000__set_cause(e, E1000_ICR_RXO);
+    if (overrun)
+        e1000__set_cause(e, E1000_ICR_RXO);
     return -ENOSPC;
 }
 
@@ -160,14 +163,33 @@ static int rx_locked(struct e1000 *e, const uint8_t *f, size_t len)
     e1000__stat_inc(e, E1000_TPR);
     e1000__stat_add64(e, E1000_TORL, len + E1000_ETH_FCS_LEN);
     if (!(rctl & E1000_RCTL_EN))
-        return missed(e);
+        return missed(e, false);
     if (!accept(e, f, rctl)) {
         e->diag.rx_filtered++;
         return 0;
     }
+    /* 802.1Q with CTRL.VME: tag stripped into the descriptor (VP, special),
+     * and with RCTL.VFE the VLAN ID must be set in VFTA. */
+    uint16_t vtag = 0;
+    bool vp = false;
+    if ((e1000__r(e, E1000_CTRL) & E1000_CTRL_VME) && len >= E1000_ETH_HLEN + 4 &&
+        be16(f + 12) == (uint16_t)e1000__r(e, E1000_VET)) {
+        vtag = be16(f + 14);
+        uint32_t vid = vtag & 0xFFFu;
+        if ((rctl & E1000_RCTL_VFE) &&
+            !(e1000__r(e, E1000_VFTA + 4 * (vid >> 5)) & (1u << (vid & 31)))) {
+            e->diag.rx_filtered++;
+            return 0;
+        }
+        memcpy(e->rx_scratch, f, 12);
+        memcpy(e->rx_scratch + 12, f + 16, len - 16);
+        f = e->rx_scratch;
+        len -= 4;
+        vp = true;
+    }
     struct e1000_ring r;
     if (!e1000__ring_snapshot(e, E1000_RDBAL, &r))
-        return missed(e);
+        return missed(e, true);
     uint8_t fcs[E1000_ETH_FCS_LEN];
     size_t total = len;
     if (!(rctl & E1000_RCTL_SECRC)) { /* FCS kept: deliver it like the wire had it */
@@ -181,7 +203,7 @@ static int rx_locked(struct e1000 *e, const uint8_t *f, size_t len)
     uint32_t avail = (r.tail + r.size - r.head) % r.size;
     if (need > avail) {
         e1000__stat_inc(e, E1000_RNBC);
-        return missed(e);
+        return missed(e, true);
     }
     uint64_t addr[E1000_ETH_FRAME_LPE_MAX / 256 + 2];
     for (uint32_t i = 0; i < need; i++) {
@@ -205,9 +227,11 @@ static int rx_locked(struct e1000 *e, const uint8_t *f, size_t len)
         size_t a = (size_t)i * bs, b = a + bs < total ? a + bs : total;
         uint16_t l = (uint16_t)(b - a);
         bool last = i == need - 1;
-        uint8_t wb[8] = {(uint8_t)l, (uint8_t)(l >> 8), 0, 0,
-                         (uint8_t)(E1000_RXD_STAT_DD | (last ? E1000_RXD_STAT_EOP | status : 0)),
-                         last ? errors : 0, 0, 0};
+        uint8_t st = E1000_RXD_STAT_DD | (last ? E1000_RXD_STAT_EOP | status : 0);
+        if (vp)
+            st |= E1000_RXD_STAT_VP;
+        uint8_t wb[8] = {(uint8_t)l, (uint8_t)(l >> 8), 0, 0, st, last ? errors : 0,
+                         vp ? (uint8_t)vtag : 0, vp ? (uint8_t)(vtag >> 8) : 0};
         int rc = dma__write(&e->dma, da + 8, wb, sizeof wb);
         if (rc < 0) {
             e1000__dma_fault(e, da + 8, rc, false);
@@ -241,5 +265,6 @@ int e1000__rx_frame(struct e1000 *e, const uint8_t *frame, size_t len)
     pthread_mutex_lock(&e->lock);
     int rc = rx_locked(e, frame, len);
     pthread_mutex_unlock(&e->lock);
+    e1000__irq_flush(e);
     return rc;
 }

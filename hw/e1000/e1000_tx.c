@@ -257,8 +257,16 @@ static bool process(struct e1000 *e, struct e1000_tx_state *ts, const uint8_t *d
     }
 }
 
-static void publish(struct e1000 *e, const struct tx_out *o)
+/* Model counters always; statistics registers only if no reset happened
+ * while the frame was being handed over (a reset clears them). */
+static void publish(struct e1000 *e, const struct tx_out *o, bool regs)
 {
+    e->stats.tx_frames += o->frames;
+    e->diag.tx_dropped += o->dropped;
+    if (o->tso_ok)
+        e->diag.tx_tso_frames += o->frames;
+    if (!regs)
+        return;
     static const uint32_t ptc[7] = {E1000_PTC64, E1000_PTC127, E1000_PTC255, E1000_PTC511,
                                     E1000_PTC1023, E1000_PTC1522, 0};
     for (uint64_t i = 0; i < o->frames; i++) {
@@ -278,10 +286,6 @@ static void publish(struct e1000 *e, const struct tx_out *o)
         e1000__stat_inc(e, E1000_TSCTFC);
     e1000__stat_add64(e, E1000_GOTCL, o->bytes);
     e1000__stat_add64(e, E1000_TOTL, o->bytes);
-    e->stats.tx_frames += o->frames;
-    e->diag.tx_dropped += o->dropped;
-    if (o->tso_ok)
-        e->diag.tx_tso_frames += o->frames;
 }
 
 unsigned e1000__tx_poll(struct e1000 *e, unsigned budget)
@@ -351,10 +355,10 @@ unsigned e1000__tx_poll(struct e1000 *e, unsigned budget)
         emit(e, &o, seg, vme, vet, pad);
         pthread_mutex_lock(&e->lock);
         frame_reset(ts);
-        if (gen == e->reset_gen)
-            publish(e, &o);
+        publish(e, &o, gen == e->reset_gen);
     }
     pthread_mutex_unlock(&e->lock);
     pthread_mutex_unlock(&e->tx_lock);
+    e1000__irq_flush(e);
     return done;
 }

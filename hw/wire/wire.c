@@ -3,10 +3,12 @@
 #include "hw/wire/wire.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static uint64_t splitmix64(uint64_t *s)
 {
@@ -16,9 +18,58 @@ static uint64_t splitmix64(uint64_t *s)
     return z ^ (z >> 31);
 }
 
+/* pcap format (tcpdump's savefile, LINKTYPE_ETHERNET = 1). */
+struct pcap_hdr {
+    uint32_t magic;
+    uint16_t major, minor;
+    int32_t thiszone;
+    uint32_t sigfigs, snaplen, linktype;
+};
+struct pcap_rec {
+    uint32_t sec, usec, caplen, len;
+};
+
+int wire__capture(struct wire *w, const char *path)
+{
+    int fd = -1;
+    if (path) {
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+            return -errno;
+        struct pcap_hdr h = {0xA1B2C3D4u, 2, 4, 0, 0, WIRE_MAX_BUF, 1};
+        if (write(fd, &h, sizeof h) != (ssize_t)sizeof h) {
+            close(fd);
+            return -EIO;
+        }
+    }
+    pthread_mutex_lock(&w->stats_lock);
+    int old = w->capture_fd;
+    w->capture_fd = fd;
+    pthread_mutex_unlock(&w->stats_lock);
+    if (old >= 0)
+        close(old);
+    return 0;
+}
+
+/* Under stats_lock. */
+static void capture(struct wire *w, const uint8_t *frame, size_t len)
+{
+    if (w->capture_fd < 0)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct pcap_rec r = {(uint32_t)ts.tv_sec, (uint32_t)(ts.tv_nsec / 1000), (uint32_t)len,
+                         (uint32_t)len};
+    if (write(w->capture_fd, &r, sizeof r) != (ssize_t)sizeof r ||
+        write(w->capture_fd, frame, len) != (ssize_t)len) {
+        /* a debugging aid: a full disk must not stop the wire */
+    }
+}
+
 int wire__init_common(struct wire *w, const struct wire_ops *ops, unsigned mtu, int poll_fd)
 {
     memset(w, 0, sizeof(*w));
+    w->capture_fd = -1;
     w->ops = ops;
     w->mtu = mtu ? mtu : WIRE_DEFAULT_MTU;
     w->poll_fd = poll_fd;
@@ -27,6 +78,8 @@ int wire__init_common(struct wire *w, const struct wire_ops *ops, unsigned mtu, 
 
 void wire__fini_common(struct wire *w)
 {
+    if (w->capture_fd >= 0)
+        close(w->capture_fd);
     pthread_mutex_destroy(&w->stats_lock);
 }
 
@@ -86,6 +139,7 @@ int wire__send(struct wire *w, const uint8_t *frame, size_t len)
     if (r == 0) {
         w->stats.tx_frames++;
         w->stats.tx_bytes += len;
+        capture(w, frame, len);
     } else if (r == -ENOBUFS) {
         w->stats.drop_full++;
     } else {
@@ -97,7 +151,13 @@ int wire__send(struct wire *w, const uint8_t *frame, size_t len)
 
 int wire__recv(struct wire *w, uint8_t *buf, size_t cap)
 {
-    return w->ops->recv(w, buf, cap);
+    int r = w->ops->recv(w, buf, cap);
+    if (r > 0 && w->capture_fd >= 0) {
+        pthread_mutex_lock(&w->stats_lock);
+        capture(w, buf, (size_t)r);
+        pthread_mutex_unlock(&w->stats_lock);
+    }
+    return r;
 }
 
 int wire__wait(struct wire *w, uint64_t timeout_ns)

@@ -59,6 +59,7 @@ struct wire {
     uint64_t loss_state;        /* PRNG state / frame counter for the loss option */
     pthread_mutex_t stats_lock;
     struct wire_stats stats;
+    int capture_fd;             /* pcap file of this end's traffic, -1 = none */
 };
 
 /* Send a frame (without FCS).  0 if it went on the wire (or the loss option
@@ -72,6 +73,10 @@ int wire__recv(struct wire *w, uint8_t *buf, size_t cap);
  * timeout, -errno. */
 int wire__wait(struct wire *w, uint64_t timeout_ns);
 void wire__set_loss(struct wire *w, const struct wire_loss *loss);
+/* Record every frame this end sends or receives (after the loss option) to
+ * a pcap file (LINKTYPE_ETHERNET), for debugging with tcpdump/wireshark.
+ * NULL stops.  0 or -errno. */
+int wire__capture(struct wire *w, const char *path);
 void wire__get_stats(struct wire *w, struct wire_stats *out);
 void wire__destroy(struct wire *w);
 

@@ -1,6 +1,12 @@
 /* Loopback wire: two in-process ends joined by two bounded frame queues.
  * A full queue drops the frame (counted at the sender), like a receiver
- * that cannot keep up; nothing ever blocks. */
+ * that cannot keep up; nothing ever blocks.
+ *
+ * Each queue is a single-producer/single-consumer ring: senders and
+ * receivers never share a lock, so a receiver preempted in the middle of a
+ * copy cannot hold up the NIC's hardware thread (priority inversion showed
+ * up as lost line rate on a loaded host).  Several senders (or receivers)
+ * on one end are serialised among themselves by their own lock. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +17,10 @@
 #include "lib/log.h"
 
 struct loop_queue {
-    pthread_mutex_t lock;
-    unsigned depth, head, count;
+    pthread_mutex_t send_lock, recv_lock;
+    unsigned depth;
+    uint64_t head, tail;   /* atomics: free-running consumer / producer counts
+                            * (64-bit: never wrap, so % depth stays consistent) */
     size_t slot;           /* bytes per slot */
     uint16_t *lens;
     uint8_t *data;
@@ -42,14 +50,16 @@ static int queue_init(struct loop_queue *q, unsigned depth, size_t slot)
     q->data = malloc((size_t)depth * slot);
     if (!q->lens || !q->data)
         return -ENOMEM;
-    return -pthread_mutex_init(&q->lock, NULL);
+    int r = pthread_mutex_init(&q->send_lock, NULL);
+    return -(r ? r : pthread_mutex_init(&q->recv_lock, NULL));
 }
 
 static void queue_fini(struct loop_queue *q)
 {
     free(q->lens);
     free(q->data);
-    pthread_mutex_destroy(&q->lock);
+    pthread_mutex_destroy(&q->send_lock);
+    pthread_mutex_destroy(&q->recv_lock);
 }
 
 static int loop__xmit(struct wire *w, const uint8_t *frame, size_t len)
@@ -57,16 +67,17 @@ static int loop__xmit(struct wire *w, const uint8_t *frame, size_t len)
     struct loop_end *e = (struct loop_end *)w;
     int peer = !e->side;
     struct loop_queue *q = &e->pair->q[peer];
-    pthread_mutex_lock(&q->lock);
-    if (q->count == q->depth || len > q->slot) {
-        pthread_mutex_unlock(&q->lock);
+    pthread_mutex_lock(&q->send_lock);
+    uint64_t tail = q->tail; /* only senders write it */
+    if (tail - __atomic_load_n(&q->head, __ATOMIC_ACQUIRE) == q->depth || len > q->slot) {
+        pthread_mutex_unlock(&q->send_lock);
         return -ENOBUFS;
     }
-    unsigned i = (q->head + q->count) % q->depth;
+    size_t i = (size_t)(tail % q->depth);
     memcpy(q->data + (size_t)i * q->slot, frame, len);
     q->lens[i] = (uint16_t)len;
-    q->count++;
-    pthread_mutex_unlock(&q->lock);
+    __atomic_store_n(&q->tail, tail + 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&q->send_lock);
     uint64_t one = 1;
     if (write(e->pair->efd[peer], &one, sizeof one) < 0) {
         /* Counter saturated: the receiver is already woken. */
@@ -74,23 +85,20 @@ static int loop__xmit(struct wire *w, const uint8_t *frame, size_t len)
     return 0;
 }
 
+/* Caller holds recv_lock. */
 static int queue_pop(struct loop_queue *q, uint8_t *buf, size_t cap)
 {
-    pthread_mutex_lock(&q->lock);
-    if (q->count == 0) {
-        pthread_mutex_unlock(&q->lock);
+    uint64_t head = q->head; /* only receivers write it */
+    if (head == __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE))
         return 0;
-    }
-    unsigned i = q->head;
+    size_t i = (size_t)(head % q->depth);
     size_t len = q->lens[i];
-    q->head = (q->head + 1) % q->depth;
-    q->count--;
     int r = (int)len;
     if (len > cap)
         r = -EMSGSIZE;
     else
         memcpy(buf, q->data + (size_t)i * q->slot, len);
-    pthread_mutex_unlock(&q->lock);
+    __atomic_store_n(&q->head, head + 1, __ATOMIC_RELEASE);
     return r;
 }
 
@@ -98,6 +106,7 @@ static int loop__recv(struct wire *w, uint8_t *buf, size_t cap)
 {
     struct loop_end *e = (struct loop_end *)w;
     struct loop_queue *q = &e->pair->q[e->side];
+    pthread_mutex_lock(&q->recv_lock);
     int r = queue_pop(q, buf, cap);
     if (r == 0) {
         /* Empty: clear the wakeup, then look again so a frame queued in
@@ -108,6 +117,7 @@ static int loop__recv(struct wire *w, uint8_t *buf, size_t cap)
         }
         r = queue_pop(q, buf, cap);
     }
+    pthread_mutex_unlock(&q->recv_lock);
     if (r > 0)
         wire__count_rx(w, (size_t)r);
     else if (r == -EMSGSIZE)

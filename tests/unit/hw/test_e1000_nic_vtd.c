@@ -3,7 +3,8 @@
  * TX descriptor pointing at an unmapped IOVA records a read fault, puts no
  * frame on the wire and changes no memory; an RX buffer at an unmapped IOVA
  * records a write fault and leaves the canary there untouched.  The NIC
- * keeps working afterwards. */
+ * keeps working afterwards.  Its MSI in remappable format is translated by
+ * VT-d interrupt remapping and reaches the CPU handler the IRTE names. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -295,12 +296,80 @@ static void test_rx_into_unmapped_iova_faults(void **state)
     assert_true(canary_intact(r));
 }
 
+struct irq_hits {
+    unsigned n;
+    unsigned cpu;
+    uint8_t vector;
+};
+
+static void on_irq(void *ctx, unsigned cpu, uint8_t vector)
+{
+    struct irq_hits *h = ctx;
+    h->cpu = cpu;
+    h->vector = vector;
+    __atomic_fetch_add(&h->n, 1, __ATOMIC_RELEASE);
+}
+
+static bool irq_arrived(void *arg)
+{
+    struct irq_hits *h = arg;
+    return __atomic_load_n(&h->n, __ATOMIC_ACQUIRE) > 0;
+}
+
+/* The NIC's MSI in remappable format: VT-d interrupt remapping turns IRTE
+ * 3 into vector 0x70 on CPU 1, for requester 00:02.0 only. */
+static void test_remapped_msi_reaches_cpu(void **state)
+{
+    struct rig *r = *state;
+    struct e1000_drv *d = &r->drv.drv;
+    uint64_t irt;
+    assert_int_equal(physmem__alloc(&r->pm, PHYSMEM_PAGE_4K, &irt), 0);
+    uint64_t e[2] = {VTD_IRTE_LO_P | (0x70ull << VTD_IRTE_LO_V_SHIFT) |
+                         (1ull << VTD_IRTE_LO_DST_XAPIC_SHIFT),
+                     ((uint64_t)RID << VTD_IRTE_HI_SID_SHIFT) |
+                         ((uint64_t)VTD_IRTE_SVT_SID << VTD_IRTE_HI_SVT_SHIFT)};
+    assert_int_equal(physmem__write(&r->pm, irt + 3 * VTD_IRTE_SIZE, e, sizeof e), 0);
+    mmio__write64(&r->vregs, VTD_REG_IRTA, irt | (3u << VTD_IRTA_S_SHIFT));
+    mmio__write32(&r->vregs, VTD_REG_GCMD, VTD_GCMD_TE | VTD_GCMD_SIRTP);
+    assert_true(mmio__read32(&r->vregs, VTD_REG_GSTS) & VTD_GSTS_IRTPS);
+    mmio__write32(&r->vregs, VTD_REG_GCMD, VTD_GCMD_TE | VTD_GCMD_IRE);
+    uint32_t gsts = mmio__read32(&r->vregs, VTD_REG_GSTS);
+    assert_true(gsts & VTD_GSTS_IRES);
+    assert_true(gsts & VTD_GSTS_TES);
+
+    struct irq_hits h = {0};
+    assert_int_equal(intc__register(r->ic, 1, 0x70, on_irq, &h), 0);
+    e1000_nic__set_msi(r->nic, true, VTD_MSI_ADDR_BASE | VTD_MSI_ADDR_IF |
+                                         (3u << VTD_MSI_ADDR_HANDLE_LO_SHIFT), 0);
+    e1000_drv__rx_poll(d, NULL, NULL, 100);
+    (void)e1000_drv__irq(d);
+    mmio__write32(&r->mmio, E1000_IMS, E1000_ICR_RXT0);
+    uint8_t f[60];
+    memset(f, 0xff, 6);
+    memcpy(f + 6, "\x02\x00\x00\x00\x00\x99", 6);
+    f[12] = 0x88;
+    f[13] = 0xb5;
+    memset(f + 14, 0, sizeof f - 14);
+    assert_int_equal(wire__send(r->wb, f, sizeof f), 0);
+    assert_true(rig_wait(irq_arrived, &h));
+    assert_int_equal(h.cpu, 1);
+    assert_int_equal(h.vector, 0x70);
+    assert_true(e1000_drv__irq(d) & E1000_ICR_RXT0);
+    struct vtd_stats vs;
+    vtd__get_stats(r->vtd, &vs);
+    assert_true(vs.ir_requests >= 1);
+    assert_int_equal(vs.ir_faults, 0);
+    mmio__write32(&r->mmio, E1000_IMC, 0xFFFFFFFFu);
+    e1000_nic__set_msi(r->nic, false, 0, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_frame_goes_through_translation),
         cmocka_unit_test(test_tx_from_unmapped_iova_faults),
         cmocka_unit_test(test_rx_into_unmapped_iova_faults),
+        cmocka_unit_test(test_remapped_msi_reaches_cpu),
     };
     return cmocka_run_group_tests_name("hw/e1000 NIC behind VT-d", tests, setup, teardown);
 }

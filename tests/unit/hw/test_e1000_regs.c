@@ -327,6 +327,48 @@ static void test_doorbell(void **state)
     e1000__set_doorbell(h->e, NULL, NULL);
 }
 
+/* An interrupt handler that reads ICR from inside the sink, as an
+ * emulator delivering synchronously would: no deadlock, and the sink sees
+ * the line rise and then fall. */
+struct reenter {
+    struct e1000 *e;
+    uint32_t icr_seen;
+    int levels[8];
+    unsigned n;
+};
+
+static void reenter_intx(void *ctx, int level)
+{
+    struct reenter *r = ctx;
+    if (r->n < 8)
+        r->levels[r->n++] = level;
+    if (level)
+        r->icr_seen = (uint32_t)e1000_mmio_ops.read(r->e, E1000_ICR, 4);
+}
+
+static void test_irq_sink_may_reenter(void **state)
+{
+    (void)state;
+    void *regs = NULL;
+    uint8_t mem[64];
+    assert_int_equal(posix_memalign(&regs, 4096, E1000_MMIO_SIZE), 0);
+    struct reenter r = {0};
+    struct harness dummy = {.mem = mem};
+    struct dma_port dma = {.ops = &h_dma_ops, .ctx = &dummy};
+    struct irq_sink sink = {.intx = reenter_intx, .ctx = &r};
+    r.e = e1000__create(regs, &dma, &sink, h_mac, NULL, NULL);
+    assert_non_null(r.e);
+    e1000_mmio_ops.write(r.e, E1000_IMS, 4, E1000_ICR_RXT0);
+    e1000_mmio_ops.write(r.e, E1000_ICS, 4, E1000_ICR_RXT0);
+    assert_int_equal(r.icr_seen, E1000_ICR_RXT0 | E1000_ICR_INT_ASSERTED);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.levels[0], 1);
+    assert_int_equal(r.levels[1], 0);
+    assert_int_equal(e1000__irq_level(r.e), 0);
+    e1000__destroy(r.e);
+    free(regs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,6 +383,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stats_read_to_clear, setup, teardown),
         cmocka_unit_test_setup_teardown(test_access_widths_and_io_bar, setup, teardown),
         cmocka_unit_test_setup_teardown(test_doorbell, setup, teardown),
+        cmocka_unit_test(test_irq_sink_may_reenter),
     };
     return cmocka_run_group_tests_name("e1000_regs", tests, NULL, NULL);
 }

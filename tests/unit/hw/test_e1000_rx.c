@@ -370,9 +370,44 @@ static void test_receiver_disabled(void **state)
     uint8_t f[64];
     h_make_frame(f, sizeof f, NULL, 0);
     wr(h, E1000_RCTL, 0);
+    wr(h, E1000_IMS, E1000_ICR_RXO);
     assert_int_equal(e1000__rx_frame(h->e, f, sizeof f), -ENOSPC);
+    assert_int_equal(rd(h, E1000_MPC), 1);
+    assert_int_equal(h->level, 0); /* a disabled receiver signals nothing */
     assert_int_equal(rd(h, E1000_RDH), 0);
     assert_int_equal(h_rx_desc(h, 0).status, 0);
+}
+
+static void test_vlan_strip_and_filter(void **state)
+{
+    struct harness *h = *state;
+    uint8_t f[104], plain[100];
+    h_make_frame(plain, sizeof plain, NULL, 8);
+    memcpy(f, plain, 12);
+    f[12] = 0x81;
+    f[13] = 0x00;
+    f[14] = 0x20;
+    f[15] = 0x05; /* PCP 1, VID 5 */
+    memcpy(f + 16, plain + 12, 88);
+    /* VME clear: delivered as is */
+    assert_int_equal(e1000__rx_frame(h->e, f, sizeof f), 0);
+    assert_int_equal(h_rx_desc(h, 0).length, 104);
+    assert_int_equal(h_rx_desc(h, 0).status & E1000_RXD_STAT_VP, 0);
+    /* VME: tag stripped into the descriptor */
+    wr(h, E1000_CTRL, rd(h, E1000_CTRL) | E1000_CTRL_VME);
+    assert_int_equal(e1000__rx_frame(h->e, f, sizeof f), 0);
+    struct e1000_rx_desc d = h_rx_desc(h, 1);
+    assert_int_equal(d.length, 100);
+    assert_true(d.status & E1000_RXD_STAT_VP);
+    assert_int_equal(d.special, 0x2005);
+    assert_memory_equal(rxbuf(h, 1), plain, 100);
+    /* VFE: VID 5 not in VFTA -> filtered; set it -> accepted */
+    wr(h, E1000_RCTL, rd(h, E1000_RCTL) | E1000_RCTL_VFE);
+    assert_int_equal(e1000__rx_frame(h->e, f, sizeof f), 0);
+    assert_int_equal(rd(h, E1000_RDH), 2);
+    wr(h, E1000_VFTA, 1u << 5);
+    assert_int_equal(e1000__rx_frame(h->e, f, sizeof f), 0);
+    assert_int_equal(rd(h, E1000_RDH), 3);
 }
 
 int main(void)
@@ -390,6 +425,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hostile_ring_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dma_faults_leave_ring_unchanged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_receiver_disabled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vlan_strip_and_filter, setup, teardown),
     };
     return cmocka_run_group_tests_name("e1000_rx", tests, NULL, NULL);
 }

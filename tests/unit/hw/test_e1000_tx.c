@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "tests/unit/hw/e1000_harness.h"
+#include "hw/e1000/e1000_priv.h"
 #include "lib/log.h"
 
 static int setup(void **state)
@@ -364,15 +365,58 @@ static void test_reserved_dtyp_and_write_back_fault(void **state)
     assert_int_equal(s.dma_errors, 1);
 }
 
+/* The model's word-at-a-time checksum equals the bytewise RFC 1071 sum for
+ * every length and alignment, with and without a carried-in sum. */
+static void test_csum_helper_matches_reference(void **state)
+{
+    (void)state;
+    uint8_t buf[300];
+    uint32_t x = 12345;
+    for (size_t i = 0; i < sizeof buf; i++) {
+        x = x * 1103515245u + 12345u;
+        buf[i] = (uint8_t)(x >> 16);
+    }
+    for (size_t off = 0; off < 8; off++)
+        for (size_t len = 0; len + off <= sizeof buf; len++) {
+            uint32_t carry = (uint32_t)(len * 977u) & 0x1FFFF;
+            uint16_t want = h_csum(buf + off, len, carry);
+            assert_int_equal(e1000__csum_fold(e1000__csum_add(carry, buf + off, len)), want);
+        }
+}
+
+static void test_vlan_insertion(void **state)
+{
+    struct harness *h = *state;
+    h_make_frame(hmem(h, H_TX_BUF), 100, NULL, 6);
+    struct e1000_tx_desc d = {.buffer_addr = H_TX_BUF, .length = 100,
+                              .cmd = E1000_TXD_CMD_EOP_B | E1000_TXD_CMD_VLE_B, .special = 0x2005};
+    memcpy(hmem(h, H_TX_RING), &d, 16);
+    memcpy(hmem(h, H_TX_RING + 16), &d, 16);
+    wr(h, E1000_TDT, 1);
+    assert_int_equal(e1000__tx_poll(h->e, 8), 1); /* CTRL.VME clear: no tag */
+    assert_int_equal(h->frames[0].len, 100);
+    wr(h, E1000_CTRL, rd(h, E1000_CTRL) | E1000_CTRL_VME);
+    wr(h, E1000_TDT, 2);
+    assert_int_equal(e1000__tx_poll(h->e, 8), 1);
+    const uint8_t *o = h->frames[1].data;
+    assert_int_equal(h->frames[1].len, 104);
+    assert_memory_equal(o, hmem(h, H_TX_BUF), 12);
+    assert_int_equal(o[12] << 8 | o[13], 0x8100); /* VET */
+    assert_int_equal(o[14] << 8 | o[15], 0x2005);
+    assert_memory_equal(o + 16, hmem(h, H_TX_BUF) + 12, 88);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_csum_helper_matches_reference),
         cmocka_unit_test_setup_teardown(test_single_descriptor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multi_descriptor_and_padding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wraparound_and_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transmitter_disabled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checksum_offload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tso, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vlan_insertion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zero_length_and_oversize, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dma_fault_touches_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fault_mid_frame_drops_whole_frame, setup, teardown),

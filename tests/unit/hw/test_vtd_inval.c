@@ -174,6 +174,13 @@ static void test_context_cache(void **state)
                                    3ull << VTD_CCMD_FM_SHIFT | (uint64_t)(SID_A | 5) << VTD_CCMD_SID_SHIFT);
     assert_int_equal(xlate(&t, SID_A, 0x1000, &hpa), 0);
     assert_int_equal(hpa, t.b);
+    /* device-selective with FM = 0 for another function leaves SID_A cached */
+    vh_set_ctx(&t.h, SID_A, DID_A, VTD_CONTEXT_AW_48BIT, 0, 0, t.pta);
+    vh_w64(&t.h, VTD_REG_CCMD, VTD_CCMD_ICC | (uint64_t)VTD_CCMD_DEVICE << VTD_CCMD_CIRG_SHIFT |
+                                   (uint64_t)(SID_A | 1) << VTD_CCMD_SID_SHIFT);
+    assert_int_equal(xlate(&t, SID_A, 0x1000, &hpa), 0);
+    assert_int_equal(hpa, t.b);
+    vh_set_ctx(&t.h, SID_A, DID_B, VTD_CONTEXT_AW_48BIT, 0, 0, t.ptb);
     /* domain-selective, queued: back to A */
     vh_set_ctx(&t.h, SID_A, DID_A, VTD_CONTEXT_AW_48BIT, 0, 0, t.pta);
     vh_qi_enable(&t.h);

@@ -6,7 +6,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "hw/wire/wire.h"
@@ -224,6 +227,40 @@ static void test_concurrent_sender_keeps_order(void **state)
     wire__destroy(b);
 }
 
+static void test_capture_writes_pcap(void **state)
+{
+    (void)state;
+    struct wire *a, *b;
+    assert_int_equal(wire_loop__create_pair(8, 0, &a, &b), 0);
+    char path[] = "/tmp/iovirt-wire-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(wire__capture(a, path), 0);
+    uint8_t f[100], g[100];
+    make_frame(f, 100, 7);
+    assert_int_equal(wire__send(a, f, 100), 0);  /* captured (sent) */
+    assert_int_equal(wire__send(b, f, 60), 0);
+    assert_int_equal(wire__recv(a, g, sizeof g), 60); /* captured (received) */
+    assert_int_equal(wire__capture(a, NULL), 0);
+    assert_int_equal(wire__send(a, f, 100), 0);  /* not captured */
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    uint8_t buf[512];
+    size_t n = fread(buf, 1, sizeof buf, fp);
+    fclose(fp);
+    unlink(path);
+    assert_int_equal(n, 24 + 16 + 100 + 16 + 60);
+    uint32_t magic, caplen;
+    memcpy(&magic, buf, 4);
+    assert_int_equal(magic, 0xA1B2C3D4u);
+    memcpy(&caplen, buf + 24 + 8, 4);
+    assert_int_equal(caplen, 100);
+    assert_memory_equal(buf + 24 + 16, f, 100);
+    wire__destroy(a);
+    wire__destroy(b);
+}
+
 static void test_bad_config_rejected(void **state)
 {
     (void)state;
@@ -244,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_loss_ppm_is_seeded_and_deterministic),
         cmocka_unit_test(test_wait_reports_pending_frames),
         cmocka_unit_test(test_concurrent_sender_keeps_order),
+        cmocka_unit_test(test_capture_writes_pcap),
         cmocka_unit_test(test_bad_config_rejected),
     };
     return cmocka_run_group_tests_name("hw/wire loopback", tests, NULL, NULL);
