@@ -89,14 +89,14 @@ $(SAN_BUILD)/tests/%: %.c $(SAN_BUILD)/libiovirt.a
 
 # ---- the two user commands ----------------------------------------------
 test: setup
-	@$(MAKE) --no-print-directory build build-san fuzz-build
+	@$(MAKE) --no-print-directory -j$$(nproc) build build-san fuzz-build
 	@$(MAKE) --no-print-directory test-only
 
 test-only:
 	@scripts/run-tests.sh $(BUILD) $(SAN_BUILD) $(FUZZ_SECONDS)
 
 bench: setup
-	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory -j$$(nproc) build
 	@$(MAKE) --no-print-directory bench-only
 
 # Until `iovirt bench` exists, the main job runs every benchmark program.

@@ -27,3 +27,6 @@ $(FUZZ_BUILD)/fuzz_%: fuzz_%.c $(FUZZ_BUILD)/libiovirt.a
 # A longer, documented run: make fuzz FUZZ_SECONDS=600
 fuzz: fuzz-build
 	@scripts/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# Header dependencies of the fuzz objects, so a changed struct rebuilds them.
+-include $(shell find $(FUZZ_BUILD) -name '*.d' 2>/dev/null)

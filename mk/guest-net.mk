@@ -20,7 +20,3 @@ $(BUILD)/freestanding/guest-net.o: $(GUEST_NET_FS_OBJS)
 EXTRA_ARTIFACTS += $(BUILD)/freestanding/guest-net.o
 
 # The Linux-interop test needs nothing extra; it creates its own namespace.
-
-# Header dependencies of the fuzz build (mk/fuzz.mk generates .d files but
-# nothing includes them, so a struct change left stale fuzz objects).
--include $(shell find $(FUZZ_BUILD) -name '*.d' 2>/dev/null)
