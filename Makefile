@@ -40,7 +40,7 @@ SAN_TEST_BINS := $(patsubst %.c,$(SAN_BUILD)/tests/%,$(notdir $(TEST_SRCS)))
 # Extra artifacts that fragments add (guest kernel, stub, ...) that tests need.
 EXTRA_ARTIFACTS :=
 
-.PHONY: all setup build build-san test test-only bench bench-only fuzz clean
+.PHONY: all setup build build-san test test-only bench bench-only bench-all fuzz clean
 all: build
 
 -include $(wildcard mk/*.mk)
@@ -99,8 +99,12 @@ bench: setup
 	@$(MAKE) --no-print-directory -j$$(nproc) build
 	@$(MAKE) --no-print-directory bench-only
 
-# Until `iovirt bench` exists, the main job runs every benchmark program.
+# The main job: the mode comparison (docs/bench.md), figures in build/.
 bench-only:
+	$(BUILD)/iovirt bench --json $(BUILD)/bench.json --svg $(BUILD)/bench.svg
+
+# Every component benchmark program (VT-d, vCPU, NIC pacing, ...).
+bench-all: build
 	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; $$b; done
 
 bench-%: build

@@ -19,7 +19,7 @@ void bench_config__defaults(struct bench_config *c)
         c->sizes[c->nsizes++] = default_sizes[i];
     c->seconds = BENCH_DEFAULT_SECONDS;
     c->runs = BENCH_DEFAULT_RUNS;
-    c->line_rate_bps = 0;
+    c->line_rate_bps = 1000000000ull; /* 1 GbE, the report's testbed */
 }
 
 bool bench_config__valid(const struct bench_config *c)

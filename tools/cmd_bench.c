@@ -32,7 +32,7 @@ static void usage(FILE *f)
             "  --seconds S       streaming time per point (default: %g)\n"
             "  --runs R          repetitions per (mode, size), 1..%d (default: %d)\n"
             "  --line-rate RATE  1G, 10G, unlimited, or bits/s with K/M/G suffix\n"
-            "                    (x1000) (default: unlimited)\n"
+            "                    (x1000) (default: 1G)\n"
             "  --json FILE       write every raw run and the aggregates (docs/bench.md)\n"
             "  --svg FILE        write throughput and CPU plots\n"
             "  --quick           one size (16K), one run, %g s; explicit options win\n"

@@ -16,7 +16,7 @@
 #include "lib/parse.h"
 #include "lib/tsc.h"
 #include "tools/cmd.h"
-#include "tools/guest_path.h"
+#include "lib/guest_path.h"
 
 static void run__usage(FILE *out, bool native)
 {
@@ -164,7 +164,7 @@ static int run__guest(int argc, char **argv, bool native)
         return r > 0 ? 0 : IOVIRT_EXIT_USAGE;
     char kernel[PATH_MAX];
     if (!o.kernel) {
-        if (tools__default_guest(kernel, sizeof kernel)) {
+        if (guest_path__default(kernel, sizeof kernel)) {
             fprintf(stderr, "iovirt %s: cannot locate the guest kernel; use --kernel\n", argv[0]);
             return IOVIRT_EXIT_USAGE;
         }

@@ -1,0 +1,11 @@
+/* Where the tool finds its guest kernel by default: $IOVIRT_GUEST, else next
+ * to the binary (build/iovirt -> build/guest/iovirt-guest.elf). */
+#ifndef IOVIRT_LIB_GUEST_PATH_H
+#define IOVIRT_LIB_GUEST_PATH_H
+
+#include <stddef.h>
+
+/* 0, or -1 if the executable's directory cannot be read. */
+int guest_path__default(char *out, size_t len);
+
+#endif
