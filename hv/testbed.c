@@ -37,6 +37,10 @@ int testbed__create(struct testbed *t, const struct testbed_config *cfg)
     if (r)
         return r;
     t->plat_up = true;
+    if (cfg->wire_loss_ppm) {
+        struct wire_loss loss = {.ppm = cfg->wire_loss_ppm, .seed = 1};
+        wire__set_loss(t->plat.wire, &loss);
+    }
     if ((r = host_os__boot(&t->host, &t->plat, m != TESTBED_NATIVE)))
         goto fail;
     t->host_up = true;

@@ -28,6 +28,7 @@ struct testbed_config {
     const char *kernel;        /* guest kernel ELF */
     const char *cmdline;       /* guest program and arguments */
     uint16_t sink_port;        /* 0 = 5001 */
+    uint32_t wire_loss_ppm;    /* test option: frames the NIC sends that the wire drops */
     hv_console_fn console;     /* NULL = stdout */
     void *console_ctx;
 };
