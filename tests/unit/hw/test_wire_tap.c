@@ -15,8 +15,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "hw/wire/tcp_sink.h"
 #include "hw/wire/wire.h"
+#include "hw/wire/wire_sink.h"
 #include "lib/log.h"
 #include "tests/unit/net_frames.h"
 
@@ -145,11 +145,11 @@ static void test_socket_inside_namespace(void **state)
     assert_int_equal(wire_tap__socket(NULL, AF_INET, SOCK_STREAM, 0), -EINVAL);
 }
 
-static void test_tcp_sink_counts_bytes(void **state)
+static void test_sink_counts_bytes(void **state)
 {
     struct wire *w = *state;
-    struct tcp_sink *sink;
-    assert_int_equal(tcp_sink__start(w, 0, 5002, &sink), 0);
+    struct wire_sink sink;
+    assert_int_equal(wire_sink__start(&sink, w, 5002), 0);
     int c = wire_tap__socket(w, AF_INET, SOCK_STREAM, 0);
     assert_true(c >= 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(5002),
@@ -163,13 +163,21 @@ static void test_tcp_sink_counts_bytes(void **state)
         total += (size_t)n;
     }
     close(c);
-    for (int i = 0; i < 300 && tcp_sink__bytes(sink) < total; i++) {
+    assert_true(wire_sink__wait_closed(&sink, 1, 3000));
+    assert_int_equal(sink.tcp_bytes, total);
+    assert_int_equal(sink.connections, 1);
+    /* UDP datagrams are counted too. */
+    int u = wire_tap__socket(w, AF_INET, SOCK_DGRAM, 0);
+    assert_true(u >= 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(sendto(u, chunk, 1000, 0, (struct sockaddr *)&a, sizeof a), 1000);
+    close(u);
+    for (int i = 0; i < 300 && sink.udp_datagrams < 3; i++) {
         struct timespec ts = {0, 10000000};
         nanosleep(&ts, NULL);
     }
-    assert_int_equal(tcp_sink__bytes(sink), total);
-    assert_int_equal(tcp_sink__connections(sink), 1);
-    tcp_sink__stop(sink);
+    assert_int_equal(sink.udp_bytes, 3000);
+    wire_sink__stop(&sink);
 }
 
 static void test_bad_config_rejected(void **state)
@@ -190,7 +198,7 @@ int main(void)
         cmocka_unit_test(test_linux_answers_arp),
         cmocka_unit_test(test_linux_answers_ping),
         cmocka_unit_test(test_socket_inside_namespace),
-        cmocka_unit_test(test_tcp_sink_counts_bytes),
+        cmocka_unit_test(test_sink_counts_bytes),
         cmocka_unit_test(test_bad_config_rejected),
     };
     return cmocka_run_group_tests_name("hw/wire tap", tests, setup, teardown);
