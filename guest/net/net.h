@@ -25,7 +25,7 @@
 #define NET_TCP_MAX_LISTEN    4
 #endif
 #ifndef NET_TCP_SNDBUF               /* power of two; >= bandwidth x delay */
-#define NET_TCP_SNDBUF        (256u * 1024)
+#define NET_TCP_SNDBUF        (1024u * 1024)
 #endif
 #ifndef NET_TCP_RCVBUF               /* power of two */
 #define NET_TCP_RCVBUF        (128u * 1024)
