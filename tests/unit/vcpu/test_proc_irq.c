@@ -27,15 +27,17 @@ static int64_t mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
+/* A periodic timer (2 ms) until stopped.  Ticks that meet a still-pending
+ * one coalesce, as in a real IRR, so the guest waits for "at least". */
 struct timer {
     struct vcpu *v;
-    int n;
+    _Atomic int stop;
 };
 
 static void *timer_thread(void *arg)
 {
     struct timer *t = arg;
-    for (int i = 0; i < t->n; i++) {
+    while (!atomic_load(&t->stop)) {
         struct timespec d = {0, 2000000};
         nanosleep(&d, NULL);
         vcpu__inject_irq(t->v, 0x20);
@@ -49,7 +51,8 @@ static void test_irq_rules_and_hlt_timer(void **state)
     struct tguest g;
     tguest__init(&g);
     tguest__start(&g, "hlt_timer", "");
-    struct timer tm = {&g.v, 3};
+    struct timer tm = {.v = &g.v};
+    atomic_init(&tm.stop, 0);
     pthread_t th;
     bool timer_started = false;
     unsigned hlts = 0;
@@ -83,10 +86,11 @@ static void test_irq_rules_and_hlt_timer(void **state)
             timer_started = true;
         }
     }
+    atomic_store(&tm.stop, 1);
     if (timer_started)
         pthread_join(th, NULL);
     assert_int_equal(code, 0);
-    assert_int_equal(g.v.stats.n[VCPU_STAT_INJECT], 6);
+    assert_true(g.v.stats.n[VCPU_STAT_INJECT] >= 6);
     assert_int_equal(g.v.stats.n[VCPU_STAT_STI], 2);
     assert_int_equal(g.v.stats.n[VCPU_STAT_CLI], 1);
     assert_int_equal(g.v.stats.n[VCPU_STAT_LIDT], 1);
