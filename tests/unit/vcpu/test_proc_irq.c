@@ -194,11 +194,52 @@ static void test_irq_storm_none_lost_or_doubled(void **state)
     tguest__fini(&g);
 }
 
+/* KVM-style interrupt window: with request_irq_window set, the run stops
+ * (instead of delivering) as soon as the guest can take an interrupt. */
+static void test_irq_window_exit(void **state)
+{
+    (void)state;
+    struct tguest g;
+    tguest__init(&g);
+    tguest__start(&g, "irq_storm", "");
+    unsigned params = 0, windows = 0;
+    uint32_t code = ~0u;
+    for (int i = 0; i < 1000; i++) {
+        assert_int_equal(vcpu__run(&g.v), 0);
+        struct vcpu_exit *e = &g.v.exit;
+        if (tguest__is_exit(e, &code))
+            break;
+        if (e->reason == VCPU_EXIT_IRQ_WINDOW) {
+            /* The guest just executed sti; the interrupt is still queued. */
+            windows++;
+            assert_true(vcpu__irq_pending(&g.v));
+            assert_int_equal(g.v.stats.n[VCPU_STAT_STI], 1);
+            assert_int_equal(g.v.stats.n[VCPU_STAT_INJECT], 0);
+            g.v.request_irq_window = false;
+            continue;
+        }
+        assert_int_equal(e->reason, VCPU_EXIT_PIO);
+        if (!e->pio.is_write && e->pio.port == 0x514) {
+            e->pio.data = params++ == 0 ? 1 : 0;   /* one async irq, no sync ones */
+        } else if (e->pio.port == 0x510 && windows == 0 && !g.v.request_irq_window) {
+            /* Interrupts are still off (no sti yet): ask for the window. */
+            assert_int_equal(vcpu__inject_irq(&g.v, 0x21), 0);
+            g.v.request_irq_window = true;
+        }
+    }
+    assert_int_equal(code, 0);
+    assert_int_equal(windows, 1);
+    assert_int_equal(g.v.stats.n[VCPU_STAT_IRQ_WINDOW], 1);
+    assert_int_equal(g.v.stats.n[VCPU_STAT_INJECT], 1);
+    tguest__fini(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_irq_rules_and_hlt_timer),
         cmocka_unit_test(test_irq_storm_none_lost_or_doubled),
+        cmocka_unit_test(test_irq_window_exit),
     };
     return cmocka_run_group_tests_name("proc_irq", tests, NULL, NULL);
 }
