@@ -197,6 +197,8 @@ void vm__destroy(struct vm *vm);
 int vcpu__create(struct vcpu *v, struct vm *vm, unsigned id);
 void vcpu__destroy(struct vcpu *v);
 int vcpu__get_regs(struct vcpu *v, struct vcpu_regs *r);
+/* Replaces the guest state; an MMIO/PIO read still waiting for completion
+ * is dropped (the caller chose the registers). */
 int vcpu__set_regs(struct vcpu *v, const struct vcpu_regs *r);
 /* 0 and v->exit filled, or -errno for host-side failures (the guest's
  * misbehaviour is an exit, never an error). */

@@ -4,8 +4,8 @@
  *              through the stub's own rt_sigreturn, then spin: kicks can
  *              no longer stop it
  *   badframe   rt_sigreturn through the stub with a garbage frame
- *   nostack    take an interrupt with RSP outside RAM
- *   noidt      take an interrupt without having loaded an IDT
+ *   nostack    take an interrupt with RSP outside RAM (reports 1 first)
+ *   noidt      take an interrupt without having loaded an IDT (reports 1)
  *   ud2        an invalid opcode
  *   stubwrite  scribble over the stub's data (its own sandbox only) */
 #include "guest.h"
@@ -95,8 +95,13 @@ int guest_main(struct proc_bootinfo *bi)
             idt_load(bi);
         }
         sti();
+        /* Report (the host injects at that exit), then spin; the out needs
+         * no stack, the exit's signal frame goes on the stub's own. */
         if (prefix(cmd, "nostack"))
-            __asm__ volatile("mov $0x30000000, %%rsp\n 1: pause\n jmp 1b" ::: "memory");
+            __asm__ volatile("mov $0x30000000, %%rsp\n"
+                             " mov $1, %%eax\n mov $0x510, %%dx\n outl %%eax, %%dx\n"
+                             "1: pause\n jmp 1b" ::: "memory");
+        report(1);
         spin_forever();
     }
     if (prefix(cmd, "ud2"))

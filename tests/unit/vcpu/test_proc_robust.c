@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <cmocka.h>
 
@@ -20,12 +21,13 @@ struct later {
     struct vcpu *v;
     enum act act;
     pid_t pid;
+    long delay_ns;
 };
 
 static void *do_later(void *arg)
 {
     struct later *l = arg;
-    struct timespec d = {0, 30000000};
+    struct timespec d = {0, l->delay_ns};
     nanosleep(&d, NULL);
     if (l->act == ACT_KILL)
         kill(l->pid, SIGKILL);
@@ -36,21 +38,38 @@ static void *do_later(void *arg)
     return NULL;
 }
 
-/* Start guest "misbehave" with `cmd`, skip report(1) exits, and run once
- * more while `act` happens from another thread. */
+/* Start guest "misbehave" with `cmd` and run it until an exit other than
+ * its report(1).  ACT_INJECT injects at that report (deterministic: the
+ * guest has set up its bad state by then); ACT_KICK/ACT_KILL happen from
+ * another thread after the report (or after start if the guest never
+ * reports), 30 ms later, or 300 ms for "blocksig" so the guest has surely
+ * blocked its signals. */
 static struct vcpu_exit run_with(struct tguest *g, const char *cmd, enum act act)
 {
     tguest__init(g);
     tguest__start(g, "misbehave", cmd);
-    struct later l = {&g->v, act, proc_vcpu__pid(&g->v)};
+    long delay = strcmp(cmd, "blocksig") == 0 ? 300000000 : 30000000;
+    struct later l = {&g->v, act, proc_vcpu__pid(&g->v), delay};
+    bool reports = strcmp(cmd, "spin") != 0;
     pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, do_later, &l), 0);
+    bool started = false;
+    if (!reports && (act == ACT_KICK || act == ACT_KILL)) {
+        assert_int_equal(pthread_create(&th, NULL, do_later, &l), 0);
+        started = true;
+    }
     for (int i = 0; i < 10; i++) {
         assert_int_equal(vcpu__run(&g->v), 0);
         if (!(g->v.exit.reason == VCPU_EXIT_PIO && g->v.exit.pio.port == 0x510))
             break;
+        if (act == ACT_INJECT)
+            assert_int_equal(vcpu__inject_irq(&g->v, 0x20), 0);
+        if (!started && (act == ACT_KICK || act == ACT_KILL)) {
+            assert_int_equal(pthread_create(&th, NULL, do_later, &l), 0);
+            started = true;
+        }
     }
-    pthread_join(th, NULL);
+    if (started)
+        pthread_join(th, NULL);
     return g->v.exit;
 }
 
@@ -98,7 +117,7 @@ static void test_bad_signal_frame(void **state)
 {
     (void)state;
     struct tguest g;
-    struct vcpu_exit e = run_with(&g, "badframe", ACT_KICK);
+    struct vcpu_exit e = run_with(&g, "badframe", ACT_NONE);
     /* The kernel refuses the frame and kills the guest; we go on. */
     assert_int_equal(e.reason, VCPU_EXIT_SHUTDOWN);
     assert_int_equal(e.shutdown.cause, VCPU_SHUTDOWN_SIGNALED);
