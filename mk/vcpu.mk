@@ -24,10 +24,17 @@ VCPU_ARTIFACTS = $(1)/iovirt-stub $(patsubst %,$(1)/guests/%.elf,$(GUEST_NAMES))
 EXTRA_ARTIFACTS += $(call VCPU_ARTIFACTS,$(BUILD))
 build-san: $(call VCPU_ARTIFACTS,$(SAN_BUILD))
 
-$(BUILD)/iovirt-stub $(SAN_BUILD)/iovirt-stub: vcpu/proc/stub/iovirt_stub.c vcpu/proc/proc_mailbox.h
+$(BUILD)/iovirt-stub $(SAN_BUILD)/iovirt-stub: vcpu/proc/stub/iovirt_stub.c vcpu/proc/proc_mailbox.h vcpu/proc/proc_abi.h
 	@mkdir -p $(@D)
 	$(CC) $(STUB_CFLAGS) $(STUB_LDFLAGS) -o $@ $<
 
-$(BUILD)/guests/%.elf $(SAN_BUILD)/guests/%.elf: tests/guests/%.c tests/guests/guest.h vcpu/proc/proc_abi.h vcpu/proc/proc_mailbox.h
+# One pattern rule per tree: a pattern rule with two targets would mean "one
+# run makes both", leaving the other tree's guests unbuilt.
+GUEST_DEPS := tests/guests/guest.h vcpu/proc/proc_abi.h vcpu/proc/proc_mailbox.h
+$(BUILD)/guests/%.elf: tests/guests/%.c $(GUEST_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $<
+
+$(SAN_BUILD)/guests/%.elf: tests/guests/%.c $(GUEST_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $<

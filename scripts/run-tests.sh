@@ -8,11 +8,13 @@ SAN_BUILD=${2:-build-san}
 FUZZ_SECONDS=${3:-20}
 
 pass=0; fail=0; failed=""
+# No test may hang CI: each binary gets TEST_TIMEOUT seconds (killed after).
+TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 run() {
     name=$1; shift
     printf '%-60s ' "$name"
     log=$(mktemp)
-    if "$@" >"$log" 2>&1; then
+    if timeout -k 10 "$TEST_TIMEOUT" "$@" >"$log" 2>&1; then
         pass=$((pass + 1)); echo "ok"
     else
         fail=$((fail + 1)); failed="$failed $name"; echo "FAIL"
