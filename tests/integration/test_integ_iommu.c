@@ -9,6 +9,9 @@
  *     physical NIC's TX frame counter does not move);
  *   - the guest keeps running (prints "DMAPROBE done", powers off 0);
  *   - the host keeps running: a new assigned VM on the same host pings.
+ * Control: the same probe at an address inside the guest's RAM completes
+ * (DD set, one frame sent, no fault), so the checks can see a DMA that
+ * was not blocked.
  * Not shown: a write (RX) DMA to the canary; the unit tests of hw/vtd cover
  * write faults, and two_vms covers another VM's RAM as the target. */
 #include <setjmp.h>
@@ -127,6 +130,19 @@ static void test_dma_outside_ram_is_blocked(void **state)
     for (unsigned i = 0; i < PHYSMEM_PAGE_4K; i++)
         assert_int_equal(p[i], CANARY_BYTE);
     assert_int_equal(r->t.sink.udp_datagrams, 0);
+
+    /* Control: the same probe aimed at the guest's own RAM goes through
+     * (descriptor done, one frame sent, no fault), so the checks above do
+     * detect a DMA that was not blocked. */
+    host_os__poll_faults(&r->t.host);
+    uint64_t faults_mid = r->t.host.faults_total;
+    rig_vm(r, "dmaprobe 0x200000");
+    tx_before = nic_tx_frames(r);
+    rig_run(r);
+    assert_true(integ__has(&r->con, "DMAPROBE done tdh=1 sta=0x1"));
+    host_os__poll_faults(&r->t.host);
+    assert_int_equal(r->t.host.faults_total, faults_mid);
+    assert_int_equal(nic_tx_frames(r), tx_before + 1);
 
     /* The host and the NIC keep working: a fresh assigned VM pings. */
     rig_vm(r, "ping 10.0.2.1 2 interval_ms=50");
