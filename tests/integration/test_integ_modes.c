@@ -44,6 +44,8 @@ static void stream_mode(enum testbed_mode m)
     assert_int_equal(o->sink_closed, 1);
     assert_int_equal(o->sink_tcp_bytes, bytes);
     assert_true(bytes > STREAM_MIN);
+    /* Legitimate traffic never faults in the IOMMU. */
+    assert_int_equal(o->faults_total, 0);
     /* Every frame crossed the physical NIC: at least one per 1460-byte segment. */
     assert_true(o->nic_tx_frames >= bytes / 1460);
     free(o);
