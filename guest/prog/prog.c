@@ -13,6 +13,7 @@ static const struct prog progs[] = {
     {"ping", "ping ADDR [COUNT]", prog_ping__run},
     {"stream", "stream ADDR PORT MSG_SIZE SECONDS      (TCP)", prog_stream__run},
     {"udp_stream", "udp_stream ADDR PORT MSG_SIZE SECONDS  (UDP)", prog_udp_stream__run},
+    {"dmaprobe", "dmaprobe ADDR        (one raw e1000 TX descriptor with buffer ADDR)", prog_dmaprobe__run},
 };
 
 const struct prog *prog__find(const char *name)
