@@ -20,5 +20,6 @@ int prog_pci__run(struct kernel *k, int argc, char **argv);
 int prog_ping__run(struct kernel *k, int argc, char **argv);
 int prog_stream__run(struct kernel *k, int argc, char **argv);
 int prog_udp_stream__run(struct kernel *k, int argc, char **argv);
+int prog_attack__run(struct kernel *k, int argc, char **argv);
 
 #endif
