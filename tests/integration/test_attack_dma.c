@@ -128,8 +128,11 @@ static void test_dma_at_host_addresses(void **state)
     struct guest_mem *m2 = &a->vm2.mem;
     uint64_t other = m2->hpa[m2->nr_extents - 1] + GUEST_MEM_EXTENT - PHYSMEM_PAGE_4K;
     static char cmd[160];
-    snprintf(cmd, sizeof cmd, "attack dma_hpa 0x%llx 0x%llx 0x%llx", (unsigned long long)rta,
+    /* plus 0x3000000: a GPA inside the attacker's own RAM (and an HPA) */
+    snprintf(cmd, sizeof cmd, "attack dma_hpa 0x%llx 0x%llx 0x%llx 0x3000000", (unsigned long long)rta,
              (unsigned long long)other, (unsigned long long)m2->hpa[0]);
+    const uint64_t targets[] = {rta, other, m2->hpa[0], 0x3000000ull};
+    hpa_canaries(&r, targets, 4);
     struct hv_vm_config vc = a->t.vm.cfg;
     hv_vm__destroy(&a->t.vm);
     a->t.vm_up = false;
@@ -137,6 +140,8 @@ static void test_dma_at_host_addresses(void **state)
     assert_int_equal(hv_vm__create(&a->t.vm, &vc), 0);
     a->t.vm_up = true;
     run_and_check(&r, "dma_hpa");
+    if (getenv("ATK_VERBOSE"))
+        fprintf(stderr, "%s", a->con.buf);
     /* each target either faulted or was a GPA of the attacker's own RAM */
     const uint64_t tg[] = {rta, other};
     for (unsigned i = 0; i < 2; i++) {
@@ -144,6 +149,7 @@ static void test_dma_at_host_addresses(void **state)
         if (!own)
             assert_true(atk__faults(a, tg[i], VTD_FR_WRITE, true) >= 1);
     }
+    assert_non_null(strstr(a->con.buf, "0x3000000 is my own GPA: write landed in my own page"));
     finish(&r);
 }
 
