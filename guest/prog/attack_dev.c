@@ -156,11 +156,14 @@ int attack_cfg__run(struct kernel *k, int argc, char **argv)
 
 static void tx_ring(struct anic *n, uint64_t base, uint32_t len)
 {
+    uint32_t tctl = anic__rd(n, E1000_TCTL);
+    anic__wr(n, E1000_TCTL, 0);
     anic__wr(n, E1000_TDBAL, (uint32_t)base);
     anic__wr(n, E1000_TDBAH, (uint32_t)(base >> 32));
     anic__wr(n, E1000_TDLEN, len);
     anic__wr(n, E1000_TDH, 0);
     anic__wr(n, E1000_TDT, 0);
+    anic__wr(n, E1000_TCTL, tctl);
 }
 
 int attack_e1000__rings(struct kernel *k, int argc, char **argv)
@@ -185,9 +188,12 @@ int attack_e1000__rings(struct kernel *k, int argc, char **argv)
         uint64_t base = c == 3 ? k->bp.ram_base + k->bp.ram_size - 0x1000 : hal__dma_addr(n.tx);
         tx_ring(&n, base, cases[c].len);
         anic__wr(&n, E1000_TDT, cases[c].tdt);
-        attack__sleep_ms(k, 30);
+        attack__sleep_ms(k, 10);
+        /* stop the transmitter: a ring beyond RAM faults on every poll */
+        anic__wr(&n, E1000_TCTL, 0);
         ATTACK_SAW("e1000_rings", "TDH %u TDT %u, frames transmitted %u", anic__rd(&n, E1000_TDH),
                    anic__rd(&n, E1000_TDT), anic__rd(&n, E1000_GPTC));
+        anic__wr(&n, E1000_TCTL, E1000_TCTL_EN | E1000_TCTL_PSP);
     }
     ATTACK_TRY("e1000_rings", "race TDT against TDH: 20000 writes of TDT across the ring");
     tx_ring(&n, hal__dma_addr(n.tx), ANIC_NDESC * E1000_DESC_SIZE);
