@@ -17,6 +17,7 @@ static const struct attack attacks[] = {
     {"msi_spoof", "assigned", "virtual MSI aimed at host vectors / non-interrupt addresses", attack_irq__msi_spoof},
     {"cfg", "assigned|emulated", "config space: move BAR0, toggle decode, write RO/reserved, walk caps", attack_cfg__run},
     {"e1000_rings", "emulated|assigned", "ring length 0 / not 128-multiple / beyond RAM, TDT beyond ring, TDT racing TDH", attack_e1000__rings},
+    {"virtio", "virtio", "virtqueue loops, out-of-range indexes, 0 / 4 GiB lengths, avail idx jumps", attack_virtio__run},
     {"syscall", "none", "raw `syscall` creat(PATH) from the guest", attack_cpu__syscall},
     {"int80", "none", "`int 0x80` creat(PATH)", attack_cpu__int80},
     {"sysenter", "none", "`sysenter` creat(PATH)", attack_cpu__sysenter},

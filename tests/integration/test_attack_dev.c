@@ -5,7 +5,9 @@
  * racing TDH), on the assigned and the emulated NIC.  Host-side evidence:
  * the physical NIC's configuration space is unchanged except the bits the
  * hypervisor forwards, the models count ring errors, DMA beyond RAM faults,
- * canaries hold, the VM keeps running to a clean power-off. */
+ * canaries hold, the VM keeps running to a clean power-off.  And virtio-net
+ * abuse (loops, bad indexes, 0 / 4 GiB lengths, idx jumps): the device
+ * marks itself DEVICE_NEEDS_RESET and works again after a reset. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -128,11 +130,34 @@ static void test_rings_assigned(void **s)
     finish(a);
 }
 
+static unsigned count(const char *hay, const char *needle)
+{
+    unsigned n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+static void test_virtio_abuse(void **s)
+{
+    (void)s;
+    struct atk *a = start(TESTBED_VIRTIO, "attack virtio");
+    assert_int_equal(atk__bystander(a, 300), 0);
+    run_contained(a, "virtio");
+    assert_int_equal(atk__bystander_join(a), 0);
+    /* loop, head out of range, next out of range, idx jump, 4 GiB length,
+     * buffer beyond RAM: each marks the device broken; length 0 is used */
+    assert_int_equal(count(a->con.buf, "DEVICE_NEEDS_RESET: the device declared itself broken"), 6);
+    assert_non_null(strstr(a->con.buf, "after reset: status 0xf (device usable again)"));
+    finish(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cfg_assigned),   cmocka_unit_test(test_cfg_emulated),
         cmocka_unit_test(test_rings_emulated), cmocka_unit_test(test_rings_assigned),
+        cmocka_unit_test(test_virtio_abuse),
     };
     return cmocka_run_group_tests_name("attack_dev", tests, NULL, NULL);
 }

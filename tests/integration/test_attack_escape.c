@@ -89,7 +89,7 @@ static void test_attack_list(void **s)
     assert_int_equal(tool__run(&run, argv), 0);
     assert_int_equal(run.status, 0);
     static const char *names[] = {"dma_tx", "dma_rx", "dma_ring", "dma_hpa", "dma_msi", "msi_spoof", "cfg",
-                                  "e1000_rings", "syscall", "int80", "sysenter", "selfmod", "jump", "stack"};
+                                  "e1000_rings", "virtio", "syscall", "int80", "sysenter", "selfmod", "jump", "stack"};
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
         assert_non_null(strstr(run.out, names[i]));
 }
