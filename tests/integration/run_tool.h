@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <seccomp.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -56,8 +57,10 @@ static inline uint64_t tool__now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* argv[0] is ignored (replaced by the tool's path); NULL-terminated. */
-static inline int tool__run(struct tool_run *r, char *const argv[])
+/* argv[0] is ignored (replaced by the tool's path); NULL-terminated.
+ * deny_unshare: the tool runs under a seccomp filter that fails unshare()
+ * with EPERM (no permission for a namespace, without touching the host). */
+static inline int tool__run_opts(struct tool_run *r, char *const argv[], bool deny_unshare)
 {
     char path[PATH_MAX];
     memset(r, 0, sizeof(*r));
@@ -73,6 +76,11 @@ static inline int tool__run(struct tool_run *r, char *const argv[])
     if (pid == 0) {
         dup2(po[1], 1);
         dup2(pe[1], 2);
+        if (deny_unshare) {
+            scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+            if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unshare), 0) || seccomp_load(ctx))
+                _exit(126);
+        }
         char *args[64];
         int n = 0;
         args[n++] = path;
@@ -120,6 +128,11 @@ static inline int tool__run(struct tool_run *r, char *const argv[])
         return -1;
     r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     return open_fds ? -ETIMEDOUT : 0;
+}
+
+static inline int tool__run(struct tool_run *r, char *const argv[])
+{
+    return tool__run_opts(r, argv, false);
 }
 
 /* Lines of text that are errors (not the tool's informational lines). */

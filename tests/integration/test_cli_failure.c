@@ -1,6 +1,7 @@
 /* Clean failure of the tool (issue 8 item 3): bad command-line values, a
  * missing / truncated / garbage / empty guest ELF, an ELF that does not fit
- * in guest RAM, not enough host physical memory.  Each: exit status 2,
+ * in guest RAM, no permission for a namespace, not enough host physical
+ * memory.  Each: exit status 2,
  * exactly one error line that names the problem, and nothing left behind
  * (no iovirt-stub orphaned to us, no TAP device in our network namespace;
  * memfds and the private namespace die with the process, which is gone). */
@@ -127,6 +128,23 @@ static void test_bad_guest_elf(void **s)
     unlink(path);
 }
 
+/* No permission for a namespace: unshare() fails with EPERM. */
+static void test_no_namespace_permission(void **s)
+{
+    (void)s;
+    char *argv[] = {"iovirt", "run", "--nic", "assigned", "--", "hello", NULL};
+    assert_int_equal(tool__run_opts(&run, argv, true), 0);
+    if (run.status != 2 || tool__error_lines(run.err) != 1)
+        fprintf(stderr, "status %d, stderr:\n%s\n", run.status, run.err);
+    assert_int_equal(run.status, 2);
+    assert_non_null(strstr(run.err, "unshare(CLONE_NEWNET)"));
+    assert_non_null(strstr(run.err, "Operation not permitted"));
+    assert_int_equal(tool__error_lines(run.err), 1);
+    assert_null(strstr(run.out, "iovirt-guest:"));
+    assert_int_equal(tool__stray_stubs(), 0);
+    assert_false(tool__tap_in_our_netns());
+}
+
 /* Out of host physical memory at run time: a second VM that does not fit
  * next to the first is refused with -ENOMEM and gives back what it took. */
 static void test_out_of_host_memory(void **s)
@@ -161,6 +179,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_cli_values),
         cmocka_unit_test(test_bad_guest_elf),
+        cmocka_unit_test(test_no_namespace_permission),
         cmocka_unit_test(test_out_of_host_memory),
     };
     return cmocka_run_group_tests_name("cli_failure", tests, NULL, NULL);
