@@ -36,27 +36,30 @@ int attack_irq__msi_spoof(struct kernel *k, int argc, char **argv)
         kprintf("ATTACK msi_spoof: needs an e1000 with MSI (--nic assigned)\n");
         return 2;
     }
-    static volatile uint64_t hits40, hits_own;
+    /* Counters in a page of their own: the handlers stay registered until
+     * power-off, after this function has returned. */
+    volatile uint64_t *ctr = kernel__alloc_pages(k, 1);
     int own = irq__alloc_vector(&k->irqs);
-    if (own < 0 || irq__register(&k->irqs, 0x40, count_irq, (void *)&hits40) ||
-        irq__register(&k->irqs, (unsigned)own, count_irq, (void *)&hits_own))
+    if (!ctr || own < 0 || irq__register(&k->irqs, 0x40, count_irq, (void *)&ctr[0]) ||
+        irq__register(&k->irqs, (unsigned)own, count_irq, (void *)&ctr[1]))
         return 2;
+    volatile uint64_t *hits40 = &ctr[0], *hits_own = &ctr[1];
     int bad = 0;
     ATTACK_TRY("msi_spoof", "MSI data = vector 0x40 (the host NIC's vector), address 0xFEE00000");
-    uint64_t h = fire(k, &n, 0xFEE00000ull, 0x40, &hits40);
+    uint64_t h = fire(k, &n, 0xFEE00000ull, 0x40, hits40);
     ATTACK_SAW("msi_spoof", "%llu interrupt(s) on vector 0x40 of my own IDT (injected into me only)",
                (unsigned long long)h);
     ATTACK_TRY("msi_spoof", "MSI data = vector 2 (NMI) and delivery mode NMI (0x402)");
-    h = fire(k, &n, 0xFEE00000ull, 0x402, &hits40);
+    h = fire(k, &n, 0xFEE00000ull, 0x402, hits40);
     ATTACK_SAW("msi_spoof", "still running, %llu interrupts on 0x40 (exception vectors are refused)",
                (unsigned long long)h);
     bad += h != 0;
     ATTACK_TRY("msi_spoof", "MSI address 0xFED00000 (not the interrupt window: the HPET), data 0x40");
-    h = fire(k, &n, 0xFED00000ull, 0x40, &hits40);
+    h = fire(k, &n, 0xFED00000ull, 0x40, hits40);
     ATTACK_SAW("msi_spoof", "%llu interrupt(s) (a non-0xFEE address is refused)", (unsigned long long)h);
     bad += h != 0;
     ATTACK_TRY("msi_spoof", "MSI aimed at APIC ID 0xFF (broadcast) with my own vector %d", own);
-    h = fire(k, &n, 0xFEEFF000ull, (uint32_t)own, &hits_own);
+    h = fire(k, &n, 0xFEEFF000ull, (uint32_t)own, hits_own);
     ATTACK_SAW("msi_spoof", "%llu interrupt(s) on vector %d: destination ignored, delivered to me",
                (unsigned long long)h, own);
     pci__write16(n.pci, n.pci->cap_msi + PCI_MSI_FLAGS, 0);

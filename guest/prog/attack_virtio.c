@@ -61,68 +61,70 @@ static int vattack__kick(struct kernel *k, struct vattack *v, const char *what, 
 int attack_virtio__run(struct kernel *k, int argc, char **argv)
 {
     (void)argc, (void)argv;
-    static struct vattack v;
+    struct vattack *v = kernel__alloc_pages(k, (sizeof(struct vattack) + 4095) / 4096);
+    if (!v)
+        return 2;
     struct pci_dev *d = pci__find(kernel__pci(k), VIRTIO_PCI_VENDOR_ID, VIRTIO_PCI_DEVICE_ID_NET);
-    if (!d || virtio_pci__init(&v.vp, d)) {
+    if (!d || virtio_pci__init(&v->vp, d)) {
         kprintf("ATTACK virtio: no virtio-net device (run with --nic virtio)\n");
         return 2;
     }
     d->claimed = true;
     pci__enable(d);
-    v.mem = kernel__alloc_pages(k, (virtq__mem_size(VQ_SIZE) + 4095) / 4096);
-    v.buf = kernel__alloc_pages(k, 1);
-    if (!v.mem || !v.buf)
+    v->mem = kernel__alloc_pages(k, (virtq__mem_size(VQ_SIZE) + 4095) / 4096);
+    v->buf = kernel__alloc_pages(k, 1);
+    if (!v->mem || !v->buf)
         return 2;
-    uint64_t buf = hal__dma_addr(v.buf);
+    uint64_t buf = hal__dma_addr(v->buf);
     int broken_needed = 0, broken_seen = 0;
 
     /* 1. descriptor loop 0 -> 1 -> 0 */
-    if (vattack__up(&v))
+    if (vattack__up(v))
         return 2;
-    v.vq.desc[0] = (struct virtq_desc){.addr = buf, .len = 64, .flags = VIRTQ_DESC_F_NEXT, .next = 1};
-    v.vq.desc[1] = (struct virtq_desc){.addr = buf + 64, .len = 64, .flags = VIRTQ_DESC_F_NEXT, .next = 0};
-    broken_seen += vattack__kick(k, &v, "descriptor chain that loops (0 -> 1 -> 0)", 0, 1);
+    v->vq.desc[0] = (struct virtq_desc){.addr = buf, .len = 64, .flags = VIRTQ_DESC_F_NEXT, .next = 1};
+    v->vq.desc[1] = (struct virtq_desc){.addr = buf + 64, .len = 64, .flags = VIRTQ_DESC_F_NEXT, .next = 0};
+    broken_seen += vattack__kick(k, v, "descriptor chain that loops (0 -> 1 -> 0)", 0, 1);
     broken_needed++;
 
     /* 2. head index beyond the queue */
-    if (vattack__up(&v))
+    if (vattack__up(v))
         return 2;
-    broken_seen += vattack__kick(k, &v, "avail ring head 1000 in a queue of 16", 1000, 1);
+    broken_seen += vattack__kick(k, v, "avail ring head 1000 in a queue of 16", 1000, 1);
     broken_needed++;
 
     /* 3. next index beyond the queue */
-    if (vattack__up(&v))
+    if (vattack__up(v))
         return 2;
-    v.vq.desc[0] = (struct virtq_desc){.addr = buf, .len = 64, .flags = VIRTQ_DESC_F_NEXT, .next = 999};
-    broken_seen += vattack__kick(k, &v, "descriptor next index 999 in a queue of 16", 0, 1);
+    v->vq.desc[0] = (struct virtq_desc){.addr = buf, .len = 64, .flags = VIRTQ_DESC_F_NEXT, .next = 999};
+    broken_seen += vattack__kick(k, v, "descriptor next index 999 in a queue of 16", 0, 1);
     broken_needed++;
 
     /* 4. avail idx jumps 1000 entries ahead */
-    if (vattack__up(&v))
+    if (vattack__up(v))
         return 2;
-    v.vq.desc[0] = (struct virtq_desc){.addr = buf, .len = 64};
-    broken_seen += vattack__kick(k, &v, "avail idx jumps from 0 to 1000 (queue of 16)", 0, 1000);
+    v->vq.desc[0] = (struct virtq_desc){.addr = buf, .len = 64};
+    broken_seen += vattack__kick(k, v, "avail idx jumps from 0 to 1000 (queue of 16)", 0, 1000);
     broken_needed++;
 
     /* 5. lengths 0xFFFFFFFF and 0, buffer beyond RAM: refused or safe */
-    if (vattack__up(&v))
+    if (vattack__up(v))
         return 2;
-    v.vq.desc[0] = (struct virtq_desc){.addr = buf, .len = 0xFFFFFFFFu};
-    vattack__kick(k, &v, "descriptor length 0xFFFFFFFF (4 GiB) on a 4 KiB buffer", 0, 1);
-    if (vattack__up(&v))
+    v->vq.desc[0] = (struct virtq_desc){.addr = buf, .len = 0xFFFFFFFFu};
+    vattack__kick(k, v, "descriptor length 0xFFFFFFFF (4 GiB) on a 4 KiB buffer", 0, 1);
+    if (vattack__up(v))
         return 2;
-    v.vq.desc[0] = (struct virtq_desc){.addr = buf, .len = 0};
-    vattack__kick(k, &v, "descriptor length 0", 0, 1);
-    if (vattack__up(&v))
+    v->vq.desc[0] = (struct virtq_desc){.addr = buf, .len = 0};
+    vattack__kick(k, v, "descriptor length 0", 0, 1);
+    if (vattack__up(v))
         return 2;
-    v.vq.desc[0] = (struct virtq_desc){.addr = k->bp.ram_base + k->bp.ram_size + 0x1000, .len = 64};
-    vattack__kick(k, &v, "descriptor buffer beyond guest RAM", 0, 1);
+    v->vq.desc[0] = (struct virtq_desc){.addr = k->bp.ram_base + k->bp.ram_size + 0x1000, .len = 64};
+    vattack__kick(k, v, "descriptor buffer beyond guest RAM", 0, 1);
 
     /* the device comes back after a reset */
-    int up = vattack__up(&v);
-    uint8_t st = virtio_pci__status(&v.vp);
+    int up = vattack__up(v);
+    uint8_t st = virtio_pci__status(&v->vp);
     ATTACK_SAW("virtio", "after reset: status 0x%x (%s)", st, !up && !(st & VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET)
                                                                ? "device usable again" : "device unusable");
-    virtio_pci__reset(&v.vp);
+    virtio_pci__reset(&v->vp);
     return broken_seen == broken_needed && !up ? 0 : 1;
 }

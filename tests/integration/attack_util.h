@@ -71,6 +71,8 @@ struct atk {
     bool vm2_up;
     pthread_t vm2_thread;
     int vm2_rc;
+    char vm2_cmd[64];
+    char cmd[256];               /* a command line the test builds */
 };
 
 static inline int atk__setup(struct atk *a, enum testbed_mode mode, const char *cmdline)
@@ -136,10 +138,9 @@ static void *atk__vm2_main(void *arg)
  * is planted in the last page of its RAM. */
 static inline int atk__bystander(struct atk *a, unsigned ms)
 {
-    static char cmd[64];
-    snprintf(cmd, sizeof cmd, "sleep %u", ms);
+    snprintf(a->vm2_cmd, sizeof a->vm2_cmd, "sleep %u", ms);
     struct hv_vm_config vc = {.name = "vm1", .pm = &a->t.plat.pm, .mem_bytes = 16ull << 20,
-                              .kernel_path = a->kernel, .cmdline = cmd, .nic = HV_NIC_NONE,
+                              .kernel_path = a->kernel, .cmdline = a->vm2_cmd, .nic = HV_NIC_NONE,
                               .mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x99}, .tsc_hz = tsc__calibrate_hz(),
                               .console = atk__console, .console_ctx = &a->con2};
     if (hv_vm__create(&a->vm2, &vc))
@@ -160,7 +161,7 @@ static inline int atk__bystander_join(struct atk *a)
 /* Fault records matching addr (page) and reason, read after the run. */
 static inline unsigned atk__faults(struct atk *a, uint64_t addr, uint8_t reason, bool is_write)
 {
-    static struct host_vtd_fault f[HOST_OS_FAULT_LOG];
+    struct host_vtd_fault f[HOST_OS_FAULT_LOG];
     host_os__poll_faults(&a->t.host);
     unsigned n = host_os__faults(&a->t.host, f, HOST_OS_FAULT_LOG), hits = 0;
     for (unsigned i = 0; i < n; i++)

@@ -127,16 +127,15 @@ static void test_dma_at_host_addresses(void **state)
     uint64_t rta = mmio__read64(&a->t.host.vtd_win, VTD_REG_RTADDR) & VTD_RTADDR_RTA_MASK;
     struct guest_mem *m2 = &a->vm2.mem;
     uint64_t other = m2->hpa[m2->nr_extents - 1] + GUEST_MEM_EXTENT - PHYSMEM_PAGE_4K;
-    static char cmd[160];
     /* plus 0x3000000: a GPA inside the attacker's own RAM (and an HPA) */
-    snprintf(cmd, sizeof cmd, "attack dma_hpa 0x%llx 0x%llx 0x%llx 0x3000000", (unsigned long long)rta,
+    snprintf(a->cmd, sizeof a->cmd, "attack dma_hpa 0x%llx 0x%llx 0x%llx 0x3000000", (unsigned long long)rta,
              (unsigned long long)other, (unsigned long long)m2->hpa[0]);
     const uint64_t targets[] = {rta, other, m2->hpa[0], 0x3000000ull};
     hpa_canaries(&r, targets, 4);
     struct hv_vm_config vc = a->t.vm.cfg;
     hv_vm__destroy(&a->t.vm);
     a->t.vm_up = false;
-    vc.cmdline = cmd;
+    vc.cmdline = a->cmd;
     assert_int_equal(hv_vm__create(&a->t.vm, &vc), 0);
     a->t.vm_up = true;
     run_and_check(&r, "dma_hpa");
