@@ -116,8 +116,9 @@ static void test_dma_ring_outside_ram(void **state)
     finish(&r);
 }
 
-/* GPAs equal to host addresses of the root table and of the bystander's
- * RAM: the VM is re-created with them on its command line once known. */
+/* GPAs equal to host addresses of the root table, bus 0's context table
+ * and the bystander's RAM: the VM is re-created with them on its command
+ * line once they are known. */
 static void test_dma_at_host_addresses(void **state)
 {
     (void)state;
@@ -127,11 +128,17 @@ static void test_dma_at_host_addresses(void **state)
     uint64_t rta = mmio__read64(&a->t.host.vtd_win, VTD_REG_RTADDR) & VTD_RTADDR_RTA_MASK;
     struct guest_mem *m2 = &a->vm2.mem;
     uint64_t other = m2->hpa[m2->nr_extents - 1] + GUEST_MEM_EXTENT - PHYSMEM_PAGE_4K;
+    /* bus 0's context table (root entry 0, VT-d 9.1: bit 0 present, 63:12) */
+    uint64_t re;
+    assert_int_equal(physmem__read(&a->t.plat.pm, rta, &re, sizeof re), 0);
+    assert_true(re & 1);
+    uint64_t ctp = re & ~0xFFFull;
     /* plus 0x3000000: a GPA inside the attacker's own RAM (and an HPA) */
-    snprintf(a->cmd, sizeof a->cmd, "attack dma_hpa 0x%llx 0x%llx 0x%llx 0x3000000", (unsigned long long)rta,
-             (unsigned long long)other, (unsigned long long)m2->hpa[0]);
-    const uint64_t targets[] = {rta, other, m2->hpa[0], 0x3000000ull};
-    hpa_canaries(&r, targets, 4);
+    snprintf(a->cmd, sizeof a->cmd, "attack dma_hpa 0x%llx 0x%llx 0x%llx 0x%llx 0x3000000",
+             (unsigned long long)rta, (unsigned long long)ctp, (unsigned long long)other,
+             (unsigned long long)m2->hpa[0]);
+    const uint64_t targets[] = {rta, ctp, other, m2->hpa[0], 0x3000000ull};
+    hpa_canaries(&r, targets, 5);
     struct hv_vm_config vc = a->t.vm.cfg;
     hv_vm__destroy(&a->t.vm);
     a->t.vm_up = false;
@@ -142,8 +149,8 @@ static void test_dma_at_host_addresses(void **state)
     if (getenv("ATK_VERBOSE"))
         fprintf(stderr, "%s", a->con.buf);
     /* each target either faulted or was a GPA of the attacker's own RAM */
-    const uint64_t tg[] = {rta, other};
-    for (unsigned i = 0; i < 2; i++) {
+    const uint64_t tg[] = {rta, ctp, other, m2->hpa[0]};
+    for (unsigned i = 0; i < 4; i++) {
         bool own = tg[i] >= (1ull << 20) && tg[i] < RAM_END;
         if (!own)
             assert_true(atk__faults(a, tg[i], VTD_FR_WRITE, true) >= 1);
