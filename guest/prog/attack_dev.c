@@ -22,7 +22,10 @@ static uint64_t fire(struct kernel *k, struct anic *n, uint64_t addr, uint32_t d
     anic__rd(n, E1000_ICR);
     anic__wr(n, E1000_IMS, E1000_ICR_TXDW);
     anic__wr(n, E1000_ICS, E1000_ICR_TXDW);
-    attack__sleep_ms(k, 50);
+    /* bounded wait: the NIC thread and the host's handler run when they can */
+    for (unsigned i = 0; i < 10 && *hits == before; i++)
+        attack__sleep_ms(k, 30);
+    attack__sleep_ms(k, 10);
     anic__rd(n, E1000_ICR);
     anic__wr(n, E1000_IMC, 0xFFFFFFFFu);
     return *hits - before;

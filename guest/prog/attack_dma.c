@@ -39,11 +39,21 @@ static int rx_to(const char *name, struct kernel *k, struct anic *n, uint64_t ad
                (unsigned long long)addr);
     anic__arp_frame(n);
     unsigned rdh = slot;
-    for (unsigned i = 0; i < 3 && rdh == slot; i++) {
-        anic__tx(n, hal__dma_addr(n->frame), 60);
-        attack__sleep_ms(k, 100);
+    /* TPR (read-to-clear) counts every frame that reached the NIC, before
+     * its DMA: wait (bounded) until one did, so the write was attempted. */
+    uint32_t arrived = 0;
+    anic__rd(n, E1000_TPR);
+    for (unsigned i = 0; i < 20 && !arrived && rdh == slot; i++) {
+        if (i % 3 == 0)
+            anic__tx(n, hal__dma_addr(n->frame), 60);
+        attack__sleep_ms(k, 50);
+        arrived += anic__rd(n, E1000_TPR);
         rdh = anic__rd(n, E1000_RDH) % ANIC_NDESC;
     }
+    attack__sleep_ms(k, 20);
+    rdh = anic__rd(n, E1000_RDH) % ANIC_NDESC;
+    if (!arrived && rdh == slot)
+        ATTACK_SAW(name, "no frame arrived within 1 s (the DMA was not attempted)");
     uint8_t st = ((volatile struct e1000_rx_desc *)&n->rx[slot])->status;
     if (rdh == slot && !(st & E1000_RXD_STAT_DD)) {
         ATTACK_SAW(name, "ring did not advance (RDH %u, status 0x%x): the frame was dropped", rdh, st);
@@ -119,30 +129,49 @@ int attack_dma__ring(struct kernel *k, int argc, char **argv)
         uint32_t sent = anic__rd(&n, E1000_GPTC);
         ATTACK_SAW("dma_ring", "TDH %u, frames transmitted %u", anic__rd(&n, E1000_TDH), sent);
         bad += sent && !attack__in_ram(k, a[i], 128);
-        ATTACK_TRY("dma_ring", "RX ring at 0x%llx (device writes descriptors back there)", (unsigned long long)a[i]);
-        anic__wr(&n, E1000_RDBAL, (uint32_t)a[i]);
-        anic__wr(&n, E1000_RDBAL + 4, (uint32_t)(a[i] >> 32));
+        uint64_t rxb = a[i] + 0x10000; /* another page, so the two faults differ */
+        ATTACK_TRY("dma_ring", "RX ring at 0x%llx (device reads descriptors and writes them back there)",
+                   (unsigned long long)rxb);
+        uint32_t rctl = anic__rd(&n, E1000_RCTL);
+        anic__wr(&n, E1000_RCTL, 0);
+        anic__wr(&n, E1000_RDBAL, (uint32_t)rxb);
+        anic__wr(&n, E1000_RDBAL + 4, (uint32_t)(rxb >> 32));
         anic__wr(&n, E1000_RDLEN, 128);
         anic__wr(&n, E1000_RDH, 0);
         anic__wr(&n, E1000_RDT, 4);
-        /* restore a sane TX ring so the ARP request that provokes RX goes out */
+        anic__wr(&n, E1000_RCTL, rctl);
+        /* restore a sane TX ring (transmitter off meanwhile) so the ARP
+         * request that provokes RX goes out */
+        anic__wr(&n, E1000_TCTL, 0);
         anic__wr(&n, E1000_TDBAL, (uint32_t)hal__dma_addr(n.tx));
         anic__wr(&n, E1000_TDBAH, 0);
         anic__wr(&n, E1000_TDLEN, ANIC_NDESC * E1000_DESC_SIZE);
         anic__wr(&n, E1000_TDH, 0);
         anic__wr(&n, E1000_TDT, 0);
+        anic__wr(&n, E1000_TCTL, E1000_TCTL_EN | E1000_TCTL_PSP);
         n.tx_tail = 0;
         anic__arp_frame(&n);
-        anic__tx(&n, hal__dma_addr(n.frame), 60);
-        attack__sleep_ms(k, 100);
-        uint32_t rdh = anic__rd(&n, E1000_RDH);
-        ATTACK_SAW("dma_ring", "RDH %u after the ARP request (%s)", rdh, rdh ? "ring advanced" : "frame dropped");
-        bad += rdh && !attack__in_ram(k, a[i], 128);
+        anic__rd(&n, E1000_TPR);
+        uint32_t arrived = 0, rdh = 0;
+        int st = -1;
+        for (unsigned j = 0; j < 20 && !arrived; j++) {
+            if (j % 3 == 0)
+                st = anic__tx(&n, hal__dma_addr(n.frame), 60);
+            attack__sleep_ms(k, 50);
+            arrived += anic__rd(&n, E1000_TPR);
+        }
+        attack__sleep_ms(k, 20);
+        rdh = anic__rd(&n, E1000_RDH);
+        ATTACK_SAW("dma_ring", "ARP request TX status %d, frames arrived %u, RDH %u (%s)", st, arrived, rdh,
+                   rdh ? "ring advanced" : "frame dropped");
+        bad += rdh && !attack__in_ram(k, rxb, 128);
+        anic__wr(&n, E1000_RCTL, 0);
         anic__wr(&n, E1000_RDBAL, (uint32_t)hal__dma_addr(n.rx));
         anic__wr(&n, E1000_RDBAL + 4, 0);
         anic__wr(&n, E1000_RDLEN, ANIC_NDESC * E1000_DESC_SIZE);
         anic__wr(&n, E1000_RDH, 0);
         anic__wr(&n, E1000_RDT, 0);
+        anic__wr(&n, E1000_RCTL, rctl);
     }
     control("dma_ring", k, &n);
     return bad ? 1 : 0;

@@ -109,10 +109,14 @@ static void test_dma_ring_outside_ram(void **state)
     (void)state;
     struct run r;
     start(&r, "attack dma_ring 0x4200000 0x3f000000");
-    hpa_canaries(&r, dflt, 2);
+    const uint64_t rings[] = {dflt[0], dflt[1], dflt[0] + 0x10000, dflt[1] + 0x10000};
+    hpa_canaries(&r, rings, 4);
     run_and_check(&r, "dma_ring");
-    assert_true(atk__faults(r.a, dflt[0], VTD_FR_READ, false) >= 1);
-    assert_true(atk__faults(r.a, dflt[1], VTD_FR_READ, false) >= 1);
+    /* TX ring fetches at ADDR, RX ring (descriptor read) at ADDR + 64 KiB */
+    for (unsigned i = 0; i < 2; i++) {
+        assert_true(atk__faults(r.a, dflt[i], VTD_FR_READ, false) >= 1);
+        assert_true(atk__faults(r.a, dflt[i] + 0x10000, VTD_FR_READ, false) >= 1);
+    }
     finish(&r);
 }
 
