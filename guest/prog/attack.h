@@ -12,6 +12,7 @@
 
 #include "guest/kernel/console.h"
 #include "guest/kernel/kernel.h"
+#include "hw/e1000/e1000_regs.h"
 
 #define ATTACK_TRY(name, ...)  (kprintf("ATTACK %s: trying ", name), kprintf(__VA_ARGS__), kprintf("\n"))
 #define ATTACK_SAW(name, ...)  (kprintf("ATTACK %s: observed ", name), kprintf(__VA_ARGS__), kprintf("\n"))
@@ -48,7 +49,7 @@ void anic__wr(struct anic *n, uint32_t off, uint32_t v);
 int anic__tx(struct anic *n, uint64_t addr, uint16_t len);
 /* Build an ARP request for 10.0.2.1 in n->frame (60 bytes). */
 void anic__arp_frame(struct anic *n);
-/* Wait up to ms for pred-less progress: sleep in the guest. */
+/* Sleep ms milliseconds (timer interrupts; bounded number of waits). */
 void attack__sleep_ms(struct kernel *k, uint64_t ms);
 
 int attack_dma__tx(struct kernel *k, int argc, char **argv);
