@@ -20,8 +20,15 @@ static void host_os__record_fault(void *opaque, const struct host_vtd_fault *f)
         h->nfaults--;
     }
     h->faults[h->nfaults++] = *f;
-    h->faults_total++;
+    uint64_t total = ++h->faults_total;
     pthread_mutex_unlock(&h->fault_lock);
+    /* A guest can make its NIC fault on every descriptor: log the first
+     * ones (as Linux rate-limits DMAR messages), count all of them. */
+    if (total > HOST_OS_FAULT_LOG_LINES) {
+        if (total == HOST_OS_FAULT_LOG_LINES + 1)
+            log__info("host", "further VT-d faults are recorded and counted but not logged");
+        return;
+    }
     if (f->is_ir)
         log__info("host", "VT-d interrupt-remapping fault: %s, index %u, requester %02x:%02x.%x",
                   f->reason_name, f->ir_index, f->sid >> 8, (f->sid >> 3) & 0x1F, f->sid & 7);

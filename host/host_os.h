@@ -22,6 +22,7 @@
 #define HOST_OS_CPU          0
 #define HOST_OS_NIC_VECTOR   0x40   /* host vector for its own NIC */
 #define HOST_OS_FAULT_LOG    64
+#define HOST_OS_FAULT_LOG_LINES 64 /* faults logged one per line, then only counted */
 
 struct host_os {
     struct platform *plat;

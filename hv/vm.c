@@ -1,6 +1,7 @@
 #include "hv/vm.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -433,6 +434,13 @@ int hv_vm__run(struct hv_vm *vm)
                      (unsigned long long)e->fault.addr, e->fault.why ? e->fault.why : "exception");
             return -EFAULT;
         case VCPU_EXIT_SHUTDOWN:
+            if (e->shutdown.cause == VCPU_SHUTDOWN_SIGNALED && e->shutdown.status == SIGSYS) {
+                /* The sandbox's seccomp filter killed the stub: the guest
+                 * executed a system call (syscall, int 0x80, sysenter). */
+                log__err("hv", "%s: guest attempted a system call: killed by the seccomp filter (SIGSYS); VM stopped",
+                         vm->cfg.name);
+                return -EFAULT;
+            }
             log__err("hv", "%s: guest stopped unexpectedly (%s %d)", vm->cfg.name,
                      e->shutdown.cause == VCPU_SHUTDOWN_SIGNALED ? "signal" : "status",
                      e->shutdown.status);

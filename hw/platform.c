@@ -37,8 +37,11 @@ int platform__create(struct platform *p, const struct platform_config *cfg)
         struct wire_tap_config tc = {.addr = cfg->tap_addr};
         r = wire_tap__create(&tc, &p->wire);
         if (r) {
-            log__err("platform", "cannot create the TAP wire in a private network namespace: %s%s",
-                     strerror(-r), r == -EPERM ? " (needs root or user namespaces)" : "");
+            /* wire_tap__create has said why, except when out of memory:
+             * one error line per failure. */
+            if (r == -ENOMEM)
+                log__err("platform", "cannot create the TAP wire in a private network namespace: %s",
+                         strerror(-r));
             goto fail;
         }
     } else {

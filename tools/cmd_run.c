@@ -79,7 +79,7 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'n':
             if (native || parse_nic(optarg, &o->mode)) {
@@ -118,6 +118,9 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
         }
         case 's': o->stats = 1; break;
         case 'h': run__usage(stdout, native); return 1;
+        case ':':
+            fprintf(stderr, "iovirt %s: option '%s' needs a value\n", argv[0], argv[optind - 1]);
+            return -1;
         default:
             fprintf(stderr, "iovirt %s: unknown option '%s' (try --help)\n", argv[0], argv[optind - 1]);
             return -1;

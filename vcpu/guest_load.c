@@ -23,9 +23,11 @@ static int fail(char *errbuf, size_t errlen, int rc, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* A caller that takes the reason reports it (once, with context). */
     if (errbuf && errlen)
         snprintf(errbuf, errlen, "%s", msg);
-    log__err("guest_load", "%s", msg);
+    else
+        log__err("guest_load", "%s", msg);
     return rc;
 }
 

@@ -12,6 +12,7 @@ static const struct prog progs[] = {
     {"lspci", "lspci                (enumerate PCI bus 0)", prog_pci__run},
     {"ping", "ping ADDR [COUNT]", prog_ping__run},
     {"stream", "stream ADDR PORT MSG_SIZE SECONDS      (TCP)", prog_stream__run},
+    {"attack", "attack NAME [ARGS] | attack list      (isolation attacks)", prog_attack__run},
     {"udp_stream", "udp_stream ADDR PORT MSG_SIZE SECONDS  (UDP)", prog_udp_stream__run},
     {"dmaprobe", "dmaprobe ADDR        (one raw e1000 TX descriptor with buffer ADDR)", prog_dmaprobe__run},
 };
