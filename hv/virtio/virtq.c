@@ -50,7 +50,7 @@ int virtq__pop(struct virtq *q, struct virtq_chain *c)
     if (pending == 0)
         return 0;
     if (pending > q->size)
-        return -EINVAL; /* the driver claims more buffers than the ring holds */
+        return -EOVERFLOW; /* the driver claims more buffers than the ring holds */
     __atomic_thread_fence(__ATOMIC_ACQUIRE); /* ring entries after the index */
 
     uint16_t head;
@@ -93,7 +93,7 @@ int virtq__pop(struct virtq *q, struct virtq_chain *c)
         if (!(d.flags & VIRTQ_DESC_F_NEXT))
             break;
         if (d.next >= q->size)
-            return -EINVAL;
+            return -ENXIO;
         i = d.next;
     }
     q->last_avail++;
@@ -184,7 +184,9 @@ int virtq__chain_write(struct virtq *q, const struct virtq_chain *c, uint32_t sk
 const char *virtq__error_name(int err)
 {
     switch (err) {
-    case -EINVAL: return "index or ring layout out of range";
+    case -EINVAL: return "head index or ring layout out of range";
+    case -EOVERFLOW: return "available index runs more than a ring ahead";
+    case -ENXIO: return "next index out of range";
     case -ELOOP: return "descriptor chain loops";
     case -EFAULT: return "buffer or ring outside guest RAM";
     case -E2BIG: return "chain too long or too large";

@@ -46,7 +46,8 @@ struct virtq {
 int virtq__enable(struct virtq *q, struct guest_mem *gm);
 void virtq__reset(struct virtq *q);
 /* 1 = *c holds the next chain, 0 = nothing available, < 0 = guest error:
- * -EINVAL bad index / avail count, -ELOOP loop, -EFAULT outside RAM,
+ * -EINVAL bad head index, -EOVERFLOW avail count beyond the ring, -ENXIO bad
+ * next index, -ELOOP loop, -EFAULT outside RAM,
  * -E2BIG too many/large buffers, -EPROTO flags not allowed. */
 int virtq__pop(struct virtq *q, struct virtq_chain *c);
 /* Human-readable cause of a virtq__pop()/enable error. */
