@@ -18,7 +18,7 @@
 
 #include "guest/drivers/nic.h"
 #include "guest/drivers/virtio_pci.h"
-#include "guest/drivers/virtio_regs.h"
+#include "drivers/virtio/virtio_regs.h"
 #include "guest/hal/hal.h"
 #include "guest/kernel/console.h"
 #include "guest/kernel/kernel.h"

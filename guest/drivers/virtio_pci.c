@@ -4,7 +4,7 @@
 
 #include <errno.h>
 
-#include "guest/drivers/virtio_regs.h"
+#include "drivers/virtio/virtio_regs.h"
 #include "guest/hal/hal.h"
 
 static uint8_t c8(struct virtio_pci *vp, unsigned off) { return hal__mmio_read8(vp->common + off); }

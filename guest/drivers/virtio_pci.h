@@ -1,7 +1,7 @@
 /* virtio 1.x modern PCI transport, driver side (virtio 1.2 section 4.1):
  * structures located through vendor-specific capabilities, device status
  * handshake, 64-bit feature negotiation, split virtqueue setup and
- * notification.  Register names in guest/drivers/virtio_regs.h. */
+ * notification.  Register names in drivers/virtio/virtio_regs.h. */
 #ifndef IOVIRT_GUEST_DRIVERS_VIRTIO_PCI_H
 #define IOVIRT_GUEST_DRIVERS_VIRTIO_PCI_H
 

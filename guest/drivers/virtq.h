@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "guest/drivers/virtio_regs.h"
+#include "drivers/virtio/virtio_regs.h"
 
 #define VIRTQ_DRV_MAX 256  /* largest queue this driver sets up */
 

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "guest/drivers/virtio_regs.h"
+#include "drivers/virtio/virtio_regs.h"
 #include "guest/kernel/console.h"
 #include "guest/kernel/kernel.h"
 #include "hw/e1000/e1000_regs.h"

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "guest/drivers/virtio_pci.h"
-#include "guest/drivers/virtio_regs.h"
+#include "drivers/virtio/virtio_regs.h"
 #include "guest/prog/attack.h"
 
 #define VQ_SIZE 16

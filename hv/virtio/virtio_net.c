@@ -76,7 +76,7 @@ struct virtio_net *virtio_net__create(const struct virtio_net_params *p)
     memcpy(vn->pci.cfg + PCI_SUBSYSTEM_VENDOR_ID, sub, sizeof sub);
     pci_dev__add_bar(&vn->pci, 0, VIRTIO_NET_BAR_SIZE, false, false);
     pci_dev__set_intx_pin(&vn->pci, 1);
-    put_cap(vn, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_NET_COMMON_OFF, VIRTIO_PCI_COMMON_SIZE, false);
+    put_cap(vn, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_NET_COMMON_OFF, VIRTIO_PCI_COMMON_CFG_SIZE, false);
     put_cap(vn, VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_NET_ISR_OFF, 4, false);
     put_cap(vn, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_NET_DEVICE_OFF, VIRTIO_NET_CFG_SIZE, false);
     put_cap(vn, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_NET_NOTIFY_OFF, NR_QUEUES * VIRTIO_NET_NOTIFY_MULT, true);
@@ -121,11 +121,11 @@ static void raise_irq(struct virtio_net *vn, uint8_t cause)
 
 static void mark_broken(struct virtio_net *vn, int q, int err)
 {
-    if (vn->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET)
+    if (vn->status & VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET)
         return;
     vn->stats.guest_errors++;
     log__err("virtio-net", "guest error on queue %d: %s; device needs reset", q, virtq__error_name(err));
-    vn->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
+    vn->status |= VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET;
     for (int i = 0; i < NR_QUEUES; i++)
         vn->vq[i].ready = false;
     raise_irq(vn, VIRTIO_PCI_ISR_CONFIG);
@@ -133,7 +133,7 @@ static void mark_broken(struct virtio_net *vn, int q, int err)
 
 static bool running(const struct virtio_net *vn)
 {
-    return (vn->status & VIRTIO_STATUS_DRIVER_OK) && !(vn->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+    return (vn->status & VIRTIO_CONFIG_S_DRIVER_OK) && !(vn->status & VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET);
 }
 
 static void device_reset(struct virtio_net *vn)
@@ -159,18 +159,18 @@ static void write_status(struct virtio_net *vn, uint8_t v)
         device_reset(vn);
         return;
     }
-    if ((v & VIRTIO_STATUS_FEATURES_OK) && !(vn->status & VIRTIO_STATUS_FEATURES_OK)) {
+    if ((v & VIRTIO_CONFIG_S_FEATURES_OK) && !(vn->status & VIRTIO_CONFIG_S_FEATURES_OK)) {
         /* 3.1.1: refuse feature sets we do not offer or without VERSION_1. */
         if ((vn->driver_features & ~device_features) ||
             !(vn->driver_features & (1ull << VIRTIO_F_VERSION_1)))
-            v &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
+            v &= (uint8_t)~VIRTIO_CONFIG_S_FEATURES_OK;
         bool ev = vn->driver_features & (1ull << VIRTIO_F_EVENT_IDX);
         for (int i = 0; i < NR_QUEUES; i++)
             vn->vq[i].event_idx = ev;
     }
     /* The device owns NEEDS_RESET; the driver cannot clear it but by reset. */
-    vn->status = (uint8_t)((v & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET) |
-                           (vn->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET));
+    vn->status = (uint8_t)((v & ~VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET) |
+                           (vn->status & VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET));
 }
 
 static struct virtq *selected(struct virtio_net *vn)
@@ -217,7 +217,7 @@ static void common_write(struct virtio_net *vn, uint64_t off, uint32_t v)
     case VIRTIO_PCI_COMMON_DFSELECT: vn->dfselect = v; break;
     case VIRTIO_PCI_COMMON_GFSELECT: vn->gfselect = v; break;
     case VIRTIO_PCI_COMMON_GF:
-        if (vn->gfselect < 2 && !(vn->status & VIRTIO_STATUS_FEATURES_OK)) {
+        if (vn->gfselect < 2 && !(vn->status & VIRTIO_CONFIG_S_FEATURES_OK)) {
             if (vn->gfselect == 0)
                 set_lo(&vn->driver_features, v);
             else
@@ -264,7 +264,7 @@ static uint64_t bar_read(void *dev, uint64_t off, unsigned size)
     struct virtio_net *vn = dev;
     uint64_t v = 0;
     pthread_mutex_lock(&vn->lock);
-    if (off < VIRTIO_NET_COMMON_OFF + VIRTIO_PCI_COMMON_SIZE) {
+    if (off < VIRTIO_NET_COMMON_OFF + VIRTIO_PCI_COMMON_CFG_SIZE) {
         /* 4.1.3.1: drivers access each field with its own width. */
         v = common_read(vn, off);
         if (size < 8)
@@ -287,7 +287,7 @@ static void bar_write(void *dev, uint64_t off, unsigned size, uint64_t val)
     if (off >= VIRTIO_NET_NOTIFY_OFF && off < VIRTIO_NET_NOTIFY_OFF + NR_QUEUES * VIRTIO_NET_NOTIFY_MULT) {
         unsigned q = (unsigned)(off - VIRTIO_NET_NOTIFY_OFF) / VIRTIO_NET_NOTIFY_MULT;
         __atomic_add_fetch(&vn->stats.notifies, 1, __ATOMIC_RELAXED);
-        if (q == VIRTIO_NET_TXQ) {
+        if (q == VIRTIO_NET_TX_VQ) {
             uint64_t one = 1;
             if (write(vn->kick_fd, &one, sizeof one) < 0) {
                 /* counter saturated: the thread is already due to run */
@@ -296,7 +296,7 @@ static void bar_write(void *dev, uint64_t off, unsigned size, uint64_t val)
         return;
     }
     pthread_mutex_lock(&vn->lock);
-    if (off < VIRTIO_PCI_COMMON_SIZE) {
+    if (off < VIRTIO_PCI_COMMON_CFG_SIZE) {
         if (size == 8 && off % 8 == 0) { /* split 64-bit writes to queue addresses */
             common_write(vn, off, (uint32_t)val);
             common_write(vn, off + 4, (uint32_t)(val >> 32));
@@ -315,13 +315,13 @@ unsigned virtio_net__tx_process(struct virtio_net *vn, unsigned budget)
 {
     unsigned done = 0;
     pthread_mutex_lock(&vn->lock);
-    struct virtq *q = &vn->vq[VIRTIO_NET_TXQ];
+    struct virtq *q = &vn->vq[VIRTIO_NET_TX_VQ];
     while (done < budget && running(vn) && q->ready) {
         virtq__set_notify(q, false);
         struct virtq_chain c;
         int r = virtq__pop(q, &c);
         if (r < 0) {
-            mark_broken(vn, VIRTIO_NET_TXQ, r);
+            mark_broken(vn, VIRTIO_NET_TX_VQ, r);
             break;
         }
         if (r == 0) {
@@ -330,7 +330,7 @@ unsigned virtio_net__tx_process(struct virtio_net *vn, unsigned budget)
             r = virtq__pop(q, &c);
             if (r <= 0) {
                 if (r < 0)
-                    mark_broken(vn, VIRTIO_NET_TXQ, r);
+                    mark_broken(vn, VIRTIO_NET_TX_VQ, r);
                 break;
             }
         }
@@ -340,7 +340,7 @@ unsigned virtio_net__tx_process(struct virtio_net *vn, unsigned budget)
             len = TX_FRAME_MAX;
         int n = virtq__chain_read(q, &c, hdr, vn->tx_frame, len);
         if (n < 0) {
-            mark_broken(vn, VIRTIO_NET_TXQ, n);
+            mark_broken(vn, VIRTIO_NET_TX_VQ, n);
             break;
         }
         if (n >= 14 && vn->p.tx) {
@@ -361,7 +361,7 @@ int virtio_net__rx_frame(struct virtio_net *vn, const uint8_t *frame, size_t len
 {
     int ret = 0;
     pthread_mutex_lock(&vn->lock);
-    struct virtq *q = &vn->vq[VIRTIO_NET_RXQ];
+    struct virtq *q = &vn->vq[VIRTIO_NET_RX_VQ];
     if (!running(vn) || !q->ready) {
         ret = -EIO;
         goto out;
@@ -369,7 +369,7 @@ int virtio_net__rx_frame(struct virtio_net *vn, const uint8_t *frame, size_t len
     struct virtq_chain c;
     int r = virtq__pop(q, &c);
     if (r < 0) {
-        mark_broken(vn, VIRTIO_NET_RXQ, r);
+        mark_broken(vn, VIRTIO_NET_RX_VQ, r);
         ret = -EIO;
         goto out;
     }
@@ -383,7 +383,7 @@ int virtio_net__rx_frame(struct virtio_net *vn, const uint8_t *frame, size_t len
     }
     if (virtq__chain_write(q, &c, 0, &h, sizeof h) < 0 ||
         virtq__chain_write(q, &c, sizeof h, frame, (uint32_t)len) < 0) {
-        mark_broken(vn, VIRTIO_NET_RXQ, -EFAULT);
+        mark_broken(vn, VIRTIO_NET_RX_VQ, -EFAULT);
         ret = -EIO;
         goto out;
     }
@@ -445,7 +445,7 @@ void virtio_net__stop(struct virtio_net *vn)
 bool virtio_net__broken(struct virtio_net *vn)
 {
     pthread_mutex_lock(&vn->lock);
-    bool b = vn->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET;
+    bool b = vn->status & VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET;
     pthread_mutex_unlock(&vn->lock);
     return b;
 }

@@ -15,7 +15,7 @@
 
 #include "guest_peer.h"
 #include "guest_platform.h"
-#include "guest/drivers/virtio_regs.h"
+#include "drivers/virtio/virtio_regs.h"
 #include "guest/pci/pci_regs.h"
 
 #define VDEV        4

@@ -91,17 +91,17 @@ static int setup(void **state)
     pci_dev__cfg_write(d, d->msi_cap + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE);
     /* 3.1.1 driver initialisation. */
     w(&fx, VIRTIO_PCI_COMMON_STATUS, 1, 0);
-    w(&fx, VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    w(&fx, VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
     w(&fx, VIRTIO_PCI_COMMON_GFSELECT, 4, 0);
     w(&fx, VIRTIO_PCI_COMMON_GF, 4, 1u << VIRTIO_NET_F_MAC);
     w(&fx, VIRTIO_PCI_COMMON_GFSELECT, 4, 1);
     w(&fx, VIRTIO_PCI_COMMON_GF, 4, 1u << (VIRTIO_F_VERSION_1 - 32));
-    w(&fx, VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
-    assert_true(r(&fx, VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_STATUS_FEATURES_OK);
-    setup_queue(&fx, VIRTIO_NET_RXQ);
-    setup_queue(&fx, VIRTIO_NET_TXQ);
-    w(&fx, VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-      VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+    w(&fx, VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
+    assert_true(r(&fx, VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_CONFIG_S_FEATURES_OK);
+    setup_queue(&fx, VIRTIO_NET_RX_VQ);
+    setup_queue(&fx, VIRTIO_NET_TX_VQ);
+    w(&fx, VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+      VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
     *state = &fx;
     return 0;
 }
@@ -168,7 +168,7 @@ static void test_tx_frame_with_header_split(void **state)
     put_desc(fx, 1, 1, BUF(1), 40, VIRTQ_DESC_F_NEXT, 2);
     put_desc(fx, 1, 2, BUF(2), 60, 0, 0);
     make_avail(fx, 1, 0);
-    w(fx, VIRTIO_NET_NOTIFY_OFF + VIRTIO_NET_TXQ * VIRTIO_NET_NOTIFY_MULT, 2, 1);
+    w(fx, VIRTIO_NET_NOTIFY_OFF + VIRTIO_NET_TX_VQ * VIRTIO_NET_NOTIFY_MULT, 2, 1);
     assert_int_equal(virtio_net__tx_process(fx->vn, 16), 1);
     assert_int_equal(fx->tx_count, 1);
     assert_int_equal(fx->sent_len, 100);
@@ -212,7 +212,7 @@ static void expect_broken(struct fixture *fx)
 {
     assert_int_equal(virtio_net__tx_process(fx->vn, 16), 0);
     assert_true(virtio_net__broken(fx->vn));
-    assert_true(r(fx, VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+    assert_true(r(fx, VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET);
     assert_int_equal(fx->tx_count, 0);
     /* The driver cannot clear NEEDS_RESET except by a reset. */
     w(fx, VIRTIO_PCI_COMMON_STATUS, 1, 0x0F);
