@@ -50,16 +50,26 @@ static uint8_t *stream__payload(struct kernel *k, uint64_t len)
     return buf;
 }
 
-int prog_stream__run(struct kernel *k, int argc, char **argv)
+/* Arguments, network and payload, shared by both programs: 0, or the exit
+ * status to return (2 usage, 3 no network or memory). */
+static int stream__setup(struct kernel *k, int argc, char **argv, uint64_t max_msg,
+                         struct stream_args *a, uint8_t **msg)
 {
-    struct stream_args a;
-    if (stream__args(argc, argv, &a, STREAM_MAX_MSG))
+    if (stream__args(argc, argv, a, max_msg))
         return 2;
     if (knet__up(k))
         return 3;
-    uint8_t *msg = stream__payload(k, a.msg);
-    if (!msg)
-        return 3;
+    *msg = stream__payload(k, a->msg);
+    return *msg ? 0 : 3;
+}
+
+int prog_stream__run(struct kernel *k, int argc, char **argv)
+{
+    struct stream_args a;
+    uint8_t *msg;
+    int rc = stream__setup(k, argc, argv, STREAM_MAX_MSG, &a, &msg);
+    if (rc)
+        return rc;
     struct net_stack *s = &k->net->stack;
     struct tcp_conn *c = tcp__connect(s, a.dst, (uint16_t)a.port);
     if (!c) {
@@ -130,13 +140,10 @@ int prog_stream__run(struct kernel *k, int argc, char **argv)
 int prog_udp_stream__run(struct kernel *k, int argc, char **argv)
 {
     struct stream_args a;
-    if (stream__args(argc, argv, &a, UDP_MAX_MSG))
-        return 2;
-    if (knet__up(k))
-        return 3;
-    uint8_t *msg = stream__payload(k, a.msg);
-    if (!msg)
-        return 3;
+    uint8_t *msg;
+    int rc = stream__setup(k, argc, argv, UDP_MAX_MSG, &a, &msg);
+    if (rc)
+        return rc;
     struct net_stack *s = &k->net->stack;
     const uint16_t src_port = 40000;
     uint64_t start = hal__now_ns(), stop = start + a.seconds * 1000000000ull;

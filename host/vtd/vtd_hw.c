@@ -15,11 +15,14 @@ uint64_t vtd_hw__now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-int vtd_hw__poll64(struct host_vtd *h, uint64_t off, uint64_t mask, uint64_t want, const char *what)
+/* Poll a 32- or 64-bit register until (value & mask) == want, bounded by the
+ * handshake timeout. */
+static int vtd_hw__poll(struct host_vtd *h, uint64_t off, uint64_t mask, uint64_t want, const char *what,
+                        bool wide)
 {
     uint64_t deadline = 0;
     for (unsigned i = 0;; i++) {
-        uint64_t v = vtd_hw__read64(h, off);
+        uint64_t v = wide ? vtd_hw__read64(h, off) : vtd_hw__read32(h, off);
         if ((v & mask) == want)
             return 0;
         /* Check the clock only now and then: the fast path is one read. */
@@ -37,25 +40,14 @@ int vtd_hw__poll64(struct host_vtd *h, uint64_t off, uint64_t mask, uint64_t wan
     }
 }
 
+int vtd_hw__poll64(struct host_vtd *h, uint64_t off, uint64_t mask, uint64_t want, const char *what)
+{
+    return vtd_hw__poll(h, off, mask, want, what, true);
+}
+
 int vtd_hw__poll32(struct host_vtd *h, uint64_t off, uint32_t mask, uint32_t want, const char *what)
 {
-    uint64_t deadline = 0;
-    for (unsigned i = 0;; i++) {
-        uint32_t v = vtd_hw__read32(h, off);
-        if ((v & mask) == want)
-            return 0;
-        if (i % 64 == 0) {
-            uint64_t now = vtd_hw__now_ns();
-            if (!deadline)
-                deadline = now + h->timeout_ns;
-            else if (now > deadline) {
-                log__err(VTD_LOG, "timeout after %llu ms waiting for %s (reg 0x%llx = 0x%x)",
-                         (unsigned long long)(h->timeout_ns / 1000000), what,
-                         (unsigned long long)off, v);
-                return -ETIMEDOUT;
-            }
-        }
-    }
+    return vtd_hw__poll(h, off, mask, want, what, false);
 }
 
 int vtd_hw__gcmd_set(struct host_vtd *h, uint32_t cmd_bit, uint32_t sts_bit, bool on, const char *what)
