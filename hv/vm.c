@@ -280,6 +280,8 @@ static int vm__add_fixed_devices(struct hv_vm *vm)
     if (!hv_window__add(vm, VCPU_TRAP_PIO, PROC_PORT_COM1, 8, &uart_ops, &vm->uart, "uart") ||
         !hv_window__add(vm, VCPU_TRAP_PIO, PCI_CONFIG_ADDRESS_PORT, 8, &pci_ops,
                         vm->cfg.native ? &vm->cfg.host->plat->pci : &vm->pci, "pci-cfg") ||
+        !hv_window__add(vm, VCPU_TRAP_MMIO, HV_PCI_ECAM_BASE, PCI_BUS_ECAM_SIZE, &pci_bus_ecam_ops,
+                        vm->cfg.native ? &vm->cfg.host->plat->pci : &vm->pci, "pci-ecam") ||
         !hv_window__add(vm, VCPU_TRAP_PIO, PROC_PORT_EXIT, 4, &exit_ops, vm, "power-off") ||
         !hv_window__add(vm, VCPU_TRAP_MMIO, PROC_HPET_BASE, HPET_MMIO_SIZE, &hpet_mmio_ops, vm->hpet, "hpet"))
         return -ENOSPC;

@@ -1,7 +1,7 @@
 /* A virtual machine: guest RAM on scattered host extents, one vCPU on the
  * process backend, and the devices a guest kernel expects, all emulated by
  * trapping: 16550 console (0x3F8), PCI host bridge with configuration
- * mechanism #1 (0xCF8), HPET-like timer (PROC_HPET_BASE), power-off port
+ * mechanism #1 (0xCF8) and ECAM (HV_PCI_ECAM_BASE), HPET-like timer (PROC_HPET_BASE), power-off port
  * (PROC_PORT_EXIT) and one NIC in the chosen mode:
  *   emulated  hw/e1000 model on guest memory (hv/e1000_emul)
  *   virtio    virtio-net 1.x (hv/virtio)
@@ -37,6 +37,7 @@ enum hv_nic_mode { HV_NIC_NONE, HV_NIC_EMULATED, HV_NIC_VIRTIO, HV_NIC_ASSIGNED 
 #define HV_PCI_MMIO_BASE  0xC0000000ull  /* BARs are placed from here */
 #define HV_PCI_MMIO_SIZE  0x10000000ull
 #define HV_PCI_PIO_BASE   0xC000u        /* I/O BARs */
+#define HV_PCI_ECAM_BASE  0xE0000000ull  /* ECAM window of bus 0 (1 MiB) */
 #define HV_NIC_SLOT       2              /* 00:02.0, requester ID 0x0010 */
 #define HV_MAX_RAM        (HV_PCI_MMIO_BASE - PROC_RAM_BASE)
 
@@ -69,7 +70,7 @@ struct hv_window {
     const char *name;
 };
 
-#define HV_MAX_WINDOWS 8
+#define HV_MAX_WINDOWS 10
 
 struct hv_vm {
     struct hv_vm_config cfg;

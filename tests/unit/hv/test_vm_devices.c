@@ -1,0 +1,95 @@
+/* hv/vm: the fixed devices are wired where the guest looks for them: PCI
+ * configuration through mechanism #1 and through ECAM reach the same
+ * configuration space, the NIC's BAR window follows the command register,
+ * and the power-off port ends the VM with the guest's status. */
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "hv/vm.h"
+#include "lib/log.h"
+
+static void kernel_path(char *out, size_t len)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    assert_true(n > 0);
+    exe[n] = 0;
+    *strrchr(exe, '/') = 0;
+    snprintf(out, len, "%s/../guest/iovirt-guest.elf", exe);
+}
+
+/* Play an exit as the vCPU would report it and dispatch it. */
+static uint64_t play(struct hv_vm *vm, bool mmio, uint64_t addr, unsigned len, bool wr, uint64_t val)
+{
+    struct vcpu_exit *e = &vm->vcpu.exit;
+    memset(e, 0, sizeof(*e));
+    if (mmio) {
+        e->reason = VCPU_EXIT_MMIO;
+        e->mmio.addr = addr, e->mmio.data = val, e->mmio.len = (uint8_t)len, e->mmio.is_write = wr;
+    } else {
+        e->reason = VCPU_EXIT_PIO;
+        e->pio.port = (uint16_t)addr, e->pio.data = (uint32_t)val, e->pio.len = (uint8_t)len;
+        e->pio.is_write = wr;
+    }
+    assert_true(vcpu_traps__dispatch(&vm->traps, &vm->vcpu));
+    return mmio ? e->mmio.data : e->pio.data;
+}
+
+static void test_config_space_and_bars(void **state)
+{
+    (void)state;
+    log__set_quiet(1);
+    char kernel[PATH_MAX + 64];
+    kernel_path(kernel, sizeof kernel);
+    struct physmem pm;
+    assert_int_equal(physmem__init(&pm, 256ull << 20), 0);
+    struct bridge br;
+    bridge__init(&br, NULL, NULL);
+    struct hv_vm *vm = calloc(1, sizeof(*vm));
+    struct hv_vm_config cfg = {.name = "t", .pm = &pm, .mem_bytes = 32ull << 20, .kernel_path = kernel,
+                               .cmdline = "hello", .nic = HV_NIC_EMULATED, .bridge = &br,
+                               .mac = {0x52, 0x54, 0, 0, 0, 9}};
+    assert_int_equal(hv_vm__create(vm, &cfg), 0);
+
+    /* Host bridge at 00:00.0 and the NIC at 00:02.0, both ways. */
+    play(vm, false, 0xCF8, 4, true, 0x80000000u);
+    assert_int_equal(play(vm, false, 0xCFC, 4, false, 0), 0x12378086);
+    assert_int_equal(play(vm, true, HV_PCI_ECAM_BASE, 4, false, 0), 0x12378086);
+    uint64_t nic = HV_PCI_ECAM_BASE + ((uint64_t)HV_NIC_SLOT << 15);
+    assert_int_equal(play(vm, true, nic, 4, false, 0), 0x100E8086);
+    assert_int_equal(play(vm, true, nic + PCI_BASE_ADDRESS_0, 4, false, 0), HV_PCI_MMIO_BASE);
+
+    /* BAR0 decodes only once the guest enables memory decode. */
+    uint64_t status = HV_PCI_MMIO_BASE + 0x8; /* e1000 STATUS */
+    assert_int_equal(play(vm, true, status, 4, false, 0), 0xFFFFFFFF);
+    play(vm, true, nic + PCI_COMMAND, 2, true, PCI_COMMAND_MEMORY);
+    assert_true(play(vm, true, status, 4, false, 0) != 0xFFFFFFFF);
+    /* ... and follows a BAR move made through mechanism #1. */
+    play(vm, false, 0xCF8, 4, true, 0x80000000u | (HV_NIC_SLOT << 11) | PCI_BASE_ADDRESS_0);
+    play(vm, false, 0xCFC, 4, true, HV_PCI_MMIO_BASE + 0x100000);
+    assert_int_equal(play(vm, true, status, 4, false, 0), 0xFFFFFFFF);
+    assert_true(play(vm, true, status + 0x100000, 4, false, 0) != 0xFFFFFFFF);
+
+    /* Power-off with a status. */
+    play(vm, false, PROC_PORT_EXIT, 4, true, 7);
+    assert_true(vm->powered_off);
+    assert_int_equal(vm->exit_status, 7);
+    hv_vm__destroy(vm);
+    free(vm);
+    bridge__destroy(&br);
+    physmem__destroy(&pm);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_config_space_and_bars)};
+    return cmocka_run_group_tests_name("hv/vm_devices", tests, NULL, NULL);
+}
