@@ -34,10 +34,12 @@ void hv_vm__inject(void *opaque, uint8_t vector)
 static void vm__console_line(void *ctx, const char *line, size_t len)
 {
     struct hv_vm *vm = ctx;
-    if (vm->cfg.console)
+    if (vm->cfg.console) {
         vm->cfg.console(vm->cfg.console_ctx, line, len);
-    else
-        printf("%s\n", line), fflush(stdout);
+        return;
+    }
+    printf("%s\n", line);
+    fflush(stdout); /* the console interleaves with the tool's own lines */
 }
 
 static uint64_t uart_read(void *dev, uint64_t off, unsigned size)
