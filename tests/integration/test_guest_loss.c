@@ -14,6 +14,7 @@
 
 #include "hv/testbed.h"
 #include "lib/log.h"
+#include "integ.h"
 
 struct capture {
     unsigned long long bytes, retrans;
@@ -29,22 +30,12 @@ static void on_line(void *ctx, const char *line, size_t len)
         c->results++;
 }
 
-static void guest_path(char *out, size_t len)
-{
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    assert_true(n > 0);
-    exe[n] = 0;
-    *strrchr(exe, '/') = 0;
-    snprintf(out, len, "%s/../guest/iovirt-guest.elf", exe);
-}
-
 static void test_stream_survives_one_percent_loss(void **state)
 {
     (void)state;
     log__set_quiet(1);
     char kernel[PATH_MAX + 64];
-    guest_path(kernel, sizeof kernel);
+    integ__kernel(kernel, sizeof kernel);
     struct capture c = {0};
     struct testbed_config cfg = {
         .mode = TESTBED_NATIVE, .line_rate = 1000000000ull, .kernel = kernel,

@@ -15,16 +15,7 @@
 
 #include "hv/vm.h"
 #include "lib/log.h"
-
-static void kernel_path(char *out, size_t len)
-{
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    assert_true(n > 0);
-    exe[n] = 0;
-    *strrchr(exe, '/') = 0;
-    snprintf(out, len, "%s/../guest/iovirt-guest.elf", exe);
-}
+#include "tests/integration/integ.h"
 
 /* Play an exit as the vCPU would report it and dispatch it. */
 static uint64_t play(struct hv_vm *vm, bool mmio, uint64_t addr, unsigned len, bool wr, uint64_t val)
@@ -48,7 +39,7 @@ static void test_config_space_and_bars(void **state)
     (void)state;
     log__set_quiet(1);
     char kernel[PATH_MAX + 64];
-    kernel_path(kernel, sizeof kernel);
+    integ__kernel(kernel, sizeof kernel);
     struct physmem pm;
     assert_int_equal(physmem__init(&pm, 256ull << 20), 0);
     struct bridge br;
