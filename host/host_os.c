@@ -93,6 +93,7 @@ static void host_os__rx_frame(void *ctx, const uint8_t *frame, size_t len)
  * the bridge.  A bounded poll interval covers a lost wake-up. */
 static void *host_os__rx_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "host-rx"); /* top -H, ps -L */
     struct host_os *h = arg;
     uint8_t batch[64][1514];
     size_t lens[64];

@@ -22,7 +22,8 @@
 void hv_vm__inject(void *opaque, uint8_t vector)
 {
     struct hv_vm *vm = opaque;
-    vcpu__inject_irq(&vm->vcpu, vector);
+    if (vcpu__inject_irq(&vm->vcpu, vector) != 0)
+        return; /* coalesced with a pending one (or refused): nothing new to wake for */
     uint64_t one = 1;
     if (write(vm->halt_fd, &one, sizeof one) < 0) {
         /* counter saturated: the halted loop is already due to wake */
@@ -350,31 +351,45 @@ fail:
     return r < 0 ? r : -EINVAL;
 }
 
+/* Teardown rule: every interrupt source (a device thread, a handler the
+ * machine's interrupt controller calls, a bridge port that delivers frames
+ * into an emulated device) is quiesced before the vCPU it injects into goes:
+ * its thread joined, its handler unregistered and drained.  Only then is the
+ * vCPU destroyed, and only then the devices' memory freed. */
+static void vm__quiesce_irq_sources(struct hv_vm *vm)
+{
+    if (vm->hpet) {
+        hpet__destroy(vm->hpet); /* joins the timer thread */
+        vm->hpet = NULL;
+    }
+    if (vm->virtio)
+        virtio_net__stop(vm->virtio); /* joins the device thread */
+    if (vm->port_attached) {
+        bridge__detach(vm->cfg.bridge, &vm->port); /* no delivery in flight after it */
+        vm->port_attached = false;
+    }
+    if (vm->assign) {
+        assign__detach(vm->assign); /* NIC quiet, host vector unregistered and drained */
+        free(vm->assign);
+        vm->assign = NULL;
+    }
+    if (vm->cfg.native && vm->cfg.nic == HV_NIC_ASSIGNED && vm->cfg.host)
+        vm__remove_native_nic(vm);
+}
+
 void hv_vm__destroy(struct hv_vm *vm)
 {
+    vm__quiesce_irq_sources(vm);
     if (vm->vcpu_created) {
         vcpu__destroy(&vm->vcpu);
         vm__destroy(&vm->vm);
         vm->vcpu_created = false;
     }
     if (vm->virtio)
-        virtio_net__stop(vm->virtio);
-    if (vm->port_attached)
-        bridge__detach(vm->cfg.bridge, &vm->port);
-    if (vm->virtio)
         virtio_net__destroy(vm->virtio);
-    if (vm->assign) {
-        assign__detach(vm->assign);
-        free(vm->assign);
-    }
-    if (vm->cfg.native && vm->cfg.nic == HV_NIC_ASSIGNED && vm->cfg.host)
-        vm__remove_native_nic(vm);
     if (vm->e1000) {
         e1000_emul__destroy(vm->e1000);
         free(vm->e1000);
-    }
-    if (vm->hpet) {
-        hpet__destroy(vm->hpet);
     }
     uart__flush(&vm->uart);
     vcpu_traps__destroy(&vm->traps);
@@ -396,11 +411,14 @@ void hv_vm__stop(struct hv_vm *vm)
     }
 }
 
-/* HLT: sleep until an interrupt is pending or we are told to stop. */
+/* HLT: sleep until an interrupt the guest would take is pending, or we are
+ * told to stop.  A pending interrupt the guest has masked does not end the
+ * halt (cli; hlt sleeps for good, as on hardware): waking on it would turn
+ * the halt into a busy loop of exits. */
 static void vm__halt(struct hv_vm *vm)
 {
     vm->halts++;
-    while (!vcpu__irq_pending(&vm->vcpu) && !vm->stop_requested) {
+    while (!vcpu__irq_deliverable(&vm->vcpu) && !vm->stop_requested) {
         struct pollfd p = {.fd = vm->halt_fd, .events = POLLIN};
         if (poll(&p, 1, 100) > 0) {
             uint64_t n;

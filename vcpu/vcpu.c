@@ -118,10 +118,19 @@ int vcpu__inject_irq(struct vcpu *v, uint8_t vector)
 {
     if (vector < 32)
         return -EINVAL;
-    atomic_fetch_or(&v->irr[vector / 64], 1ull << (vector % 64));
+    uint64_t bit = 1ull << (vector % 64);
+    if (atomic_fetch_or(&v->irr[vector / 64], bit) & bit)
+        return 1; /* already pending: coalesced, as a second edge on a set IRR bit */
     if (v->vm->ops->notify_irq)
         v->vm->ops->notify_irq(v);
     return 0;
+}
+
+bool vcpu__irq_deliverable(struct vcpu *v)
+{
+    if (!vcpu__irq_pending(v))
+        return false;
+    return !v->vm->ops->interruptible || v->vm->ops->interruptible(v);
 }
 
 bool vcpu__irq_pending(struct vcpu *v)

@@ -171,6 +171,9 @@ struct vcpu_ops {
     int (*run)(struct vcpu *v);               /* fills v->exit */
     void (*kick)(struct vcpu *v);             /* thread safe */
     void (*notify_irq)(struct vcpu *v);       /* thread safe: irr changed */
+    /* Would a pending interrupt be taken now (virtual IF and masks)?  Asked
+     * only while the vCPU is not running (halted).  NULL: always. */
+    bool (*interruptible)(struct vcpu *v);
     int64_t (*cpu_time_ns)(struct vcpu *v);
 };
 
@@ -205,10 +208,15 @@ int vcpu__set_regs(struct vcpu *v, const struct vcpu_regs *r);
 int vcpu__run(struct vcpu *v);
 /* Make a running vcpu__run() return VCPU_EXIT_INTR soon (any thread). */
 void vcpu__kick(struct vcpu *v);
-/* Queue interrupt `vector` (32..255) for delivery (any thread). -EINVAL for
- * vectors reserved to exceptions. */
+/* Queue interrupt `vector` (32..255) for delivery (any thread): 0 when it
+ * became pending (the backend was notified), 1 when it already was (the two
+ * coalesce, nothing else happens), -EINVAL for vectors reserved to
+ * exceptions. */
 int vcpu__inject_irq(struct vcpu *v, uint8_t vector);
 bool vcpu__irq_pending(struct vcpu *v);
+/* Pending and the guest would take it now.  A halted guest that cannot take
+ * one (cli; hlt) stays halted, as a real CPU does: callers sleep. */
+bool vcpu__irq_deliverable(struct vcpu *v);
 /* CPU time the guest has used, ns, or -ENOTSUP. */
 int64_t vcpu__cpu_time_ns(struct vcpu *v);
 

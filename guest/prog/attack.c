@@ -24,6 +24,9 @@ static const struct attack attacks[] = {
     {"selfmod", "none", "write to own code and run it", attack_cpu__selfmod},
     {"jump", "none", "jump outside guest RAM [ADDR]", attack_cpu__jump},
     {"stack", "none", "unbounded recursion until the stack leaves RAM", attack_cpu__stack},
+    {"hpet_storm", "any", "fastest periodic HPET timer, then power off while it fires [MS]", attack_timer__storm},
+    {"hpet_wrap", "any", "HPET one-shot across the counter wrap, then cli; hlt", attack_timer__wrap},
+    {"hpet_flood", "any", "fastest periodic HPET timer, then cli; hlt", attack_timer__flood},
 };
 
 bool attack__in_ram(struct kernel *k, uint64_t addr, uint64_t len)

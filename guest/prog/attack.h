@@ -67,5 +67,8 @@ int attack_cpu__sysenter(struct kernel *k, int argc, char **argv);
 int attack_cpu__selfmod(struct kernel *k, int argc, char **argv);
 int attack_cpu__jump(struct kernel *k, int argc, char **argv);
 int attack_cpu__stack(struct kernel *k, int argc, char **argv);
+int attack_timer__storm(struct kernel *k, int argc, char **argv);
+int attack_timer__wrap(struct kernel *k, int argc, char **argv);
+int attack_timer__flood(struct kernel *k, int argc, char **argv);
 
 #endif

@@ -399,6 +399,7 @@ out:
 
 static void *backend_thread(void *arg)
 {
+    pthread_setname_np(pthread_self(), "virtio-net"); /* top -H, ps -L */
     struct virtio_net *vn = arg;
     while (!__atomic_load_n(&vn->stopping, __ATOMIC_ACQUIRE)) {
         struct pollfd pfd = {.fd = vn->kick_fd, .events = POLLIN};

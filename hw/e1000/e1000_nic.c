@@ -294,6 +294,7 @@ static void nic_sleep(struct e1000_nic *n, uint64_t ns, bool check_tx)
 
 static void *nic_thread(void *arg)
 {
+    pthread_setname_np(pthread_self(), "nic-hw"); /* top -H, ps -L */
     struct e1000_nic *n = arg;
     const struct e1000_nic_config *c = &n->cfg;
     uint64_t start = n->started_ns, last_work = now_ns(), idle_sleep = c->idle_sleep_min_ns;

@@ -11,6 +11,7 @@ struct intc_vec {
     intc_handler_fn fn;
     void *ctx;
     uint64_t count;
+    unsigned running;   /* handler calls in flight (run unlocked) */
 };
 
 struct intc_line {
@@ -22,6 +23,7 @@ struct intc_line {
 
 struct intc {
     pthread_mutex_t lock;
+    pthread_cond_t idle;   /* a handler call returned */
     intc_remap_fn remap;
     void *remap_ctx;
     struct intc_vec vec[INTC_MAX_CPUS][INTC_NR_VECTORS];
@@ -38,6 +40,11 @@ struct intc *intc__create(void)
         free(ic);
         return NULL;
     }
+    if (pthread_cond_init(&ic->idle, NULL)) {
+        pthread_mutex_destroy(&ic->lock);
+        free(ic);
+        return NULL;
+    }
     return ic;
 }
 
@@ -45,6 +52,7 @@ void intc__destroy(struct intc *ic)
 {
     if (!ic)
         return;
+    pthread_cond_destroy(&ic->idle);
     pthread_mutex_destroy(&ic->lock);
     free(ic);
 }
@@ -85,8 +93,13 @@ void intc__unregister(struct intc *ic, unsigned cpu, uint8_t vector)
     if (!vec_ok(cpu, vector))
         return;
     pthread_mutex_lock(&ic->lock);
-    ic->vec[cpu][vector].fn = NULL;
-    ic->vec[cpu][vector].ctx = NULL;
+    struct intc_vec *v = &ic->vec[cpu][vector];
+    v->fn = NULL;
+    v->ctx = NULL;
+    /* Handlers run unlocked: wait until none still holds the old ctx, so
+     * the caller may free it on return (teardown rule, docs/architecture.md). */
+    while (v->running)
+        pthread_cond_wait(&ic->idle, &ic->lock);
     pthread_mutex_unlock(&ic->lock);
 }
 
@@ -116,8 +129,13 @@ static void deliver_locked(struct intc *ic, unsigned cpu, uint8_t vector)
     ic->stats.delivered++;
     intc_handler_fn fn = v->fn;
     void *ctx = v->ctx;
+    v->running++;
     pthread_mutex_unlock(&ic->lock);
     fn(ctx, cpu, vector);
+    pthread_mutex_lock(&ic->lock);
+    if (--v->running == 0)
+        pthread_cond_broadcast(&ic->idle);
+    pthread_mutex_unlock(&ic->lock);
 }
 
 void intc__msi(struct intc *ic, uint16_t requester_id, uint64_t addr, uint32_t data)

@@ -61,6 +61,8 @@ void intc__destroy(struct intc *ic);
 
 /* 0, -EINVAL (cpu/vector out of range), -EBUSY (already taken). */
 int intc__register(struct intc *ic, unsigned cpu, uint8_t vector, intc_handler_fn fn, void *ctx);
+/* Returns once no call of the handler is in flight: its ctx may be freed.
+ * Must not be called from that handler. */
 void intc__unregister(struct intc *ic, unsigned cpu, uint8_t vector);
 /* Route INTx input `line` to (cpu, vector) (an IOAPIC redirection entry). */
 int intc__route_intx(struct intc *ic, unsigned line, unsigned cpu, uint8_t vector);

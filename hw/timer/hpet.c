@@ -13,6 +13,7 @@
 /* Writable bits of TIMn_CONF in this subset. */
 #define HPET_Tn_CONF_RW (HPET_Tn_INT_TYPE_CNF | HPET_Tn_INT_ENB_CNF | HPET_Tn_TYPE_CNF | \
                          HPET_Tn_VAL_SET_CNF | HPET_Tn_INT_ROUTE_CNF_MASK | HPET_Tn_FSB_EN_CNF)
+#define HPET_MAX_PERIOD (1ull << 62)
 /* Every I/O APIC input 0..23 may be chosen (Tn_INT_ROUTE_CAP). */
 #define HPET_ROUTE_CAP 0x00FFFFFFull
 
@@ -69,13 +70,27 @@ static uint64_t hpet__counter(const struct hpet *h, uint64_t now)
     return h->counter_base + (now - h->base_ns) / HPET_TICK_NS;
 }
 
-/* Clock time at which the counter reaches `value` (enabled only). */
-static uint64_t hpet__deadline_ns(const struct hpet *h, uint64_t value)
+/* Has the counter reached `cmp`?  The 64-bit counter wraps (HPET 1.0a
+ * 2.3.4), so "reached" is wrap-safe: the comparator lies at most 2^63 ticks
+ * behind the counter.  A comparator written slightly in the past fires at
+ * once, as QEMU's model does, rather than a full wrap later. */
+static bool hpet__reached(uint64_t counter, uint64_t cmp)
 {
-    if (value <= h->counter_base)
-        return h->base_ns;
-    uint64_t ticks = value - h->counter_base;
-    if (ticks > (UINT64_MAX - h->base_ns) / HPET_TICK_NS)
+    return (int64_t)(counter - cmp) >= 0;
+}
+
+/* Clock time at which the counter reaches `value` (enabled only); `now` if
+ * it already has.  Not reached means strictly in the future, so a waiter on
+ * this deadline never spins, whatever the guest wrote. */
+static uint64_t hpet__deadline_ns(const struct hpet *h, uint64_t value, uint64_t now)
+{
+    uint64_t counter = hpet__counter(h, now);
+    if (hpet__reached(counter, value))
+        return now;
+    uint64_t ticks_ahead = value - counter; /* 1 .. 2^63 */
+    uint64_t ticks_now = now < h->base_ns ? 0 : (now - h->base_ns) / HPET_TICK_NS;
+    uint64_t ticks = ticks_now + ticks_ahead;
+    if (ticks < ticks_now || ticks > (UINT64_MAX - h->base_ns) / HPET_TICK_NS)
         return UINT64_MAX;
     return h->base_ns + ticks * HPET_TICK_NS;
 }
@@ -87,21 +102,24 @@ static bool hpet__timer_live(const struct hpet *h, const struct hpet_timer *t)
 }
 
 /* Under lock: collect the messages of due timers, advance periodic ones. */
-static unsigned hpet__collect(struct hpet *h, uint64_t now, struct hpet_msg *msgs, uint64_t *next_ns)
+static unsigned hpet__collect(struct hpet *h, uint64_t now, struct hpet_msg *msgs, uint64_t *next_ns,
+                              bool *periodic_fired)
 {
     unsigned n = 0;
+    bool periodic = false;
     uint64_t next = UINT64_MAX;
     uint64_t counter = hpet__counter(h, now);
     for (unsigned i = 0; i < HPET_NUM_TIMERS; i++) {
         struct hpet_timer *t = &h->t[i];
         if (!hpet__timer_live(h, t))
             continue;
-        if (counter >= t->comparator) {
+        if (hpet__reached(counter, t->comparator)) {
             if (t->conf & HPET_Tn_TYPE_CNF) {
                 /* Skip missed periods: one interrupt per catch-up, like
                  * hardware that was not serviced in time. */
                 uint64_t behind = (counter - t->comparator) / t->period + 1;
                 t->comparator += behind * t->period;
+                periodic = true;
             } else {
                 t->armed = false;
             }
@@ -119,7 +137,7 @@ static unsigned hpet__collect(struct hpet *h, uint64_t now, struct hpet_msg *msg
             n++;
         }
         if (hpet__timer_live(h, t)) {
-            uint64_t d = hpet__deadline_ns(h, t->comparator);
+            uint64_t d = hpet__deadline_ns(h, t->comparator, now);
             if (d < next)
                 next = d;
         }
@@ -127,6 +145,8 @@ static unsigned hpet__collect(struct hpet *h, uint64_t now, struct hpet_msg *msg
     h->stats.interrupts += n;
     if (next_ns)
         *next_ns = next;
+    if (periodic_fired)
+        *periodic_fired = periodic;
     return n;
 }
 
@@ -140,7 +160,7 @@ unsigned hpet__tick(struct hpet *h, uint64_t *next_ns)
 {
     struct hpet_msg msgs[HPET_NUM_TIMERS];
     pthread_mutex_lock(&h->lock);
-    unsigned n = hpet__collect(h, hpet__now(h), msgs, next_ns);
+    unsigned n = hpet__collect(h, hpet__now(h), msgs, next_ns, NULL);
     pthread_mutex_unlock(&h->lock);
     hpet__send(h, msgs, n);
     return n;
@@ -148,18 +168,29 @@ unsigned hpet__tick(struct hpet *h, uint64_t *next_ns)
 
 static void *hpet__thread(void *arg)
 {
+    pthread_setname_np(pthread_self(), "hpet"); /* top -H, ps -L */
     struct hpet *h = arg;
     struct hpet_msg msgs[HPET_NUM_TIMERS];
+    uint64_t quiet_until = 0;
     pthread_mutex_lock(&h->lock);
     while (!h->stopping) {
-        uint64_t next;
-        unsigned n = hpet__collect(h, hpet__now(h), msgs, &next);
+        uint64_t next = UINT64_MAX, now = hpet__now(h);
+        bool periodic = false;
+        unsigned n = now >= quiet_until ? hpet__collect(h, now, msgs, &next, &periodic) : 0;
         if (n) {
+            /* Periodic firings closer than the minimum interval coalesce
+             * into one message per interval (the catch-up rule of
+             * hpet__collect): a 1-tick period must not keep this thread
+             * busy.  One-shot timers need a guest write per firing. */
+            if (periodic)
+                quiet_until = now + HPET_PERIODIC_MIN_INTERVAL_NS;
             pthread_mutex_unlock(&h->lock);
             hpet__send(h, msgs, n);
             pthread_mutex_lock(&h->lock);
             continue;
         }
+        if (now < quiet_until)
+            next = quiet_until;
         if (next == UINT64_MAX) {
             pthread_cond_wait(&h->cond, &h->lock);
         } else {
@@ -230,7 +261,10 @@ static void hpet__reg_write(struct hpet *h, uint64_t reg, uint64_t val, uint64_t
                 /* Periodic: a write sets the period; with Tn_VAL_SET_CNF it
                  * also sets the accumulator (next firing value), then the
                  * bit clears itself (spec 2.3.8, 2.3.9). */
-                t->period = val;
+                /* Periods of 2^62 ticks (1461 years) and more are clamped:
+                 * the wrap-safe comparison needs the next firing less than
+                 * 2^63 ticks ahead. */
+                t->period = val > HPET_MAX_PERIOD ? HPET_MAX_PERIOD : val;
                 if (t->conf & HPET_Tn_VAL_SET_CNF) {
                     t->comparator = val;
                     t->conf &= ~HPET_Tn_VAL_SET_CNF;

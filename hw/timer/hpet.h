@@ -12,8 +12,12 @@
  *     i.e. the platform's fixed I/O APIC routing, given at creation.
  * Level-triggered timers also set their GINTR_STA bit (write 1 to clear).
  *
- * Time comes from clock_ns (default CLOCK_MONOTONIC).  With own_thread the
- * model runs a thread that sleeps until the next comparator (never spins);
+ * Time comes from clock_ns (default CLOCK_MONOTONIC).  The counter wraps at
+ * 2^64; a comparator is reached when it lies at most 2^63 ticks behind the
+ * counter.  With own_thread the model runs a thread that sleeps until the
+ * next comparator and never spins: a deadline not yet reached is strictly in
+ * the future, and periodic firings are at least HPET_PERIODIC_MIN_INTERVAL_NS
+ * apart;
  * without it the owner calls hpet__tick() (deterministic tests, or a runner
  * that checks deadlines in its own wait loop).  MMIO and the thread are
  * serialised by a mutex; interrupts are sent with it released. */
@@ -31,6 +35,10 @@
 #define HPET_TICK_NS      10ull                  /* 100 MHz main counter */
 #define HPET_TICK_FS      (HPET_TICK_NS * 1000000ull)
 #define HPET_MSI_ADDR_BASE 0xFEE00000u
+/* After a periodic firing the model's own thread sends nothing for this
+ * long: periodic timers faster than 1 kHz (HZ=1000, the fastest rate a
+ * kernel programs) coalesce.  hpet__tick callers set their own pace. */
+#define HPET_PERIODIC_MIN_INTERVAL_NS 1000000ull
 
 struct hpet;
 

@@ -29,6 +29,7 @@ static void sink__count(struct wire_sink *s, _Atomic uint64_t *ctr, ssize_t n)
 
 static void *sink__main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "wire-sink"); /* top -H, ps -L */
     struct wire_sink *s = arg;
     struct pollfd p[3 + SINK_MAX_CONN];
     int nconn = 0;

@@ -921,5 +921,6 @@ const struct vcpu_ops proc_vcpu_ops = {
     .run = proc_run,
     .kick = proc_kick,
     .notify_irq = proc_notify_irq,
+    .interruptible = guest_interruptible,
     .cpu_time_ns = proc_cpu_time_ns,
 };

@@ -206,6 +206,59 @@ static void test_bad_accesses_ignored(void **state)
     assert_int_equal(st.bad_accesses, 5);
 }
 
+/* The counter wraps: a one-shot comparator at 2^64-1 with the counter at
+ * 2^64-2 fires once when the counter passes it, and is then disarmed (no
+ * deadline left in the past for a waiter to spin on). */
+static void test_oneshot_across_wrap(void **state)
+{
+    struct fixture *f = *state;
+    wr(f, HPET_TIMn_FSB_INT_ROUTE(1), (0xFEE00000ull << 32) | 0x51);
+    wr(f, HPET_TIMn_CONF(1), HPET_Tn_INT_ENB_CNF | HPET_Tn_FSB_EN_CNF);
+    wr(f, HPET_TIMn_COMPARATOR(1), UINT64_MAX);
+    wr(f, HPET_MAIN_COUNTER, UINT64_MAX - 1);
+    wr(f, HPET_GEN_CONF, HPET_GEN_CONF_ENABLE_CNF);
+    uint64_t next;
+    assert_int_equal(hpet__tick(f->h, &next), 0);
+    assert_true(next > f->r.now);
+    f->r.now += 5 * HPET_TICK_NS; /* the counter wrapped to 3 */
+    assert_int_equal(rd(f, HPET_MAIN_COUNTER), 3);
+    assert_int_equal(hpet__tick(f->h, &next), 1);
+    assert_int_equal(f->r.data, 0x51);
+    assert_int_equal(next, UINT64_MAX);
+    f->r.now += 1000 * HPET_TICK_NS;
+    assert_int_equal(hpet__tick(f->h, &next), 0);
+    assert_int_equal(next, UINT64_MAX);
+}
+
+/* Whatever the guest writes, a timer that did not fire now has its next
+ * deadline strictly after now: the property that keeps the model's thread
+ * from spinning.  Values around the wrap and the 2^63 boundary, one-shot
+ * and periodic. */
+static void test_deadline_never_in_the_past(void **state)
+{
+    struct fixture *f = *state;
+    static const uint64_t vals[] = {0, 1, 2, 1000, (1ull << 63) - 1, 1ull << 63, (1ull << 63) + 1,
+                                    UINT64_MAX - 2, UINT64_MAX - 1, UINT64_MAX};
+    const unsigned nv = sizeof vals / sizeof vals[0];
+    for (unsigned i = 0; i < nv; i++)
+        for (unsigned j = 0; j < nv; j++)
+            for (int periodic = 0; periodic < 2; periodic++) {
+                wr(f, HPET_GEN_CONF, 0);
+                wr(f, HPET_TIMn_CONF(0), HPET_Tn_INT_ENB_CNF | HPET_Tn_FSB_EN_CNF |
+                                             (periodic ? HPET_Tn_TYPE_CNF | HPET_Tn_VAL_SET_CNF : 0));
+                wr(f, HPET_TIMn_COMPARATOR(0), vals[j]);
+                wr(f, HPET_MAIN_COUNTER, vals[i]);
+                wr(f, HPET_GEN_CONF, HPET_GEN_CONF_ENABLE_CNF);
+                for (unsigned step = 0; step < 4; step++) {
+                    uint64_t next;
+                    unsigned fired = hpet__tick(f->h, &next);
+                    (void)fired;
+                    assert_true(next > f->r.now);
+                    f->r.now += 7 * HPET_TICK_NS;
+                }
+            }
+}
+
 static void test_own_thread_fires(void **state)
 {
     (void)state;
@@ -252,6 +305,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_periodic_reloads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy_route_and_level_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_accesses_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_oneshot_across_wrap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deadline_never_in_the_past, setup, teardown),
         cmocka_unit_test(test_own_thread_fires),
         cmocka_unit_test(test_create_rejects_bad_config),
     };

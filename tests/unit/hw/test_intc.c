@@ -2,6 +2,8 @@
  * semantics with EOI re-delivery, and remappable MSIs translated by the
  * VT-d model's interrupt remapping (source-id checked). */
 #include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -149,6 +151,50 @@ static void test_remappable_msi_through_vtd(void **state)
     physmem__destroy(&pm);
 }
 
+/* Teardown rule: once intc__unregister returns, no call of the handler is
+ * still running, so its context may be freed.  The handler is held inside
+ * (from a device thread) while the owner unregisters. */
+struct slow {
+    volatile int entered, done;
+};
+
+static void slow_irq(void *ctx, unsigned cpu, uint8_t vector)
+{
+    (void)cpu, (void)vector;
+    struct slow *s = ctx;
+    __atomic_store_n(&s->entered, 1, __ATOMIC_SEQ_CST);
+    usleep(200000);
+    __atomic_store_n(&s->done, 1, __ATOMIC_SEQ_CST);
+}
+
+static void *send_msi(void *arg)
+{
+    intc__msi(arg, 0, 0xFEE00000ull, 0x40);
+    return NULL;
+}
+
+static void test_unregister_waits_for_running_handler(void **state)
+{
+    (void)state;
+    struct intc *ic = intc__create();
+    assert_non_null(ic);
+    struct slow s = {0};
+    assert_int_equal(intc__register(ic, 0, 0x40, slow_irq, &s), 0);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, send_msi, ic), 0);
+    for (int i = 0; i < 5000 && !__atomic_load_n(&s.entered, __ATOMIC_SEQ_CST); i++)
+        usleep(1000);
+    assert_true(s.entered);
+    intc__unregister(ic, 0, 0x40);
+    assert_true(__atomic_load_n(&s.done, __ATOMIC_SEQ_CST)); /* no call still holds &s */
+    pthread_join(th, NULL);
+    intc__msi(ic, 0, 0xFEE00000ull, 0x40); /* after: spurious, never the old handler */
+    struct intc_stats st;
+    intc__get_stats(ic, &st);
+    assert_int_equal(st.spurious, 1);
+    intc__destroy(ic);
+}
+
 int main(void)
 {
     log__set_quiet(1);
@@ -156,6 +202,7 @@ int main(void)
         cmocka_unit_test(test_compat_msi_is_decoded),
         cmocka_unit_test(test_intx_is_level_with_eoi_redelivery),
         cmocka_unit_test(test_remappable_msi_through_vtd),
+        cmocka_unit_test(test_unregister_waits_for_running_handler),
     };
     return cmocka_run_group_tests_name("hw/intc", tests, NULL, NULL);
 }

@@ -80,7 +80,7 @@ static void test_irq_rules_and_hlt_timer(void **state)
         if (e->pio.port != 0x510)
             continue;
         if (e->pio.data >= 1 && e->pio.data <= 3)
-            assert_int_equal(vcpu__inject_irq(&g.v, 0x20), 0);
+            assert_true(vcpu__inject_irq(&g.v, 0x20) >= 0);
         if (e->pio.data == 4) {
             assert_int_equal(pthread_create(&th, NULL, timer_thread, &tm), 0);
             timer_started = true;
@@ -172,7 +172,7 @@ static void test_irq_storm_none_lost_or_doubled(void **state)
         } else if (e->pio.port == 0x512) {
             assert_int_equal(e->pio.data, sync_seen);
             sync_seen++;
-            assert_int_equal(vcpu__inject_irq(&g.v, 0x21), 0);
+            assert_true(vcpu__inject_irq(&g.v, 0x21) >= 0);
         } else if (e->pio.port == 0x510) {
             if (reports++ == 0)
                 atomic_store(&s.count_gpa, e->pio.data);
@@ -223,7 +223,7 @@ static void test_irq_window_exit(void **state)
             e->pio.data = params++ == 0 ? 1 : 0;   /* one async irq, no sync ones */
         } else if (e->pio.port == 0x510 && windows == 0 && !g.v.request_irq_window) {
             /* Interrupts are still off (no sti yet): ask for the window. */
-            assert_int_equal(vcpu__inject_irq(&g.v, 0x21), 0);
+            assert_true(vcpu__inject_irq(&g.v, 0x21) >= 0);
             g.v.request_irq_window = true;
         }
     }
