@@ -2,10 +2,11 @@
  *
  * References are to the Intel 64 and IA-32 Architectures SDM, Vol. 2
  * (instruction format: chapter 2; MOV/MOVZX/MOVSX/MOVSXD: chapter 4) and
- * Vol. 1 section 3.4.1.1 (64-bit register write rules).  The guest is an
- * attacker: every byte fetch is bounds-checked against code_len and the
- * 15-byte architectural limit, and anything outside the accepted subset is
- * refused instead of guessed at. */
+ * Vol. 1 sections 3.3.7 and 3.6.1 (address size in 64-bit mode) and
+ * 3.4.1.1 (64-bit register write rules).  The guest is an attacker: every
+ * byte fetch is bounds-checked against code_len and the 15-byte
+ * architectural limit, and anything outside the accepted subset is refused
+ * instead of guessed at. */
 #include "vcpu/x86_decode.h"
 
 #include <string.h>
@@ -57,9 +58,9 @@ static int cursor__byte(struct x86_cursor *c, uint8_t *out)
     return X86_DECODE_OK;
 }
 
-/* Little-endian immediate/displacement of n bytes (Vol. 2 section 2.1.4),
- * sign-extended to 64 bits (sections 2.2.1.3 and 2.2.1.5). */
-static int cursor__signed(struct x86_cursor *c, unsigned n, int64_t *out)
+/* Little-endian field of n (1..8) bytes (Vol. 2 section 2.1.4),
+ * zero-extended to 64 bits. */
+static int cursor__unsigned(struct x86_cursor *c, unsigned n, uint64_t *out)
 {
     uint64_t v = 0;
     for (unsigned i = 0; i < n; i++) {
@@ -69,6 +70,18 @@ static int cursor__signed(struct x86_cursor *c, unsigned n, int64_t *out)
             return rc;
         v |= (uint64_t)b << (8 * i);
     }
+    *out = v;
+    return X86_DECODE_OK;
+}
+
+/* Immediate/displacement of n (1..4) bytes, sign-extended to 64 bits
+ * (sections 2.2.1.3 and 2.2.1.5). */
+static int cursor__signed(struct x86_cursor *c, unsigned n, int64_t *out)
+{
+    uint64_t v;
+    int rc = cursor__unsigned(c, n, &v);
+    if (rc)
+        return rc;
     unsigned shift = 64 - 8 * n;
     *out = (int64_t)(v << shift) >> shift;
     return X86_DECODE_OK;
@@ -92,6 +105,7 @@ struct x86_op {
     unsigned reg_size;
     enum x86_ext ext;
     bool byte_reg; /* ModRM.reg names a byte register (high-8 possible) */
+    bool moffs;    /* A0-A3: no ModRM; AL/rAX and an absolute offset */
 };
 
 /* Opcode selection, SDM Vol. 2 chapter 4 "MOV", "MOVZX", "MOVSX/MOVSXD".
@@ -127,6 +141,12 @@ static bool x86__select(bool two_byte, uint8_t opc, unsigned osz, bool rex_w,
     case 0x8b: op->form = FORM_LOAD; op->access_size = osz; break;
     case 0xc6: op->form = FORM_STORE_IMM; op->access_size = 1; break;
     case 0xc7: op->form = FORM_STORE_IMM; op->access_size = osz; break;
+    /* MOV AL, moffs8 / rAX, moffs / moffs8, AL / moffs, rAX: the register
+     * is always the accumulator (REX.R/X/B don't apply, AL is never AH). */
+    case 0xa0: op->form = FORM_LOAD; op->access_size = 1; op->moffs = true; break;
+    case 0xa1: op->form = FORM_LOAD; op->access_size = osz; op->moffs = true; break;
+    case 0xa2: op->form = FORM_STORE_REG; op->access_size = 1; op->moffs = true; break;
+    case 0xa3: op->form = FORM_STORE_REG; op->access_size = osz; op->moffs = true; break;
     case 0x63:
         /* MOVSXD r64, r/m32.  Without REX.W it is a plain (discouraged)
          * 32/16-bit move no compiler emits for MMIO: refuse it. */
@@ -154,11 +174,40 @@ static uint64_t x86__read_reg(const struct x86_gprs *regs, unsigned reg, unsigne
     return regs->r[reg] & x86__mask(size);
 }
 
+/* Direct memory-offset MOV (A0-A3), Vol. 2 section 2.2.1.4 / Table 2-6 and
+ * chapter 4 "MOV": the absolute address follows the opcode in place of a
+ * ModRM byte, as wide as the address size: 8 bytes by default, 4 bytes
+ * under 0x67, zero-extended (effective addresses are truncated to the
+ * address size, Vol. 1 section 3.3.7).  Unlike a displacement it is never
+ * sign-extended.  Operand size as elsewhere (REX.W, then 0x66). */
+static int x86__decode_moffs(struct x86_cursor *c, const struct x86_op *op, bool addrsize,
+                             const struct x86_gprs *regs, struct x86_mmio_insn *out)
+{
+    uint64_t moffs;
+    int rc = cursor__unsigned(c, addrsize ? 4 : 8, &moffs);
+    if (rc)
+        return rc;
+    memset(out, 0, sizeof *out);
+    out->length = (uint8_t)c->pos;
+    out->access_size = (uint8_t)op->access_size;
+    out->addr = moffs;
+    out->ext = X86_EXT_NONE;
+    out->reg = X86_RAX;
+    out->reg_size = (uint8_t)op->access_size;
+    if (op->form == FORM_LOAD) {
+        out->dir = X86_MMIO_LOAD;
+    } else {
+        out->dir = X86_MMIO_STORE;
+        out->store_value = x86__read_reg(regs, X86_RAX, op->access_size, false);
+    }
+    return X86_DECODE_OK;
+}
+
 int x86_decode_mmio(const uint8_t *code, size_t code_len, const struct x86_gprs *regs,
                     struct x86_mmio_insn *out)
 {
     struct x86_cursor c = { .code = code, .len = code ? code_len : 0, .pos = 0 };
-    bool opsize = false, have_rex = false;
+    bool opsize = false, addrsize = false, have_rex = false;
     uint8_t rex = 0, b;
     int rc;
 
@@ -168,19 +217,21 @@ int x86_decode_mmio(const uint8_t *code, size_t code_len, const struct x86_gprs 
     for (;;) {
         if ((rc = cursor__byte(&c, &b)))
             return rc;
-        if (b == PFX_OPSIZE) {
-            opsize = true;
+        if (b == PFX_OPSIZE || b == PFX_ADDRSIZE) {
+            if (b == PFX_OPSIZE)
+                opsize = true;
+            else
+                addrsize = true; /* 32-bit addresses (Vol. 1 3.6.1): moffs forms only */
             have_rex = false;
             rex = 0;
         } else if ((b & 0xf0) == 0x40) {
             have_rex = true;
             rex = b & 0x0f;
-        } else if (b == PFX_LOCK || b == PFX_REPNE || b == PFX_REP || b == PFX_ADDRSIZE ||
-                   b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e || b == 0x64 ||
-                   b == 0x65) {
-            /* LOCK/REP are meaningless or string forms here, 67 truncates the
-             * address to 32 bits, and FS/GS need segment bases we don't
-             * track; the null segments are refused for uniformity. */
+        } else if (b == PFX_LOCK || b == PFX_REPNE || b == PFX_REP || b == 0x26 || b == 0x2e ||
+                   b == 0x36 || b == 0x3e || b == 0x64 || b == 0x65) {
+            /* LOCK/REP are meaningless or string forms here, and FS/GS need
+             * segment bases we don't track; the null segments are refused
+             * for uniformity. */
             return X86_DECODE_UNSUPPORTED;
         } else {
             break;
@@ -199,6 +250,10 @@ int x86_decode_mmio(const uint8_t *code, size_t code_len, const struct x86_gprs 
     struct x86_op op;
     if (!x86__select(two_byte, b, osz, rex & REX_W, &op))
         return X86_DECODE_UNSUPPORTED;
+    if (op.moffs)
+        return x86__decode_moffs(&c, &op, addrsize, regs, out);
+    if (addrsize)
+        return X86_DECODE_UNSUPPORTED; /* 32-bit ModRM addressing: no driver uses it */
 
     /* ModR/M (section 2.1.3, Table 2-2). */
     uint8_t modrm;

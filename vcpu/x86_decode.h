@@ -5,7 +5,10 @@
  * Accepted: MOV r/m<->r (88/89/8A/8B), MOV r/m,imm (C6 /0, C7 /0),
  * MOVZX (0F B6/B7), MOVSX (0F BE/BF), MOVSXD (63), with legacy prefix 0x66,
  * segment-override-free, REX (W/R/X/B), ModRM with SIB, disp8/disp32 and
- * RIP-relative addressing.  String/rep forms, LOCK, and everything else are
+ * RIP-relative addressing; and the direct memory-offset MOVs A0-A3
+ * (gcc's "movabs" to/from AL/AX/EAX/RAX) with an 8-byte offset, or a 4-byte
+ * zero-extended one under the address-size prefix 0x67 (the only place
+ * 0x67 is accepted).  String/rep forms, LOCK, and everything else are
  * rejected (X86_DECODE_UNSUPPORTED); running out of bytes is
  * X86_DECODE_TRUNCATED.  The decoder never reads beyond code[code_len). */
 #ifndef IOVIRT_VCPU_X86_DECODE_H

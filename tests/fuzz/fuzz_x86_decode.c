@@ -3,9 +3,12 @@
  * register file is derived from a hash of the input.  Invariants (abort on
  * violation): on OK the length fits min(15, size), sizes are 1/2/4/8, reg is
  * a GPR, high-8 only for byte registers 4..7, the decode is reproducible from
- * exactly `length` bytes and truncated one byte earlier; on error the output
- * is untouched; x86_mmio_complete writes nothing outside the register file and
- * at most the destination register besides RIP. */
+ * exactly `length` bytes and truncated one byte earlier; 0x67 only on the
+ * moffs MOVs (A0-A3), which use AL/AX/EAX/RAX and the 8-byte (4-byte under
+ * 0x67, zero-extended) offset that follows the opcode as the address; on
+ * error the output is untouched; x86_mmio_complete writes nothing outside the
+ * register file and at most the destination register besides RIP. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +86,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         CHECK(d.ext == X86_EXT_NONE);
         CHECK(d.access_size == 8 || d.store_value >> (8 * d.access_size) == 0);
+    }
+
+    /* Opcode after the 66/67/REX prefixes (the only ones ever accepted). */
+    size_t op = 0;
+    bool addr32 = false;
+    while (op < d.length && (data[op] == 0x66 || data[op] == 0x67 || (data[op] & 0xf0) == 0x40))
+        addr32 |= data[op++] == 0x67;
+    CHECK(op < d.length);
+    if (data[op] >= 0xa0 && data[op] <= 0xa3) {
+        unsigned n = addr32 ? 4 : 8;
+        CHECK(d.length == op + 1 + n);
+        uint64_t moffs = 0;
+        for (unsigned i = 0; i < n; i++)
+            moffs |= (uint64_t)data[op + 1 + i] << (8 * i);
+        CHECK(d.addr == moffs);
+        CHECK(d.reg == X86_RAX && !d.reg_high8 && d.ext == X86_EXT_NONE);
+        CHECK(d.reg_size == d.access_size && (d.access_size == 1) == !(data[op] & 1));
+    } else {
+        CHECK(!addr32);
     }
 
     /* Exactly `length` bytes reproduce the decode; one fewer is truncated. */

@@ -16,6 +16,11 @@
 #define R(i) (0x8877665544332211ull + (uint64_t)(i) * 0x0101010101010101ull)
 #define RIP 0xffffffff81000000ull
 #define B(...) { __VA_ARGS__ }, sizeof((uint8_t[]){ __VA_ARGS__ })
+/* A moffs operand: 8 bytes (0x0000123480000020, bit 31 set: not sign-extended)
+ * and the 4-byte addr32 one (0x80000010, zero-extended). */
+#define MOFFS 0x0000123480000020ull
+#define M64 0x20, 0x00, 0x00, 0x80, 0x34, 0x12, 0x00, 0x00
+#define M32 0x10, 0x00, 0x00, 0x80
 
 static void regs__init(struct x86_gprs *g)
 {
@@ -117,6 +122,44 @@ static const struct tcase cases[] = {
     { "movsxd rax,[rbx]", B(0x48, 0x63, 0x03), LD, 4, R(3), 0, 8, false, SX, 0 },
     { "movsxd r10,[rip-4]", B(0x4c, 0x63, 0x15, 0xfc, 0xff, 0xff, 0xff), LD, 4, RIP + 7 - 4, 10, 8, false, SX, 0 },
     { "66 movsxd rax (W wins)", B(0x66, 0x48, 0x63, 0x03), LD, 4, R(3), 0, 8, false, SX, 0 },
+
+    /* Direct memory-offset MOV (A0-A3, gcc's movabs): an 8-byte absolute
+     * address, never sign-extended; the register is always AL/AX/EAX/RAX. */
+    { "movabs al,[moffs]", B(0xa0, M64), LD, 1, MOFFS, 0, 1, false, NO, 0 },
+    { "movabs eax,[moffs]", B(0xa1, M64), LD, 4, MOFFS, 0, 4, false, NO, 0 },
+    { "movabs ax,[moffs]", B(0x66, 0xa1, M64), LD, 2, MOFFS, 0, 2, false, NO, 0 },
+    { "movabs rax,[moffs]", B(0x48, 0xa1, M64), LD, 8, MOFFS, 0, 8, false, NO, 0 },
+    { "movabs [moffs],al", B(0xa2, M64), ST, 1, MOFFS, 0, 1, false, NO, R(0) & 0xff },
+    { "movabs [moffs],eax", B(0xa3, M64), ST, 4, MOFFS, 0, 4, false, NO, R(0) & 0xffffffff },
+    { "movabs [moffs],ax", B(0x66, 0xa3, M64), ST, 2, MOFFS, 0, 2, false, NO, R(0) & 0xffff },
+    { "movabs [moffs],rax", B(0x48, 0xa3, M64), ST, 8, MOFFS, 0, 8, false, NO, R(0) },
+    { "moffs bit 63 kept", B(0xa1, 0xf0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff),
+      LD, 4, 0xfffffffffffffff0ull, 0, 4, false, NO, 0 },
+    { "moffs 0", B(0xa3, 0, 0, 0, 0, 0, 0, 0, 0), ST, 4, 0, 0, 4, false, NO, R(0) & 0xffffffff },
+    /* operand size: byte forms ignore 66/REX.W; REX.W beats 66; a REX not
+     * adjacent to the opcode is dropped; REX.R/X/B name no other register */
+    { "66 a0: still al", B(0x66, 0xa0, M64), LD, 1, MOFFS, 0, 1, false, NO, 0 },
+    { "48 a2: still al", B(0x48, 0xa2, M64), ST, 1, MOFFS, 0, 1, false, NO, R(0) & 0xff },
+    { "41 a0: al, not r8b", B(0x41, 0xa0, M64), LD, 1, MOFFS, 0, 1, false, NO, 0 },
+    { "40 a2: al (REX no W)", B(0x40, 0xa2, M64), ST, 1, MOFFS, 0, 1, false, NO, R(0) & 0xff },
+    { "40 a1: eax (REX no W)", B(0x40, 0xa1, M64), LD, 4, MOFFS, 0, 4, false, NO, 0 },
+    { "4f a1: rax, not r15", B(0x4f, 0xa1, M64), LD, 8, MOFFS, 0, 8, false, NO, 0 },
+    { "49 a3: rax, not r8", B(0x49, 0xa3, M64), ST, 8, MOFFS, 0, 8, false, NO, R(0) },
+    { "66 48 a3: REX.W wins", B(0x66, 0x48, 0xa3, M64), ST, 8, MOFFS, 0, 8, false, NO, R(0) },
+    { "48 66 a3: REX dropped", B(0x48, 0x66, 0xa3, M64), ST, 2, MOFFS, 0, 2, false, NO, R(0) & 0xffff },
+    /* 0x67: a 4-byte offset, zero-extended (0x80000000 is not 0xffffffff80000000) */
+    { "addr32 mov eax,[moffs32]", B(0x67, 0xa1, M32), LD, 4, 0x80000010, 0, 4, false, NO, 0 },
+    { "addr32 mov al,[moffs32]", B(0x67, 0xa0, 0xff, 0xff, 0xff, 0xff), LD, 1, 0xffffffff, 0, 1, false, NO, 0 },
+    { "addr32 mov [moffs32],al", B(0x67, 0xa2, M32), ST, 1, 0x80000010, 0, 1, false, NO, R(0) & 0xff },
+    { "addr32 66 mov [moffs32],ax", B(0x67, 0x66, 0xa3, M32), ST, 2, 0x80000010, 0, 2, false, NO, R(0) & 0xffff },
+    { "66 addr32 mov ax,[moffs32]", B(0x66, 0x67, 0xa1, M32), LD, 2, 0x80000010, 0, 2, false, NO, 0 },
+    { "addr32 48 mov [moffs32],rax", B(0x67, 0x48, 0xa3, M32), ST, 8, 0x80000010, 0, 8, false, NO, R(0) },
+    { "48 addr32: REX dropped", B(0x48, 0x67, 0xa3, M32), ST, 4, 0x80000010, 0, 4, false, NO, R(0) & 0xffffffff },
+    { "addr32 addr32 repeated", B(0x67, 0x67, 0xa1, M32), LD, 4, 0x80000010, 0, 4, false, NO, 0 },
+    { "addr32 moffs: 15 bytes",
+      B(0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x67, 0x48, 0xa1, M32),
+      LD, 8, 0x80000010, 0, 8, false, NO, 0 },
+    { "moffs64: 15 bytes", B(0x66, 0x66, 0x66, 0x66, 0x66, 0x48, 0xa1, M64), LD, 8, MOFFS, 0, 8, false, NO, 0 },
 };
 
 static uint8_t *heap_copy(const uint8_t *b, size_t n)
@@ -206,10 +249,22 @@ static const struct reject rejects[] = {
     /* rep/repne/lock on an otherwise accepted MOV */
     { "f3 mov", B(0xf3, 0x89, 0x08) }, { "f2 mov", B(0xf2, 0x89, 0x08) },
     { "lock mov", B(0xf0, 0x89, 0x08) }, { "66 lock mov", B(0x66, 0xf0, 0x89, 0x08) },
-    /* segment overrides and address size */
+    /* segment overrides and address size (0x67 only on moffs MOVs) */
     { "es", B(0x26, 0x89, 0x08) }, { "cs", B(0x2e, 0x89, 0x08) }, { "ss", B(0x36, 0x89, 0x08) },
     { "ds", B(0x3e, 0x89, 0x08) }, { "fs", B(0x64, 0x89, 0x08) }, { "gs", B(0x65, 0x8b, 0x08) },
     { "addr32", B(0x67, 0x89, 0x08) }, { "66 addr32", B(0x66, 0x67, 0x8b, 0x08) },
+    { "addr32 c7", B(0x67, 0xc7, 0x00, 1, 0, 0, 0) }, { "addr32 movzx", B(0x67, 0x0f, 0xb6, 0x00) },
+    { "addr32 movsxd", B(0x67, 0x48, 0x63, 0x00) },
+    /* moffs MOVs: segment overrides, LOCK and REP as everywhere */
+    { "es moffs", B(0x26, 0xa1, M64) }, { "cs moffs", B(0x2e, 0xa0, M64) },
+    { "ss moffs", B(0x36, 0xa3, M64) }, { "ds moffs", B(0x3e, 0xa2, M64) },
+    { "fs moffs", B(0x64, 0xa1, M64) }, { "gs moffs", B(0x65, 0x48, 0xa3, M64) },
+    { "addr32 gs moffs", B(0x67, 0x65, 0xa1, M32) }, { "lock moffs", B(0xf0, 0xa3, M64) },
+    { "rep moffs", B(0xf3, 0xa1, M64) }, { "repne moffs", B(0xf2, 0xa2, M64) },
+    /* moffs neighbours that are not MOVs to/from memory */
+    { "test al,imm (a8)", B(0xa8, 0x01) }, { "test eax,imm (a9)", B(0xa9, 1, 0, 0, 0) },
+    { "mov al,imm (b0)", B(0xb0, 0x01) }, { "movabs rax,imm64 (48 b8)", B(0x48, 0xb8, M64) },
+    { "0f a1 (pop fs)", B(0x0f, 0xa1) }, { "0f a3 (bt)", B(0x0f, 0xa3, 0x08) },
     /* VEX / EVEX */
     { "vex2 vmovd", B(0xc5, 0xf9, 0x7e, 0x00) }, { "vex3 vmovd", B(0xc4, 0xe1, 0x79, 0x7e, 0x00) },
     { "evex vmovd", B(0x62, 0xf1, 0x7d, 0x08, 0x7e, 0x00) },
@@ -225,7 +280,6 @@ static const struct reject rejects[] = {
     { "63 66", B(0x66, 0x63, 0x03) }, { "48 66 63 (REX dropped)", B(0x48, 0x66, 0x63, 0x03) },
     /* everything else */
     { "add", B(0x01, 0x08) }, { "mov sreg", B(0x8c, 0x08) }, { "mov to sreg", B(0x8e, 0x08) },
-    { "mov moffs", B(0xa1, 0, 0, 0, 0, 0, 0, 0, 0) }, { "mov moffs store", B(0xa3, 0, 0, 0, 0, 0, 0, 0, 0) },
     { "movups", B(0x0f, 0x10, 0x00) }, { "nop", B(0x90) }, { "0f b8", B(0x0f, 0xb8, 0x00) },
     { "movnti", B(0x0f, 0xc3, 0x00) }, { "cmpxchg", B(0x0f, 0xb1, 0x08) }, { "xchg", B(0x87, 0x08) },
     { "or [rax]", B(0x09, 0x08) }, { "ud2", B(0x0f, 0x0b) }, { "0f 0f", B(0x0f, 0x0f) },
@@ -234,6 +288,9 @@ static const struct reject rejects[] = {
     { "15 prefixes", B(0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66) },
     { "imm past 15 bytes",
       B(0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x48, 0xc7, 0x00, 0, 0, 0) },
+    { "moffs64 past 15 bytes", B(0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x48, 0xa1, M64) },
+    { "moffs32 past 15 bytes",
+      B(0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x67, 0xa1, M32) },
 };
 
 static void test_rejects(void **state)
@@ -318,9 +375,18 @@ static void test_complete_merge_rules(void **state)
     /* MOVSXD */
     COMPLETE("movsxd neg", 0x80000000, 0, 0xffffffff80000000ull, 0x48, 0x63, 0x00);
     COMPLETE("movsxd pos", 0xffffffff7fffffffull, 0, 0x7fffffff, 0x48, 0x63, 0x00);
+    /* moffs loads into AL/AX/EAX/RAX by the same rules */
+    COMPLETE("movabs al", junk, 0, (R(0) & ~0xffull) | 0x0d, 0xa0, M64);
+    COMPLETE("41 movabs al (not r8b)", junk, 0, (R(0) & ~0xffull) | 0x0d, 0x41, 0xa0, M64);
+    COMPLETE("movabs ax", junk, 0, (R(0) & ~0xffffull) | 0xf00d, 0x66, 0xa1, M64);
+    COMPLETE("movabs eax", junk, 0, 0xcafef00dull, 0xa1, M64);
+    COMPLETE("movabs rax", junk, 0, junk, 0x48, 0xa1, M64);
+    COMPLETE("addr32 movabs eax", junk, 0, 0xcafef00dull, 0x67, 0xa1, M32);
     /* stores: only RIP moves */
     COMPLETE("store reg", junk, -1, 0, 0x48, 0x89, 0x08);
     COMPLETE("store imm", junk, -1, 0, 0xc7, 0x05, 0, 0, 0, 0, 1, 2, 3, 4);
+    COMPLETE("store moffs", junk, -1, 0, 0x48, 0xa3, M64);
+    COMPLETE("store addr32 moffs", junk, -1, 0, 0x67, 0xa2, M32);
 }
 
 /* A hand-made insn the decoder could not produce must not write a register. */
