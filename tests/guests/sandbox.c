@@ -12,6 +12,9 @@
  *   sigreturn_probe    compatibility mode, report CS there (0x23), return
  *   exit               exit_group(7) from guest code (an allowed call, wrong caller)
  *   futex              FUTEX_WAKE on the mailbox word from guest code
+ *   int81, badcs       #GP on `int 0x81` (no gate) / on iretq to CS 0x13:
+ *                      how a host without 32-bit entry refuses int 0x80
+ *                      and CS 0x23, to check the report names them
  *   noop:P             a control: reports SANDBOX_ARMED, makes no call and
  *                      carries on as if one had come back
  *   jump               jump to an address outside guest RAM
@@ -77,6 +80,23 @@ int guest_main(struct proc_bootinfo *bi)
         ret = compat32__iret(entry, COMPAT32_NR_MKDIR, p32, 0755);
         report((uint32_t)ret);
         return entry == compat32_cs ? 0 : 1;
+    }
+    if (prefix(cmd, "int81")) {   /* no user gate here: #GP, as int 0x80 where a host has no 32-bit entry */
+        report(SANDBOX_ARMED);
+        __asm__ volatile("int $0x81" ::: "memory");
+        report(0);
+        return 1;
+    }
+    if (prefix(cmd, "badcs")) {   /* iretq to the kernel's code segment: #GP, as a refused CS 0x23 */
+        report(SANDBOX_ARMED);
+        __asm__ volatile("mov %%rsp, %%rax\n"
+                         "pushq $0x2b\n pushq %%rax\n pushfq\n pushq $0x13\n"
+                         "lea 1f(%%rip), %%rax\n pushq %%rax\n"
+                         "iretq\n"
+                         "1:\n"
+                         ::: "rax", "memory");
+        report(0);
+        return 1;
     }
     if (prefix(cmd, "noop")) {
         report(SANDBOX_ARMED);

@@ -116,6 +116,37 @@ static void test_compat_mode_reached_or_refused(void **state)
     probe("sigreturn_probe");
 }
 
+/* A host without 32-bit entry stops int 0x80 and the CS 0x23 switch with
+ * #GP; this one does the same for `int 0x81` and an iretq to the kernel's
+ * code segment.  The stop is contained and its one line names the
+ * instruction. */
+static void test_gp_report_names_the_instruction(void **state)
+{
+    (void)state;
+    static const struct { const char *action, *says; } cases[] = {
+        {"int81", "general protection fault on a software interrupt"},
+        {"badcs", "general protection fault on a far transfer"},
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct escape_target t;
+        assert_int_equal(escape__target(&t, cases[i].action), 0);
+        struct escape_exit_run r;
+        run_sandbox(cases[i].action, t.path, &r);
+        struct escape_verdict v;
+        bool ok = escape__check_exit(&r, &t, &v);
+        escape__target_remove(&t);
+        if (!ok)
+            fail_msg("%s: %s", cases[i].action, v.why);
+        assert_int_equal(v.how, ESCAPE_BY_FAULT);
+        assert_int_equal(v.vector, 13);
+        char msg[HV_VM_STOP_MESSAGE_MAX];
+        assert_int_equal(hv_vm__stop_message(&r.stop, msg, sizeof msg), 0);
+        if (!strstr(msg, cases[i].says))
+            fail_msg("%s: '%s' does not say '%s'", cases[i].action, msg, cases[i].says);
+        print_message("      %s: %s\n", cases[i].action, msg);
+    }
+}
+
 /* Controls: the same check on real runs must fail when the side effect is
  * there (the path exists as if the guest had made it) and when the guest
  * carries on after its "attempt" (noop: no call, then a report). */
@@ -236,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_compat_sysenter_stopped),
         cmocka_unit_test(test_forged_sigreturn_stopped),
         cmocka_unit_test(test_compat_mode_reached_or_refused),
+        cmocka_unit_test(test_gp_report_names_the_instruction),
         cmocka_unit_test(test_control_side_effect_fails),
         cmocka_unit_test(test_control_guest_ran_on_fails),
         cmocka_unit_test(test_jump_outside_ram_faults),
