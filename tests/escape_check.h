@@ -192,6 +192,7 @@ static inline bool escape__stop_line(const char *line, size_t len, struct escape
 
 struct escape_exit_run {
     int rc;                  /* the last vcpu__run(): 0, or -errno (host-side failure) */
+    bool hung;               /* still running at the time limit (stopped by a kick) */
     bool armed;              /* the guest reported it reached the attempt */
     struct vcpu_exit stop;   /* the first exit after that, kicks and windows aside */
 };
@@ -203,6 +204,8 @@ static inline bool escape__check_exit(const struct escape_exit_run *r, const str
         return false;
     if (r->rc)
         return escape__fail(v, "vcpu__run() failed on the host side: %s", strerror(-r->rc));
+    if (r->hung)
+        return escape__fail(v, "hung: the guest was still running at the time limit");
     if (!r->armed)
         return escape__fail(v, "the guest never reached its attempt (first exit: %s)",
                             vcpu__exit_name(r->stop.reason));

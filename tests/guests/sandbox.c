@@ -17,6 +17,7 @@
  *                      and CS 0x23, to check the report names them
  *   noop:P             a control: reports SANDBOX_ARMED, makes no call and
  *                      carries on as if one had come back
+ *   spin               a control: reports SANDBOX_ARMED, then spins
  *   jump               jump to an address outside guest RAM
  *   mailbox            forge an exit in the shared mailbox, then spin
  * Each attempt first reports SANDBOX_ARMED (sandbox.h); whatever comes back
@@ -97,6 +98,11 @@ int guest_main(struct proc_bootinfo *bi)
                          ::: "rax", "memory");
         report(0);
         return 1;
+    }
+    if (prefix(cmd, "spin")) {   /* a control: a guest that never stops */
+        report(SANDBOX_ARMED);
+        for (;;)
+            cpu_relax();
     }
     if (prefix(cmd, "noop")) {
         report(SANDBOX_ARMED);

@@ -141,6 +141,11 @@ static void test_exit_other_outcomes_fail(void **state)
     expect_rejected(escape__check_exit(&r, &target, &v), &v, "vcpu__run() failed");
 
     r = sigsys_run();
+    r.hung = true;
+    r.stop.reason = VCPU_EXIT_INTR;   /* what the time limit's kick ends in */
+    expect_rejected(escape__check_exit(&r, &target, &v), &v, "hung");
+
+    r = sigsys_run();
     r.armed = false;   /* stopped before the attempt: proves nothing */
     expect_rejected(escape__check_exit(&r, &target, &v), &v, "never reached");
 

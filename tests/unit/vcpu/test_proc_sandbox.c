@@ -9,22 +9,48 @@
  * filter mode and maps nothing of the hypervisor. */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "proc_guest_util.h"
 #include "tests/escape_check.h"
 #include "tests/guests/sandbox.h"
 
+/* Kicks the vCPU once if the run is not over within ms: a guest still
+ * running then has hung. */
+struct watchdog {
+    struct vcpu *v;
+    unsigned ms;
+    atomic_bool done, fired;
+};
+
+static void *watchdog_main(void *arg)
+{
+    struct watchdog *w = arg;
+    for (unsigned t = 0; t < w->ms && !atomic_load(&w->done); t += 10)
+        usleep(10000);
+    if (!atomic_load(&w->done)) {
+        atomic_store(&w->fired, true);
+        vcpu__kick(w->v);
+    }
+    return NULL;
+}
+
+#define RUN_LIMIT_MS 10000
+
 /* Runs guest "sandbox" with "<action>:<path>" up to the first exit after
- * it reported SANDBOX_ARMED (interrupt windows and kicks aside). */
-static void run_sandbox(const char *action, const char *path, struct escape_exit_run *r)
+ * it reported SANDBOX_ARMED (interrupt windows and kicks aside), for at
+ * most limit_ms. */
+static void run_sandbox_for(const char *action, const char *path, unsigned limit_ms, struct escape_exit_run *r)
 {
     char cmd[PATH_MAX + 64];
     snprintf(cmd, sizeof cmd, "%s:%s", action, path);
@@ -32,11 +58,19 @@ static void run_sandbox(const char *action, const char *path, struct escape_exit
     struct tguest g;
     tguest__init(&g);
     tguest__start(&g, "sandbox", cmd);
+    struct watchdog w = {.v = &g.v, .ms = limit_ms};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, watchdog_main, &w), 0);
     for (int i = 0; i < 100; i++) {
         r->rc = vcpu__run(&g.v);
         if (r->rc)
             break;
         const struct vcpu_exit *e = &g.v.exit;
+        if (e->reason == VCPU_EXIT_INTR && atomic_load(&w.fired)) {
+            r->hung = true;
+            r->stop = *e;
+            break;
+        }
         if (e->reason == VCPU_EXIT_INTR || e->reason == VCPU_EXIT_IRQ_WINDOW)
             continue;
         if (!r->armed && e->reason == VCPU_EXIT_PIO && e->pio.is_write && e->pio.port == SANDBOX_PORT_REPORT &&
@@ -47,7 +81,14 @@ static void run_sandbox(const char *action, const char *path, struct escape_exit
         r->stop = *e;
         break;
     }
+    atomic_store(&w.done, true);
+    pthread_join(th, NULL);
     tguest__fini(&g);
+}
+
+static void run_sandbox(const char *action, const char *path, struct escape_exit_run *r)
+{
+    run_sandbox_for(action, path, RUN_LIMIT_MS, r);
 }
 
 /* The escape property for one action; the verdict for the caller. */
@@ -165,6 +206,21 @@ static void test_control_side_effect_fails(void **state)
     assert_non_null(strstr(v.why, "side effect on the host"));
 }
 
+static void test_control_hung_guest_fails(void **state)
+{
+    (void)state;
+    struct escape_target t;
+    assert_int_equal(escape__target(&t, "spin"), 0);
+    struct escape_exit_run r;
+    run_sandbox_for("spin", t.path, 1000, &r);
+    struct escape_verdict v;
+    bool ok = escape__check_exit(&r, &t, &v);
+    escape__target_remove(&t);
+    assert_true(r.armed);
+    assert_false(ok);
+    assert_non_null(strstr(v.why, "hung"));
+}
+
 static void test_control_guest_ran_on_fails(void **state)
 {
     (void)state;
@@ -270,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_gp_report_names_the_instruction),
         cmocka_unit_test(test_control_side_effect_fails),
         cmocka_unit_test(test_control_guest_ran_on_fails),
+        cmocka_unit_test(test_control_hung_guest_fails),
         cmocka_unit_test(test_jump_outside_ram_faults),
         cmocka_unit_test(test_forged_mailbox_exit),
         cmocka_unit_test(test_guest_process_is_bare),
