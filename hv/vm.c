@@ -429,6 +429,39 @@ static void vm__halt(struct hv_vm *vm)
     }
 }
 
+int hv_vm__stop_message(const struct vcpu_exit *e, char *buf, size_t size)
+{
+    if (!size)
+        return -1;
+    buf[0] = 0;
+    switch (e->reason) {
+    case VCPU_EXIT_FAULT:
+        snprintf(buf, size, "guest fault: vector %u at rip %#llx (address %#llx): %s; VM stopped",
+                 e->fault.vector, (unsigned long long)e->fault.rip, (unsigned long long)e->fault.addr,
+                 e->fault.why ? e->fault.why : "exception");
+        break;
+    case VCPU_EXIT_SHUTDOWN:
+        if (e->shutdown.cause == VCPU_SHUTDOWN_SIGNALED && e->shutdown.status == SIGSYS) {
+            /* The sandbox's seccomp filter killed the stub: the guest
+             * executed a system call (syscall, int 0x80, sysenter), in any
+             * CPU mode. */
+            snprintf(buf, size, "%s", "guest attempted a system call: killed by the seccomp filter (SIGSYS); "
+                                      "VM stopped");
+            break;
+        }
+        snprintf(buf, size, "guest stopped unexpectedly (%s %d)",
+                 e->shutdown.cause == VCPU_SHUTDOWN_SIGNALED ? "signal" : "status", e->shutdown.status);
+        break;
+    default:
+        return -1;
+    }
+    /* One line, whatever a backend put in `why`. */
+    for (char *p = buf; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    return 0;
+}
+
 int hv_vm__run(struct hv_vm *vm)
 {
     for (;;) {
@@ -451,22 +484,12 @@ int hv_vm__run(struct hv_vm *vm)
             vm__halt(vm);
             break;
         case VCPU_EXIT_FAULT:
-            log__err("hv", "%s: guest fault: vector %u at rip %#llx (address %#llx): %s; VM stopped",
-                     vm->cfg.name, e->fault.vector, (unsigned long long)e->fault.rip,
-                     (unsigned long long)e->fault.addr, e->fault.why ? e->fault.why : "exception");
+        case VCPU_EXIT_SHUTDOWN: {
+            char msg[HV_VM_STOP_MESSAGE_MAX];
+            hv_vm__stop_message(e, msg, sizeof msg);
+            log__err("hv", "%s: %s", vm->cfg.name, msg);
             return -EFAULT;
-        case VCPU_EXIT_SHUTDOWN:
-            if (e->shutdown.cause == VCPU_SHUTDOWN_SIGNALED && e->shutdown.status == SIGSYS) {
-                /* The sandbox's seccomp filter killed the stub: the guest
-                 * executed a system call (syscall, int 0x80, sysenter). */
-                log__err("hv", "%s: guest attempted a system call: killed by the seccomp filter (SIGSYS); VM stopped",
-                         vm->cfg.name);
-                return -EFAULT;
-            }
-            log__err("hv", "%s: guest stopped unexpectedly (%s %d)", vm->cfg.name,
-                     e->shutdown.cause == VCPU_SHUTDOWN_SIGNALED ? "signal" : "status",
-                     e->shutdown.status);
-            return -EFAULT;
+        }
         default:
             break; /* interrupt window, kick: just resume */
         }

@@ -114,6 +114,11 @@ int hv_vm__create(struct hv_vm *vm, const struct hv_vm_config *cfg);
  * faults or dies (-EFAULT, reported), or hv_vm__stop() (-EINTR). */
 int hv_vm__run(struct hv_vm *vm);
 void hv_vm__stop(struct hv_vm *vm);   /* any thread */
+/* The one line hv_vm__run() reports ("NAME: " before it) when exit e stops
+ * the VM (a fault or the guest process's end): no newline, no control
+ * character.  0, or -1 (and "") for an exit that does not stop it. */
+#define HV_VM_STOP_MESSAGE_MAX 320
+int hv_vm__stop_message(const struct vcpu_exit *e, char *buf, size_t size);
 void hv_vm__destroy(struct hv_vm *vm);
 /* Exit counts by reason and by device, one line each. */
 void hv_vm__print_stats(struct hv_vm *vm, FILE *out);

@@ -30,7 +30,8 @@ $(BUILD)/iovirt-stub $(SAN_BUILD)/iovirt-stub: vcpu/proc/stub/iovirt_stub.c vcpu
 
 # One pattern rule per tree: a pattern rule with two targets would mean "one
 # run makes both", leaving the other tree's guests unbuilt.
-GUEST_DEPS := tests/guests/guest.h vcpu/proc/proc_abi.h vcpu/proc/proc_mailbox.h
+GUEST_DEPS := tests/guests/guest.h tests/guests/sandbox.h guest/prog/compat32.h vcpu/proc/proc_abi.h \
+	vcpu/proc/proc_mailbox.h
 $(BUILD)/guests/%.elf: tests/guests/%.c $(GUEST_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $<

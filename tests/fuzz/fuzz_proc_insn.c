@@ -1,5 +1,6 @@
 /* libFuzzer: the in/out/hlt/cli/sti/lidt decoder never reads past its
- * buffer and reports a length within it. */
+ * buffer and reports a length within it; nor does the fault-report naming
+ * of system-call and far-transfer instructions (proc_insn__gate). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct proc_insn in;
     if (proc_insn__decode(code, size, &g, &in) == X86_DECODE_OK &&
         (in.length == 0 || in.length > size || in.length > 15))
+        abort();
+    if ((unsigned)proc_insn__gate(code, size) > PROC_GATE_FAR)
         abort();
     free(code);
     return 0;

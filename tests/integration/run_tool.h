@@ -135,6 +135,14 @@ static inline int tool__run(struct tool_run *r, char *const argv[])
     return tool__run_opts(r, argv, false);
 }
 
+/* Whether one line (len bytes at l) is an error, not one of the tool's
+ * informational lines: log__info lines are "iovirt: SUBSYS: ..."; errors
+ * say "error" or come from the command itself ("iovirt run: ..."). */
+static inline bool tool__is_error_line(const char *l, size_t len)
+{
+    return len && (memmem(l, len, "error", 5) || (len >= 11 && !strncmp(l, "iovirt run:", 11)));
+}
+
 /* Lines of text that are errors (not the tool's informational lines). */
 static inline unsigned tool__error_lines(const char *err)
 {
@@ -142,9 +150,7 @@ static inline unsigned tool__error_lines(const char *err)
     for (const char *l = err; *l;) {
         const char *e = strchr(l, '\n');
         size_t len = e ? (size_t)(e - l) : strlen(l);
-        /* log__info lines are "iovirt: SUBSYS: ..."; errors say "error:" or
-         * come from the command itself ("iovirt run: ..."). */
-        if (len && (memmem(l, len, "error", 5) || !strncmp(l, "iovirt run:", 11)))
+        if (tool__is_error_line(l, len))
             n++;
         l += len + (e ? 1 : 0);
     }

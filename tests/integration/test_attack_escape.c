@@ -1,10 +1,16 @@
-/* Escape attempts from the process backend (issue 8): `iovirt run -- attack
- * NAME` as a user runs it.  A system call by any entry instruction must be
- * stopped by the sandbox (the seccomp filter kills the stub with SIGSYS,
- * which the hypervisor reports) before the host kernel creates the file the
- * guest asked for; a jump outside RAM and stack exhaustion stop the VM with
- * a guest-fault report; rewriting its own code is the guest's right.  Exit
- * status 3 and exactly one error line for a stopped VM. */
+/* Escape attempts from the process backend (issues 8, 11): `iovirt run --
+ * attack NAME PATH` as a user runs it.  A system call by any entry
+ * instruction, in 64-bit mode or after entering 32-bit compatibility mode
+ * (iretq to CS 0x23, a forged rt_sigreturn through the stub's restorer),
+ * must be stopped before the host kernel creates the file the guest asked
+ * for; which stop a host uses differs (seccomp's SIGSYS, #GP where the
+ * kernel has no 32-bit entry, #UD where the CPU has none in the mode), so
+ * each run is judged by tests/escape_check.h: no side effect, exit status
+ * 3 with exactly one error line naming an accepted containment, no crash,
+ * no sanitizer report, no hang, the guest never back after its attempt,
+ * and no stub left behind.  A jump outside RAM and stack exhaustion stop
+ * the VM with a guest fault that the hypervisor itself determines;
+ * rewriting its own code is the guest's right. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,63 +19,91 @@
 
 #include <cmocka.h>
 
+#include "tests/escape_check.h"
 #include "tests/integration/run_tool.h"
 
 static struct tool_run run;
 
-static void escape(const char *name, const char *want_err)
+/* Runs `attack NAME [PATH]` (PATH: the target's, when pass_path) and
+ * checks the escape property; the verdict for further checks. */
+static struct escape_verdict escape_run(const char *name, bool pass_path, bool want_contained)
 {
-    char path[128];
-    snprintf(path, sizeof path, "/tmp/iovirt-escape-%d-%s", (int)getpid(), name);
-    unlink(path);
-    char *argv[] = {"iovirt", "run", "--", "attack", (char *)name, path, NULL};
-    assert_int_equal(tool__run(&run, argv), 0);
-    if (run.status != 3 || !strstr(run.err, want_err))
-        fprintf(stderr, "stdout:\n%s\nstderr:\n%s\n", run.out, run.err);
-    assert_int_equal(run.status, 3);
-    char tried[64], saw[64];
-    snprintf(tried, sizeof tried, "ATTACK %s: trying", name);
-    snprintf(saw, sizeof saw, "ATTACK %s: observed", name);
-    assert_non_null(strstr(run.out, tried));
-    assert_null(strstr(run.out, saw));          /* the guest never got control back */
-    assert_non_null(strstr(run.err, want_err));
-    assert_int_equal(tool__error_lines(run.err), 1);
-    struct stat st;
-    assert_int_equal(stat(path, &st), -1);      /* the host kernel never ran the call */
-    assert_int_equal(errno, ENOENT);
+    struct escape_target t;
+    assert_int_equal(escape__target(&t, name), 0);
+    char *argv[] = {"iovirt", "run", "--", "attack", (char *)name, pass_path ? t.path : NULL, NULL};
+    int rc = tool__run(&run, argv);
+    struct escape_verdict v;
+    bool ok = escape__check_tool(rc, &run, name, &t, &v);
+    escape__target_remove(&t);
+    if (ok != want_contained) {
+        fprintf(stderr, "status %d\nstdout:\n%s\nstderr:\n%s\n", run.status, run.out, run.err);
+        fail_msg("%s: %s", name, ok ? "accepted as contained" : v.why);
+    }
+    assert_int_equal(tool__stray_stubs(), 0);
+    if (ok && v.how == ESCAPE_BY_SECCOMP) {
+        print_message("      %s: contained: SIGSYS (seccomp)\n", name);
+    } else if (ok) {   /* what this host did, for the record (docs/security.md) */
+        const char *l = strstr(run.err, "guest fault: ");
+        print_message("      %s: contained: %.*s\n", name, (int)strcspn(l, "\n"), l);
+    }
+    return v;
+}
+
+static void escape(const char *name) { escape_run(name, true, true); }
+
+static void test_syscall(void **s) { (void)s; escape("syscall"); }
+static void test_int80(void **s) { (void)s; escape("int80"); }
+static void test_sysenter(void **s) { (void)s; escape("sysenter"); }
+static void test_compat_int80(void **s) { (void)s; escape("compat_int80"); }
+static void test_compat_syscall(void **s) { (void)s; escape("compat_syscall"); }
+static void test_compat_sysenter(void **s) { (void)s; escape("compat_sysenter"); }
+static void test_forged_sigreturn(void **s) { (void)s; escape("sigreturn"); }
+
+/* Controls on real runs: the same check fails when the file is there (as
+ * if the guest had made it) and when the guest runs to its end. */
+static void test_control_side_effect_fails(void **s)
+{
+    (void)s;
+    struct escape_target t;
+    assert_int_equal(escape__target(&t, "int80"), 0);
+    int fd = open(t.path, O_CREAT | O_WRONLY, 0644);
+    assert_true(fd >= 0);
+    close(fd);
+    char *argv[] = {"iovirt", "run", "--", "attack", "int80", t.path, NULL};
+    int rc = tool__run(&run, argv);
+    struct escape_verdict v;
+    bool ok = escape__check_tool(rc, &run, "int80", &t, &v);
+    escape__target_remove(&t);
+    assert_false(ok);
+    assert_non_null(strstr(v.why, "side effect on the host"));
     assert_int_equal(tool__stray_stubs(), 0);
 }
 
-static void test_syscall(void **s) { (void)s; escape("syscall", "killed by the seccomp filter (SIGSYS)"); }
-static void test_int80(void **s) { (void)s; escape("int80", "killed by the seccomp filter (SIGSYS)"); }
-/* sysenter is #UD in 64-bit user mode on this CPU's mode: a guest fault. */
-static void test_sysenter(void **s) { (void)s; escape("sysenter", "guest fault: vector"); }
+static void test_control_guest_ran_on_fails(void **s)
+{
+    (void)s;
+    struct escape_verdict v = escape_run("selfmod", false, false);
+    assert_non_null(strstr(v.why, "exited 0"));
+}
 
+/* The hypervisor, not the host kernel, decides these: a #PF exit at the
+ * jump target, the stack leaving RAM. */
 static void test_jump_outside_ram(void **s)
 {
     (void)s;
-    char *argv[] = {"iovirt", "run", "--", "attack", "jump", NULL};
-    assert_int_equal(tool__run(&run, argv), 0);
-    assert_int_equal(run.status, 3);
+    struct escape_verdict v = escape_run("jump", false, true);
+    assert_int_equal(v.how, ESCAPE_BY_FAULT);
+    assert_int_equal(v.vector, 14);
     assert_non_null(strstr(run.out, "ATTACK jump: trying jump to 0x40000000"));
-    assert_null(strstr(run.out, "ATTACK jump: observed"));
     assert_non_null(strstr(run.err, "guest fault: vector 14 at rip 0x40000000"));
-    assert_non_null(strstr(run.err, "VM stopped"));
-    assert_int_equal(tool__error_lines(run.err), 1);
-    assert_int_equal(tool__stray_stubs(), 0);
 }
 
 static void test_stack_exhaustion(void **s)
 {
     (void)s;
-    char *argv[] = {"iovirt", "run", "--", "attack", "stack", NULL};
-    assert_int_equal(tool__run(&run, argv), 0);
-    assert_int_equal(run.status, 3);
-    assert_non_null(strstr(run.out, "ATTACK stack: trying"));
-    assert_null(strstr(run.out, "ATTACK stack: observed"));
-    assert_non_null(strstr(run.err, "guest fault: vector 14"));
-    assert_int_equal(tool__error_lines(run.err), 1);
-    assert_int_equal(tool__stray_stubs(), 0);
+    struct escape_verdict v = escape_run("stack", false, true);
+    assert_int_equal(v.how, ESCAPE_BY_FAULT);
+    assert_int_equal(v.vector, 14);
 }
 
 static void test_selfmod_is_allowed(void **s)
@@ -89,7 +123,8 @@ static void test_attack_list(void **s)
     assert_int_equal(tool__run(&run, argv), 0);
     assert_int_equal(run.status, 0);
     static const char *names[] = {"dma_tx", "dma_rx", "dma_ring", "dma_hpa", "dma_msi", "msi_spoof", "cfg",
-                                  "e1000_rings", "virtio", "syscall", "int80", "sysenter", "selfmod", "jump", "stack"};
+                                  "e1000_rings", "virtio", "syscall", "int80", "sysenter", "compat_int80",
+                                  "compat_syscall", "compat_sysenter", "sigreturn", "selfmod", "jump", "stack"};
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
         assert_non_null(strstr(run.out, names[i]));
 }
@@ -98,9 +133,18 @@ int main(void)
 {
     tool__init();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_syscall),          cmocka_unit_test(test_int80),
-        cmocka_unit_test(test_sysenter),         cmocka_unit_test(test_jump_outside_ram),
-        cmocka_unit_test(test_stack_exhaustion), cmocka_unit_test(test_selfmod_is_allowed),
+        cmocka_unit_test(test_syscall),
+        cmocka_unit_test(test_int80),
+        cmocka_unit_test(test_sysenter),
+        cmocka_unit_test(test_compat_int80),
+        cmocka_unit_test(test_compat_syscall),
+        cmocka_unit_test(test_compat_sysenter),
+        cmocka_unit_test(test_forged_sigreturn),
+        cmocka_unit_test(test_control_side_effect_fails),
+        cmocka_unit_test(test_control_guest_ran_on_fails),
+        cmocka_unit_test(test_jump_outside_ram),
+        cmocka_unit_test(test_stack_exhaustion),
+        cmocka_unit_test(test_selfmod_is_allowed),
         cmocka_unit_test(test_attack_list),
     };
     return cmocka_run_group_tests_name("attack_escape", tests, NULL, NULL);

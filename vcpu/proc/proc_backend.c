@@ -676,6 +676,47 @@ static bool gpa_is_mapped(const struct vcpu_memmap *m, uint64_t gpa)
 
 enum step { STEP_RETURN, STEP_RESUME };
 
+/* The report for a fault on an instruction that reaches for the host
+ * kernel or another CPU mode.  Hosts stop these differently (seccomp's
+ * SIGSYS, #GP where the kernel has no 32-bit entry, #UD where the CPU has
+ * none in this mode: docs/security.md); the text names the instruction so
+ * the one error line says what the guest tried.  NULL: nothing to add. */
+static const char *gate_why(struct vcpu *v, unsigned vector)
+{
+    uint8_t code[15];
+    size_t n = fetch(v, code);
+    enum proc_insn_gate g = proc_insn__gate(code, n);
+    if (vector == 13) {
+        switch (g) {
+        case PROC_GATE_SYSCALL:
+            return "general protection fault on `syscall`: the host refused the system call";
+        case PROC_GATE_SYSENTER:
+            return "general protection fault on `sysenter`: the host refused the system call";
+        case PROC_GATE_INT80:
+            return "general protection fault on `int 0x80`: the host refused the 32-bit system call";
+        case PROC_GATE_INT:
+            return "general protection fault on a software interrupt: no gate the guest may use";
+        case PROC_GATE_FAR:
+            return "general protection fault on a far transfer (iret/lret/ljmp/lcall): "
+                   "the host refused the code segment";
+        case PROC_GATE_NONE:
+            break;
+        }
+    } else if (vector == 11 && g == PROC_GATE_FAR) {
+        return "segment not present on a far transfer (iret/lret/ljmp/lcall): the host refused the code segment";
+    } else if (vector == 6) {
+        switch (g) {
+        case PROC_GATE_SYSCALL:
+            return "invalid opcode `syscall`: no system call entry in this CPU mode";
+        case PROC_GATE_SYSENTER:
+            return "invalid opcode `sysenter`: no system call entry in this CPU mode";
+        default:
+            return "invalid opcode";
+        }
+    }
+    return NULL;
+}
+
 static enum step on_gp(struct vcpu *v, const struct exit_snap *s)
 {
     struct proc_vcpu *pv = PV(v);
@@ -685,7 +726,8 @@ static enum step on_gp(struct vcpu *v, const struct exit_snap *s)
     struct proc_insn in;
     to_gprs(&pv->regs, &g);
     if (s->si_code != 0x80 /* SI_KERNEL */ || proc_insn__decode(code, n, &g, &in) != X86_DECODE_OK) {
-        set_fault(v, 13, s->err, 0, "general protection fault (not an emulated instruction)");
+        const char *why = gate_why(v, 13);
+        set_fault(v, 13, s->err, 0, why ? why : "general protection fault (not an emulated instruction)");
         return STEP_RETURN;
     }
     struct vcpu_exit *e = &v->exit;
@@ -801,8 +843,18 @@ static enum step classify(struct vcpu *v, const struct exit_snap *s)
         set_fault(v, s->trapno < 32 ? (uint8_t)s->trapno : 13, s->err, s->fault_addr,
                   "guest exception");
         return STEP_RETURN;
-    case SIGBUS:
-    case SIGILL:
+    case SIGILL: {
+        const char *why = s->trapno == 6 ? gate_why(v, 6) : NULL;
+        set_fault(v, s->trapno < 32 ? (uint8_t)s->trapno : 13, s->err, s->fault_addr,
+                  why ? why : "guest exception");
+        return STEP_RETURN;
+    }
+    case SIGBUS: {
+        const char *why = s->trapno == 11 ? gate_why(v, 11) : NULL;
+        set_fault(v, s->trapno < 32 ? (uint8_t)s->trapno : 13, s->err, s->fault_addr,
+                  why ? why : "guest exception");
+        return STEP_RETURN;
+    }
     case SIGFPE:
     case SIGTRAP:
         set_fault(v, s->trapno < 32 ? (uint8_t)s->trapno : 13, s->err, s->fault_addr,

@@ -147,3 +147,40 @@ int proc_insn__decode(const uint8_t *code, size_t len, const struct x86_gprs *re
     out->length = (uint8_t)c.pos;
     return X86_DECODE_OK;
 }
+
+enum proc_insn_gate proc_insn__gate(const uint8_t *code, size_t len)
+{
+    size_t i = 0;
+    while (i < len && i < 14) {
+        uint8_t b = code[i];
+        bool legacy = b == 0x66 || b == 0x67 || b == 0xF0 || b == 0xF2 || b == 0xF3 || b == 0x2E ||
+                      b == 0x36 || b == 0x3E || b == 0x26 || b == 0x64 || b == 0x65;
+        if (!legacy && (b & 0xF0) != 0x40)
+            break;
+        i++;
+    }
+    if (i >= len)
+        return PROC_GATE_NONE;
+    uint8_t op = code[i], next = i + 1 < len ? code[i + 1] : 0;
+    bool has_next = i + 1 < len;
+    switch (op) {
+    case 0x0F:
+        if (has_next && next == 0x05)
+            return PROC_GATE_SYSCALL;
+        if (has_next && next == 0x34)
+            return PROC_GATE_SYSENTER;
+        return PROC_GATE_NONE;
+    case 0xCD:
+        if (!has_next)
+            return PROC_GATE_NONE;
+        return next == 0x80 ? PROC_GATE_INT80 : PROC_GATE_INT;
+    case 0xCF: case 0xCA: case 0xCB: case 0xEA: case 0x9A:
+        return PROC_GATE_FAR;
+    case 0xFF: {
+        unsigned reg = (next >> 3) & 7;
+        return has_next && (next >> 6) != 3 && (reg == 3 || reg == 5) ? PROC_GATE_FAR : PROC_GATE_NONE;
+    }
+    default:
+        return PROC_GATE_NONE;
+    }
+}

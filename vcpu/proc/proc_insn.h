@@ -32,4 +32,19 @@ struct proc_insn {
 int proc_insn__decode(const uint8_t *code, size_t len, const struct x86_gprs *regs,
                       struct proc_insn *out);
 
+/* For fault reports only (never emulated): whether the instruction at
+ * code[0] is one a guest uses to reach the host kernel or to change its CPU
+ * mode.  Hosts differ in how they stop these (seccomp's SIGSYS, #GP, #UD:
+ * docs/security.md), so the report names the instruction.  Prefixes
+ * (legacy, REX) are skipped; never reads beyond code[len). */
+enum proc_insn_gate {
+    PROC_GATE_NONE,
+    PROC_GATE_SYSCALL,   /* 0F 05 */
+    PROC_GATE_SYSENTER,  /* 0F 34 */
+    PROC_GATE_INT80,     /* CD 80 */
+    PROC_GATE_INT,       /* CD ib, another vector */
+    PROC_GATE_FAR,       /* iret(q) CF, lret CA/CB, ljmp/lcall EA/9A, FF /3 /5 */
+};
+enum proc_insn_gate proc_insn__gate(const uint8_t *code, size_t len);
+
 #endif

@@ -1,5 +1,6 @@
 /* vcpu/proc/proc_insn: IN/OUT/HLT/CLI/STI/LIDT decoding, every accepted
- * form, truncation at every length, and rejected forms. */
+ * form, truncation at every length, and rejected forms; the naming of
+ * system-call and mode-changing instructions for fault reports. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -111,11 +112,49 @@ static void test_rejected_forms(void **state)
     assert_int_equal(proc_insn__decode(many, sizeof many, &g, &in), X86_DECODE_TRUNCATED);
 }
 
+/* proc_insn__gate names what a fault report says the guest tried. */
+static void test_gate_names(void **state)
+{
+    (void)state;
+    static const struct { uint8_t code[6]; uint8_t len; enum proc_insn_gate gate; } cases[] = {
+        {{0x0F, 0x05}, 2, PROC_GATE_SYSCALL},
+        {{0x48, 0x0F, 0x05}, 3, PROC_GATE_SYSCALL},       /* REX ignored */
+        {{0x0F, 0x34}, 2, PROC_GATE_SYSENTER},
+        {{0xCD, 0x80}, 2, PROC_GATE_INT80},
+        {{0x66, 0xCD, 0x80}, 3, PROC_GATE_INT80},
+        {{0xCD, 0x81}, 2, PROC_GATE_INT},
+        {{0x48, 0xCF}, 2, PROC_GATE_FAR},                  /* iretq */
+        {{0xCF}, 1, PROC_GATE_FAR},                        /* iret (compat mode) */
+        {{0xCB}, 1, PROC_GATE_FAR},                        /* lret */
+        {{0x48, 0xCA, 0x08, 0x00}, 4, PROC_GATE_FAR},      /* lretq $8 */
+        {{0xEA, 0, 0, 0, 0, 0x23}, 6, PROC_GATE_FAR},      /* ljmp (compat mode) */
+        {{0xFF, 0x2C, 0x24}, 3, PROC_GATE_FAR},            /* ljmp *(%rsp) */
+        {{0xFF, 0x18}, 2, PROC_GATE_FAR},                  /* lcall *(%rax) */
+        {{0xFF, 0xE0}, 2, PROC_GATE_NONE},                 /* jmp *%rax */
+        {{0xFF, 0xD0}, 2, PROC_GATE_NONE},                 /* call *%rax */
+        {{0x0F, 0x07}, 2, PROC_GATE_NONE},                 /* sysret: privileged, not an entry */
+        {{0x0F}, 1, PROC_GATE_NONE},                       /* truncated */
+        {{0xCD}, 1, PROC_GATE_NONE},
+        {{0x66, 0x66}, 2, PROC_GATE_NONE},
+        {{0xF4}, 1, PROC_GATE_NONE},
+        {{0}, 0, PROC_GATE_NONE},
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (proc_insn__gate(cases[i].code, cases[i].len) != cases[i].gate)
+            fail_msg("case %u: gate %d, want %d", i, proc_insn__gate(cases[i].code, cases[i].len),
+                     cases[i].gate);
+    /* Prefixes alone, as many as fit: no read past the buffer. */
+    uint8_t many[15];
+    memset(many, 0x48, sizeof many);
+    assert_int_equal(proc_insn__gate(many, sizeof many), PROC_GATE_NONE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accepted_forms),
         cmocka_unit_test(test_rejected_forms),
+        cmocka_unit_test(test_gate_names),
     };
     return cmocka_run_group_tests_name("proc_insn", tests, NULL, NULL);
 }
