@@ -109,6 +109,37 @@ int guest_mem__write(const struct guest_mem *gm, uint64_t gpa, const void *buf, 
     return guest_mem__walk(gm, gpa, (uint8_t *)buf, len, true);
 }
 
+/* Host address of the aligned 16-bit field at gpa.  Extents are 2 MiB
+ * aligned, so an even gpa never has its two bytes in different extents. */
+static int guest_mem__u16(const struct guest_mem *gm, uint64_t gpa, uint16_t **p)
+{
+    if (gpa % 2)
+        return -EINVAL;
+    uint64_t hpa, left;
+    if (!guest_mem__contains(gm, gpa, 2) || guest_mem__gpa_to_hpa(gm, gpa, &hpa, &left))
+        return -EFAULT;
+    *p = physmem__ptr(gm->pm, hpa, 2);
+    return *p ? 0 : -EFAULT;
+}
+
+int guest_mem__load16(const struct guest_mem *gm, uint64_t gpa, uint16_t *v)
+{
+    uint16_t *p;
+    int r = guest_mem__u16(gm, gpa, &p);
+    if (!r)
+        *v = __atomic_load_n(p, __ATOMIC_RELAXED); /* one 16-bit load */
+    return r;
+}
+
+int guest_mem__store16(const struct guest_mem *gm, uint64_t gpa, uint16_t v)
+{
+    uint16_t *p;
+    int r = guest_mem__u16(gm, gpa, &p);
+    if (!r)
+        __atomic_store_n(p, v, __ATOMIC_RELAXED); /* one 16-bit store */
+    return r;
+}
+
 static int gm_dma_read(void *ctx, uint64_t a, void *buf, size_t len)
 {
     return guest_mem__read(ctx, a, buf, len);

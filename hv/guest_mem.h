@@ -37,9 +37,19 @@ static inline bool guest_mem__contains(const struct guest_mem *gm, uint64_t gpa,
 }
 /* HPA of gpa (which must be inside RAM), and bytes left in its extent. */
 int guest_mem__gpa_to_hpa(const struct guest_mem *gm, uint64_t gpa, uint64_t *hpa, uint64_t *left);
-/* Copy to/from guest RAM, split across extents; 0 or -EFAULT (nothing copied). */
+/* Copy to/from guest RAM, split across extents; 0 or -EFAULT (nothing copied).
+ * A copy promises nothing about bytes the guest changes meanwhile: memcpy may
+ * load one field in pieces (glibc's 2-byte copy loads byte 0, then the word),
+ * so a field the guest updates concurrently can read as a mix of two values. */
 int guest_mem__read(const struct guest_mem *gm, uint64_t gpa, void *buf, size_t len);
 int guest_mem__write(const struct guest_mem *gm, uint64_t gpa, const void *buf, size_t len);
+/* A naturally aligned 16-bit field that the guest may write at any moment
+ * (a virtqueue index or event field), read or written with one single-copy
+ * atomic access: the value is one the guest stored, never half of each of
+ * two.  No ordering: the caller places its fences.  0, -EINVAL (gpa odd) or
+ * -EFAULT (outside RAM). */
+int guest_mem__load16(const struct guest_mem *gm, uint64_t gpa, uint16_t *v);
+int guest_mem__store16(const struct guest_mem *gm, uint64_t gpa, uint16_t v);
 /* A DMA port whose bus addresses are GPAs of this VM (emulated devices). */
 void guest_mem__dma_port(struct guest_mem *gm, struct dma_port *out);
 

@@ -2,10 +2,17 @@
 # Run every test: unit + integration (normal build), the same under
 # ASan/UBSan, then each fuzz target for a bounded time.  Prints a summary
 # and exits non-zero if anything failed.
+#   scripts/run-tests.sh [BUILD [SAN_BUILD [FUZZ_SECONDS]]]   (make test-only)
+#
+# Repeat mode, to hunt a race instead of retrying past it:
+#   scripts/run-tests.sh --repeat N NAME...
+# runs each named test binary N times: BUILD/tests/NAME and
+# SAN_BUILD/tests/NAME, whichever exist (BUILD and SAN_BUILD from the
+# environment, default build and build-san; a NAME containing '/' is run as
+# that path only).  Runs alternate between the copies and never stop early:
+# one ok/FAIL line per run, a failing run's log tail under it, and last the
+# line "P passed, F failed".  Exit 1 if any run failed, 2 on a usage error.
 set -u
-BUILD=${1:-build}
-SAN_BUILD=${2:-build-san}
-FUZZ_SECONDS=${3:-20}
 
 pass=0; fail=0; failed=""
 # No test may hang CI: each binary gets TEST_TIMEOUT seconds (killed after).
@@ -22,6 +29,51 @@ run() {
     fi
     rm -f "$log"
 }
+
+usage() {
+    echo "usage: $0 [BUILD [SAN_BUILD [FUZZ_SECONDS]]]" >&2
+    echo "       $0 --repeat N NAME...   (e.g. --repeat 30 test_integ_two_vms)" >&2
+    exit 2
+}
+
+if [ "${1:-}" = "--repeat" ]; then
+    [ $# -ge 3 ] || usage
+    n=$2; shift 2
+    case "$n" in ''|*[!0-9]*) usage ;; esac
+    [ "$n" -gt 0 ] || usage
+    BUILD=${BUILD:-build}
+    SAN_BUILD=${SAN_BUILD:-build-san}
+    # Every copy of every NAME, checked before the first run.
+    copies=""
+    for name in "$@"; do
+        found=0
+        case "$name" in
+        */*) cands=$name ;;
+        *) cands="$BUILD/tests/$name $SAN_BUILD/tests/$name" ;;
+        esac
+        for t in $cands; do
+            [ -x "$t" ] && [ -f "$t" ] && { copies="$copies $t"; found=1; }
+        done
+        [ "$found" -eq 1 ] || { echo "$0: no test binary for '$name' (looked in: $cands)" >&2; exit 2; }
+    done
+    for i in $(seq 1 "$n"); do
+        for t in $copies; do
+            case "$t" in
+            "$SAN_BUILD"/*) run "$t [$i/$n]" env ASAN_OPTIONS=detect_leaks=1 "$t" ;;
+            *) run "$t [$i/$n]" "$t" ;;
+            esac
+        done
+    done
+    echo
+    [ -z "$failed" ] || echo "failed runs:$failed"
+    echo "$pass passed, $fail failed"
+    [ "$fail" -eq 0 ]
+    exit
+fi
+
+BUILD=${1:-build}
+SAN_BUILD=${2:-build-san}
+FUZZ_SECONDS=${3:-20}
 
 for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] && run "$t" "$t"

@@ -5,14 +5,20 @@
 
 #include "drivers/virtio/virtio_regs.h"
 
+/* The rings' 16-bit fields (avail flags/idx/ring[]/used_event, used
+ * flags/idx/avail_event) are shared with a driver running on another CPU.
+ * virtio 1.1 2.6 (1.2: 2.7) aligns the available ring to 2 and the used ring
+ * to 4 (checked in virtq__enable), so each is a naturally aligned le16 that
+ * the driver writes with one store (2.6.13.3 "Updating idx").  Access each
+ * with one load/store, never a byte copy: see virtq__pop. */
 static int rd16(struct virtq *q, uint64_t gpa, uint16_t *v)
 {
-    return guest_mem__read(q->gm, gpa, v, sizeof(*v));
+    return guest_mem__load16(q->gm, gpa, v);
 }
 
 static int wr16(struct virtq *q, uint64_t gpa, uint16_t v)
 {
-    return guest_mem__write(q->gm, gpa, &v, sizeof(v));
+    return guest_mem__store16(q->gm, gpa, v);
 }
 
 void virtq__reset(struct virtq *q)
@@ -44,8 +50,17 @@ int virtq__pop(struct virtq *q, struct virtq_chain *c)
     uint16_t avail_idx;
     if (!q->ready)
         return 0;
+    /* virtio 1.1 2.6.13.3 (1.2: 2.7.13.3): the driver publishes buffers by
+     * one write of avail->idx after a barrier, at any moment, while we read
+     * it.  One 16-bit load sees the old or the new index; a byte-wise copy
+     * could combine the old low byte with the new high byte (0x42ff ->
+     * 0x4300 read as 0x43ff), which looks 256 entries ahead and would fail
+     * the check below against a correct driver. */
     if (rd16(q, q->avail + VIRTQ_AVAIL_IDX, &avail_idx))
         return -EFAULT;
+    /* 2.6.6 (1.2: 2.7.6): idx only increases and wraps at 2^16, so the
+     * entries pending are the difference mod 2^16; a driver that follows the
+     * spec never has more than the queue size outstanding. */
     uint16_t pending = (uint16_t)(avail_idx - q->last_avail);
     if (pending == 0)
         return 0;

@@ -1,4 +1,5 @@
-/* hv/guest_mem: scattered backing, extent-crossing copies, bounds. */
+/* hv/guest_mem: scattered backing, extent-crossing copies, bounds, the
+ * single-access 16-bit fields. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -82,12 +83,44 @@ static void test_bad_sizes_and_exhaustion(void **state)
     assert_int_equal(physmem__free_bytes(&pm), before);
 }
 
+static void test_16bit_fields(void **state)
+{
+    (void)state;
+    struct guest_mem gm;
+    assert_int_equal(guest_mem__create(&gm, &pm, 0x100000, 4ull << 20), 0);
+    uint64_t last = 0x100000 + GUEST_MEM_EXTENT - 2; /* last field of extent 0 */
+    assert_int_equal(guest_mem__store16(&gm, last, 0xBEEF), 0);
+    assert_int_equal(guest_mem__store16(&gm, last + 2, 0x1234), 0); /* first of extent 1 */
+    uint16_t v = 0;
+    assert_int_equal(guest_mem__load16(&gm, last, &v), 0);
+    assert_int_equal(v, 0xBEEF);
+    assert_int_equal(*(uint16_t *)physmem__ptr(&pm, gm.hpa[0] + GUEST_MEM_EXTENT - 2, 2), 0xBEEF);
+    assert_int_equal(*(uint16_t *)physmem__ptr(&pm, gm.hpa[1], 2), 0x1234);
+    /* The same field through the copy interface. */
+    assert_int_equal(guest_mem__read(&gm, last + 2, &v, 2), 0);
+    assert_int_equal(v, 0x1234);
+    /* Odd addresses are refused (a field that could straddle extents);
+     * outside RAM is refused and nothing is written. */
+    v = 0x5555;
+    assert_int_equal(guest_mem__load16(&gm, last + 1, &v), -EINVAL);
+    assert_int_equal(guest_mem__store16(&gm, last + 1, 0), -EINVAL);
+    assert_int_equal(v, 0x5555);
+    uint64_t end = 0x100000 + (4ull << 20);
+    assert_int_equal(guest_mem__load16(&gm, end, &v), -EFAULT);
+    assert_int_equal(guest_mem__store16(&gm, 0x100000 - 2, 1), -EFAULT);
+    assert_int_equal(guest_mem__load16(&gm, UINT64_MAX - 1, &v), -EFAULT);
+    assert_int_equal(guest_mem__load16(&gm, end - 2, &v), 0);
+    assert_int_equal(v, 0);
+    guest_mem__destroy(&gm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_copy_across_extents_lands_in_scattered_hpas),
         cmocka_unit_test(test_outside_ram_is_refused_and_untouched),
         cmocka_unit_test(test_bad_sizes_and_exhaustion),
+        cmocka_unit_test(test_16bit_fields),
     };
     return cmocka_run_group_tests_name("hv/guest_mem", tests, setup, teardown);
 }
