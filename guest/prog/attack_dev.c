@@ -195,6 +195,11 @@ int attack_e1000__rings(struct kernel *k, int argc, char **argv)
         tx_ring(&n, base, cases[c].len);
         anic__wr(&n, E1000_TDT, cases[c].tdt);
         attack__sleep_ms(k, 10);
+        /* the ring beyond RAM: wait (bounded) until the NIC has tried a
+         * descriptor past the end (TDH advances past a failed fetch), so a
+         * busy host delays the attack instead of skipping it */
+        for (unsigned i = 0; c == 3 && i < 100 && anic__rd(&n, E1000_TDH) <= 0x1000 / E1000_DESC_SIZE; i++)
+            attack__sleep_ms(k, 10);
         /* stop the transmitter: a ring beyond RAM faults on every poll */
         anic__wr(&n, E1000_TCTL, 0);
         ATTACK_SAW("e1000_rings", "TDH %u TDT %u, frames transmitted %u", anic__rd(&n, E1000_TDH),
