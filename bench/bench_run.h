@@ -13,6 +13,7 @@
 #ifndef IOVIRT_BENCH_BENCH_RUN_H
 #define IOVIRT_BENCH_BENCH_RUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,7 +56,7 @@ struct bench_point {
     unsigned runs;           /* repetitions of this (mode, size) in the sweep */
 };
 
-#define BENCH_ERROR_LEN 160
+#define BENCH_ERROR_LEN 256
 
 /* What one measurement produced.  The harness zeroes it before each call. */
 struct bench_result {
@@ -99,6 +100,15 @@ struct bench_config;
  * bench/bench_runner.c. */
 int bench__default_runner(struct bench_runner *r, const struct bench_config *cfg, char *err,
                           size_t errlen);
+
+/* What the default runner checks about a point besides its figures: the
+ * Linux sink read exactly the bytes the guest says were acknowledged
+ * (guest_bytes_seen: its RESULT line carried bytes=), and the VT-d unit
+ * recorded no fault from testbed creation to teardown (vtd_faults; fault:
+ * a description of one of them, may be NULL).  0, or -1 with every problem
+ * found named in err.  Exposed for tests. */
+int bench__audit_point(uint64_t sink_bytes, uint64_t guest_bytes, bool guest_bytes_seen,
+                       uint64_t vtd_faults, const char *fault, char *err, size_t errlen);
 
 /* Names used on the command line, in JSON and in tables. */
 const char *bench__mode_name(enum bench_mode m);

@@ -278,7 +278,8 @@ static int cmd_bench(int argc, char **argv)
     out__close(&json, json_ok);
     out__close(&svg, svg_ok);
     if (failed)
-        fprintf(stderr, "iovirt bench: %d of %u points failed\n", failed, s.points);
+        fprintf(stderr, "iovirt bench: %d of %u points failed (FAILED lines above%s); exit status 1\n",
+                failed, s.points, json.path && json_ok ? ", errors in the JSON" : "");
     bench_sweep__free(&s);
     return status;
 }

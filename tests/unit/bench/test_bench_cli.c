@@ -250,6 +250,41 @@ static void test_quick_measures_every_mode(void **state)
     unlink(fx->svg);
 }
 
+/* A point that fails is said so at the default log level, recorded as an
+ * error in the JSON (which is still written, and which bench-check
+ * rejects), and makes the exit status 1.  A guest "kernel" that is not an
+ * ELF file makes every point fail without a VM starting. */
+static void test_failed_point_reported(void **state)
+{
+    struct fixture *fx = *state;
+    char kernel[96];
+    snprintf(kernel, sizeof kernel, "%s/not-a-kernel", fx->dir);
+    FILE *f = fopen(kernel, "w");
+    assert_non_null(f);
+    fputs("not an ELF file\n", f);
+    fclose(f);
+    setenv("IOVIRT_GUEST", kernel, 1);
+    struct run r = run_iovirt("bench", "--quick", "--modes", "virtio", "--json", fx->json, NULL);
+    unsetenv("IOVIRT_GUEST");
+    if (r.status != 1)
+        fprintf(stderr, "%s", r.err);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "[1/1] virtio     16384 B run 1/1: FAILED: testbed for virtio: "));
+    assert_non_null(strstr(r.err, "iovirt bench: 1 of 1 points failed (FAILED lines above, errors in the JSON); exit status 1\n"));
+    assert_non_null(strstr(r.out, "| 0/1 |"));
+    run_free(&r);
+    char *json = slurp(fx->json);
+    assert_non_null(strstr(json, "\"failed_points\":1"));
+    assert_non_null(strstr(json, "\"ok\":false,\"error\":\"testbed for virtio: "));
+    free(json);
+    r = run_iovirt("bench-check", fx->json, NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "run failed: testbed for virtio: "));
+    run_free(&r);
+    unlink(fx->json);
+    unlink(kernel);
+}
+
 /* Options in --opt=value form; explicit options win over --quick; native
  * is measured first whatever the order given. */
 static void test_option_forms(void **state)
@@ -312,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_existing_file_kept),
         cmocka_unit_test(test_help),
         cmocka_unit_test(test_quick_measures_every_mode),
+        cmocka_unit_test(test_failed_point_reported),
         cmocka_unit_test(test_option_forms),
         cmocka_unit_test(test_bench_check_cli),
     };
