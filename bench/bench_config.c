@@ -119,7 +119,8 @@ int bench__parse_size(const char *s, unsigned *out, char *err, size_t errlen)
     if (*p)
         goto bad;
     if (v == 0) {
-        snprintf(err, errlen, "message size 0 is not allowed (1 byte .. 1M)");
+        snprintf(err, errlen, "message size 0 is not allowed (the guest's stream program takes 1..%u bytes)",
+                 BENCH_MAX_MSG_SIZE);
         return -1;
     }
     if (v > BENCH_MAX_MSG_SIZE)
@@ -130,7 +131,8 @@ bad:
     snprintf(err, errlen, "bad message size '%s' (a number of bytes with optional K or M suffix)", s);
     return -1;
 big:
-    snprintf(err, errlen, "message size '%s' is larger than 1M", s);
+    snprintf(err, errlen, "message size '%s' is larger than %uK (the guest's stream program takes 1..%u bytes)",
+             s, BENCH_MAX_MSG_SIZE / 1024, BENCH_MAX_MSG_SIZE);
     return -1;
 }
 

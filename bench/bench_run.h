@@ -49,7 +49,7 @@ enum bench_exit_reason {
 struct bench_point {
     enum bench_mode mode;
     const char *mode_name;   /* "native", "assigned", "virtio", "emulated" */
-    unsigned msg_size;       /* bytes per send() of the guest's TCP stream, 1..1 MiB */
+    unsigned msg_size;       /* bytes per send() of the guest's TCP stream, 1..64 KiB */
     uint64_t line_rate_bps;  /* wire rate limit in bits/s; 0 = unlimited */
     double seconds;          /* how long to stream (the runner measures actual time) */
     unsigned run;            /* 1-based repetition number */

@@ -27,7 +27,7 @@ static void usage(FILE *f)
             "print a table on stdout, progress on stderr.\n"
             "\n"
             "  --modes LIST      native,assigned,virtio,emulated (default: all four)\n"
-            "  --sizes LIST      message sizes in bytes, K/M suffix = x1024, 1..1M\n"
+            "  --sizes LIST      message sizes in bytes, K/M suffix = x1024, 1..64K\n"
             "                    (default: 64,256,1K,4K,16K,64K)\n"
             "  --seconds S       streaming time per point (default: %g)\n"
             "  --runs R          repetitions per (mode, size), 1..%d (default: %d)\n"

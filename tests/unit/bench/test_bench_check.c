@@ -315,6 +315,9 @@ static void test_rejects_inconsistent(void **state)
     j = replace(j, "\"mode\":\"virtio\"", 0, "\"mode\":\"warp\"");
     expect_rejected(j, "mode \"warp\" size 64 is not in config");
     j = good_json("native,virtio");
+    j = replace(j, "\"sizes\":[64,4096,65536]", 0, "\"sizes\":[64,4096,131072]");
+    expect_rejected(j, "config.sizes[2]: not a message size 1..65536");
+    j = good_json("native,virtio");
     j = replace(j, "\"failed_points\":0", 0, "\"failed_points\":1");
     expect_rejected(j, "1 point(s) failed");
     j = good_json("native,virtio");

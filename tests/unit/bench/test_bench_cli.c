@@ -162,8 +162,11 @@ static void test_bad_arguments(void **state)
     BAD("--modes: empty mode list", "--modes", "");
     BAD("mode 'virtio' listed twice", "--modes", "virtio,virtio");
     BAD("message size 0 is not allowed", "--sizes", "64,0");
-    BAD("message size '2M' is larger than 1M", "--sizes", "2M");
-    BAD("message size '1048577' is larger than 1M", "--sizes", "1048577");
+    BAD("message size '2M' is larger than 64K (the guest's stream program takes 1..65536 bytes)",
+        "--sizes", "2M");
+    BAD("message size '1M' is larger than 64K", "--sizes", "64,1M");
+    BAD("message size '65537' is larger than 64K", "--sizes", "65537");
+    BAD("message size '128K' is larger than 64K", "--sizes", "128K");
     BAD("bad message size 'abc'", "--sizes", "64,abc");
     BAD("bad message size '-5'", "--sizes", "-5");
     BAD("empty size in list", "--sizes", "64,,256");
