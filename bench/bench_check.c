@@ -96,6 +96,36 @@ static bool num_pos(struct check *c, const json_t *obj, const char *key, const c
     return true;
 }
 
+/* Schema 2 fixes every object's key set: a key not in `known` (NULL
+ * terminated) is a problem, so a misspelt or stale field cannot pass. */
+static void only_keys(struct check *c, const json_t *obj, const char *const *known, const char *where)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v) {
+        bool ok = false;
+        for (const char *const *k = known; *k && !ok; k++)
+            ok = !strcmp(*k, key);
+        if (!ok)
+            problem(c, "%s: unknown key \"%s\"", where, key);
+    }
+}
+
+/* An object keyed by exit reason: every reason present, nothing else. */
+static void reason_keys(struct check *c, const json_t *obj, const char *where)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v)
+        if (bench__exit_reason_by_name(key) < 0)
+            problem(c, "%s: unknown exit reason \"%s\"", where, key);
+    for (int r = 0; r < BENCH_EXIT_REASONS; r++) {
+        const char *name = bench__exit_reason_name((enum bench_exit_reason)r);
+        if (!json_object_get(obj, name))
+            problem(c, "%s: missing exit reason \"%s\"", where, name);
+    }
+}
+
 static bool is_uint(double v, double max) { return v >= 0 && v <= max && v == floor(v); }
 
 /* Every number in the document must be non-negative: counts, rates,
@@ -187,7 +217,13 @@ static bool check_config(struct check *c, const json_t *root, struct cfg *k)
     }
     if (num_pos(c, cf, "line_rate", "config", false, &k->line_rate) && !is_uint(k->line_rate, 1e13))
         problem(c, "config: \"line_rate\" is not a whole number of bits/s");
-    return c->problems == before && k->nmodes && k->nsizes && k->runs;
+    member(c, cf, "line_rate_name", K_STRING, "config");
+    member(c, cf, "runner", K_STRING, "config");
+    bool ok = c->problems == before && k->nmodes && k->nsizes && k->runs;
+    static const char *const keys[] = {"modes", "sizes", "seconds", "runs", "line_rate",
+                                       "line_rate_name", "runner", NULL};
+    only_keys(c, cf, keys, "config");
+    return ok;
 }
 
 static void check_header(struct check *c, const json_t *root)
@@ -207,13 +243,23 @@ static void check_header(struct check *c, const json_t *root)
         member(c, m, "uname", K_STRING, "machine");
         if (num_pos(c, m, "nproc", "machine", true, &v) && !is_uint(v, 1e6))
             problem(c, "machine: \"nproc\" is not a whole number");
+        static const char *const keys[] = {"uname", "nproc", NULL};
+        only_keys(c, m, keys, "machine");
     }
+    /* exactly this schema's reasons, in its order */
     const json_t *er = member(c, root, "exit_reasons", K_ARRAY, "top level");
     for (size_t i = 0; er && i < json_array_size(er); i++) {
         const char *name = json_string_value(json_array_get(er, i));
-        if (!name || bench__exit_reason_by_name(name) < 0)
+        int r = name ? bench__exit_reason_by_name(name) : -1;
+        if (r < 0)
             problem(c, "exit_reasons[%zu]: not a known exit reason", i);
+        else if ((size_t)r != i)
+            problem(c, "exit_reasons[%zu]: \"%s\" out of order, expected \"%s\"", i, name,
+                    i < BENCH_EXIT_REASONS ? bench__exit_reason_name((enum bench_exit_reason)i) : "(none)");
     }
+    if (er && json_array_size(er) != BENCH_EXIT_REASONS)
+        problem(c, "top level: \"exit_reasons\" has %zu entries, schema %d has %d", json_array_size(er),
+                BENCH_JSON_SCHEMA, BENCH_EXIT_REASONS);
 }
 
 /* Figures of one result entry that the ratio pass needs. */
@@ -245,10 +291,19 @@ static void check_run(struct check *c, const json_t *run, size_t i, const char *
     if (ok && json_is_false(ok)) {
         const char *e = json_string_value(json_object_get(run, "error"));
         problem(c, "%s: run failed: %s", w, e ? e : "(no reason)");
+        static const char *const keys[] = {"run", "ok", "error", NULL}; /* no figures */
+        only_keys(c, run, keys, w);
         return;
     }
     if (!ok)
         return;
+    static const char *const keys[] = {"run", "ok", "error", "throughput_mbps", "sink_bytes",
+                                       "elapsed_s", "cpu_util", "nic_cpu_util", "exits",
+                                       "exits_by_reason", "interrupts", NULL};
+    only_keys(c, run, keys, w);
+    const json_t *err = json_object_get(run, "error");
+    if (!err || !json_is_null(err))
+        problem(c, "%s: \"error\" must be null in a successful run", w);
     bool good = num_pos(c, run, "throughput_mbps", w, true, &thr);
     good &= num_pos(c, run, "sink_bytes", w, true, &bytes);
     good &= num_pos(c, run, "elapsed_s", w, true, &el);
@@ -259,12 +314,19 @@ static void check_run(struct check *c, const json_t *run, size_t i, const char *
     json_t *by = member(c, run, "exits_by_reason", K_OBJECT, w);
     double by_v[BENCH_EXIT_REASONS] = {0}, sum = 0;
     if (by) {
+        char wb[128];
+        snprintf(wb, sizeof wb, "%s exits_by_reason", w);
+        int before = c->problems;
+        reason_keys(c, by, wb);
+        good &= c->problems == before;
         const char *key;
         json_t *item;
         json_object_foreach(by, key, item) {
             int r = bench__exit_reason_by_name(key);
-            if (r < 0 || kind_of(item) != K_NUMBER) {
-                problem(c, "%s: exits_by_reason.%s: unknown reason or not a number", w, key);
+            if (r < 0)
+                continue; /* reported above */
+            if (kind_of(item) != K_NUMBER) {
+                problem(c, "%s: exits_by_reason.%s is not a number", w, key);
                 good = false;
                 continue;
             }
@@ -301,6 +363,8 @@ static double check_summary(struct check *c, const json_t *e, const char *key, c
     double mean, ci;
     if (!s)
         return NAN;
+    static const char *const keys[] = {"mean", "ci95", NULL};
+    only_keys(c, s, keys, w);
     bool good = num_pos(c, s, "mean", w, strict, &mean);
     good &= num_pos(c, s, "ci95", w, false, &ci);
     if (!good)
@@ -320,6 +384,10 @@ static void check_entry(struct check *c, const struct cfg *k, struct entry *en)
     const char *w = en->where;
     en->thr = en->cpu = NAN;
     double v;
+    static const char *const keys[] = {"mode", "msg_size", "line_rate", "runs_ok", "throughput_mbps",
+                                       "cpu_util", "nic_cpu_util", "exits_per_sec",
+                                       "interrupts_per_sec", "ratio_to_native", "runs", NULL};
+    only_keys(c, e, keys, w);
     if (num(c, e, "line_rate", w, &v) && v != k->line_rate)
         problem(c, "%s: line_rate %g differs from config.line_rate %g", w, v, k->line_rate);
     const json_t *runs = member(c, e, "runs", K_ARRAY, w);
@@ -348,9 +416,21 @@ static void check_entry(struct check *c, const struct cfg *k, struct entry *en)
     char ww[96];
     snprintf(ww, sizeof ww, "%s exits_per_sec", w);
     const json_t *eps = member(c, e, "exits_per_sec", K_OBJECT, w);
+    static const char *const eps_keys[] = {"total", "by_reason", NULL};
+    if (eps)
+        only_keys(c, eps, eps_keys, ww);
     if (eps && num_pos(c, eps, "total", ww, false, &v) && !close_to(v, rs->exits_ps / rs->n, 1e-6))
         problem(c, "%s: total %g is not the runs' mean %g", ww, v, rs->exits_ps / rs->n);
     const json_t *by = eps ? member(c, eps, "by_reason", K_OBJECT, ww) : NULL;
+    if (by) {
+        char wb[128];
+        snprintf(wb, sizeof wb, "%s by_reason", ww);
+        const char *key;
+        json_t *item;
+        json_object_foreach((json_t *)by, key, item)
+            if (bench__exit_reason_by_name(key) < 0)
+                problem(c, "%s: unknown exit reason \"%s\"", wb, key);
+    }
     for (int r = 0; by && r < BENCH_EXIT_REASONS; r++) {
         const char *name = bench__exit_reason_name((enum bench_exit_reason)r);
         double want = rs->exits_ps_by[r] / rs->n;
@@ -392,6 +472,9 @@ static void check_root(struct check *c, const json_t *root)
         return;
     }
     scan_negative(c, root, path, sizeof path);
+    static const char *const keys[] = {"tool", "version", "schema", "date", "machine", "config",
+                                       "exit_reasons", "points", "failed_points", "results", NULL};
+    only_keys(c, root, keys, "top level");
     check_header(c, root);
     struct cfg k;
     if (!check_config(c, root, &k))
@@ -454,6 +537,10 @@ static void check_root(struct check *c, const json_t *root)
             const json_t *rat = member(c, en->v, "ratio_to_native", K_OBJECT, en->where);
             if (!rat)
                 continue;
+            static const char *const keys[] = {"throughput", "cpu", NULL};
+            char wr[96];
+            snprintf(wr, sizeof wr, "%s ratio_to_native", en->where);
+            only_keys(c, rat, keys, wr);
             check_ratio(c, rat, "throughput", en->where, k.native && nat->v, en->thr, nat->thr);
             check_ratio(c, rat, "cpu", en->where, k.native && nat->v, en->cpu, nat->cpu);
         }

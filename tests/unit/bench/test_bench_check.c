@@ -335,8 +335,8 @@ static void test_rejects_inconsistent(void **state)
     j = set_value(j, "\"interrupts_per_sec\":", 1, "1");
     expect_rejected(j, "interrupts_per_sec 1 is not the runs' mean");
     j = good_json("native,assigned,virtio,emulated");
-    j = set_value(j, "\"schema\":", 0, "2");
-    expect_rejected(j, "schema 2");
+    j = set_value(j, "\"schema\":", 0, "1");
+    expect_rejected(j, "top level: schema 1, this checker knows schema 2");
     j = good_json("native,virtio");
     j = replace(j, "\"mode\":\"virtio\"", 0, "\"mode\":\"warp\"");
     expect_rejected(j, "mode \"warp\" size 64 is not in config");
@@ -361,6 +361,84 @@ static void test_rejects_inconsistent(void **state)
     expect_rejected(j, "not valid JSON: line 1 col ");
     expect_rejected(strdup("[]"), "top level: not an object");
     expect_rejected(strdup("{}"), "top level: missing \"config\"");
+}
+
+/* Schema 2 fixes every key set: stale (schema 1) exit reasons, unknown
+ * fields and missing ones are all problems. */
+static void test_rejects_unknown_fields(void **state)
+{
+    (void)state;
+    char *j, *rep;
+    /* the exit reasons no code path can fill are gone */
+    j = good_json("native,virtio");
+    assert_null(strstr(j, "irq_window"));
+    assert_null(strstr(j, "cpuid"));
+    assert_null(strstr(j, "msr_"));
+    assert_non_null(strstr(j, "\"exit_reasons\":[\"mmio_read\",\"mmio_write\",\"pio_in\",\"pio_out\","
+                              "\"hlt\",\"external_irq\",\"other\"]"));
+    free(j);
+    /* a schema 1 record's extra buckets */
+    j = good_json("native,virtio");
+    j = replace(j, "\"exits_by_reason\":{", 0, "\"exits_by_reason\":{\"irq_window\":0,");
+    expect_rejected(j, "results[0] (native, 64 B) runs[0] exits_by_reason: unknown exit reason \"irq_window\"");
+    j = good_json("native,virtio");
+    j = replace(j, "\"by_reason\":{", 1, "\"by_reason\":{\"cpuid\":0,");
+    expect_rejected(j, "by_reason: unknown exit reason \"cpuid\"");
+    j = good_json("native,virtio");
+    j = replace(j, "\"other\"]", 0, "\"cpuid\",\"msr_read\",\"msr_write\",\"other\"]");
+    expect_rejected(j, "exit_reasons[6]: not a known exit reason");
+    j = good_json("native,virtio");
+    j = replace(j, ",\"other\"]", 0, "]");
+    expect_rejected(j, "top level: \"exit_reasons\" has 6 entries, schema 2 has 7");
+    j = good_json("native,virtio");
+    j = replace(j, "[\"mmio_read\",\"mmio_write\"", 0, "[\"mmio_write\",\"mmio_read\"");
+    expect_rejected(j, "exit_reasons[0]: \"mmio_write\" out of order, expected \"mmio_read\"");
+    /* every bucket present in each raw run */
+    j = good_json("native,virtio");
+    j = replace(j, "\"exits_by_reason\":{\"mmio_read\":0,", 0, "\"exits_by_reason\":{");
+    expect_rejected(j, "runs[0] exits_by_reason: missing exit reason \"mmio_read\"");
+    /* unknown keys, wherever they are */
+    j = good_json("native,virtio");
+    j = replace(j, "{\"tool\":", 0, "{\"extra\":1,\"tool\":");
+    assert_int_equal(check(j, &rep), 1);
+    assert_string_equal(rep, "top level: unknown key \"extra\"\n");
+    free(rep);
+    free(j);
+    j = good_json("native,virtio");
+    j = replace(j, "\"runner\":", 0, "\"host\":\"x\",\"runner\":");
+    expect_rejected(j, "config: unknown key \"host\"");
+    j = good_json("native,virtio");
+    j = replace(j, "\"nproc\":", 0, "\"cores\":2,\"nproc\":");
+    expect_rejected(j, "machine: unknown key \"cores\"");
+    j = good_json("native,virtio");
+    j = replace(j, "\"runs_ok\":", 1, "\"note\":null,\"runs_ok\":");
+    expect_rejected(j, "results[1] (virtio, 64 B): unknown key \"note\"");
+    j = good_json("native,virtio");
+    j = replace(j, "\"ci95\":", 0, "\"median\":1,\"ci95\":");
+    expect_rejected(j, "results[0] (native, 64 B) throughput_mbps: unknown key \"median\"");
+    j = good_json("native,virtio");
+    j = replace(j, "\"by_reason\":", 0, "\"peak\":1,\"by_reason\":");
+    expect_rejected(j, "exits_per_sec: unknown key \"peak\"");
+    j = good_json("native,virtio");
+    j = replace(j, "\"ratio_to_native\":{", 0, "\"ratio_to_native\":{\"nic\":1,");
+    expect_rejected(j, "ratio_to_native: unknown key \"nic\"");
+    j = good_json("native,virtio");
+    j = replace(j, "\"sink_bytes\":", 2, "\"guest_bytes\":1,\"sink_bytes\":");
+    expect_rejected(j, "runs[2]: unknown key \"guest_bytes\"");
+    /* a successful run has a null error; a failed one carries no figures */
+    j = good_json("native,virtio");
+    j = replace(j, "\"error\":null", 0, "\"error\":\"\"");
+    expect_rejected(j, "runs[0]: \"error\" must be null in a successful run");
+    j = good_json("native,virtio");
+    j = replace(j, "\"ok\":true,\"error\":null", 0, "\"ok\":false,\"error\":\"boom\"");
+    expect_rejected(j, "runs[0]: unknown key \"throughput_mbps\"");
+    /* fields the schema requires */
+    j = good_json("native,virtio");
+    j = replace(j, ",\"runner\":\"fake-test\"", 0, "");
+    expect_rejected(j, "config: missing \"runner\"");
+    j = good_json("native,virtio");
+    j = replace(j, "\"line_rate_name\":\"1G\"", 0, "\"line_rate_name\":1");
+    expect_rejected(j, "config: \"line_rate_name\" is number, expected string");
 }
 
 static void test_check_file(void **state)
@@ -390,6 +468,7 @@ int main(void)
         cmocka_unit_test(test_rejects_negative),
         cmocka_unit_test(test_rejects_wrong_runs),
         cmocka_unit_test(test_rejects_inconsistent),
+        cmocka_unit_test(test_rejects_unknown_fields),
         cmocka_unit_test(test_check_file),
     };
     return cmocka_run_group_tests_name("bench/check", tests, NULL, NULL);
