@@ -1,6 +1,7 @@
 /* What one `iovirt bench` invocation measures, and the parsers for its
  * command-line values.  Every parser returns 0, or -1 with one line in
- * err naming the problem (the caller prefixes the option name). */
+ * err naming the problem (the caller prefixes the option name and value;
+ * list parsers name the bad item). */
 #ifndef IOVIRT_BENCH_BENCH_CONFIG_H
 #define IOVIRT_BENCH_BENCH_CONFIG_H
 
