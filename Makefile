@@ -16,7 +16,7 @@ WARN     := -Wall -Wextra -Werror
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -I. -g -MMD -MP
 CFLAGS   ?= -O2
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-LDLIBS   := -lpthread -lseccomp -lm
+LDLIBS   := -lpthread -lseccomp -ljansson -lm
 
 # Host-side library: every layer but the guest kernel and tools/ (the CLI).
 # guest/net and drivers/ are freestanding C that is also compiled here, so

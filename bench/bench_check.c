@@ -1,6 +1,7 @@
 #include "bench/bench_check.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -11,7 +12,6 @@
 #include "bench/bench_config.h"
 #include "bench/bench_report.h"
 #include "bench/bench_run.h"
-#include "bench/json_parse.h"
 #include "bench/stats.h"
 
 struct check {
@@ -31,36 +31,60 @@ __attribute__((format(printf, 2, 3))) static void problem(struct check *c, const
     c->problems++;
 }
 
+/* JSON value kinds as the schema names them (jansson splits numbers into
+ * integer/real and booleans into true/false). */
+enum kind { K_NULL, K_BOOL, K_NUMBER, K_STRING, K_ARRAY, K_OBJECT };
+
+static enum kind kind_of(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return K_OBJECT;
+    case JSON_ARRAY: return K_ARRAY;
+    case JSON_STRING: return K_STRING;
+    case JSON_INTEGER:
+    case JSON_REAL: return K_NUMBER;
+    case JSON_TRUE:
+    case JSON_FALSE: return K_BOOL;
+    case JSON_NULL: break;
+    }
+    return K_NULL;
+}
+
+static const char *kind_name(enum kind k)
+{
+    static const char *const names[] = {"null", "boolean", "number", "string", "array", "object"};
+    return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
+}
+
 static bool close_to(double a, double b, double abs_tol)
 {
     return fabs(a - b) <= BENCH_CHECK_REL_TOL * fmax(fabs(a), fabs(b)) + abs_tol;
 }
 
 /* A member of the expected type, or NULL after reporting why not. */
-static const struct json_value *member(struct check *c, const struct json_value *obj, const char *key,
-                                       enum json_type type, const char *where)
+static json_t *member(struct check *c, const json_t *obj, const char *key, enum kind type,
+                      const char *where)
 {
-    const struct json_value *v = json__get(obj, key);
+    json_t *v = json_object_get(obj, key);
     if (!v)
         problem(c, "%s: missing \"%s\"", where, key);
-    else if (v->type != type)
-        problem(c, "%s: \"%s\" is %s, expected %s", where, key, json__type_name(v->type),
-                json__type_name(type));
+    else if (kind_of(v) != type)
+        problem(c, "%s: \"%s\" is %s, expected %s", where, key, kind_name(kind_of(v)),
+                kind_name(type));
     else
         return v;
     return NULL;
 }
 
-static bool num(struct check *c, const struct json_value *obj, const char *key, const char *where,
-                double *out)
+static bool num(struct check *c, const json_t *obj, const char *key, const char *where, double *out)
 {
-    const struct json_value *v = member(c, obj, key, JSON_NUMBER, where);
-    *out = v ? v->number : NAN;
+    const json_t *v = member(c, obj, key, K_NUMBER, where);
+    *out = v ? json_number_value(v) : NAN;
     return v != NULL;
 }
 
 /* A number that must be > 0 (strict) or >= 0. */
-static bool num_pos(struct check *c, const struct json_value *obj, const char *key, const char *where,
+static bool num_pos(struct check *c, const json_t *obj, const char *key, const char *where,
                     bool strict, double *out)
 {
     if (!num(c, obj, key, where, out))
@@ -72,23 +96,59 @@ static bool num_pos(struct check *c, const struct json_value *obj, const char *k
     return true;
 }
 
+/* Schema 2 fixes every object's key set: a key not in `known` (NULL
+ * terminated) is a problem, so a misspelt or stale field cannot pass. */
+static void only_keys(struct check *c, const json_t *obj, const char *const *known, const char *where)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v) {
+        bool ok = false;
+        for (const char *const *k = known; *k && !ok; k++)
+            ok = !strcmp(*k, key);
+        if (!ok)
+            problem(c, "%s: unknown key \"%s\"", where, key);
+    }
+}
+
+/* An object keyed by exit reason: every reason present, nothing else. */
+static void reason_keys(struct check *c, const json_t *obj, const char *where)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v)
+        if (bench__exit_reason_by_name(key) < 0)
+            problem(c, "%s: unknown exit reason \"%s\"", where, key);
+    for (int r = 0; r < BENCH_EXIT_REASONS; r++) {
+        const char *name = bench__exit_reason_name((enum bench_exit_reason)r);
+        if (!json_object_get(obj, name))
+            problem(c, "%s: missing exit reason \"%s\"", where, name);
+    }
+}
+
 static bool is_uint(double v, double max) { return v >= 0 && v <= max && v == floor(v); }
 
 /* Every number in the document must be non-negative: counts, rates,
  * utilisations and ratios all are. */
-static void scan_negative(struct check *c, const struct json_value *v, char *path, size_t cap)
+static void scan_negative(struct check *c, const json_t *v, char *path, size_t cap)
 {
     size_t len = strlen(path);
-    if (v->type == JSON_NUMBER && v->number < 0)
-        problem(c, "negative number %g at %s", v->number, len ? path : "(top)");
-    if (v->type != JSON_ARRAY && v->type != JSON_OBJECT)
-        return;
-    for (size_t i = 0; i < v->n; i++) {
-        if (v->type == JSON_ARRAY)
+    if (kind_of(v) == K_NUMBER && json_number_value(v) < 0)
+        problem(c, "negative number %g at %s", json_number_value(v), len ? path : "(top)");
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *item;
+        json_array_foreach(v, i, item) {
             snprintf(path + len, cap - len, "[%zu]", i);
-        else
-            snprintf(path + len, cap - len, "%s%s", len ? "." : "", v->keys[i]);
-        scan_negative(c, &v->items[i], path, cap);
+            scan_negative(c, item, path, cap);
+        }
+    } else if (json_is_object(v)) {
+        const char *key;
+        json_t *item;
+        json_object_foreach((json_t *)v, key, item) {
+            snprintf(path + len, cap - len, "%s%s", len ? "." : "", key);
+            scan_negative(c, item, path, cap);
+        }
     }
     path[len] = '\0';
 }
@@ -103,45 +163,48 @@ struct cfg {
     bool native;
 };
 
-static bool check_config(struct check *c, const struct json_value *root, struct cfg *k)
+static bool check_config(struct check *c, const json_t *root, struct cfg *k)
 {
-    const struct json_value *cf = member(c, root, "config", JSON_OBJECT, "top level");
+    const json_t *cf = member(c, root, "config", K_OBJECT, "top level");
     if (!cf)
         return false;
     int before = c->problems;
     memset(k, 0, sizeof(*k));
-    const struct json_value *modes = member(c, cf, "modes", JSON_ARRAY, "config");
+    const json_t *modes = member(c, cf, "modes", K_ARRAY, "config");
     if (modes) {
-        if (modes->n == 0 || modes->n > BENCH_MODES)
-            problem(c, "config: \"modes\" has %zu entries, expected 1..%d", modes->n, BENCH_MODES);
-        for (size_t i = 0; i < modes->n && k->nmodes < BENCH_MODES; i++) {
-            const struct json_value *m = &modes->items[i];
-            int id = m->type == JSON_STRING ? bench__mode_by_name(m->string) : -1;
+        size_t n = json_array_size(modes);
+        if (n == 0 || n > BENCH_MODES)
+            problem(c, "config: \"modes\" has %zu entries, expected 1..%d", n, BENCH_MODES);
+        for (size_t i = 0; i < n && k->nmodes < BENCH_MODES; i++) {
+            const char *name = json_string_value(json_array_get(modes, i));
+            int id = name ? bench__mode_by_name(name) : -1;
             if (id < 0) {
                 problem(c, "config.modes[%zu]: not a known mode", i);
                 continue;
             }
             for (size_t j = 0; j < k->nmodes; j++)
                 if (k->modes[j] == id)
-                    problem(c, "config.modes: \"%s\" listed twice", m->string);
+                    problem(c, "config.modes: \"%s\" listed twice", name);
             k->modes[k->nmodes++] = id;
             k->native |= id == BENCH_MODE_NATIVE;
         }
     }
-    const struct json_value *sizes = member(c, cf, "sizes", JSON_ARRAY, "config");
+    const json_t *sizes = member(c, cf, "sizes", K_ARRAY, "config");
     if (sizes) {
-        if (sizes->n == 0 || sizes->n > BENCH_MAX_SIZES)
-            problem(c, "config: \"sizes\" has %zu entries, expected 1..%d", sizes->n, BENCH_MAX_SIZES);
-        for (size_t i = 0; i < sizes->n && k->nsizes < BENCH_MAX_SIZES; i++) {
-            const struct json_value *s = &sizes->items[i];
-            if (s->type != JSON_NUMBER || !is_uint(s->number, BENCH_MAX_MSG_SIZE) || s->number < 1) {
+        size_t n = json_array_size(sizes);
+        if (n == 0 || n > BENCH_MAX_SIZES)
+            problem(c, "config: \"sizes\" has %zu entries, expected 1..%d", n, BENCH_MAX_SIZES);
+        for (size_t i = 0; i < n && k->nsizes < BENCH_MAX_SIZES; i++) {
+            const json_t *s = json_array_get(sizes, i);
+            double v = kind_of(s) == K_NUMBER ? json_number_value(s) : -1;
+            if (!is_uint(v, BENCH_MAX_MSG_SIZE) || v < 1) {
                 problem(c, "config.sizes[%zu]: not a message size 1..%u", i, BENCH_MAX_MSG_SIZE);
                 continue;
             }
             for (size_t j = 0; j < k->nsizes; j++)
-                if (k->sizes[j] == (unsigned)s->number)
+                if (k->sizes[j] == (unsigned)v)
                     problem(c, "config.sizes: %u listed twice", k->sizes[j]);
-            k->sizes[k->nsizes++] = (unsigned)s->number;
+            k->sizes[k->nsizes++] = (unsigned)v;
         }
     }
     double v;
@@ -154,35 +217,54 @@ static bool check_config(struct check *c, const struct json_value *root, struct 
     }
     if (num_pos(c, cf, "line_rate", "config", false, &k->line_rate) && !is_uint(k->line_rate, 1e13))
         problem(c, "config: \"line_rate\" is not a whole number of bits/s");
-    return c->problems == before && k->nmodes && k->nsizes && k->runs;
+    member(c, cf, "line_rate_name", K_STRING, "config");
+    member(c, cf, "runner", K_STRING, "config");
+    bool ok = c->problems == before && k->nmodes && k->nsizes && k->runs;
+    static const char *const keys[] = {"modes", "sizes", "seconds", "runs", "line_rate",
+                                       "line_rate_name", "runner", NULL};
+    only_keys(c, cf, keys, "config");
+    return ok;
 }
 
-static void check_header(struct check *c, const struct json_value *root)
+static void check_header(struct check *c, const json_t *root)
 {
     double v;
-    const struct json_value *s;
-    if ((s = member(c, root, "tool", JSON_STRING, "top level")) && strcmp(s->string, "iovirt bench"))
-        problem(c, "top level: \"tool\" is \"%s\", expected \"iovirt bench\"", s->string);
-    member(c, root, "version", JSON_STRING, "top level");
+    const json_t *s;
+    if ((s = member(c, root, "tool", K_STRING, "top level")) &&
+        strcmp(json_string_value(s), "iovirt bench"))
+        problem(c, "top level: \"tool\" is \"%s\", expected \"iovirt bench\"", json_string_value(s));
+    member(c, root, "version", K_STRING, "top level");
     if (num(c, root, "schema", "top level", &v) && v != BENCH_JSON_SCHEMA)
         problem(c, "top level: schema %g, this checker knows schema %d", v, BENCH_JSON_SCHEMA);
-    if ((s = member(c, root, "date", JSON_STRING, "top level")) && !s->string[0])
+    if ((s = member(c, root, "date", K_STRING, "top level")) && !json_string_length(s))
         problem(c, "top level: empty \"date\"");
-    const struct json_value *m = member(c, root, "machine", JSON_OBJECT, "top level");
+    const json_t *m = member(c, root, "machine", K_OBJECT, "top level");
     if (m) {
-        member(c, m, "uname", JSON_STRING, "machine");
+        member(c, m, "uname", K_STRING, "machine");
         if (num_pos(c, m, "nproc", "machine", true, &v) && !is_uint(v, 1e6))
             problem(c, "machine: \"nproc\" is not a whole number");
+        static const char *const keys[] = {"uname", "nproc", NULL};
+        only_keys(c, m, keys, "machine");
     }
-    const struct json_value *er = member(c, root, "exit_reasons", JSON_ARRAY, "top level");
-    for (size_t i = 0; er && i < er->n; i++)
-        if (er->items[i].type != JSON_STRING || bench__exit_reason_by_name(er->items[i].string) < 0)
+    /* exactly this schema's reasons, in its order */
+    const json_t *er = member(c, root, "exit_reasons", K_ARRAY, "top level");
+    for (size_t i = 0; er && i < json_array_size(er); i++) {
+        const char *name = json_string_value(json_array_get(er, i));
+        int r = name ? bench__exit_reason_by_name(name) : -1;
+        if (r < 0)
             problem(c, "exit_reasons[%zu]: not a known exit reason", i);
+        else if ((size_t)r != i)
+            problem(c, "exit_reasons[%zu]: \"%s\" out of order, expected \"%s\"", i, name,
+                    i < BENCH_EXIT_REASONS ? bench__exit_reason_name((enum bench_exit_reason)i) : "(none)");
+    }
+    if (er && json_array_size(er) != BENCH_EXIT_REASONS)
+        problem(c, "top level: \"exit_reasons\" has %zu entries, schema %d has %d", json_array_size(er),
+                BENCH_JSON_SCHEMA, BENCH_EXIT_REASONS);
 }
 
 /* Figures of one result entry that the ratio pass needs. */
 struct entry {
-    const struct json_value *v;
+    const json_t *v;
     char where[64];
     double thr, cpu;
 };
@@ -193,26 +275,35 @@ struct run_sums {
     unsigned n;
 };
 
-static void check_run(struct check *c, const struct json_value *run, size_t i, const char *where,
+static void check_run(struct check *c, const json_t *run, size_t i, const char *where,
                       struct run_sums *rs)
 {
     char w[96];
     snprintf(w, sizeof w, "%s runs[%zu]", where, i);
-    if (run->type != JSON_OBJECT) {
+    if (!json_is_object(run)) {
         problem(c, "%s: not an object", w);
         return;
     }
     double v, thr, bytes, el, cpu, nic, exits, irq;
     if (num(c, run, "run", w, &v) && v != (double)(i + 1))
         problem(c, "%s: \"run\" is %g, expected %zu", w, v, i + 1);
-    const struct json_value *ok = member(c, run, "ok", JSON_BOOL, w);
-    if (ok && !ok->boolean) {
-        const struct json_value *e = json__get(run, "error");
-        problem(c, "%s: run failed: %s", w, e && e->type == JSON_STRING ? e->string : "(no reason)");
+    const json_t *ok = member(c, run, "ok", K_BOOL, w);
+    if (ok && json_is_false(ok)) {
+        const char *e = json_string_value(json_object_get(run, "error"));
+        problem(c, "%s: run failed: %s", w, e ? e : "(no reason)");
+        static const char *const keys[] = {"run", "ok", "error", NULL}; /* no figures */
+        only_keys(c, run, keys, w);
         return;
     }
     if (!ok)
         return;
+    static const char *const keys[] = {"run", "ok", "error", "throughput_mbps", "sink_bytes",
+                                       "elapsed_s", "cpu_util", "nic_cpu_util", "exits",
+                                       "exits_by_reason", "interrupts", NULL};
+    only_keys(c, run, keys, w);
+    const json_t *err = json_object_get(run, "error");
+    if (!err || !json_is_null(err))
+        problem(c, "%s: \"error\" must be null in a successful run", w);
     bool good = num_pos(c, run, "throughput_mbps", w, true, &thr);
     good &= num_pos(c, run, "sink_bytes", w, true, &bytes);
     good &= num_pos(c, run, "elapsed_s", w, true, &el);
@@ -220,17 +311,26 @@ static void check_run(struct check *c, const struct json_value *run, size_t i, c
     good &= num_pos(c, run, "nic_cpu_util", w, false, &nic);
     good &= num_pos(c, run, "exits", w, false, &exits);
     good &= num_pos(c, run, "interrupts", w, false, &irq);
-    const struct json_value *by = member(c, run, "exits_by_reason", JSON_OBJECT, w);
+    json_t *by = member(c, run, "exits_by_reason", K_OBJECT, w);
     double by_v[BENCH_EXIT_REASONS] = {0}, sum = 0;
     if (by) {
-        for (size_t k = 0; k < by->n; k++) {
-            int r = bench__exit_reason_by_name(by->keys[k]);
-            if (r < 0 || by->items[k].type != JSON_NUMBER) {
-                problem(c, "%s: exits_by_reason.%s: unknown reason or not a number", w, by->keys[k]);
+        char wb[128];
+        snprintf(wb, sizeof wb, "%s exits_by_reason", w);
+        int before = c->problems;
+        reason_keys(c, by, wb);
+        good &= c->problems == before;
+        const char *key;
+        json_t *item;
+        json_object_foreach(by, key, item) {
+            int r = bench__exit_reason_by_name(key);
+            if (r < 0)
+                continue; /* reported above */
+            if (kind_of(item) != K_NUMBER) {
+                problem(c, "%s: exits_by_reason.%s is not a number", w, key);
                 good = false;
                 continue;
             }
-            by_v[r] = by->items[k].number;
+            by_v[r] = json_number_value(item);
             sum += by_v[r];
         }
     } else {
@@ -254,15 +354,17 @@ static void check_run(struct check *c, const struct json_value *run, size_t i, c
 }
 
 /* {mean, ci95} consistent with the runs' values. */
-static double check_summary(struct check *c, const struct json_value *e, const char *key, const char *where,
+static double check_summary(struct check *c, const json_t *e, const char *key, const char *where,
                             const double *x, size_t n, bool strict)
 {
     char w[96];
     snprintf(w, sizeof w, "%s %s", where, key);
-    const struct json_value *s = member(c, e, key, JSON_OBJECT, where);
+    const json_t *s = member(c, e, key, K_OBJECT, where);
     double mean, ci;
     if (!s)
         return NAN;
+    static const char *const keys[] = {"mean", "ci95", NULL};
+    only_keys(c, s, keys, w);
     bool good = num_pos(c, s, "mean", w, strict, &mean);
     good &= num_pos(c, s, "ci95", w, false, &ci);
     if (!good)
@@ -278,17 +380,22 @@ static double check_summary(struct check *c, const struct json_value *e, const c
 
 static void check_entry(struct check *c, const struct cfg *k, struct entry *en)
 {
-    const struct json_value *e = en->v;
+    const json_t *e = en->v;
     const char *w = en->where;
     en->thr = en->cpu = NAN;
     double v;
+    static const char *const keys[] = {"mode", "msg_size", "line_rate", "runs_ok", "throughput_mbps",
+                                       "cpu_util", "nic_cpu_util", "exits_per_sec",
+                                       "interrupts_per_sec", "ratio_to_native", "runs", NULL};
+    only_keys(c, e, keys, w);
     if (num(c, e, "line_rate", w, &v) && v != k->line_rate)
         problem(c, "%s: line_rate %g differs from config.line_rate %g", w, v, k->line_rate);
-    const struct json_value *runs = member(c, e, "runs", JSON_ARRAY, w);
+    const json_t *runs = member(c, e, "runs", K_ARRAY, w);
     if (!runs)
         return;
-    if (runs->n != k->runs) {
-        problem(c, "%s: %zu runs, config.runs is %u", w, runs->n, k->runs);
+    size_t nruns = json_array_size(runs);
+    if (nruns != k->runs) {
+        problem(c, "%s: %zu runs, config.runs is %u", w, nruns, k->runs);
         return;
     }
     struct run_sums *rs = calloc(1, sizeof(*rs));
@@ -296,11 +403,11 @@ static void check_entry(struct check *c, const struct cfg *k, struct entry *en)
         problem(c, "out of memory");
         return;
     }
-    for (size_t i = 0; i < runs->n; i++)
-        check_run(c, &runs->items[i], i, w, rs);
-    if (num(c, e, "runs_ok", w, &v) && v != (double)runs->n)
-        problem(c, "%s: runs_ok is %g, expected all %zu runs to succeed", w, v, runs->n);
-    if (rs->n != runs->n)
+    for (size_t i = 0; i < nruns; i++)
+        check_run(c, json_array_get(runs, i), i, w, rs);
+    if (num(c, e, "runs_ok", w, &v) && v != (double)nruns)
+        problem(c, "%s: runs_ok is %g, expected all %zu runs to succeed", w, v, nruns);
+    if (rs->n != nruns)
         goto out; /* a run is broken: aggregates cannot be recomputed */
     en->thr = check_summary(c, e, "throughput_mbps", w, rs->thr, rs->n, true);
     en->cpu = check_summary(c, e, "cpu_util", w, rs->cpu, rs->n, true);
@@ -308,10 +415,22 @@ static void check_entry(struct check *c, const struct cfg *k, struct entry *en)
 
     char ww[96];
     snprintf(ww, sizeof ww, "%s exits_per_sec", w);
-    const struct json_value *eps = member(c, e, "exits_per_sec", JSON_OBJECT, w);
+    const json_t *eps = member(c, e, "exits_per_sec", K_OBJECT, w);
+    static const char *const eps_keys[] = {"total", "by_reason", NULL};
+    if (eps)
+        only_keys(c, eps, eps_keys, ww);
     if (eps && num_pos(c, eps, "total", ww, false, &v) && !close_to(v, rs->exits_ps / rs->n, 1e-6))
         problem(c, "%s: total %g is not the runs' mean %g", ww, v, rs->exits_ps / rs->n);
-    const struct json_value *by = eps ? member(c, eps, "by_reason", JSON_OBJECT, ww) : NULL;
+    const json_t *by = eps ? member(c, eps, "by_reason", K_OBJECT, ww) : NULL;
+    if (by) {
+        char wb[128];
+        snprintf(wb, sizeof wb, "%s by_reason", ww);
+        const char *key;
+        json_t *item;
+        json_object_foreach((json_t *)by, key, item)
+            if (bench__exit_reason_by_name(key) < 0)
+                problem(c, "%s: unknown exit reason \"%s\"", wb, key);
+    }
     for (int r = 0; by && r < BENCH_EXIT_REASONS; r++) {
         const char *name = bench__exit_reason_name((enum bench_exit_reason)r);
         double want = rs->exits_ps_by[r] / rs->n;
@@ -324,34 +443,38 @@ out:
     free(rs);
 }
 
-static void check_ratio(struct check *c, const struct json_value *rat, const char *key, const char *where,
+static void check_ratio(struct check *c, const json_t *rat, const char *key, const char *where,
                         bool native, double value, double base)
 {
-    const struct json_value *r = json__get(rat, key);
+    const json_t *r = json_object_get(rat, key);
     if (!native) {
-        if (!r || r->type != JSON_NULL)
+        if (!r || !json_is_null(r))
             problem(c, "%s: ratio_to_native.%s must be null without a native baseline", where, key);
         return;
     }
     if (!isfinite(value) || !isfinite(base) || base <= 0)
         return; /* the figures themselves were already reported */
-    if (!r || r->type != JSON_NUMBER) {
+    if (!r || kind_of(r) != K_NUMBER) {
         problem(c, "%s: ratio_to_native.%s missing or not a number", where, key);
         return;
     }
-    if (!close_to(r->number, value / base, 1e-9))
-        problem(c, "%s: ratio_to_native.%s is %g, but %g / native %g = %g", where, key, r->number, value,
+    double got = json_number_value(r);
+    if (!close_to(got, value / base, 1e-9))
+        problem(c, "%s: ratio_to_native.%s is %g, but %g / native %g = %g", where, key, got, value,
                 base, value / base);
 }
 
-static void check_root(struct check *c, const struct json_value *root)
+static void check_root(struct check *c, const json_t *root)
 {
     char path[256] = "";
-    if (root->type != JSON_OBJECT) {
+    if (!json_is_object(root)) {
         problem(c, "top level: not an object");
         return;
     }
     scan_negative(c, root, path, sizeof path);
+    static const char *const keys[] = {"tool", "version", "schema", "date", "machine", "config",
+                                       "exit_reasons", "points", "failed_points", "results", NULL};
+    only_keys(c, root, keys, "top level");
     check_header(c, root);
     struct cfg k;
     if (!check_config(c, root, &k))
@@ -361,7 +484,7 @@ static void check_root(struct check *c, const struct json_value *root)
         problem(c, "top level: \"points\" is %g, config gives %zu", v, k.nmodes * k.nsizes * k.runs);
     if (num(c, root, "failed_points", "top level", &v) && v != 0)
         problem(c, "top level: %g point(s) failed", v);
-    const struct json_value *res = member(c, root, "results", JSON_ARRAY, "top level");
+    const json_t *res = member(c, root, "results", K_ARRAY, "top level");
     if (!res)
         return;
     const struct entry none = {0};
@@ -370,30 +493,31 @@ static void check_root(struct check *c, const struct json_value *root)
         problem(c, "out of memory");
         return;
     }
-    for (size_t i = 0; i < res->n; i++) {
-        const struct json_value *e = &res->items[i];
+    for (size_t i = 0; i < json_array_size(res); i++) {
+        const json_t *e = json_array_get(res, i);
         char w[64];
         snprintf(w, sizeof w, "results[%zu]", i);
-        if (e->type != JSON_OBJECT) {
+        if (!json_is_object(e)) {
             problem(c, "%s: not an object", w);
             continue;
         }
-        const struct json_value *m = member(c, e, "mode", JSON_STRING, w);
+        const json_t *m = member(c, e, "mode", K_STRING, w);
         if (!num(c, e, "msg_size", w, &v) || !m)
             continue;
+        const char *mode = json_string_value(m);
         int mi = -1, si = -1;
         for (size_t j = 0; j < k.nmodes; j++)
-            if (k.modes[j] == bench__mode_by_name(m->string))
+            if (k.modes[j] == bench__mode_by_name(mode))
                 mi = k.modes[j];
         for (size_t j = 0; j < k.nsizes; j++)
             if (k.sizes[j] == v)
                 si = (int)j;
         if (mi < 0 || si < 0) {
-            problem(c, "%s: mode \"%s\" size %g is not in config", w, m->string, v);
+            problem(c, "%s: mode \"%s\" size %g is not in config", w, mode, v);
             continue;
         }
         struct entry *en = &tab[mi][si];
-        snprintf(en->where, sizeof en->where, "results[%zu] (%s, %u B)", i, m->string, k.sizes[si]);
+        snprintf(en->where, sizeof en->where, "results[%zu] (%s, %u B)", i, mode, k.sizes[si]);
         if (en->v) {
             problem(c, "%s: a second result for this mode and size", en->where);
             continue;
@@ -410,26 +534,46 @@ static void check_root(struct check *c, const struct json_value *root)
                 continue;
             }
             const struct entry *nat = k.native ? &tab[BENCH_MODE_NATIVE][si] : &none;
-            const struct json_value *rat = member(c, en->v, "ratio_to_native", JSON_OBJECT, en->where);
+            const json_t *rat = member(c, en->v, "ratio_to_native", K_OBJECT, en->where);
             if (!rat)
                 continue;
+            static const char *const keys[] = {"throughput", "cpu", NULL};
+            char wr[96];
+            snprintf(wr, sizeof wr, "%s ratio_to_native", en->where);
+            only_keys(c, rat, keys, wr);
             check_ratio(c, rat, "throughput", en->where, k.native && nat->v, en->thr, nat->thr);
             check_ratio(c, rat, "cpu", en->where, k.native && nat->v, en->cpu, nat->cpu);
         }
     free(tab);
 }
 
+json_t *bench_check__parse(const char *text, size_t len, char *err, size_t errlen)
+{
+    json_error_t e;
+    json_t *root = json_loadb(text, len, BENCH_CHECK_JSON_FLAGS, &e);
+    if (root)
+        return root;
+    if (errlen) {
+        snprintf(err, errlen, "line %d col %d: %s", e.line, e.column, e.text[0] ? e.text : "parse error");
+        /* jansson quotes the input near the error: keep the report one line */
+        for (char *p = err; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
+    }
+    return NULL;
+}
+
 int bench_check__text(const char *text, size_t len, FILE *report)
 {
     struct check c = {.out = report};
-    struct json_value root;
-    char err[160];
-    if (json__parse(text, len, &root, err, sizeof err)) {
+    char err[200];
+    json_t *root = bench_check__parse(text, len, err, sizeof err);
+    if (!root) {
         problem(&c, "not valid JSON: %s", err);
         return c.problems;
     }
-    check_root(&c, &root);
-    json__free(&root);
+    check_root(&c, root);
+    json_decref(root);
     if (report && c.problems > BENCH_CHECK_MAX_LINES)
         fprintf(report, "... and %d more problem(s)\n", c.problems - BENCH_CHECK_MAX_LINES);
     return c.problems;

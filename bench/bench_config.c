@@ -119,7 +119,8 @@ int bench__parse_size(const char *s, unsigned *out, char *err, size_t errlen)
     if (*p)
         goto bad;
     if (v == 0) {
-        snprintf(err, errlen, "message size 0 is not allowed (1 byte .. 1M)");
+        snprintf(err, errlen, "message size 0 is not allowed (the guest's stream program takes 1..%u bytes)",
+                 BENCH_MAX_MSG_SIZE);
         return -1;
     }
     if (v > BENCH_MAX_MSG_SIZE)
@@ -130,7 +131,8 @@ bad:
     snprintf(err, errlen, "bad message size '%s' (a number of bytes with optional K or M suffix)", s);
     return -1;
 big:
-    snprintf(err, errlen, "message size '%s' is larger than 1M", s);
+    snprintf(err, errlen, "message size '%s' is larger than %uK (the guest's stream program takes 1..%u bytes)",
+             s, BENCH_MAX_MSG_SIZE / 1024, BENCH_MAX_MSG_SIZE);
     return -1;
 }
 
@@ -179,15 +181,15 @@ int bench__parse_seconds(const char *s, double *out, char *err, size_t errlen)
     /* strtod accepts hex, inf, nan and leading blanks: allow plain decimals only */
     bool plain = *s && strspn(s, "0123456789.eE+-") == strlen(s);
     if (!plain || end == s || *end || errno || !isfinite(v)) {
-        snprintf(err, errlen, "bad number of seconds '%s'", s);
+        snprintf(err, errlen, "not a number of seconds (a plain decimal, 0 < S <= %g)", BENCH_MAX_SECONDS);
         return -1;
     }
     if (v <= 0) {
-        snprintf(err, errlen, "seconds must be positive, got '%s'", s);
+        snprintf(err, errlen, "seconds must be positive");
         return -1;
     }
     if (v > BENCH_MAX_SECONDS) {
-        snprintf(err, errlen, "seconds '%s' is more than %g", s, BENCH_MAX_SECONDS);
+        snprintf(err, errlen, "more than %g seconds", BENCH_MAX_SECONDS);
         return -1;
     }
     *out = v;
@@ -210,10 +212,10 @@ int bench__parse_runs(const char *s, unsigned *out, char *err, size_t errlen)
     *out = (unsigned)v;
     return 0;
 bad:
-    snprintf(err, errlen, "bad number of runs '%s'", s);
+    snprintf(err, errlen, "not a whole number of runs (1..%d)", BENCH_MAX_RUNS);
     return -1;
 range:
-    snprintf(err, errlen, "runs must be 1..%d, got '%s'", BENCH_MAX_RUNS, s);
+    snprintf(err, errlen, "runs must be 1..%d", BENCH_MAX_RUNS);
     return -1;
 }
 
@@ -242,17 +244,16 @@ int bench__parse_line_rate(const char *s, uint64_t *out, char *err, size_t errle
     default: break;
     }
     if (!digits || *p || v > LINE_RATE_MAX) {
-        snprintf(err, errlen,
-                 "unknown line rate '%s' (use 1G, 10G, unlimited, or bits/s with K/M/G suffix)", s);
+        snprintf(err, errlen, "unknown line rate (use 1G, 10G, unlimited, or bits/s with K/M/G suffix)");
         return -1;
     }
     v *= scale;
     if (v < 1) {
-        snprintf(err, errlen, "line rate '%s' is zero (use 'unlimited' for no limit)", s);
+        snprintf(err, errlen, "line rate is zero (use 'unlimited' for no limit)");
         return -1;
     }
     if (v > LINE_RATE_MAX) {
-        snprintf(err, errlen, "line rate '%s' is above 1T bits/s", s);
+        snprintf(err, errlen, "line rate is above 1T bits/s");
         return -1;
     }
     *out = (uint64_t)llround(v);

@@ -1,6 +1,7 @@
 /* What one `iovirt bench` invocation measures, and the parsers for its
  * command-line values.  Every parser returns 0, or -1 with one line in
- * err naming the problem (the caller prefixes the option name). */
+ * err naming the problem (the caller prefixes the option name and value;
+ * list parsers name the bad item). */
 #ifndef IOVIRT_BENCH_BENCH_CONFIG_H
 #define IOVIRT_BENCH_BENCH_CONFIG_H
 
@@ -9,9 +10,11 @@
 #include <stdint.h>
 
 #include "bench/bench_run.h"
+#include "guest/prog/prog.h"
 
 #define BENCH_MAX_SIZES 32
-#define BENCH_MAX_MSG_SIZE (1024u * 1024u)
+/* Message sizes are what the guest's `stream` program accepts: 1..64K. */
+#define BENCH_MAX_MSG_SIZE PROG_STREAM_MAX_MSG
 #define BENCH_MAX_RUNS 100
 #define BENCH_MAX_SECONDS 3600.0
 
@@ -34,7 +37,7 @@ struct bench_config {
 
 /* All four modes, the six default sizes, default seconds/runs, unlimited. */
 void bench_config__defaults(struct bench_config *c);
-/* 1..BENCH_MODES known distinct modes, 1..BENCH_MAX_SIZES sizes in 1..1M,
+/* 1..BENCH_MODES known distinct modes, 1..BENCH_MAX_SIZES sizes in 1..64K,
  * runs 1..BENCH_MAX_RUNS, seconds positive and finite. */
 bool bench_config__valid(const struct bench_config *c);
 /* Index of mode m in c->modes, or -1. */
@@ -42,7 +45,7 @@ int bench_config__mode_index(const struct bench_config *c, enum bench_mode m);
 
 /* "native,virtio": known names, no duplicates, stored in canonical order. */
 int bench_config__parse_modes(struct bench_config *c, const char *s, char *err, size_t errlen);
-/* "64,256,1K,4K": sizes 1..1 MiB with optional K/M (x1024) suffix, no duplicates. */
+/* "64,256,1K,4K": sizes 1..BENCH_MAX_MSG_SIZE with optional K/M (x1024) suffix, no duplicates. */
 int bench_config__parse_sizes(struct bench_config *c, const char *s, char *err, size_t errlen);
 /* One size; the same rules. */
 int bench__parse_size(const char *s, unsigned *out, char *err, size_t errlen);

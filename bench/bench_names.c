@@ -17,11 +17,7 @@ static const char *const exit_names[BENCH_EXIT_REASONS] = {
     [BENCH_EXIT_PIO_IN] = "pio_in",
     [BENCH_EXIT_PIO_OUT] = "pio_out",
     [BENCH_EXIT_HLT] = "hlt",
-    [BENCH_EXIT_IRQ_WINDOW] = "irq_window",
     [BENCH_EXIT_EXTERNAL_IRQ] = "external_irq",
-    [BENCH_EXIT_CPUID] = "cpuid",
-    [BENCH_EXIT_MSR_READ] = "msr_read",
-    [BENCH_EXIT_MSR_WRITE] = "msr_write",
     [BENCH_EXIT_OTHER] = "other",
 };
 

@@ -1,13 +1,14 @@
 #include "bench/bench_report.h"
 
+#include <jansson.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "bench/json_writer.h"
 #include "bench/svg_plot.h"
 
 void bench_report__aggregate(const struct bench_sweep *s, size_t si, size_t mi, struct bench_agg *a)
@@ -127,169 +128,173 @@ void bench_report__table(FILE *f, const struct bench_sweep *s)
         }
 }
 
-/* ---- JSON --------------------------------------------------------------- */
+/* ---- JSON (jansson) ------------------------------------------------------ */
 
-static void summary(struct json_writer *j, const char *key, const struct stats_summary *st)
+/* The record is built as a jansson tree, then dumped compact with 6
+ * significant digits for reals (bench-check's tolerance assumes that).
+ * Any allocation failure is sticky in *oom; the builders accept NULL so
+ * the code below needs no error paths of its own. */
+struct jbuild {
+    bool oom;
+};
+
+/* A finite number as a real, anything else as null. */
+static json_t *jnum(double v)
 {
-    json__key(j, key);
-    json__begin_object(j);
-    json__key(j, "mean");
-    json__number(j, st->mean);
-    json__key(j, "ci95");
-    json__number(j, st->ci95);
-    json__end_object(j);
+    return isfinite(v) ? json_real(v) : json_null();
 }
 
-static void raw_run(struct json_writer *j, unsigned run, const struct bench_result *r)
+/* Counts as integers (jansson's are signed 64-bit; a count beyond that
+ * cannot happen, and would still be written, as a real). */
+static json_t *juint(uint64_t v)
 {
-    json__begin_object(j);
-    json__key(j, "run");
-    json__uint(j, run);
-    json__key(j, "ok");
-    json__bool(j, r->ok);
-    json__key(j, "error");
-    if (r->ok) {
-        json__null(j);
-    } else {
-        json__string(j, r->error);
-        json__end_object(j);
-        return; /* a failed run carries no numbers */
-    }
-    json__key(j, "throughput_mbps");
-    json__number(j, r->throughput_mbps);
-    json__key(j, "sink_bytes");
-    json__uint(j, r->sink_bytes);
-    json__key(j, "elapsed_s");
-    json__number(j, r->elapsed_s);
-    json__key(j, "cpu_util");
-    json__number(j, r->cpu_util);
-    json__key(j, "nic_cpu_util");
-    json__number(j, r->nic_cpu_util);
-    json__key(j, "exits");
-    json__uint(j, r->exits);
-    json__key(j, "exits_by_reason");
-    json__begin_object(j);
-    for (int e = 0; e < BENCH_EXIT_REASONS; e++) {
-        json__key(j, bench__exit_reason_name((enum bench_exit_reason)e));
-        json__uint(j, r->exits_by_reason[e]);
-    }
-    json__end_object(j);
-    json__key(j, "interrupts");
-    json__uint(j, r->interrupts);
-    json__end_object(j);
+    return v <= (uint64_t)INT64_MAX ? json_integer((json_int_t)v) : json_real((double)v);
 }
 
-static void result_entry(struct json_writer *j, const struct bench_sweep *s, size_t si, size_t mi)
+/* jansson takes UTF-8 only: a byte that is not valid UTF-8 (an error text
+ * from a guest, say) becomes '?' rather than losing the whole string. */
+static json_t *jstr(const char *s)
+{
+    if (!s)
+        s = "";
+    json_t *v = json_string(s);
+    if (v)
+        return v;
+    char *copy = strdup(s);
+    if (!copy)
+        return NULL;
+    for (unsigned char *p = (unsigned char *)copy; *p; p++)
+        if (*p >= 0x80)
+            *p = '?';
+    v = json_string(copy);
+    free(copy);
+    return v;
+}
+
+static json_t *set(struct jbuild *b, json_t *obj, const char *key, json_t *v)
+{
+    if (!obj || !v || json_object_set_new(obj, key, v)) {
+        b->oom = true;
+        if (!obj)
+            json_decref(v);
+        return NULL;
+    }
+    return v;
+}
+
+static json_t *push(struct jbuild *b, json_t *arr, json_t *v)
+{
+    if (!arr || !v || json_array_append_new(arr, v)) {
+        b->oom = true;
+        if (!arr)
+            json_decref(v);
+        return NULL;
+    }
+    return v;
+}
+
+static void summary(struct jbuild *b, json_t *obj, const char *key, const struct stats_summary *st)
+{
+    json_t *o = set(b, obj, key, json_object());
+    set(b, o, "mean", jnum(st->mean));
+    set(b, o, "ci95", jnum(st->ci95));
+}
+
+static json_t *raw_run(struct jbuild *b, unsigned run, const struct bench_result *r)
+{
+    json_t *o = json_object();
+    set(b, o, "run", juint(run));
+    set(b, o, "ok", json_boolean(r->ok));
+    if (!r->ok) {
+        set(b, o, "error", jstr(r->error));
+        return o; /* a failed run carries no numbers */
+    }
+    set(b, o, "error", json_null());
+    set(b, o, "throughput_mbps", jnum(r->throughput_mbps));
+    set(b, o, "sink_bytes", juint(r->sink_bytes));
+    set(b, o, "elapsed_s", jnum(r->elapsed_s));
+    set(b, o, "cpu_util", jnum(r->cpu_util));
+    set(b, o, "nic_cpu_util", jnum(r->nic_cpu_util));
+    set(b, o, "exits", juint(r->exits));
+    json_t *by = set(b, o, "exits_by_reason", json_object());
+    for (int e = 0; e < BENCH_EXIT_REASONS; e++)
+        set(b, by, bench__exit_reason_name((enum bench_exit_reason)e), juint(r->exits_by_reason[e]));
+    set(b, o, "interrupts", juint(r->interrupts));
+    return o;
+}
+
+static json_t *result_entry(struct jbuild *b, const struct bench_sweep *s, size_t si, size_t mi)
 {
     struct bench_agg a;
     bench_report__aggregate(s, si, mi, &a);
-    json__begin_object(j);
-    json__key(j, "mode");
-    json__string(j, bench__mode_name(a.mode));
-    json__key(j, "msg_size");
-    json__uint(j, a.msg_size);
-    json__key(j, "line_rate");
-    json__uint(j, s->cfg.line_rate_bps);
-    json__key(j, "runs_ok");
-    json__uint(j, a.runs_ok);
-    summary(j, "throughput_mbps", &a.thr);
-    summary(j, "cpu_util", &a.cpu);
-    summary(j, "nic_cpu_util", &a.nic);
-    json__key(j, "exits_per_sec");
-    json__begin_object(j);
-    json__key(j, "total");
-    json__number(j, a.exits_ps);
-    json__key(j, "by_reason");
-    json__begin_object(j);
-    for (int e = 0; e < BENCH_EXIT_REASONS; e++) {
-        json__key(j, bench__exit_reason_name((enum bench_exit_reason)e));
-        json__number(j, a.exits_ps_by[e]);
-    }
-    json__end_object(j);
-    json__end_object(j);
-    json__key(j, "interrupts_per_sec");
-    json__number(j, a.irq_ps);
-    json__key(j, "ratio_to_native");
-    json__begin_object(j);
-    json__key(j, "throughput");
-    json__number(j, a.ratio_thr);
-    json__key(j, "cpu");
-    json__number(j, a.ratio_cpu);
-    json__end_object(j);
-    json__key(j, "runs");
-    json__begin_array(j);
+    json_t *o = json_object();
+    set(b, o, "mode", jstr(bench__mode_name(a.mode)));
+    set(b, o, "msg_size", juint(a.msg_size));
+    set(b, o, "line_rate", juint(s->cfg.line_rate_bps));
+    set(b, o, "runs_ok", juint(a.runs_ok));
+    summary(b, o, "throughput_mbps", &a.thr);
+    summary(b, o, "cpu_util", &a.cpu);
+    summary(b, o, "nic_cpu_util", &a.nic);
+    json_t *eps = set(b, o, "exits_per_sec", json_object());
+    set(b, eps, "total", jnum(a.exits_ps));
+    json_t *by = set(b, eps, "by_reason", json_object());
+    for (int e = 0; e < BENCH_EXIT_REASONS; e++)
+        set(b, by, bench__exit_reason_name((enum bench_exit_reason)e), jnum(a.exits_ps_by[e]));
+    set(b, o, "interrupts_per_sec", jnum(a.irq_ps));
+    json_t *rat = set(b, o, "ratio_to_native", json_object());
+    set(b, rat, "throughput", jnum(a.ratio_thr));
+    set(b, rat, "cpu", jnum(a.ratio_cpu));
+    json_t *runs = set(b, o, "runs", json_array());
     for (unsigned r = 0; r < s->cfg.runs; r++)
-        raw_run(j, r + 1, bench_sweep__at(s, si, mi, r));
-    json__end_array(j);
-    json__end_object(j);
+        push(b, runs, raw_run(b, r + 1, bench_sweep__at(s, si, mi, r)));
+    return o;
 }
 
 int bench_report__json(FILE *f, const struct bench_sweep *s, const struct bench_meta *m)
 {
     const struct bench_config *c = &s->cfg;
-    struct json_writer j;
+    struct jbuild b = {0};
     char rate[32];
     bench__format_line_rate(c->line_rate_bps, rate, sizeof rate);
-    json__init(&j, f);
-    json__begin_object(&j);
-    json__key(&j, "tool");
-    json__string(&j, m->tool);
-    json__key(&j, "version");
-    json__string(&j, m->version);
-    json__key(&j, "schema");
-    json__uint(&j, BENCH_JSON_SCHEMA);
-    json__key(&j, "date");
-    json__string(&j, m->date);
-    json__key(&j, "machine");
-    json__begin_object(&j);
-    json__key(&j, "uname");
-    json__string(&j, m->uname);
-    json__key(&j, "nproc");
-    json__number(&j, (double)m->nproc);
-    json__end_object(&j);
+    json_t *root = json_object();
+    set(&b, root, "tool", jstr(m->tool));
+    set(&b, root, "version", jstr(m->version));
+    set(&b, root, "schema", juint(BENCH_JSON_SCHEMA));
+    set(&b, root, "date", jstr(m->date));
+    json_t *mach = set(&b, root, "machine", json_object());
+    set(&b, mach, "uname", jstr(m->uname));
+    set(&b, mach, "nproc", juint(m->nproc > 0 ? (uint64_t)m->nproc : 0));
 
-    json__key(&j, "config");
-    json__begin_object(&j);
-    json__key(&j, "modes");
-    json__begin_array(&j);
+    json_t *cf = set(&b, root, "config", json_object());
+    json_t *modes = set(&b, cf, "modes", json_array());
     for (size_t i = 0; i < c->nmodes; i++)
-        json__string(&j, bench__mode_name(c->modes[i]));
-    json__end_array(&j);
-    json__key(&j, "sizes");
-    json__begin_array(&j);
+        push(&b, modes, jstr(bench__mode_name(c->modes[i])));
+    json_t *sizes = set(&b, cf, "sizes", json_array());
     for (size_t i = 0; i < c->nsizes; i++)
-        json__uint(&j, c->sizes[i]);
-    json__end_array(&j);
-    json__key(&j, "seconds");
-    json__number(&j, c->seconds);
-    json__key(&j, "runs");
-    json__uint(&j, c->runs);
-    json__key(&j, "line_rate");
-    json__uint(&j, c->line_rate_bps);
-    json__key(&j, "line_rate_name");
-    json__string(&j, rate);
-    json__key(&j, "runner");
-    json__string(&j, s->runner_name ? s->runner_name : "");
-    json__end_object(&j);
+        push(&b, sizes, juint(c->sizes[i]));
+    set(&b, cf, "seconds", jnum(c->seconds));
+    set(&b, cf, "runs", juint(c->runs));
+    set(&b, cf, "line_rate", juint(c->line_rate_bps));
+    set(&b, cf, "line_rate_name", jstr(rate));
+    set(&b, cf, "runner", jstr(s->runner_name));
 
-    json__key(&j, "exit_reasons");
-    json__begin_array(&j);
+    json_t *er = set(&b, root, "exit_reasons", json_array());
     for (int e = 0; e < BENCH_EXIT_REASONS; e++)
-        json__string(&j, bench__exit_reason_name((enum bench_exit_reason)e));
-    json__end_array(&j);
-    json__key(&j, "points");
-    json__uint(&j, s->points);
-    json__key(&j, "failed_points");
-    json__uint(&j, s->failed);
+        push(&b, er, jstr(bench__exit_reason_name((enum bench_exit_reason)e)));
+    set(&b, root, "points", juint(s->points));
+    set(&b, root, "failed_points", juint(s->failed));
 
-    json__key(&j, "results");
-    json__begin_array(&j);
+    json_t *res = set(&b, root, "results", json_array());
     for (size_t si = 0; si < c->nsizes; si++)
         for (size_t mi = 0; mi < c->nmodes; mi++)
-            result_entry(&j, s, si, mi);
-    json__end_array(&j);
-    json__end_object(&j);
-    return json__finish(&j);
+            push(&b, res, result_entry(&b, s, si, mi));
+
+    int rc = -1;
+    if (root && !b.oom && json_dumpf(root, f, JSON_COMPACT | JSON_REAL_PRECISION(6)) == 0 &&
+        fputc('\n', f) != EOF && fflush(f) == 0 && !ferror(f))
+        rc = 0;
+    json_decref(root);
+    return rc;
 }
 
 /* ---- SVG ---------------------------------------------------------------- */

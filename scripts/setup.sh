@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential clang libclang-rt-14-dev pkg-config libcmocka-dev \
-libseccomp-dev libzydis-dev iproute2 iperf3"
+libseccomp-dev libzydis-dev libjansson-dev iproute2 iperf3"
 
 missing=""
 for p in $PKGS; do

@@ -4,6 +4,7 @@
  * starts: a typo must not cost a three-minute sweep. */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,20 +27,35 @@ static void usage(FILE *f)
             "Stream TCP from a guest to a Linux sink in each mode and message size;\n"
             "print a table on stdout, progress on stderr.\n"
             "\n"
-            "  --modes LIST      native,assigned,virtio,emulated (default: all four)\n"
-            "  --sizes LIST      message sizes in bytes, K/M suffix = x1024, 1..1M\n"
+            "  --modes LIST      comma list of native,assigned,virtio,emulated, no repeats\n"
+            "                    (default: all four; native is always measured first)\n"
+            "  --sizes LIST      message sizes in bytes, K/M suffix = x1024, 1..64K (what\n"
+            "                    the guest's stream program takes), no repeats\n"
             "                    (default: 64,256,1K,4K,16K,64K)\n"
-            "  --seconds S       streaming time per point (default: %g)\n"
+            "  --seconds S       streaming time per point, 0 < S <= %g, rounded up to\n"
+            "                    whole seconds for the guest (default: %g)\n"
             "  --runs R          repetitions per (mode, size), 1..%d (default: %d)\n"
             "  --line-rate RATE  1G, 10G, unlimited, or bits/s with K/M/G suffix\n"
             "                    (x1000) (default: 1G)\n"
-            "  --json FILE       write every raw run and the aggregates (docs/bench.md)\n"
+            "  --json FILE       write every raw run and the aggregates (schema %d,\n"
+            "                    docs/bench.md; check it with 'iovirt bench-check')\n"
             "  --svg FILE        write throughput and CPU plots\n"
             "  --quick           one size (16K), one run, %g s; explicit options win\n"
-            "  --help            this text\n"
+            "  -h, --help        this text\n"
             "\n"
-            "Exit status: 0 all points measured, 1 some point failed, 2 bad usage.\n",
-            BENCH_DEFAULT_SECONDS, BENCH_MAX_RUNS, BENCH_DEFAULT_RUNS, BENCH_QUICK_SECONDS);
+            "Values go as '--opt VALUE' or '--opt=VALUE'; a unique prefix of an option\n"
+            "name is accepted.  Everything is checked, and the output files opened,\n"
+            "before the first point runs.\n"
+            "\n"
+            "A point fails if it cannot be measured, if the sink read a different byte\n"
+            "count than the guest reports acknowledged, or if a VT-d fault was recorded;\n"
+            "it is reported as FAILED with the reason, and the sweep goes on.\n"
+            "\n"
+            "Exit status: 0 all points measured; 1 some point failed (the table and the\n"
+            "JSON are still written, with the errors) or an output could not be written;\n"
+            "2 bad usage (one line on stderr, nothing run).\n",
+            BENCH_MAX_SECONDS, BENCH_DEFAULT_SECONDS, BENCH_MAX_RUNS, BENCH_DEFAULT_RUNS,
+            BENCH_JSON_SCHEMA, BENCH_QUICK_SECONDS);
 }
 
 struct out_file {
@@ -108,73 +124,119 @@ err:
 
 struct bench_args {
     struct bench_config cfg;
-    bool quick, help;
+    bool quick;
     bool set_sizes, set_seconds, set_runs;
     const char *json, *svg;
 };
 
-/* Returns 0, or -1 after printing one line naming the problem. */
+enum {
+    OPT_MODES = 256, OPT_SIZES, OPT_SECONDS, OPT_RUNS, OPT_LINE_RATE, OPT_JSON, OPT_SVG, OPT_QUICK,
+};
+
+static const struct option bench_longopts[] = {
+    {"modes", required_argument, NULL, OPT_MODES},
+    {"sizes", required_argument, NULL, OPT_SIZES},
+    {"seconds", required_argument, NULL, OPT_SECONDS},
+    {"runs", required_argument, NULL, OPT_RUNS},
+    {"line-rate", required_argument, NULL, OPT_LINE_RATE},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"svg", required_argument, NULL, OPT_SVG},
+    {"quick", no_argument, NULL, OPT_QUICK},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* The long option getopt_long refused in `arg`: unknown, ambiguous (a
+ * prefix of several), or given a value it does not take.  One line. */
+static void bad_long_option(const char *arg, int optopt_val)
+{
+    const char *name = arg + 2;
+    size_t n = strcspn(name, "=");
+    for (const struct option *o = bench_longopts; o->name; o++)
+        if (o->val == optopt_val && optopt_val) {
+            fprintf(stderr, "iovirt bench: option '--%s' takes no value (got '%s')\n", o->name, arg);
+            return;
+        }
+    char list[160] = "";
+    int matches = 0;
+    for (const struct option *o = bench_longopts; o->name; o++)
+        if (n && !strncmp(o->name, name, n)) {
+            size_t used = strlen(list);
+            snprintf(list + used, sizeof list - used, "%s--%s", matches ? ", " : "", o->name);
+            matches++;
+        }
+    if (matches > 1)
+        fprintf(stderr, "iovirt bench: ambiguous option '%.*s' (%s)\n", (int)(n + 2), arg, list);
+    else
+        fprintf(stderr, "iovirt bench: unknown option '%s' (try 'iovirt bench --help')\n", arg);
+}
+
+/* Returns 0, 1 after printing the usage (--help), or -1 after printing one
+ * line naming the problem. */
 static int parse_args(int argc, char **argv, struct bench_args *a)
 {
     char err[200];
     bench_config__defaults(&a->cfg);
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *val = NULL;
-        char name[32];
-        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
-            a->help = true;
-            continue;
-        }
-        if (!strcmp(arg, "--quick")) {
-            a->quick = true;
-            continue;
-        }
-        if (strncmp(arg, "--", 2) != 0) {
-            fprintf(stderr, "iovirt bench: unexpected argument '%s' (try 'iovirt bench --help')\n", arg);
-            return -1;
-        }
-        const char *eq = strchr(arg, '=');
-        size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
-        if (nlen >= sizeof name)
-            nlen = sizeof name - 1;
-        memcpy(name, arg, nlen);
-        name[nlen] = '\0';
-        static const char *const with_value[] = {"--modes", "--sizes", "--seconds", "--runs",
-                                                 "--line-rate", "--json", "--svg"};
-        bool known = false;
-        for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
-            known |= !strcmp(name, with_value[k]);
-        if (!known) {
-            fprintf(stderr, "iovirt bench: unknown option '%s' (try 'iovirt bench --help')\n", arg);
-            return -1;
-        }
-        if (eq)
-            val = eq + 1;
-        else if (i + 1 < argc)
-            val = argv[++i];
-        else {
-            fprintf(stderr, "iovirt bench: option %s needs a value\n", name);
-            return -1;
-        }
+    optind = 1;
+    opterr = 0;
+    int c;
+    /* '+': stop at the first non-option (bench takes none: reported below);
+     * ':': a missing value is ':' rather than '?' */
+    while ((c = getopt_long(argc, argv, "+:h", bench_longopts, NULL)) != -1) {
+        const char *opt = NULL;
         int rc = 0;
-        if (!strcmp(name, "--modes"))
-            rc = bench_config__parse_modes(&a->cfg, val, err, sizeof err);
-        else if (!strcmp(name, "--sizes"))
-            rc = bench_config__parse_sizes(&a->cfg, val, err, sizeof err), a->set_sizes = true;
-        else if (!strcmp(name, "--seconds"))
-            rc = bench__parse_seconds(val, &a->cfg.seconds, err, sizeof err), a->set_seconds = true;
-        else if (!strcmp(name, "--runs"))
-            rc = bench__parse_runs(val, &a->cfg.runs, err, sizeof err), a->set_runs = true;
-        else if (!strcmp(name, "--line-rate"))
-            rc = bench__parse_line_rate(val, &a->cfg.line_rate_bps, err, sizeof err);
-        else if (!strcmp(name, "--json"))
-            a->json = val;
-        else
-            a->svg = val;
-        if (rc) {
-            fprintf(stderr, "iovirt bench: %s: %s\n", name, err);
+        switch (c) {
+        case OPT_MODES:
+            opt = "--modes";
+            rc = bench_config__parse_modes(&a->cfg, optarg, err, sizeof err);
+            break;
+        case OPT_SIZES:
+            opt = "--sizes";
+            rc = bench_config__parse_sizes(&a->cfg, optarg, err, sizeof err);
+            a->set_sizes = true;
+            break;
+        case OPT_SECONDS:
+            opt = "--seconds";
+            rc = bench__parse_seconds(optarg, &a->cfg.seconds, err, sizeof err);
+            a->set_seconds = true;
+            break;
+        case OPT_RUNS:
+            opt = "--runs";
+            rc = bench__parse_runs(optarg, &a->cfg.runs, err, sizeof err);
+            a->set_runs = true;
+            break;
+        case OPT_LINE_RATE:
+            opt = "--line-rate";
+            rc = bench__parse_line_rate(optarg, &a->cfg.line_rate_bps, err, sizeof err);
+            break;
+        case OPT_JSON: a->json = optarg; break;
+        case OPT_SVG: a->svg = optarg; break;
+        case OPT_QUICK: a->quick = true; break;
+        case 'h':
+            usage(stdout);
+            return 1;
+        case ':':
+            fprintf(stderr, "iovirt bench: option '%s' needs a value (try 'iovirt bench --help')\n",
+                    argv[optind - 1]);
+            return -1;
+        default: /* '?': glibc leaves optopt 0 for an unknown or ambiguous long
+                  * option, the option's val for one given a value it does not take
+                  * ('h' for --help=x), the letter for an unknown short option */
+            if (optopt && optopt < 256 && optopt != 'h')
+                fprintf(stderr, "iovirt bench: unknown option '-%c' (try 'iovirt bench --help')\n", optopt);
+            else
+                bad_long_option(argv[optind - 1], optopt);
             return -1;
         }
+        if (rc) {
+            fprintf(stderr, "iovirt bench: %s '%s': %s\n", opt, optarg, err);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "iovirt bench: unexpected argument '%s' (bench takes options only; try 'iovirt bench --help')\n",
+                argv[optind]);
+        return -1;
     }
     if (a->quick) {
         if (!a->set_sizes)
@@ -218,12 +280,9 @@ static int emit(struct out_file *o, const struct bench_sweep *s, const struct be
 static int cmd_bench(int argc, char **argv)
 {
     struct bench_args a = {0};
-    if (parse_args(argc, argv, &a))
-        return IOVIRT_EXIT_USAGE;
-    if (a.help) {
-        usage(stdout);
-        return 0;
-    }
+    int pr = parse_args(argc, argv, &a);
+    if (pr)
+        return pr > 0 ? 0 : IOVIRT_EXIT_USAGE;
     struct out_file json = {.opt = "--json", .path = a.json, .fd = -1};
     struct out_file svg = {.opt = "--svg", .path = a.svg, .fd = -1};
     if (out__open(&json) || out__open(&svg)) {
@@ -278,7 +337,8 @@ static int cmd_bench(int argc, char **argv)
     out__close(&json, json_ok);
     out__close(&svg, svg_ok);
     if (failed)
-        fprintf(stderr, "iovirt bench: %d of %u points failed\n", failed, s.points);
+        fprintf(stderr, "iovirt bench: %d of %u points failed (FAILED lines above%s); exit status 1\n",
+                failed, s.points, json.path && json_ok ? ", errors in the JSON" : "");
     bench_sweep__free(&s);
     return status;
 }

@@ -4,6 +4,10 @@
 
 struct kernel;
 
+/* Largest MSG_SIZE `stream` accepts (1..this); `iovirt bench --sizes`
+ * refuses anything else (bench/bench_config.h). */
+#define PROG_STREAM_MAX_MSG (64u * 1024u)
+
 struct prog {
     const char *name;
     const char *usage;

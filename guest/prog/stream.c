@@ -18,7 +18,6 @@
 #include "guest/net/udp.h"
 #include "guest/prog/prog.h"
 
-#define STREAM_MAX_MSG      (64u * 1024)
 #define STREAM_CONNECT_NS   5000000000ull
 #define STREAM_DRAIN_NS     10000000000ull
 #define UDP_MAX_MSG         1472u
@@ -67,7 +66,7 @@ int prog_stream__run(struct kernel *k, int argc, char **argv)
 {
     struct stream_args a;
     uint8_t *msg;
-    int rc = stream__setup(k, argc, argv, STREAM_MAX_MSG, &a, &msg);
+    int rc = stream__setup(k, argc, argv, PROG_STREAM_MAX_MSG, &a, &msg);
     if (rc)
         return rc;
     struct net_stack *s = &k->net->stack;

@@ -1,5 +1,6 @@
-/* bench/: the strict JSON parser, and the record validator accepting a
- * good file and rejecting each kind of broken one. */
+/* bench/: the strict JSON parsing (jansson with the checker's flags), and
+ * the record validator accepting a good file and rejecting each kind of
+ * broken one. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,102 +15,127 @@
 #include "bench/bench_check.h"
 #include "bench/bench_report.h"
 #include "bench/bench_sweep.h"
-#include "bench/json_parse.h"
 #include "tests/unit/bench/fake_runner.h"
 
-/* ---- parser ------------------------------------------------------------- */
+/* ---- parser (jansson, with the checker's flags) ------------------------ */
 
-static void parse_ok(const char *text, struct json_value *v)
+static json_t *parse_ok(const char *text)
 {
-    char err[128];
-    int rc = json__parse(text, strlen(text), v, err, sizeof err);
-    if (rc)
+    char err[200];
+    json_t *v = bench_check__parse(text, strlen(text), err, sizeof err);
+    if (!v)
         fprintf(stderr, "unexpected parse error for %s: %s\n", text, err);
-    assert_int_equal(rc, 0);
+    assert_non_null(v);
+    return v;
+}
+
+static void parse_bad_len(const char *text, size_t len, const char *why)
+{
+    char err[200] = "";
+    assert_null(bench_check__parse(text, len, err, sizeof err));
+    if (!strstr(err, why))
+        fprintf(stderr, "for %.40s: got '%s', expected '%s'\n", text, err, why);
+    assert_non_null(strstr(err, why));
+    /* one line, whatever the input quoted near the error */
+    for (const char *p = err; *p; p++)
+        assert_true((unsigned char)*p >= 0x20);
 }
 
 static void parse_bad(const char *text, const char *why)
 {
-    struct json_value v;
-    char err[128];
-    assert_int_equal(json__parse(text, strlen(text), &v, err, sizeof err), -1);
-    if (!strstr(err, why))
-        fprintf(stderr, "for %s: got '%s', expected '%s'\n", text, err, why);
-    assert_non_null(strstr(err, why));
-    assert_int_equal(v.type, JSON_NULL);
+    parse_bad_len(text, strlen(text), why);
 }
 
 static void test_parser_accepts(void **state)
 {
     (void)state;
-    struct json_value v;
-    parse_ok(" {\"a\": [1, -0.5e+3, 0, true, false, null], \"s\": \"x\\n\\u00e9\\ud83d\\ude00\\/\", \"o\": {}} ",
-             &v);
-    assert_int_equal(v.type, JSON_OBJECT);
-    assert_int_equal(v.n, 3);
-    const struct json_value *a = json__get(&v, "a");
+    json_t *v = parse_ok(" {\"a\": [1, -0.5e+3, 0, true, false, null], \"s\": \"x\\n\\u00e9\\ud83d\\ude00\\/\", \"o\": {}} ");
+    assert_true(json_is_object(v));
+    assert_int_equal(json_object_size(v), 3);
+    json_t *a = json_object_get(v, "a");
     assert_non_null(a);
-    assert_int_equal(a->type, JSON_ARRAY);
-    assert_int_equal(a->n, 6);
-    assert_float_equal(a->items[0].number, 1, 0);
-    assert_float_equal(a->items[1].number, -500, 0);
-    assert_true(a->items[3].boolean);
-    assert_int_equal(a->items[5].type, JSON_NULL);
-    assert_string_equal(json__get(&v, "s")->string, "x\n\xc3\xa9\xf0\x9f\x98\x80/");
-    assert_int_equal(json__get(&v, "o")->n, 0);
-    assert_null(json__get(&v, "missing"));
-    assert_null(json__get(a, "a")); /* not an object */
-    json__free(&v);
-    parse_ok("\"\"", &v);
-    assert_string_equal(v.string, "");
-    json__free(&v);
+    assert_true(json_is_array(a));
+    assert_int_equal(json_array_size(a), 6);
+    assert_float_equal(json_number_value(json_array_get(a, 0)), 1, 0);
+    assert_float_equal(json_number_value(json_array_get(a, 1)), -500, 0);
+    assert_true(json_is_true(json_array_get(a, 3)));
+    assert_true(json_is_null(json_array_get(a, 5)));
+    assert_string_equal(json_string_value(json_object_get(v, "s")), "x\n\xc3\xa9\xf0\x9f\x98\x80/");
+    assert_int_equal(json_object_size(json_object_get(v, "o")), 0);
+    assert_null(json_object_get(v, "missing"));
+    assert_null(json_object_get(a, "a")); /* not an object */
+    json_decref(v);
+    /* any value may be the document; the checker then says what is wrong */
+    v = parse_ok("\"\"");
+    assert_string_equal(json_string_value(v), "");
+    json_decref(v);
+    /* a count beyond 2^63 is still a number */
+    v = parse_ok("[18446744073709551615, 1e-400, -0]");
+    assert_float_equal(json_number_value(json_array_get(v, 0)), 18446744073709551615.0, 0);
+    json_decref(v);
 }
 
 static void test_parser_rejects(void **state)
 {
     (void)state;
-    parse_bad("", "unexpected end");
-    parse_bad("01", "trailing");
-    parse_bad("1.", "malformed number");
-    parse_bad(".5", "malformed number");
-    parse_bad("-", "malformed number");
-    parse_bad("1e", "malformed number");
-    parse_bad("1e999", "out of range");
-    parse_bad("[1,]", "malformed number");
-    parse_bad("[1 2]", "expected ',' or ']'");
-    parse_bad("{\"a\":1,}", "expected a string key");
-    parse_bad("{\"a\" 1}", "expected ':'");
-    parse_bad("{\"a\":1,\"a\":2}", "duplicate key");
-    parse_bad("\"\\u0000\"", "\\u0000");
-    parse_bad("\"\\ud800\"", "unpaired surrogate");
-    parse_bad("\"\\udc00\"", "unpaired surrogate");
-    parse_bad("\"\\u12g4\"", "bad hex");
-    parse_bad("\"\\x\"", "bad escape");
-    parse_bad("\"abc", "unterminated");
-    parse_bad("\"a\tb\"", "control character");
-    parse_bad("nul", "unexpected character");
-    parse_bad("{} {}", "trailing");
+    parse_bad("", "near end of file");
+    /* RFC 8259 numbers only */
+    parse_bad("01", "invalid token");
+    parse_bad("1.", "invalid token");
+    parse_bad(".5", "invalid token");
+    parse_bad("-", "invalid token");
+    parse_bad("1e", "invalid token");
+    parse_bad("+1", "invalid token");
+    parse_bad("NaN", "invalid token");
+    parse_bad("Infinity", "invalid token");
+    parse_bad("0x10", "end of file expected");
+    parse_bad("1e999", "real number overflow");
+    /* structure */
+    parse_bad("[1,]", "unexpected token near ']'");
+    parse_bad("[1 2]", "']' expected");
+    parse_bad("{\"a\":1,}", "string or '}' expected");
+    parse_bad("{\"a\" 1}", "':' expected");
+    parse_bad("nul", "invalid token");
+    parse_bad("{} {}", "end of file expected");
     parse_bad("{\n  \"a\": x}", "line 2 col 8");
-    char deep[200];
-    memset(deep, '[', sizeof deep - 1);
-    deep[sizeof deep - 1] = '\0';
-    parse_bad(deep, "nesting too deep");
-    /* objects are bounded so the duplicate-key check stays cheap */
-    size_t cap = (JSON_PARSE_MAX_MEMBERS + 1) * 16 + 4, len = 0;
+    /* duplicate keys, at any depth */
+    parse_bad("{\"a\":1,\"a\":2}", "duplicate object key");
+    parse_bad("{\"o\":{\"k\":1,\"j\":2,\"k\":3}}", "duplicate object key");
+    /* strings */
+    parse_bad("\"\\u0000\"", "\\u0000 is not allowed");
+    parse_bad("\"\\ud800\"", "invalid Unicode");
+    parse_bad("\"\\udc00\"", "invalid Unicode");
+    parse_bad("\"\\u12g4\"", "invalid escape");
+    parse_bad("\"\\x\"", "invalid escape");
+    parse_bad("\"abc", "premature end of input");
+    parse_bad("\"a\tb\"", "control character 0x9");
+    parse_bad("\"\xff\"", "unable to decode byte 0xff");
+    /* nesting is bounded (jansson: 2048 levels), so hostile input cannot
+     * exhaust the stack */
+    size_t depth = 3000;
+    char *deep = malloc(2 * depth + 1);
+    assert_non_null(deep);
+    memset(deep, '[', depth);
+    memset(deep + depth, ']', depth);
+    deep[2 * depth] = '\0';
+    parse_bad(deep, "maximum parsing depth reached");
+    free(deep);
+    /* a duplicate is found in a large object too */
+    size_t cap = 5001 * 16 + 16, len = 0;
     char *big = malloc(cap);
     assert_non_null(big);
     big[len++] = '{';
-    for (int i = 0; i <= JSON_PARSE_MAX_MEMBERS; i++)
+    for (int i = 0; i < 5000; i++)
         len += (size_t)snprintf(big + len, cap - len, "%s\"k%d\":0", i ? "," : "", i);
-    big[len++] = '}';
-    big[len] = '\0';
-    parse_bad(big, "too many members");
+    len += (size_t)snprintf(big + len, cap - len, ",\"k17\":1}");
+    parse_bad(big, "duplicate object key");
     free(big);
     /* not NUL-terminated: the parser stays inside len */
-    struct json_value v;
     char err[64];
-    assert_int_equal(json__parse("[1]]]]", 3, &v, err, sizeof err), 0);
-    json__free(&v);
+    json_t *v = bench_check__parse("[1]]]]", 3, err, sizeof err);
+    assert_non_null(v);
+    json_decref(v);
+    parse_bad_len("[1]]]]", 4, "end of file expected");
 }
 
 /* ---- validator ---------------------------------------------------------- */
@@ -309,19 +335,110 @@ static void test_rejects_inconsistent(void **state)
     j = set_value(j, "\"interrupts_per_sec\":", 1, "1");
     expect_rejected(j, "interrupts_per_sec 1 is not the runs' mean");
     j = good_json("native,assigned,virtio,emulated");
-    j = set_value(j, "\"schema\":", 0, "2");
-    expect_rejected(j, "schema 2");
+    j = set_value(j, "\"schema\":", 0, "1");
+    expect_rejected(j, "top level: schema 1, this checker knows schema 2");
     j = good_json("native,virtio");
     j = replace(j, "\"mode\":\"virtio\"", 0, "\"mode\":\"warp\"");
     expect_rejected(j, "mode \"warp\" size 64 is not in config");
+    j = good_json("native,virtio");
+    j = replace(j, "\"sizes\":[64,4096,65536]", 0, "\"sizes\":[64,4096,131072]");
+    expect_rejected(j, "config.sizes[2]: not a message size 1..65536");
     j = good_json("native,virtio");
     j = replace(j, "\"failed_points\":0", 0, "\"failed_points\":1");
     expect_rejected(j, "1 point(s) failed");
     j = good_json("native,virtio");
     j[strlen(j) / 2] = '\0';
     expect_rejected(j, "not valid JSON");
+    /* a duplicated key anywhere makes the record invalid JSON */
+    j = good_json("native,virtio");
+    j = replace(j, "\"tool\":\"iovirt bench\"", 0, "\"tool\":\"iovirt bench\",\"tool\":\"iovirt bench\"");
+    expect_rejected(j, "not valid JSON: line 1 col ");
+    j = good_json("native,virtio");
+    j = replace(j, "\"ok\":true", 3, "\"ok\":true,\"ok\":true");
+    expect_rejected(j, "duplicate object key");
+    j = good_json("native,virtio");
+    j = replace(j, "\"runs\":3,", 0, "\"runs\":03,");
+    expect_rejected(j, "not valid JSON: line 1 col ");
     expect_rejected(strdup("[]"), "top level: not an object");
     expect_rejected(strdup("{}"), "top level: missing \"config\"");
+}
+
+/* Schema 2 fixes every key set: stale (schema 1) exit reasons, unknown
+ * fields and missing ones are all problems. */
+static void test_rejects_unknown_fields(void **state)
+{
+    (void)state;
+    char *j, *rep;
+    /* the exit reasons no code path can fill are gone */
+    j = good_json("native,virtio");
+    assert_null(strstr(j, "irq_window"));
+    assert_null(strstr(j, "cpuid"));
+    assert_null(strstr(j, "msr_"));
+    assert_non_null(strstr(j, "\"exit_reasons\":[\"mmio_read\",\"mmio_write\",\"pio_in\",\"pio_out\","
+                              "\"hlt\",\"external_irq\",\"other\"]"));
+    free(j);
+    /* a schema 1 record's extra buckets */
+    j = good_json("native,virtio");
+    j = replace(j, "\"exits_by_reason\":{", 0, "\"exits_by_reason\":{\"irq_window\":0,");
+    expect_rejected(j, "results[0] (native, 64 B) runs[0] exits_by_reason: unknown exit reason \"irq_window\"");
+    j = good_json("native,virtio");
+    j = replace(j, "\"by_reason\":{", 1, "\"by_reason\":{\"cpuid\":0,");
+    expect_rejected(j, "by_reason: unknown exit reason \"cpuid\"");
+    j = good_json("native,virtio");
+    j = replace(j, "\"other\"]", 0, "\"cpuid\",\"msr_read\",\"msr_write\",\"other\"]");
+    expect_rejected(j, "exit_reasons[6]: not a known exit reason");
+    j = good_json("native,virtio");
+    j = replace(j, ",\"other\"]", 0, "]");
+    expect_rejected(j, "top level: \"exit_reasons\" has 6 entries, schema 2 has 7");
+    j = good_json("native,virtio");
+    j = replace(j, "[\"mmio_read\",\"mmio_write\"", 0, "[\"mmio_write\",\"mmio_read\"");
+    expect_rejected(j, "exit_reasons[0]: \"mmio_write\" out of order, expected \"mmio_read\"");
+    /* every bucket present in each raw run */
+    j = good_json("native,virtio");
+    j = replace(j, "\"exits_by_reason\":{\"mmio_read\":0,", 0, "\"exits_by_reason\":{");
+    expect_rejected(j, "runs[0] exits_by_reason: missing exit reason \"mmio_read\"");
+    /* unknown keys, wherever they are */
+    j = good_json("native,virtio");
+    j = replace(j, "{\"tool\":", 0, "{\"extra\":1,\"tool\":");
+    assert_int_equal(check(j, &rep), 1);
+    assert_string_equal(rep, "top level: unknown key \"extra\"\n");
+    free(rep);
+    free(j);
+    j = good_json("native,virtio");
+    j = replace(j, "\"runner\":", 0, "\"host\":\"x\",\"runner\":");
+    expect_rejected(j, "config: unknown key \"host\"");
+    j = good_json("native,virtio");
+    j = replace(j, "\"nproc\":", 0, "\"cores\":2,\"nproc\":");
+    expect_rejected(j, "machine: unknown key \"cores\"");
+    j = good_json("native,virtio");
+    j = replace(j, "\"runs_ok\":", 1, "\"note\":null,\"runs_ok\":");
+    expect_rejected(j, "results[1] (virtio, 64 B): unknown key \"note\"");
+    j = good_json("native,virtio");
+    j = replace(j, "\"ci95\":", 0, "\"median\":1,\"ci95\":");
+    expect_rejected(j, "results[0] (native, 64 B) throughput_mbps: unknown key \"median\"");
+    j = good_json("native,virtio");
+    j = replace(j, "\"by_reason\":", 0, "\"peak\":1,\"by_reason\":");
+    expect_rejected(j, "exits_per_sec: unknown key \"peak\"");
+    j = good_json("native,virtio");
+    j = replace(j, "\"ratio_to_native\":{", 0, "\"ratio_to_native\":{\"nic\":1,");
+    expect_rejected(j, "ratio_to_native: unknown key \"nic\"");
+    j = good_json("native,virtio");
+    j = replace(j, "\"sink_bytes\":", 2, "\"guest_bytes\":1,\"sink_bytes\":");
+    expect_rejected(j, "runs[2]: unknown key \"guest_bytes\"");
+    /* a successful run has a null error; a failed one carries no figures */
+    j = good_json("native,virtio");
+    j = replace(j, "\"error\":null", 0, "\"error\":\"\"");
+    expect_rejected(j, "runs[0]: \"error\" must be null in a successful run");
+    j = good_json("native,virtio");
+    j = replace(j, "\"ok\":true,\"error\":null", 0, "\"ok\":false,\"error\":\"boom\"");
+    expect_rejected(j, "runs[0]: unknown key \"throughput_mbps\"");
+    /* fields the schema requires */
+    j = good_json("native,virtio");
+    j = replace(j, ",\"runner\":\"fake-test\"", 0, "");
+    expect_rejected(j, "config: missing \"runner\"");
+    j = good_json("native,virtio");
+    j = replace(j, "\"line_rate_name\":\"1G\"", 0, "\"line_rate_name\":1");
+    expect_rejected(j, "config: \"line_rate_name\" is number, expected string");
 }
 
 static void test_check_file(void **state)
@@ -351,6 +468,7 @@ int main(void)
         cmocka_unit_test(test_rejects_negative),
         cmocka_unit_test(test_rejects_wrong_runs),
         cmocka_unit_test(test_rejects_inconsistent),
+        cmocka_unit_test(test_rejects_unknown_fields),
         cmocka_unit_test(test_check_file),
     };
     return cmocka_run_group_tests_name("bench/check", tests, NULL, NULL);

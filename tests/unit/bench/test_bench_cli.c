@@ -158,26 +158,46 @@ static void test_bad_arguments(void **state)
     struct fixture *fx = *state;
     const char *j = fx->json, *s = fx->svg;
 #define BAD(why, ...) expect_usage_error(fx, why, run_iovirt("bench", "--json", j, "--svg", s, __VA_ARGS__, NULL))
-    BAD("unknown mode 'foo'", "--modes", "native,foo");
-    BAD("--modes: empty mode list", "--modes", "");
+    /* a bad value: "iovirt bench: --OPT 'VALUE': reason", as iovirt run does */
+    BAD("iovirt bench: --modes 'native,foo': unknown mode 'foo'", "--modes", "native,foo");
+    BAD("iovirt bench: --modes '': empty mode list", "--modes", "");
     BAD("mode 'virtio' listed twice", "--modes", "virtio,virtio");
     BAD("message size 0 is not allowed", "--sizes", "64,0");
-    BAD("message size '2M' is larger than 1M", "--sizes", "2M");
-    BAD("message size '1048577' is larger than 1M", "--sizes", "1048577");
+    BAD("message size '2M' is larger than 64K (the guest's stream program takes 1..65536 bytes)",
+        "--sizes", "2M");
+    BAD("message size '1M' is larger than 64K", "--sizes", "64,1M");
+    BAD("message size '65537' is larger than 64K", "--sizes", "65537");
+    BAD("message size '128K' is larger than 64K", "--sizes", "128K");
     BAD("bad message size 'abc'", "--sizes", "64,abc");
     BAD("bad message size '-5'", "--sizes", "-5");
     BAD("empty size in list", "--sizes", "64,,256");
-    BAD("seconds must be positive, got '-1'", "--seconds", "-1");
-    BAD("seconds must be positive, got '0'", "--seconds", "0");
-    BAD("bad number of seconds 'abc'", "--seconds", "abc");
-    BAD("bad number of seconds 'nan'", "--seconds", "nan");
-    BAD("runs must be 1..100, got '0'", "--runs", "0");
-    BAD("bad number of runs 'x3'", "--runs", "x3");
-    BAD("unknown line rate '5Q'", "--line-rate", "5Q");
-    BAD("line rate '0' is zero", "--line-rate", "0");
-    BAD("unknown option '--frobnicate'", "--frobnicate");
+    BAD("--seconds '-1': seconds must be positive", "--seconds", "-1");
+    BAD("--seconds '0': seconds must be positive", "--seconds", "0");
+    BAD("--seconds 'abc': not a number of seconds (a plain decimal, 0 < S <= 3600)", "--seconds", "abc");
+    BAD("--seconds 'nan': not a number of seconds", "--seconds", "nan");
+    BAD("--seconds '3601': more than 3600 seconds", "--seconds=3601");
+    BAD("--runs '0': runs must be 1..100", "--runs", "0");
+    BAD("--runs '101': runs must be 1..100", "--runs=101");
+    BAD("--runs 'x3': not a whole number of runs", "--runs", "x3");
+    BAD("--runs '': not a whole number of runs", "--runs=");
+    BAD("--line-rate '5Q': unknown line rate", "--line-rate", "5Q");
+    BAD("--line-rate '0': line rate is zero", "--line-rate", "0");
+    BAD("--line-rate '2000G': line rate is above 1T bits/s", "--line-rate", "2000G");
+    /* the value's option named in full even when abbreviated */
+    BAD("--runs '0': runs must be 1..100", "--ru", "0");
+    /* what getopt_long refuses, each as one line */
+    BAD("unknown option '--frobnicate' (try 'iovirt bench --help')", "--frobnicate");
+    BAD("unknown option '--frobnicate=1'", "--frobnicate=1");
+    BAD("unknown option '-x' (try 'iovirt bench --help')", "-x");
+    BAD("unknown option '-x'", "-xh");
+    BAD("ambiguous option '--s' (--sizes, --seconds, --svg)", "--s=5");
+    BAD("option '--quick' takes no value (got '--quick=yes')", "--quick=yes");
+    BAD("option '--help' takes no value", "--help=1");
     BAD("unexpected argument 'extra'", "extra");
-    BAD("option --runs needs a value", "--runs");
+    BAD("unexpected argument 'extra'", "--", "extra");
+    BAD("unexpected argument '-'", "-");
+    BAD("option '--runs' needs a value (try 'iovirt bench --help')", "--runs");
+    BAD("option '--modes' needs a value", "--quick", "--modes");
 #undef BAD
     /* unwritable outputs, checked before anything runs */
     expect_usage_error(fx, "--json: cannot write '/nonexistent-dir/x.json'",
@@ -208,15 +228,30 @@ static void test_existing_file_kept(void **state)
     unlink(fx->json);
 }
 
+/* --help names every option getopt_long accepts, the value rules and the
+ * exit statuses; it goes to stdout with status 0 and wins over what follows. */
 static void test_help(void **state)
 {
     (void)state;
-    struct run r = run_iovirt("bench", "--help", NULL);
-    assert_int_equal(r.status, 0);
-    assert_non_null(strstr(r.out, "usage: iovirt bench"));
-    assert_non_null(strstr(r.out, "--line-rate"));
-    assert_non_null(strstr(r.out, "--quick"));
-    run_free(&r);
+    static const char *const items[] = {
+        "usage: iovirt bench [options]", "--modes LIST", "--sizes LIST", "1..64K", "--seconds S",
+        "--runs R", "--line-rate RATE", "--json FILE", "--svg FILE", "--quick", "-h, --help",
+        "'--opt=VALUE'", "unique prefix", "VT-d fault", "Exit status: 0", "1 some point failed",
+        "2 bad usage",
+    };
+    const char *forms[][2] = {{"--help", NULL}, {"-h", NULL}, {"--he", NULL}, {"--help", "--runs=0"}};
+    for (size_t f = 0; f < sizeof forms / sizeof forms[0]; f++) {
+        struct run r = run_iovirt("bench", forms[f][0], forms[f][1], NULL);
+        assert_int_equal(r.status, 0);
+        assert_string_equal(r.err, "");
+        for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+            if (!strstr(r.out, items[i]))
+                fprintf(stderr, "--help lacks '%s'\n", items[i]);
+            assert_non_null(strstr(r.out, items[i]));
+        }
+        run_free(&r);
+    }
+    struct run r;
     r = run_iovirt("--help", NULL);
     assert_non_null(strstr(r.out, "bench-check"));
     run_free(&r);
@@ -250,13 +285,49 @@ static void test_quick_measures_every_mode(void **state)
     unlink(fx->svg);
 }
 
-/* Options in --opt=value form; explicit options win over --quick; native
- * is measured first whatever the order given. */
+/* A point that fails is said so at the default log level, recorded as an
+ * error in the JSON (which is still written, and which bench-check
+ * rejects), and makes the exit status 1.  A guest "kernel" that is not an
+ * ELF file makes every point fail without a VM starting. */
+static void test_failed_point_reported(void **state)
+{
+    struct fixture *fx = *state;
+    char kernel[96];
+    snprintf(kernel, sizeof kernel, "%s/not-a-kernel", fx->dir);
+    FILE *f = fopen(kernel, "w");
+    assert_non_null(f);
+    fputs("not an ELF file\n", f);
+    fclose(f);
+    setenv("IOVIRT_GUEST", kernel, 1);
+    struct run r = run_iovirt("bench", "--quick", "--modes", "virtio", "--json", fx->json, NULL);
+    unsetenv("IOVIRT_GUEST");
+    if (r.status != 1)
+        fprintf(stderr, "%s", r.err);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "[1/1] virtio     16384 B run 1/1: FAILED: testbed for virtio: "));
+    assert_non_null(strstr(r.err, "iovirt bench: 1 of 1 points failed (FAILED lines above, errors in the JSON); exit status 1\n"));
+    assert_non_null(strstr(r.out, "| 0/1 |"));
+    run_free(&r);
+    char *json = slurp(fx->json);
+    assert_non_null(strstr(json, "\"failed_points\":1"));
+    assert_non_null(strstr(json, "\"ok\":false,\"error\":\"testbed for virtio: "));
+    free(json);
+    r = run_iovirt("bench-check", fx->json, NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "run failed: testbed for virtio: "));
+    run_free(&r);
+    unlink(fx->json);
+    unlink(kernel);
+}
+
+/* Options in --opt=value form and as a unique prefix (--line); explicit
+ * options win over --quick; native is measured first whatever the order
+ * given. */
 static void test_option_forms(void **state)
 {
     (void)state;
     struct run r = run_iovirt("bench", "--quick", "--modes=emulated,native", "--sizes=4k",
-                              "--seconds=0.25", "--runs=1", "--line-rate", "100M", NULL);
+                              "--seconds=0.25", "--runs=1", "--line", "100M", NULL);
     if (r.status != 0)
         fprintf(stderr, "%s", r.err);
     assert_int_equal(r.status, 0);
@@ -312,6 +383,7 @@ int main(void)
         cmocka_unit_test(test_existing_file_kept),
         cmocka_unit_test(test_help),
         cmocka_unit_test(test_quick_measures_every_mode),
+        cmocka_unit_test(test_failed_point_reported),
         cmocka_unit_test(test_option_forms),
         cmocka_unit_test(test_bench_check_cli),
     };

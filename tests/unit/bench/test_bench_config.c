@@ -49,6 +49,11 @@ static void test_modes(void **state)
     for (int r = 0; r < BENCH_EXIT_REASONS; r++)
         assert_int_equal(bench__exit_reason_by_name(bench__exit_reason_name((enum bench_exit_reason)r)), r);
     assert_int_equal(bench__exit_reason_by_name("inject"), -1);
+    /* buckets no vCPU exit can fill do not exist (schema 2) */
+    assert_int_equal(BENCH_EXIT_REASONS, 7);
+    const char *gone[] = {"irq_window", "cpuid", "msr_read", "msr_write"};
+    for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++)
+        assert_int_equal(bench__exit_reason_by_name(gone[i]), -1);
 }
 
 static void test_sizes(void **state)
@@ -58,12 +63,20 @@ static void test_sizes(void **state)
     char err[200];
     unsigned v;
     bench_config__defaults(&c);
-    assert_int_equal(bench_config__parse_sizes(&c, "64K,1,1k,1M", err, sizeof err), 0);
-    unsigned want[] = {1, 1024, 65536, 1048576}; /* sorted */
+    assert_int_equal(bench_config__parse_sizes(&c, "64K,1,1k,32768", err, sizeof err), 0);
+    unsigned want[] = {1, 1024, 32768, 65536}; /* sorted */
     assert_int_equal(c.nsizes, 4);
     assert_memory_equal(c.sizes, want, sizeof want);
-    const char *bad[] = {"0", "0K", "1025K", "2M", "1048577", "99999999999999999999", "-1", "+1",
-                         " 1", "1 ", "1KB", "1G", "4.5K", "K", "0x10", ""};
+    /* the guest's stream program takes 1..65536 bytes */
+    assert_int_equal(BENCH_MAX_MSG_SIZE, 65536);
+    assert_int_equal(bench__parse_size("65536", &v, err, sizeof err), 0);
+    assert_int_equal(v, 65536);
+    assert_int_equal(bench__parse_size("1", &v, err, sizeof err), 0);
+    assert_int_equal(bench__parse_size("65537", &v, err, sizeof err), -1);
+    assert_string_equal(err, "message size '65537' is larger than 64K (the guest's stream program takes 1..65536 bytes)");
+    const char *bad[] = {"0", "0K", "65K", "65537", "128K", "1M", "1025K", "2M", "1048577",
+                         "99999999999999999999", "-1", "+1", " 1", "1 ", "1KB", "1G", "4.5K", "K",
+                         "0x10", ""};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';
         if (bench__parse_size(bad[i], &v, err, sizeof err) != -1)
@@ -71,6 +84,7 @@ static void test_sizes(void **state)
         assert_int_equal(bench__parse_size(bad[i], &v, err, sizeof err), -1);
         assert_true(err[0] != '\0');
     }
+    assert_int_equal(bench_config__parse_sizes(&c, "64,1M", err, sizeof err), -1);
     assert_int_equal(bench_config__parse_sizes(&c, "64,64", err, sizeof err), -1);
     assert_non_null(strstr(err, "twice"));
     assert_int_equal(bench_config__parse_sizes(&c, "1K,1024", err, sizeof err), -1);

@@ -308,7 +308,6 @@ static void test_result_sanity(void **state)
     bench_sweep__free(&s);
 }
 
-/* The default runner has nothing to measure with: it fails, never invents. */
 /* The real runner refuses to start without a guest kernel, naming it,
  * rather than producing points it could not measure. */
 static void test_default_runner_is_honest(void **state)
@@ -322,6 +321,44 @@ static void test_default_runner_is_honest(void **state)
     assert_int_equal(bench__default_runner(&r, &c, err, sizeof err), -1);
     unsetenv("IOVIRT_GUEST");
     assert_non_null(strstr(err, "/nonexistent/iovirt-guest.elf"));
+}
+
+/* The real runner's verdict on a point beyond its figures: the sink must
+ * have read exactly what the guest says was acknowledged, and the VT-d unit
+ * must have recorded no fault; otherwise the point fails, naming why. */
+static void test_audit_point(void **state)
+{
+    (void)state;
+    char err[BENCH_ERROR_LEN];
+    assert_int_equal(bench__audit_point(1000, 1000, true, 0, NULL, err, sizeof err), 0);
+    assert_string_equal(err, "");
+
+    assert_int_equal(bench__audit_point(1000, 1200, true, 0, NULL, err, sizeof err), -1);
+    assert_string_equal(err, "the sink read 1000 bytes but the guest reports 1200 acknowledged");
+    assert_int_equal(bench__audit_point(1300, 1200, true, 0, "", err, sizeof err), -1);
+    assert_non_null(strstr(err, "the sink read 1300 bytes but the guest reports 1200"));
+
+    assert_int_equal(bench__audit_point(1000, 0, false, 0, NULL, err, sizeof err), -1);
+    assert_string_equal(err, "the guest's RESULT line gave no byte count (the sink read 1000 bytes)");
+
+    assert_int_equal(bench__audit_point(1000, 1000, true, 2, "write denied, write at 0x1000", err,
+                                        sizeof err), -1);
+    assert_string_equal(err, "2 VT-d fault(s) recorded, first: write denied, write at 0x1000");
+    assert_int_equal(bench__audit_point(1000, 1000, true, 70, NULL, err, sizeof err), -1);
+    assert_string_equal(err, "70 VT-d fault(s) recorded");
+
+    /* both problems are named */
+    assert_int_equal(bench__audit_point(5, 7, true, 1, "IR: IRTE not present", err, sizeof err), -1);
+    assert_string_equal(err, "the sink read 5 bytes but the guest reports 7 acknowledged; "
+                             "1 VT-d fault(s) recorded, first: IR: IRTE not present");
+
+    /* a short buffer is cut, never overrun, and the verdict stands */
+    char small[24];
+    memset(small, 'x', sizeof small);
+    assert_int_equal(bench__audit_point(5, 7, true, 1, "x", small, sizeof small), -1);
+    assert_int_equal(strlen(small), sizeof small - 1);
+    assert_int_equal(bench__audit_point(5, 7, true, 0, NULL, small, 0), -1);
+    assert_int_equal(bench__audit_point(5, 5, true, 0, NULL, small, 0), 0);
 }
 
 /* A configuration outside the harness's bounds is refused, not run. */
@@ -362,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_without_native),
         cmocka_unit_test(test_result_sanity),
         cmocka_unit_test(test_default_runner_is_honest),
+        cmocka_unit_test(test_audit_point),
         cmocka_unit_test(test_invalid_config),
     };
     return cmocka_run_group_tests_name("bench/sweep", tests, NULL, NULL);
