@@ -258,6 +258,7 @@ static const char *stub_failure(int code)
     case 104: return "closing descriptors failed";
     case 105: return "installing signal handlers failed";
     case 106: return "installing the seccomp filter failed";
+    case 107: return "unmapping the start-up stack failed";
     case 126: return "preparing descriptors failed";
     case 127: return "exec of the stub failed";
     default: return "unexpected exit";
