@@ -46,6 +46,7 @@
 #define K_SIGSEGV 11
 #define K_ENOMEM 12
 #define K_PAGE 4096ull
+#define K_SIGINFO_SIZE 128 /* SI_MAX_SIZE */
 #define ALTSTACK_SIZE 65536
 /* The set-up code's own stack (stub_main and what it calls), in .bss. */
 #define BOOT_STACK_SIZE 16384
@@ -203,7 +204,10 @@ static void on_trap(int sig, void *si_, void *uc_)
 
     mb->signo = (uint32_t)sig;
     mb->si_code = si->si_code;
-    mb->fault_addr = si->si_addr;
+    /* si_addr only means something for a signal the kernel raised (si_code
+     * > 0); in a sent one (the kick: SI_USER) the same bytes are the
+     * sender's pid and uid. */
+    mb->fault_addr = si->si_code > 0 ? si->si_addr : 0;
     mb->trapno = sc->trapno;
     mb->err = sc->err;
     uint64_t *r = mb->regs;
@@ -251,6 +255,10 @@ reply:
     sc->r12 = r[12]; sc->r13 = r[13]; sc->r14 = r[14]; sc->r15 = r[15];
     sc->rip = r[PROC_REG_RIP];
     sc->eflags = r[PROC_REG_RFLAGS];
+    /* The siginfo stays on the alternate stack, where the guest can read
+     * it once it runs again: a kick's names the hypervisor (pid, uid).
+     * rt_sigreturn reads only the ucontext. */
+    wipe(si_, K_SIGINFO_SIZE);
 }
 
 /* Allow-list: only the trap path's own calls, only from the stub's code,
