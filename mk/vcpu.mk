@@ -24,9 +24,15 @@ VCPU_ARTIFACTS = $(1)/iovirt-stub $(patsubst %,$(1)/guests/%.elf,$(GUEST_NAMES))
 EXTRA_ARTIFACTS += $(call VCPU_ARTIFACTS,$(BUILD))
 build-san: $(call VCPU_ARTIFACTS,$(SAN_BUILD))
 
+# The guest reads the stub's pages, and the page that holds the end of a
+# loaded segment maps the file bytes after it too (.comment, debug info:
+# compiler version, possibly build paths).  The stub runs stripped; the
+# unstripped copy (iovirt-stub.debug, same loaded bytes) is for gdb's
+# symbol-file.
 $(BUILD)/iovirt-stub $(SAN_BUILD)/iovirt-stub: vcpu/proc/stub/iovirt_stub.c vcpu/proc/proc_mailbox.h vcpu/proc/proc_abi.h
 	@mkdir -p $(@D)
-	$(CC) $(STUB_CFLAGS) $(STUB_LDFLAGS) -o $@ $<
+	$(CC) $(STUB_CFLAGS) $(STUB_LDFLAGS) -o $@.debug $<
+	objcopy --strip-all --remove-section=.comment $@.debug $@
 
 # One pattern rule per tree: a pattern rule with two targets would mean "one
 # run makes both", leaving the other tree's guests unbuilt.

@@ -258,6 +258,7 @@ static const char *stub_failure(int code)
     case 104: return "closing descriptors failed";
     case 105: return "installing signal handlers failed";
     case 106: return "installing the seccomp filter failed";
+    case 107: return "unmapping the start-up stack failed";
     case 126: return "preparing descriptors failed";
     case 127: return "exec of the stub failed";
     default: return "unexpected exit";
@@ -407,6 +408,19 @@ static void snapshot(struct proc_vcpu *pv, struct exit_snap *s)
     memcpy(s->regs, mb->regs, sizeof s->regs);
 }
 
+/* The guest reads the mailbox: the stub's boot exit (its set-up code's
+ * registers) must not be what it finds there at entry.  The stub already
+ * clears its registers before that exit; this holds whatever it posted. */
+static void clear_exit(struct proc_mailbox *mb)
+{
+    mb->signo = 0;
+    mb->si_code = 0;
+    mb->fault_addr = 0;
+    mb->trapno = 0;
+    mb->err = 0;
+    memset(mb->regs, 0, sizeof mb->regs);
+}
+
 static int proc_create(struct vcpu *v)
 {
     struct proc_vm *pvm = v->vm->backend;
@@ -482,6 +496,7 @@ static int proc_create(struct vcpu *v)
         rc = -EPROTO;
         goto fail_started;
     }
+    clear_exit(pv->mb);
     return 0;
 
 fail_started:

@@ -5,11 +5,13 @@
  * Start-up: the hypervisor forks, arranges the child's descriptors as
  *   fd 3   the mapping plan (a memfd: struct proc_plan + entries)
  *   fd 4.. the files the plan maps (physmem memfd, device fds, mailbox)
- * and execs the stub.  The stub maps every entry with MAP_FIXED_NOREPLACE
- * (so nothing can land on the stub itself), closes every descriptor,
- * installs its signal handlers and the seccomp filter, and then traps
- * itself (hlt) so that the first exit carries no guest state; the reply
- * to that exit enters the guest.
+ * and execs the stub.  The stub leaves and unmaps the stack Linux started
+ * it on, maps every entry with MAP_FIXED_NOREPLACE (so nothing can land on
+ * the stub itself), wipes its copy of the plan, closes every descriptor,
+ * installs its signal handlers and the seccomp filter, clears its registers
+ * and then traps itself (hlt) so that the first exit carries no guest state
+ * and nothing of the host; the hypervisor clears the exit fields and its
+ * reply to that exit enters the guest.
  *
  * Exits: every fault in the guest raises a signal; the stub handler copies
  * the signal frame's registers into the mailbox, bumps guest_seq, wakes the
@@ -22,8 +24,8 @@
 
 #include <stdint.h>
 
-/* The stub's own image, its stack and the mailbox live above every
- * guest-physical address (VCPU_GPA_LIMIT = 1 << 46). */
+/* The stub's own image (with its stacks, in .bss) and the mailbox live above
+ * every guest-physical address (VCPU_GPA_LIMIT = 1 << 46). */
 #define PROC_STUB_TEXT_VA   0x7e0000000000ull
 #define PROC_MAILBOX_VA     0x7e8000000000ull
 #define PROC_GPA_LIMIT      (1ull << 46)

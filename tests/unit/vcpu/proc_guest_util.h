@@ -37,18 +37,24 @@ static inline void tguest__path(const char *name, char *out, size_t len)
     snprintf(out, len, "%s/../guests/%s.elf", exe, name);
 }
 
-/* Memory, map and vm only (tests may add regions before tguest__start). */
-static inline void tguest__init(struct tguest *g)
+/* Memory (host_mem bytes of it), map and vm only (tests may add regions
+ * before tguest__start). */
+static inline void tguest__init_mem(struct tguest *g, uint64_t host_mem)
 {
     memset(g, 0, sizeof(*g));
     log__set_quiet(1);
-    assert_int_equal(physmem__init(&g->pm, 64ull << 20), 0);
+    assert_int_equal(physmem__init(&g->pm, host_mem), 0);
     assert_int_equal(physmem__alloc_scattered(&g->pm, TG_RAM_SIZE, PHYSMEM_PAGE_2M, g->hpas), 0);
     vcpu_memmap__init(&g->map, &g->pm);
     for (unsigned i = 0; i < TG_RAM_SIZE / PHYSMEM_PAGE_2M; i++)
         assert_int_equal(vcpu_memmap__add_ram(&g->map, PROC_RAM_BASE + i * PHYSMEM_PAGE_2M,
                                               g->hpas[i], PHYSMEM_PAGE_2M), 0);
     assert_int_equal(vm__init(&g->vm, &proc_vcpu_ops, &g->map), 0);
+}
+
+static inline void tguest__init(struct tguest *g)
+{
+    tguest__init_mem(g, 64ull << 20);
 }
 
 static inline void tguest__start(struct tguest *g, const char *name, const char *cmdline)

@@ -6,13 +6,21 @@
  * installs its trap handlers and a seccomp allow-list, and traps itself; the
  * hypervisor's reply to that first exit enters the guest.  From then on it
  * runs only inside its signal handler: fault -> mailbox -> wait -> resume.
- * See vcpu/proc/proc_mailbox.h for the protocol. */
+ * See vcpu/proc/proc_mailbox.h for the protocol.
+ *
+ * The guest can read every page of this process, so nothing of the host may
+ * be left where it looks: the stack Linux started the stub on (argv, envp,
+ * the auxiliary vector with the vDSO address, AT_RANDOM's bytes and the
+ * stub's path) is left at once and unmapped, the plan (host-physical offsets
+ * of guest RAM) is wiped after mapping, and the boot exit carries no
+ * register of the set-up code (docs/security.md, "What the guest can read"). */
 #include <stddef.h>
 #include <stdint.h>
 
 #include <asm/sigcontext.h>
 #include <asm/unistd.h>
 #include <linux/audit.h>
+#include <linux/auxvec.h>
 #include <linux/filter.h>
 #include <linux/futex.h>
 #include <linux/seccomp.h>
@@ -36,10 +44,23 @@
 #define K_SIGBUS 7
 #define K_SIGFPE 8
 #define K_SIGSEGV 11
+#define K_ENOMEM 12
+#define K_PAGE 4096ull
+#define K_SIGINFO_SIZE 128 /* SI_MAX_SIZE */
 #define ALTSTACK_SIZE 65536
+/* The set-up code's own stack (stub_main and what it calls), in .bss. */
+#define BOOT_STACK_SIZE 16384
+#define BOOT_STACK_QWORDS 2048 /* for _start's wipe */
+_Static_assert(BOOT_STACK_QWORDS * 8 == BOOT_STACK_SIZE, "boot stack size");
+/* The Linux stack is 128 KiB plus the argument pages at exec; far more
+ * means something is wrong. */
+#define LINUX_STACK_MAX_PAGES 4096
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /* Exit codes for set-up failures (before the first trap). */
-enum { E_PLAN = 101, E_MAP, E_MAILBOX, E_CLOSE, E_SIGNAL, E_SECCOMP };
+enum { E_PLAN = 101, E_MAP, E_MAILBOX, E_CLOSE, E_SIGNAL, E_SECCOMP, E_STACK };
 
 struct k_sigaction {
     void (*handler)(int, void *, void *);
@@ -109,7 +130,17 @@ void *memset(void *d, int c, size_t n)
     return d;
 }
 
+/* Stores the compiler may not drop although nothing reads them again. */
+static void wipe(void *p, size_t len)
+{
+    volatile uint8_t *b = p;
+    while (len--)
+        *b++ = 0;
+}
+
 static uint8_t altstack[ALTSTACK_SIZE] __attribute__((aligned(16)));
+/* Used by name from _start, which wipes it before the boot exit. */
+__attribute__((visibility("hidden"), used, aligned(16))) uint8_t iovirt_stub_boot_stack[BOOT_STACK_SIZE];
 static struct proc_plan_map chunk[128];
 /* Adaptive spin: halves on a miss, doubles on a hit, full budget every
  * 64th exit so a good phase is noticed again. */
@@ -173,7 +204,10 @@ static void on_trap(int sig, void *si_, void *uc_)
 
     mb->signo = (uint32_t)sig;
     mb->si_code = si->si_code;
-    mb->fault_addr = si->si_addr;
+    /* si_addr only means something for a signal the kernel raised (si_code
+     * > 0); in a sent one (the kick: SI_USER) the same bytes are the
+     * sender's pid and uid. */
+    mb->fault_addr = si->si_code > 0 ? si->si_addr : 0;
     mb->trapno = sc->trapno;
     mb->err = sc->err;
     uint64_t *r = mb->regs;
@@ -221,6 +255,10 @@ reply:
     sc->r12 = r[12]; sc->r13 = r[13]; sc->r14 = r[14]; sc->r15 = r[15];
     sc->rip = r[PROC_REG_RIP];
     sc->eflags = r[PROC_REG_RFLAGS];
+    /* The siginfo stays on the alternate stack, where the guest can read
+     * it once it runs again: a kick's names the hypervisor (pid, uid).
+     * rt_sigreturn reads only the ucontext. */
+    wipe(si_, K_SIGINFO_SIZE);
 }
 
 /* Allow-list: only the trap path's own calls, only from the stub's code,
@@ -263,8 +301,57 @@ static int install_seccomp(void)
     return sys3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0 ? 0 : -1;
 }
 
-__attribute__((noreturn, used)) void stub_main(void)
+/* The stack Linux started the stub on: argc, argv, envp and the auxiliary
+ * vector below the strings they point to.  execve copies the file name
+ * (AT_EXECFN) first, at the very top, so the mapping ends at the page above
+ * that string's end; it reaches down to the first page mincore() says is not
+ * mapped (the kernel keeps a guard gap below a stack).  The whole mapping
+ * goes: nothing on it is needed once _start has left it. */
+static int drop_linux_stack(const uint64_t *sp)
 {
+    uint64_t argc = sp[0];
+    if (argc > 4096)
+        return -1;
+    const uint64_t *p = sp + 1 + argc + 1;  /* envp */
+    for (unsigned n = 0; *p; p++)
+        if (++n > 4096)
+            return -1;
+    p++;                                    /* auxv */
+    const char *execfn = 0;
+    for (unsigned n = 0; p[0] != AT_NULL; p += 2) {
+        if (++n > 256)
+            return -1;
+        if (p[0] == AT_EXECFN)
+            execfn = (const char *)p[1];
+    }
+    if (!execfn)
+        return -1;
+    const char *end = execfn;
+    while (*end)
+        end++;
+    uint64_t top = ((uint64_t)end + 1 + K_PAGE - 1) & ~(K_PAGE - 1);
+    uint64_t lo = top;
+    for (unsigned n = 0;; n++) {
+        unsigned char vec;
+        if (n == LINUX_STACK_MAX_PAGES)
+            return -1;
+        long r = sys3(__NR_mincore, lo - K_PAGE, K_PAGE, &vec);
+        if (r == -K_ENOMEM)
+            break;
+        if (r != 0)
+            return -1;
+        lo -= K_PAGE;
+    }
+    if (lo > (uint64_t)sp || (uint64_t)sp >= top)
+        return -1;
+    return sys3(__NR_munmap, lo, top - lo, 0) == 0 ? 0 : -1;
+}
+
+/* Runs on iovirt_stub_boot_stack; returns to _start for the boot exit. */
+__attribute__((used)) void stub_main(const uint64_t *linux_sp)
+{
+    if (drop_linux_stack(linux_sp))
+        die(E_STACK);
     struct proc_plan plan;
     if (read_full(PROC_PLAN_FD, &plan, sizeof plan) || plan.magic != PROC_PLAN_MAGIC ||
         plan.nmaps > PROC_PLAN_MAX_MAPS || plan.kick_signo < 1 || plan.kick_signo > 64 ||
@@ -283,6 +370,7 @@ __attribute__((noreturn, used)) void stub_main(void)
                 die(E_MAP);
         done += n;
     }
+    wipe(chunk, sizeof chunk);  /* host-physical offsets of guest RAM */
     if (sys6(__NR_mmap, (long)PROC_MAILBOX_VA, 4096, K_PROT_READ | K_PROT_WRITE,
              K_MAP_SHARED | K_MAP_FIXED_NOREPLACE, plan.mailbox_fd, 0) != (long)PROC_MAILBOX_VA)
         die(E_MAILBOX);
@@ -315,16 +403,39 @@ __attribute__((noreturn, used)) void stub_main(void)
 
     if (install_seccomp())
         die(E_SECCOMP);
-
-    /* First exit: the reply carries the guest's boot registers. */
-    for (;;)
-        __asm__ volatile("hlt");
 }
 
+/* Leave the Linux stack before anything lands on it (stub_main unmaps it),
+ * run the set-up on the stub's own stack, then wipe that stack and every
+ * register: the boot exit (hlt) posts nothing of the host, and the reply to
+ * it enters the guest. */
 __asm__(".text\n"
         ".globl _start\n"
         "_start:\n"
+        "  mov %rsp, %rdi\n"
+        "  lea iovirt_stub_boot_stack+" STR(BOOT_STACK_SIZE) "(%rip), %rsp\n"
         "  xor %ebp, %ebp\n"
-        "  and $-16, %rsp\n"
         "  call stub_main\n"
-        "  hlt\n");
+        "  lea iovirt_stub_boot_stack(%rip), %rdi\n"
+        "  mov $" STR(BOOT_STACK_QWORDS) ", %ecx\n"
+        "  xor %eax, %eax\n"
+        "  cld\n"
+        "  rep stosq\n"
+        "  xor %ecx, %ecx\n"
+        "  xor %edx, %edx\n"
+        "  xor %ebx, %ebx\n"
+        "  xor %esp, %esp\n"
+        "  xor %ebp, %ebp\n"
+        "  xor %esi, %esi\n"
+        "  xor %edi, %edi\n"
+        "  xor %r8d, %r8d\n"
+        "  xor %r9d, %r9d\n"
+        "  xor %r10d, %r10d\n"
+        "  xor %r11d, %r11d\n"
+        "  xor %r12d, %r12d\n"
+        "  xor %r13d, %r13d\n"
+        "  xor %r14d, %r14d\n"
+        "  xor %r15d, %r15d\n"
+        "1:\n"
+        "  hlt\n" /* first exit: the reply carries the guest's boot registers */
+        "  jmp 1b\n");
