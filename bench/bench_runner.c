@@ -28,7 +28,7 @@
 
 #include "bench/bench_config.h"
 #include "bench/bench_run.h"
-#include "hv/testbed.h"
+#include "testbed/testbed.h"
 #include "lib/guest_path.h"
 #include "lib/log.h"
 

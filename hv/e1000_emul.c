@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "hw/e1000/e1000_pci.h"
-#include "hw/e1000/e1000_regs.h"
+#include "drivers/e1000/e1000_regs.h"
 
 static void e1000_emul__level(void *ctx, int level)
 {

@@ -10,12 +10,11 @@
 
 #include "hv/assign.h"
 #include "hv/virtio/virtio_net.h"
-#include "hw/e1000/e1000_regs.h"
+#include "drivers/e1000/e1000_regs.h"
 #include "hv/vm_window.h"
 #include "hw/timer/hpet.h"
 #include "lib/log.h"
 #include "vcpu/guest_load.h"
-#include "vcpu/proc/proc_vcpu.h"
 
 #define HOST_BRIDGE_SLOT 0
 
@@ -161,9 +160,9 @@ static int vm__add_native_nic(struct hv_vm *vm)
             return r;
     vm->native_irqs = true;
     /* Firmware places the real BARs where the guest will find them. */
-    pci_dev__set_bar_addr(&p->nic_pci, 0, HV_PCI_MMIO_BASE);
-    pci_dev__set_bar_addr(&p->nic_pci, 1, HV_PCI_PIO_BASE);
-    return assign__map_bar(vm, p, HV_PCI_MMIO_BASE, HV_PCI_PIO_BASE, true);
+    pci_dev__set_bar_addr(&p->nic_pci, 0, PLATFORM_PCI_MMIO_BASE);
+    pci_dev__set_bar_addr(&p->nic_pci, 1, PLATFORM_PCI_PIO_BASE);
+    return assign__map_bar(vm, p, PLATFORM_PCI_MMIO_BASE, PLATFORM_PCI_PIO_BASE, true);
 }
 
 static void vm__remove_native_nic(struct hv_vm *vm)
@@ -242,7 +241,7 @@ static int vm__add_nic(struct hv_vm *vm)
     for (int b = 0; b < 2; b++) {
         if (!bar_ops[b] || !d->bars[b].size)
             continue;
-        pci_dev__set_bar_addr(d, b, d->bars[b].io ? HV_PCI_PIO_BASE : HV_PCI_MMIO_BASE);
+        pci_dev__set_bar_addr(d, b, d->bars[b].io ? PLATFORM_PCI_PIO_BASE : PLATFORM_PCI_MMIO_BASE);
         vm->nic_bar[b] = hv_window__add(vm, d->bars[b].io ? VCPU_TRAP_PIO : VCPU_TRAP_MMIO, 0,
                                         d->bars[b].size, bar_ops[b], dev, b ? "nic-bar1" : "nic-bar0");
         if (!vm->nic_bar[b])
@@ -280,13 +279,13 @@ static int vm__add_fixed_devices(struct hv_vm *vm)
     vm->hpet = hpet__create(&hc);
     if (!vm->hpet)
         return -ENOMEM;
-    if (!hv_window__add(vm, VCPU_TRAP_PIO, PROC_PORT_COM1, 8, &uart_ops, &vm->uart, "uart") ||
+    if (!hv_window__add(vm, VCPU_TRAP_PIO, PLATFORM_PORT_COM1, 8, &uart_ops, &vm->uart, "uart") ||
         !hv_window__add(vm, VCPU_TRAP_PIO, PCI_CONFIG_ADDRESS_PORT, 8, &pci_ops,
                         vm->cfg.native ? &vm->cfg.host->plat->pci : &vm->pci, "pci-cfg") ||
-        !hv_window__add(vm, VCPU_TRAP_MMIO, HV_PCI_ECAM_BASE, PCI_BUS_ECAM_SIZE, &pci_bus_ecam_ops,
+        !hv_window__add(vm, VCPU_TRAP_MMIO, PLATFORM_PCI_ECAM_BASE, PCI_BUS_ECAM_SIZE, &pci_bus_ecam_ops,
                         vm->cfg.native ? &vm->cfg.host->plat->pci : &vm->pci, "pci-ecam") ||
-        !hv_window__add(vm, VCPU_TRAP_PIO, PROC_PORT_EXIT, 4, &exit_ops, vm, "power-off") ||
-        !hv_window__add(vm, VCPU_TRAP_MMIO, PROC_HPET_BASE, HPET_MMIO_SIZE, &hpet_mmio_ops, vm->hpet, "hpet"))
+        !hv_window__add(vm, VCPU_TRAP_PIO, PLATFORM_PORT_EXIT, 4, &exit_ops, vm, "power-off") ||
+        !hv_window__add(vm, VCPU_TRAP_MMIO, PLATFORM_HPET_BASE, HPET_MMIO_SIZE, &hpet_mmio_ops, vm->hpet, "hpet"))
         return -ENOSPC;
     return 0;
 }
@@ -307,8 +306,8 @@ int hv_vm__create(struct hv_vm *vm, const struct hv_vm_config *cfg)
         log__err("hv", "%s: native mode needs the machine's host OS", vm->cfg.name);
         return -EINVAL;
     }
-    int r = cfg->native ? guest_mem__create_identity(&vm->mem, cfg->pm, PROC_RAM_BASE, cfg->mem_bytes)
-                        : guest_mem__create(&vm->mem, cfg->pm, PROC_RAM_BASE, cfg->mem_bytes);
+    int r = cfg->native ? guest_mem__create_identity(&vm->mem, cfg->pm, PLATFORM_RAM_BASE, cfg->mem_bytes)
+                        : guest_mem__create(&vm->mem, cfg->pm, PLATFORM_RAM_BASE, cfg->mem_bytes);
     if (r)
         return r;
     vcpu_memmap__init(&vm->map, cfg->pm);
@@ -336,7 +335,7 @@ int hv_vm__create(struct hv_vm *vm, const struct hv_vm_config *cfg)
     }
     if ((r = vm__add_fixed_devices(vm)) || (r = vm__add_nic(vm)))
         goto fail;
-    if ((r = vm__init(&vm->vm, &proc_vcpu_ops, &vm->map)))
+    if ((r = vm__init(&vm->vm, vm->cfg.backend ? vm->cfg.backend : vcpu__default_backend(), &vm->map)))
         goto fail;
     if ((r = vcpu__create(&vm->vcpu, &vm->vm, 0))) {
         vm__destroy(&vm->vm);

@@ -1,8 +1,9 @@
-/* A virtual machine: guest RAM on scattered host extents, one vCPU on the
- * process backend, and the devices a guest kernel expects, all emulated by
- * trapping: 16550 console (0x3F8), PCI host bridge with configuration
- * mechanism #1 (0xCF8) and ECAM (HV_PCI_ECAM_BASE), HPET-like timer (PROC_HPET_BASE), power-off port
- * (PROC_PORT_EXIT) and one NIC in the chosen mode:
+/* A virtual machine: guest RAM on scattered host extents, one vCPU on a
+ * backend chosen through its ops table (vcpu/vcpu.h), and the devices a
+ * guest kernel expects at the platform's addresses
+ * (drivers/platform/platform_map.h), all emulated by trapping: 16550
+ * console, PCI host bridge with configuration mechanism #1 and ECAM,
+ * HPET-like timer, power-off port and one NIC in the chosen mode:
  *   emulated  hw/e1000 model on guest memory (hv/e1000_emul)
  *   virtio    virtio-net 1.x (hv/virtio)
  *   assigned  the platform's physical NIC (hv/assign)
@@ -22,7 +23,7 @@
 #include "host/host_os.h"
 #include "hw/pci/pci_bus.h"
 #include "hw/uart_16550.h"
-#include "vcpu/proc/proc_abi.h"
+#include "drivers/platform/platform_map.h"
 #include "vcpu/vcpu.h"
 #include "vcpu/vcpu_trap.h"
 
@@ -34,17 +35,14 @@ enum hv_nic_mode { HV_NIC_NONE, HV_NIC_EMULATED, HV_NIC_VIRTIO, HV_NIC_ASSIGNED 
 
 /* Guest-physical layout (same as the platform's, so one guest binary runs
  * natively and in a VM). */
-#define HV_PCI_MMIO_BASE  0xC0000000ull  /* BARs are placed from here */
-#define HV_PCI_MMIO_SIZE  0x10000000ull
-#define HV_PCI_PIO_BASE   0xC000u        /* I/O BARs */
-#define HV_PCI_ECAM_BASE  0xE0000000ull  /* ECAM window of bus 0 (1 MiB) */
 #define HV_NIC_SLOT       2              /* 00:02.0, requester ID 0x0010 */
-#define HV_MAX_RAM        (HV_PCI_MMIO_BASE - PROC_RAM_BASE)
+#define HV_MAX_RAM        (PLATFORM_PCI_MMIO_BASE - PLATFORM_RAM_BASE)
 
 typedef void (*hv_console_fn)(void *ctx, const char *line, size_t len);
 
 struct hv_vm_config {
     const char *name;            /* for messages, e.g. "vm0" */
+    const struct vcpu_ops *backend; /* NULL: vcpu__default_backend() */
     struct physmem *pm;
     uint64_t mem_bytes;          /* multiple of 2 MiB */
     const char *kernel_path;

@@ -1,4 +1,4 @@
-# The guest kernel: freestanding x86-64, linked at PROC_RAM_BASE for the
+# The guest kernel: freestanding x86-64, linked at PLATFORM_RAM_BASE for the
 # process backend (port guest/hal/proc).  Sources: every guest/**/*.c except
 # other HAL ports, the portable driver cores, the proc port's assembly.
 # guest/net and drivers/ are also compiled into the host library (Makefile).

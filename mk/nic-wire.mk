@@ -4,7 +4,7 @@
 E1000_DRV_FREESTANDING := $(BUILD)/freestanding/drivers/e1000/e1000_drv.o
 EXTRA_ARTIFACTS += $(E1000_DRV_FREESTANDING)
 
-$(E1000_DRV_FREESTANDING): drivers/e1000/e1000_drv.c drivers/e1000/e1000_drv.h hw/e1000/e1000_regs.h
+$(E1000_DRV_FREESTANDING): drivers/e1000/e1000_drv.c drivers/e1000/e1000_drv.h drivers/e1000/e1000_regs.h
 	@mkdir -p $(@D)
 	$(CC) -std=c11 $(WARN) -I. -O2 -ffreestanding -nostdlib -mno-red-zone -fno-builtin \
 		-fno-stack-protector -c $< -o $@

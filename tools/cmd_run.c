@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "host/host_os.h"
-#include "hv/testbed.h"
+#include "testbed/testbed.h"
 #include "hv/vm.h"
 #include "hw/platform.h"
-#include "hw/wire/wire_sink.h"
+#include "testbed/wire_sink.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/tsc.h"

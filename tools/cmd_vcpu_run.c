@@ -16,7 +16,7 @@
 #include "vcpu/vcpu.h"
 #include "vcpu/vcpu_trap.h"
 
-#define COM1_LSR (PROC_PORT_COM1 + 5)
+#define COM1_LSR (PLATFORM_PORT_COM1 + 5)
 #define LSR_THR_EMPTY 0x60
 
 struct run_ctx {
@@ -27,7 +27,7 @@ struct run_ctx {
 static void com1(struct vcpu *v, uint64_t port, uint8_t *data, uint32_t len, bool wr, void *op)
 {
     (void)v, (void)op;
-    if (wr && port == PROC_PORT_COM1) {
+    if (wr && port == PLATFORM_PORT_COM1) {
         fputc(data[0], stdout);
         if (data[0] == '\n')
             fflush(stdout);
@@ -58,7 +58,7 @@ static void usage(FILE *out)
                  "  sandboxed process with a COM1 console; exits with the guest's\n"
                  "  power-off value (port 0x%x), 3 if it halts for good, 4 on a fault,\n"
                  "  5 if the guest process dies.\n",
-            (unsigned long long)PROC_RAM_BASE, PROC_PORT_EXIT);
+            (unsigned long long)PLATFORM_RAM_BASE, PLATFORM_PORT_EXIT);
 }
 
 static int run(int argc, char **argv)
@@ -112,7 +112,7 @@ static int run(int argc, char **argv)
     if (physmem__alloc_scattered(&pm, ram, PHYSMEM_PAGE_2M, hpas))
         goto out_mem;
     for (uint64_t i = 0; i < n; i++)
-        if (vcpu_memmap__add_ram(&map, PROC_RAM_BASE + i * PHYSMEM_PAGE_2M, hpas[i], PHYSMEM_PAGE_2M))
+        if (vcpu_memmap__add_ram(&map, PLATFORM_RAM_BASE + i * PHYSMEM_PAGE_2M, hpas[i], PHYSMEM_PAGE_2M))
             goto out_mem;
     struct guest_load_info info;
     char err[256];
@@ -126,8 +126,8 @@ static int run(int argc, char **argv)
     if (vcpu__create(&v, &vm, 0))
         goto out_vm;
     guest_load__setup_vcpu(&v, &info);
-    vcpu_traps__register(&traps, VCPU_TRAP_PIO, PROC_PORT_COM1, 8, com1, NULL, "com1");
-    vcpu_traps__register(&traps, VCPU_TRAP_PIO, PROC_PORT_EXIT, 4, power, &ctx, "power");
+    vcpu_traps__register(&traps, VCPU_TRAP_PIO, PLATFORM_PORT_COM1, 8, com1, NULL, "com1");
+    vcpu_traps__register(&traps, VCPU_TRAP_PIO, PLATFORM_PORT_EXIT, 4, power, &ctx, "power");
     for (;;) {
         if (vcpu__run(&v)) {
             rc = 1;

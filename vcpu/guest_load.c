@@ -50,7 +50,7 @@ int guest_load__elf(const struct vcpu_memmap *m, const void *file, size_t size,
         return fail(errbuf, errlen, -EINVAL, "command line longer than %u bytes",
                     GUEST_LOAD_CMDLINE_MAX);
 
-    uint64_t ram_base = PROC_RAM_BASE;
+    uint64_t ram_base = PLATFORM_RAM_BASE;
     uint64_t ram_size = vcpu_memmap__ram_run(m, ram_base);
     if (!ram_size)
         return fail(errbuf, errlen, -EINVAL, "no guest RAM at 0x%llx",

@@ -26,7 +26,7 @@ struct guest_load_info {
 };
 
 /* 0, or -ENOEXEC (corrupt / unsupported ELF), -E2BIG (does not fit in guest
- * RAM), -EINVAL (no RAM at PROC_RAM_BASE, cmdline too long).  errbuf (may be
+ * RAM), -EINVAL (no RAM at PLATFORM_RAM_BASE, cmdline too long).  errbuf (may be
  * NULL) receives a one-line reason. */
 int guest_load__elf(const struct vcpu_memmap *m, const void *file, size_t size,
                     const char *cmdline, uint64_t tsc_hz, struct guest_load_info *out,

@@ -223,7 +223,14 @@ int64_t vcpu__cpu_time_ns(struct vcpu *v);
 /* For backends: highest pending vector, atomically removed; -1 if none. */
 int vcpu__irr_take(struct vcpu *v);
 
-/* The process backend (vcpu/proc/). */
+/* Backends by name (ops->name), NULL if this build has none by that name;
+ * the default one; the names, for messages ("proc").  The hypervisor picks
+ * through these, never by naming a backend (vcpu/vcpu_backends.c). */
+const struct vcpu_ops *vcpu__backend(const char *name);
+const struct vcpu_ops *vcpu__default_backend(void);
+const char *vcpu__backend_names(void);
+
+/* The process backend (vcpu/proc/): for its own tests and benchmarks. */
 extern const struct vcpu_ops proc_vcpu_ops;
 
 #endif

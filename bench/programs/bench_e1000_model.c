@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "hw/e1000/e1000.h"
-#include "hw/e1000/e1000_regs.h"
+#include "drivers/e1000/e1000_regs.h"
 
 #define BASE 0x40000000ull
 #define MEM (4u << 20)

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "guest/net/tcp.h"
-#include "tests/unit/guest/net_pair.h"
+#include "testbed/net_pair.h"
 
 static uint64_t ns(clockid_t id)
 {

@@ -167,7 +167,7 @@ static int bench_start(struct bench *b, const struct proc_tuning *t)
         return -1;
     vcpu_memmap__init(&b->map, &b->pm);
     for (unsigned i = 0; i < RAM_SIZE / PHYSMEM_PAGE_2M; i++)
-        if (vcpu_memmap__add_ram(&b->map, PROC_RAM_BASE + i * PHYSMEM_PAGE_2M, b->hpas[i],
+        if (vcpu_memmap__add_ram(&b->map, PLATFORM_RAM_BASE + i * PHYSMEM_PAGE_2M, b->hpas[i],
                                  PHYSMEM_PAGE_2M))
             return -1;
     struct guest_load_info info;

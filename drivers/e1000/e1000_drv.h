@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hw/e1000/e1000_regs.h"
+#include "drivers/e1000/e1000_regs.h"
 
 /* Return codes: negated Linux errno values, defined here because the
  * freestanding build has no <errno.h>. */

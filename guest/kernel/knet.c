@@ -7,7 +7,7 @@
 #include "drivers/virtio/virtio_regs.h"
 #include "guest/kernel/console.h"
 #include "guest/kernel/kernel.h"
-#include "hw/e1000/e1000_regs.h"
+#include "drivers/e1000/e1000_regs.h"
 
 static uint64_t knet__clock(void *ctx)
 {

@@ -5,7 +5,7 @@
 
 #include "guest/hal/hal.h"
 #include "guest/kernel/console.h"
-#include "hw/timer/hpet_regs.h"
+#include "drivers/hpet/hpet_regs.h"
 
 static uint64_t rd(struct ktimer *t, unsigned off) { return hal__mmio_read64(t->base + off); }
 static void wr(struct ktimer *t, unsigned off, uint64_t v) { hal__mmio_write64(t->base + off, v); }

@@ -1,4 +1,4 @@
-/* Guest driver for the platform's HPET-like timer (hw/timer/hpet_regs.h):
+/* Guest driver for the platform's HPET-like timer (drivers/hpet/hpet_regs.h):
  * the main counter, and comparator 0 as a one-shot wake-up delivered as an
  * FSB (MSI-style) message with a dynamically allocated vector. */
 #ifndef IOVIRT_GUEST_KERNEL_TIMER_H

@@ -5,14 +5,14 @@
 
 #include "guest/hal/hal.h"
 #include "guest/kernel/console.h"
-#include "vcpu/proc/proc_abi.h"
+#include "drivers/platform/platform_map.h"
 
 static uint32_t pci_cam__read32(void *ctx, uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off)
 {
     (void)ctx;
     bool was = hal__irq_save();
-    hal__outl(PROC_PORT_PCI_ADDR, PCI_CONFIG_ADDRESS(bus, dev, fn, off));
-    uint32_t v = hal__inl(PROC_PORT_PCI_DATA);
+    hal__outl(PLATFORM_PORT_PCI_ADDR, PCI_CONFIG_ADDRESS(bus, dev, fn, off));
+    uint32_t v = hal__inl(PLATFORM_PORT_PCI_DATA);
     hal__irq_restore(was);
     return v;
 }
@@ -21,8 +21,8 @@ static void pci_cam__write32(void *ctx, uint8_t bus, uint8_t dev, uint8_t fn, ui
 {
     (void)ctx;
     bool was = hal__irq_save();
-    hal__outl(PROC_PORT_PCI_ADDR, PCI_CONFIG_ADDRESS(bus, dev, fn, off));
-    hal__outl(PROC_PORT_PCI_DATA, v);
+    hal__outl(PLATFORM_PORT_PCI_ADDR, PCI_CONFIG_ADDRESS(bus, dev, fn, off));
+    hal__outl(PLATFORM_PORT_PCI_DATA, v);
     hal__irq_restore(was);
 }
 

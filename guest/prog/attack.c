@@ -6,7 +6,7 @@
 
 #include "guest/kernel/cmdline.h"
 #include "guest/prog/prog.h"
-#include "hw/e1000/e1000_regs.h"
+#include "drivers/e1000/e1000_regs.h"
 
 static const struct attack attacks[] = {
     {"dma_tx", "assigned", "TX descriptors with buffers outside guest RAM [ADDR...]", attack_dma__tx},

@@ -12,7 +12,7 @@
 
 #include "guest/kernel/console.h"
 #include "guest/kernel/kernel.h"
-#include "hw/e1000/e1000_regs.h"
+#include "drivers/e1000/e1000_regs.h"
 
 #define ATTACK_TRY(name, ...)  (kprintf("ATTACK %s: trying ", name), kprintf(__VA_ARGS__), kprintf("\n"))
 #define ATTACK_SAW(name, ...)  (kprintf("ATTACK %s: observed ", name), kprintf(__VA_ARGS__), kprintf("\n"))

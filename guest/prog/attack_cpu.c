@@ -112,7 +112,7 @@ int attack_cpu__sigreturn(struct kernel *k, int argc, char **argv)
     uint64_t restorer = compat32__find_restorer();
     if (!restorer) {
         kprintf("ATTACK sigreturn: no rt_sigreturn restorer in the stub's image at 0x%llx\n",
-                (unsigned long long)PROC_STUB_TEXT_VA);
+                (unsigned long long)ATTACK_STUB_TEXT_VA);
         return 1;
     }
     compat32__forge(&sigframe, compat32_int80, COMPAT32_NR_CREAT, (uint32_t)(uintptr_t)path, 0644,

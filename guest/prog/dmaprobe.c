@@ -11,7 +11,7 @@
 #include "guest/kernel/kernel.h"
 #include "guest/pci/pci.h"
 #include "guest/prog/prog.h"
-#include "hw/e1000/e1000_regs.h"
+#include "drivers/e1000/e1000_regs.h"
 
 #define DMAPROBE_DESC   8u      /* TDLEN must be a multiple of 128 bytes (SDM 13.4.38) */
 #define DMAPROBE_LEN    64u

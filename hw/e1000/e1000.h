@@ -1,5 +1,5 @@
 /* Intel 82540EM (e1000) register and descriptor model.  Spec names and
- * offsets: hw/e1000/e1000_regs.h (8254x Software Developer's Manual).
+ * offsets: drivers/e1000/e1000_regs.h (8254x Software Developer's Manual).
  *
  * The same model is the platform's physical NIC (DMA through VT-d, driven by
  * its own hardware thread, hw/e1000/e1000_nic.c) and the hypervisor's

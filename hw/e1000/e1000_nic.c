@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hw/e1000/e1000_regs.h"
+#include "drivers/e1000/e1000_regs.h"
 #include "hw/physmem.h"
 #include "hw/vtd/vtd.h"
 #include "hw/wire/wire.h"

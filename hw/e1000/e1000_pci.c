@@ -1,6 +1,6 @@
 #include "hw/e1000/e1000_pci.h"
 
-#include "hw/e1000/e1000_regs.h"
+#include "drivers/e1000/e1000_regs.h"
 
 void e1000__pci_init(struct pci_dev *d)
 {

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "hw/e1000/e1000.h"
-#include "hw/e1000/e1000_regs.h"
+#include "drivers/e1000/e1000_regs.h"
 
 #define E1000_TX_FRAME_MAX 16384u /* largest non-TSO frame assembled */
 #define E1000_TSO_MAX      (65536u + 256u) /* header + TSO payload */

@@ -1,5 +1,5 @@
 /* HPET-like platform timer (a subset of IA-PC HPET 1.0a; register names in
- * hw/timer/hpet_regs.h, subset in docs/guest.md).
+ * drivers/hpet/hpet_regs.h, subset in docs/guest.md).
  *
  * Platform hardware: no policy.  The main counter runs at HPET_TICK_NS per
  * tick while GEN_CONF.ENABLE_CNF is set; each of HPET_NUM_TIMERS comparators
@@ -29,7 +29,7 @@
 
 #include "hw/irq.h"
 #include "hw/mmio.h"
-#include "hw/timer/hpet_regs.h"
+#include "drivers/hpet/hpet_regs.h"
 
 #define HPET_NUM_TIMERS   3
 #define HPET_TICK_NS      10ull                  /* 100 MHz main counter */

@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "hw/e1000/e1000.h"
-#include "hw/e1000/e1000_regs.h"
+#include "drivers/e1000/e1000_regs.h"
 
 #define WIN_BASE 0x100000ull
 #define WIN_SIZE 0x10000u

@@ -27,8 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             physmem__alloc_scattered(&f.pm, 4ull << 20, PHYSMEM_PAGE_2M, hpas))
             return 0;
         vcpu_memmap__init(&f.map, &f.pm);
-        vcpu_memmap__add_ram(&f.map, PROC_RAM_BASE, hpas[0], PHYSMEM_PAGE_2M);
-        vcpu_memmap__add_ram(&f.map, PROC_RAM_BASE + PHYSMEM_PAGE_2M, hpas[1], PHYSMEM_PAGE_2M);
+        vcpu_memmap__add_ram(&f.map, PLATFORM_RAM_BASE, hpas[0], PHYSMEM_PAGE_2M);
+        vcpu_memmap__add_ram(&f.map, PLATFORM_RAM_BASE + PHYSMEM_PAGE_2M, hpas[1], PHYSMEM_PAGE_2M);
         f.ready = 1;
     }
     struct guest_load_info info;

@@ -1,6 +1,6 @@
 /* Helpers shared by the tiny test guests (freestanding, ring 3 under the
  * process backend, see vcpu/proc/proc_abi.h).  Each guest defines
- * guest_main(); its return value is written to PROC_PORT_EXIT. */
+ * guest_main(); its return value is written to PLATFORM_PORT_EXIT. */
 #ifndef IOVIRT_TESTS_GUESTS_GUEST_H
 #define IOVIRT_TESTS_GUESTS_GUEST_H
 
@@ -34,7 +34,7 @@ static inline uint64_t rdtsc(void)
 __attribute__((noreturn)) static inline void guest_exit(uint32_t code)
 {
     for (;;)
-        outl(PROC_PORT_EXIT, code);
+        outl(PLATFORM_PORT_EXIT, code);
 }
 
 int guest_main(struct proc_bootinfo *bi);

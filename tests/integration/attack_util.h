@@ -1,5 +1,5 @@
 /* Shared by the attack integration tests: run one attack guest on the
- * testbed (hv/testbed) and keep the host state around for inspection:
+ * testbed (testbed/testbed) and keep the host state around for inspection:
  * console lines, VT-d fault records, canary pages in host physical memory,
  * a second VM on the same machine.  Header-only: one per test binary. */
 #ifndef IOVIRT_TESTS_ATTACK_UTIL_H
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hv/testbed.h"
+#include "testbed/testbed.h"
 #include "hv/vm.h"
 #include "hw/physmem.h"
 #include "lib/log.h"

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "hv/assign.h"
-#include "hv/testbed.h"
+#include "testbed/testbed.h"
 #include "hv/virtio/virtio_net.h"
 #include "lib/log.h"
 

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "hw/e1000/e1000.h"
-#include "hw/e1000/e1000_regs.h"
+#include "drivers/e1000/e1000_regs.h"
 #include "hw/pci/pci_dev.h"
 #include "hw/vtd/vtd_regs.h"
 #include "tests/integration/attack_util.h"

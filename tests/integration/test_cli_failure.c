@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "hv/testbed.h"
+#include "testbed/testbed.h"
 #include "lib/log.h"
 #include "tests/integration/run_tool.h"
 

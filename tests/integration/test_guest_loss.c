@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "hv/testbed.h"
+#include "testbed/testbed.h"
 #include "lib/log.h"
 #include "integ.h"
 

@@ -97,7 +97,7 @@ static void test_dma_outside_ram_is_blocked(void **state)
 {
     (void)state;
     struct rig *r = rig_create();
-    uint64_t guest_top = PROC_RAM_BASE + r->vc.mem_bytes;
+    uint64_t guest_top = PLATFORM_RAM_BASE + r->vc.mem_bytes;
     uint64_t canary = canary_alloc(r, guest_top);
     uint8_t *p = physmem__ptr(&r->t.plat.pm, canary, PHYSMEM_PAGE_4K);
     assert_non_null(p);

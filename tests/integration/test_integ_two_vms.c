@@ -163,7 +163,7 @@ static void test_two_vms(void **state)
 
     /* Isolation: A' aims the NIC's DMA at B's last RAM extent. */
     uint64_t target = r->b.mem.hpa[r->b.mem.nr_extents - 1];
-    assert_true(target >= PROC_RAM_BASE + r->vc.mem_bytes || target + PHYSMEM_PAGE_2M <= PROC_RAM_BASE);
+    assert_true(target >= PLATFORM_RAM_BASE + r->vc.mem_bytes || target + PHYSMEM_PAGE_2M <= PLATFORM_RAM_BASE);
     uint8_t *p = physmem__ptr(&r->t.plat.pm, target, PHYSMEM_PAGE_4K);
     assert_non_null(p);
     memset(p, CANARY_BYTE, PHYSMEM_PAGE_4K);

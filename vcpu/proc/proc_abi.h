@@ -50,8 +50,9 @@
 
 #include <stdint.h>
 
+#include "drivers/platform/platform_map.h" /* RAM base, fixed ports */
+
 /* Guest-physical layout (VA == GPA inside the guest process). */
-#define PROC_RAM_BASE        0x100000ull      /* RAM starts at 1 MiB */
 #define PROC_BOOTINFO_MAGIC  0x544f4f4254524956ull /* "VIRTBOOT" */
 
 /* Written by the loader into guest RAM; its GPA is in RDI at entry.
@@ -60,7 +61,7 @@
  * puts [cpu page][bootinfo + cmdline][boot stack] right after the image. */
 struct proc_bootinfo {
     uint64_t magic;
-    uint64_t ram_base;        /* PROC_RAM_BASE */
+    uint64_t ram_base;        /* PLATFORM_RAM_BASE */
     uint64_t ram_size;        /* bytes */
     uint64_t cmdline_gpa;     /* NUL-terminated command line */
     uint64_t cpu_page_gpa;    /* struct proc_cpu_page, one 4 KiB page */
@@ -74,12 +75,5 @@ struct proc_cpu_page {
     volatile uint32_t irq_pending;  /* runner writes: 1 = an interrupt waits */
     volatile uint64_t reserved[7];
 };
-
-/* Fixed platform ports and addresses. */
-#define PROC_PORT_COM1        0x3F8   /* 16550 THR/LSR: console */
-#define PROC_PORT_PCI_ADDR    0xCF8   /* PCI configuration mechanism #1 */
-#define PROC_PORT_PCI_DATA    0xCFC
-#define PROC_PORT_EXIT        0x501   /* out: power off with status (value) */
-#define PROC_HPET_BASE        0xFED00000ull /* HPET-like timer, see hw/timer */
 
 #endif

@@ -44,7 +44,7 @@ void hal_proc__idle(struct proc_cpu_page *cpu);
 static void hal_proc__early_puts(const char *s)
 {
     for (; *s; s++)
-        hal__outb(PROC_PORT_COM1, (uint8_t)*s);
+        hal__outb(PLATFORM_PORT_COM1, (uint8_t)*s);
 }
 
 void hal_proc__start(const struct proc_bootinfo *bi)
@@ -165,13 +165,13 @@ uint64_t hal__now_ns(void)
 
 uint64_t hal__hpet_base(void)
 {
-    return PROC_HPET_BASE;
+    return PLATFORM_HPET_BASE;
 }
 
 void hal__poweroff(int status)
 {
     for (;;) {
-        hal__outl(PROC_PORT_EXIT, (uint32_t)status);
+        hal__outl(PLATFORM_PORT_EXIT, (uint32_t)status);
         __asm__ volatile("hlt");
     }
 }

@@ -92,7 +92,7 @@ static inline void uart_trap(struct vcpu *v, uint64_t addr, uint8_t *data, uint3
 {
     (void)v;
     struct platform *p = opaque;
-    unsigned reg = (unsigned)(addr - PROC_PORT_COM1);
+    unsigned reg = (unsigned)(addr - PLATFORM_PORT_COM1);
     if (is_write) {
         if (reg == 0 && p->out_len + 1 < sizeof p->out)
             p->out[p->out_len++] = (char)data[0];
@@ -125,7 +125,7 @@ static inline void pci_trap(struct vcpu *v, uint64_t addr, uint8_t *data, uint32
 {
     (void)v;
     struct platform *p = opaque;
-    if (addr == PROC_PORT_PCI_ADDR && len == 4) {
+    if (addr == PLATFORM_PORT_PCI_ADDR && len == 4) {
         if (is_write)
             memcpy(&p->pci_addr, data, 4);
         else
@@ -133,7 +133,7 @@ static inline void pci_trap(struct vcpu *v, uint64_t addr, uint8_t *data, uint32
         return;
     }
     uint32_t a = p->pci_addr;
-    bool ok = addr == PROC_PORT_PCI_DATA && len == 4 && (a & 0x80000000u) && ((a >> 16) & 0xFF) == 0;
+    bool ok = addr == PLATFORM_PORT_PCI_DATA && len == 4 && (a & 0x80000000u) && ((a >> 16) & 0xFF) == 0;
     unsigned dev = (a >> 11) & 31, fn = (a >> 8) & 7, off = a & 0xFC;
     if (is_write) {
         uint32_t val;
@@ -151,7 +151,7 @@ static inline void hpet_trap(struct vcpu *v, uint64_t addr, uint8_t *data, uint3
 {
     (void)v;
     struct platform *p = opaque;
-    uint64_t off = addr - PROC_HPET_BASE, val = 0;
+    uint64_t off = addr - PLATFORM_HPET_BASE, val = 0;
     if (is_write) {
         memcpy(&val, data, len);
         hpet_mmio_ops.write(p->hpet, off, len, val);
@@ -182,15 +182,15 @@ static inline void platform_init(struct platform *p)
     assert_int_equal(physmem__alloc_scattered(&p->pm, RAM_SIZE, PHYSMEM_PAGE_2M, p->hpas), 0);
     vcpu_memmap__init(&p->map, &p->pm);
     for (unsigned i = 0; i < RAM_SIZE / PHYSMEM_PAGE_2M; i++)
-        assert_int_equal(vcpu_memmap__add_ram(&p->map, PROC_RAM_BASE + i * PHYSMEM_PAGE_2M,
+        assert_int_equal(vcpu_memmap__add_ram(&p->map, PLATFORM_RAM_BASE + i * PHYSMEM_PAGE_2M,
                                               p->hpas[i], PHYSMEM_PAGE_2M), 0);
     assert_int_equal(vm__init(&p->vm, &proc_vcpu_ops, &p->map), 0);
 
     vcpu_traps__init(&p->traps);
-    assert_int_equal(vcpu_traps__register(&p->traps, VCPU_TRAP_PIO, PROC_PORT_COM1, 8, uart_trap, p, "com1"), 0);
-    assert_int_equal(vcpu_traps__register(&p->traps, VCPU_TRAP_PIO, PROC_PORT_EXIT, 4, exit_trap, p, "exit"), 0);
-    assert_int_equal(vcpu_traps__register(&p->traps, VCPU_TRAP_PIO, PROC_PORT_PCI_ADDR, 8, pci_trap, p, "pci"), 0);
-    assert_int_equal(vcpu_traps__register(&p->traps, VCPU_TRAP_MMIO, PROC_HPET_BASE, HPET_MMIO_SIZE, hpet_trap, p, "hpet"), 0);
+    assert_int_equal(vcpu_traps__register(&p->traps, VCPU_TRAP_PIO, PLATFORM_PORT_COM1, 8, uart_trap, p, "com1"), 0);
+    assert_int_equal(vcpu_traps__register(&p->traps, VCPU_TRAP_PIO, PLATFORM_PORT_EXIT, 4, exit_trap, p, "exit"), 0);
+    assert_int_equal(vcpu_traps__register(&p->traps, VCPU_TRAP_PIO, PLATFORM_PORT_PCI_ADDR, 8, pci_trap, p, "pci"), 0);
+    assert_int_equal(vcpu_traps__register(&p->traps, VCPU_TRAP_MMIO, PLATFORM_HPET_BASE, HPET_MMIO_SIZE, hpet_trap, p, "hpet"), 0);
     p->sink = (struct irq_sink){.msi = plat_msi, .ctx = p};
     struct hpet_config hc = {.irq = &p->sink, .requester_id = 0xF8, .legacy_vector_base = 32,
                              .own_thread = true};

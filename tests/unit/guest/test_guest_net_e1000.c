@@ -18,7 +18,7 @@
 #include "guest_peer.h"
 #include "guest_platform.h"
 #include "hw/e1000/e1000.h"
-#include "hw/e1000/e1000_regs.h"
+#include "drivers/e1000/e1000_regs.h"
 
 #define NIC_BAR0   0xFEBC0000u
 #define NIC_DEV    3

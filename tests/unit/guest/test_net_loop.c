@@ -13,7 +13,7 @@
 #include "guest/net/icmp.h"
 #include "guest/net/tcp.h"
 #include "guest/net/udp.h"
-#include "net_pair.h"
+#include "testbed/net_pair.h"
 
 #define IP0 NET_IP4(10, 0, 2, 15)
 #define IP1 NET_IP4(10, 0, 2, 1)

@@ -53,24 +53,24 @@ static void test_config_space_and_bars(void **state)
     /* Host bridge at 00:00.0 and the NIC at 00:02.0, both ways. */
     play(vm, false, 0xCF8, 4, true, 0x80000000u);
     assert_int_equal(play(vm, false, 0xCFC, 4, false, 0), 0x12378086);
-    assert_int_equal(play(vm, true, HV_PCI_ECAM_BASE, 4, false, 0), 0x12378086);
-    uint64_t nic = HV_PCI_ECAM_BASE + ((uint64_t)HV_NIC_SLOT << 15);
+    assert_int_equal(play(vm, true, PLATFORM_PCI_ECAM_BASE, 4, false, 0), 0x12378086);
+    uint64_t nic = PLATFORM_PCI_ECAM_BASE + ((uint64_t)HV_NIC_SLOT << 15);
     assert_int_equal(play(vm, true, nic, 4, false, 0), 0x100E8086);
-    assert_int_equal(play(vm, true, nic + PCI_BASE_ADDRESS_0, 4, false, 0), HV_PCI_MMIO_BASE);
+    assert_int_equal(play(vm, true, nic + PCI_BASE_ADDRESS_0, 4, false, 0), PLATFORM_PCI_MMIO_BASE);
 
     /* BAR0 decodes only once the guest enables memory decode. */
-    uint64_t status = HV_PCI_MMIO_BASE + 0x8; /* e1000 STATUS */
+    uint64_t status = PLATFORM_PCI_MMIO_BASE + 0x8; /* e1000 STATUS */
     assert_int_equal(play(vm, true, status, 4, false, 0), 0xFFFFFFFF);
     play(vm, true, nic + PCI_COMMAND, 2, true, PCI_COMMAND_MEMORY);
     assert_true(play(vm, true, status, 4, false, 0) != 0xFFFFFFFF);
     /* ... and follows a BAR move made through mechanism #1. */
     play(vm, false, 0xCF8, 4, true, 0x80000000u | (HV_NIC_SLOT << 11) | PCI_BASE_ADDRESS_0);
-    play(vm, false, 0xCFC, 4, true, HV_PCI_MMIO_BASE + 0x100000);
+    play(vm, false, 0xCFC, 4, true, PLATFORM_PCI_MMIO_BASE + 0x100000);
     assert_int_equal(play(vm, true, status, 4, false, 0), 0xFFFFFFFF);
     assert_true(play(vm, true, status + 0x100000, 4, false, 0) != 0xFFFFFFFF);
 
     /* Power-off with a status. */
-    play(vm, false, PROC_PORT_EXIT, 4, true, 7);
+    play(vm, false, PLATFORM_PORT_EXIT, 4, true, 7);
     assert_true(vm->powered_off);
     assert_int_equal(vm->exit_status, 7);
     hv_vm__destroy(vm);

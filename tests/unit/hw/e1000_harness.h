@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "hw/e1000/e1000.h"
-#include "hw/e1000/e1000_regs.h"
+#include "drivers/e1000/e1000_regs.h"
 
 #define H_MEM_BASE 0x10000000ull /* bus address of the window */
 #define H_MEM_SIZE (1u << 20)

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "hw/wire/wire.h"
-#include "hw/wire/wire_sink.h"
+#include "testbed/wire_sink.h"
 #include "lib/log.h"
 #include "tests/unit/net_frames.h"
 

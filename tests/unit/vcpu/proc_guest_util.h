@@ -1,5 +1,5 @@
 /* Shared set-up for the process-backend tests: host memory, a guest memory
- * map with scattered RAM at PROC_RAM_BASE, a vm and one vcpu running a test
+ * map with scattered RAM at PLATFORM_RAM_BASE, a vm and one vcpu running a test
  * guest from build/guests/<name>.elf (or build-san/...) (found next to the test binary). */
 #ifndef IOVIRT_TESTS_PROC_GUEST_UTIL_H
 #define IOVIRT_TESTS_PROC_GUEST_UTIL_H
@@ -47,7 +47,7 @@ static inline void tguest__init_mem(struct tguest *g, uint64_t host_mem)
     assert_int_equal(physmem__alloc_scattered(&g->pm, TG_RAM_SIZE, PHYSMEM_PAGE_2M, g->hpas), 0);
     vcpu_memmap__init(&g->map, &g->pm);
     for (unsigned i = 0; i < TG_RAM_SIZE / PHYSMEM_PAGE_2M; i++)
-        assert_int_equal(vcpu_memmap__add_ram(&g->map, PROC_RAM_BASE + i * PHYSMEM_PAGE_2M,
+        assert_int_equal(vcpu_memmap__add_ram(&g->map, PLATFORM_RAM_BASE + i * PHYSMEM_PAGE_2M,
                                               g->hpas[i], PHYSMEM_PAGE_2M), 0);
     assert_int_equal(vm__init(&g->vm, &proc_vcpu_ops, &g->map), 0);
 }
@@ -76,7 +76,7 @@ static inline void tguest__fini(struct tguest *g)
 
 static inline bool tguest__is_exit(const struct vcpu_exit *e, uint32_t *code)
 {
-    if (e->reason == VCPU_EXIT_PIO && e->pio.is_write && e->pio.port == PROC_PORT_EXIT) {
+    if (e->reason == VCPU_EXIT_PIO && e->pio.is_write && e->pio.port == PLATFORM_PORT_EXIT) {
         *code = e->pio.data;
         return true;
     }

@@ -17,7 +17,7 @@
 #include "vcpu/vcpu.h"
 
 #define RAM (4ull << 20)
-#define VADDR (PROC_RAM_BASE + 0x1000)
+#define VADDR (PLATFORM_RAM_BASE + 0x1000)
 
 struct fx {
     struct physmem pm;
@@ -37,7 +37,7 @@ static int setup(void **state)
     assert_int_equal(physmem__alloc_scattered(&f.pm, RAM, PHYSMEM_PAGE_2M, hpas), 0);
     vcpu_memmap__init(&f.map, &f.pm);
     for (unsigned i = 0; i < RAM / PHYSMEM_PAGE_2M; i++)
-        assert_int_equal(vcpu_memmap__add_ram(&f.map, PROC_RAM_BASE + i * PHYSMEM_PAGE_2M, hpas[i],
+        assert_int_equal(vcpu_memmap__add_ram(&f.map, PLATFORM_RAM_BASE + i * PHYSMEM_PAGE_2M, hpas[i],
                                               PHYSMEM_PAGE_2M), 0);
     /* A valid image: one RWX segment, 0x100 bytes of code, 0x2000 of bss. */
     f.eh = (Elf64_Ehdr *)f.file;
@@ -78,7 +78,7 @@ static void fill_ram(struct fx *f, uint8_t v)
 {
     static uint8_t buf[RAM];
     memset(buf, v, sizeof buf);
-    assert_int_equal(vcpu_memmap__write(&f->map, PROC_RAM_BASE, buf, RAM), 0);
+    assert_int_equal(vcpu_memmap__write(&f->map, PLATFORM_RAM_BASE, buf, RAM), 0);
 }
 
 static void test_valid_image(void **state)
@@ -97,11 +97,11 @@ static void test_valid_image(void **state)
     assert_memory_equal(bss, zero, sizeof bss);
     assert_int_equal(info.entry, VADDR + 0x10);
     assert_int_equal(info.rsp % 16, 0);
-    assert_true(info.rsp > info.bootinfo_gpa && info.rsp <= PROC_RAM_BASE + RAM);
+    assert_true(info.rsp > info.bootinfo_gpa && info.rsp <= PLATFORM_RAM_BASE + RAM);
     struct proc_bootinfo bi;
     assert_int_equal(vcpu_memmap__read(&f->map, info.bootinfo_gpa, &bi, sizeof bi), 0);
     assert_int_equal(bi.magic, PROC_BOOTINFO_MAGIC);
-    assert_int_equal(bi.ram_base, PROC_RAM_BASE);
+    assert_int_equal(bi.ram_base, PLATFORM_RAM_BASE);
     assert_int_equal(bi.ram_size, RAM);
     assert_int_equal(bi.tsc_hz, 12345);
     assert_int_equal(bi.cpu_page_gpa, info.cpu_page_gpa);
@@ -163,7 +163,7 @@ MUT(m_entry_outside, eh->e_entry = VADDR + 0x3000)
 MUT(m_entry_not_x, ph->p_flags = PF_R | PF_W)
 MUT(m_interp, ph[1] = ph[0]; ph[1].p_type = PT_INTERP; eh->e_phnum = 2)
 MUT(m_no_load, ph->p_type = PT_NOTE)
-MUT(m_no_room, ph->p_memsz = PROC_RAM_BASE + RAM - VADDR - 0x1000)
+MUT(m_no_room, ph->p_memsz = PLATFORM_RAM_BASE + RAM - VADDR - 0x1000)
 
 static void test_corrupt_images_refused(void **state)
 {

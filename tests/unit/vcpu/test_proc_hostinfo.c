@@ -229,7 +229,7 @@ static unsigned inspect(struct tguest *g, pid_t pid, const char *phase)
         assert_true(sscanf(line, "%llx-%llx %7s %*s %*s %*s %4095s", &lo, &hi, perms, path) >= 3);
         bool anon = path[0] == 0;
         bool in_stub = lo >= PROC_STUB_TEXT_VA && hi <= PROC_MAILBOX_VA;
-        if (lo >= PROC_RAM_BASE && hi <= PROC_RAM_BASE + TG_RAM_SIZE &&
+        if (lo >= PLATFORM_RAM_BASE && hi <= PLATFORM_RAM_BASE + TG_RAM_SIZE &&
             strstr(path, "iovirt-physmem"))
             continue;  /* guest RAM: the guest's own */
         if (!strcmp(path, "[vdso]") || !strncmp(path, "[vvar", 5) || !strcmp(path, "[vsyscall]"))

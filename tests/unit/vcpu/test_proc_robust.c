@@ -147,7 +147,7 @@ static void test_invalid_opcode(void **state)
     struct vcpu_exit e = run_with(&g, "ud2", ACT_NONE);
     assert_int_equal(e.reason, VCPU_EXIT_FAULT);
     assert_int_equal(e.fault.vector, 6);
-    assert_true(e.fault.rip >= PROC_RAM_BASE && e.fault.rip < PROC_RAM_BASE + TG_RAM_SIZE);
+    assert_true(e.fault.rip >= PLATFORM_RAM_BASE && e.fault.rip < PLATFORM_RAM_BASE + TG_RAM_SIZE);
     tguest__fini(&g);
 }
 
@@ -177,7 +177,7 @@ static void test_stub_missing_or_broken(void **state)
     assert_int_equal(vm__init(&g.vm, &proc_vcpu_ops, &g.map), -ENOENT);
     setenv("IOVIRT_STUB", "/bin/true", 1);
     assert_int_equal(vm__init(&g.vm, &proc_vcpu_ops, &g.map), 0);
-    assert_int_equal(vcpu_memmap__add_ram(&g.map, PROC_RAM_BASE, 0, 2ull << 20), 0);
+    assert_int_equal(vcpu_memmap__add_ram(&g.map, PLATFORM_RAM_BASE, 0, 2ull << 20), 0);
     assert_int_equal(vcpu__create(&g.v, &g.vm, 0), -ECHILD);
     unsetenv("IOVIRT_STUB");
     vm__destroy(&g.vm);

@@ -300,7 +300,7 @@ static void test_guest_process_is_bare(void **state)
     while (fgets(line, sizeof line, f)) {
         unsigned long long lo, hi;
         assert_int_equal(sscanf(line, "%llx-%llx", &lo, &hi), 2);
-        bool ram = lo >= PROC_RAM_BASE && hi <= PROC_RAM_BASE + TG_RAM_SIZE;
+        bool ram = lo >= PLATFORM_RAM_BASE && hi <= PLATFORM_RAM_BASE + TG_RAM_SIZE;
         bool stub = lo >= 0x7e0000000000ull && hi <= 0x7e8000001000ull;
         /* No [stack]: the stub unmaps the one Linux started it on
          * (test_proc_hostinfo checks what the rest holds). */

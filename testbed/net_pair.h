@@ -1,7 +1,7 @@
 /* Two guest/net stacks joined back to back by an in-memory link that can
  * drop frames deterministically.  Used by the loop test and the bench. */
-#ifndef IOVIRT_TESTS_NET_PAIR_H
-#define IOVIRT_TESTS_NET_PAIR_H
+#ifndef IOVIRT_TESTBED_NET_PAIR_H
+#define IOVIRT_TESTBED_NET_PAIR_H
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-#include "hv/testbed.h"
+#include "testbed/testbed.h"
 
 #include <errno.h>
 #include <string.h>

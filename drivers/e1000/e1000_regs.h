@@ -7,8 +7,8 @@
  * these facts; the model (hw/e1000) and the portable driver (drivers/e1000)
  * both include it.  Everything here is freestanding C (no libc beyond
  * <stdint.h>) so the guest kernel can use it. */
-#ifndef IOVIRT_HW_E1000_REGS_H
-#define IOVIRT_HW_E1000_REGS_H
+#ifndef IOVIRT_DRIVERS_E1000_E1000_REGS_H
+#define IOVIRT_DRIVERS_E1000_E1000_REGS_H
 
 #include <stdint.h>
 

@@ -8,15 +8,15 @@
  *   emulated  a VM with an emulated e1000 on the host bridge
  *   none      a VM without a NIC
  * Everything is torn down by testbed__destroy, also after a failed create. */
-#ifndef IOVIRT_HV_TESTBED_H
-#define IOVIRT_HV_TESTBED_H
+#ifndef IOVIRT_TESTBED_TESTBED_H
+#define IOVIRT_TESTBED_TESTBED_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "hv/vm.h"
 #include "hw/platform.h"
-#include "hw/wire/wire_sink.h"
+#include "testbed/wire_sink.h"
 
 enum testbed_mode { TESTBED_NONE, TESTBED_NATIVE, TESTBED_ASSIGNED, TESTBED_VIRTIO, TESTBED_EMULATED };
 

@@ -6,8 +6,8 @@
  * The platform implements a subset (see docs/guest.md): 64-bit main counter,
  * HPET_NUM_TIMERS comparators, one-shot and periodic modes, FSB (MSI-style)
  * delivery; no LegacyReplacement route. */
-#ifndef IOVIRT_HW_TIMER_HPET_REGS_H
-#define IOVIRT_HW_TIMER_HPET_REGS_H
+#ifndef IOVIRT_DRIVERS_HPET_HPET_REGS_H
+#define IOVIRT_DRIVERS_HPET_HPET_REGS_H
 
 #include <stdint.h>
 

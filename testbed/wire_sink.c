@@ -1,4 +1,4 @@
-#include "hw/wire/wire_sink.h"
+#include "testbed/wire_sink.h"
 
 #include <errno.h>
 #include <netinet/in.h>

@@ -2,8 +2,8 @@
  * stack inside the wire's private namespace and count what they receive
  * (netperf's receiver).  Byte counts come from the receiving sockets, never
  * from the sender's claim. */
-#ifndef IOVIRT_HW_WIRE_SINK_H
-#define IOVIRT_HW_WIRE_SINK_H
+#ifndef IOVIRT_TESTBED_WIRE_SINK_H
+#define IOVIRT_TESTBED_WIRE_SINK_H
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -1,0 +1,33 @@
+/* The iovirt machine's address map and fixed ports: facts of the platform
+ * (what firmware would publish), the same for every vCPU backend, every
+ * guest port and the hypervisor's virtual machines.  Freestanding (stdint
+ * only): included by guest/, drivers/, vcpu/ and hv/.
+ *
+ *   0x0010_0000 ..            RAM (PLATFORM_RAM_BASE up; size per VM)
+ *   0xC000_0000 .. +256 MiB   PCI memory BARs (firmware places them here)
+ *   0xE000_0000 .. +1 MiB     PCI ECAM of bus 0 (PCI Express base 2.1, 7.2.2)
+ *   0xFED0_0000 .. +1 KiB     HPET (IA-PC HPET 1.0a; drivers/hpet/hpet_regs.h)
+ *   0xFEE0_0000 .. +1 MiB     interrupt window (MSI address range, Intel SDM
+ *                             Vol. 3 10.11.1); never RAM, never a BAR
+ *   ports 0x3F8..0x3FF        COM1, 16550 UART (console)
+ *   ports 0xCF8, 0xCFC        PCI configuration mechanism #1 (PCI 3.0, 3.2.2.3.2)
+ *   port  0x501               power off: out writes the exit status
+ *   ports 0xC000 ..           PCI I/O BARs */
+#ifndef IOVIRT_DRIVERS_PLATFORM_PLATFORM_MAP_H
+#define IOVIRT_DRIVERS_PLATFORM_PLATFORM_MAP_H
+
+#define PLATFORM_RAM_BASE        0x100000ull      /* RAM starts at 1 MiB */
+
+#define PLATFORM_PCI_MMIO_BASE   0xC0000000ull    /* memory BARs are placed from here */
+#define PLATFORM_PCI_MMIO_SIZE   0x10000000ull
+#define PLATFORM_PCI_PIO_BASE    0xC000u          /* I/O BARs */
+#define PLATFORM_PCI_ECAM_BASE   0xE0000000ull    /* ECAM window of bus 0 (1 MiB) */
+#define PLATFORM_HPET_BASE       0xFED00000ull
+#define PLATFORM_MSI_WINDOW_BASE 0xFEE00000ull
+
+#define PLATFORM_PORT_COM1       0x3F8            /* 16550 THR/LSR: console */
+#define PLATFORM_PORT_PCI_ADDR   0xCF8            /* PCI configuration mechanism #1 */
+#define PLATFORM_PORT_PCI_DATA   0xCFC
+#define PLATFORM_PORT_EXIT       0x501            /* out: power off with status (value) */
+
+#endif
