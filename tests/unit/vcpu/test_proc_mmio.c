@@ -39,6 +39,33 @@ static void scratch_fn(struct vcpu *v, uint64_t addr, uint8_t *data, uint32_t le
         s->addrs[s->n++] = addr;
 }
 
+/* Run the guest to its exit through the trap registry: each MMIO exit is
+ * first shown to on_mmio (if any); the last value reported on port 0x510
+ * goes to *reported; returns the guest's exit code. */
+static uint32_t run_to_exit(struct tguest *g, struct vcpu_traps *traps, void (*on_mmio)(void *), void *ctx,
+                            uint32_t *reported)
+{
+    uint32_t code = ~0u;
+    for (int i = 0; i < 1000; i++) {
+        assert_int_equal(vcpu__run(&g->v), 0);
+        struct vcpu_exit *e = &g->v.exit;
+        if (tguest__is_exit(e, &code))
+            break;
+        if (e->reason == VCPU_EXIT_PIO && e->pio.port == 0x510) {
+            *reported = e->pio.data;
+            continue;
+        }
+        if (e->reason == VCPU_EXIT_FAULT)
+            fail_msg("fault vector %u at rip 0x%llx addr 0x%llx: %s", e->fault.vector,
+                     (unsigned long long)e->fault.rip, (unsigned long long)e->fault.addr,
+                     e->fault.why);
+        if (e->reason == VCPU_EXIT_MMIO && on_mmio)
+            on_mmio(ctx);
+        assert_true(vcpu_traps__dispatch(traps, &g->v));
+    }
+    return code;
+}
+
 static void test_mmio_all_forms(void **state)
 {
     (void)state;
@@ -55,22 +82,8 @@ static void test_mmio_all_forms(void **state)
     vcpu_traps__init(&traps);
     assert_int_equal(vcpu_traps__register(&traps, VCPU_TRAP_MMIO, MMIO_BASE, 256, scratch_fn, &sc,
                                           "scratch"), 0);
-    uint32_t code = ~0u, reported = 0;
-    for (int i = 0; i < 1000; i++) {
-        assert_int_equal(vcpu__run(&g.v), 0);
-        struct vcpu_exit *e = &g.v.exit;
-        if (tguest__is_exit(e, &code))
-            break;
-        if (e->reason == VCPU_EXIT_PIO && e->pio.port == 0x510) {
-            reported = e->pio.data;
-            continue;
-        }
-        if (e->reason == VCPU_EXIT_FAULT)
-            fail_msg("fault vector %u at rip 0x%llx addr 0x%llx: %s", e->fault.vector,
-                     (unsigned long long)e->fault.rip, (unsigned long long)e->fault.addr,
-                     e->fault.why);
-        assert_true(vcpu_traps__dispatch(&traps, &g.v));
-    }
+    uint32_t reported = 0;
+    uint32_t code = run_to_exit(&g, &traps, NULL, NULL, &reported);
     assert_int_equal(code, 0);
     assert_int_equal(reported, 1);
     /* 13 stores, 16 loads claimed by the device, one unclaimed load. */
@@ -169,6 +182,17 @@ static void moffs_insn(struct tguest *g, struct moffs_access *a)
     a->opcode = code[i];
 }
 
+struct moffs_ctx {
+    struct tguest *g;
+    struct moffs_access *pending;
+};
+
+static void moffs_on_mmio(void *ctx)
+{
+    struct moffs_ctx *mc = ctx;
+    moffs_insn(mc->g, mc->pending);
+}
+
 static void test_mmio_moffs(void **state)
 {
     (void)state;
@@ -188,24 +212,9 @@ static void test_mmio_moffs(void **state)
                                           "moffs-high"), 0);
     assert_int_equal(vcpu_traps__register(&traps, VCPU_TRAP_MMIO, MOFFS_LOW32, 64, moffs_fn, &dev,
                                           "moffs-low32"), 0);
-    uint32_t code = ~0u, reported = 0;
-    for (int i = 0; i < 1000; i++) {
-        assert_int_equal(vcpu__run(&g.v), 0);
-        struct vcpu_exit *e = &g.v.exit;
-        if (tguest__is_exit(e, &code))
-            break;
-        if (e->reason == VCPU_EXIT_PIO && e->pio.port == 0x510) {
-            reported = e->pio.data;
-            continue;
-        }
-        if (e->reason == VCPU_EXIT_FAULT)
-            fail_msg("fault vector %u at rip 0x%llx addr 0x%llx: %s", e->fault.vector,
-                     (unsigned long long)e->fault.rip, (unsigned long long)e->fault.addr,
-                     e->fault.why);
-        if (e->reason == VCPU_EXIT_MMIO)
-            moffs_insn(&g, &dev.pending);
-        assert_true(vcpu_traps__dispatch(&traps, &g.v));
-    }
+    uint32_t reported = 0;
+    struct moffs_ctx mc = {&g, &dev.pending};
+    uint32_t code = run_to_exit(&g, &traps, moffs_on_mmio, &mc, &reported);
     if (code != 0)
         fail_msg("guest check %u failed (a load returned the wrong value)", code);
     assert_int_equal(reported, 1);
