@@ -56,6 +56,7 @@ static void test_irq_rules_and_hlt_timer(void **state)
     pthread_t th;
     bool timer_started = false;
     unsigned hlts = 0;
+    uint64_t sti_before_timer = 0, cli_before_timer = 0;
     uint32_t code = ~0u;
     for (int i = 0; i < 100000; i++) {
         assert_int_equal(vcpu__run(&g.v), 0);
@@ -82,6 +83,11 @@ static void test_irq_rules_and_hlt_timer(void **state)
         if (e->pio.data >= 1 && e->pio.data <= 3)
             assert_true(vcpu__inject_irq(&g.v, 0x20) >= 0);
         if (e->pio.data == 4) {
+            /* Later a tick may meet a running handler: irq_done() then
+             * traps with one more sti (the ABI), so count the rules' own
+             * sti and cli here. */
+            sti_before_timer = g.v.stats.n[VCPU_STAT_STI];
+            cli_before_timer = g.v.stats.n[VCPU_STAT_CLI];
             assert_int_equal(pthread_create(&th, NULL, timer_thread, &tm), 0);
             timer_started = true;
         }
@@ -91,7 +97,8 @@ static void test_irq_rules_and_hlt_timer(void **state)
         pthread_join(th, NULL);
     assert_int_equal(code, 0);
     assert_true(g.v.stats.n[VCPU_STAT_INJECT] >= 6);
-    assert_int_equal(g.v.stats.n[VCPU_STAT_STI], 2);
+    assert_int_equal(sti_before_timer, 2);
+    assert_int_equal(cli_before_timer, 1);
     assert_int_equal(g.v.stats.n[VCPU_STAT_CLI], 1);
     assert_int_equal(g.v.stats.n[VCPU_STAT_LIDT], 1);
     assert_true(hlts >= 1);
