@@ -28,8 +28,9 @@ int assign__map_bar(struct hv_vm *vm, struct platform *p, uint64_t bar0_gpa, uin
      * inside this window but never fault, so they never reach it. */
     struct mmio_window w = e1000_nic__mmio(p->nic);
     vm->nic_bar[0] = hv_window__add(vm, VCPU_TRAP_MMIO, decode ? bar0_gpa : 0, E1000_MMIO_SIZE, w.ops, w.dev, "nic-bar0");
-    vm->nic_bar[1] = hv_window__add(vm, VCPU_TRAP_PIO, decode ? bar1_port : 0, E1000_BAR1_IO_SIZE, &e1000_io_ops,
-                                    e1000_nic__model(p->nic), "nic-bar1");
+    struct mmio_window io = e1000_nic__io(p->nic);
+    vm->nic_bar[1] = hv_window__add(vm, VCPU_TRAP_PIO, decode ? bar1_port : 0, E1000_BAR1_IO_SIZE, io.ops, io.dev,
+                                    "nic-bar1");
     return vm->nic_bar[0] && vm->nic_bar[1] ? 0 : -ENOSPC;
 }
 
@@ -140,8 +141,7 @@ static void model__release(struct assign_source *s)
     phys_cfg(s, p->nic_pci.msi_cap + PCI_MSI_FLAGS, 2, 0);
     phys_cfg(s, PCI_COMMAND, 2, 0);
     /* Reset the NIC so nothing the guest programmed survives it. */
-    struct mmio_window w = e1000_nic__mmio(p->nic);
-    mmio__write32(&w, E1000_CTRL, E1000_CTRL_RST);
+    e1000_nic__reset(p->nic); /* function-level: decode is already off */
     if (s->vector_registered)
         intc__unregister(p->intc, HOST_OS_CPU, ASSIGN_HOST_VECTOR);
     if (s->irte_valid)

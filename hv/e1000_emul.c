@@ -3,26 +3,141 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hw/e1000/e1000_pci.h"
 #include "drivers/e1000/e1000_regs.h"
+#include "lib/log.h"
+
+static void stat_inc(uint64_t *c)
+{
+    __atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+}
+
+static bool bus_master(const struct e1000_emul *d)
+{
+    return pci_dev__command(&d->pci) & PCI_COMMAND_MASTER;
+}
+
+static uint64_t emul__monotonic_ns(void *ctx)
+{
+    (void)ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t emul__now(const struct e1000_emul *d)
+{
+    return d->cfg.clock_ns(d->cfg.clock_ctx);
+}
+
+static void emul__send_msi(struct e1000_emul *d)
+{
+    /* An MSI is a memory write the function masters (PCI 3.0 6.8): not
+     * while Bus Master Enable is clear.  Held, sent when it is set again. */
+    if (!bus_master(d)) {
+        __atomic_store_n(&d->msi_pending, 1, __ATOMIC_RELEASE);
+        stat_inc(&d->stats.msi_held);
+        return;
+    }
+    vm_irq__msi(d->irq, pci_dev__msi_address(&d->pci), pci_dev__msi_data(&d->pci));
+    stat_inc(&d->stats.msi_sent);
+}
 
 static void e1000_emul__level(void *ctx, int level)
 {
     struct e1000_emul *d = ctx;
     int was = __atomic_exchange_n(&d->level, level, __ATOMIC_ACQ_REL);
-    if (!level || was)
+    if (!level) {
+        __atomic_store_n(&d->msi_pending, 0, __ATOMIC_RELEASE); /* nothing left to signal */
+        return;
+    }
+    if (was)
         return; /* only a rising edge is a new interrupt */
-    if (pci_dev__msi_enabled(&d->pci))
-        vm_irq__msi(d->irq, pci_dev__msi_address(&d->pci), pci_dev__msi_data(&d->pci));
-    else if (!(pci_dev__command(&d->pci) & PCI_COMMAND_INTX_DISABLE))
+    if (pci_dev__msi_enabled(&d->pci)) {
+        emul__send_msi(d);
+    } else if (!(pci_dev__command(&d->pci) & PCI_COMMAND_INTX_DISABLE)) {
+        /* INTx is a sideband signal, not a bus-master cycle: BME does not gate it. */
         vm_irq__intx(d->irq, d->pci.cfg[PCI_INTERRUPT_LINE]);
+        stat_inc(&d->stats.intx_sent);
+    }
 }
 
+/* ---- the timer ------------------------------------------------------------ */
+
+/* After anything that may arm an earlier deadline (an access, a frame):
+ * wake the thread if it sleeps past the model's new deadline, or may be
+ * about to (wait_until 0: awake).  The thread reads the deadline and starts
+ * waiting under tlock, and the signal is sent under tlock, so no arm is
+ * missed: either the thread's read sees it or the signal reaches its wait. */
+static void emul__timer_poke(struct e1000_emul *d)
+{
+    if (!d->thread_running)
+        return;
+    uint64_t next = e1000__next_deadline(d->nic);
+    if (next == UINT64_MAX)
+        return;
+    uint64_t until = __atomic_load_n(&d->wait_until, __ATOMIC_ACQUIRE);
+    if (until && next >= until)
+        return;
+    pthread_mutex_lock(&d->tlock);
+    pthread_cond_signal(&d->tcond);
+    pthread_mutex_unlock(&d->tlock);
+}
+
+uint64_t e1000_emul__tick(struct e1000_emul *d)
+{
+    e1000__tick(d->nic, emul__now(d));
+    return e1000__next_deadline(d->nic);
+}
+
+static void *emul__timer_thread(void *arg)
+{
+    pthread_setname_np(pthread_self(), "e1000-emul");
+    struct e1000_emul *d = arg;
+    pthread_mutex_lock(&d->tlock);
+    while (!d->stopping) {
+        pthread_mutex_unlock(&d->tlock);
+        stat_inc(&d->stats.timer_wakeups);
+        e1000__tick(d->nic, emul__now(d)); /* may raise the line: not under tlock */
+        pthread_mutex_lock(&d->tlock);
+        if (d->stopping)
+            break;
+        uint64_t now = emul__now(d), next = e1000__next_deadline(d->nic);
+        /* Bounded below whatever the model says (a past deadline, a clock
+         * step): the thread wakes at most once per timer_min_ns unless an
+         * access or a frame arms an earlier deadline. */
+        if (next != UINT64_MAX && next < now + d->cfg.timer_min_ns)
+            next = now + d->cfg.timer_min_ns;
+        __atomic_store_n(&d->wait_until, next, __ATOMIC_RELEASE);
+        if (next == UINT64_MAX) {
+            pthread_cond_wait(&d->tcond, &d->tlock);
+        } else {
+            struct timespec ts = {.tv_sec = (time_t)(next / 1000000000ull),
+                                  .tv_nsec = (long)(next % 1000000000ull)};
+            pthread_cond_timedwait(&d->tcond, &d->tlock, &ts);
+        }
+        __atomic_store_n(&d->wait_until, 0, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&d->tlock);
+    return NULL;
+}
+
+/* ---- lifecycle -------------------------------------------------------------- */
+
 int e1000_emul__init(struct e1000_emul *d, struct guest_mem *gm, struct vm_irq *irq,
-                     const uint8_t mac[6], e1000_tx_fn tx, void *tx_ctx)
+                     const uint8_t mac[6], e1000_tx_fn tx, void *tx_ctx,
+                     const struct e1000_emul_config *cfg)
 {
     memset(d, 0, sizeof(*d));
+    if (cfg)
+        d->cfg = *cfg;
+    bool own_thread = !d->cfg.clock_ns;
+    if (!d->cfg.clock_ns)
+        d->cfg.clock_ns = emul__monotonic_ns;
+    if (!d->cfg.timer_min_ns)
+        d->cfg.timer_min_ns = E1000_EMUL_TIMER_MIN_NS;
     d->regs = aligned_alloc(4096, E1000_MMIO_SIZE);
     if (!d->regs)
         return -ENOMEM;
@@ -37,17 +152,67 @@ int e1000_emul__init(struct e1000_emul *d, struct guest_mem *gm, struct vm_irq *
     d->nic = e1000__create(d->regs, &d->dma, &d->sink, mac, tx, tx_ctx);
     if (!d->nic) {
         free(d->regs);
+        d->regs = NULL;
         return -ENOMEM;
+    }
+    e1000__set_clock(d->nic, d->cfg.clock_ns, d->cfg.clock_ctx);
+    pthread_mutex_init(&d->tlock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&d->tcond, &ca);
+    pthread_condattr_destroy(&ca);
+    if (own_thread) {
+        int r = pthread_create(&d->thread, NULL, emul__timer_thread, d);
+        if (r) {
+            log__err("e1000-emul", "timer thread: %s", strerror(r));
+            e1000_emul__destroy(d);
+            return -r;
+        }
+        d->thread_running = true;
     }
     return 0;
 }
 
+void e1000_emul__stop(struct e1000_emul *d)
+{
+    if (!d->thread_running)
+        return;
+    pthread_mutex_lock(&d->tlock);
+    d->stopping = true;
+    pthread_cond_signal(&d->tcond);
+    pthread_mutex_unlock(&d->tlock);
+    pthread_join(d->thread, NULL);
+    d->thread_running = false;
+}
+
 void e1000_emul__destroy(struct e1000_emul *d)
 {
-    if (d->nic)
+    if (d->nic) {
+        e1000_emul__stop(d);
         e1000__destroy(d->nic);
+        pthread_cond_destroy(&d->tcond);
+        pthread_mutex_destroy(&d->tlock);
+    }
     free(d->regs);
     memset(d, 0, sizeof(*d));
+}
+
+void e1000_emul__get_stats(struct e1000_emul *d, struct e1000_emul_stats *out)
+{
+    uint64_t *dst = (uint64_t *)out;
+    const uint64_t *src = (const uint64_t *)&d->stats;
+    for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+        dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+/* ---- registers -------------------------------------------------------------- */
+
+static void emul__tx(struct e1000_emul *d)
+{
+    stat_inc(&d->stats.tx_kicks);
+    /* Bounded: the model never takes more than a ring's worth per call. */
+    e1000__tx_poll(d->nic, 4096);
 }
 
 static uint64_t bar0_read(void *dev, uint64_t off, unsigned size)
@@ -55,7 +220,9 @@ static uint64_t bar0_read(void *dev, uint64_t off, unsigned size)
     struct e1000_emul *d = dev;
     if (!(pci_dev__command(&d->pci) & PCI_COMMAND_MEMORY))
         return ~0ull; /* decode disabled: master abort */
-    return e1000_mmio_ops.read(d->nic, off, size);
+    uint64_t v = e1000_mmio_ops.read(d->nic, off, size);
+    emul__timer_poke(d); /* an ICR read may leave an ITR-held assertion */
+    return v;
 }
 
 static void bar0_write(void *dev, uint64_t off, unsigned size, uint64_t val)
@@ -64,11 +231,9 @@ static void bar0_write(void *dev, uint64_t off, unsigned size, uint64_t val)
     if (!(pci_dev__command(&d->pci) & PCI_COMMAND_MEMORY))
         return;
     e1000_mmio_ops.write(d->nic, off, size, val);
-    if ((off & ~3ull) == E1000_TDT && (pci_dev__command(&d->pci) & PCI_COMMAND_MASTER)) {
-        d->tx_kicks++;
-        /* Bounded: the model never takes more than a ring's worth per call. */
-        e1000__tx_poll(d->nic, 4096);
-    }
+    if ((off & ~3ull) == E1000_TDT && bus_master(d))
+        emul__tx(d); /* without bus mastering: when BME is set again */
+    emul__timer_poke(d);
 }
 
 const struct mmio_ops e1000_emul_bar0_ops = {.read = bar0_read, .write = bar0_write};
@@ -81,8 +246,11 @@ static uint64_t bar1_read(void *dev, uint64_t off, unsigned size)
         return ~0ull;
     if (off == E1000_IOADDR)
         return d->ioaddr;
-    if (off == E1000_IODATA)
-        return bar0_read(d, d->ioaddr, 4);
+    if (off == E1000_IODATA) {
+        uint64_t v = e1000_mmio_ops.read(d->nic, d->ioaddr, 4);
+        emul__timer_poke(d);
+        return v;
+    }
     return ~0ull;
 }
 
@@ -91,17 +259,41 @@ static void bar1_write(void *dev, uint64_t off, unsigned size, uint64_t val)
     struct e1000_emul *d = dev;
     if (!(pci_dev__command(&d->pci) & PCI_COMMAND_IO) || size != 4)
         return;
-    if (off == E1000_IOADDR)
+    if (off == E1000_IOADDR) {
         d->ioaddr = (uint32_t)val & (E1000_MMIO_SIZE - 4);
-    else if (off == E1000_IODATA)
-        bar0_write(d, d->ioaddr, 4, val);
+    } else if (off == E1000_IODATA) {
+        e1000_mmio_ops.write(d->nic, d->ioaddr, 4, val);
+        if (d->ioaddr == E1000_TDT && bus_master(d))
+            emul__tx(d);
+        emul__timer_poke(d);
+    }
 }
 
 const struct mmio_ops e1000_emul_bar1_ops = {.read = bar1_read, .write = bar1_write};
 
 int e1000_emul__rx(struct e1000_emul *d, const uint8_t *frame, size_t len)
 {
-    if (!(pci_dev__command(&d->pci) & PCI_COMMAND_MASTER))
+    if (!bus_master(d)) {
+        stat_inc(&d->stats.rx_blocked);
         return -EIO; /* no bus mastering: the device cannot DMA */
-    return e1000__rx_frame(d->nic, frame, len);
+    }
+    int r = e1000__rx_frame(d->nic, frame, len);
+    emul__timer_poke(d);
+    return r;
+}
+
+void e1000_emul__cfg_written(struct e1000_emul *d, unsigned off, unsigned size)
+{
+    if (off + size <= PCI_COMMAND || off >= PCI_COMMAND + 2)
+        return;
+    bool was = d->bme_seen;
+    d->bme_seen = bus_master(d);
+    if (was || !d->bme_seen)
+        return;
+    /* Bus mastering is on (again): what waited for it goes now. */
+    if (__atomic_exchange_n(&d->msi_pending, 0, __ATOMIC_ACQ_REL) &&
+        __atomic_load_n(&d->level, __ATOMIC_ACQUIRE) && pci_dev__msi_enabled(&d->pci))
+        emul__send_msi(d);
+    emul__tx(d);
+    emul__timer_poke(d);
 }

@@ -3,16 +3,51 @@
  * memory.  Every guest register access is a trap forwarded here; a write
  * to TDT runs the transmit ring at once (as QEMU does) and frames go to the
  * host bridge; received frames come from the bridge.  The model's interrupt
- * level becomes an MSI (if the guest enabled it) or INTx vector. */
+ * level becomes an MSI (if the guest enabled it) or INTx vector.
+ *
+ * Time: the model's clock (default CLOCK_MONOTONIC) stamps every trapped
+ * access and received frame, and a timer thread ticks the model at its next
+ * deadline (ITR interval end, RDTR/RADV/TIDV/TADV expiry: SDM 13.4.18 and
+ * the delay timers of 3.2.7 / 3.4), exactly as the physical NIC's hardware
+ * thread does.  The thread never spins: it sleeps on a condition variable
+ * until the deadline, each wait at least timer_min_ns long, and is woken
+ * early only when an access or a frame armed an earlier deadline.  With an
+ * injected clock (tests) there is no thread: the owner calls
+ * e1000_emul__tick, as with hw/timer/hpet.
+ *
+ * PCI command register (PCI Local Bus 3.0, 6.2.2): Memory/I/O Space Enable
+ * clear -> the BARs do not decode (reads all-ones, writes dropped, as a
+ * master abort); Bus Master Enable clear -> no DMA (no descriptor fetch, no
+ * write-back, no received frame placed) and no MSI (a memory write, 6.8):
+ * an MSI due meanwhile is held and sent when bus mastering returns with the
+ * line still asserted; TX descriptors queued meanwhile run then too. */
 #ifndef IOVIRT_HV_E1000_EMUL_H
 #define IOVIRT_HV_E1000_EMUL_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hv/guest_mem.h"
 #include "hv/vm_irq.h"
 #include "hw/e1000/e1000.h"
 #include "hw/pci/pci_dev.h"
+
+#define E1000_EMUL_TIMER_MIN_NS 10000ull /* shortest timer-thread wait: 10 us */
+
+struct e1000_emul_config {
+    uint64_t (*clock_ns)(void *ctx); /* NULL: CLOCK_MONOTONIC and a timer thread */
+    void *clock_ctx;
+    uint64_t timer_min_ns;           /* 0: E1000_EMUL_TIMER_MIN_NS */
+};
+
+struct e1000_emul_stats {
+    uint64_t tx_kicks;       /* TDT writes that ran the TX ring */
+    uint64_t timer_wakeups;  /* timer thread turns */
+    uint64_t msi_sent, intx_sent;
+    uint64_t msi_held;       /* MSIs held back while Bus Master Enable was clear */
+    uint64_t rx_blocked;     /* frames refused while Bus Master Enable was clear */
+};
 
 struct e1000_emul {
     struct pci_dev pci;
@@ -22,20 +57,43 @@ struct e1000_emul {
     struct irq_sink sink;
     struct vm_irq *irq;
     int level;                  /* last interrupt level seen from the model */
+    int msi_pending;            /* an MSI was due while BME was clear */
+    bool bme_seen;              /* Bus Master Enable at the last command write */
     e1000_tx_fn tx;
     void *tx_ctx;
     uint32_t ioaddr;            /* BAR1 IOADDR latch */
-    uint64_t tx_kicks;
+
+    struct e1000_emul_config cfg;
+    pthread_mutex_t tlock;      /* timer thread state below */
+    pthread_cond_t tcond;
+    pthread_t thread;
+    bool thread_running, stopping;
+    uint64_t wait_until;        /* clock time the thread sleeps to; UINT64_MAX: none */
+    struct e1000_emul_stats stats; /* atomics */
 };
 
-/* 0 or -ENOMEM. */
+/* 0, -ENOMEM or -EINVAL.  cfg NULL: defaults (monotonic clock, timer
+ * thread started). */
 int e1000_emul__init(struct e1000_emul *d, struct guest_mem *gm, struct vm_irq *irq,
-                     const uint8_t mac[6], e1000_tx_fn tx, void *tx_ctx);
+                     const uint8_t mac[6], e1000_tx_fn tx, void *tx_ctx,
+                     const struct e1000_emul_config *cfg);
+/* Stop and join the timer thread (idempotent): after it returns the device
+ * raises no interrupt of its own accord.  hv_vm's teardown calls it before
+ * the vCPU goes. */
+void e1000_emul__stop(struct e1000_emul *d);
 void e1000_emul__destroy(struct e1000_emul *d);
 /* Trapped register windows (dev = struct e1000_emul *): BAR0 MMIO, BAR1 I/O. */
 extern const struct mmio_ops e1000_emul_bar0_ops;
 extern const struct mmio_ops e1000_emul_bar1_ops;
-/* A frame from the bridge; 0 or the model's error. */
+/* A frame from the bridge; 0 or the model's error, -EIO while bus
+ * mastering is off. */
 int e1000_emul__rx(struct e1000_emul *d, const uint8_t *frame, size_t len);
+/* The owner of the configuration space calls this after every write to it
+ * (the command register may have changed). */
+void e1000_emul__cfg_written(struct e1000_emul *d, unsigned off, unsigned size);
+/* Tick the model at the clock's time; returns the next deadline (clock
+ * time) or UINT64_MAX.  For owners without the timer thread (tests). */
+uint64_t e1000_emul__tick(struct e1000_emul *d);
+void e1000_emul__get_stats(struct e1000_emul *d, struct e1000_emul_stats *out);
 
 #endif

@@ -99,8 +99,12 @@ static void hpet_msi(void *ctx, uint16_t sid, uint64_t addr, uint32_t data)
 
 static void nic_cfg_written(struct pci_dev *d, unsigned off, unsigned size, uint32_t old, uint32_t val)
 {
-    (void)size, (void)old, (void)val;
+    (void)old, (void)val;
     struct hv_vm *vm = d->opaque;
+    if (vm->e1000)
+        e1000_emul__cfg_written(vm->e1000, off, size);
+    else if (vm->virtio)
+        virtio_net__cfg_written(vm->virtio, off, size);
     if (off < PCI_COMMAND || (off >= PCI_COMMAND + 2 && off < PCI_BASE_ADDRESS_0) ||
         off >= PCI_BASE_ADDRESS_0 + 4 * PCI_NUM_BARS)
         return;
@@ -174,8 +178,7 @@ static void vm__remove_native_nic(struct hv_vm *vm)
     vm->native_irqs = false;
     pci_bus__cfg_write(&p->pci, 0, PLATFORM_NIC_SLOT, 0, p->nic_pci.msi_cap + PCI_MSI_FLAGS, 2, 0);
     pci_bus__cfg_write(&p->pci, 0, PLATFORM_NIC_SLOT, 0, PCI_COMMAND, 2, 0);
-    struct mmio_window w = e1000_nic__mmio(p->nic);
-    mmio__write32(&w, E1000_CTRL, E1000_CTRL_RST);
+    e1000_nic__reset(p->nic); /* function-level: decode is already off */
     host_vtd__detach(vm->cfg.host->iommu, PLATFORM_NIC_SID);
 }
 
@@ -188,7 +191,7 @@ static int vm__add_nic(struct hv_vm *vm)
         return 0;
     case HV_NIC_EMULATED:
         vm->e1000 = calloc(1, sizeof(*vm->e1000));
-        if (!vm->e1000 || e1000_emul__init(vm->e1000, &vm->mem, &vm->irq, vm->cfg.mac, nic_tx, vm))
+        if (!vm->e1000 || e1000_emul__init(vm->e1000, &vm->mem, &vm->irq, vm->cfg.mac, nic_tx, vm, NULL))
             return -ENOMEM;
         vm->nic_pci = &vm->e1000->pci;
         bar_ops[0] = &e1000_emul_bar0_ops;
@@ -363,6 +366,8 @@ static void vm__quiesce_irq_sources(struct hv_vm *vm)
     }
     if (vm->virtio)
         virtio_net__stop(vm->virtio); /* joins the device thread */
+    if (vm->e1000)
+        e1000_emul__stop(vm->e1000); /* joins the model's timer thread */
     if (vm->port_attached) {
         bridge__detach(vm->cfg.bridge, &vm->port); /* no delivery in flight after it */
         vm->port_attached = false;

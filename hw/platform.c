@@ -6,12 +6,16 @@
 #include "hw/e1000/e1000_pci.h"
 #include "lib/log.h"
 
-/* The NIC follows its own configuration space: MSI as programmed. */
+/* The NIC follows its own configuration space: the command register
+ * (decode, bus mastering, INTx disable: PCI 3.0 6.2.2) and MSI as
+ * programmed. */
 static void platform__nic_cfg_written(struct pci_dev *d, unsigned off, unsigned size, uint32_t old,
                                       uint32_t val)
 {
-    (void)size, (void)old, (void)val;
+    (void)old, (void)val;
     struct platform *p = d->opaque;
+    if (off < PCI_COMMAND + 2 && off + size > PCI_COMMAND)
+        e1000_nic__set_command(p->nic, pci_dev__command(d));
     unsigned msi = d->msi_cap;
     if (msi && off >= msi && off < msi + PCI_MSI_CAP_SIZE_64)
         e1000_nic__set_msi(p->nic, pci_dev__msi_enabled(d), pci_dev__msi_address(d),
@@ -69,6 +73,9 @@ int platform__create(struct platform *p, const struct platform_config *cfg)
     p->nic_pci.opaque = p;
     p->nic_pci.on_write = platform__nic_cfg_written;
     pci_bus__attach(&p->pci, PLATFORM_NIC_SLOT, &p->nic_pci);
+    /* Out of reset the command register is 0: no decode, no bus mastering
+     * until the host OS (or a native guest) enables them. */
+    e1000_nic__set_command(p->nic, pci_dev__command(&p->nic_pci));
     r = e1000_nic__start(p->nic);
     if (r)
         goto fail;

@@ -262,7 +262,12 @@
 #define E1000_ICR_INT_ASSERTED 0x80000000u /* 8254x: any unmasked cause pending */
 #define E1000_ICR_CAUSE_MASK   0x0001FEDFu /* cause bits 0-16 defined above */
 
-/* ---- ITR (SDM 13.4.18): minimum inter-interrupt interval ---- */
+/* ---- ITR (SDM 13.4.18): minimum inter-interrupt interval ----
+ * The interval, in 256 ns units, is the minimum time between two
+ * assertions of the interrupt; causes arriving meanwhile are accumulated
+ * and asserted when it ends.  0 disables throttling.  The device needs a
+ * clock for it: an assertion held back is made when the interval ends,
+ * without any further driver access. */
 #define E1000_ITR_INTERVAL_MASK 0x0000FFFFu
 #define E1000_ITR_UNIT_NS       256u
 
@@ -298,7 +303,13 @@
 #define E1000_RCTL_BSEX       0x02000000u /* buffer size extension (x16) */
 #define E1000_RCTL_SECRC      0x04000000u /* strip Ethernet CRC */
 
-/* ---- RDTR / RADV / TIDV / TADV (SDM 13.4, receive/transmit delay timers) */
+/* ---- RDTR / RADV / TIDV / TADV (SDM 13.4, receive/transmit delay timers;
+ * delayed interrupts, SDM 3.2.7 receive and 3.4 transmit) ----
+ * RDTR: each received frame (re)starts a timer of RDTR x 1.024 us; RXT0 is
+ * raised when it expires (0: at once, with each frame).  RADV: the first
+ * frame after an RXT0 starts an absolute timer of RADV x 1.024 us that
+ * frames do not restart; RXT0 at the earlier of the two (0: none).
+ * TIDV/TADV: the same for TXDW of descriptors written back with IDE set. */
 #define E1000_RDTR_DELAY_MASK 0x0000FFFFu /* units of 1.024 us */
 #define E1000_RDTR_FPD        0x80000000u /* flush partial descriptor block */
 #define E1000_DELAY_UNIT_NS   1024u

@@ -34,6 +34,8 @@ struct virtio_net {
     uint16_t queue_msix[NR_QUEUES];
     struct virtq vq[NR_QUEUES];
 
+    bool msi_pending;      /* an MSI was due while Bus Master Enable was clear */
+    bool bme_seen;         /* Bus Master Enable at the last command write */
     int kick_fd;           /* eventfd: TX notifications wake the backend */
     pthread_t thread;
     bool thread_running, stopping;
@@ -104,14 +106,24 @@ struct pci_dev *virtio_net__pci(struct virtio_net *vn)
     return &vn->pci;
 }
 
+static bool bus_master(const struct virtio_net *vn)
+{
+    return pci_dev__command(&vn->pci) & PCI_COMMAND_MASTER;
+}
+
 /* Raise the function's interrupt: MSI if enabled, else INTx (level held
- * until the driver reads ISR).  Called with the lock held. */
+ * until the driver reads ISR).  Called with the lock held.  An MSI is a
+ * memory write the function masters: not while Bus Master Enable is clear
+ * (held until it is set again). */
 static void raise_irq(struct virtio_net *vn, uint8_t cause)
 {
     vn->isr |= cause;
     vn->stats.interrupts++;
     if (pci_dev__msi_enabled(&vn->pci)) {
-        if (vn->p.irq.msi)
+        if (!bus_master(vn)) {
+            vn->msi_pending = true;
+            vn->stats.msi_held++;
+        } else if (vn->p.irq.msi)
             vn->p.irq.msi(vn->p.irq.ctx, vn->p.requester_id, pci_dev__msi_address(&vn->pci),
                           pci_dev__msi_data(&vn->pci));
     } else if (vn->p.irq.intx && !(pci_dev__command(&vn->pci) & PCI_COMMAND_INTX_DISABLE)) {
@@ -140,6 +152,7 @@ static void device_reset(struct virtio_net *vn)
 {
     vn->status = 0;
     vn->isr = 0;
+    vn->msi_pending = false;
     vn->driver_features = 0;
     vn->dfselect = vn->gfselect = 0;
     vn->queue_select = 0;
@@ -316,7 +329,8 @@ unsigned virtio_net__tx_process(struct virtio_net *vn, unsigned budget)
     unsigned done = 0;
     pthread_mutex_lock(&vn->lock);
     struct virtq *q = &vn->vq[VIRTIO_NET_TX_VQ];
-    while (done < budget && running(vn) && q->ready) {
+    /* No bus mastering, no ring access: TX waits for BME (cfg_written). */
+    while (done < budget && running(vn) && q->ready && bus_master(vn)) {
         virtq__set_notify(q, false);
         struct virtq_chain c;
         int r = virtq__pop(q, &c);
@@ -363,6 +377,11 @@ int virtio_net__rx_frame(struct virtio_net *vn, const uint8_t *frame, size_t len
     pthread_mutex_lock(&vn->lock);
     struct virtq *q = &vn->vq[VIRTIO_NET_RX_VQ];
     if (!running(vn) || !q->ready) {
+        ret = -EIO;
+        goto out;
+    }
+    if (!bus_master(vn)) {
+        vn->stats.rx_blocked++; /* the device cannot DMA: the frame is lost */
         ret = -EIO;
         goto out;
     }
@@ -441,6 +460,29 @@ void virtio_net__stop(struct virtio_net *vn)
     }
     pthread_join(vn->thread, NULL);
     vn->thread_running = false;
+}
+
+void virtio_net__cfg_written(struct virtio_net *vn, unsigned off, unsigned size)
+{
+    if (off + size <= PCI_COMMAND || off >= PCI_COMMAND + 2)
+        return;
+    pthread_mutex_lock(&vn->lock);
+    bool was = vn->bme_seen;
+    vn->bme_seen = bus_master(vn);
+    bool resume = !was && vn->bme_seen;
+    if (resume && vn->msi_pending) {
+        vn->msi_pending = false;
+        if (pci_dev__msi_enabled(&vn->pci) && vn->p.irq.msi)
+            vn->p.irq.msi(vn->p.irq.ctx, vn->p.requester_id, pci_dev__msi_address(&vn->pci),
+                          pci_dev__msi_data(&vn->pci));
+    }
+    pthread_mutex_unlock(&vn->lock);
+    if (resume) {
+        uint64_t one = 1; /* TX the driver queued meanwhile */
+        if (write(vn->kick_fd, &one, sizeof one) < 0) {
+            /* counter saturated: the thread is already due to run */
+        }
+    }
 }
 
 bool virtio_net__broken(struct virtio_net *vn)

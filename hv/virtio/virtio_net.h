@@ -6,7 +6,14 @@
  *
  * A guest error in a ring (see hv/virtio/virtq.h) sets DEVICE_NEEDS_RESET,
  * raises a configuration interrupt and stops the queues until the driver
- * resets the device; the host is never touched. */
+ * resets the device; the host is never touched.
+ *
+ * PCI command register (PCI Local Bus 3.0, 6.2.2): with Bus Master Enable
+ * clear the device touches no guest memory (no ring or buffer access: TX
+ * waits, received frames are refused with -EIO) and sends no MSI (a memory
+ * write, 6.8; held and sent when bus mastering returns); INTx is not
+ * gated.  Memory Space Enable is decoded by the BAR window's owner
+ * (hv/vm_window: the window stops decoding, reads are all-ones). */
 #ifndef IOVIRT_HV_VIRTIO_NET_H
 #define IOVIRT_HV_VIRTIO_NET_H
 
@@ -44,6 +51,8 @@ struct virtio_net_params {
 struct virtio_net_stats {
     uint64_t tx_frames, tx_bytes, rx_frames, rx_bytes, rx_dropped;
     uint64_t notifies, interrupts, guest_errors;
+    uint64_t msi_held;    /* MSIs held back while Bus Master Enable was clear */
+    uint64_t rx_blocked;  /* frames refused while Bus Master Enable was clear */
 };
 
 struct virtio_net *virtio_net__create(const struct virtio_net_params *p);
@@ -61,6 +70,10 @@ unsigned virtio_net__tx_process(struct virtio_net *vn, unsigned budget);
  * -EIO (device not running or broken). */
 int virtio_net__rx_frame(struct virtio_net *vn, const uint8_t *frame, size_t len);
 bool virtio_net__broken(struct virtio_net *vn);
+/* The owner of the configuration space calls this after every write to it:
+ * when Bus Master Enable is set again, a held MSI is sent and pending TX
+ * runs. */
+void virtio_net__cfg_written(struct virtio_net *vn, unsigned off, unsigned size);
 void virtio_net__get_stats(struct virtio_net *vn, struct virtio_net_stats *out);
 
 #endif

@@ -84,4 +84,18 @@ int e1000__irq_level(struct e1000 *e);
  * or E1000_RDT.  Writes through directly-mapped pages are not seen. */
 void e1000__set_doorbell(struct e1000 *e, void (*fn)(void *ctx, uint32_t off), void *ctx);
 
+/* The model's clock (ns, monotonic; injectable so tests count interrupts
+ * against model time).  With one set, every entry point (MMIO, tx_poll,
+ * rx_frame) first advances model time to clock_ns(ctx) and fires expired
+ * delay timers, as e1000__tick does; NULL (the default): time moves only by
+ * e1000__tick.  Model time never goes backwards. */
+void e1000__set_clock(struct e1000 *e, uint64_t (*clock_ns)(void *ctx), void *ctx);
+/* Model time now (the latest tick or clock sample). */
+uint64_t e1000__now(struct e1000 *e);
+/* Model time at which a tick has something to do: the earliest armed
+ * RDTR/RADV/TIDV/TADV deadline, or the end of the ITR interval holding back
+ * a pending assertion; UINT64_MAX if none.  May lie in the past (tick now).
+ * A caller that sleeps until it must bound its own wait below. */
+uint64_t e1000__next_deadline(struct e1000 *e);
+
 #endif

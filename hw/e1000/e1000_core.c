@@ -234,6 +234,7 @@ static uint64_t mmio_read(void *dev, uint64_t off, unsigned size)
     if (size == 2 && shift == 24)
         return 0;
     pthread_mutex_lock(&e->lock);
+    e1000__clock_sync(e);
     uint64_t v = reg_read(e, base);
     if (size == 8)
         v |= (uint64_t)reg_read(e, base + 4) << 32;
@@ -253,6 +254,7 @@ static void mmio_write(void *dev, uint64_t off, unsigned size, uint64_t val)
     if (size == 8 && (off & 7))
         return;
     pthread_mutex_lock(&e->lock);
+    e1000__clock_sync(e);
     uint32_t bell = reg_write(e, (uint32_t)off, (uint32_t)val);
     if (size == 8) {
         uint32_t b2 = reg_write(e, (uint32_t)off + 4, (uint32_t)(val >> 32));

@@ -1,8 +1,13 @@
 /* Interrupt causes, mask and line level (SDM 13.4.17-13.4.21), interrupt
  * throttling (ITR) and the RX/TX interrupt delay timers.
  *
- * Time only advances through e1000__tick(now_ns): the model keeps the last
- * value and uses it for throttling and delay deadlines.  ITR: a new
+ * Time only advances through e1000__tick(now_ns), or, with a clock set
+ * (e1000__set_clock), also to the clock's time at every entry point (MMIO,
+ * tx_poll, rx_frame), so a frame or an ICR read is stamped with the time it
+ * happens; the model keeps the latest value and uses it for throttling and
+ * delay deadlines.  Nothing in the model waits: whoever runs it (the NIC's
+ * hardware thread, the emulated device's timer) asks e1000__next_deadline
+ * when to tick next.  ITR: a new
  * assertion of the line waits until ITR x 256 ns have passed since the
  * previous assertion; the pending assertion is made by a later tick.
  * RDTR/RADV: with RDTR = 0 RXT0 is raised with each frame; otherwise the
@@ -95,9 +100,8 @@ static bool delay_expired(struct e1000_delay *d, uint64_t now)
     return fire;
 }
 
-void e1000__tick(struct e1000 *e, uint64_t now_ns)
+void e1000__advance_locked(struct e1000 *e, uint64_t now_ns)
 {
-    pthread_mutex_lock(&e->lock);
     if (now_ns > e->now_ns)
         e->now_ns = now_ns;
     uint32_t causes = 0;
@@ -109,8 +113,59 @@ void e1000__tick(struct e1000 *e, uint64_t now_ns)
         e1000__set_cause(e, causes);
     else
         e1000__irq_update(e);
+}
+
+void e1000__clock_sync(struct e1000 *e)
+{
+    if (e->clock_ns)
+        e1000__advance_locked(e, e->clock_ns(e->clock_ctx));
+}
+
+void e1000__tick(struct e1000 *e, uint64_t now_ns)
+{
+    pthread_mutex_lock(&e->lock);
+    e1000__advance_locked(e, now_ns);
     pthread_mutex_unlock(&e->lock);
     e1000__irq_flush(e);
+}
+
+void e1000__set_clock(struct e1000 *e, uint64_t (*clock_ns)(void *ctx), void *ctx)
+{
+    pthread_mutex_lock(&e->lock);
+    e->clock_ns = clock_ns;
+    e->clock_ctx = ctx;
+    pthread_mutex_unlock(&e->lock);
+}
+
+uint64_t e1000__now(struct e1000 *e)
+{
+    pthread_mutex_lock(&e->lock);
+    uint64_t t = e->now_ns;
+    pthread_mutex_unlock(&e->lock);
+    return t;
+}
+
+static void earliest(uint64_t *next, uint64_t t)
+{
+    if (t && t < *next)
+        *next = t;
+}
+
+uint64_t e1000__next_deadline(struct e1000 *e)
+{
+    uint64_t next = UINT64_MAX;
+    pthread_mutex_lock(&e->lock);
+    earliest(&next, e->rx_delay.deadline);
+    earliest(&next, e->rx_delay.abs_deadline);
+    earliest(&next, e->tx_delay.deadline);
+    earliest(&next, e->tx_delay.abs_deadline);
+    /* An assertion held back by ITR is made at last + interval. */
+    uint32_t pending = e1000__r(e, E1000_ICR) & e1000__r(e, E1000_IMS) & E1000_ICR_CAUSE_MASK;
+    uint64_t gap = (uint64_t)(e1000__r(e, E1000_ITR) & E1000_ITR_INTERVAL_MASK) * E1000_ITR_UNIT_NS;
+    if (pending && !e->irq_level && gap && e->irq_ever)
+        earliest(&next, e->last_irq_ns + gap);
+    pthread_mutex_unlock(&e->lock);
+    return next;
 }
 
 int e1000__irq_level(struct e1000 *e)

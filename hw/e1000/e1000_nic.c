@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "drivers/e1000/e1000_regs.h"
+#include "hw/pci/pci_regs.h"
 #include "hw/physmem.h"
 #include "hw/vtd/vtd.h"
 #include "hw/wire/wire.h"
@@ -28,7 +30,11 @@ struct e1000_nic {
     int regs_fd;
     int kick_fd;
     struct vtd_dma_ctx vtd_ctx;
-    struct dma_port dma;
+    struct dma_port bus;         /* the path to memory (VT-d or plain) */
+    struct dma_port dma;         /* what the model uses: the bus-master gate */
+    uint16_t command;            /* atomic: PCI command register */
+    int dma_inflight;            /* atomic: DMAs past the gate */
+    int msi_held;                /* atomic: an MSI was due while BME was clear */
     struct irq_sink model_irq;   /* what the model calls */
     struct irq_sink out;         /* where interrupts go */
 
@@ -68,6 +74,53 @@ static void stat_add(uint64_t *c, uint64_t v)
 {
     __atomic_fetch_add(c, v, __ATOMIC_RELAXED);
 }
+
+static uint16_t nic_cmd(const struct e1000_nic *n)
+{
+    return __atomic_load_n(&n->command, __ATOMIC_SEQ_CST);
+}
+
+static bool nic_bus_master(const struct e1000_nic *n)
+{
+    return nic_cmd(n) & PCI_COMMAND_MASTER;
+}
+
+/* ---- the bus-master gate: every DMA of the model passes here ------------ */
+
+/* In flight first, then the check (seq_cst both sides, Dekker with
+ * e1000_nic__set_command): a DMA either sees BME clear or is counted before
+ * the clearing thread looks at the count. */
+static bool gate_enter(struct e1000_nic *n)
+{
+    __atomic_fetch_add(&n->dma_inflight, 1, __ATOMIC_SEQ_CST);
+    if (nic_bus_master(n))
+        return true;
+    __atomic_fetch_sub(&n->dma_inflight, 1, __ATOMIC_SEQ_CST);
+    stat_add(&n->stats.dma_blocked, 1);
+    return false;
+}
+
+static int gate_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+    struct e1000_nic *n = ctx;
+    if (!gate_enter(n))
+        return -EIO; /* no cycle on the bus: nothing read */
+    int r = dma__read(&n->bus, addr, buf, len);
+    __atomic_fetch_sub(&n->dma_inflight, 1, __ATOMIC_SEQ_CST);
+    return r;
+}
+
+static int gate_write(void *ctx, uint64_t addr, const void *buf, size_t len)
+{
+    struct e1000_nic *n = ctx;
+    if (!gate_enter(n))
+        return -EIO;
+    int r = dma__write(&n->bus, addr, buf, len);
+    __atomic_fetch_sub(&n->dma_inflight, 1, __ATOMIC_SEQ_CST);
+    return r;
+}
+
+static const struct dma_ops gate_ops = {.read = gate_read, .write = gate_write};
 
 static void nic_kick(struct e1000_nic *n)
 {
@@ -156,8 +209,19 @@ static void deliver_irq(struct e1000_nic *n)
     uint64_t addr = n->msi_addr;
     uint32_t data = n->msi_data;
     pthread_mutex_unlock(&n->msi_lock);
+    uint16_t cmd = nic_cmd(n);
     if (msi) {
-        /* Edge-triggered: one message per assertion (coalesced). */
+        /* Edge-triggered: one message per assertion (coalesced).  A memory
+         * write: not without Bus Master Enable; held until it returns. */
+        if (!(cmd & PCI_COMMAND_MASTER)) {
+            if (edges) {
+                __atomic_store_n(&n->msi_held, 1, __ATOMIC_RELEASE);
+                stat_add(&n->stats.msi_held, 1);
+            }
+            edges = 0;
+        } else if (__atomic_exchange_n(&n->msi_held, 0, __ATOMIC_ACQ_REL) && level) {
+            edges = 1; /* bus mastering is back, the line still asserted */
+        }
         if (edges && n->out.msi) {
             n->out.msi(n->out.ctx, n->cfg.requester_id, addr, data);
             stat_add(&n->stats.msi_sent, 1);
@@ -165,6 +229,8 @@ static void deliver_irq(struct e1000_nic *n)
         n->delivered_level = level;
         return;
     }
+    if (cmd & PCI_COMMAND_INTX_DISABLE)
+        level = 0; /* Interrupt Disable: INTx# not asserted (6.2.2 bit 10) */
     if (level != n->delivered_level && n->out.intx) {
         n->out.intx(n->out.ctx, level);
         stat_add(&n->stats.intx_changes, 1);
@@ -226,6 +292,12 @@ static unsigned nic_rx(struct e1000_nic *n)
         if (len <= 0)
             break;
         work++;
+        if (!nic_bus_master(n)) {
+            /* Nowhere to put it without DMA: lost, as from a full FIFO. */
+            stat_add(&n->stats.rx_no_bus_master, 1);
+            stat_add(&n->stats.rx_dropped, 1);
+            continue;
+        }
         if (e1000__rx_frame(n->model, n->rx_buf, (size_t)len) == 0) {
             stat_add(&n->stats.rx_frames, 1);
             stat_add(&n->stats.rx_bytes, (uint64_t)len);
@@ -243,7 +315,9 @@ static uint32_t reg_load(const struct e1000_nic *n, uint32_t off)
 
 static bool tx_pending(const struct e1000_nic *n)
 {
-    return (reg_load(n, E1000_TCTL) & E1000_TCTL_EN) &&
+    /* Without bus mastering queued descriptors are not work: the thread
+     * must sleep, not poll them (a guest clearing BME must not make it spin). */
+    return nic_bus_master(n) && (reg_load(n, E1000_TCTL) & E1000_TCTL_EN) &&
            reg_load(n, E1000_TDH) != reg_load(n, E1000_TDT);
 }
 
@@ -308,8 +382,8 @@ static void *nic_thread(void *arg)
         uint64_t now = now_ns();
         stat_add(&n->stats.loops, 1);
         /* Tick first so delays armed by this turn's TX/RX start from now. */
-        e1000__tick(n->model, now);
-        unsigned work = nic_tx(n, now) + nic_rx(n);
+        e1000__tick(n->model, c->clock_ns ? c->clock_ns(c->clock_ctx) : now);
+        unsigned work = (nic_bus_master(n) ? nic_tx(n, now) : 0) + nic_rx(n);
         deliver_irq(n);
         if (work) {
             last_work = now;
@@ -416,9 +490,11 @@ struct e1000_nic *e1000_nic__create(const struct e1000_nic_config *cfg)
         goto fail_errno;
 
     if (cfg->vtd)
-        vtd__dma_port(&n->vtd_ctx, cfg->vtd, n->cfg.requester_id, &n->dma);
+        vtd__dma_port(&n->vtd_ctx, cfg->vtd, n->cfg.requester_id, &n->bus);
     else
-        n->dma = *cfg->dma;
+        n->bus = *cfg->dma;
+    n->dma = (struct dma_port){.ops = &gate_ops, .ctx = n};
+    n->command = PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
     n->model_irq.intx = model_intx;
     n->model_irq.msi = model_msi;
     n->model_irq.ctx = n;
@@ -480,10 +556,71 @@ void e1000_nic__destroy(struct e1000_nic *n)
     free(n);
 }
 
+/* BAR decode (6.2.2): a disabled space answers like a master abort. */
+static uint64_t bar0_read(void *dev, uint64_t off, unsigned size)
+{
+    struct e1000_nic *n = dev;
+    if (!(nic_cmd(n) & PCI_COMMAND_MEMORY))
+        return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
+    return e1000_mmio_ops.read(n->model, off, size);
+}
+
+static void bar0_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+{
+    struct e1000_nic *n = dev;
+    if (nic_cmd(n) & PCI_COMMAND_MEMORY)
+        e1000_mmio_ops.write(n->model, off, size, val);
+}
+
+static uint64_t bar1_read(void *dev, uint64_t off, unsigned size)
+{
+    struct e1000_nic *n = dev;
+    if (!(nic_cmd(n) & PCI_COMMAND_IO))
+        return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
+    return e1000_io_ops.read(n->model, off, size);
+}
+
+static void bar1_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+{
+    struct e1000_nic *n = dev;
+    if (nic_cmd(n) & PCI_COMMAND_IO)
+        e1000_io_ops.write(n->model, off, size, val);
+}
+
+static const struct mmio_ops nic_bar0_ops = {.read = bar0_read, .write = bar0_write};
+static const struct mmio_ops nic_bar1_ops = {.read = bar1_read, .write = bar1_write};
+
 struct mmio_window e1000_nic__mmio(struct e1000_nic *n)
 {
-    struct mmio_window w = {.ops = &e1000_mmio_ops, .dev = n->model};
+    struct mmio_window w = {.ops = &nic_bar0_ops, .dev = n};
     return w;
+}
+
+struct mmio_window e1000_nic__io(struct e1000_nic *n)
+{
+    struct mmio_window w = {.ops = &nic_bar1_ops, .dev = n};
+    return w;
+}
+
+void e1000_nic__set_command(struct e1000_nic *n, uint16_t cmd)
+{
+    uint16_t old = __atomic_exchange_n(&n->command, cmd, __ATOMIC_SEQ_CST);
+    if ((old & PCI_COMMAND_MASTER) && !(cmd & PCI_COMMAND_MASTER)) {
+        /* No DMA after this returns: wait out the ones already past the
+         * gate (each is one bounded access; yield, never a long spin). */
+        while (__atomic_load_n(&n->dma_inflight, __ATOMIC_SEQ_CST))
+            sched_yield();
+    }
+    /* A held MSI and queued TX go when the hardware thread next runs. */
+    nic_kick(n);
+}
+
+uint16_t e1000_nic__command(struct e1000_nic *n) { return nic_cmd(n); }
+
+void e1000_nic__reset(struct e1000_nic *n)
+{
+    e1000__reset(n->model);
+    nic_wake(n);
 }
 
 int e1000_nic__regs_fd(struct e1000_nic *n) { return n->regs_fd; }

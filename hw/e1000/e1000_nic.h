@@ -20,7 +20,23 @@
  *
  * Interrupts are delivered from the hardware thread (the model reports its
  * level with its lock held; delivery there could deadlock a handler that
- * reads ICR), as a real device sends its MSI write. */
+ * reads ICR), as a real device sends its MSI write.
+ *
+ * PCI command register (PCI Local Bus 3.0, 6.2.2), as the function's
+ * configuration space owner reports it (e1000_nic__set_command):
+ *   - Memory Space Enable clear: BAR0 (e1000_nic__mmio) does not decode:
+ *     reads return all-ones, as a master abort does (3.3.3.1), writes are
+ *     dropped; I/O Space Enable likewise for BAR1 (e1000_nic__io);
+ *   - Bus Master Enable clear: the function masters no cycle: no descriptor
+ *     fetch, no write-back, no buffer access (the hardware thread runs no
+ *     TX and places no RX frame; wire frames are dropped as an overflowing
+ *     FIFO would, counted), and no MSI (a memory write, 6.8: held, sent
+ *     when bus mastering returns with the line still asserted).  Every DMA
+ *     goes through a gate: set_command returns only when no DMA is in
+ *     flight, so none happens after a host clears BME;
+ *   - Interrupt Disable: no INTx assertion.
+ * A NIC without a configuration-space owner starts enabled (I/O, memory,
+ * bus master), so standalone users work unchanged. */
 #ifndef IOVIRT_HW_E1000_NIC_H
 #define IOVIRT_HW_E1000_NIC_H
 
@@ -61,6 +77,9 @@ struct e1000_nic_config {
     uint64_t spin_ns;            /* keep polling this long after activity */
     uint64_t idle_sleep_min_ns, idle_sleep_max_ns;
     uint64_t pace_sleep_min_ns;  /* shortest sleep while waiting for the wire */
+    uint64_t (*clock_ns)(void *ctx); /* the model's clock for e1000__tick;
+                                  * NULL: CLOCK_MONOTONIC (pacing always uses it) */
+    void *clock_ctx;
     int nice;                    /* hardware thread's nice value (best effort; it
                                   * never spins, so a high priority only keeps
                                   * "silicon" on time on a loaded host) */
@@ -74,6 +93,9 @@ struct e1000_nic_stats {
     uint64_t tx_frames, tx_bytes, tx_wire_errors;
     uint64_t rx_frames, rx_bytes, rx_dropped;  /* dropped: ring full/off, runt, DMA fault */
     uint64_t msi_sent, intx_changes;
+    uint64_t msi_held;          /* MSIs held back while Bus Master Enable was clear */
+    uint64_t rx_no_bus_master;  /* wire frames dropped while Bus Master Enable was clear */
+    uint64_t dma_blocked;       /* DMAs refused by the bus-master gate */
     uint64_t pace_lost_ns;      /* wire time lost: the thread woke later than the credit allows */
     uint64_t tx_idle_gaps;      /* times the TX ring ran dry while the wire was paced */
     uint64_t loops, sleeps, kicks;
@@ -90,8 +112,19 @@ void e1000_nic__destroy(struct e1000_nic *n);
 int e1000_nic__start(struct e1000_nic *n);
 void e1000_nic__stop(struct e1000_nic *n);
 
-/* The register window (BAR0) as software sees it: trapped accesses. */
+/* The register window (BAR0) as software sees it: trapped accesses,
+ * decoded only while Memory Space Enable is set. */
 struct mmio_window e1000_nic__mmio(struct e1000_nic *n);
+/* BAR1 (IOADDR/IODATA), decoded only while I/O Space Enable is set. */
+struct mmio_window e1000_nic__io(struct e1000_nic *n);
+/* The function's PCI command register changed (its configuration-space
+ * owner calls this).  Clearing Bus Master Enable returns only once no DMA
+ * of the function is in flight (bounded: one DMA access). */
+void e1000_nic__set_command(struct e1000_nic *n, uint16_t cmd);
+uint16_t e1000_nic__command(struct e1000_nic *n);
+/* Function-level reset (CTRL.RST), not a BAR access: works whatever the
+ * command register says (detach paths clear the command register first). */
+void e1000_nic__reset(struct e1000_nic *n);
 /* The register file: memfd (E1000_MMIO_SIZE bytes) and its host mapping. */
 int e1000_nic__regs_fd(struct e1000_nic *n);
 void *e1000_nic__regs(struct e1000_nic *n);

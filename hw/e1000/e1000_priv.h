@@ -108,7 +108,10 @@ struct e1000 {
     uint64_t irq_state;     /* atomic: change count << 1 | irq_level */
     int irq_delivered;      /* level last given to the sink (irq_lock) */
     bool irq_ever;          /* an interrupt was asserted at least once */
-    uint64_t now_ns;        /* time given to the last tick */
+    uint64_t now_ns;        /* model time: the last tick, or the clock at the
+                             * last entry point (e1000__set_clock) */
+    uint64_t (*clock_ns)(void *ctx); /* NULL: time only moves by e1000__tick */
+    void *clock_ctx;
     uint64_t last_irq_ns;
     struct e1000_delay rx_delay, tx_delay;
 
@@ -148,6 +151,10 @@ void e1000__irq_update(struct e1000 *e);
 void e1000__irq_flush(struct e1000 *e); /* without `lock` held */
 uint32_t e1000__icr_read(struct e1000 *e);
 void e1000__delay_arm(struct e1000 *e, struct e1000_delay *d, uint32_t delay, uint32_t abs);
+/* Advance model time to now (never backwards) and fire expired delays
+ * (lock held); e1000__clock_sync does it at the clock's time, if set. */
+void e1000__advance_locked(struct e1000 *e, uint64_t now);
+void e1000__clock_sync(struct e1000 *e);
 
 /* e1000_stats.c */
 void e1000__stat_inc(struct e1000 *e, uint32_t off);

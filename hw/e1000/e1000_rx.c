@@ -263,6 +263,7 @@ int e1000__rx_frame(struct e1000 *e, const uint8_t *frame, size_t len)
     if (!frame && len)
         return -EINVAL;
     pthread_mutex_lock(&e->lock);
+    e1000__clock_sync(e);
     int rc = rx_locked(e, frame, len);
     pthread_mutex_unlock(&e->lock);
     e1000__irq_flush(e);

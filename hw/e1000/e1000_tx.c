@@ -296,6 +296,7 @@ unsigned e1000__tx_poll(struct e1000 *e, unsigned budget)
     uint32_t causes = 0;
     pthread_mutex_lock(&e->tx_lock);
     pthread_mutex_lock(&e->lock);
+    e1000__clock_sync(e);
     while (done < budget) {
         if (ts->reset_gen != e->reset_gen) {
             frame_reset(ts);

@@ -10,6 +10,13 @@
 /* Type 0 header (6.1) */
 #define PCI_VENDOR_ID        0x00  /* 16 */
 #define PCI_DEVICE_ID        0x02  /* 16 */
+/* Command register (6.2.2).  Bit 0 I/O Space: clear, the function does not
+ * respond to I/O accesses (its I/O BARs do not decode); bit 1 Memory Space:
+ * clear, its memory BARs do not decode (the access ends in a master abort,
+ * 3.3.3.1: reads return all-ones); bit 2 Bus Master: clear, the function
+ * generates no access of its own (no DMA, and no MSI, which is a memory
+ * write the function masters, 6.8); bit 10 Interrupt Disable: INTx# not
+ * asserted.  All 0 after reset. */
 #define PCI_COMMAND          0x04  /* 16, 6.2.2 */
 #define  PCI_COMMAND_IO          0x0001
 #define  PCI_COMMAND_MEMORY      0x0002

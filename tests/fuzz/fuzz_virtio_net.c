@@ -53,6 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct virtio_net_params p = {.gm = &gm, .tx = drop_tx};
     struct virtio_net *vn = virtio_net__create(&p);
+    /* Bus mastering on, or the device touches no ring at all. */
+    pci_dev__cfg_write(virtio_net__pci(vn), PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
     const struct mmio_ops *o = &virtio_net_bar_ops;
     o->write(vn, VIRTIO_PCI_COMMON_GFSELECT, 4, 1);
     o->write(vn, VIRTIO_PCI_COMMON_GF, 4, 1);

@@ -94,6 +94,9 @@ static int setup(void **state)
     pci_dev__cfg_write(d, d->msi_cap + PCI_MSI_ADDRESS_LO, 4, 0xFEE00000);
     pci_dev__cfg_write(d, d->msi_cap + PCI_MSI_DATA_64, 2, 0x41);
     pci_dev__cfg_write(d, d->msi_cap + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE);
+    /* Firmware/driver: memory decode and bus mastering on (PCI 3.0 6.2.2). */
+    pci_dev__cfg_write(d, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    virtio_net__cfg_written(fx.vn, PCI_COMMAND, 2);
     /* 3.1.1 driver initialisation. */
     w(&fx, VIRTIO_PCI_COMMON_STATUS, 1, 0);
     w(&fx, VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
@@ -392,10 +395,85 @@ static void test_index_published_during_device_read(void **state)
     assert_int_equal(fx->tx_count, 0x100);
 }
 
+/* PCI 3.0 6.2.2: with Bus Master Enable clear the function masters no
+ * cycle: no ring read (TX waits), no buffer or used-ring write (RX refused),
+ * no MSI.  Setting it again resumes: queued TX goes, the interrupt with it. */
+static void set_command(struct fixture *fx, uint16_t cmd)
+{
+    struct pci_dev *d = virtio_net__pci(fx->vn);
+    pci_dev__cfg_write(d, PCI_COMMAND, 2, cmd);
+    virtio_net__cfg_written(fx->vn, PCI_COMMAND, 2);
+}
+
+static void test_bus_master_off_no_dma(void **state)
+{
+    struct fixture *fx = *state;
+    set_command(fx, PCI_COMMAND_MEMORY);
+    /* TX queued while BME is clear: nothing read, nothing sent. */
+    struct virtio_net_hdr h = {0};
+    uint8_t frame[60];
+    memset(frame, 0x5A, sizeof frame);
+    guest_mem__write(&fx->gm, BUF(0), &h, sizeof h);
+    guest_mem__write(&fx->gm, BUF(1), frame, sizeof frame);
+    put_desc(fx, 1, 0, BUF(0), sizeof h, VIRTQ_DESC_F_NEXT, 1);
+    put_desc(fx, 1, 1, BUF(1), sizeof frame, 0, 0);
+    make_avail(fx, 1, 0);
+    w(fx, VIRTIO_NET_NOTIFY_OFF + VIRTIO_NET_TX_VQ * VIRTIO_NET_NOTIFY_MULT, 2, 1);
+    assert_int_equal(virtio_net__tx_process(fx->vn, 16), 0);
+    assert_int_equal(fx->tx_count, 0);
+    assert_int_equal(used_idx(fx, 1), 0);
+    /* RX while BME is clear: refused, the buffer (canary) untouched. */
+    uint8_t canary[256], back[256];
+    memset(canary, 0xC5, sizeof canary);
+    guest_mem__write(&fx->gm, BUF(4), canary, sizeof canary);
+    put_desc(fx, 0, 0, BUF(4), 2048, VIRTQ_DESC_F_WRITE, 0);
+    make_avail(fx, 0, 0);
+    assert_int_equal(virtio_net__rx_frame(fx->vn, frame, sizeof frame), -EIO);
+    guest_mem__read(&fx->gm, BUF(4), back, sizeof back);
+    assert_memory_equal(back, canary, sizeof canary);
+    assert_int_equal(used_idx(fx, 0), 0);
+    assert_int_equal(fx->msi_count, 0);
+    struct virtio_net_stats st;
+    virtio_net__get_stats(fx->vn, &st);
+    assert_int_equal(st.rx_blocked, 1);
+    /* Bus mastering back: the queued frame goes and is signalled. */
+    set_command(fx, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    assert_int_equal(virtio_net__tx_process(fx->vn, 16), 1);
+    assert_int_equal(fx->tx_count, 1);
+    assert_memory_equal(fx->sent, frame, sizeof frame);
+    assert_int_equal(used_idx(fx, 1), 1);
+    assert_int_equal(fx->msi_count, 1);
+    assert_int_equal(virtio_net__rx_frame(fx->vn, frame, sizeof frame), 0);
+    assert_int_equal(used_idx(fx, 0), 1);
+    assert_int_equal(fx->msi_count, 2);
+}
+
+/* An interrupt due while BME is clear (a configuration interrupt for a
+ * broken ring) is held, not sent, and goes when BME is set again. */
+static void test_bus_master_off_msi_held(void **state)
+{
+    struct fixture *fx = *state;
+    set_command(fx, PCI_COMMAND_MEMORY);
+    /* A queue enabled outside guest RAM breaks the device: config interrupt. */
+    w(fx, VIRTIO_PCI_COMMON_STATUS, 1, 0);
+    w(fx, VIRTIO_PCI_COMMON_Q_SELECT, 2, 0);
+    w(fx, VIRTIO_PCI_COMMON_Q_DESCLO, 4, 0x10);
+    w(fx, VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1);
+    assert_true(virtio_net__broken(fx->vn));
+    assert_int_equal(fx->msi_count, 0);
+    struct virtio_net_stats st;
+    virtio_net__get_stats(fx->vn, &st);
+    assert_int_equal(st.msi_held, 1);
+    set_command(fx, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    assert_int_equal(fx->msi_count, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_features_and_config, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bus_master_off_no_dma, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bus_master_off_msi_held, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx_frame_with_header_split, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_frame_and_no_buffer_drop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_descriptor_loop, setup, teardown),
