@@ -61,14 +61,13 @@ static void snapshot__take(struct testbed *t, struct snapshot *s)
 {
     s->wall_ns = clock_ns(CLOCK_MONOTONIC);
     s->proc_ns = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-    int64_t g = vcpu__cpu_time_ns(&t->vm.vcpu);
-    s->guest_ns = g > 0 ? (uint64_t)g : 0;
+    s->guest_ns = testbed__guest_cpu_ns(t); /* native: 0, its CPU thread is in proc_ns */
     struct e1000_nic_stats ns;
     e1000_nic__get_stats(t->plat.nic, &ns);
     s->nic_ns = ns.thread_cpu_ns;
     clockid_t cid;
     s->sink_ns = pthread_getcpuclockid(t->sink.thread, &cid) == 0 ? clock_ns(cid) : 0;
-    memcpy(s->stats, t->vm.vcpu.stats.n, sizeof s->stats);
+    testbed__exit_stats(t, s->stats);
 }
 
 static void runner__console(void *ctx, const char *line, size_t len)
@@ -213,7 +212,7 @@ static int runner__run(void *ctx, const struct bench_point *p, struct bench_resu
         return -1;
     }
     r = testbed__run(t);
-    int status = t->vm.exit_status;
+    int status = testbed__exit_status(t);
     testbed__destroy(t); /* waits for the sink to see the close; collects VT-d faults */
     uint64_t sink = t->sink.tcp_bytes;
     /* Every fault the unit recorded, from creation through teardown, has
