@@ -39,6 +39,7 @@ struct runner_ctx {
 struct snapshot {
     uint64_t wall_ns, proc_ns, guest_ns, nic_ns, sink_ns;
     uint64_t stats[VCPU_STAT__COUNT];
+    uint64_t interrupts;
 };
 
 struct window {
@@ -68,6 +69,7 @@ static void snapshot__take(struct testbed *t, struct snapshot *s)
     clockid_t cid;
     s->sink_ns = pthread_getcpuclockid(t->sink.thread, &cid) == 0 ? clock_ns(cid) : 0;
     testbed__exit_stats(t, s->stats);
+    s->interrupts = testbed__interrupts(t);
 }
 
 static void runner__console(void *ctx, const char *line, size_t len)
@@ -119,7 +121,7 @@ static void runner__fill(const struct window *w, struct bench_result *out)
     for (int r = 0; r < BENCH_EXIT_OTHER; r++)
         named += out->exits_by_reason[r];
     out->exits_by_reason[BENCH_EXIT_OTHER] = total > named ? total - named : 0;
-    out->interrupts = EXITS(VCPU_STAT_INJECT);
+    out->interrupts = d(a->interrupts, b->interrupts);
 #undef EXITS
 }
 

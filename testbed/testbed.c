@@ -129,6 +129,13 @@ void testbed__exit_stats(const struct testbed *t, uint64_t out[VCPU_STAT__COUNT]
         memcpy(out, t->vm.vcpu.stats.n, sizeof(uint64_t) * VCPU_STAT__COUNT);
 }
 
+uint64_t testbed__interrupts(struct testbed *t)
+{
+    if (t->cfg.mode == TESTBED_NATIVE)
+        return __atomic_load_n(&t->native.cpu.delivered, __ATOMIC_RELAXED);
+    return t->vm.vcpu.stats.n[VCPU_STAT_INJECT];
+}
+
 uint64_t testbed__guest_cpu_ns(struct testbed *t)
 {
     if (t->cfg.mode == TESTBED_NATIVE || !t->vm_up)
