@@ -18,9 +18,7 @@
  * platform's modelled e1000 behind the modelled VT-d (hv/assign_model.c);
  * a VFIO source implements the same ops.  Everything guest-facing (the
  * virtual config space, interrupt injection, teardown order) is here, once.
- *
- * Native mode (`iovirt native`) uses the model source's BAR mapping with
- * the real configuration space, identity RAM and pass-through DMA. */
+ * (Native mode is no VM and uses none of this: testbed/native.h.) */
 #ifndef IOVIRT_HV_ASSIGN_H
 #define IOVIRT_HV_ASSIGN_H
 
@@ -82,8 +80,7 @@ struct hv_assign {
 };
 
 /* Map the model NIC's directly-assignable BAR0 pages at bar0_gpa and trap
- * the rest (forwarded to the real NIC): the model source's map_bars, also
- * used by native mode. */
+ * the rest (forwarded to the real NIC): the model source's map_bars. */
 int assign__map_bar(struct hv_vm *vm, struct platform *p, uint64_t bar0_gpa, uint64_t bar1_port,
                     bool decode);
 /* Take the function from the host and give it to vm (before its vCPU
