@@ -1,10 +1,12 @@
 /* Direct device assignment, the source-independent part: see hv/assign.h. */
 #include "hv/assign.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "hv/vm.h"
 #include "hv/vm_window.h"
+#include "lib/log.h"
 
 /* ---- interrupts: the function's interrupt -> guest vector ---------------- */
 
@@ -52,6 +54,18 @@ int assign__attach(struct hv_assign *a, struct host_os *host, struct hv_vm *vm)
     a->vm = vm;
     const struct assign_source_ops *ops = a->src.ops;
     int r;
+    /* Without interrupt remapping the device's DMA can raise any host
+     * interrupt (a DWORD write to 0xFEExxxxx is an interrupt request, VT-d
+     * 3.14): refuse before the host lets go of the device. */
+    if (!ops->irq_isolated(&a->src) && !vm->cfg.allow_unsafe_interrupts) {
+        log__err("assign",
+                 "%s: refusing to assign the NIC: interrupt remapping is off, so its DMA into the interrupt "
+                 "window 0xFEExxxxx could raise any host interrupt; pass --allow-unsafe-interrupts to "
+                 "assign it anyway",
+                 vm->cfg.name);
+        memset(a, 0, sizeof(*a));
+        return -EPERM;
+    }
     if ((r = ops->claim(&a->src)) || (r = ops->dma_map_guest(&a->src, &vm->mem)) ||
         (r = ops->irq_connect(&a->src, assign__host_irq, a)))
         goto fail;

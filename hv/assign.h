@@ -38,6 +38,13 @@ typedef void (*assign_irq_fn)(void *ctx);
 
 struct assign_source_ops {
     const char *name;
+    /* Does the platform confine the function's interrupt requests?  True
+     * only with interrupt remapping on and source-id verified (VT-d 5.1):
+     * otherwise a DMA write into 0xFEExxxxx, which the guest can program,
+     * raises whatever host interrupt its address/data encode (VT-d 3.14;
+     * Wojtczuk & Rutkowska, "Following the White Rabbit", 2011).  Asked by
+     * assign__attach before claim, for every source alike. */
+    bool (*irq_isolated)(struct assign_source *s);
     /* Take the function from the host: its driver lets go, it is reset. */
     int (*claim)(struct assign_source *s);
     /* Confine its DMA to the guest: every RAM extent GPA -> memory. */
@@ -87,7 +94,10 @@ struct hv_assign {
 int assign__map_bar(struct hv_vm *vm, struct platform *p, uint64_t bar0_gpa, uint64_t bar1_port,
                     bool decode);
 /* Take the function from the host and give it to vm (before its vCPU
- * starts). */
+ * starts).  Refused (-EPERM, one error line naming
+ * --allow-unsafe-interrupts) when the source cannot isolate the function's
+ * interrupts, unless vm->cfg.allow_unsafe_interrupts (as Linux's
+ * vfio_iommu_type1 allow_unsafe_interrupts). */
 int assign__attach(struct hv_assign *a, struct host_os *host, struct hv_vm *vm);
 void assign__detach(struct hv_assign *a);
 

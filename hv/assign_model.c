@@ -40,6 +40,14 @@ static void phys_cfg(struct assign_source *s, unsigned off, unsigned size, uint3
     pci_bus__cfg_write(&s->host->plat->pci, 0, PLATFORM_NIC_SLOT, 0, off, size, val);
 }
 
+/* Isolated only when the host runs interrupt remapping: then every IRTE it
+ * writes verifies the requester ID and compatibility format is blocked
+ * (CFIS clear, fault 0x25). */
+static bool model__irq_isolated(struct assign_source *s)
+{
+    return s->host->ir;
+}
+
 static int model__claim(struct assign_source *s)
 {
     host_os__nic_down(s->host); /* the host driver lets go; the NIC is reset */
@@ -83,28 +91,37 @@ static int model__irq_connect(struct assign_source *s, assign_irq_fn fn, void *c
     int r;
     s->irq_fn = fn;
     s->irq_ctx = ctx;
+    if (!s->host->ir)
+        goto connect; /* compatibility format straight to the vector (msi_enable) */
     if ((r = host_vtd__irte_alloc(s->host->iommu, &s->irte)) ||
         (r = host_vtd__irte_set(s->host->iommu, s->irte, ASSIGN_HOST_VECTOR, HOST_OS_CPU, PLATFORM_NIC_SID))) {
         log__err("assign", "interrupt remapping entry: %s", strerror(-r));
         return r;
     }
     s->irte_valid = true;
+connect:
     if ((r = intc__register(s->host->plat->intc, HOST_OS_CPU, ASSIGN_HOST_VECTOR, model__host_irq, s)))
         return r;
     s->vector_registered = true;
     return 0;
 }
 
-/* A remappable-format message naming our IRTE, enabled exactly when the
+/* A remappable-format message naming our IRTE (compatibility format when
+ * the host runs without interrupt remapping), enabled exactly when the
  * guest enabled its own. */
 static void model__msi_enable(struct assign_source *s, bool on)
 {
     unsigned msi = s->host->plat->nic_pci.msi_cap;
-    on = on && s->irte_valid;
+    on = on && (s->irte_valid || !s->host->ir);
     if (on) {
         uint64_t addr;
         uint32_t data;
-        host_vtd__irte_msi(s->irte, &addr, &data);
+        if (s->irte_valid) {
+            host_vtd__irte_msi(s->irte, &addr, &data);
+        } else { /* no interrupt remapping: compatibility format (SDM 11.11) */
+            addr = INTC_MSI_ADDR_BASE | (uint32_t)HOST_OS_CPU << INTC_MSI_ADDR_DEST_SHIFT;
+            data = ASSIGN_HOST_VECTOR;
+        }
         phys_cfg(s, msi + PCI_MSI_ADDRESS_LO, 4, (uint32_t)addr);
         phys_cfg(s, msi + PCI_MSI_ADDRESS_HI, 4, (uint32_t)(addr >> 32));
         phys_cfg(s, msi + PCI_MSI_DATA_64, 2, data);
@@ -157,6 +174,7 @@ static void model__release(struct assign_source *s)
 
 const struct assign_source_ops assign_model_ops = {
     .name = "model",
+    .irq_isolated = model__irq_isolated,
     .claim = model__claim,
     .dma_map_guest = model__dma_map_guest,
     .irq_connect = model__irq_connect,

@@ -54,6 +54,8 @@ struct hv_vm_config {
     bool native;                 /* no hypervisor mediation: identity RAM, the
                                   * real PCI bus and NIC, direct interrupts */
     uint64_t tsc_hz;             /* host TSC frequency told to the guest (lib/tsc.h) */
+    bool allow_unsafe_interrupts; /* assigned: accept a device source that
+                                  * cannot isolate interrupts (hv/assign.h) */
     hv_console_fn console;       /* NULL: print lines to stdout */
     void *console_ctx;
 };
