@@ -129,12 +129,63 @@ static void model__msi_enable(struct assign_source *s, bool on)
     phys_cfg(s, msi + PCI_MSI_FLAGS, 2, on ? PCI_MSI_FLAGS_ENABLE : 0);
 }
 
-/* Decode and bus mastering; INTx stays off on the real function
- * (interrupts go by remapped MSI only). */
+/* Decode, bus mastering and the guest's INTx disable. */
 static void model__set_command(struct assign_source *s, uint16_t cmd)
 {
     phys_cfg(s, PCI_COMMAND, 2,
-             (cmd & (PCI_COMMAND_MEMORY | PCI_COMMAND_IO | PCI_COMMAND_MASTER)) | PCI_COMMAND_INTX_DISABLE);
+             cmd & (PCI_COMMAND_MEMORY | PCI_COMMAND_IO | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE));
+}
+
+/* ---- INTx ------------------------------------------------------------------
+ * The NIC's INTA# is IOAPIC input PLATFORM_INTX_NIC; the host routes it to
+ * ASSIGN_HOST_INTX_VECTOR.  The controller delivers a rising edge and, at
+ * EOI, the line again while it is still asserted (level-triggered): not
+ * sending the EOI is the mask, intc__eoi the unmask. */
+static void model__host_intx(void *ctx, unsigned cpu, uint8_t vector)
+{
+    (void)cpu, (void)vector;
+    struct assign_source *s = ctx;
+    s->intx_fn(s->intx_ctx);
+}
+
+/* The trapped part of BAR0, forwarded to the NIC; a read of ICR (the ISR
+ * acknowledging the device, which deasserts INTA#) is the guest's end of
+ * interrupt for the INTx line. */
+static uint64_t model__bar0_read(void *dev, uint64_t off, unsigned size)
+{
+    struct assign_source *s = dev;
+    uint64_t v = s->bar0_nic.ops->read(s->bar0_nic.dev, off, size);
+    if (off == E1000_ICR && s->intx_eoi)
+        s->intx_eoi(s->intx_ctx);
+    return v;
+}
+
+static void model__bar0_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+{
+    struct assign_source *s = dev;
+    s->bar0_nic.ops->write(s->bar0_nic.dev, off, size, val);
+}
+
+static const struct mmio_ops model_bar0_ops = {.read = model__bar0_read, .write = model__bar0_write};
+
+static int model__intx_connect(struct assign_source *s, assign_irq_fn fn, assign_irq_fn eoi, void *ctx)
+{
+    struct intc *ic = s->host->plat->intc;
+    s->intx_fn = fn;
+    s->intx_eoi = eoi;
+    s->intx_ctx = ctx;
+    int r = intc__register(ic, HOST_OS_CPU, ASSIGN_HOST_INTX_VECTOR, model__host_intx, s);
+    if (r) {
+        log__err("assign", "INTx host vector: %s", strerror(-r));
+        return r;
+    }
+    s->intx_registered = true;
+    return intc__route_intx(ic, PLATFORM_INTX_NIC, HOST_OS_CPU, ASSIGN_HOST_INTX_VECTOR);
+}
+
+static void model__intx_unmask(struct assign_source *s)
+{
+    intc__eoi(s->host->plat->intc, HOST_OS_CPU, ASSIGN_HOST_INTX_VECTOR);
 }
 
 static void model__init_vcfg(struct assign_source *s, struct pci_dev *vcfg)
@@ -146,7 +197,15 @@ static void model__init_vcfg(struct assign_source *s, struct pci_dev *vcfg)
 static int model__map_bars(struct assign_source *s, struct hv_vm *vm, uint64_t bar0_gpa, uint64_t bar1_port,
                            bool decode)
 {
-    return assign__map_bar(vm, s->host->plat, bar0_gpa, bar1_port, decode);
+    int r = assign__map_bar(vm, s->host->plat, bar0_gpa, bar1_port, decode);
+    if (r)
+        return r;
+    /* interpose on the trapped BAR0 window for the guest's ICR reads */
+    s->bar0 = vm->nic_bar[0];
+    s->bar0_nic = (struct mmio_window){.ops = s->bar0->ops, .dev = s->bar0->dev};
+    s->bar0->ops = &model_bar0_ops;
+    s->bar0->dev = s;
+    return 0;
 }
 
 static void model__release(struct assign_source *s)
@@ -161,6 +220,8 @@ static void model__release(struct assign_source *s)
     mmio__write32(&w, E1000_CTRL, E1000_CTRL_RST);
     if (s->vector_registered)
         intc__unregister(p->intc, HOST_OS_CPU, ASSIGN_HOST_VECTOR);
+    if (s->intx_registered)
+        intc__unregister(p->intc, HOST_OS_CPU, ASSIGN_HOST_INTX_VECTOR);
     if (s->irte_valid)
         host_vtd__irte_free(s->host->iommu, s->irte);
     if (s->attached)
@@ -168,7 +229,8 @@ static void model__release(struct assign_source *s)
     if (s->domain)
         host_vtd__domain_destroy(s->domain);
     host_os__poll_faults(s->host);
-    s->vector_registered = s->irte_valid = s->attached = false;
+    s->vector_registered = s->irte_valid = s->attached = s->intx_registered = false;
+    s->intx_eoi = NULL;
     s->domain = NULL;
 }
 
@@ -178,6 +240,8 @@ const struct assign_source_ops assign_model_ops = {
     .claim = model__claim,
     .dma_map_guest = model__dma_map_guest,
     .irq_connect = model__irq_connect,
+    .intx_connect = model__intx_connect,
+    .intx_unmask = model__intx_unmask,
     .msi_enable = model__msi_enable,
     .set_command = model__set_command,
     .init_vcfg = model__init_vcfg,
