@@ -156,11 +156,50 @@ static void test_dma_outside_ram_is_blocked(void **state)
     free(r);
 }
 
+/* Issue 12 item 4: a guest with MSI off (irq=intx, as Linux's e1000 driver)
+ * gets the assigned NIC's interrupts as INTx.  Ping works end to end; the
+ * host saw the NIC's INTA# rise, masked it, injected the guest's INTx
+ * vector (line 11 -> 43) and unmasked at the guest's ICR read; no MSI was
+ * sent; every assertion was injected (none lost while unmasked), and the
+ * count stays within the line's rising edges plus re-deliveries at unmask
+ * (no storm).  Failed before: the guest saw no interrupt at all. */
+static void test_assigned_intx(void **state)
+{
+    (void)state;
+    struct rig *r = rig_create();
+    rig_vm(r, "irq=intx ping 10.0.2.1 5");
+    struct e1000_nic_stats n0, n1;
+    e1000_nic__get_stats(r->t.plat.nic, &n0);
+    rig_run(r);
+    e1000_nic__get_stats(r->t.plat.nic, &n1);
+    struct hv_assign *a = r->t.vm.assign;
+    assert_non_null(strstr(r->con.buf, "interrupts: INTx, vector 43"));
+    assert_non_null(strstr(r->con.buf, "received=5"));
+    uint64_t edges = (n1.intx_changes - n0.intx_changes + 1) / 2; /* rising edges */
+    if (getenv("INTEG_VERBOSE"))
+        fprintf(stderr, "intx: edges %llu asserts %llu injected %llu unmasks %llu msi %llu\n%s",
+                (unsigned long long)edges, (unsigned long long)a->intx_asserts,
+                (unsigned long long)a->intx_injected, (unsigned long long)a->intx_unmasks,
+                (unsigned long long)(n1.msi_sent - n0.msi_sent), r->con.buf);
+    assert_int_equal(n1.msi_sent, n0.msi_sent);
+    assert_true(a->intx_asserts >= 5);
+    assert_int_equal(a->intx_injected, a->intx_asserts);
+    assert_true(a->intx_unmasks >= a->intx_asserts - 1);
+    assert_true(a->intx_asserts <= edges + a->intx_unmasks);
+    /* re-delivery at unmask sees the line as the NIC last drove it (its
+     * thread propagates the deassertion later): about one spurious
+     * re-delivery per interrupt, bounded; a storm would not be */
+    assert_true(a->intx_asserts <= 4 * edges + 4);
+    testbed__destroy(&r->t);
+    free(r);
+}
+
 int main(void)
 {
     log__set_quiet(1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dma_outside_ram_is_blocked),
+        cmocka_unit_test(test_assigned_intx),
     };
     return cmocka_run_group_tests_name("integ_iommu", tests, NULL, NULL);
 }
