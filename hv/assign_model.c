@@ -183,9 +183,16 @@ static int model__intx_connect(struct assign_source *s, assign_irq_fn fn, assign
     return intc__route_intx(ic, PLATFORM_INTX_NIC, HOST_OS_CPU, ASSIGN_HOST_INTX_VECTOR);
 }
 
+/* Resample: deliver again only if the function really still asserts INTA#.
+ * The controller's line is what the NIC's thread last drove, which lags a
+ * deassertion by the guest's ICR read; an EOI on that stale level would
+ * re-deliver at once, again at every ICR read, a storm until the thread
+ * catches up. */
 static void model__intx_unmask(struct assign_source *s)
 {
-    intc__eoi(s->host->plat->intc, HOST_OS_CPU, ASSIGN_HOST_INTX_VECTOR);
+    struct platform *p = s->host->plat;
+    if (e1000__irq_level(e1000_nic__model(p->nic)))
+        intc__eoi(p->intc, HOST_OS_CPU, ASSIGN_HOST_INTX_VECTOR);
 }
 
 static void model__init_vcfg(struct assign_source *s, struct pci_dev *vcfg)
