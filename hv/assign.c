@@ -32,7 +32,8 @@ static void assign__host_intx(void *ctx)
 {
     struct hv_assign *a = ctx;
     __atomic_add_fetch(&a->intx_asserts, 1, __ATOMIC_RELAXED);
-    __atomic_store_n(&a->intx_masked, true, __ATOMIC_RELEASE);
+    if (__atomic_exchange_n(&a->intx_masked, true, __ATOMIC_ACQ_REL))
+        return; /* masked: the unmask resamples the line */
     if (pci_dev__msi_enabled(&a->vcfg) || (pci_dev__command(&a->vcfg) & PCI_COMMAND_INTX_DISABLE)) {
         /* the guest does not take INTx: leave it masked until it does */
         return;

@@ -104,8 +104,9 @@ struct hv_assign {
     struct hv_vm *vm;
     struct pci_dev vcfg;          /* what the guest sees */
     uint64_t host_irqs, injected;
-    /* INTx: assertions received (each masks the line), injected into the
-     * guest, unmasks at the guest's acknowledgment */
+    /* INTx: assertions received (one arriving while masked is not
+     * injected: the unmask resamples the line), injected into the guest,
+     * unmasks at the guest's acknowledgment */
     bool intx_masked;
     uint64_t intx_asserts, intx_injected, intx_unmasks;
 };

@@ -183,12 +183,41 @@ static void test_assigned_intx(void **state)
                 (unsigned long long)(n1.msi_sent - n0.msi_sent), r->con.buf);
     assert_int_equal(n1.msi_sent, n0.msi_sent);
     assert_true(a->intx_asserts >= 5);
-    assert_int_equal(a->intx_injected, a->intx_asserts);
-    assert_true(a->intx_unmasks >= a->intx_asserts - 1);
+    assert_true(a->intx_injected >= 5 && a->intx_injected <= a->intx_asserts);
+    assert_true(a->intx_unmasks <= a->intx_injected && a->intx_unmasks + 1 >= a->intx_injected);
     assert_true(a->intx_asserts <= edges + a->intx_unmasks);
     /* re-delivery at unmask only while the NIC really asserts: at most
      * one per rising edge, never a storm */
     assert_true(a->intx_asserts <= 2 * edges + 2);
+    testbed__destroy(&r->t);
+    free(r);
+}
+
+/* The same under load: a 1 s TCP stream with MSI off.  The NIC re-asserts
+ * INTA# right after the guest's ICR read, often before its thread drove the
+ * deassertion; without the edge that makes (hw/e1000 deliver_irq) the
+ * masked line was never delivered again and the guest fell back to polling
+ * after its first interrupt ("irqs 1"). */
+static void test_assigned_intx_stream(void **state)
+{
+    (void)state;
+    struct rig *r = rig_create();
+    rig_vm(r, "irq=intx stream 10.0.2.1 5001 16384 1");
+    rig_run(r);
+    struct hv_assign *a = r->t.vm.assign;
+    const char *p = strstr(r->con.buf, ") irqs ");
+    assert_non_null(p);
+    unsigned long long guest_irqs = strtoull(p + 7, NULL, 10);
+    if (getenv("INTEG_VERBOSE"))
+        fprintf(stderr, "intx stream: guest irqs %llu asserts %llu injected %llu unmasks %llu\n", guest_irqs,
+                (unsigned long long)a->intx_asserts, (unsigned long long)a->intx_injected,
+                (unsigned long long)a->intx_unmasks);
+    assert_true(guest_irqs >= 100);
+    /* one injection per unmask (the last may still be outstanding); the
+     * guest took them all (its count <= injected: pending ones coalesce) */
+    assert_true(a->intx_injected <= a->intx_unmasks + 1 && a->intx_unmasks <= a->intx_injected);
+    assert_true(guest_irqs <= a->intx_injected);
+    assert_true(a->intx_asserts >= a->intx_injected);
     testbed__destroy(&r->t);
     free(r);
 }
@@ -199,6 +228,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dma_outside_ram_is_blocked),
         cmocka_unit_test(test_assigned_intx),
+        cmocka_unit_test(test_assigned_intx_stream),
     };
     return cmocka_run_group_tests_name("integ_iommu", tests, NULL, NULL);
 }
