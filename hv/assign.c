@@ -1,10 +1,12 @@
 /* Direct device assignment, the source-independent part: see hv/assign.h. */
 #include "hv/assign.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "hv/vm.h"
 #include "hv/vm_window.h"
+#include "lib/log.h"
 
 /* ---- interrupts: the function's interrupt -> guest vector ---------------- */
 
@@ -16,6 +18,37 @@ static void assign__host_irq(void *ctx)
     if (pci_dev__msi_enabled(&a->vcfg) &&
         vm_irq__msi(&a->vm->irq, pci_dev__msi_address(&a->vcfg), pci_dev__msi_data(&a->vcfg)))
         __atomic_add_fetch(&a->injected, 1, __ATOMIC_RELAXED);
+}
+
+/* INTx (used while the guest has MSI off): the line is masked at the host
+ * on assertion and the guest's INTx vector injected (line L -> vector
+ * VM_IRQ_INTX_VECTOR_BASE + L, as the guest kernel maps it).  The process
+ * backend has no LAPIC EOI register, so the end of interrupt is the guest's
+ * acknowledgment of the device: the source reports it (model e1000: the
+ * ISR's read of ICR, which deasserts the line) and the line is unmasked;
+ * if it is still asserted it is delivered again, as an IOAPIC does for a
+ * level-triggered line at EOI (VFIO: resample). */
+static void assign__host_intx(void *ctx)
+{
+    struct hv_assign *a = ctx;
+    __atomic_add_fetch(&a->intx_asserts, 1, __ATOMIC_RELAXED);
+    if (__atomic_exchange_n(&a->intx_masked, true, __ATOMIC_ACQ_REL))
+        return; /* masked: the unmask resamples the line */
+    if (pci_dev__msi_enabled(&a->vcfg) || (pci_dev__command(&a->vcfg) & PCI_COMMAND_INTX_DISABLE)) {
+        /* the guest does not take INTx: leave it masked until it does */
+        return;
+    }
+    if (vm_irq__intx(&a->vm->irq, a->vcfg.cfg[PCI_INTERRUPT_LINE]))
+        __atomic_add_fetch(&a->intx_injected, 1, __ATOMIC_RELAXED);
+}
+
+static void assign__guest_eoi(void *ctx)
+{
+    struct hv_assign *a = ctx;
+    if (!__atomic_exchange_n(&a->intx_masked, false, __ATOMIC_ACQ_REL))
+        return;
+    __atomic_add_fetch(&a->intx_unmasks, 1, __ATOMIC_RELAXED);
+    a->src.ops->intx_unmask(&a->src);
 }
 
 /* ---- the virtual configuration space ------------------------------------ */
@@ -52,13 +85,26 @@ int assign__attach(struct hv_assign *a, struct host_os *host, struct hv_vm *vm)
     a->vm = vm;
     const struct assign_source_ops *ops = a->src.ops;
     int r;
+    /* Without interrupt remapping the device's DMA can raise any host
+     * interrupt (a DWORD write to 0xFEExxxxx is an interrupt request, VT-d
+     * 3.14): refuse before the host lets go of the device. */
+    if (!ops->irq_isolated(&a->src) && !vm->cfg.allow_unsafe_interrupts) {
+        log__err("assign",
+                 "%s: refusing to assign the NIC: interrupt remapping is off, so its DMA into the interrupt "
+                 "window 0xFEExxxxx could raise any host interrupt; pass --allow-unsafe-interrupts to "
+                 "assign it anyway",
+                 vm->cfg.name);
+        memset(a, 0, sizeof(*a));
+        return -EPERM;
+    }
     if ((r = ops->claim(&a->src)) || (r = ops->dma_map_guest(&a->src, &vm->mem)) ||
-        (r = ops->irq_connect(&a->src, assign__host_irq, a)))
+        (r = ops->irq_connect(&a->src, assign__host_irq, a)) ||
+        (r = ops->intx_connect(&a->src, assign__host_intx, assign__guest_eoi, a)))
         goto fail;
 
     /* The guest's view: the same function, virtualised. */
     ops->init_vcfg(&a->src, &a->vcfg);
-    a->vcfg.cfg[PCI_INTERRUPT_LINE] = 11;
+    a->vcfg.cfg[PCI_INTERRUPT_LINE] = 11; /* the guest's line for INTA# (pin 1) */
     pci_dev__set_bar_addr(&a->vcfg, 0, PLATFORM_PCI_MMIO_BASE);
     pci_dev__set_bar_addr(&a->vcfg, 1, PLATFORM_PCI_PIO_BASE);
     a->vcfg.opaque = a;

@@ -52,6 +52,8 @@ struct hv_vm_config {
     struct bridge *bridge;       /* emulated / virtio: the host's bridge */
     struct host_os *host;        /* assigned: the machine's host OS */
     uint64_t tsc_hz;             /* host TSC frequency told to the guest (lib/tsc.h) */
+    bool allow_unsafe_interrupts; /* assigned: accept a device source that
+                                  * cannot isolate interrupts (hv/assign.h) */
     hv_console_fn console;       /* NULL: print lines to stdout */
     void *console_ctx;
 };

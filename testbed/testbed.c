@@ -44,7 +44,7 @@ int testbed__create(struct testbed *t, const struct testbed_config *cfg)
         struct wire_loss loss = {.ppm = cfg->wire_loss_ppm, .seed = 1};
         wire__set_loss(t->plat.wire, &loss);
     }
-    if ((r = host_os__boot(&t->host, &t->plat, m != TESTBED_NATIVE)))
+    if ((r = host_os__boot(&t->host, &t->plat, m != TESTBED_NATIVE && !cfg->no_interrupt_remapping)))
         goto fail;
     t->host_up = true;
     if ((m == TESTBED_VIRTIO || m == TESTBED_EMULATED) && (r = host_os__nic_up(&t->host)))
@@ -91,6 +91,7 @@ int testbed__create(struct testbed *t, const struct testbed_config *cfg)
         .bridge = &t->host.bridge,
         .host = &t->host,
         .tsc_hz = tsc__calibrate_hz(),
+        .allow_unsafe_interrupts = cfg->allow_unsafe_interrupts,
         .console = cfg->console,
         .console_ctx = cfg->console_ctx,
     };

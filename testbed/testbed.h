@@ -33,6 +33,8 @@ struct testbed_config {
     const char *cmdline;       /* guest program and arguments */
     uint16_t sink_port;        /* 0 = 5001 */
     uint32_t wire_loss_ppm;    /* test option: frames the NIC sends that the wire drops */
+    bool no_interrupt_remapping; /* host boots VT-d without interrupt remapping */
+    bool allow_unsafe_interrupts; /* assign a device even so (hv/assign.h) */
     hv_console_fn console;     /* NULL = stdout */
     void *console_ctx;
 };

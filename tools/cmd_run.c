@@ -47,6 +47,14 @@ static void run__usage(FILE *out, bool native)
             "  --kernel PATH     guest kernel ELF (default: next to this binary)\n"
             "  --sink-port PORT  TCP/UDP sink port on the Linux side, 10.0.2.1 (default 5001)\n"
             "  --stats           print exit counts by reason and device at the end\n"
+            "  --no-interrupt-remapping\n"
+            "                    boot the host's VT-d without interrupt remapping (as Linux\n"
+            "                    intremap=off): every device interrupt request is delivered\n"
+            "                    as its address/data encode\n"
+            "  --allow-unsafe-interrupts\n"
+            "                    assign the NIC even without interrupt remapping.  Unsafe:\n"
+            "                    the guest can then raise any host interrupt vector by a\n"
+            "                    DMA write into the interrupt window 0xFEExxxxx\n"
             "  -h, --help        this text\n"
             "\n"
             "Exit status: the guest's power-off status; 2 for bad arguments or a VM that\n"
@@ -59,6 +67,7 @@ struct run_opts {
     const char *kernel;
     int stats;
     unsigned sink_port;
+    bool no_ir, allow_unsafe_interrupts;
     char cmdline[1024];
 };
 
@@ -76,6 +85,8 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
         {"host-mem", required_argument, NULL, 'H'}, {"line-rate", required_argument, NULL, 'r'},
         {"kernel", required_argument, NULL, 'k'}, {"stats", no_argument, NULL, 's'},
         {"sink-port", required_argument, NULL, 'p'},
+        {"no-interrupt-remapping", no_argument, NULL, 'I'},
+        {"allow-unsafe-interrupts", no_argument, NULL, 'U'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     *o = (struct run_opts){.mode = native ? TESTBED_NATIVE : TESTBED_NONE, .mem = 64ull << 20, .host_mem = 1ull << 30,
@@ -121,6 +132,8 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
             break;
         }
         case 's': o->stats = 1; break;
+        case 'I': o->no_ir = true; break;
+        case 'U': o->allow_unsafe_interrupts = true; break;
         case 'h': run__usage(stdout, native); return 1;
         case ':':
             fprintf(stderr, "iovirt %s: option '%s' needs a value\n", argv[0], argv[optind - 1]);
@@ -179,7 +192,8 @@ static int run__guest(int argc, char **argv, bool native)
     }
     struct testbed_config tc = {.mode = o.mode, .mem_bytes = o.mem, .host_mem_bytes = o.host_mem,
                                 .line_rate = o.line_rate, .kernel = o.kernel, .cmdline = o.cmdline,
-                                .sink_port = (uint16_t)o.sink_port};
+                                .sink_port = (uint16_t)o.sink_port, .no_interrupt_remapping = o.no_ir,
+                                .allow_unsafe_interrupts = o.allow_unsafe_interrupts};
     if (native && o.kernel != kernel)
         tc.native_kernel = o.kernel; /* --kernel names the native port's ELF */
     struct testbed *t = calloc(1, sizeof(*t));
