@@ -377,7 +377,7 @@ int main(int argc, char **argv)
         return 1;
     double tpn = tsc_per_ns();
 
-    struct proc_tuning def = {PROC_DEFAULT_HV_SPIN_NS, PROC_DEFAULT_STUB_SPIN};
+    struct proc_tuning def = {PROC_DEFAULT_HV_SPIN_NS, PROC_DEFAULT_STUB_SPIN, PROC_IRQ_DEFAULT};
     struct bench b;
     if (bench_start(&b, &def)) {
         fprintf(stderr, "bench_vcpu: setup failed\n");
@@ -400,7 +400,7 @@ int main(int argc, char **argv)
 
     /* Spinning sweep: port I/O exits under different hand-off tunings. */
     static const struct proc_tuning sweep[] = {
-        {0, 0}, {5000, 50}, {20000, 200}, {50000, 1000},
+        {0, 0, 0}, {5000, 50, 0}, {20000, 200, 0}, {50000, 1000, 0},
     };
     enum { NSWEEP = sizeof sweep / sizeof sweep[0] };
     struct stat2 sw[NSWEEP];

@@ -156,7 +156,7 @@ static void test_irq_storm_none_lost_or_doubled(void **state)
     tguest__init(&g);
     /* Correctness, not speed: no spinning, so three busy parties (guest,
      * injector, run loop) do not fight over two CPUs. */
-    struct proc_tuning calm = {0, 0};
+    struct proc_tuning calm = {0, 0, PROC_IRQ_DEFAULT};
     proc_vm__set_tuning(&g.vm, &calm);
     tguest__start(&g, "irq_storm", "");
     struct storm s = {.v = &g.v, .map = &g.map};
