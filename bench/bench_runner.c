@@ -75,6 +75,8 @@ static void runner__console(void *ctx, const char *line, size_t len)
 {
     (void)len;
     struct window *w = ctx;
+    if (getenv("IOVIRT_BENCH_CONSOLE"))
+        fprintf(stderr, "  guest: %s\n", line);
     if (!w->started && !strcmp(line, "stream: start")) {
         snapshot__take(w->t, &w->start);
         w->started = true;
@@ -88,8 +90,6 @@ static void runner__console(void *ctx, const char *line, size_t len)
             w->guest_bytes = strtoull(b + 7, &end, 10);
             w->guest_bytes_seen = end != b + 7 && errno == 0 && (*end == ' ' || !*end);
         }
-    } else if (getenv("IOVIRT_BENCH_CONSOLE")) {
-        fprintf(stderr, "  guest: %s\n", line);
     }
 }
 
