@@ -79,6 +79,10 @@ struct hv_assign {
     struct hv_vm *vm;
     struct pci_dev vcfg;          /* what the guest sees */
     uint64_t host_irqs, injected;
+    /* CPU time (ns) of the host interrupt handler below (injection
+     * included), timed per call on whatever thread raised the interrupt
+     * (the NIC's hardware thread): hypervisor work, to be charged to it. */
+    uint64_t irq_cpu_ns;
 };
 
 /* Map the model NIC's directly-assignable BAR0 pages at bar0_gpa and trap

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SINK_MAX_CONN 16
+#define SINK_MAX_CONN WIRE_SINK_MAX_CONN
 
 static uint64_t now_ns(void)
 {
@@ -18,12 +18,21 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void sink__count(struct wire_sink *s, _Atomic uint64_t *ctr, ssize_t n)
+/* Time-stamp a read of n bytes (taken right after recv returned), overall
+ * and for TCP connection c (NULL for UDP). */
+static void sink__count(struct wire_sink *s, _Atomic uint64_t *ctr, struct wire_sink_conn *c,
+                        ssize_t n)
 {
     uint64_t t = now_ns();
     uint64_t zero = 0;
     atomic_compare_exchange_strong(&s->first_byte_ns, &zero, t);
     s->last_byte_ns = t;
+    if (c) {
+        zero = 0;
+        atomic_compare_exchange_strong(&c->first_byte_ns, &zero, t);
+        c->last_byte_ns = t;
+        c->bytes += (uint64_t)n;
+    }
     *ctr += (uint64_t)n;
 }
 
@@ -32,6 +41,7 @@ static void *sink__main(void *arg)
     pthread_setname_np(pthread_self(), "wire-sink"); /* top -H, ps -L */
     struct wire_sink *s = arg;
     struct pollfd p[3 + SINK_MAX_CONN];
+    uint64_t idx[SINK_MAX_CONN]; /* p[3 + i] is connection idx[i] (accept order) */
     int nconn = 0;
     static __thread uint8_t buf[1 << 16];
     p[0] = (struct pollfd){.fd = s->stop_fd, .events = POLLIN};
@@ -45,6 +55,7 @@ static void *sink__main(void *arg)
         if (p[1].revents & POLLIN) {
             int c = accept4(s->tcp_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
             if (c >= 0 && nconn < SINK_MAX_CONN) {
+                idx[nconn] = s->connections;
                 p[3 + nconn++] = (struct pollfd){.fd = c, .events = POLLIN};
                 s->connections++;
             } else if (c >= 0) {
@@ -54,7 +65,7 @@ static void *sink__main(void *arg)
         if (p[2].revents & POLLIN) {
             ssize_t n = recv(s->udp_fd, buf, sizeof buf, MSG_DONTWAIT);
             if (n > 0) {
-                sink__count(s, &s->udp_bytes, n);
+                sink__count(s, &s->udp_bytes, NULL, n);
                 s->udp_datagrams++;
             }
         }
@@ -63,10 +74,11 @@ static void *sink__main(void *arg)
                 continue;
             ssize_t n = recv(p[3 + i].fd, buf, sizeof buf, MSG_DONTWAIT);
             if (n > 0) {
-                sink__count(s, &s->tcp_bytes, n);
+                sink__count(s, &s->tcp_bytes, idx[i] < SINK_MAX_CONN ? &s->conn[idx[i]] : NULL, n);
             } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
                 close(p[3 + i].fd);
                 p[3 + i] = p[3 + --nconn];
+                idx[i] = idx[nconn];
                 i--;
                 s->closed++;
             }

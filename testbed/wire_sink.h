@@ -12,13 +12,24 @@
 
 #include "hw/wire/wire.h"
 
+#define WIRE_SINK_MAX_CONN 16
+
+/* One accepted TCP connection's data window, on the sink's clock
+ * (CLOCK_MONOTONIC, host side): when its first and last payload bytes were
+ * read, and how many.  0 until the first byte. */
+struct wire_sink_conn {
+    _Atomic uint64_t bytes, first_byte_ns, last_byte_ns;
+};
+
 struct wire_sink {
     int tcp_fd, udp_fd, stop_fd;
     pthread_t thread;
     bool running;
     uint16_t port;
     _Atomic uint64_t tcp_bytes, udp_bytes, udp_datagrams, connections, closed;
-    _Atomic uint64_t first_byte_ns, last_byte_ns; /* CLOCK_MONOTONIC */
+    _Atomic uint64_t first_byte_ns, last_byte_ns; /* CLOCK_MONOTONIC, TCP and UDP */
+    /* The first WIRE_SINK_MAX_CONN TCP connections, in accept order. */
+    struct wire_sink_conn conn[WIRE_SINK_MAX_CONN];
 };
 
 /* Listen on TCP and UDP `port` on every address of the wire's namespace.
