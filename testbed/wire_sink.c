@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -75,6 +76,13 @@ static void *sink__main(void *arg)
             ssize_t n = recv(p[3 + i].fd, buf, sizeof buf, MSG_DONTWAIT);
             if (n > 0) {
                 sink__count(s, &s->tcp_bytes, idx[i] < SINK_MAX_CONN ? &s->conn[idx[i]] : NULL, n);
+                /* Acknowledge what was read now: without this, Linux may
+                 * hold the ACK of a stream's last, odd segment for its
+                 * delayed-ACK timer (40 ms), and the sender's window
+                 * (first byte queued to last acknowledged) would end that
+                 * much after the data did. */
+                int one = 1;
+                setsockopt(p[3 + i].fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
             } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
                 close(p[3 + i].fd);
                 p[3 + i] = p[3 + --nconn];
