@@ -282,6 +282,16 @@ static int runner__run(void *ctx, const struct bench_point *p, struct bench_resu
     }
     r = testbed__run(t);
     int status = t->vm.exit_status;
+    if (getenv("IOVIRT_BENCH_CONSOLE")) {
+        /* the interrupt handlers timed on the NIC thread, whole run */
+        uint64_t ai = t->vm.assign ? t->vm.assign->host_irqs : 0,
+                 an = t->vm.assign ? t->vm.assign->irq_cpu_ns : 0;
+        uint64_t hi = t->host.nic_irqs, hn = t->host.nic_irq_cpu_ns;
+        fprintf(stderr, "  runner: assigned handler %llu calls %.3f ms CPU (%.2f us/call); host "
+                "driver handler %llu calls %.3f ms CPU (%.2f us/call)\n",
+                (unsigned long long)ai, (double)an / 1e6, ai ? (double)an / 1e3 / (double)ai : 0,
+                (unsigned long long)hi, (double)hn / 1e6, hi ? (double)hn / 1e3 / (double)hi : 0);
+    }
     testbed__destroy(t); /* waits for the sink to see the close; collects VT-d faults */
     uint64_t sink = t->sink.tcp_bytes, conns = t->sink.connections;
     /* The stream's one connection: its data window on the sink's clock. */
