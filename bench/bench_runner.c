@@ -3,7 +3,8 @@
  * guest kernel in the point's mode) running the guest's `stream` program.
  *
  * Two clocks time the data: the Linux sink's (first to last payload byte
- * read on the connection, CLOCK_MONOTONIC) and the guest's own (its RESULT
+ * of the connection, by the kernel's arrival stamps; by the sink's reads
+ * if there are none) and the guest's own (its RESULT
  * line: first byte queued to last byte acknowledged).  Throughput is the
  * sink's bytes over the sink's window; the guest's window is the
  * cross-check, and a point whose two throughputs differ by more than
@@ -294,10 +295,18 @@ static int runner__run(void *ctx, const struct bench_point *p, struct bench_resu
     }
     testbed__destroy(t); /* waits for the sink to see the close; collects VT-d faults */
     uint64_t sink = t->sink.tcp_bytes, conns = t->sink.connections;
-    /* The stream's one connection: its data window on the sink's clock. */
-    double sink_window = conns == 1 && t->sink.conn[0].last_byte_ns > t->sink.conn[0].first_byte_ns
-                             ? (double)(t->sink.conn[0].last_byte_ns - t->sink.conn[0].first_byte_ns) / 1e9
-                             : 0;
+    /* The stream's one connection: its data window at the sink, from the
+     * kernel's arrival stamps of the first and last segments, or (if the
+     * kernel gave none) from when the sink read them. */
+    const struct wire_sink_conn *sc = &t->sink.conn[0];
+    double read_window = sc->last_byte_ns > sc->first_byte_ns
+                             ? (double)(sc->last_byte_ns - sc->first_byte_ns) / 1e9 : 0;
+    double arrival_window = sc->first_arrival_ns && sc->last_arrival_ns > sc->first_arrival_ns
+                                ? (double)(sc->last_arrival_ns - sc->first_arrival_ns) / 1e9 : 0;
+    double sink_window = conns != 1 ? 0 : arrival_window > 0 ? arrival_window : read_window;
+    if (getenv("IOVIRT_BENCH_CONSOLE"))
+        fprintf(stderr, "  runner: sink window %.4f s by arrival, %.4f s by read; guest %.4f s\n",
+                arrival_window, read_window, (double)w.guest_elapsed_ns / 1e9);
     /* Every fault the unit recorded, from creation through teardown, has
      * reached the host's log by now (host_os__shutdown polls the unit). */
     uint64_t faults = t->host.faults_total;

@@ -14,11 +14,16 @@
 
 #define WIRE_SINK_MAX_CONN 16
 
-/* One accepted TCP connection's data window, on the sink's clock
- * (CLOCK_MONOTONIC, host side): when its first and last payload bytes were
- * read, and how many.  0 until the first byte. */
+/* One accepted TCP connection's data window on the sink's side: when its
+ * first and last payload bytes were read (CLOCK_MONOTONIC) and how many,
+ * and when the segments carrying them arrived in the sink's socket (the
+ * kernel's receive time stamps, SO_TIMESTAMPNS: CLOCK_REALTIME, so only
+ * their difference is meaningful; 0 if the kernel gave none).  Arrival
+ * does not depend on when the sink thread got to run.  0 until the first
+ * byte. */
 struct wire_sink_conn {
     _Atomic uint64_t bytes, first_byte_ns, last_byte_ns;
+    _Atomic uint64_t first_arrival_ns, last_arrival_ns;
 };
 
 struct wire_sink {
