@@ -308,6 +308,14 @@ static void test_quick_measures_every_mode(void **state)
 {
     struct fixture *fx = *state;
     struct run r = run_iovirt("bench", "--quick", "--json", fx->json, "--svg", fx->svg, NULL);
+    /* On a shared machine a thread of the path can be descheduled at the
+     * start or end of a stream, and the point then (correctly) fails the
+     * two-clock check.  Retry once when that is the only failure. */
+    if (r.status == 1 && count(r.err, "FAILED: ") == count(r.err, "FAILED: the two clocks disagree")) {
+        fprintf(stderr, "%s(two-clock failure on a busy machine: one retry)\n", r.err);
+        run_free(&r);
+        r = run_iovirt("bench", "--quick", "--json", fx->json, "--svg", fx->svg, NULL);
+    }
     if (r.status != 0)
         fprintf(stderr, "%s", r.err);
     assert_int_equal(r.status, 0);
