@@ -270,7 +270,8 @@ struct entry {
 };
 
 struct run_sums {
-    double thr[BENCH_MAX_RUNS], cpu[BENCH_MAX_RUNS], nic[BENCH_MAX_RUNS];
+    double thr[BENCH_MAX_RUNS], gthr[BENCH_MAX_RUNS], cpu[BENCH_MAX_RUNS];
+    double role[BENCH_CPU_ROLES][BENCH_MAX_RUNS];
     double exits_ps, exits_ps_by[BENCH_EXIT_REASONS], irq_ps;
     unsigned n;
 };
@@ -284,7 +285,7 @@ static void check_run(struct check *c, const json_t *run, size_t i, const char *
         problem(c, "%s: not an object", w);
         return;
     }
-    double v, thr, bytes, el, cpu, nic, exits, irq;
+    double v, thr, gthr, bytes, el, gel, win, cpu, total, exits, irq;
     if (num(c, run, "run", w, &v) && v != (double)(i + 1))
         problem(c, "%s: \"run\" is %g, expected %zu", w, v, i + 1);
     const json_t *ok = member(c, run, "ok", K_BOOL, w);
@@ -298,7 +299,8 @@ static void check_run(struct check *c, const json_t *run, size_t i, const char *
     if (!ok)
         return;
     static const char *const keys[] = {"run", "ok", "error", "throughput_mbps", "sink_bytes",
-                                       "elapsed_s", "cpu_util", "nic_cpu_util", "exits",
+                                       "elapsed_s", "guest_elapsed_s", "guest_throughput_mbps",
+                                       "window_s", "cpu_util", "cpu_by_role", "cpu_total", "exits",
                                        "exits_by_reason", "interrupts", NULL};
     only_keys(c, run, keys, w);
     const json_t *err = json_object_get(run, "error");
@@ -307,8 +309,23 @@ static void check_run(struct check *c, const json_t *run, size_t i, const char *
     bool good = num_pos(c, run, "throughput_mbps", w, true, &thr);
     good &= num_pos(c, run, "sink_bytes", w, true, &bytes);
     good &= num_pos(c, run, "elapsed_s", w, true, &el);
+    good &= num_pos(c, run, "guest_elapsed_s", w, true, &gel);
+    good &= num_pos(c, run, "guest_throughput_mbps", w, true, &gthr);
+    good &= num_pos(c, run, "window_s", w, true, &win);
     good &= num_pos(c, run, "cpu_util", w, false, &cpu);
-    good &= num_pos(c, run, "nic_cpu_util", w, false, &nic);
+    good &= num_pos(c, run, "cpu_total", w, false, &total);
+    double role[BENCH_CPU_ROLES] = {0};
+    json_t *roles = member(c, run, "cpu_by_role", K_OBJECT, w);
+    if (roles) {
+        char wr[128];
+        snprintf(wr, sizeof wr, "%s cpu_by_role", w);
+        static const char *const role_keys[] = {"vcpu", "hypervisor", "backends", "nic", "sink", NULL};
+        only_keys(c, roles, role_keys, wr);
+        for (int r = 0; r < BENCH_CPU_ROLES; r++)
+            good &= num_pos(c, roles, bench__cpu_role_name((enum bench_cpu_role)r), wr, false, &role[r]);
+    } else {
+        good = false;
+    }
     good &= num_pos(c, run, "exits", w, false, &exits);
     good &= num_pos(c, run, "interrupts", w, false, &irq);
     json_t *by = member(c, run, "exits_by_reason", K_OBJECT, w);
@@ -343,14 +360,35 @@ static void check_run(struct check *c, const json_t *run, size_t i, const char *
     double want = bytes * 8.0 / el / 1e6;
     if (!close_to(thr, want, 0))
         problem(c, "%s: throughput_mbps %g is not sink_bytes*8/elapsed_s/1e6 = %g", w, thr, want);
+    want = bytes * 8.0 / gel / 1e6;
+    if (!close_to(gthr, want, 0))
+        problem(c, "%s: guest_throughput_mbps %g is not sink_bytes*8/guest_elapsed_s/1e6 = %g", w,
+                gthr, want);
+    /* the two clocks must agree (the runner fails a point otherwise) */
+    if (fabs(want - thr) > (BENCH_CLOCK_AGREE + 2 * BENCH_CHECK_REL_TOL) * thr)
+        problem(c, "%s: the two clocks disagree: %g Mb/s by the sink's window, %g by the guest's "
+                "(limit %g%%)", w, thr, want, 100 * BENCH_CLOCK_AGREE);
+    double sending = 0, roles_sum = 0;
+    for (int r = 0; r < BENCH_CPU_ROLES; r++) {
+        roles_sum += role[r];
+        if (r < BENCH_CPU_SENDING_ROLES)
+            sending += role[r];
+    }
+    if (!close_to(cpu, sending, 1e-5))
+        problem(c, "%s: cpu_util %g is not vcpu + hypervisor + backends = %g", w, cpu, sending);
+    if (fabs(roles_sum - total) > BENCH_CPU_SUM_REL * total + BENCH_CPU_SUM_ABS)
+        problem(c, "%s: cpu_by_role sums to %g cores, cpu_total is %g (a thread charged to no role?)",
+                w, roles_sum, total);
     unsigned k = rs->n++;
     rs->thr[k] = thr;
+    rs->gthr[k] = gthr;
     rs->cpu[k] = cpu;
-    rs->nic[k] = nic;
-    rs->exits_ps += exits / el;
+    for (int r = 0; r < BENCH_CPU_ROLES; r++)
+        rs->role[r][k] = role[r];
+    rs->exits_ps += exits / win;
     for (int r = 0; r < BENCH_EXIT_REASONS; r++)
-        rs->exits_ps_by[r] += by_v[r] / el;
-    rs->irq_ps += irq / el;
+        rs->exits_ps_by[r] += by_v[r] / win;
+    rs->irq_ps += irq / win;
 }
 
 /* {mean, ci95} consistent with the runs' values. */
@@ -385,8 +423,9 @@ static void check_entry(struct check *c, const struct cfg *k, struct entry *en)
     en->thr = en->cpu = NAN;
     double v;
     static const char *const keys[] = {"mode", "msg_size", "line_rate", "runs_ok", "throughput_mbps",
-                                       "cpu_util", "nic_cpu_util", "exits_per_sec",
-                                       "interrupts_per_sec", "ratio_to_native", "runs", NULL};
+                                       "guest_throughput_mbps", "cpu_util", "cpu_by_role",
+                                       "exits_per_sec", "interrupts_per_sec", "ratio_to_native",
+                                       "runs", NULL};
     only_keys(c, e, keys, w);
     if (num(c, e, "line_rate", w, &v) && v != k->line_rate)
         problem(c, "%s: line_rate %g differs from config.line_rate %g", w, v, k->line_rate);
@@ -410,8 +449,18 @@ static void check_entry(struct check *c, const struct cfg *k, struct entry *en)
     if (rs->n != nruns)
         goto out; /* a run is broken: aggregates cannot be recomputed */
     en->thr = check_summary(c, e, "throughput_mbps", w, rs->thr, rs->n, true);
+    check_summary(c, e, "guest_throughput_mbps", w, rs->gthr, rs->n, true);
     en->cpu = check_summary(c, e, "cpu_util", w, rs->cpu, rs->n, true);
-    check_summary(c, e, "nic_cpu_util", w, rs->nic, rs->n, false);
+    const json_t *roles = member(c, e, "cpu_by_role", K_OBJECT, w);
+    if (roles) {
+        char wr[96];
+        snprintf(wr, sizeof wr, "%s cpu_by_role", w);
+        static const char *const role_keys[] = {"vcpu", "hypervisor", "backends", "nic", "sink", NULL};
+        only_keys(c, roles, role_keys, wr);
+        for (int r = 0; r < BENCH_CPU_ROLES; r++)
+            check_summary(c, roles, bench__cpu_role_name((enum bench_cpu_role)r), wr, rs->role[r],
+                          rs->n, false);
+    }
 
     char ww[96];
     snprintf(ww, sizeof ww, "%s exits_per_sec", w);

@@ -1,4 +1,4 @@
-/* Names of modes and exit reasons as they appear on the command line, in
+/* Names of modes, exit reasons and CPU roles as they appear on the command line, in
  * JSON and in tables (one table each, indexed by the enums). */
 #include <string.h>
 
@@ -43,6 +43,25 @@ int bench__exit_reason_by_name(const char *name)
 {
     for (int i = 0; i < BENCH_EXIT_REASONS; i++)
         if (!strcmp(exit_names[i], name))
+            return i;
+    return -1;
+}
+
+static const char *const role_names[BENCH_CPU_ROLES] = {
+    [BENCH_CPU_VCPU] = "vcpu",         [BENCH_CPU_HYPERVISOR] = "hypervisor",
+    [BENCH_CPU_BACKENDS] = "backends", [BENCH_CPU_NIC] = "nic",
+    [BENCH_CPU_SINK] = "sink",
+};
+
+const char *bench__cpu_role_name(enum bench_cpu_role r)
+{
+    return (unsigned)r < BENCH_CPU_ROLES ? role_names[r] : "?";
+}
+
+int bench__cpu_role_by_name(const char *name)
+{
+    for (int i = 0; i < BENCH_CPU_ROLES; i++)
+        if (!strcmp(role_names[i], name))
             return i;
     return -1;
 }

@@ -14,7 +14,8 @@
 void bench_report__aggregate(const struct bench_sweep *s, size_t si, size_t mi, struct bench_agg *a)
 {
     const struct bench_config *c = &s->cfg;
-    double thr[BENCH_MAX_RUNS], cpu[BENCH_MAX_RUNS], nic[BENCH_MAX_RUNS];
+    double thr[BENCH_MAX_RUNS], gthr[BENCH_MAX_RUNS], cpu[BENCH_MAX_RUNS];
+    double role[BENCH_CPU_ROLES][BENCH_MAX_RUNS];
     memset(a, 0, sizeof(*a));
     a->mode = c->modes[mi];
     a->msg_size = c->sizes[si];
@@ -24,19 +25,26 @@ void bench_report__aggregate(const struct bench_sweep *s, size_t si, size_t mi, 
             continue;
         unsigned k = a->runs_ok++;
         thr[k] = res->throughput_mbps;
+        gthr[k] = res->guest_throughput_mbps;
         cpu[k] = res->cpu_util;
-        nic[k] = res->nic_cpu_util;
-        a->exits_ps += (double)res->exits / res->elapsed_s;
+        for (int i = 0; i < BENCH_CPU_ROLES; i++)
+            role[i][k] = res->cpu_role[i];
+        a->exits_ps += (double)res->exits / res->window_s;
         for (int e = 0; e < BENCH_EXIT_REASONS; e++)
-            a->exits_ps_by[e] += (double)res->exits_by_reason[e] / res->elapsed_s;
-        a->irq_ps += (double)res->interrupts / res->elapsed_s;
+            a->exits_ps_by[e] += (double)res->exits_by_reason[e] / res->window_s;
+        a->irq_ps += (double)res->interrupts / res->window_s;
     }
     stats__summarize(thr, a->runs_ok, &a->thr);
+    stats__summarize(gthr, a->runs_ok, &a->guest_thr);
     stats__summarize(cpu, a->runs_ok, &a->cpu);
-    stats__summarize(nic, a->runs_ok, &a->nic);
+    for (int i = 0; i < BENCH_CPU_ROLES; i++)
+        stats__summarize(role[i], a->runs_ok, &a->role[i]);
     a->ratio_thr = a->ratio_cpu = NAN;
     if (a->runs_ok == 0) {
-        a->thr.mean = a->thr.ci95 = a->cpu.mean = a->cpu.ci95 = a->nic.mean = a->nic.ci95 = NAN;
+        a->thr.mean = a->thr.ci95 = a->guest_thr.mean = a->guest_thr.ci95 = NAN;
+        a->cpu.mean = a->cpu.ci95 = NAN;
+        for (int i = 0; i < BENCH_CPU_ROLES; i++)
+            a->role[i].mean = a->role[i].ci95 = NAN;
         a->exits_ps = a->irq_ps = NAN;
         for (int e = 0; e < BENCH_EXIT_REASONS; e++)
             a->exits_ps_by[e] = NAN;
@@ -94,10 +102,11 @@ void bench_report__table(FILE *f, const struct bench_sweep *s)
     bench__format_line_rate(c->line_rate_bps, rate, sizeof rate);
     fprintf(f, "TCP stream, line rate %s, %u run(s) of %g s per point, runner: %s\n\n", rate, c->runs,
             c->seconds, s->runner_name ? s->runner_name : "?");
-    fputs("| size | mode | Mb/s | ±95% | vs native | CPU (cores) | ±95% | CPU vs native "
-          "| NIC CPU | exits/s | top exit reason | irq/s | runs ok |\n",
+    fputs("| size | mode | Mb/s | ±95% | guest clock Mb/s | vs native | CPU (cores) | ±95% "
+          "| CPU vs native | vCPU | hypervisor | backends | NIC hw | sink "
+          "| exits/s | top exit reason | irq/s | runs ok |\n",
           f);
-    fputs("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n", f);
+    fputs("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n", f);
     for (size_t si = 0; si < c->nsizes; si++)
         for (size_t mi = 0; mi < c->nmodes; mi++) {
             struct bench_agg a;
@@ -107,11 +116,13 @@ void bench_report__table(FILE *f, const struct bench_sweep *s)
             fprintf(f, "| %s | %s |", sz, bench__mode_name(a.mode));
             cell(f, " %.1f |", a.thr.mean);
             cell(f, " %.1f |", a.thr.ci95);
+            cell(f, " %.1f |", a.guest_thr.mean);
             cell(f, " %.3f |", a.ratio_thr);
             cell(f, " %.3f |", a.cpu.mean);
             cell(f, " %.3f |", a.cpu.ci95);
             cell(f, " %.3f |", a.ratio_cpu);
-            cell(f, " %.3f |", a.nic.mean);
+            for (int i = 0; i < BENCH_CPU_ROLES; i++)
+                cell(f, " %.3f |", a.role[i].mean);
             cell(f, " %.0f |", a.exits_ps);
             int top = -1;
             for (int e = 0; e < BENCH_EXIT_REASONS; e++)
@@ -213,8 +224,14 @@ static json_t *raw_run(struct jbuild *b, unsigned run, const struct bench_result
     set(b, o, "throughput_mbps", jnum(r->throughput_mbps));
     set(b, o, "sink_bytes", juint(r->sink_bytes));
     set(b, o, "elapsed_s", jnum(r->elapsed_s));
+    set(b, o, "guest_elapsed_s", jnum(r->guest_elapsed_s));
+    set(b, o, "guest_throughput_mbps", jnum(r->guest_throughput_mbps));
+    set(b, o, "window_s", jnum(r->window_s));
     set(b, o, "cpu_util", jnum(r->cpu_util));
-    set(b, o, "nic_cpu_util", jnum(r->nic_cpu_util));
+    json_t *roles = set(b, o, "cpu_by_role", json_object());
+    for (int i = 0; i < BENCH_CPU_ROLES; i++)
+        set(b, roles, bench__cpu_role_name((enum bench_cpu_role)i), jnum(r->cpu_role[i]));
+    set(b, o, "cpu_total", jnum(r->cpu_total));
     set(b, o, "exits", juint(r->exits));
     json_t *by = set(b, o, "exits_by_reason", json_object());
     for (int e = 0; e < BENCH_EXIT_REASONS; e++)
@@ -233,8 +250,11 @@ static json_t *result_entry(struct jbuild *b, const struct bench_sweep *s, size_
     set(b, o, "line_rate", juint(s->cfg.line_rate_bps));
     set(b, o, "runs_ok", juint(a.runs_ok));
     summary(b, o, "throughput_mbps", &a.thr);
+    summary(b, o, "guest_throughput_mbps", &a.guest_thr);
     summary(b, o, "cpu_util", &a.cpu);
-    summary(b, o, "nic_cpu_util", &a.nic);
+    json_t *roles = set(b, o, "cpu_by_role", json_object());
+    for (int i = 0; i < BENCH_CPU_ROLES; i++)
+        summary(b, roles, bench__cpu_role_name((enum bench_cpu_role)i), &a.role[i]);
     json_t *eps = set(b, o, "exits_per_sec", json_object());
     set(b, eps, "total", jnum(a.exits_ps));
     json_t *by = set(b, eps, "by_reason", json_object());

@@ -11,15 +11,20 @@
 #include "bench/stats.h"
 
 /* 2: exit reasons irq_window, cpuid, msr_read, msr_write removed (never
- * counted); every object's key set is fixed. */
-#define BENCH_JSON_SCHEMA 2
+ * counted); every object's key set is fixed.
+ * 3: elapsed_s is the sink's data window (first to last byte), with the
+ * guest's own (guest_elapsed_s, guest_throughput_mbps) and the counting
+ * window (window_s) beside it; CPU by role (cpu_by_role, cpu_total)
+ * replaces nic_cpu_util. */
+#define BENCH_JSON_SCHEMA 3
 
 struct bench_agg {
     enum bench_mode mode;
     unsigned msg_size;
     unsigned runs_ok;
-    struct stats_summary thr, cpu, nic;        /* over successful runs */
-    double exits_ps;                           /* mean over runs of exits / elapsed */
+    struct stats_summary thr, guest_thr, cpu;  /* over successful runs */
+    struct stats_summary role[BENCH_CPU_ROLES];
+    double exits_ps;                           /* mean over runs of exits / window_s */
     double exits_ps_by[BENCH_EXIT_REASONS];
     double irq_ps;
     double ratio_thr, ratio_cpu;               /* to native at this size; NAN if unknown */

@@ -8,8 +8,9 @@
  * the harness records the failure and goes on with the next point.
  *
  * Units: throughput in Mb/s (10^6 bits/s) of payload bytes the receiving
- * Linux socket got; CPU utilisation in cores (1.0 = one CPU busy for the
- * whole wall time); rates per second of wall time (elapsed_s). */
+ * Linux socket got, over the sink's data window (elapsed_s); CPU
+ * utilisation in cores (1.0 = one CPU busy for the whole window); rates per
+ * second of the counting window (window_s). */
 #ifndef IOVIRT_BENCH_BENCH_RUN_H
 #define IOVIRT_BENCH_BENCH_RUN_H
 
@@ -56,25 +57,56 @@ struct bench_point {
     unsigned runs;           /* repetitions of this (mode, size) in the sweep */
 };
 
+/* Who did the CPU work, as on real hardware (docs/bench.md "CPU by role"):
+ * the guest's vCPU; the hypervisor (vCPU run loop, exit handling and device
+ * emulation on it, and the assigned device's host interrupt handler and
+ * injection, timed per call on whatever thread raises it); the device
+ * backends (virtio-net backend, host bridge/driver receive thread and the
+ * host driver's interrupt handler, the guest's timer model); the NIC
+ * hardware model (its thread, minus the handlers above); the Linux sink.
+ * cpu_util, the sending side, is vcpu + hypervisor + backends. */
+enum bench_cpu_role {
+    BENCH_CPU_VCPU,
+    BENCH_CPU_HYPERVISOR,
+    BENCH_CPU_BACKENDS,
+    BENCH_CPU_NIC,  /* apart: silicon on a real machine */
+    BENCH_CPU_SINK, /* apart: the receiving peer */
+    BENCH_CPU_ROLES
+};
+#define BENCH_CPU_SENDING_ROLES 3 /* vcpu, hypervisor, backends */
+
+/* The sink's and the guest's data windows must give throughputs within
+ * this fraction of each other, or the point fails (bench__audit_point). */
+#define BENCH_CLOCK_AGREE 0.02
+/* The roles must add up to cpu_total within REL x total + ABS cores
+ * (threads not attributed to any role would show as a gap). */
+#define BENCH_CPU_SUM_REL 0.03
+#define BENCH_CPU_SUM_ABS 0.01
+
 #define BENCH_ERROR_LEN 256
 
 /* What one measurement produced.  The harness zeroes it before each call. */
 struct bench_result {
     /* Filled by the runner: */
-    uint64_t sink_bytes;   /* payload bytes the receiving sink socket read in the window */
-    double elapsed_s;      /* wall time of that measurement window (CLOCK_MONOTONIC) */
-    double cpu_util;       /* cores: CPU time (user + system) consumed in the window by the
-                            * sending side -- guest vCPU process + hypervisor threads + host
-                            * driver/bridge threads; for native, the process running the same
-                            * kernel and driver without a hypervisor -- divided by elapsed_s.
-                            * Not the sink, not the NIC model. */
-    double nic_cpu_util;   /* cores used by the modelled NIC's hardware thread(s), apart */
+    uint64_t sink_bytes;   /* payload bytes the receiving sink socket read */
+    double elapsed_s;      /* the sink's data window: first to last payload byte read
+                            * (CLOCK_MONOTONIC); throughput divides by this */
+    double guest_elapsed_s; /* the guest's own send window: first byte queued to last
+                            * acknowledged, by the guest's clock (cross-check) */
+    double window_s;       /* wall time over which CPU, exits and interrupts were counted
+                            * (the guest's data window as the host saw it) */
+    double cpu_role[BENCH_CPU_ROLES]; /* cores, each role's CPU time / window_s */
+    double cpu_total;      /* cores: everything the measured processes used (the guest
+                            * process and the whole hypervisor process, every thread) */
     uint64_t exits_by_reason[BENCH_EXIT_REASONS]; /* 0 for native */
     uint64_t interrupts;   /* interrupts delivered to the guest kernel (native: entered into its IDT) */
     char error[BENCH_ERROR_LEN]; /* set (NUL-terminated) when run() returns -1 */
 
     /* Filled by the harness from the fields above (a runner need not): */
     double throughput_mbps; /* sink_bytes * 8 / elapsed_s / 1e6 */
+    double guest_throughput_mbps; /* sink_bytes * 8 / guest_elapsed_s / 1e6 */
+    double cpu_util;        /* cores, the sending side: sum of the first
+                             * BENCH_CPU_SENDING_ROLES roles */
     uint64_t exits;         /* sum of exits_by_reason */
     int ok;                 /* 1 if the measurement succeeded and passed sanity checks */
 };
@@ -101,20 +133,32 @@ struct bench_config;
 int bench__default_runner(struct bench_runner *r, const struct bench_config *cfg, char *err,
                           size_t errlen);
 
-/* What the default runner checks about a point besides its figures: the
- * Linux sink read exactly the bytes the guest says were acknowledged
- * (guest_bytes_seen: its RESULT line carried bytes=), and the VT-d unit
- * recorded no fault from testbed creation to teardown (vtd_faults; fault:
- * a description of one of them, may be NULL).  0, or -1 with every problem
- * found named in err.  Exposed for tests. */
-int bench__audit_point(uint64_t sink_bytes, uint64_t guest_bytes, bool guest_bytes_seen,
-                       uint64_t vtd_faults, const char *fault, char *err, size_t errlen);
+/* What the default runner checks about a point besides its figures
+ * (bench__audit_point). */
+struct bench_audit {
+    uint64_t sink_bytes;      /* what the Linux sink read */
+    uint64_t guest_bytes;     /* what the guest's RESULT line says was acknowledged */
+    bool guest_bytes_seen;    /* the RESULT line carried bytes= */
+    double sink_window_s;     /* sink: first to last byte (0: unknown) */
+    double guest_window_s;    /* guest: first byte queued to last acknowledged (0: unknown) */
+    uint64_t vtd_faults;      /* faults recorded from testbed creation to teardown */
+    const char *fault;        /* a description of one of them, may be NULL */
+};
+
+/* The sink read exactly the bytes the guest says were acknowledged; both
+ * data windows are known and the throughputs they give agree within
+ * BENCH_CLOCK_AGREE; the VT-d unit recorded no fault.  0, or -1 with every
+ * problem found named in err.  Exposed for tests. */
+int bench__audit_point(const struct bench_audit *a, char *err, size_t errlen);
 
 /* Names used on the command line, in JSON and in tables. */
 const char *bench__mode_name(enum bench_mode m);
 /* The mode called `name`, or -1. */
 int bench__mode_by_name(const char *name);
 const char *bench__exit_reason_name(enum bench_exit_reason r);
+const char *bench__cpu_role_name(enum bench_cpu_role r);
+/* The role called `name`, or -1. */
+int bench__cpu_role_by_name(const char *name);
 /* The reason called `name`, or -1. */
 int bench__exit_reason_by_name(const char *name);
 

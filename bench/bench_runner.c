@@ -2,20 +2,30 @@
  * modelled machine with its TAP wire and Linux sink, the host OS, and the
  * guest kernel in the point's mode) running the guest's `stream` program.
  *
- * The measured window opens when the guest prints "stream: start" and
- * closes at its "RESULT stream" line, both seen by the console callback
- * on the thread that runs the vCPU, so CPU clocks and exit counters are
- * read at the same instants.  Throughput uses the bytes the Linux sink
- * received (read after the connection closed), never the guest's claim;
- * every byte counted was acknowledged inside the window.
+ * Two clocks time the data: the Linux sink's (first to last payload byte
+ * of the connection, by the kernel's arrival stamps; by the sink's reads
+ * if there are none) and the guest's own (its RESULT
+ * line: first byte queued to last byte acknowledged).  Throughput is the
+ * sink's bytes over the sink's window; the guest's window is the
+ * cross-check, and a point whose two throughputs differ by more than
+ * BENCH_CLOCK_AGREE fails.  Neither window contains the connection's close
+ * (the guest prints RESULT before it closes).
  *
- * CPU utilisation = (guest process + this process) CPU time in the window,
- * minus the threads that are not the host: the NIC's hardware thread
- * (reported apart as nic_cpu_util) and the sink (the Linux peer).
+ * CPU and exit counters are read when the guest prints "stream: start" and
+ * at its "RESULT stream" line, both seen by the console callback on the
+ * thread that runs the vCPU, so every counter is read at the same instants.
+ * Every thread is charged to a role (bench_run.h, enum bench_cpu_role):
+ * guest process -> vcpu; the vCPU run-loop thread, plus the assigned
+ * device's interrupt handler timed per call on the NIC thread ->
+ * hypervisor; virtio backend, host receive thread, the host driver's
+ * interrupt handler (timed likewise) and the timer model -> backends; the
+ * NIC's hardware thread minus those handlers -> nic; the sink thread ->
+ * sink.  cpu_total is the whole of both processes, for the sum check.
  *
- * A point whose sink byte count differs from the guest's, or during which
- * the VT-d unit recorded a fault, is a failed point (bench__audit_point):
- * its figures describe a broken transfer, not the mode. */
+ * A point whose sink byte count differs from the guest's, whose clocks
+ * disagree, or during which the VT-d unit recorded a fault, is a failed
+ * point (bench__audit_point): its figures describe a broken transfer or a
+ * broken measurement, not the mode. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -28,6 +38,9 @@
 
 #include "bench/bench_config.h"
 #include "bench/bench_run.h"
+#include "hv/assign.h"
+#include "hv/virtio/virtio_net.h"
+#include "hw/timer/hpet.h"
 #include "testbed/testbed.h"
 #include "lib/guest_path.h"
 #include "lib/log.h"
@@ -37,7 +50,8 @@ struct runner_ctx {
 };
 
 struct snapshot {
-    uint64_t wall_ns, proc_ns, guest_ns, nic_ns, sink_ns;
+    uint64_t wall_ns, proc_ns, guest_ns, os_thread_ns, run_loop_ns, nic_ns, sink_ns;
+    uint64_t virtio_ns, host_rx_ns, hpet_ns, assign_irq_ns, host_irq_ns;
     uint64_t stats[VCPU_STAT__COUNT];
     uint64_t interrupts;
 };
@@ -47,7 +61,7 @@ struct window {
     struct snapshot start, end;
     bool started, ended;
     bool guest_bytes_seen;
-    uint64_t guest_bytes;
+    uint64_t guest_bytes, guest_elapsed_ns;
 };
 
 static uint64_t clock_ns(clockid_t c)
@@ -58,39 +72,62 @@ static uint64_t clock_ns(clockid_t c)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Called on the vCPU run-loop thread (the console callback). */
 static void snapshot__take(struct testbed *t, struct snapshot *s)
 {
     s->wall_ns = clock_ns(CLOCK_MONOTONIC);
     s->proc_ns = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-    s->guest_ns = testbed__guest_cpu_ns(t); /* native: 0, its CPU thread is in proc_ns */
+    /* Snapshots are taken from the console callback: for a VM that runs on
+     * the vCPU run loop (the hypervisor's thread); natively on the kernel's
+     * own thread, which is the guest's CPU (os_thread_ns), not a hypervisor. */
+    s->run_loop_ns = t->vm_up ? clock_ns(CLOCK_THREAD_CPUTIME_ID) : 0;
+    s->guest_ns = testbed__guest_cpu_ns(t);   /* the guest process (0 natively) */
+    s->os_thread_ns = testbed__os_thread_cpu_ns(t); /* native: the kernel's CPU thread, inside proc_ns */
     struct e1000_nic_stats ns;
     e1000_nic__get_stats(t->plat.nic, &ns);
     s->nic_ns = ns.thread_cpu_ns;
     clockid_t cid;
     s->sink_ns = pthread_getcpuclockid(t->sink.thread, &cid) == 0 ? clock_ns(cid) : 0;
+    bool vm = t->vm_up;
+    s->virtio_ns = vm && t->vm.virtio ? virtio_net__thread_cpu_ns(t->vm.virtio) : 0;
+    s->host_rx_ns = t->host.nic_up ? host_os__cpu_ns(&t->host) : 0;
+    s->hpet_ns = hpet__thread_cpu_ns(vm ? t->vm.hpet : t->native.hpet);
+    s->assign_irq_ns = vm && t->vm.assign ? __atomic_load_n(&t->vm.assign->irq_cpu_ns, __ATOMIC_RELAXED) : 0;
+    s->host_irq_ns = __atomic_load_n(&t->host.nic_irq_cpu_ns, __ATOMIC_RELAXED);
     testbed__exit_stats(t, s->stats);
     s->interrupts = testbed__interrupts(t);
+}
+
+/* The value of `key=` in a RESULT line, if it is a whole number. */
+static bool result_field(const char *line, const char *key, uint64_t *out)
+{
+    char pat[32];
+    snprintf(pat, sizeof pat, " %s=", key);
+    const char *b = strstr(line, pat);
+    if (!b)
+        return false;
+    b += strlen(pat);
+    char *end = NULL;
+    errno = 0;
+    *out = strtoull(b, &end, 10);
+    return end != b && errno == 0 && (*end == ' ' || !*end);
 }
 
 static void runner__console(void *ctx, const char *line, size_t len)
 {
     (void)len;
     struct window *w = ctx;
+    if (getenv("IOVIRT_BENCH_CONSOLE"))
+        fprintf(stderr, "  guest: %s\n", line);
     if (!w->started && !strcmp(line, "stream: start")) {
         snapshot__take(w->t, &w->start);
         w->started = true;
     } else if (w->started && !w->ended && !strncmp(line, "RESULT stream ", 14)) {
         snapshot__take(w->t, &w->end);
         w->ended = true;
-        const char *b = strstr(line, " bytes=");
-        char *end = NULL;
-        if (b) {
-            errno = 0;
-            w->guest_bytes = strtoull(b + 7, &end, 10);
-            w->guest_bytes_seen = end != b + 7 && errno == 0 && (*end == ' ' || !*end);
-        }
-    } else if (getenv("IOVIRT_BENCH_CONSOLE")) {
-        fprintf(stderr, "  guest: %s\n", line);
+        w->guest_bytes_seen = result_field(line, "bytes", &w->guest_bytes);
+        if (!result_field(line, "elapsed_ns", &w->guest_elapsed_ns))
+            w->guest_elapsed_ns = 0;
     }
 }
 
@@ -103,11 +140,24 @@ static void runner__fill(const struct window *w, struct bench_result *out)
 {
     const struct snapshot *a = &w->start, *b = &w->end;
     double wall = (double)d(a->wall_ns, b->wall_ns) / 1e9;
-    out->elapsed_s = wall;
-    double host = (double)d(a->proc_ns, b->proc_ns) - (double)d(a->nic_ns, b->nic_ns) -
-                  (double)d(a->sink_ns, b->sink_ns);
-    out->cpu_util = ((double)d(a->guest_ns, b->guest_ns) + (host > 0 ? host : 0)) / 1e9 / wall;
-    out->nic_cpu_util = (double)d(a->nic_ns, b->nic_ns) / 1e9 / wall;
+    out->window_s = wall;
+    double assign_irq = (double)d(a->assign_irq_ns, b->assign_irq_ns);
+    double host_irq = (double)d(a->host_irq_ns, b->host_irq_ns);
+    double nic = (double)d(a->nic_ns, b->nic_ns) - assign_irq - host_irq;
+    double role[BENCH_CPU_ROLES] = {
+        /* the guest's CPU: its process, or natively the kernel's thread */
+        [BENCH_CPU_VCPU] = (double)d(a->guest_ns, b->guest_ns) + (double)d(a->os_thread_ns, b->os_thread_ns),
+        [BENCH_CPU_HYPERVISOR] = (double)d(a->run_loop_ns, b->run_loop_ns) + assign_irq,
+        [BENCH_CPU_BACKENDS] = (double)d(a->virtio_ns, b->virtio_ns) +
+                               (double)d(a->host_rx_ns, b->host_rx_ns) +
+                               (double)d(a->hpet_ns, b->hpet_ns) + host_irq,
+        [BENCH_CPU_NIC] = nic > 0 ? nic : 0,
+        [BENCH_CPU_SINK] = (double)d(a->sink_ns, b->sink_ns),
+    };
+    for (int r = 0; r < BENCH_CPU_ROLES; r++)
+        out->cpu_role[r] = role[r] / 1e9 / wall;
+    out->cpu_total = ((double)d(a->guest_ns, b->guest_ns) + (double)d(a->proc_ns, b->proc_ns)) /
+                     1e9 / wall;
 #define EXITS(stat) d(a->stats[stat], b->stats[stat])
     out->exits_by_reason[BENCH_EXIT_MMIO_READ] = EXITS(VCPU_STAT_MMIO_READ);
     out->exits_by_reason[BENCH_EXIT_MMIO_WRITE] = EXITS(VCPU_STAT_MMIO_WRITE);
@@ -161,25 +211,50 @@ static void append_faults(char *err, size_t errlen, size_t *n, uint64_t faults, 
            fault && *fault ? ", first: " : "", fault && *fault ? fault : "");
 }
 
-int bench__audit_point(uint64_t sink_bytes, uint64_t guest_bytes, bool guest_bytes_seen,
-                       uint64_t vtd_faults, const char *fault, char *err, size_t errlen)
+int bench__audit_point(const struct bench_audit *a, char *err, size_t errlen)
 {
+    char scratch[1];
     size_t n = 0;
-    if (!errlen)
-        return guest_bytes_seen && sink_bytes == guest_bytes && !vtd_faults ? 0 : -1;
+    if (!errlen) {
+        err = scratch;
+        errlen = sizeof scratch;
+    }
     err[0] = '\0';
     bool bad = false;
-    if (!guest_bytes_seen) {
+    if (!a->guest_bytes_seen) {
         append(err, errlen, &n, "the guest's RESULT line gave no byte count (the sink read %llu bytes)",
-               (unsigned long long)sink_bytes);
+               (unsigned long long)a->sink_bytes);
         bad = true;
-    } else if (sink_bytes != guest_bytes) {
+    } else if (a->sink_bytes != a->guest_bytes) {
         append(err, errlen, &n, "the sink read %llu bytes but the guest reports %llu acknowledged",
-               (unsigned long long)sink_bytes, (unsigned long long)guest_bytes);
+               (unsigned long long)a->sink_bytes, (unsigned long long)a->guest_bytes);
         bad = true;
     }
-    if (vtd_faults) {
-        append_faults(err, errlen, &n, vtd_faults, fault);
+    if (!(a->sink_window_s > 0) || !isfinite(a->sink_window_s)) {
+        append(err, errlen, &n, "the sink saw no data window (first to last byte)");
+        bad = true;
+    }
+    if (!(a->guest_window_s > 0) || !isfinite(a->guest_window_s)) {
+        append(err, errlen, &n, "the guest's RESULT line gave no data window (elapsed_ns)");
+        bad = true;
+    }
+    if (!bad) {
+        /* Same bytes over two clocks' windows: the throughputs compare as
+         * the windows do. */
+        double sink = (double)a->sink_bytes * 8 / a->sink_window_s / 1e6;
+        double guest = (double)a->guest_bytes * 8 / a->guest_window_s / 1e6;
+        double diff = fabs(guest - sink) / sink;
+        if (!(diff <= BENCH_CLOCK_AGREE)) {
+            append(err, errlen, &n,
+                   "the two clocks disagree by %.1f%% (limit %.0f%%): sink %.1f Mb/s over %.4f s "
+                   "(first to last byte), guest %.1f Mb/s over %.4f s (first byte queued to last acknowledged)",
+                   100 * diff, 100 * BENCH_CLOCK_AGREE, sink, a->sink_window_s, guest,
+                   a->guest_window_s);
+            bad = true;
+        }
+    }
+    if (a->vtd_faults) {
+        append_faults(err, errlen, &n, a->vtd_faults, a->fault);
         bad = true;
     }
     return bad ? -1 : 0;
@@ -215,8 +290,30 @@ static int runner__run(void *ctx, const struct bench_point *p, struct bench_resu
     }
     r = testbed__run(t);
     int status = testbed__exit_status(t);
+    if (getenv("IOVIRT_BENCH_CONSOLE")) {
+        /* the interrupt handlers timed on the NIC thread, whole run */
+        uint64_t ai = t->vm_up && t->vm.assign ? t->vm.assign->host_irqs : 0,
+                 an = t->vm_up && t->vm.assign ? t->vm.assign->irq_cpu_ns : 0;
+        uint64_t hi = t->host.nic_irqs, hn = t->host.nic_irq_cpu_ns;
+        fprintf(stderr, "  runner: assigned handler %llu calls %.3f ms CPU (%.2f us/call); host "
+                "driver handler %llu calls %.3f ms CPU (%.2f us/call)\n",
+                (unsigned long long)ai, (double)an / 1e6, ai ? (double)an / 1e3 / (double)ai : 0,
+                (unsigned long long)hi, (double)hn / 1e6, hi ? (double)hn / 1e3 / (double)hi : 0);
+    }
     testbed__destroy(t); /* waits for the sink to see the close; collects VT-d faults */
-    uint64_t sink = t->sink.tcp_bytes;
+    uint64_t sink = t->sink.tcp_bytes, conns = t->sink.connections;
+    /* The stream's one connection: its data window at the sink, from the
+     * kernel's arrival stamps of the first and last segments, or (if the
+     * kernel gave none) from when the sink read them. */
+    const struct wire_sink_conn *sc = &t->sink.conn[0];
+    double read_window = sc->last_byte_ns > sc->first_byte_ns
+                             ? (double)(sc->last_byte_ns - sc->first_byte_ns) / 1e9 : 0;
+    double arrival_window = sc->first_arrival_ns && sc->last_arrival_ns > sc->first_arrival_ns
+                                ? (double)(sc->last_arrival_ns - sc->first_arrival_ns) / 1e9 : 0;
+    double sink_window = conns != 1 ? 0 : arrival_window > 0 ? arrival_window : read_window;
+    if (getenv("IOVIRT_BENCH_CONSOLE"))
+        fprintf(stderr, "  runner: sink window %.4f s by arrival, %.4f s by read; guest %.4f s\n",
+                arrival_window, read_window, (double)w.guest_elapsed_ns / 1e9);
     /* Every fault the unit recorded, from creation through teardown, has
      * reached the host's log by now (host_os__shutdown polls the unit). */
     uint64_t faults = t->host.faults_total;
@@ -232,11 +329,22 @@ static int runner__run(void *ctx, const struct bench_point *p, struct bench_resu
             append_faults(out->error, sizeof out->error, &n, faults, fault);
         return -1;
     }
-    if (bench__audit_point(sink, w.guest_bytes, w.guest_bytes_seen, faults, fault, out->error,
-                           sizeof out->error))
+    if (conns != 1) {
+        snprintf(out->error, sizeof out->error, "the sink accepted %llu connections, expected the stream's one",
+                 (unsigned long long)conns);
+        return -1;
+    }
+    struct bench_audit au = {
+        .sink_bytes = sink, .guest_bytes = w.guest_bytes, .guest_bytes_seen = w.guest_bytes_seen,
+        .sink_window_s = sink_window, .guest_window_s = (double)w.guest_elapsed_ns / 1e9,
+        .vtd_faults = faults, .fault = fault,
+    };
+    if (bench__audit_point(&au, out->error, sizeof out->error))
         return -1;
     runner__fill(&w, out);
     out->sink_bytes = sink;
+    out->elapsed_s = sink_window;
+    out->guest_elapsed_s = au.guest_window_s;
     return 0;
 }
 

@@ -19,7 +19,7 @@ void bench_sweep__check_result(int rc, struct bench_result *res)
 {
     res->error[sizeof res->error - 1] = '\0';
     res->ok = 0;
-    res->throughput_mbps = 0;
+    res->throughput_mbps = res->guest_throughput_mbps = res->cpu_util = 0;
     res->exits = 0;
     if (rc != 0) {
         if (!res->error[0])
@@ -38,17 +38,28 @@ void bench_sweep__check_result(int rc, struct bench_result *res)
         }
         total += res->exits_by_reason[i];
     }
+    bool roles_ok = isfinite(res->cpu_total) && res->cpu_total >= 0;
+    double cpu = 0;
+    for (int i = 0; i < BENCH_CPU_ROLES; i++) {
+        roles_ok &= isfinite(res->cpu_role[i]) && res->cpu_role[i] >= 0;
+        if (i < BENCH_CPU_SENDING_ROLES)
+            cpu += res->cpu_role[i];
+    }
     if (!isfinite(res->elapsed_s) || res->elapsed_s <= 0)
         fail(res, "runner reported no elapsed time");
+    else if (!isfinite(res->guest_elapsed_s) || res->guest_elapsed_s <= 0)
+        fail(res, "runner reported no guest data window");
+    else if (!isfinite(res->window_s) || res->window_s <= 0)
+        fail(res, "runner reported no counting window");
     else if (res->sink_bytes == 0)
         fail(res, "sink received no bytes");
-    else if (!isfinite(res->cpu_util) || res->cpu_util < 0)
+    else if (!roles_ok)
         fail(res, "runner reported an invalid CPU utilisation");
-    else if (!isfinite(res->nic_cpu_util) || res->nic_cpu_util < 0)
-        fail(res, "runner reported an invalid NIC CPU utilisation");
     else {
         res->exits = total;
         res->throughput_mbps = (double)res->sink_bytes * 8.0 / res->elapsed_s / 1e6;
+        res->guest_throughput_mbps = (double)res->sink_bytes * 8.0 / res->guest_elapsed_s / 1e6;
+        res->cpu_util = cpu;
         res->ok = 1;
     }
 }
@@ -98,8 +109,9 @@ int bench_sweep__run(struct bench_sweep *s, const struct bench_config *cfg,
                 fprintf(progress, "[%*u/%u] %-8s %7u B run %u/%u: ", w, done, s->points, p.mode_name,
                         p.msg_size, p.run, p.runs);
                 if (res->ok)
-                    fprintf(progress, "%.1f Mb/s cpu %.2f exits/s %.0f\n", res->throughput_mbps,
-                            res->cpu_util, (double)res->exits / res->elapsed_s);
+                    fprintf(progress, "%.1f Mb/s (guest clock %.1f) cpu %.2f exits/s %.0f\n",
+                            res->throughput_mbps, res->guest_throughput_mbps, res->cpu_util,
+                            (double)res->exits / res->window_s);
                 else
                     fprintf(progress, "FAILED: %s\n", res->error);
                 fflush(progress);

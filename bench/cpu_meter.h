@@ -1,5 +1,5 @@
-/* CPU time of a set of threads and processes, for a runner's cpu_util and
- * nic_cpu_util (see bench_run.h): add every clock that belongs to the
+/* CPU time of a set of threads and processes, for a runner's per-role CPU
+ * (cpu_role[], see bench_run.h): add every clock that belongs to the
  * measured side, read before and after the window, divide the difference
  * by the window's wall time.  Clocks are the kernel's per-thread/process
  * CPU clocks (user + system, nanosecond resolution).  A thread's clock can

@@ -46,6 +46,8 @@ struct host_os {
     pthread_t rx_thread;
     volatile bool rx_stop;
     uint64_t nic_irqs, cpu_ns_rx;
+    uint64_t nic_irq_cpu_ns;      /* the NIC vector's handler, timed per call on the
+                                   * thread that raised it (host OS work) */
 };
 
 /* 0, or -errno with a message.  interrupt_remapping: program the IRT (VM

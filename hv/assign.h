@@ -107,6 +107,10 @@ struct hv_assign {
      * unmasks at the guest's acknowledgment */
     bool intx_masked;
     uint64_t intx_asserts, intx_injected, intx_unmasks;
+    /* CPU time (ns) of the host interrupt handler below (injection
+     * included), timed per call on whatever thread raised the interrupt
+     * (the NIC's hardware thread): hypervisor work, to be charged to it. */
+    uint64_t irq_cpu_ns;
 };
 
 /* Map the model NIC's directly-assignable BAR0 pages at bar0_gpa and trap

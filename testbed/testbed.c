@@ -137,6 +137,16 @@ uint64_t testbed__interrupts(struct testbed *t)
     return t->vm.vcpu.stats.n[VCPU_STAT_INJECT];
 }
 
+uint64_t testbed__os_thread_cpu_ns(struct testbed *t)
+{
+    clockid_t cid;
+    struct timespec ts;
+    if (t->cfg.mode != TESTBED_NATIVE || !t->native_up || !t->native.thread_started ||
+        pthread_getcpuclockid(t->native.thread, &cid) || clock_gettime(cid, &ts))
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 uint64_t testbed__guest_cpu_ns(struct testbed *t)
 {
     if (t->cfg.mode == TESTBED_NATIVE || !t->vm_up)

@@ -66,6 +66,10 @@ void testbed__exit_stats(const struct testbed *t, uint64_t out[VCPU_STAT__COUNT]
 /* CPU time of the guest outside this process (a VM's vCPU process), ns;
  * 0 natively: the kernel's CPU thread is part of this process. */
 uint64_t testbed__guest_cpu_ns(struct testbed *t);
+/* CPU time (ns) of the thread that runs the guest OS inside this process:
+ * natively the kernel's CPU thread (already part of the process's CPU
+ * time); 0 for a VM, whose guest runs in its own process. */
+uint64_t testbed__os_thread_cpu_ns(struct testbed *t);
 /* Interrupts delivered to the guest kernel so far: injected into the VM's
  * vCPU, or (native) entered into the kernel's IDT. */
 uint64_t testbed__interrupts(struct testbed *t);

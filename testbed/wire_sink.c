@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -9,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SINK_MAX_CONN 16
+#define SINK_MAX_CONN WIRE_SINK_MAX_CONN
 
 static uint64_t now_ns(void)
 {
@@ -18,12 +19,21 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void sink__count(struct wire_sink *s, _Atomic uint64_t *ctr, ssize_t n)
+/* Time-stamp a read of n bytes (taken right after recv returned), overall
+ * and for TCP connection c (NULL for UDP). */
+static void sink__count(struct wire_sink *s, _Atomic uint64_t *ctr, struct wire_sink_conn *c,
+                        ssize_t n)
 {
     uint64_t t = now_ns();
     uint64_t zero = 0;
     atomic_compare_exchange_strong(&s->first_byte_ns, &zero, t);
     s->last_byte_ns = t;
+    if (c) {
+        zero = 0;
+        atomic_compare_exchange_strong(&c->first_byte_ns, &zero, t);
+        c->last_byte_ns = t;
+        c->bytes += (uint64_t)n;
+    }
     *ctr += (uint64_t)n;
 }
 
@@ -32,6 +42,7 @@ static void *sink__main(void *arg)
     pthread_setname_np(pthread_self(), "wire-sink"); /* top -H, ps -L */
     struct wire_sink *s = arg;
     struct pollfd p[3 + SINK_MAX_CONN];
+    uint64_t idx[SINK_MAX_CONN]; /* p[3 + i] is connection idx[i] (accept order) */
     int nconn = 0;
     static __thread uint8_t buf[1 << 16];
     p[0] = (struct pollfd){.fd = s->stop_fd, .events = POLLIN};
@@ -45,6 +56,11 @@ static void *sink__main(void *arg)
         if (p[1].revents & POLLIN) {
             int c = accept4(s->tcp_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
             if (c >= 0 && nconn < SINK_MAX_CONN) {
+                /* kernel receive time stamps (arrival, not our read);
+                 * inherited from the listener, set again to be sure */
+                int on = 1;
+                setsockopt(c, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+                idx[nconn] = s->connections;
                 p[3 + nconn++] = (struct pollfd){.fd = c, .events = POLLIN};
                 s->connections++;
             } else if (c >= 0) {
@@ -54,19 +70,53 @@ static void *sink__main(void *arg)
         if (p[2].revents & POLLIN) {
             ssize_t n = recv(s->udp_fd, buf, sizeof buf, MSG_DONTWAIT);
             if (n > 0) {
-                sink__count(s, &s->udp_bytes, n);
+                sink__count(s, &s->udp_bytes, NULL, n);
                 s->udp_datagrams++;
             }
         }
         for (int i = 0; i < nconn; i++) {
             if (!p[3 + i].revents)
                 continue;
-            ssize_t n = recv(p[3 + i].fd, buf, sizeof buf, MSG_DONTWAIT);
+            struct wire_sink_conn *conn = idx[i] < SINK_MAX_CONN ? &s->conn[idx[i]] : NULL;
+            /* The first read of a connection takes one byte, so its time
+             * stamp is the first segment's (a read's stamp is that of the
+             * last segment it consumed). */
+            struct iovec iov = {.iov_base = buf,
+                                .iov_len = conn && !conn->bytes ? 1 : sizeof buf};
+            union {
+                struct cmsghdr h;
+                char space[CMSG_SPACE(sizeof(struct timespec))];
+            } ctl;
+            struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
+                                .msg_controllen = sizeof ctl};
+            ssize_t n = recvmsg(p[3 + i].fd, &mh, MSG_DONTWAIT);
             if (n > 0) {
-                sink__count(s, &s->tcp_bytes, n);
+                bool first = conn && !conn->bytes;
+                sink__count(s, &s->tcp_bytes, conn, n);
+                uint64_t t = 0;
+                for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); conn && cm; cm = CMSG_NXTHDR(&mh, cm))
+                    if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+                        struct timespec ts;
+                        memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+                        t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+                    }
+                /* Only the first read's stamp is the first byte's: without
+                 * it the arrival window stays unknown (0). */
+                if (first && t)
+                    conn->first_arrival_ns = t;
+                if (conn && conn->first_arrival_ns && t)
+                    conn->last_arrival_ns = t;
+                /* Acknowledge what was read now: without this, Linux may
+                 * hold the ACK of a stream's last, odd segment for its
+                 * delayed-ACK timer (40 ms), and the sender's window
+                 * (first byte queued to last acknowledged) would end that
+                 * much after the data did. */
+                int one = 1;
+                setsockopt(p[3 + i].fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
             } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
                 close(p[3 + i].fd);
                 p[3 + i] = p[3 + --nconn];
+                idx[i] = idx[nconn];
                 i--;
                 s->closed++;
             }
@@ -92,6 +142,10 @@ int wire_sink__start(struct wire_sink *s, struct wire *tap, uint16_t port)
         goto fail;
     }
     setsockopt(s->tcp_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* Receive time stamps on every accepted connection; asking now also
+     * turns on the kernel's stamping (which takes effect asynchronously)
+     * before the first segment arrives. */
+    setsockopt(s->tcp_fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
     int rcvbuf = 4 << 20;
     setsockopt(s->udp_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     if (bind(s->tcp_fd, (struct sockaddr *)&a, sizeof a) || listen(s->tcp_fd, 8) ||

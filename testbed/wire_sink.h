@@ -12,13 +12,29 @@
 
 #include "hw/wire/wire.h"
 
+#define WIRE_SINK_MAX_CONN 16
+
+/* One accepted TCP connection's data window on the sink's side: when its
+ * first and last payload bytes were read (CLOCK_MONOTONIC) and how many,
+ * and when the segments carrying them arrived in the sink's socket (the
+ * kernel's receive time stamps, SO_TIMESTAMPNS: CLOCK_REALTIME, so only
+ * their difference is meaningful; 0 if the kernel gave none).  Arrival
+ * does not depend on when the sink thread got to run.  0 until the first
+ * byte. */
+struct wire_sink_conn {
+    _Atomic uint64_t bytes, first_byte_ns, last_byte_ns;
+    _Atomic uint64_t first_arrival_ns, last_arrival_ns;
+};
+
 struct wire_sink {
     int tcp_fd, udp_fd, stop_fd;
     pthread_t thread;
     bool running;
     uint16_t port;
     _Atomic uint64_t tcp_bytes, udp_bytes, udp_datagrams, connections, closed;
-    _Atomic uint64_t first_byte_ns, last_byte_ns; /* CLOCK_MONOTONIC */
+    _Atomic uint64_t first_byte_ns, last_byte_ns; /* CLOCK_MONOTONIC, TCP and UDP */
+    /* The first WIRE_SINK_MAX_CONN TCP connections, in accept order. */
+    struct wire_sink_conn conn[WIRE_SINK_MAX_CONN];
 };
 
 /* Listen on TCP and UDP `port` on every address of the wire's namespace.

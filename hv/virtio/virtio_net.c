@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "drivers/virtio/virtio_regs.h"
@@ -447,6 +448,16 @@ int virtio_net__start(struct virtio_net *vn)
     }
     vn->thread_running = true;
     return 0;
+}
+
+uint64_t virtio_net__thread_cpu_ns(struct virtio_net *vn)
+{
+    clockid_t cid;
+    struct timespec ts;
+    if (!vn || !vn->thread_running || pthread_getcpuclockid(vn->thread, &cid) ||
+        clock_gettime(cid, &ts))
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 void virtio_net__stop(struct virtio_net *vn)

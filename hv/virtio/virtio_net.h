@@ -64,6 +64,8 @@ extern const struct mmio_ops virtio_net_bar_ops; /* dev = struct virtio_net *, o
 /* Start/stop the backend thread that processes TX when notified. */
 int virtio_net__start(struct virtio_net *vn);
 void virtio_net__stop(struct virtio_net *vn);
+/* CPU time (ns) the backend thread has used so far; 0 when it is not running. */
+uint64_t virtio_net__thread_cpu_ns(struct virtio_net *vn);
 /* Process up to budget TX chains now (the thread calls this; tests may too). */
 unsigned virtio_net__tx_process(struct virtio_net *vn, unsigned budget);
 /* Deliver a frame to the guest: 0, -ENOSPC (no RX buffer: dropped, counted),

@@ -369,6 +369,16 @@ struct hpet *hpet__create(const struct hpet_config *cfg)
     return h;
 }
 
+uint64_t hpet__thread_cpu_ns(struct hpet *h)
+{
+    clockid_t cid;
+    struct timespec ts;
+    if (!h || !h->thread_running || pthread_getcpuclockid(h->thread, &cid) ||
+        clock_gettime(cid, &ts))
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 void hpet__destroy(struct hpet *h)
 {
     if (!h)

@@ -58,6 +58,8 @@ struct hpet_stats {
 
 struct hpet *hpet__create(const struct hpet_config *cfg);
 void hpet__destroy(struct hpet *h);
+/* CPU time (ns) its own thread has used so far; 0 without one. */
+uint64_t hpet__thread_cpu_ns(struct hpet *h);
 
 extern const struct mmio_ops hpet_mmio_ops;   /* dev = struct hpet * */
 

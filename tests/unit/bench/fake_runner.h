@@ -43,9 +43,17 @@ static inline int fake__run(void *ctx, const struct bench_point *p, struct bench
         return -1;
     }
     out->elapsed_s = p->seconds;
+    out->guest_elapsed_s = p->seconds * 1.004; /* the guest's window: a little longer */
+    out->window_s = p->seconds * 1.005;
     out->sink_bytes = f->zero_bytes ? 0 : (uint64_t)(fake__mbps(p) * 1e6 / 8 * p->seconds);
-    out->cpu_util = fake__cpu(p);
-    out->nic_cpu_util = p->mode == BENCH_MODE_NATIVE ? 0.1 : 0.12;
+    /* roles: vcpu 60%, hypervisor 25%, backends 15% of the sending side */
+    double cpu = fake__cpu(p);
+    out->cpu_role[BENCH_CPU_VCPU] = 0.6 * cpu;
+    out->cpu_role[BENCH_CPU_HYPERVISOR] = 0.25 * cpu;
+    out->cpu_role[BENCH_CPU_BACKENDS] = 0.15 * cpu;
+    out->cpu_role[BENCH_CPU_NIC] = p->mode == BENCH_MODE_NATIVE ? 0.1 : 0.12;
+    out->cpu_role[BENCH_CPU_SINK] = 0.05;
+    out->cpu_total = cpu + out->cpu_role[BENCH_CPU_NIC] + out->cpu_role[BENCH_CPU_SINK] + 0.001;
     if (p->mode != BENCH_MODE_NATIVE) {
         uint64_t pkts = out->sink_bytes / 1448 + 1;
         out->exits_by_reason[BENCH_EXIT_HLT] = 100 * p->run;

@@ -295,8 +295,8 @@ static void test_rejects_negative(void **state)
     j = set_value(j, "\"interrupts\":", 0, "-5");
     expect_rejected(j, "negative number -5 at results[0].runs[0].interrupts");
     j = good_json("native,assigned,virtio,emulated");
-    j = set_value(j, "\"nic_cpu_util\":{\"mean\":", 3, "-0.1");
-    expect_rejected(j, "negative number -0.1 at results[3].nic_cpu_util.mean");
+    j = set_value(j, "\"nic\":{\"mean\":", 3, "-0.1");
+    expect_rejected(j, "negative number -0.1 at results[3].cpu_by_role.nic.mean");
     /* zero throughput is not a measurement */
     j = good_json("native,assigned,virtio,emulated");
     j = set_value(j, "\"throughput_mbps\":{\"mean\":", 1, "0");
@@ -336,7 +336,7 @@ static void test_rejects_inconsistent(void **state)
     expect_rejected(j, "interrupts_per_sec 1 is not the runs' mean");
     j = good_json("native,assigned,virtio,emulated");
     j = set_value(j, "\"schema\":", 0, "1");
-    expect_rejected(j, "top level: schema 1, this checker knows schema 2");
+    expect_rejected(j, "top level: schema 1, this checker knows schema 3");
     j = good_json("native,virtio");
     j = replace(j, "\"mode\":\"virtio\"", 0, "\"mode\":\"warp\"");
     expect_rejected(j, "mode \"warp\" size 64 is not in config");
@@ -389,7 +389,7 @@ static void test_rejects_unknown_fields(void **state)
     expect_rejected(j, "exit_reasons[6]: not a known exit reason");
     j = good_json("native,virtio");
     j = replace(j, ",\"other\"]", 0, "]");
-    expect_rejected(j, "top level: \"exit_reasons\" has 6 entries, schema 2 has 7");
+    expect_rejected(j, "top level: \"exit_reasons\" has 6 entries, schema 3 has 7");
     j = good_json("native,virtio");
     j = replace(j, "[\"mmio_read\",\"mmio_write\"", 0, "[\"mmio_write\",\"mmio_read\"");
     expect_rejected(j, "exit_reasons[0]: \"mmio_write\" out of order, expected \"mmio_read\"");
@@ -441,6 +441,48 @@ static void test_rejects_unknown_fields(void **state)
     expect_rejected(j, "config: \"line_rate_name\" is number, expected string");
 }
 
+/* Schema 3: the two clocks must agree, cpu_util is the sending roles'
+ * sum, and every role together must account for the processes' total. */
+static void test_rejects_clocks_and_roles(void **state)
+{
+    (void)state;
+    char *j, *rep;
+    j = good_json("native,virtio");
+    assert_non_null(strstr(j, "\"cpu_by_role\":{\"vcpu\":{\"mean\":"));
+    assert_non_null(strstr(j, "\"guest_throughput_mbps\":{\"mean\":"));
+    assert_int_equal(check(j, &rep), 0);
+    free(rep);
+    free(j);
+    /* a run whose guest window is 10% longer than the sink's */
+    j = good_json("native,virtio");
+    char *g = strstr(j, "\"guest_elapsed_s\":");
+    assert_non_null(g);
+    double gel = strtod(g + strlen("\"guest_elapsed_s\":"), NULL);
+    char v[32];
+    snprintf(v, sizeof v, "%g", gel * 1.1);
+    j = set_value(j, "\"guest_elapsed_s\":", 0, v);
+    expect_rejected(j, "results[0] (native, 64 B) runs[0]: the two clocks disagree");
+    j = good_json("native,virtio");
+    j = set_value(j, "\"guest_throughput_mbps\":", 1, "1");
+    expect_rejected(j, "guest_throughput_mbps 1 is not sink_bytes*8/guest_elapsed_s/1e6");
+    /* the roles against cpu_util and cpu_total */
+    j = good_json("native,virtio");
+    j = set_value(j, "\"cpu_by_role\":{\"vcpu\":", 1, "5");
+    expect_rejected(j, "runs[0]: cpu_util");
+    j = good_json("native,virtio");
+    j = set_value(j, "\"cpu_total\":", 0, "9");
+    expect_rejected(j, "runs[0]: cpu_by_role sums to");
+    j = good_json("native,virtio");
+    j = replace(j, "\"sink\":", 1, "\"gpu\":0,\"sink\":");
+    expect_rejected(j, "runs[0] cpu_by_role: unknown key \"gpu\"");
+    j = good_json("native,virtio");
+    j = replace(j, "\"cpu_total\":", 0, "\"nic_cpu_util\":0.1,\"cpu_total\":");
+    expect_rejected(j, "runs[0]: unknown key \"nic_cpu_util\"");
+    j = good_json("native,virtio");
+    j = replace(j, ",\"window_s\":", 0, ",\"window\":");
+    expect_rejected(j, "runs[0]: missing \"window_s\"");
+}
+
 static void test_check_file(void **state)
 {
     (void)state;
@@ -469,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_rejects_wrong_runs),
         cmocka_unit_test(test_rejects_inconsistent),
         cmocka_unit_test(test_rejects_unknown_fields),
+        cmocka_unit_test(test_rejects_clocks_and_roles),
         cmocka_unit_test(test_check_file),
     };
     return cmocka_run_group_tests_name("bench/check", tests, NULL, NULL);

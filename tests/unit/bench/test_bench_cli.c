@@ -16,6 +16,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <jansson.h>
+#include <math.h>
+
+#include "bench/bench_check.h"
 #include "bench/bench_report.h"
 #include "bench/bench_sweep.h"
 #include "tests/unit/bench/fake_runner.h"
@@ -257,16 +261,65 @@ static void test_help(void **state)
     run_free(&r);
 }
 
+/* Every raw run of a real record: the CPU charged to the five roles adds up
+ * to the measured processes' total (a sum check: a thread charged to no
+ * role, or to two, shows as a gap), cpu_util is the sending roles, and the
+ * sink's and the guest's data windows give the same throughput within 2%. */
+static void check_roles_and_clocks(const char *path, size_t nresults)
+{
+    char *text = slurp(path);
+    char err[200];
+    json_t *root = bench_check__parse(text, strlen(text), err, sizeof err);
+    free(text);
+    assert_non_null(root);
+    json_t *res = json_object_get(root, "results");
+    assert_int_equal(json_array_size(res), nresults);
+    size_t i, k;
+    json_t *e, *run;
+    json_array_foreach(res, i, e) {
+        json_array_foreach(json_object_get(e, "runs"), k, run) {
+            json_t *roles = json_object_get(run, "cpu_by_role");
+            double sum = 0, sending = 0;
+            for (int ro = 0; ro < BENCH_CPU_ROLES; ro++) {
+                json_t *v = json_object_get(roles, bench__cpu_role_name((enum bench_cpu_role)ro));
+                assert_true(json_is_number(v));
+                sum += json_number_value(v);
+                if (ro < BENCH_CPU_SENDING_ROLES)
+                    sending += json_number_value(v);
+            }
+            double total = json_number_value(json_object_get(run, "cpu_total"));
+            double cpu = json_number_value(json_object_get(run, "cpu_util"));
+            fprintf(stderr, "  %s: roles sum %.4f cores, process total %.4f, sending %.4f\n",
+                    json_string_value(json_object_get(e, "mode")), sum, total, cpu);
+            assert_true(total > 0);
+            assert_true(fabs(sum - total) <= BENCH_CPU_SUM_REL * total + BENCH_CPU_SUM_ABS);
+            assert_true(fabs(sending - cpu) <= 1e-4 * cpu + 1e-6);
+            double thr = json_number_value(json_object_get(run, "throughput_mbps"));
+            double gthr = json_number_value(json_object_get(run, "guest_throughput_mbps"));
+            assert_true(thr > 0 && fabs(gthr - thr) <= BENCH_CLOCK_AGREE * thr);
+        }
+    }
+    json_decref(root);
+}
+
 /* The CI smoke run: every mode measured on the real testbed, the JSON
  * validates against the documented schema, the SVG has a line per mode. */
 static void test_quick_measures_every_mode(void **state)
 {
     struct fixture *fx = *state;
     struct run r = run_iovirt("bench", "--quick", "--json", fx->json, "--svg", fx->svg, NULL);
+    /* On a shared machine a thread of the path can be descheduled at the
+     * start or end of a stream, and the point then (correctly) fails the
+     * two-clock check.  Retry once when that is the only failure. */
+    if (r.status == 1 && count(r.err, "FAILED: ") == count(r.err, "FAILED: the two clocks disagree")) {
+        fprintf(stderr, "%s(two-clock failure on a busy machine: one retry)\n", r.err);
+        run_free(&r);
+        r = run_iovirt("bench", "--quick", "--json", fx->json, "--svg", fx->svg, NULL);
+    }
     if (r.status != 0)
         fprintf(stderr, "%s", r.err);
     assert_int_equal(r.status, 0);
-    assert_int_equal(count(r.err, "Mb/s cpu"), 4);
+    assert_int_equal(count(r.err, "Mb/s (guest clock "), 4);
     assert_non_null(strstr(r.err, "[1/4] native     16384 B run 1/1: "));
     assert_non_null(strstr(r.err, "[4/4] emulated   16384 B run 1/1: "));
     assert_null(strstr(r.err, "FAILED"));
@@ -281,6 +334,7 @@ static void test_quick_measures_every_mode(void **state)
         fprintf(stderr, "%s", r.err);
     assert_int_equal(r.status, 0);
     run_free(&r);
+    check_roles_and_clocks(fx->json, 4);
     unlink(fx->json);
     unlink(fx->svg);
 }

@@ -48,8 +48,11 @@ static int json_test_run(void *ctx, const struct bench_point *p, struct bench_re
     }
     out->sink_bytes = 123456789;
     out->elapsed_s = 1.5;
-    out->cpu_util = 1.0 / 3.0;
-    out->nic_cpu_util = 0.25;
+    out->guest_elapsed_s = 1.5;
+    out->window_s = 1.5;
+    out->cpu_role[BENCH_CPU_VCPU] = 1.0 / 3.0;
+    out->cpu_role[BENCH_CPU_NIC] = 0.25;
+    out->cpu_total = 1.0 / 3.0 + 0.25;
     out->exits_by_reason[BENCH_EXIT_MMIO_WRITE] = 7;
     out->interrupts = 3;
     return 0;
@@ -96,6 +99,10 @@ static void test_json_report(void **state)
     assert_non_null(strstr(j, "\"sink_bytes\":123456789,"));
     assert_non_null(strstr(j, "\"elapsed_s\":1.5,"));
     assert_non_null(strstr(j, "\"cpu_util\":0.333333,"));
+    assert_non_null(strstr(j, "\"guest_elapsed_s\":1.5,\"guest_throughput_mbps\":658.436,"
+                              "\"window_s\":1.5,"));
+    assert_non_null(strstr(j, "\"cpu_by_role\":{\"vcpu\":0.333333,\"hypervisor\":0.0,"
+                              "\"backends\":0.0,\"nic\":0.25,\"sink\":0.0},\"cpu_total\":0.583333,"));
     assert_non_null(strstr(j, "\"seconds\":2.5,"));
     char want[32];
     snprintf(want, sizeof want, "\"schema\":%d,", BENCH_JSON_SCHEMA);

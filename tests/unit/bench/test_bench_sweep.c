@@ -103,7 +103,8 @@ static void test_order_and_progress(void **state)
     assert_int_equal(count_lines_starting(p, "["), 36);
     assert_non_null(strstr(p, "[ 1/36] native        64 B run 1/3: "));
     assert_non_null(strstr(p, "[36/36] emulated   65536 B run 3/3: "));
-    assert_non_null(strstr(p, " Mb/s cpu "));
+    assert_non_null(strstr(p, " Mb/s (guest clock "));
+    assert_non_null(strstr(p, ") cpu "));
     assert_null(strstr(p, "FAILED"));
     free(p);
     bench_sweep__free(&s);
@@ -252,29 +253,44 @@ static void test_without_native(void **state)
 static void test_result_sanity(void **state)
 {
     (void)state;
-    struct bench_result r = {.sink_bytes = 125000000, .elapsed_s = 1.0, .cpu_util = 0.5};
+    struct bench_result r = {.sink_bytes = 125000000, .elapsed_s = 1.0, .guest_elapsed_s = 1.01,
+                             .window_s = 1.02, .cpu_total = 0.9};
+    r.cpu_role[BENCH_CPU_VCPU] = 0.3;
+    r.cpu_role[BENCH_CPU_HYPERVISOR] = 0.15;
+    r.cpu_role[BENCH_CPU_BACKENDS] = 0.05;
+    r.cpu_role[BENCH_CPU_NIC] = 0.3; /* apart: not in cpu_util */
+    r.cpu_role[BENCH_CPU_SINK] = 0.1;
     r.exits_by_reason[BENCH_EXIT_HLT] = 3;
     r.exits_by_reason[BENCH_EXIT_OTHER] = 4;
     bench_sweep__check_result(0, &r);
     assert_true(r.ok);
     assert_float_equal(r.throughput_mbps, 1000.0, 1e-9);
+    assert_float_equal(r.guest_throughput_mbps, 1000.0 / 1.01, 1e-9);
+    assert_float_equal(r.cpu_util, 0.5, 1e-12); /* vcpu + hypervisor + backends */
     assert_int_equal(r.exits, 7);
 
-    struct bench_result z = {.sink_bytes = 0, .elapsed_s = 1.0};
+    struct bench_result z = {.sink_bytes = 0, .elapsed_s = 1.0, .guest_elapsed_s = 1, .window_s = 1};
     bench_sweep__check_result(0, &z);
     assert_false(z.ok);
     assert_string_equal(z.error, "sink received no bytes");
 
-    struct bench_result t = {.sink_bytes = 10, .elapsed_s = 0};
+    struct bench_result t = {.sink_bytes = 10, .elapsed_s = 0, .guest_elapsed_s = 1, .window_s = 1};
     bench_sweep__check_result(0, &t);
     assert_false(t.ok);
     assert_non_null(strstr(t.error, "elapsed"));
 
-    struct bench_result n = {.sink_bytes = 10, .elapsed_s = 1, .cpu_util = NAN};
+    struct bench_result g = {.sink_bytes = 10, .elapsed_s = 1, .window_s = 1};
+    bench_sweep__check_result(0, &g);
+    assert_false(g.ok);
+    assert_string_equal(g.error, "runner reported no guest data window");
+
+    struct bench_result n = {.sink_bytes = 10, .elapsed_s = 1, .guest_elapsed_s = 1, .window_s = 1};
+    n.cpu_role[BENCH_CPU_NIC] = NAN;
     bench_sweep__check_result(0, &n);
     assert_false(n.ok);
+    assert_non_null(strstr(n.error, "CPU"));
 
-    struct bench_result o = {.sink_bytes = 10, .elapsed_s = 1};
+    struct bench_result o = {.sink_bytes = 10, .elapsed_s = 1, .guest_elapsed_s = 1, .window_s = 1};
     o.exits_by_reason[0] = UINT64_MAX;
     o.exits_by_reason[1] = 2;
     bench_sweep__check_result(0, &o);
@@ -323,42 +339,83 @@ static void test_default_runner_is_honest(void **state)
     assert_non_null(strstr(err, "/nonexistent/iovirt-guest.elf"));
 }
 
+static int audit(uint64_t sink, uint64_t guest, bool seen, double sink_s, double guest_s,
+                 uint64_t faults, const char *fault, char *err, size_t errlen)
+{
+    const struct bench_audit a = {.sink_bytes = sink, .guest_bytes = guest, .guest_bytes_seen = seen,
+                                  .sink_window_s = sink_s, .guest_window_s = guest_s,
+                                  .vtd_faults = faults, .fault = fault};
+    return bench__audit_point(&a, err, errlen);
+}
+
 /* The real runner's verdict on a point beyond its figures: the sink must
- * have read exactly what the guest says was acknowledged, and the VT-d unit
- * must have recorded no fault; otherwise the point fails, naming why. */
+ * have read exactly what the guest says was acknowledged, the sink's and
+ * the guest's data windows must give the same throughput within 2%, and
+ * the VT-d unit must have recorded no fault; otherwise the point fails,
+ * naming why. */
 static void test_audit_point(void **state)
 {
     (void)state;
     char err[BENCH_ERROR_LEN];
-    assert_int_equal(bench__audit_point(1000, 1000, true, 0, NULL, err, sizeof err), 0);
+    assert_int_equal(audit(1000, 1000, true, 1.0, 1.0, 0, NULL, err, sizeof err), 0);
     assert_string_equal(err, "");
 
-    assert_int_equal(bench__audit_point(1000, 1200, true, 0, NULL, err, sizeof err), -1);
+    assert_int_equal(audit(1000, 1200, true, 1.0, 1.0, 0, NULL, err, sizeof err), -1);
     assert_string_equal(err, "the sink read 1000 bytes but the guest reports 1200 acknowledged");
-    assert_int_equal(bench__audit_point(1300, 1200, true, 0, "", err, sizeof err), -1);
+    assert_int_equal(audit(1300, 1200, true, 1.0, 1.0, 0, "", err, sizeof err), -1);
     assert_non_null(strstr(err, "the sink read 1300 bytes but the guest reports 1200"));
 
-    assert_int_equal(bench__audit_point(1000, 0, false, 0, NULL, err, sizeof err), -1);
+    assert_int_equal(audit(1000, 0, false, 1.0, 1.0, 0, NULL, err, sizeof err), -1);
     assert_string_equal(err, "the guest's RESULT line gave no byte count (the sink read 1000 bytes)");
 
-    assert_int_equal(bench__audit_point(1000, 1000, true, 2, "write denied, write at 0x1000", err,
-                                        sizeof err), -1);
+    assert_int_equal(audit(1000, 1000, true, 1.0, 1.0, 2, "write denied, write at 0x1000", err,
+                           sizeof err), -1);
     assert_string_equal(err, "2 VT-d fault(s) recorded, first: write denied, write at 0x1000");
-    assert_int_equal(bench__audit_point(1000, 1000, true, 70, NULL, err, sizeof err), -1);
+    assert_int_equal(audit(1000, 1000, true, 1.0, 1.0, 70, NULL, err, sizeof err), -1);
     assert_string_equal(err, "70 VT-d fault(s) recorded");
 
     /* both problems are named */
-    assert_int_equal(bench__audit_point(5, 7, true, 1, "IR: IRTE not present", err, sizeof err), -1);
+    assert_int_equal(audit(5, 7, true, 1.0, 1.0, 1, "IR: IRTE not present", err, sizeof err), -1);
     assert_string_equal(err, "the sink read 5 bytes but the guest reports 7 acknowledged; "
                              "1 VT-d fault(s) recorded, first: IR: IRTE not present");
 
     /* a short buffer is cut, never overrun, and the verdict stands */
     char small[24];
     memset(small, 'x', sizeof small);
-    assert_int_equal(bench__audit_point(5, 7, true, 1, "x", small, sizeof small), -1);
+    assert_int_equal(audit(5, 7, true, 1.0, 1.0, 1, "x", small, sizeof small), -1);
     assert_int_equal(strlen(small), sizeof small - 1);
-    assert_int_equal(bench__audit_point(5, 7, true, 0, NULL, small, 0), -1);
-    assert_int_equal(bench__audit_point(5, 5, true, 0, NULL, small, 0), 0);
+    assert_int_equal(audit(5, 7, true, 1.0, 1.0, 0, NULL, small, 0), -1);
+    assert_int_equal(audit(5, 5, true, 1.0, 1.0, 0, NULL, small, 0), 0);
+}
+
+/* The two clocks: a point whose sink window (first to last byte) and guest
+ * window (first byte queued to last acknowledged) give throughputs more
+ * than 2% apart fails, with both figures in the reason; within 2% passes. */
+static void test_audit_two_clocks(void **state)
+{
+    (void)state;
+    char err[BENCH_ERROR_LEN];
+    const uint64_t b = 118400000; /* the 1 s point: 118.4 MB */
+    /* within the limit, either way round */
+    assert_int_equal(audit(b, b, true, 1.000, 1.015, 0, NULL, err, sizeof err), 0);
+    assert_int_equal(audit(b, b, true, 1.015, 1.000, 0, NULL, err, sizeof err), 0);
+    /* the old window: the guest's 1.0 s of sending against 1.22 s including the close */
+    assert_int_equal(audit(b, b, true, 1.22, 1.0, 0, NULL, err, sizeof err), -1);
+    assert_string_equal(err, "the two clocks disagree by 22.0% (limit 2%): sink 776.4 Mb/s over "
+                             "1.2200 s (first to last byte), guest 947.2 Mb/s over 1.0000 s (first "
+                             "byte queued to last acknowledged)");
+    /* just over the limit, the other way */
+    assert_int_equal(audit(b, b, true, 1.0, 1.03, 0, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "the two clocks disagree by 2.9% (limit 2%)"));
+    /* a missing window is a failure, not a pass */
+    assert_int_equal(audit(b, b, true, 0, 1.0, 0, NULL, err, sizeof err), -1);
+    assert_string_equal(err, "the sink saw no data window (first to last byte)");
+    assert_int_equal(audit(b, b, true, 1.0, 0, 0, NULL, err, sizeof err), -1);
+    assert_string_equal(err, "the guest's RESULT line gave no data window (elapsed_ns)");
+    /* disagreeing clocks and a fault: both named */
+    assert_int_equal(audit(b, b, true, 1.1, 1.0, 1, "x", err, sizeof err), -1);
+    assert_non_null(strstr(err, "the two clocks disagree by 10.0%"));
+    assert_non_null(strstr(err, "; 1 VT-d fault(s) recorded, first: x"));
 }
 
 /* A configuration outside the harness's bounds is refused, not run. */
@@ -400,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_result_sanity),
         cmocka_unit_test(test_default_runner_is_honest),
         cmocka_unit_test(test_audit_point),
+        cmocka_unit_test(test_audit_two_clocks),
         cmocka_unit_test(test_invalid_config),
     };
     return cmocka_run_group_tests_name("bench/sweep", tests, NULL, NULL);

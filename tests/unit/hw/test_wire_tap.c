@@ -161,11 +161,23 @@ static void test_sink_counts_bytes(void **state)
         ssize_t n = write(c, chunk, sizeof chunk);
         assert_true(n > 0);
         total += (size_t)n;
+        if (i == 0) {
+            struct timespec gap = {0, 100000000}; /* the data window spans >= 100 ms */
+            nanosleep(&gap, NULL);
+        }
     }
     close(c);
     assert_true(wire_sink__wait_closed(&sink, 1, 3000));
     assert_int_equal(sink.tcp_bytes, total);
     assert_int_equal(sink.connections, 1);
+    /* the connection's data window, by the sink's reads and (if the kernel
+     * stamped the segments) by their arrival: first to last byte */
+    const struct wire_sink_conn *sc = &sink.conn[0];
+    assert_int_equal(sc->bytes, total);
+    assert_true(sc->first_byte_ns && sc->last_byte_ns >= sc->first_byte_ns + 100000000ull);
+    if (sc->first_arrival_ns)
+        assert_true(sc->last_arrival_ns >= sc->first_arrival_ns + 100000000ull);
+    assert_int_equal(sink.conn[1].bytes, 0);
     /* UDP datagrams are counted too. */
     int u = wire_tap__socket(w, AF_INET, SOCK_DGRAM, 0);
     assert_true(u >= 0);
