@@ -24,6 +24,7 @@
 #ifndef IOVIRT_HV_ASSIGN_H
 #define IOVIRT_HV_ASSIGN_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -77,8 +78,17 @@ extern const struct assign_source_ops assign_model_ops;
 struct hv_assign {
     struct assign_source src;
     struct hv_vm *vm;
-    struct pci_dev vcfg;          /* what the guest sees */
+    struct pci_dev vcfg;          /* what the guest sees (vCPU thread only) */
     uint64_t host_irqs, injected;
+    /* The guest's MSI as last written to vcfg, published by the vCPU
+     * thread under msi_lock for the thread that takes the function's
+     * interrupt (the NIC thread), which never reads vcfg itself. */
+    pthread_mutex_t msi_lock;
+    struct {
+        bool enabled;
+        uint64_t addr;
+        uint32_t data;
+    } msi;
 };
 
 /* Map the model NIC's directly-assignable BAR0 pages at bar0_gpa and trap

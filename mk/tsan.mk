@@ -41,9 +41,11 @@ $(TSAN_BUILD)/libiovirt.a: $(TSAN_LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(TSAN_BUILD)/tests/%: %.c $(TSAN_BUILD)/libiovirt.a
+# tests/tsan/tsan_defaults.c: halt on the first report; the DMA suppression.
+$(TSAN_BUILD)/tests/%: %.c tests/tsan/tsan_defaults.c $(TSAN_BUILD)/libiovirt.a
 	@mkdir -p $(@D)
-	$(TSAN_CC) $(BASE_CFLAGS) $(TSAN_FLAGS) -o $@ $< $(TSAN_BUILD)/libiovirt.a -lcmocka $(LDLIBS)
+	$(TSAN_CC) $(BASE_CFLAGS) $(TSAN_FLAGS) -o $@ $< tests/tsan/tsan_defaults.c \
+		$(TSAN_BUILD)/libiovirt.a -lcmocka $(LDLIBS)
 
 # Uninstrumented freestanding binaries: the normal tree's, byte for byte.
 $(TSAN_BUILD)/iovirt-stub: $(BUILD)/iovirt-stub
