@@ -22,7 +22,6 @@ TSAN_TESTS := \
 	test_attack_dma test_attack_dev
 
 TSAN_CC    ?= clang
-TSAN_BUILD ?= build-tsan
 TSAN_FLAGS := -fsanitize=thread -O1 -g -fno-omit-frame-pointer
 
 TSAN_LIB_OBJS  := $(call objs,$(TSAN_BUILD),$(LIB_SRCS))
