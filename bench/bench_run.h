@@ -70,7 +70,7 @@ struct bench_result {
                             * Not the sink, not the NIC model. */
     double nic_cpu_util;   /* cores used by the modelled NIC's hardware thread(s), apart */
     uint64_t exits_by_reason[BENCH_EXIT_REASONS]; /* 0 for native */
-    uint64_t interrupts;   /* interrupts delivered to the guest (native: to the host driver) */
+    uint64_t interrupts;   /* interrupts delivered to the guest kernel (native: entered into its IDT) */
     char error[BENCH_ERROR_LEN]; /* set (NUL-terminated) when run() returns -1 */
 
     /* Filled by the harness from the fields above (a runner need not): */

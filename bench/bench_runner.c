@@ -39,6 +39,7 @@ struct runner_ctx {
 struct snapshot {
     uint64_t wall_ns, proc_ns, guest_ns, nic_ns, sink_ns;
     uint64_t stats[VCPU_STAT__COUNT];
+    uint64_t interrupts;
 };
 
 struct window {
@@ -61,14 +62,14 @@ static void snapshot__take(struct testbed *t, struct snapshot *s)
 {
     s->wall_ns = clock_ns(CLOCK_MONOTONIC);
     s->proc_ns = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-    int64_t g = vcpu__cpu_time_ns(&t->vm.vcpu);
-    s->guest_ns = g > 0 ? (uint64_t)g : 0;
+    s->guest_ns = testbed__guest_cpu_ns(t); /* native: 0, its CPU thread is in proc_ns */
     struct e1000_nic_stats ns;
     e1000_nic__get_stats(t->plat.nic, &ns);
     s->nic_ns = ns.thread_cpu_ns;
     clockid_t cid;
     s->sink_ns = pthread_getcpuclockid(t->sink.thread, &cid) == 0 ? clock_ns(cid) : 0;
-    memcpy(s->stats, t->vm.vcpu.stats.n, sizeof s->stats);
+    testbed__exit_stats(t, s->stats);
+    s->interrupts = testbed__interrupts(t);
 }
 
 static void runner__console(void *ctx, const char *line, size_t len)
@@ -120,7 +121,7 @@ static void runner__fill(const struct window *w, struct bench_result *out)
     for (int r = 0; r < BENCH_EXIT_OTHER; r++)
         named += out->exits_by_reason[r];
     out->exits_by_reason[BENCH_EXIT_OTHER] = total > named ? total - named : 0;
-    out->interrupts = EXITS(VCPU_STAT_INJECT);
+    out->interrupts = d(a->interrupts, b->interrupts);
 #undef EXITS
 }
 
@@ -213,7 +214,7 @@ static int runner__run(void *ctx, const struct bench_point *p, struct bench_resu
         return -1;
     }
     r = testbed__run(t);
-    int status = t->vm.exit_status;
+    int status = testbed__exit_status(t);
     testbed__destroy(t); /* waits for the sink to see the close; collects VT-d faults */
     uint64_t sink = t->sink.tcp_bytes;
     /* Every fault the unit recorded, from creation through teardown, has

@@ -153,18 +153,19 @@ int host_os__nic_up(struct host_os *h)
         log__err("host", "NIC: pass-through DMA for the host driver: %s", strerror(-r));
         return r;
     }
-    /* MSI through interrupt remapping to the host's NIC vector. */
-    if (!h->ir) {
-        log__err("host", "NIC: the host driver needs interrupt remapping");
-        r = -ENOTSUP;
-        goto fail_detach;
-    }
-    if ((r = host_vtd__irte_alloc(h->iommu, &h->nic_irte)) ||
-        (r = host_vtd__irte_set(h->iommu, h->nic_irte, HOST_OS_NIC_VECTOR, HOST_OS_CPU, PLATFORM_NIC_SID)))
-        goto fail_detach;
+    /* MSI through interrupt remapping to the host's NIC vector; without
+     * remapping, a compatibility-format MSI naming it (SDM 11.11). */
     uint64_t addr;
     uint32_t data;
-    host_vtd__irte_msi(h->nic_irte, &addr, &data);
+    if (h->ir) {
+        if ((r = host_vtd__irte_alloc(h->iommu, &h->nic_irte)) ||
+            (r = host_vtd__irte_set(h->iommu, h->nic_irte, HOST_OS_NIC_VECTOR, HOST_OS_CPU, PLATFORM_NIC_SID)))
+            goto fail_detach;
+        host_vtd__irte_msi(h->nic_irte, &addr, &data);
+    } else {
+        addr = INTC_MSI_ADDR_BASE | (uint32_t)HOST_OS_CPU << INTC_MSI_ADDR_DEST_SHIFT;
+        data = HOST_OS_NIC_VECTOR;
+    }
     unsigned msi = p->nic_pci.msi_cap;
     nic_cfg_write(h, msi + PCI_MSI_ADDRESS_LO, 4, (uint32_t)addr);
     nic_cfg_write(h, msi + PCI_MSI_ADDRESS_HI, 4, (uint32_t)(addr >> 32));
@@ -203,7 +204,8 @@ fail_irq:
     h->rx_fd = -1;
     intc__unregister(p->intc, HOST_OS_CPU, HOST_OS_NIC_VECTOR);
 fail_irte:
-    host_vtd__irte_free(h->iommu, h->nic_irte);
+    if (h->ir)
+        host_vtd__irte_free(h->iommu, h->nic_irte);
 fail_detach:
     host_vtd__detach(h->iommu, PLATFORM_NIC_SID);
     return r;
@@ -222,7 +224,8 @@ void host_os__nic_down(struct host_os *h)
     nic_cfg_write(h, h->plat->nic_pci.msi_cap + PCI_MSI_FLAGS, 2, 0);
     nic_cfg_write(h, PCI_COMMAND, 2, 0);
     intc__unregister(h->plat->intc, HOST_OS_CPU, HOST_OS_NIC_VECTOR);
-    host_vtd__irte_free(h->iommu, h->nic_irte);
+    if (h->ir)
+        host_vtd__irte_free(h->iommu, h->nic_irte);
     host_vtd__detach(h->iommu, PLATFORM_NIC_SID);
     close(h->rx_fd);
     h->rx_fd = -1;

@@ -49,7 +49,11 @@ struct host_os {
 };
 
 /* 0, or -errno with a message.  interrupt_remapping: program the IRT (VM
- * hosts); off for the native baseline, whose kernel sends plain MSIs. */
+ * hosts); off for the native baseline, whose kernel sends plain MSIs, and
+ * for a host run without it (`iovirt run --no-interrupt-remapping`), as
+ * Linux with intremap=off: every interrupt request, including a device's
+ * DMA write into 0xFEExxxxx, is then delivered as its address/data say,
+ * so assigning a device is unsafe (hv/assign.c refuses it unless told). */
 int host_os__boot(struct host_os *h, struct platform *p, bool interrupt_remapping);
 void host_os__shutdown(struct host_os *h);
 int host_os__nic_up(struct host_os *h);

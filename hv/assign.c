@@ -1,10 +1,12 @@
 /* Direct device assignment, the source-independent part: see hv/assign.h. */
 #include "hv/assign.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "hv/vm.h"
 #include "hv/vm_window.h"
+#include "lib/log.h"
 
 /* ---- interrupts: the function's interrupt -> guest vector ---------------- */
 
@@ -13,46 +15,91 @@ static void assign__host_irq(void *ctx)
     struct hv_assign *a = ctx;
     __atomic_add_fetch(&a->host_irqs, 1, __ATOMIC_RELAXED);
     /* Deliver what the guest programmed into its virtual MSI: the snapshot
-     * assign__msi_publish() keeps, never vcfg, which the vCPU thread may be
+     * assign__irq_publish() keeps, never vcfg, which the vCPU thread may be
      * writing right now. */
-    pthread_mutex_lock(&a->msi_lock);
-    bool on = a->msi.enabled;
-    uint64_t addr = a->msi.addr;
-    uint32_t data = a->msi.data;
-    pthread_mutex_unlock(&a->msi_lock);
+    pthread_mutex_lock(&a->irq_lock);
+    bool on = a->irq.msi_enabled;
+    uint64_t addr = a->irq.msi_addr;
+    uint32_t data = a->irq.msi_data;
+    pthread_mutex_unlock(&a->irq_lock);
     if (on && vm_irq__msi(&a->vm->irq, addr, data))
         __atomic_add_fetch(&a->injected, 1, __ATOMIC_RELAXED);
 }
 
-/* vCPU thread, after any write to the virtual MSI capability: publish the
- * whole (enable, address, data) at once, so the interrupt path sees either
- * the old or the new programming, never a mix of the two. */
-static void assign__msi_publish(struct hv_assign *a)
+/* vCPU thread (and attach), after a write to vcfg that an interrupt path
+ * reads (MSI capability, command register, interrupt line): publish the
+ * whole (MSI enable, address, data; INTx off, line) at once, so the NIC
+ * thread sees either the old or the new programming, never a mix. */
+static void assign__irq_publish(struct hv_assign *a)
 {
-    bool on = pci_dev__msi_enabled(&a->vcfg);
-    uint64_t addr = pci_dev__msi_address(&a->vcfg);
-    uint32_t data = pci_dev__msi_data(&a->vcfg);
-    pthread_mutex_lock(&a->msi_lock);
-    a->msi.enabled = on;
-    a->msi.addr = addr;
-    a->msi.data = data;
-    pthread_mutex_unlock(&a->msi_lock);
+    const struct pci_dev *d = &a->vcfg;
+    bool on = pci_dev__msi_enabled(d);
+    uint64_t addr = pci_dev__msi_address(d);
+    uint32_t data = pci_dev__msi_data(d);
+    bool intx_off = on || (pci_dev__command(d) & PCI_COMMAND_INTX_DISABLE);
+    uint8_t line = d->cfg[PCI_INTERRUPT_LINE];
+    pthread_mutex_lock(&a->irq_lock);
+    a->irq.msi_enabled = on;
+    a->irq.msi_addr = addr;
+    a->irq.msi_data = data;
+    a->irq.intx_off = intx_off;
+    a->irq.intx_line = line;
+    pthread_mutex_unlock(&a->irq_lock);
+}
+
+/* INTx (used while the guest has MSI off): the line is masked at the host
+ * on assertion and the guest's INTx vector injected (line L -> vector
+ * VM_IRQ_INTX_VECTOR_BASE + L, as the guest kernel maps it).  The process
+ * backend has no LAPIC EOI register, so the end of interrupt is the guest's
+ * acknowledgment of the device: the source reports it (model e1000: the
+ * ISR's read of ICR, which deasserts the line) and the line is unmasked;
+ * if it is still asserted it is delivered again, as an IOAPIC does for a
+ * level-triggered line at EOI (VFIO: resample). */
+static void assign__host_intx(void *ctx)
+{
+    struct hv_assign *a = ctx;
+    __atomic_add_fetch(&a->intx_asserts, 1, __ATOMIC_RELAXED);
+    if (__atomic_exchange_n(&a->intx_masked, true, __ATOMIC_ACQ_REL))
+        return; /* masked: the unmask resamples the line */
+    pthread_mutex_lock(&a->irq_lock); /* the snapshot, never vcfg */
+    bool off = a->irq.intx_off;
+    uint8_t line = a->irq.intx_line;
+    pthread_mutex_unlock(&a->irq_lock);
+    if (off) {
+        /* the guest does not take INTx: leave it masked until it does */
+        return;
+    }
+    if (vm_irq__intx(&a->vm->irq, line))
+        __atomic_add_fetch(&a->intx_injected, 1, __ATOMIC_RELAXED);
+}
+
+static void assign__guest_eoi(void *ctx)
+{
+    struct hv_assign *a = ctx;
+    if (!__atomic_exchange_n(&a->intx_masked, false, __ATOMIC_ACQ_REL))
+        return;
+    __atomic_add_fetch(&a->intx_unmasks, 1, __ATOMIC_RELAXED);
+    a->src.ops->intx_unmask(&a->src);
 }
 
 /* ---- the virtual configuration space ------------------------------------ */
 
 static void assign__vcfg_written(struct pci_dev *d, unsigned off, unsigned size, uint32_t old, uint32_t val)
 {
-    (void)size, (void)old, (void)val;
+    (void)old, (void)val;
     struct hv_assign *a = d->opaque;
     const struct assign_source_ops *ops = a->src.ops;
     if (off >= PCI_COMMAND && off < PCI_COMMAND + 2)
         ops->set_command(&a->src, pci_dev__command(d));
     unsigned msi = d->msi_cap;
-    if (off >= msi && off < msi + PCI_MSI_CAP_SIZE_64) {
-        assign__msi_publish(a);
+    bool in_msi = off >= msi && off < msi + PCI_MSI_CAP_SIZE_64;
+    /* any overlap with what the interrupt paths read: republish */
+    if (in_msi || (off + size > msi && off < msi + PCI_MSI_CAP_SIZE_64) ||
+        (off + size > PCI_COMMAND && off < PCI_COMMAND + 2) ||
+        (off + size > PCI_INTERRUPT_LINE && off <= PCI_INTERRUPT_LINE))
+        assign__irq_publish(a);
+    if (in_msi)
         ops->msi_enable(&a->src, pci_dev__msi_enabled(d));
-    }
     /* BARs: the direct pages are mapped at the firmware address for the life
      * of the VM, so the trapped windows decode only there too; a guest that
      * moves a BAR simply loses it until it puts it back. */
@@ -71,22 +118,38 @@ static void assign__vcfg_written(struct pci_dev *d, unsigned off, unsigned size,
 int assign__attach(struct hv_assign *a, struct host_os *host, struct hv_vm *vm)
 {
     memset(a, 0, sizeof(*a));
-    pthread_mutex_init(&a->msi_lock, NULL); /* msi: disabled until the guest enables it */
+    pthread_mutex_init(&a->irq_lock, NULL);
+    a->irq.intx_off = true; /* nothing delivered before vcfg is set up */
     a->src = (struct assign_source){.ops = &assign_model_ops, .host = host};
     a->vm = vm;
     const struct assign_source_ops *ops = a->src.ops;
     int r;
+    /* Without interrupt remapping the device's DMA can raise any host
+     * interrupt (a DWORD write to 0xFEExxxxx is an interrupt request, VT-d
+     * 3.14): refuse before the host lets go of the device. */
+    if (!ops->irq_isolated(&a->src) && !vm->cfg.allow_unsafe_interrupts) {
+        log__err("assign",
+                 "%s: refusing to assign the NIC: interrupt remapping is off, so its DMA into the interrupt "
+                 "window 0xFEExxxxx could raise any host interrupt; pass --allow-unsafe-interrupts to "
+                 "assign it anyway",
+                 vm->cfg.name);
+        pthread_mutex_destroy(&a->irq_lock);
+        memset(a, 0, sizeof(*a));
+        return -EPERM;
+    }
     if ((r = ops->claim(&a->src)) || (r = ops->dma_map_guest(&a->src, &vm->mem)) ||
-        (r = ops->irq_connect(&a->src, assign__host_irq, a)))
+        (r = ops->irq_connect(&a->src, assign__host_irq, a)) ||
+        (r = ops->intx_connect(&a->src, assign__host_intx, assign__guest_eoi, a)))
         goto fail;
 
     /* The guest's view: the same function, virtualised. */
     ops->init_vcfg(&a->src, &a->vcfg);
-    a->vcfg.cfg[PCI_INTERRUPT_LINE] = 11;
+    a->vcfg.cfg[PCI_INTERRUPT_LINE] = 11; /* the guest's line for INTA# (pin 1) */
     pci_dev__set_bar_addr(&a->vcfg, 0, PLATFORM_PCI_MMIO_BASE);
     pci_dev__set_bar_addr(&a->vcfg, 1, PLATFORM_PCI_PIO_BASE);
     a->vcfg.opaque = a;
     a->vcfg.on_write = assign__vcfg_written;
+    assign__irq_publish(a);
     if ((r = ops->map_bars(&a->src, vm, PLATFORM_PCI_MMIO_BASE, PLATFORM_PCI_PIO_BASE, false)))
         goto fail;
     return 0;
@@ -100,6 +163,6 @@ void assign__detach(struct hv_assign *a)
     if (!a->src.ops)
         return;
     a->src.ops->release(&a->src); /* the interrupt is drained: no msi reader left */
-    pthread_mutex_destroy(&a->msi_lock);
+    pthread_mutex_destroy(&a->irq_lock);
     memset(a, 0, sizeof(*a));
 }

@@ -18,9 +18,7 @@
  * platform's modelled e1000 behind the modelled VT-d (hv/assign_model.c);
  * a VFIO source implements the same ops.  Everything guest-facing (the
  * virtual config space, interrupt injection, teardown order) is here, once.
- *
- * Native mode (`iovirt native`) uses the model source's BAR mapping with
- * the real configuration space, identity RAM and pass-through DMA. */
+ * (Native mode is no VM and uses none of this: testbed/native.h.) */
 #ifndef IOVIRT_HV_ASSIGN_H
 #define IOVIRT_HV_ASSIGN_H
 
@@ -30,21 +28,39 @@
 
 #include "host/host_os.h"
 #include "hv/guest_mem.h"
+#include "hw/mmio.h"
 #include "hw/pci/pci_dev.h"
 
 struct hv_vm;
+struct hv_window;
 struct assign_source;
 
 typedef void (*assign_irq_fn)(void *ctx);
 
 struct assign_source_ops {
     const char *name;
+    /* Does the platform confine the function's interrupt requests?  True
+     * only with interrupt remapping on and source-id verified (VT-d 5.1):
+     * otherwise a DMA write into 0xFEExxxxx, which the guest can program,
+     * raises whatever host interrupt its address/data encode (VT-d 3.14;
+     * Wojtczuk & Rutkowska, "Following the White Rabbit", 2011).  Asked by
+     * assign__attach before claim, for every source alike. */
+    bool (*irq_isolated)(struct assign_source *s);
     /* Take the function from the host: its driver lets go, it is reset. */
     int (*claim)(struct assign_source *s);
     /* Confine its DMA to the guest: every RAM extent GPA -> memory. */
     int (*dma_map_guest)(struct assign_source *s, const struct guest_mem *gm);
     /* Its interrupt, as the host receives it, calls fn(ctx). */
     int (*irq_connect)(struct assign_source *s, assign_irq_fn fn, void *ctx);
+    /* Its INTx (PCI 3.0 2.2.6 INTA#, 6.8: a level, held until the driver
+     * acknowledges the device): each assertion, as the host receives it,
+     * calls fn(ctx) with the line masked at the host; `eoi(ctx)` is called
+     * when the guest acknowledged the device (the source knows where: for
+     * the model e1000, the guest's read of ICR); intx_unmask re-arms the
+     * line, delivering again at once if it is still asserted (VFIO's
+     * INTx mask + resample/unmask). */
+    int (*intx_connect)(struct assign_source *s, assign_irq_fn fn, assign_irq_fn eoi, void *ctx);
+    void (*intx_unmask)(struct assign_source *s);
     /* Program its MSI towards the host (on) or disable it. */
     void (*msi_enable)(struct assign_source *s, bool on);
     /* The guest's command register: decode and bus mastering. */
@@ -69,35 +85,51 @@ struct assign_source {
     uint16_t irte;
     assign_irq_fn irq_fn;
     void *irq_ctx;
+    /* INTx */
+    bool intx_registered;
+    assign_irq_fn intx_fn, intx_eoi;
+    void *intx_ctx;
+    struct hv_window *bar0;       /* its trapped BAR0 window (for the ICR read) */
+    struct mmio_window bar0_nic;  /* what that window forwards to */
 };
 
 extern const struct assign_source_ops assign_model_ops;
 
 #define ASSIGN_HOST_VECTOR 0x50
+#define ASSIGN_HOST_INTX_VECTOR 0x51  /* the function's INTx, routed by the host */
 
 struct hv_assign {
     struct assign_source src;
     struct hv_vm *vm;
     struct pci_dev vcfg;          /* what the guest sees (vCPU thread only) */
     uint64_t host_irqs, injected;
-    /* The guest's MSI as last written to vcfg, published by the vCPU
-     * thread under msi_lock for the thread that takes the function's
-     * interrupt (the NIC thread), which never reads vcfg itself. */
-    pthread_mutex_t msi_lock;
+    /* The guest's interrupt programming as last written to vcfg (MSI;
+     * INTx off = MSI on or Interrupt Disable; INTx line), published by the
+     * vCPU thread under irq_lock for the thread that takes the function's
+     * interrupts (the NIC thread), which never reads vcfg itself. */
+    pthread_mutex_t irq_lock;
     struct {
-        bool enabled;
-        uint64_t addr;
-        uint32_t data;
-    } msi;
+        bool msi_enabled, intx_off;
+        uint64_t msi_addr;
+        uint32_t msi_data;
+        uint8_t intx_line;
+    } irq;
+    /* INTx: assertions received (one arriving while masked is not
+     * injected: the unmask resamples the line), injected into the guest,
+     * unmasks at the guest's acknowledgment */
+    bool intx_masked;
+    uint64_t intx_asserts, intx_injected, intx_unmasks;
 };
 
 /* Map the model NIC's directly-assignable BAR0 pages at bar0_gpa and trap
- * the rest (forwarded to the real NIC): the model source's map_bars, also
- * used by native mode. */
+ * the rest (forwarded to the real NIC): the model source's map_bars. */
 int assign__map_bar(struct hv_vm *vm, struct platform *p, uint64_t bar0_gpa, uint64_t bar1_port,
                     bool decode);
 /* Take the function from the host and give it to vm (before its vCPU
- * starts). */
+ * starts).  Refused (-EPERM, one error line naming
+ * --allow-unsafe-interrupts) when the source cannot isolate the function's
+ * interrupts, unless vm->cfg.allow_unsafe_interrupts (as Linux's
+ * vfio_iommu_type1 allow_unsafe_interrupts). */
 int assign__attach(struct hv_assign *a, struct host_os *host, struct hv_vm *vm);
 void assign__detach(struct hv_assign *a);
 

@@ -41,6 +41,14 @@ static void phys_cfg(struct assign_source *s, unsigned off, unsigned size, uint3
     pci_bus__cfg_write(&s->host->plat->pci, 0, PLATFORM_NIC_SLOT, 0, off, size, val);
 }
 
+/* Isolated only when the host runs interrupt remapping: then every IRTE it
+ * writes verifies the requester ID and compatibility format is blocked
+ * (CFIS clear, fault 0x25). */
+static bool model__irq_isolated(struct assign_source *s)
+{
+    return s->host->ir;
+}
+
 static int model__claim(struct assign_source *s)
 {
     host_os__nic_down(s->host); /* the host driver lets go; the NIC is reset */
@@ -84,28 +92,37 @@ static int model__irq_connect(struct assign_source *s, assign_irq_fn fn, void *c
     int r;
     s->irq_fn = fn;
     s->irq_ctx = ctx;
+    if (!s->host->ir)
+        goto connect; /* compatibility format straight to the vector (msi_enable) */
     if ((r = host_vtd__irte_alloc(s->host->iommu, &s->irte)) ||
         (r = host_vtd__irte_set(s->host->iommu, s->irte, ASSIGN_HOST_VECTOR, HOST_OS_CPU, PLATFORM_NIC_SID))) {
         log__err("assign", "interrupt remapping entry: %s", strerror(-r));
         return r;
     }
     s->irte_valid = true;
+connect:
     if ((r = intc__register(s->host->plat->intc, HOST_OS_CPU, ASSIGN_HOST_VECTOR, model__host_irq, s)))
         return r;
     s->vector_registered = true;
     return 0;
 }
 
-/* A remappable-format message naming our IRTE, enabled exactly when the
+/* A remappable-format message naming our IRTE (compatibility format when
+ * the host runs without interrupt remapping), enabled exactly when the
  * guest enabled its own. */
 static void model__msi_enable(struct assign_source *s, bool on)
 {
     unsigned msi = s->host->plat->nic_pci.msi_cap;
-    on = on && s->irte_valid;
+    on = on && (s->irte_valid || !s->host->ir);
     if (on) {
         uint64_t addr;
         uint32_t data;
-        host_vtd__irte_msi(s->irte, &addr, &data);
+        if (s->irte_valid) {
+            host_vtd__irte_msi(s->irte, &addr, &data);
+        } else { /* no interrupt remapping: compatibility format (SDM 11.11) */
+            addr = INTC_MSI_ADDR_BASE | (uint32_t)HOST_OS_CPU << INTC_MSI_ADDR_DEST_SHIFT;
+            data = ASSIGN_HOST_VECTOR;
+        }
         phys_cfg(s, msi + PCI_MSI_ADDRESS_LO, 4, (uint32_t)addr);
         phys_cfg(s, msi + PCI_MSI_ADDRESS_HI, 4, (uint32_t)(addr >> 32));
         phys_cfg(s, msi + PCI_MSI_DATA_64, 2, data);
@@ -113,12 +130,70 @@ static void model__msi_enable(struct assign_source *s, bool on)
     phys_cfg(s, msi + PCI_MSI_FLAGS, 2, on ? PCI_MSI_FLAGS_ENABLE : 0);
 }
 
-/* Decode and bus mastering; INTx stays off on the real function
- * (interrupts go by remapped MSI only). */
+/* Decode, bus mastering and the guest's INTx disable. */
 static void model__set_command(struct assign_source *s, uint16_t cmd)
 {
     phys_cfg(s, PCI_COMMAND, 2,
-             (cmd & (PCI_COMMAND_MEMORY | PCI_COMMAND_IO | PCI_COMMAND_MASTER)) | PCI_COMMAND_INTX_DISABLE);
+             cmd & (PCI_COMMAND_MEMORY | PCI_COMMAND_IO | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE));
+}
+
+/* ---- INTx ------------------------------------------------------------------
+ * The NIC's INTA# is IOAPIC input PLATFORM_INTX_NIC; the host routes it to
+ * ASSIGN_HOST_INTX_VECTOR.  The controller delivers a rising edge and, at
+ * EOI, the line again while it is still asserted (level-triggered): not
+ * sending the EOI is the mask, intc__eoi the unmask. */
+static void model__host_intx(void *ctx, unsigned cpu, uint8_t vector)
+{
+    (void)cpu, (void)vector;
+    struct assign_source *s = ctx;
+    s->intx_fn(s->intx_ctx);
+}
+
+/* The trapped part of BAR0, forwarded to the NIC; a read of ICR (the ISR
+ * acknowledging the device, which deasserts INTA#) is the guest's end of
+ * interrupt for the INTx line. */
+static uint64_t model__bar0_read(void *dev, uint64_t off, unsigned size)
+{
+    struct assign_source *s = dev;
+    uint64_t v = s->bar0_nic.ops->read(s->bar0_nic.dev, off, size);
+    if (off == E1000_ICR && s->intx_eoi)
+        s->intx_eoi(s->intx_ctx);
+    return v;
+}
+
+static void model__bar0_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+{
+    struct assign_source *s = dev;
+    s->bar0_nic.ops->write(s->bar0_nic.dev, off, size, val);
+}
+
+static const struct mmio_ops model_bar0_ops = {.read = model__bar0_read, .write = model__bar0_write};
+
+static int model__intx_connect(struct assign_source *s, assign_irq_fn fn, assign_irq_fn eoi, void *ctx)
+{
+    struct intc *ic = s->host->plat->intc;
+    s->intx_fn = fn;
+    s->intx_eoi = eoi;
+    s->intx_ctx = ctx;
+    int r = intc__register(ic, HOST_OS_CPU, ASSIGN_HOST_INTX_VECTOR, model__host_intx, s);
+    if (r) {
+        log__err("assign", "INTx host vector: %s", strerror(-r));
+        return r;
+    }
+    s->intx_registered = true;
+    return intc__route_intx(ic, PLATFORM_INTX_NIC, HOST_OS_CPU, ASSIGN_HOST_INTX_VECTOR);
+}
+
+/* Resample: deliver again only if the function really still asserts INTA#.
+ * The controller's line is what the NIC's thread last drove, which lags a
+ * deassertion by the guest's ICR read; an EOI on that stale level would
+ * re-deliver at once, again at every ICR read, a storm until the thread
+ * catches up. */
+static void model__intx_unmask(struct assign_source *s)
+{
+    struct platform *p = s->host->plat;
+    if (e1000__irq_level(e1000_nic__model(p->nic)))
+        intc__eoi(p->intc, HOST_OS_CPU, ASSIGN_HOST_INTX_VECTOR);
 }
 
 static void model__init_vcfg(struct assign_source *s, struct pci_dev *vcfg)
@@ -130,7 +205,15 @@ static void model__init_vcfg(struct assign_source *s, struct pci_dev *vcfg)
 static int model__map_bars(struct assign_source *s, struct hv_vm *vm, uint64_t bar0_gpa, uint64_t bar1_port,
                            bool decode)
 {
-    return assign__map_bar(vm, s->host->plat, bar0_gpa, bar1_port, decode);
+    int r = assign__map_bar(vm, s->host->plat, bar0_gpa, bar1_port, decode);
+    if (r)
+        return r;
+    /* interpose on the trapped BAR0 window for the guest's ICR reads */
+    s->bar0 = vm->nic_bar[0];
+    s->bar0_nic = (struct mmio_window){.ops = s->bar0->ops, .dev = s->bar0->dev};
+    s->bar0->ops = &model_bar0_ops;
+    s->bar0->dev = s;
+    return 0;
 }
 
 static void model__release(struct assign_source *s)
@@ -144,6 +227,8 @@ static void model__release(struct assign_source *s)
     e1000_nic__reset(p->nic); /* function-level: decode is already off */
     if (s->vector_registered)
         intc__unregister(p->intc, HOST_OS_CPU, ASSIGN_HOST_VECTOR);
+    if (s->intx_registered)
+        intc__unregister(p->intc, HOST_OS_CPU, ASSIGN_HOST_INTX_VECTOR);
     if (s->irte_valid)
         host_vtd__irte_free(s->host->iommu, s->irte);
     if (s->attached)
@@ -151,15 +236,19 @@ static void model__release(struct assign_source *s)
     if (s->domain)
         host_vtd__domain_destroy(s->domain);
     host_os__poll_faults(s->host);
-    s->vector_registered = s->irte_valid = s->attached = false;
+    s->vector_registered = s->irte_valid = s->attached = s->intx_registered = false;
+    s->intx_eoi = NULL;
     s->domain = NULL;
 }
 
 const struct assign_source_ops assign_model_ops = {
     .name = "model",
+    .irq_isolated = model__irq_isolated,
     .claim = model__claim,
     .dma_map_guest = model__dma_map_guest,
     .irq_connect = model__irq_connect,
+    .intx_connect = model__intx_connect,
+    .intx_unmask = model__intx_unmask,
     .msi_enable = model__msi_enable,
     .set_command = model__set_command,
     .init_vcfg = model__init_vcfg,

@@ -142,46 +142,6 @@ static void virtio_intx(void *ctx, int level)
         vm_irq__intx(&vm->irq, vm->nic_pci->cfg[PCI_INTERRUPT_LINE]);
 }
 
-static void native_irq(void *ctx, unsigned cpu, uint8_t vector)
-{
-    (void)cpu;
-    hv_vm__inject(ctx, vector);
-}
-
-/* Native: the guest kernel is the machine's OS.  It programs the real
- * configuration space itself, its MSIs arrive straight from the interrupt
- * controller, and the NIC's DMA is untranslated (pass-through). */
-static int vm__add_native_nic(struct hv_vm *vm)
-{
-    struct host_os *h = vm->cfg.host;
-    struct platform *p = h->plat;
-    host_os__nic_down(h);
-    int r = host_vtd__attach_passthrough(h->iommu, PLATFORM_NIC_SID);
-    if (r)
-        return r;
-    for (unsigned v = 32; v < 256; v++)
-        if ((r = intc__register(p->intc, HOST_OS_CPU, (uint8_t)v, native_irq, vm)))
-            return r;
-    vm->native_irqs = true;
-    /* Firmware places the real BARs where the guest will find them. */
-    pci_dev__set_bar_addr(&p->nic_pci, 0, PLATFORM_PCI_MMIO_BASE);
-    pci_dev__set_bar_addr(&p->nic_pci, 1, PLATFORM_PCI_PIO_BASE);
-    return assign__map_bar(vm, p, PLATFORM_PCI_MMIO_BASE, PLATFORM_PCI_PIO_BASE, true);
-}
-
-static void vm__remove_native_nic(struct hv_vm *vm)
-{
-    struct platform *p = vm->cfg.host->plat;
-    if (vm->native_irqs)
-        for (unsigned v = 32; v < 256; v++)
-            intc__unregister(p->intc, HOST_OS_CPU, (uint8_t)v);
-    vm->native_irqs = false;
-    pci_bus__cfg_write(&p->pci, 0, PLATFORM_NIC_SLOT, 0, p->nic_pci.msi_cap + PCI_MSI_FLAGS, 2, 0);
-    pci_bus__cfg_write(&p->pci, 0, PLATFORM_NIC_SLOT, 0, PCI_COMMAND, 2, 0);
-    e1000_nic__reset(p->nic); /* function-level: decode is already off */
-    host_vtd__detach(vm->cfg.host->iommu, PLATFORM_NIC_SID);
-}
-
 static int vm__add_nic(struct hv_vm *vm)
 {
     const struct mmio_ops *bar_ops[2] = {NULL, NULL};
@@ -218,8 +178,6 @@ static int vm__add_nic(struct hv_vm *vm)
             log__err("hv", "%s: an assigned NIC needs the machine's host OS", vm->cfg.name);
             return -EINVAL;
         }
-        if (vm->cfg.native)
-            return vm__add_native_nic(vm);
         vm->assign = calloc(1, sizeof(*vm->assign));
         if (!vm->assign)
             return -ENOMEM;
@@ -284,9 +242,9 @@ static int vm__add_fixed_devices(struct hv_vm *vm)
         return -ENOMEM;
     if (!hv_window__add(vm, VCPU_TRAP_PIO, PLATFORM_PORT_COM1, 8, &uart_ops, &vm->uart, "uart") ||
         !hv_window__add(vm, VCPU_TRAP_PIO, PCI_CONFIG_ADDRESS_PORT, 8, &pci_ops,
-                        vm->cfg.native ? &vm->cfg.host->plat->pci : &vm->pci, "pci-cfg") ||
+                        &vm->pci, "pci-cfg") ||
         !hv_window__add(vm, VCPU_TRAP_MMIO, PLATFORM_PCI_ECAM_BASE, PCI_BUS_ECAM_SIZE, &pci_bus_ecam_ops,
-                        vm->cfg.native ? &vm->cfg.host->plat->pci : &vm->pci, "pci-ecam") ||
+                        &vm->pci, "pci-ecam") ||
         !hv_window__add(vm, VCPU_TRAP_PIO, PLATFORM_PORT_EXIT, 4, &exit_ops, vm, "power-off") ||
         !hv_window__add(vm, VCPU_TRAP_MMIO, PLATFORM_HPET_BASE, HPET_MMIO_SIZE, &hpet_mmio_ops, vm->hpet, "hpet"))
         return -ENOSPC;
@@ -305,12 +263,7 @@ int hv_vm__create(struct hv_vm *vm, const struct hv_vm_config *cfg)
                  vm->cfg.name, (unsigned long long)(HV_MAX_RAM >> 20));
         return -EINVAL;
     }
-    if (cfg->native && !cfg->host) {
-        log__err("hv", "%s: native mode needs the machine's host OS", vm->cfg.name);
-        return -EINVAL;
-    }
-    int r = cfg->native ? guest_mem__create_identity(&vm->mem, cfg->pm, PLATFORM_RAM_BASE, cfg->mem_bytes)
-                        : guest_mem__create(&vm->mem, cfg->pm, PLATFORM_RAM_BASE, cfg->mem_bytes);
+    int r = guest_mem__create(&vm->mem, cfg->pm, PLATFORM_RAM_BASE, cfg->mem_bytes);
     if (r)
         return r;
     vcpu_memmap__init(&vm->map, cfg->pm);
@@ -377,8 +330,6 @@ static void vm__quiesce_irq_sources(struct hv_vm *vm)
         free(vm->assign);
         vm->assign = NULL;
     }
-    if (vm->cfg.native && vm->cfg.nic == HV_NIC_ASSIGNED && vm->cfg.host)
-        vm__remove_native_nic(vm);
 }
 
 void hv_vm__destroy(struct hv_vm *vm)

@@ -33,8 +33,8 @@ struct hv_assign;
 
 enum hv_nic_mode { HV_NIC_NONE, HV_NIC_EMULATED, HV_NIC_VIRTIO, HV_NIC_ASSIGNED };
 
-/* Guest-physical layout (same as the platform's, so one guest binary runs
- * natively and in a VM). */
+/* Guest-physical layout (the platform's, so the same kernel sources run
+ * natively (testbed/native.h, no VM) and in a VM). */
 #define HV_NIC_SLOT       2              /* 00:02.0, requester ID 0x0010 */
 #define HV_MAX_RAM        (PLATFORM_PCI_MMIO_BASE - PLATFORM_RAM_BASE)
 
@@ -50,10 +50,10 @@ struct hv_vm_config {
     enum hv_nic_mode nic;
     uint8_t mac[6];
     struct bridge *bridge;       /* emulated / virtio: the host's bridge */
-    struct host_os *host;        /* assigned / native: the machine's host OS */
-    bool native;                 /* no hypervisor mediation: identity RAM, the
-                                  * real PCI bus and NIC, direct interrupts */
+    struct host_os *host;        /* assigned: the machine's host OS */
     uint64_t tsc_hz;             /* host TSC frequency told to the guest (lib/tsc.h) */
+    bool allow_unsafe_interrupts; /* assigned: accept a device source that
+                                  * cannot isolate interrupts (hv/assign.h) */
     hv_console_fn console;       /* NULL: print lines to stdout */
     void *console_ctx;
 };
@@ -95,7 +95,6 @@ struct hv_vm {
     struct e1000_emul *e1000;
     struct virtio_net *virtio;
     struct hv_assign *assign;
-    bool native_irqs;
     struct bridge_port port;
     bool port_attached;
 

@@ -36,6 +36,11 @@ int platform__create(struct platform *p, const struct platform_config *cfg)
         goto fail;
     }
     intc__attach_vtd(p->intc, p->vtd);
+    /* DMA writes into the interrupt address range are interrupt requests
+     * (VT-d 3.14): they reach the controller as MSIs do, and so go through
+     * interrupt remapping when it is on. */
+    intc__sink(&p->intr_port, p->intc, 0, &p->intr_req);
+    vtd__set_intr_sink(p->vtd, &p->intr_req);
 
     if (cfg->wire == PLATFORM_WIRE_TAP) {
         struct wire_tap_config tc = {.addr = cfg->tap_addr};

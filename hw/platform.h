@@ -1,6 +1,8 @@
 /* The modelled machine: what a real host would have in silicon.
  *   - host physical memory (hw/physmem)
- *   - one VT-d remapping unit (hw/vtd) behind every device's DMA and MSI
+ *   - one VT-d remapping unit (hw/vtd) behind every device's DMA and MSI; a
+ *     device's DWORD write to 0xFEExxxxx is an interrupt request (VT-d 3.14)
+ *     the unit hands to the interrupt controller, like the device's MSI
  *   - the platform interrupt controller (hw/intc)
  *   - the physical NIC: an e1000 (hw/e1000/e1000_nic) at 00:02.0 on PCI bus 0
  *     with its configuration space (hw/e1000/e1000_pci), on a wire
@@ -42,6 +44,8 @@ struct platform {
     struct e1000_nic *nic;
     struct intc_port nic_port;
     struct irq_sink nic_irq;
+    struct intc_port intr_port;  /* interrupt requests the VT-d unit passes on */
+    struct irq_sink intr_req;
     struct pci_bus pci;
     struct pci_dev nic_pci;      /* the NIC's real configuration space */
     bool nic_started;

@@ -24,3 +24,11 @@ int guest_path__default(char *out, size_t len)
         return -1;
     return 0;
 }
+
+int guest_path__native(const char *kernel, char *out, size_t len)
+{
+    const char *slash = strrchr(kernel, '/');
+    int dir = slash ? (int)(slash - kernel + 1) : 0;
+    int n = snprintf(out, len, "%.*siovirt-guest-native.elf", dir, kernel);
+    return n >= 0 && (size_t)n < len ? 0 : -1;
+}

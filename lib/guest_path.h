@@ -7,5 +7,9 @@
 
 /* 0, or -1 if the executable's directory cannot be read. */
 int guest_path__default(char *out, size_t len);
+/* The native port's kernel next to the proc port's `kernel`
+ * (DIR/iovirt-guest.elf -> DIR/iovirt-guest-native.elf).  0, or -1 if it
+ * does not fit. */
+int guest_path__native(const char *kernel, char *out, size_t len);
 
 #endif

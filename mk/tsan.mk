@@ -18,7 +18,7 @@ TSAN_TESTS := \
 	test_bridge \
 	test_proc_irq \
 	test_guest_net_e1000 test_guest_net_virtio \
-	test_integ_modes test_integ_exits test_integ_two_vms \
+	test_integ_modes test_integ_exits test_integ_two_vms test_integ_native \
 	test_attack_dma test_attack_dev
 
 TSAN_CC    ?= clang
@@ -26,7 +26,7 @@ TSAN_FLAGS := -fsanitize=thread -O1 -g -fno-omit-frame-pointer
 
 TSAN_LIB_OBJS  := $(call objs,$(TSAN_BUILD),$(LIB_SRCS))
 TSAN_TEST_BINS := $(addprefix $(TSAN_BUILD)/tests/,$(TSAN_TESTS))
-TSAN_ARTIFACTS := $(TSAN_BUILD)/iovirt-stub $(TSAN_BUILD)/guest/iovirt-guest.elf \
+TSAN_ARTIFACTS := $(TSAN_BUILD)/iovirt-stub $(patsubst $(BUILD)/%,$(TSAN_BUILD)/%,$(GK_ELF) $(GK_NATIVE_ELF)) \
 	$(patsubst tests/guests/%.c,$(TSAN_BUILD)/guests/%.elf,$(wildcard tests/guests/*.c))
 
 .PHONY: build-tsan

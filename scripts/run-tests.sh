@@ -19,7 +19,7 @@ set -u
 pass=0; fail=0; failed=""
 # ThreadSanitizer tree: the first report ends the test with exit code 66
 # (tests/tsan/tsan_defaults.c sets the same; this holds if it is not linked).
-TSAN_RUN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1"
+TSAN_RUN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 report_signal_unsafe=0"
 # No test may hang CI: each binary gets TEST_TIMEOUT seconds (killed after).
 TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 run() {

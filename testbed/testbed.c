@@ -1,8 +1,11 @@
 #include "testbed/testbed.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "lib/guest_path.h"
 #include "lib/log.h"
 #include "lib/tsc.h"
 
@@ -41,7 +44,7 @@ int testbed__create(struct testbed *t, const struct testbed_config *cfg)
         struct wire_loss loss = {.ppm = cfg->wire_loss_ppm, .seed = 1};
         wire__set_loss(t->plat.wire, &loss);
     }
-    if ((r = host_os__boot(&t->host, &t->plat, m != TESTBED_NATIVE)))
+    if ((r = host_os__boot(&t->host, &t->plat, m != TESTBED_NATIVE && !cfg->no_interrupt_remapping)))
         goto fail;
     t->host_up = true;
     if ((m == TESTBED_VIRTIO || m == TESTBED_EMULATED) && (r = host_os__nic_up(&t->host)))
@@ -51,13 +54,34 @@ int testbed__create(struct testbed *t, const struct testbed_config *cfg)
         goto fail;
     }
     t->sink_up = true;
+    if (m == TESTBED_NATIVE) {
+        char path[PATH_MAX];
+        const char *k = cfg->native_kernel;
+        if (!k) {
+            if (!cfg->kernel || guest_path__native(cfg->kernel, path, sizeof path)) {
+                log__err("testbed", "no native kernel");
+                r = -EINVAL;
+                goto fail;
+            }
+            k = path;
+        }
+        struct native_config nc = {
+            .host = &t->host, .mem_bytes = cfg->mem_bytes ? cfg->mem_bytes : 64ull << 20,
+            .kernel_path = k, .cmdline = cfg->cmdline, .tsc_hz = tsc__calibrate_hz(),
+            .console = cfg->console, .console_ctx = cfg->console_ctx,
+        };
+        if ((r = native__create(&t->native, &nc)))
+            goto fail;
+        t->native_up = true;
+        return 0;
+    }
     static const enum hv_nic_mode nic[] = {
         [TESTBED_NONE] = HV_NIC_NONE, [TESTBED_NATIVE] = HV_NIC_ASSIGNED,
         [TESTBED_ASSIGNED] = HV_NIC_ASSIGNED, [TESTBED_VIRTIO] = HV_NIC_VIRTIO,
         [TESTBED_EMULATED] = HV_NIC_EMULATED,
     };
     struct hv_vm_config vc = {
-        .name = m == TESTBED_NATIVE ? "native" : "vm0",
+        .name = "vm0",
         .pm = &t->plat.pm,
         .mem_bytes = cfg->mem_bytes ? cfg->mem_bytes : 64ull << 20,
         .kernel_path = cfg->kernel,
@@ -66,8 +90,8 @@ int testbed__create(struct testbed *t, const struct testbed_config *cfg)
         .mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x57},
         .bridge = &t->host.bridge,
         .host = &t->host,
-        .native = m == TESTBED_NATIVE,
         .tsc_hz = tsc__calibrate_hz(),
+        .allow_unsafe_interrupts = cfg->allow_unsafe_interrupts,
         .console = cfg->console,
         .console_ctx = cfg->console_ctx,
     };
@@ -82,13 +106,51 @@ fail:
 
 int testbed__run(struct testbed *t)
 {
-    return hv_vm__run(&t->vm);
+    return t->native_up ? native__run(&t->native) : hv_vm__run(&t->vm);
+}
+
+void testbed__stop(struct testbed *t)
+{
+    if (t->native_up)
+        native__stop(&t->native);
+    else if (t->vm_up)
+        hv_vm__stop(&t->vm);
+}
+
+int testbed__exit_status(const struct testbed *t)
+{
+    return t->cfg.mode == TESTBED_NATIVE ? t->native.exit_status : t->vm.exit_status;
+}
+
+void testbed__exit_stats(const struct testbed *t, uint64_t out[VCPU_STAT__COUNT])
+{
+    if (t->cfg.mode == TESTBED_NATIVE)
+        memset(out, 0, sizeof(uint64_t) * VCPU_STAT__COUNT);
+    else
+        memcpy(out, t->vm.vcpu.stats.n, sizeof(uint64_t) * VCPU_STAT__COUNT);
+}
+
+uint64_t testbed__interrupts(struct testbed *t)
+{
+    if (t->cfg.mode == TESTBED_NATIVE)
+        return __atomic_load_n(&t->native.cpu.delivered, __ATOMIC_RELAXED);
+    return t->vm.vcpu.stats.n[VCPU_STAT_INJECT];
+}
+
+uint64_t testbed__guest_cpu_ns(struct testbed *t)
+{
+    if (t->cfg.mode == TESTBED_NATIVE || !t->vm_up)
+        return 0;
+    int64_t g = vcpu__cpu_time_ns(&t->vm.vcpu);
+    return g > 0 ? (uint64_t)g : 0;
 }
 
 void testbed__destroy(struct testbed *t)
 {
     if (t->vm_up)
         hv_vm__destroy(&t->vm);
+    if (t->native_up)
+        native__destroy(&t->native);
     if (t->sink_up) {
         /* Let the Linux side see the guest's FIN before we count. */
         wire_sink__wait_closed(&t->sink, t->sink.connections, 2000);
@@ -98,5 +160,5 @@ void testbed__destroy(struct testbed *t)
         host_os__shutdown(&t->host);
     if (t->plat_up)
         platform__destroy(&t->plat);
-    t->vm_up = t->sink_up = t->host_up = t->plat_up = false;
+    t->vm_up = t->native_up = t->sink_up = t->host_up = t->plat_up = false;
 }

@@ -1,8 +1,9 @@
 /* One complete set-up, as the CLI, the benchmark and the integration tests
  * need it: the modelled machine (TAP wire into a private namespace), its
  * host OS, a TCP/UDP sink on the Linux side, and one guest in a mode:
- *   native    the guest kernel is the machine's OS (identity RAM, the real
- *             NIC, pass-through DMA, its own MSIs), no hypervisor
+ *   native    the guest kernel (its native port) is the machine's OS: no
+ *             hypervisor, no VM (testbed/native.h: identity RAM, the real
+ *             NIC by direct bus calls, pass-through DMA, its own MSIs)
  *   assigned  a VM with the NIC assigned through the IOMMU
  *   virtio    a VM with virtio-net on the host bridge
  *   emulated  a VM with an emulated e1000 on the host bridge
@@ -15,6 +16,7 @@
 #include <stdint.h>
 
 #include "hv/vm.h"
+#include "testbed/native.h"
 #include "hw/platform.h"
 #include "testbed/wire_sink.h"
 
@@ -25,10 +27,14 @@ struct testbed_config {
     uint64_t mem_bytes;        /* guest RAM (0 = 64 MiB) */
     uint64_t host_mem_bytes;   /* machine memory (0 = 1 GiB) */
     uint64_t line_rate;        /* bits/s, 0 = unlimited */
-    const char *kernel;        /* guest kernel ELF */
+    const char *kernel;        /* guest kernel ELF (proc port) */
+    const char *native_kernel; /* native port's ELF; NULL: iovirt-guest-native.elf
+                                * next to `kernel` */
     const char *cmdline;       /* guest program and arguments */
     uint16_t sink_port;        /* 0 = 5001 */
     uint32_t wire_loss_ppm;    /* test option: frames the NIC sends that the wire drops */
+    bool no_interrupt_remapping; /* host boots VT-d without interrupt remapping */
+    bool allow_unsafe_interrupts; /* assign a device even so (hv/assign.h) */
     hv_console_fn console;     /* NULL = stdout */
     void *console_ctx;
 };
@@ -38,8 +44,9 @@ struct testbed {
     struct platform plat;
     struct host_os host;
     struct wire_sink sink;
-    struct hv_vm vm;
-    bool plat_up, host_up, sink_up, vm_up;
+    struct hv_vm vm;           /* every mode but native */
+    struct native_machine native; /* native */
+    bool plat_up, host_up, sink_up, vm_up, native_up;
 };
 
 const char *testbed__mode_name(enum testbed_mode m);
@@ -47,8 +54,21 @@ const char *testbed__mode_name(enum testbed_mode m);
 int testbed__mode_parse(const char *s, enum testbed_mode *out);
 /* 0, or -errno with a message logged (everything created is released). */
 int testbed__create(struct testbed *t, const struct testbed_config *cfg);
-/* Run the guest to power-off: 0 (status in t->vm.exit_status) or -errno. */
+/* Run the guest to power-off: 0 (status: testbed__exit_status) or -errno
+ * (-EINTR after testbed__stop). */
 int testbed__run(struct testbed *t);
+/* Any thread or a signal handler. */
+void testbed__stop(struct testbed *t);
+int testbed__exit_status(const struct testbed *t);
+/* Exits by reason so far (vcpu/vcpu.h VCPU_STAT_*): the VM's vCPU; all
+ * zero natively, where nothing traps. */
+void testbed__exit_stats(const struct testbed *t, uint64_t out[VCPU_STAT__COUNT]);
+/* CPU time of the guest outside this process (a VM's vCPU process), ns;
+ * 0 natively: the kernel's CPU thread is part of this process. */
+uint64_t testbed__guest_cpu_ns(struct testbed *t);
+/* Interrupts delivered to the guest kernel so far: injected into the VM's
+ * vCPU, or (native) entered into the kernel's IDT. */
+uint64_t testbed__interrupts(struct testbed *t);
 void testbed__destroy(struct testbed *t);
 
 #endif

@@ -24,9 +24,13 @@ static void run__usage(FILE *out, bool native)
         fprintf(out,
                 "usage: iovirt native [options] -- GUEST_ARGS...\n"
                 "\n"
-                "Boot the guest kernel as the machine's own OS (no hypervisor): identity RAM,\n"
-                "the physical NIC with pass-through DMA, its own interrupts.  The baseline.\n"
-                "Options as for 'iovirt run' except --nic.\n");
+                "Boot the guest kernel's native port as the machine's own OS (no hypervisor,\n"
+                "no exits): identity RAM, register accesses as direct bus calls into the\n"
+                "devices, the physical NIC with pass-through DMA, its MSIs delivered to the\n"
+                "kernel's IDT as hardware interrupts.  The baseline.\n"
+                "Options as for 'iovirt run' except --nic; --kernel names the native ELF\n"
+                "(default: guest/iovirt-guest-native.elf next to this binary); --stats prints\n"
+                "bus accesses and interrupts.\n");
         return;
     }
     fprintf(out,
@@ -43,6 +47,14 @@ static void run__usage(FILE *out, bool native)
             "  --kernel PATH     guest kernel ELF (default: next to this binary)\n"
             "  --sink-port PORT  TCP/UDP sink port on the Linux side, 10.0.2.1 (default 5001)\n"
             "  --stats           print exit counts by reason and device at the end\n"
+            "  --no-interrupt-remapping\n"
+            "                    boot the host's VT-d without interrupt remapping (as Linux\n"
+            "                    intremap=off): every device interrupt request is delivered\n"
+            "                    as its address/data encode\n"
+            "  --allow-unsafe-interrupts\n"
+            "                    assign the NIC even without interrupt remapping.  Unsafe:\n"
+            "                    the guest can then raise any host interrupt vector by a\n"
+            "                    DMA write into the interrupt window 0xFEExxxxx\n"
             "  -h, --help        this text\n"
             "\n"
             "Exit status: the guest's power-off status; 2 for bad arguments or a VM that\n"
@@ -55,6 +67,7 @@ struct run_opts {
     const char *kernel;
     int stats;
     unsigned sink_port;
+    bool no_ir, allow_unsafe_interrupts;
     char cmdline[1024];
 };
 
@@ -72,6 +85,8 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
         {"host-mem", required_argument, NULL, 'H'}, {"line-rate", required_argument, NULL, 'r'},
         {"kernel", required_argument, NULL, 'k'}, {"stats", no_argument, NULL, 's'},
         {"sink-port", required_argument, NULL, 'p'},
+        {"no-interrupt-remapping", no_argument, NULL, 'I'},
+        {"allow-unsafe-interrupts", no_argument, NULL, 'U'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     *o = (struct run_opts){.mode = native ? TESTBED_NATIVE : TESTBED_NONE, .mem = 64ull << 20, .host_mem = 1ull << 30,
@@ -117,6 +132,8 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
             break;
         }
         case 's': o->stats = 1; break;
+        case 'I': o->no_ir = true; break;
+        case 'U': o->allow_unsafe_interrupts = true; break;
         case 'h': run__usage(stdout, native); return 1;
         case ':':
             fprintf(stderr, "iovirt %s: option '%s' needs a value\n", argv[0], argv[optind - 1]);
@@ -149,14 +166,14 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
     return 0;
 }
 
-/* The VM a signal should stop (the one this command runs). */
-static struct hv_vm *run_vm;
+/* The guest a signal should stop (the one this command runs). */
+static struct testbed *volatile run_tb;
 
 static void run__on_signal(int sig)
 {
     (void)sig;
-    if (run_vm)
-        hv_vm__stop(run_vm);
+    if (run_tb)
+        testbed__stop(run_tb);
 }
 
 static int run__guest(int argc, char **argv, bool native)
@@ -175,22 +192,27 @@ static int run__guest(int argc, char **argv, bool native)
     }
     struct testbed_config tc = {.mode = o.mode, .mem_bytes = o.mem, .host_mem_bytes = o.host_mem,
                                 .line_rate = o.line_rate, .kernel = o.kernel, .cmdline = o.cmdline,
-                                .sink_port = (uint16_t)o.sink_port};
+                                .sink_port = (uint16_t)o.sink_port, .no_interrupt_remapping = o.no_ir,
+                                .allow_unsafe_interrupts = o.allow_unsafe_interrupts};
+    if (native && o.kernel != kernel)
+        tc.native_kernel = o.kernel; /* --kernel names the native port's ELF */
     struct testbed *t = calloc(1, sizeof(*t));
     if (!t || testbed__create(t, &tc)) {
         free(t);
         return IOVIRT_EXIT_USAGE;
     }
-    run_vm = &t->vm;
+    run_tb = t;
     struct sigaction sa = {.sa_handler = run__on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     r = testbed__run(t);
-    run_vm = NULL;
-    int status = r == 0 ? t->vm.exit_status : 3;
+    run_tb = NULL;
+    int status = r == 0 ? testbed__exit_status(t) : 3;
     if (r == -EINTR)
         fprintf(stderr, "iovirt %s: stopped by signal\n", argv[0]);
-    if (o.stats)
+    if (o.stats && o.mode == TESTBED_NATIVE)
+        native__print_stats(&t->native, stderr);
+    else if (o.stats)
         hv_vm__print_stats(&t->vm, stderr);
     testbed__destroy(t);
     if (t->sink.connections || t->sink.udp_datagrams)

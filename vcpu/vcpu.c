@@ -56,7 +56,8 @@ int vcpu__create(struct vcpu *v, struct vm *vm, unsigned id)
     v->vm = vm;
     v->id = id;
     for (int i = 0; i < 4; i++)
-        atomic_init(&v->irr[i], 0);
+        atomic_init(&v->irr_local[i], 0);
+    v->irr = v->irr_local;
     atomic_init(&v->kick_requested, false);
     return vm->ops->create(v);
 }
@@ -133,10 +134,14 @@ bool vcpu__irq_deliverable(struct vcpu *v)
     return !v->vm->ops->interruptible || v->vm->ops->interruptible(v);
 }
 
+/* Bits 0..31 (exception vectors) are never injected; a backend whose irr
+ * the guest can write (the process backend) may find them set: ignored. */
+static const uint64_t irr_valid[4] = {~0xffffffffull, ~0ull, ~0ull, ~0ull};
+
 bool vcpu__irq_pending(struct vcpu *v)
 {
     for (int i = 0; i < 4; i++)
-        if (atomic_load(&v->irr[i]))
+        if (atomic_load(&v->irr[i]) & irr_valid[i])
             return true;
     return false;
 }
@@ -144,14 +149,14 @@ bool vcpu__irq_pending(struct vcpu *v)
 int vcpu__irr_take(struct vcpu *v)
 {
     for (int i = 3; i >= 0; i--) {
-        uint64_t w = atomic_load(&v->irr[i]);
+        uint64_t w = atomic_load(&v->irr[i]) & irr_valid[i];
         while (w) {
             int bit = 63 - __builtin_clzll(w);
             uint64_t m = 1ull << bit;
             uint64_t old = atomic_fetch_and(&v->irr[i], ~m);
             if (old & m)
                 return i * 64 + bit;
-            w = atomic_load(&v->irr[i]);
+            w = atomic_load(&v->irr[i]) & irr_valid[i];
         }
     }
     return -1;

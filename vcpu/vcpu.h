@@ -190,7 +190,12 @@ struct vcpu {
     struct vcpu_stats stats;
     bool request_irq_window;            /* exit VCPU_EXIT_IRQ_WINDOW when deliverable */
     uint64_t cpu_page_gpa;              /* guest's struct proc_cpu_page, 0 = none */
-    _Atomic uint64_t irr[4];            /* pending vectors (bit per vector) */
+    /* Pending vectors (bit per vector; bits 0..31 are never pending).
+     * irr points at irr_local unless the backend keeps it elsewhere (the
+     * process backend: in the page it shares with the guest process, as its
+     * posted-interrupt bitmap; docs/vcpu.md). */
+    _Atomic uint64_t *irr;
+    _Atomic uint64_t irr_local[4];
     _Atomic bool kick_requested;
     void *backend;
 };

@@ -6,10 +6,12 @@
  * the handler only reads ICR (read-to-clear acknowledges it); RX and TX
  * completion are handled in the kernel loop (netdev poll). */
 #include <errno.h>
+#include <string.h>
 
 #include "drivers/e1000/e1000_drv.h"
 #include "guest/drivers/nic.h"
 #include "guest/hal/hal.h"
+#include "guest/kernel/cmdline.h"
 #include "guest/kernel/console.h"
 #include "guest/kernel/kernel.h"
 #include "guest/net/net.h"
@@ -146,7 +148,11 @@ int e1000_glue__probe(struct kernel *k, struct pci_dev *d, struct nic *n)
     n->dev = (struct netdev){.ops = &e1000g_netdev_ops, .priv = n};
 
     pci__enable(d);
-    nic__setup_irq(k, d, n, 1u << NIC_IRQ_MSIX | 1u << NIC_IRQ_MSI | 1u << NIC_IRQ_INTX, e1000g__irq, n);
+    /* irq=intx: leave MSI off and take INTA#, as Linux's e1000 driver does */
+    const char *irq = cmdline__get(&k->cl, "irq");
+    unsigned allow = irq && !strcmp(irq, "intx") ? 1u << NIC_IRQ_INTX
+                                                 : 1u << NIC_IRQ_MSIX | 1u << NIC_IRQ_MSI | 1u << NIC_IRQ_INTX;
+    nic__setup_irq(k, d, n, allow, e1000g__irq, n);
     struct e1000_drv_config cfg = {
         .rx_ring = rx_ring, .rx_count = E1000G_RX_DESC, .rx_bufs = rx_bufs,
         .tx_ring = tx_ring, .tx_count = E1000G_TX_DESC, .tx_bufs = tx_bufs,

@@ -3,12 +3,12 @@
  *
  * Ports: guest/hal/proc/ (ring 3 under the process backend: privileged
  * instructions trap to whoever runs the guest, IF is virtual, see
- * vcpu/proc/proc_abi.h).  A `bare` port (long mode, IDT, local APIC) would
+ * vcpu/proc/proc_abi.h); guest/hal/native/ (the machine's own OS, no
+ * hypervisor: device accesses are calls into the machine's bus, interrupts
+ * arrive asynchronously, see drivers/platform/native_abi.h).  A `bare` port (long mode, IDT, local APIC) would
  * implement the same functions in guest/hal/bare/; see docs/guest.md.
  *
- * Port I/O and MMIO accessors are plain x86 instructions that behave the
- * same on every port (trapping or not), so they are inline here.  MMIO uses
- * single volatile MOVs, which the hypervisor's decoder emulates. */
+ * Port I/O and MMIO accessors are per port (below). */
 #ifndef IOVIRT_GUEST_HAL_H
 #define IOVIRT_GUEST_HAL_H
 
@@ -28,38 +28,17 @@ struct boot_params {
 /* The kernel's entry point, called by the port once the CPU is usable. */
 void kernel__main(const struct boot_params *bp) __attribute__((noreturn));
 
-/* ---- port I/O ---------------------------------------------------------- */
-static inline void hal__outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
-static inline void hal__outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
-static inline void hal__outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port)); }
-static inline uint8_t hal__inb(uint16_t port)
-{
-    uint8_t v;
-    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-    return v;
-}
-static inline uint16_t hal__inw(uint16_t port)
-{
-    uint16_t v;
-    __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
-    return v;
-}
-static inline uint32_t hal__inl(uint16_t port)
-{
-    uint32_t v;
-    __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-    return v;
-}
-
-/* ---- MMIO (VA == physical address on every port) ------------------------ */
-static inline uint8_t hal__mmio_read8(uintptr_t a) { return *(volatile uint8_t *)a; }
-static inline uint16_t hal__mmio_read16(uintptr_t a) { return *(volatile uint16_t *)a; }
-static inline uint32_t hal__mmio_read32(uintptr_t a) { return *(volatile uint32_t *)a; }
-static inline uint64_t hal__mmio_read64(uintptr_t a) { return *(volatile uint64_t *)a; }
-static inline void hal__mmio_write8(uintptr_t a, uint8_t v) { *(volatile uint8_t *)a = v; }
-static inline void hal__mmio_write16(uintptr_t a, uint16_t v) { *(volatile uint16_t *)a = v; }
-static inline void hal__mmio_write32(uintptr_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
-static inline void hal__mmio_write64(uintptr_t a, uint64_t v) { *(volatile uint64_t *)a = v; }
+/* ---- port I/O and MMIO (per port) ------------------------------------- */
+/* hal__inb..outl and hal__mmio_read8..write64.  The proc port uses the x86
+ * instructions themselves (they trap to whoever runs the guest); the native
+ * port, whose kernel is the machine's own OS running in the iovirt process,
+ * calls the machine's bus (guest/hal/native/hal_io.h).  mk/guest.mk defines
+ * IOVIRT_HAL_NATIVE for the native port. */
+#if defined(IOVIRT_HAL_NATIVE)
+#include "guest/hal/native/hal_io.h"
+#else
+#include "guest/hal/proc/hal_io.h"
+#endif
 
 /* Compiler barrier / full fence (device rings in RAM). */
 static inline void hal__barrier(void) { __asm__ volatile("" ::: "memory"); }

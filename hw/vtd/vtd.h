@@ -34,6 +34,10 @@ struct vtd_stats {
     uint64_t faults_recorded, faults_dropped;
     uint64_t translations;
     uint64_t ir_requests, ir_faults;
+    /* device writes into the interrupt address range (3.14): DWORD writes
+     * handed on as interrupt requests, and illegal requests there (reads,
+     * other write sizes) refused as Unsupported Request */
+    uint64_t intr_window_requests, intr_window_ur;
 };
 
 /* A remapped interrupt as the IRTE describes it. */
@@ -64,7 +68,13 @@ int vtd__translate(struct vtd *v, uint16_t sid, uint64_t iova, bool write,
                    uint64_t *hpa, uint64_t *page_left);
 
 /* Whole-buffer DMA: split at page boundaries, every page translated and
- * checked before any byte moves; 0 or -EFAULT with nothing touched. */
+ * checked before any byte moves; 0 or -EFAULT with nothing touched.
+ * The interrupt address range 0xFEE00000-0xFEEFFFFF is not DMA (VT-d 3.14):
+ * a DWORD write (4 bytes, DWORD-aligned) there is an interrupt request with
+ * address = iova and data = the written dword, handed to the interrupt sink
+ * (vtd__set_intr_sink; it comes back through vtd__remap_msi) and returns 0;
+ * a read or any other write touching the range is an Unsupported Request:
+ * -EFAULT, nothing moves, no remapping fault (none was translated). */
 int vtd__dma_read(struct vtd *v, uint16_t sid, uint64_t iova, void *buf, size_t len);
 int vtd__dma_write(struct vtd *v, uint16_t sid, uint64_t iova, const void *buf, size_t len);
 
@@ -75,6 +85,11 @@ void vtd__dma_port(struct vtd_dma_ctx *ctx, struct vtd *v, uint16_t sid, struct 
 /* Interrupt remapping of a device-originated MSI write (addr in
  * 0xFEExxxxx).  0 and *out, or the negated IR fault reason (recorded). */
 int vtd__remap_msi(struct vtd *v, uint16_t sid, uint64_t addr, uint32_t data, struct vtd_msi *out);
+
+/* Where interrupt requests from device DMA writes go: sink->msi(ctx, sid,
+ * addr, data), called without the unit's lock held (the platform passes
+ * them to its interrupt controller, which remaps them).  NULL: dropped. */
+void vtd__set_intr_sink(struct vtd *v, const struct irq_sink *sink);
 
 void vtd__get_stats(struct vtd *v, struct vtd_stats *out);
 

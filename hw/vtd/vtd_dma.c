@@ -3,6 +3,7 @@
  * bounds-checked before the first byte moves, so a fault on any page
  * (recorded by the translation) leaves memory untouched. */
 #include <errno.h>
+#include <string.h>
 
 #include "hw/vtd/vtd_internal.h"
 #include "lib/log.h"
@@ -42,10 +43,51 @@ static int plan(struct vtd *v, uint16_t sid, uint64_t iova, size_t len, bool wri
     return 0;
 }
 
+/* Does [iova, iova + len) touch the interrupt address range (3.14)? */
+static bool in_intr_window(uint64_t iova, size_t len)
+{
+    if (!len || iova > VTD_INTR_WINDOW_LAST)
+        return false;
+    uint64_t last = (uint64_t)len - 1 > UINT64_MAX - iova ? UINT64_MAX : iova + len - 1;
+    return last >= VTD_INTR_WINDOW_BASE;
+}
+
+/* An illegal request to the interrupt address range: Unsupported Request
+ * (3.14).  Nothing is translated, so nothing is recorded as a DMA remapping
+ * fault; the device sees its request fail (a master abort). */
+static int intr_window_ur(struct vtd *v, uint16_t sid, uint64_t iova, size_t len, bool write)
+{
+    vtd__lock(v);
+    v->slow.intr_window_ur++;
+    pthread_mutex_unlock(&v->lock);
+    log__debug("vtd", "%s of %zu bytes at %#llx by %04x in the interrupt address range: unsupported request",
+               write ? "write" : "read", len, (unsigned long long)iova, sid);
+    return -EFAULT;
+}
+
+/* A DWORD write to the interrupt address range is an interrupt request
+ * (3.14, 5.1): address = iova, data = the dword.  It goes to the interrupt
+ * sink (the platform's interrupt controller, which sends it through this
+ * unit's interrupt remapping, 5.1.4), not through DMA remapping. */
+static int intr_request(struct vtd *v, uint16_t sid, uint64_t iova, const void *buf)
+{
+    uint32_t data;
+    memcpy(&data, buf, sizeof data); /* little-endian, as on the bus */
+    vtd__lock(v);
+    v->slow.intr_window_requests++;
+    struct irq_sink s = v->intr_sink;
+    pthread_mutex_unlock(&v->lock);
+    if (s.msi)
+        s.msi(s.ctx, sid, iova, data);
+    return 0;
+}
+
 int vtd__dma_read(struct vtd *v, uint16_t sid, uint64_t iova, void *buf, size_t len)
 {
     struct seg segs[VTD_DMA_MAX_SEGS];
     unsigned n = 0;
+    if (in_intr_window(iova, len))
+        return intr_window_ur(v, sid, iova, len, false); /* reads there are illegal */
     if (plan(v, sid, iova, len, false, segs, &n) != 0)
         return -EFAULT;
     uint8_t *p = buf;
@@ -61,6 +103,11 @@ int vtd__dma_write(struct vtd *v, uint16_t sid, uint64_t iova, const void *buf, 
 {
     struct seg segs[VTD_DMA_MAX_SEGS];
     unsigned n = 0;
+    if (in_intr_window(iova, len)) {
+        if (len == VTD_INTR_REQ_SIZE && !(iova & (VTD_INTR_REQ_SIZE - 1)))
+            return intr_request(v, sid, iova, buf);
+        return intr_window_ur(v, sid, iova, len, true); /* non-DWORD write */
+    }
     if (plan(v, sid, iova, len, true, segs, &n) != 0)
         return -EFAULT;
     const uint8_t *p = buf;

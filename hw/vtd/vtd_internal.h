@@ -97,6 +97,7 @@ struct vtd {
 
     struct irq_sink sink;
     bool has_sink;
+    struct irq_sink intr_sink;      /* interrupt requests from DMA writes (3.14) */
 };
 
 /* ---- registers (vtd_regs_file.c) ---- */

@@ -344,6 +344,19 @@ static inline uint64_t vtd_sl_level_size(unsigned level)
 #define VTD_INV_WAIT_HI_ADDR_MASK  VTD_GENMASK(63, 2)
 #define VTD_INV_WAIT_HI_RSVD       VTD_GENMASK(1, 0)
 
+/* ---- the interrupt address range (3.14, 5.1) ----------------------------
+ * "Handling Requests to Interrupt Address Range": requests without PASID
+ * to 0xFEEx_xxxx are not subjected to DMA remapping (even if the second-level
+ * tables map that range); they are interrupt requests, handled by interrupt
+ * remapping (5.1: "interrupt requests appear to the Root-Complex as upstream
+ * memory write requests to the interrupt-address-range 0xFEEX_XXXXh").  Read
+ * requests, atomics and non-DWORD-length write requests to the range are
+ * illegal and completed as Unsupported Request by the root complex: no DMA
+ * remapping fault is recorded for them (no translation happens). */
+#define VTD_INTR_WINDOW_BASE       0xFEE00000ull
+#define VTD_INTR_WINDOW_LAST       0xFEEFFFFFull
+#define VTD_INTR_REQ_SIZE          4u             /* one DWORD: the interrupt data */
+
 /* ---- interrupt request formats (5.1.2) ---------------------------------- */
 #define VTD_MSI_ADDR_BASE          0xFEE00000ull  /* interrupt address window */
 #define VTD_MSI_ADDR_WINDOW_MASK   VTD_GENMASK(31, 20)

@@ -75,7 +75,18 @@ struct atk {
     char cmd[256];               /* a command line the test builds */
 };
 
+/* flags: ATK_NO_IR boots the host without interrupt remapping, ATK_UNSAFE
+ * allows assignment even so (--allow-unsafe-interrupts). */
+#define ATK_NO_IR  1u
+#define ATK_UNSAFE 2u
+static inline int atk__setup_flags(struct atk *a, enum testbed_mode mode, const char *cmdline, unsigned flags);
+
 static inline int atk__setup(struct atk *a, enum testbed_mode mode, const char *cmdline)
+{
+    return atk__setup_flags(a, mode, cmdline, 0);
+}
+
+static inline int atk__setup_flags(struct atk *a, enum testbed_mode mode, const char *cmdline, unsigned flags)
 {
     memset(a, 0, sizeof(*a));
     pthread_mutex_init(&a->con.lock, NULL);
@@ -85,7 +96,8 @@ static inline int atk__setup(struct atk *a, enum testbed_mode mode, const char *
     log__set_quiet(1);
     struct testbed_config tc = {.mode = mode, .mem_bytes = 64ull << 20, .host_mem_bytes = 1ull << 30,
                                 .kernel = a->kernel, .cmdline = cmdline, .console = atk__console,
-                                .console_ctx = &a->con};
+                                .console_ctx = &a->con, .no_interrupt_remapping = flags & ATK_NO_IR,
+                                .allow_unsafe_interrupts = flags & ATK_UNSAFE};
     return testbed__create(&a->t, &tc);
 }
 
@@ -166,6 +178,21 @@ static inline unsigned atk__faults(struct atk *a, uint64_t addr, uint8_t reason,
     unsigned n = host_os__faults(&a->t.host, f, HOST_OS_FAULT_LOG), hits = 0;
     for (unsigned i = 0; i < n; i++)
         if (!f[i].is_ir && f[i].addr == (addr & ~0xFFFull) && f[i].reason == reason && f[i].is_write == is_write &&
+            f[i].sid == PLATFORM_NIC_SID)
+            hits++;
+    return hits;
+}
+
+/* Interrupt-remapping faults with this reason (and index, unless any) from
+ * the NIC. */
+#define ATK_ANY_INDEX 0x10000u
+static inline unsigned atk__ir_faults(struct atk *a, uint8_t reason, unsigned index)
+{
+    struct host_vtd_fault f[HOST_OS_FAULT_LOG];
+    host_os__poll_faults(&a->t.host);
+    unsigned n = host_os__faults(&a->t.host, f, HOST_OS_FAULT_LOG), hits = 0;
+    for (unsigned i = 0; i < n; i++)
+        if (f[i].is_ir && f[i].reason == reason && (index == ATK_ANY_INDEX || f[i].ir_index == index) &&
             f[i].sid == PLATFORM_NIC_SID)
             hits++;
     return hits;

@@ -95,6 +95,7 @@ static inline bool integ__has(const struct integ_console *c, const char *s)
 
 struct integ_watchdog {
     struct hv_vm *vm;
+    struct testbed *tb;          /* instead of vm: any mode, also native */
     unsigned seconds;
     pthread_t thread;
     pthread_mutex_t lock;
@@ -114,7 +115,10 @@ static inline void *integ__watchdog_main(void *arg)
             break;
     if (!w->done) {
         w->fired = true;
-        hv_vm__stop(w->vm);
+        if (w->tb)
+            testbed__stop(w->tb);
+        else
+            hv_vm__stop(w->vm);
     }
     pthread_mutex_unlock(&w->lock);
     return NULL;
@@ -192,10 +196,11 @@ static inline void integ__run(enum testbed_mode mode, const char *cmdline, struc
         fail_msg("testbed__create(%s): %s", testbed__mode_name(mode), strerror(-rc));
     }
     struct integ_watchdog w;
-    integ__watchdog_start(&w, &t->vm, INTEG_WATCHDOG_S);
+    integ__watchdog_start(&w, NULL, INTEG_WATCHDOG_S);
+    w.tb = t;
     o->run_rc = testbed__run(t);
     o->watchdog_fired = integ__watchdog_stop(&w);
-    o->exit_status = t->vm.exit_status;
+    o->exit_status = testbed__exit_status(t);
     if (t->sink.connections)
         wire_sink__wait_closed(&t->sink, t->sink.connections, 3000);
     o->sink_tcp_bytes = t->sink.tcp_bytes;

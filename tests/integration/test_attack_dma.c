@@ -4,6 +4,7 @@
  * reason, canary pages byte for byte (fresh host pages, the pages whose HPA
  * equals an attacked address, a bystander VM's RAM, the root table), the
  * host NIC vector's interrupt count, and a bystander VM that still exits 0. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -84,9 +85,16 @@ static void test_dma_tx_outside_ram(void **state)
     struct run r;
     start(&r, "attack dma_tx");
     hpa_canaries(&r, dflt, 5);
+    struct vtd_stats st0, st1;
+    vtd__get_stats(r.a->t.plat.vtd, &st0);
     run_and_check(&r, "dma_tx");
-    for (unsigned i = 0; i < 4; i++)
+    for (unsigned i = 0; i < 3; i++)
         assert_true(atk__faults(r.a, dflt[i], VTD_FR_READ, false) >= 1);
+    /* a read of the interrupt window is an Unsupported Request (VT-d 3.14):
+     * refused without translation, so no remapping fault */
+    assert_int_equal(atk__faults(r.a, dflt[3], VTD_FR_READ, false), 0);
+    vtd__get_stats(r.a->t.plat.vtd, &st1);
+    assert_true(st1.intr_window_ur > st0.intr_window_ur);
     assert_true(atk__faults(r.a, dflt[4], VTD_FR_ADDR_BEYOND_MGAW, false) >= 1);
     finish(&r);
 }
@@ -97,9 +105,16 @@ static void test_dma_rx_outside_ram(void **state)
     struct run r;
     start(&r, "attack dma_rx");
     hpa_canaries(&r, dflt, 5);
+    struct vtd_stats st0, st1;
+    vtd__get_stats(r.a->t.plat.vtd, &st0);
     run_and_check(&r, "dma_rx");
-    for (unsigned i = 0; i < 4; i++)
+    for (unsigned i = 0; i < 3; i++)
         assert_true(atk__faults(r.a, dflt[i], VTD_FR_WRITE, true) >= 1);
+    /* a whole frame into the interrupt window is not a DWORD write: an
+     * Unsupported Request (VT-d 3.14), no remapping fault, ring stuck */
+    assert_int_equal(atk__faults(r.a, dflt[3], VTD_FR_WRITE, true), 0);
+    vtd__get_stats(r.a->t.plat.vtd, &st1);
+    assert_true(st1.intr_window_ur > st0.intr_window_ur);
     assert_true(atk__faults(r.a, dflt[4], VTD_FR_ADDR_BEYOND_MGAW, true) >= 1);
     finish(&r);
 }
@@ -163,16 +178,95 @@ static void test_dma_at_host_addresses(void **state)
     finish(&r);
 }
 
+/* A host vector the guest has no business raising: a stand-in for a host
+ * device's interrupt, counted by its handler. */
+#define VICTIM_VECTOR 0x61
+#define OTHER_SID     PCI_BDF(0, 3, 0) /* a host device that is not the NIC */
+
+static void victim_irq(void *ctx, unsigned cpu, uint8_t vector)
+{
+    (void)cpu, (void)vector;
+    __atomic_add_fetch((uint64_t *)ctx, 1, __ATOMIC_RELAXED);
+}
+
+/* Interrupt remapping on (the default): the RX tail's DWORD write into the
+ * window is an interrupt request (VT-d 3.14) and goes through interrupt
+ * remapping (5.1.4): compatibility format is blocked as CFIS is clear
+ * (0x25), a remappable one naming another device's IRTE fails source-id
+ * verification (0x26), one naming no IRTE faults 0x22.  The victim vector
+ * never fires.  The illegal requests (a read, a 60-byte write) are refused
+ * as Unsupported Requests without a remapping fault. */
 static void test_dma_into_interrupt_window(void **state)
 {
     (void)state;
     struct run r;
-    start(&r, "attack dma_msi");
+    start(&r, "hello");
+    struct atk *a = r.a;
+    uint64_t hits = 0;
+    assert_int_equal(intc__register(a->t.plat.intc, HOST_OS_CPU, VICTIM_VECTOR, victim_irq, &hits), 0);
+    uint16_t other;
+    assert_int_equal(host_vtd__irte_alloc(a->t.host.iommu, &other), 0);
+    assert_int_equal(host_vtd__irte_set(a->t.host.iommu, other, VICTIM_VECTOR, HOST_OS_CPU, OTHER_SID), 0);
+    snprintf(a->cmd, sizeof a->cmd, "attack dma_msi %#x %u 200", VICTIM_VECTOR, other);
+    struct hv_vm_config vc = a->t.vm.cfg;
+    hv_vm__destroy(&a->t.vm);
+    a->t.vm_up = false;
+    vc.cmdline = a->cmd;
+    assert_int_equal(hv_vm__create(&a->t.vm, &vc), 0);
+    a->t.vm_up = true;
+    struct vtd_stats st0, st1;
+    vtd__get_stats(a->t.plat.vtd, &st0);
     run_and_check(&r, "dma_msi");
-    assert_true(atk__faults(r.a, 0xFEE00000ull, VTD_FR_WRITE, true) >= 1);
-    assert_true(atk__faults(r.a, 0xFEE40000ull, VTD_FR_WRITE, true) >= 1);
-    assert_true(atk__faults(r.a, 0xFEE00000ull, VTD_FR_READ, false) >= 1);
+    if (getenv("ATK_VERBOSE"))
+        fprintf(stderr, "%s", a->con.buf);
+    vtd__get_stats(a->t.plat.vtd, &st1);
+    assert_true(atk__ir_faults(a, VTD_FR_IR_REQ_COMPAT, ATK_ANY_INDEX) >= 1);
+    assert_true(atk__ir_faults(a, VTD_FR_IR_SID_ERR, other) >= 1);
+    assert_true(atk__ir_faults(a, VTD_FR_IR_ENTRY_P, 200) >= 1);
+    assert_true(st1.intr_window_requests - st0.intr_window_requests >= 3);
+    assert_true(st1.intr_window_ur - st0.intr_window_ur >= 2);
+    assert_int_equal(atk__faults(a, 0xFEE00000ull, VTD_FR_READ, false), 0);
+    assert_int_equal(atk__faults(a, 0xFEE40000ull, VTD_FR_WRITE, true), 0);
+    assert_int_equal(__atomic_load_n(&hits, __ATOMIC_RELAXED), 0);
+    intc__unregister(a->t.plat.intc, HOST_OS_CPU, VICTIM_VECTOR);
+    host_vtd__irte_free(a->t.host.iommu, other);
     finish(&r);
+}
+
+/* The other side: the host runs without interrupt remapping and the user
+ * passed --allow-unsafe-interrupts.  The same attack now raises the host
+ * vector the guest chose -- the attack works, so the test above can fail. */
+static void test_dma_msi_works_without_interrupt_remapping(void **state)
+{
+    (void)state;
+    struct atk *a = calloc(1, sizeof(*a));
+    assert_non_null(a);
+    assert_int_equal(atk__setup_flags(a, TESTBED_ASSIGNED, "attack dma_msi 0x61", ATK_NO_IR | ATK_UNSAFE), 0);
+    assert_false(a->t.host.ir);
+    uint64_t hits = 0;
+    assert_int_equal(intc__register(a->t.plat.intc, HOST_OS_CPU, VICTIM_VECTOR, victim_irq, &hits), 0);
+    int rc = testbed__run(&a->t);
+    if (rc || a->t.vm.exit_status || getenv("ATK_VERBOSE"))
+        fprintf(stderr, "%s", a->con.buf);
+    assert_int_equal(rc, 0);
+    assert_int_equal(a->t.vm.exit_status, 0);
+    assert_non_null(strstr(a->con.buf, "completed the 4-byte write to 0xfee00000"));
+    assert_true(__atomic_load_n(&hits, __ATOMIC_RELAXED) >= 1);
+    assert_int_equal(atk__ir_faults(a, VTD_FR_IR_REQ_COMPAT, ATK_ANY_INDEX), 0);
+    intc__unregister(a->t.plat.intc, HOST_OS_CPU, VICTIM_VECTOR);
+    atk__teardown(a);
+    free(a);
+}
+
+/* Without interrupt remapping and without the flag, assignment is refused
+ * before the host lets go of the NIC. */
+static void test_assign_refused_without_interrupt_remapping(void **state)
+{
+    (void)state;
+    struct atk *a = calloc(1, sizeof(*a));
+    assert_non_null(a);
+    assert_int_equal(atk__setup_flags(a, TESTBED_ASSIGNED, "hello", ATK_NO_IR), -EPERM);
+    free(a);
 }
 
 static void test_msi_spoof(void **state)
@@ -193,7 +287,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dma_tx_outside_ram),   cmocka_unit_test(test_dma_rx_outside_ram),
         cmocka_unit_test(test_dma_ring_outside_ram), cmocka_unit_test(test_dma_at_host_addresses),
-        cmocka_unit_test(test_dma_into_interrupt_window), cmocka_unit_test(test_msi_spoof),
+        cmocka_unit_test(test_dma_into_interrupt_window),
+        cmocka_unit_test(test_dma_msi_works_without_interrupt_remapping),
+        cmocka_unit_test(test_assign_refused_without_interrupt_remapping), cmocka_unit_test(test_msi_spoof),
     };
     return cmocka_run_group_tests_name("attack_dma", tests, NULL, NULL);
 }

@@ -50,6 +50,9 @@ static void test_bad_cli_values(void **s)
         {{"--nic"}, "option '--nic' needs a value"},
         {{"--"}, "no guest program given"},
         {{"--host-mem", "16M", "--mem", "64M", "--", "hello"}, "--mem does not fit in --host-mem"},
+        /* no interrupt remapping: assigning the NIC is refused (the DMA
+         * interrupt-window attack), the line names the flag */
+        {{"--nic", "assigned", "--no-interrupt-remapping", "--", "hello"}, "--allow-unsafe-interrupts"},
     };
     for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *argv[10] = {"iovirt", "run"};

@@ -23,7 +23,7 @@ const char *__tsan_default_suppressions(void);
 
 const char *__tsan_default_options(void)
 {
-    return "halt_on_error=1:exitcode=66:second_deadlock_stack=1";
+    return "halt_on_error=1:exitcode=66:second_deadlock_stack=1:report_signal_unsafe=0";
 }
 
 const char *__tsan_default_suppressions(void)

@@ -3,14 +3,15 @@
  *
  * A guest kernel runs in ring 3 of a sandboxed process.  Everything a real
  * x86 kernel does with privilege works by trapping to whoever runs it (the
- * hypervisor, or the platform in native mode), which emulates it:
+ * hypervisor), which emulates it (native mode uses another port and
+ * contract, drivers/platform/native_abi.h):
  *   - in/out            port I/O (serial 0x3F8, PCI 0xCF8/0xCFC, ...)
  *   - MMIO to device pages that are not directly mapped
  *   - hlt               wait for the next interrupt
  *   - lidt              registers the IDT; injected interrupts enter the
  *                       64-bit interrupt gate's handler for the vector
  *   - cli/sti           set/clear the virtual IF (each costs an exit)
- * and the same contract holds natively and inside a VM.
+ * and the same contract holds in every VM.
  *
  * Cheap interrupt masking (no exit), like Xen PV's event-channel mask: the
  * guest may instead write proc_cpu_page.irq_masked; while it is non-zero no

@@ -65,6 +65,7 @@ static int proc_run(struct vcpu *v)
 
         int64_t t0 = now_ns();
         v->stats.n[VCPU_STAT_EXITS]++;
+        proc__publish(v);
         proc__resume(pv);
         if (proc__wait_exit(pv, 0, poll) != 0) {
             v->exit = pv->dead_exit;
@@ -73,6 +74,7 @@ static int proc_run(struct vcpu *v)
         int64_t ran = now_ns() - t0;
         pv->ewma_run_ns += (ran - pv->ewma_run_ns) / 8;
         atomic_store(&pv->running, false);
+        proc__posted_account(v);
         struct exit_snap s;
         proc__snapshot(pv, &s);
         enum step st = proc__classify(v, &s);

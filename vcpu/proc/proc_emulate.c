@@ -209,6 +209,7 @@ enum step proc__classify(struct vcpu *v, const struct exit_snap *s)
     pv->regs.rflags = (s->regs[PROC_REG_RFLAGS] & RFLAGS_USER_MASK) | RFLAGS_FIXED;
     switch (s->signo) {
     case KICK_SIGNO:
+    case POSTED_SIGNO:  /* a posted interrupt the stub left to us */
         v->stats.n[VCPU_STAT_KICK]++;
         atomic_store(&pv->kick_sent_ns, 0);
         return STEP_RESUME;

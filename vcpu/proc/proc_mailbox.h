@@ -28,6 +28,11 @@
  * every guest-physical address (VCPU_GPA_LIMIT = 1 << 46). */
 #define PROC_STUB_TEXT_VA   0x7e0000000000ull
 #define PROC_MAILBOX_VA     0x7e8000000000ull
+/* The posted-interrupt state the hypervisor publishes (struct proc_posted):
+ * the mailbox file's second page, mapped read-only just below the mailbox
+ * (the guest cannot mprotect: seccomp). */
+#define PROC_POSTED_VA      (PROC_MAILBOX_VA - 4096)
+#define PROC_MAILBOX_FILE_SIZE 8192
 #define PROC_GPA_LIMIT      (1ull << 46)
 
 #define PROC_PLAN_MAGIC     0x4e414c5042545356ull /* "VSTBPLAN" */
@@ -52,6 +57,9 @@ struct proc_plan {
     uint32_t mailbox_fd; /* mapped at PROC_MAILBOX_VA, one page */
     uint32_t kick_signo; /* signal the hypervisor sends to stop the guest */
     uint32_t stub_spin;  /* iterations the stub spins before sleeping */
+    uint32_t posted_signo; /* posted-interrupt notification signal; 0 = none
+                              (every notification is an exit) */
+    uint32_t pad;
     /* followed by nmaps struct proc_plan_map */
 };
 
@@ -78,6 +86,39 @@ struct proc_mailbox {
     uint64_t regs[PROC_NREGS];
     /* reply, written by the hypervisor */
     uint64_t reply_regs[PROC_NREGS];
+    /* Posted interrupts (docs/vcpu.md, "Exitless delivery").  pir is the
+     * vCPU's interrupt request register itself (struct vcpu.irr points
+     * here): injectors set bits, the hypervisor (guest stopped) and the stub
+     * (in its notification handler) take them, all with atomic
+     * read-modify-writes, so a vector is delivered once.  The guest can
+     * write all of it: it can only forge or drop its own interrupts. */
+    uint64_t pir[4];
+    uint32_t pi_on;        /* outstanding notification: set by the injector
+                              that sends the signal, cleared by the stub's
+                              handler before it looks at pir */
+    uint32_t pi_delivered; /* stub: interrupts it delivered itself (count) */
 };
+
+/* Written by the hypervisor only while the guest is stopped (before each
+ * reply); read-only in the guest process.  Only guest-side state: what the
+ * stub needs to decide and to deliver exactly as proc__deliver does. */
+#define PROC_POSTED_MAX_RAM 32
+struct proc_posted {
+    uint32_t enabled;       /* the stub may deliver (exitless mode, no
+                               interrupt-window request, a cpu page) */
+    uint32_t vif;           /* virtual IF */
+    uint32_t idt_set;
+    uint32_t idt_limit;
+    uint64_t idt_base;
+    uint64_t cpu_page_gpa;
+    uint32_t nram;          /* guest RAM as runs of adjacent regions (the */
+    uint32_t pad;           /* first PROC_POSTED_MAX_RAM; the rest: exits) */
+    struct {
+        uint64_t gpa, len;
+    } ram[PROC_POSTED_MAX_RAM];
+};
+
+_Static_assert(sizeof(struct proc_mailbox) <= 4096, "mailbox: one page");
+_Static_assert(sizeof(struct proc_posted) <= 4096, "posted state: one page");
 
 #endif

@@ -25,6 +25,7 @@
 #include "vcpu/proc/proc_vcpu.h"
 
 #define KICK_SIGNO SIGUSR1
+#define POSTED_SIGNO SIGUSR2  /* posted-interrupt notification (exitless) */
 #define BOOT_TIMEOUT_NS 5000000000ll
 #define KICK_GRACE_NS   2000000000ll
 #define SLEEP_SLICE_NS  5000000ll
@@ -46,6 +47,10 @@ struct proc_vcpu {
     int pidfd;
     int mbfd;
     struct proc_mailbox *mb;     /* hypervisor's view of the shared page */
+    struct proc_posted *posted;  /* what the stub may read to deliver (RO there) */
+    bool exitless;               /* posted interrupts delivered by the stub */
+    uint32_t pi_seen;            /* mb->pi_delivered at the last exit */
+    uint64_t pi_total;
     bool dead;
     struct vcpu_exit dead_exit;
     uint32_t guest_seq;          /* last guest_seq seen */
@@ -102,6 +107,8 @@ void proc__snapshot(struct proc_vcpu *pv, struct exit_snap *s);
 void proc__clear_exit(struct proc_mailbox *mb);
 void proc__kick(struct vcpu *v);
 void proc__notify_irq(struct vcpu *v);
+void proc__publish(struct vcpu *v);
+void proc__posted_account(struct vcpu *v);
 int64_t proc__cpu_time_ns(struct vcpu *v);
 
 /* proc_inject.c */

@@ -100,14 +100,15 @@ static int fdset_slot(struct fdset *s, int fd)
 
 /* Plan memfd: header + one map per region (RAM from the physmem memfd at
  * the region's HPA, direct pages from their fd). */
-static int build_plan(const struct vcpu_memmap *m, int mbfd, uint32_t stub_spin,
+static int build_plan(const struct vcpu_memmap *m, int mbfd, uint32_t stub_spin, bool exitless,
                       struct fdset *fds, int *plan_fd)
 {
     int pfd = memfd_create("iovirt-plan", MFD_CLOEXEC);
     if (pfd < 0)
         return -errno;
     struct proc_plan hdr = {.magic = PROC_PLAN_MAGIC, .nmaps = m->n,
-                            .kick_signo = KICK_SIGNO, .stub_spin = stub_spin};
+                            .kick_signo = KICK_SIGNO, .stub_spin = stub_spin,
+                            .posted_signo = exitless ? POSTED_SIGNO : 0};
     int slot = fdset_slot(fds, mbfd);
     hdr.mailbox_fd = (uint32_t)slot;
     int rc = 0;
@@ -190,6 +191,55 @@ static const char *stub_failure(int code)
     }
 }
 
+static bool want_exitless(uint32_t irq)
+{
+    if (irq == PROC_IRQ_EXITLESS)
+        return true;
+    if (irq == PROC_IRQ_EXIT)
+        return false;
+    const char *e = getenv("IOVIRT_PROC_IRQ");
+    if (e && !strcmp(e, "exit"))
+        return false;
+    if (e && !strcmp(e, "exitless"))
+        return true;
+    return PROC_DEFAULT_IRQ == PROC_IRQ_EXITLESS;
+}
+
+/* Guest RAM as the stub sees it (VA == GPA): runs of adjacent RAM regions,
+ * so that "inside one run" is exactly what vcpu_memmap__read/write accept.
+ * Runs beyond PROC_POSTED_MAX_RAM are left out: an address there makes the
+ * stub fall back to an exit, where the hypervisor decides. */
+static void publish_ram(const struct vcpu_memmap *m, struct proc_posted *pp)
+{
+    uint32_t n = 0;
+    for (unsigned i = 0; i < m->n; i++) {
+        const struct vcpu_mem_region *r = &m->r[i];
+        if (r->kind != VCPU_MEM_RAM)
+            continue;
+        if (n && pp->ram[n - 1].gpa + pp->ram[n - 1].len == r->gpa) {
+            pp->ram[n - 1].len += r->len;
+            continue;
+        }
+        if (n == PROC_POSTED_MAX_RAM)
+            break;
+        pp->ram[n].gpa = r->gpa;
+        pp->ram[n].len = r->len;
+        n++;
+    }
+    pp->nram = n;
+}
+
+uint64_t proc_vcpu__posted_count(struct vcpu *v)
+{
+    proc__posted_account(v);
+    return PV(v)->pi_total;
+}
+
+bool proc_vcpu__exitless(struct vcpu *v)
+{
+    return PV(v)->exitless;
+}
+
 int proc__create(struct vcpu *v)
 {
     struct proc_vm *pvm = v->vm->backend;
@@ -210,19 +260,22 @@ int proc__create(struct vcpu *v)
 
     int rc;
     pv->mbfd = memfd_create("iovirt-mailbox", MFD_CLOEXEC);
-    if (pv->mbfd < 0 || ftruncate(pv->mbfd, 4096) != 0) {
+    if (pv->mbfd < 0 || ftruncate(pv->mbfd, PROC_MAILBOX_FILE_SIZE) != 0) {
         rc = -errno;
         goto fail;
     }
-    pv->mb = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, pv->mbfd, 0);
+    pv->mb = mmap(NULL, PROC_MAILBOX_FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, pv->mbfd, 0);
     if (pv->mb == MAP_FAILED) {
         pv->mb = NULL;
         rc = -errno;
         goto fail;
     }
+    pv->posted = (struct proc_posted *)((char *)pv->mb + 4096);
+    pv->exitless = want_exitless(pvm->tuning.irq);
+    publish_ram(m, pv->posted);
     struct fdset fds = {.n = 0};
     int plan_fd = -1;
-    rc = build_plan(m, pv->mbfd, pvm->tuning.stub_spin, &fds, &plan_fd);
+    rc = build_plan(m, pv->mbfd, pvm->tuning.stub_spin, pv->exitless, &fds, &plan_fd);
     if (rc)
         goto fail;
 
@@ -266,6 +319,9 @@ int proc__create(struct vcpu *v)
         goto fail_started;
     }
     proc__clear_exit(pv->mb);
+    /* From now on the pending vectors live in the shared page (docs/vcpu.md,
+     * "Exitless delivery"); nothing can be pending yet. */
+    v->irr = (_Atomic uint64_t *)pv->mb->pir;
     return 0;
 
 fail_started:
@@ -276,7 +332,7 @@ fail:
     if (pv->pidfd >= 0)
         close(pv->pidfd);
     if (pv->mb)
-        munmap(pv->mb, 4096);
+        munmap(pv->mb, PROC_MAILBOX_FILE_SIZE);
     if (pv->mbfd >= 0)
         close(pv->mbfd);
     free(pv);
@@ -292,7 +348,8 @@ void proc__destroy(struct vcpu *v)
         return;
     proc__kill_guest(pv);
     close(pv->pidfd);
-    munmap(pv->mb, 4096);
+    v->irr = v->irr_local;
+    munmap(pv->mb, PROC_MAILBOX_FILE_SIZE);
     close(pv->mbfd);
     free(pv);
     v->backend = NULL;

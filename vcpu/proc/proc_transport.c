@@ -167,11 +167,54 @@ void proc__kick(struct vcpu *v)
     }
 }
 
+/* A vector became pending (its bit is already in mb->pir, the irr).  While
+ * the guest runs: exitless, one posted-interrupt signal unless one is
+ * already on its way (pi_on: the stub clears it before it looks at pir, so
+ * a bit set before an injector finds pi_on set is seen by the handler that
+ * signal runs); otherwise a kick, which is an exit.  A guest that is not
+ * running gets the vector from the run loop before it resumes (it stores
+ * running, then reads irr; we set the bit, then read running). */
 void proc__notify_irq(struct vcpu *v)
 {
     struct proc_vcpu *pv = PV(v);
-    if (atomic_load(&pv->running) && !pv->dead)
-        syscall(SYS_pidfd_send_signal, pv->pidfd, KICK_SIGNO, NULL, 0);
+    if (!atomic_load(&pv->running) || pv->dead)
+        return;
+    if (pv->exitless) {
+        if (__atomic_exchange_n(&pv->mb->pi_on, 1, __ATOMIC_SEQ_CST))
+            return;
+        syscall(SYS_pidfd_send_signal, pv->pidfd, POSTED_SIGNO, NULL, 0);
+        return;
+    }
+    syscall(SYS_pidfd_send_signal, pv->pidfd, KICK_SIGNO, NULL, 0);
+}
+
+/* Before each reply (guest stopped): what the stub needs to deliver a
+ * posted vector itself, exactly as proc__deliver would. */
+void proc__publish(struct vcpu *v)
+{
+    struct proc_vcpu *pv = PV(v);
+    struct proc_posted *pp = pv->posted;
+    pp->enabled = pv->exitless && !v->request_irq_window && v->cpu_page_gpa &&
+                  proc__cpu_page(v) != NULL;
+    pp->vif = pv->vif;
+    pp->idt_set = pv->idt_set;
+    pp->idt_limit = pv->idt_limit;
+    pp->idt_base = pv->idt_base;
+    pp->cpu_page_gpa = v->cpu_page_gpa;
+}
+
+/* After each exit: count the stub's deliveries; and drop a notification
+ * flag left set (by a guest that wrote it: it would only silence its own
+ * notifications until here; a signal still queued merely arrives). */
+void proc__posted_account(struct vcpu *v)
+{
+    struct proc_vcpu *pv = PV(v);
+    uint32_t d = __atomic_load_n(&pv->mb->pi_delivered, __ATOMIC_RELAXED);
+    uint32_t n = d - pv->pi_seen;
+    pv->pi_seen = d;
+    pv->pi_total += n;
+    v->stats.n[VCPU_STAT_INJECT] += n;
+    __atomic_store_n(&pv->mb->pi_on, 0, __ATOMIC_SEQ_CST);
 }
 
 int proc_vcpu__colocate(struct vcpu *v)

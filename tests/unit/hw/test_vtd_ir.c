@@ -2,6 +2,7 @@
  * xAPIC and x2APIC destinations, source-id verification, and each IR
  * fault reason recorded with the interrupt index. */
 #include "vtd_harness.h"
+#include "hw/intc/intc.h"
 
 #define DEV 0x0310 /* 03:02.0 */
 
@@ -185,10 +186,101 @@ static void test_each_ir_fault(void **state)
     vh_fini(&t.h);
 }
 
+/* ---- the interrupt address range (VT-d 3.14, 5.1) ------------------------ */
+
+static void count_irq(void *ctx, unsigned cpu, uint8_t vector)
+{
+    (void)cpu, (void)vector;
+    (*(unsigned *)ctx)++;
+}
+
+/* A device's DWORD write to 0xFEExxxxx is an interrupt request, not DMA:
+ * even with the window mapped in the device's second-level table nothing
+ * reaches memory.  Without interrupt remapping the request raises the
+ * vector its data encode; with it, compatibility format is blocked (0x25),
+ * a remappable one is checked against its IRTE (0x22 absent, 0x26 wrong
+ * source).  Reads and non-DWORD writes there are Unsupported Requests:
+ * refused, no remapping fault.  Today's model translated them instead. */
+static void test_dma_into_interrupt_window(void **state)
+{
+    (void)state;
+    struct ir t;
+    vh_init(&t.h);
+    struct intc *ic = intc__create();
+    assert_non_null(ic);
+    intc__attach_vtd(ic, t.h.v);
+    struct intc_port port;
+    struct irq_sink sink;
+    intc__sink(&port, ic, 0, &sink);
+    vtd__set_intr_sink(t.h.v, &sink);
+    unsigned hits = 0;
+    assert_int_equal(intc__register(ic, 0, 0x61, count_irq, &hits), 0);
+
+    /* DEV translates, and its table even maps the window to a page */
+    uint64_t slpt = vh_page(&t.h), target = vh_page(&t.h);
+    vh_set_ctx(&t.h, DEV, 1, 1, 0, 0, slpt);
+    vh_map(&t.h, slpt, 3, VTD_INTR_WINDOW_BASE, target, VTD_SL_R | VTD_SL_W, 1);
+    vh_enable(&t.h);
+    uint8_t before[4096], after[4096];
+    assert_int_equal(physmem__read(&t.h.pm, target, before, sizeof before), 0);
+
+    /* remapping off: the write raises host vector 0x61 on CPU 0 */
+    uint32_t data = 0x61;
+    struct vtd_stats st;
+    assert_int_equal(vtd__dma_write(t.h.v, DEV, 0xFEE00000ull, &data, 4), 0);
+    assert_int_equal(hits, 1);
+    vtd__get_stats(t.h.v, &st);
+    assert_int_equal(st.intr_window_requests, 1);
+    assert_int_equal(st.faults_recorded, 0);
+
+    /* illegal requests: UR, nothing recorded, nothing delivered */
+    uint8_t buf[64] = {0x61};
+    assert_int_equal(vtd__dma_read(t.h.v, DEV, 0xFEE00000ull, buf, 4), -EFAULT);
+    assert_int_equal(vtd__dma_write(t.h.v, DEV, 0xFEE00000ull, buf, 8), -EFAULT);
+    assert_int_equal(vtd__dma_write(t.h.v, DEV, 0xFEE00002ull, buf, 4), -EFAULT);
+    assert_int_equal(vtd__dma_write(t.h.v, DEV, 0xFEDFFFF0ull, buf, 64), -EFAULT); /* runs into it */
+    vtd__get_stats(t.h.v, &st);
+    assert_int_equal(st.intr_window_ur, 4);
+    assert_int_equal(st.faults_recorded, 0);
+    assert_int_equal(hits, 1);
+    assert_int_equal(physmem__read(&t.h.pm, target, after, sizeof after), 0);
+    assert_memory_equal(before, after, sizeof before);
+
+    /* remapping on (CFIS clear) */
+    t.irt = vh_page(&t.h);
+    vh_w64(&t.h, VTD_REG_IRTA, t.irt | 7);
+    vh_gcmd(&t.h, (uint32_t)VTD_GCMD_SIRTP, 1);
+    vh_gcmd(&t.h, (uint32_t)VTD_GCMD_IRE, 1);
+    irte(&t, 3, irte_lo(0x61, 0, 0), irte_hi(0x0318 /* another device */, 0, VTD_IRTE_SVT_SID));
+    irte(&t, 4, irte_lo(0x61, 0, 0), irte_hi(DEV, 0, VTD_IRTE_SVT_SID));
+    assert_int_equal(vtd__dma_write(t.h.v, DEV, 0xFEE00000ull, &data, 4), 0); /* posted */
+    expect_ir_fault(&t, 0, VTD_FR_IR_REQ_COMPAT, DEV, 0);
+    uint32_t zero = 0;
+    assert_int_equal(vtd__dma_write(t.h.v, DEV, msi_addr(9, false), &zero, 4), 0);
+    expect_ir_fault(&t, 1, VTD_FR_IR_ENTRY_P, DEV, 9);
+    assert_int_equal(vtd__dma_write(t.h.v, DEV, msi_addr(3, false), &zero, 4), 0);
+    expect_ir_fault(&t, 2, VTD_FR_IR_SID_ERR, DEV, 3);
+    assert_int_equal(hits, 1);
+    /* its own IRTE: a genuine interrupt, as the device's MSI would be */
+    assert_int_equal(vtd__dma_write(t.h.v, DEV, msi_addr(4, false), &zero, 4), 0);
+    assert_int_equal(hits, 2);
+    vtd__get_stats(t.h.v, &st);
+    assert_int_equal(st.intr_window_requests, 5);
+    assert_int_equal(st.ir_faults, 3);
+    assert_int_equal(physmem__read(&t.h.pm, target, after, sizeof after), 0);
+    assert_memory_equal(before, after, sizeof before);
+
+    vtd__set_intr_sink(t.h.v, NULL);
+    intc__unregister(ic, 0, 0x61);
+    intc__destroy(ic);
+    vh_fini(&t.h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_disabled_passes_compat),
+        cmocka_unit_test(test_dma_into_interrupt_window),
         cmocka_unit_test(test_remap_xapic),
         cmocka_unit_test(test_remap_x2apic),
         cmocka_unit_test(test_source_id_verification),

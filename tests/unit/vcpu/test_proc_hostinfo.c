@@ -220,7 +220,7 @@ static unsigned inspect(struct tguest *g, pid_t pid, const char *phase)
     snprintf(p, sizeof p, "/proc/%d/maps", (int)pid);
     FILE *f = fopen(p, "r");
     assert_non_null(f);
-    unsigned scanned = 0, stub_image = 0, mailbox = 0;
+    unsigned scanned = 0, stub_image = 0, mailbox = 0, posted = 0;
     static struct findings fnd;
     memset(&fnd, 0, sizeof fnd);
     while (fgets(line, sizeof line, f)) {
@@ -240,6 +240,9 @@ static unsigned inspect(struct tguest *g, pid_t pid, const char *phase)
             ;  /* the stub's bss: altstack, set-up stack, plan buffer */
         else if (lo == PROC_MAILBOX_VA && hi == lo + 4096 && strstr(path, "iovirt-mailbox"))
             mailbox++;
+        else if (lo == PROC_POSTED_VA && hi == lo + 4096 && strstr(path, "iovirt-mailbox") &&
+                 !strcmp(perms, "r--s"))
+            posted++;  /* posted-interrupt state, read-only (scanned like the rest) */
         else
             found(&fnd, "%s: unexpected mapping: %.*s", phase, (int)strcspn(line, "\n"), line);
         size_t len = (size_t)(hi - lo);
@@ -262,6 +265,7 @@ static unsigned inspect(struct tguest *g, pid_t pid, const char *phase)
     }
     assert_true(stub_image >= 1);
     assert_int_equal(mailbox, 1);
+    assert_int_equal(posted, 1);
     return scanned;
 }
 

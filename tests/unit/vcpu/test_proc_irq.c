@@ -1,8 +1,12 @@
-/* Process backend interrupts: the delivery rules of proc_abi.h (guest
- * tests/guests/hlt_timer.c: virtual IF, irq_masked/irq_pending, cli/sti,
- * HLT until a timer thread's interrupt), and 110000 interrupts, 10000
- * injected asynchronously into a spinning guest and 100000 at exits, none
- * lost or doubled (tests/guests/irq_storm.c). */
+/* Process backend interrupts, each with exitless delivery (the stub
+ * delivers a posted vector itself) and with the exit path (every
+ * notification is an exit, the hypervisor delivers): the delivery rules of
+ * proc_abi.h (guest tests/guests/hlt_timer.c: virtual IF,
+ * irq_masked/irq_pending, cli/sti, HLT until a timer thread's interrupt);
+ * the same rules for interrupts that arrive while the guest runs, and the
+ * double fault when one cannot be delivered (tests/guests/irq_mask.c); and
+ * 110000 interrupts, 10000 injected asynchronously into a spinning guest
+ * and 100000 at exits, none lost or doubled (tests/guests/irq_storm.c). */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -45,12 +49,24 @@ static void *timer_thread(void *arg)
     return NULL;
 }
 
-static void test_irq_rules_and_hlt_timer(void **state)
+static void set_irq_mode(struct tguest *g, uint32_t irq)
 {
-    (void)state;
+    struct proc_tuning t = {PROC_DEFAULT_HV_SPIN_NS, PROC_DEFAULT_STUB_SPIN, irq};
+    proc_vm__set_tuning(&g->vm, &t);
+}
+
+static void check_mode(struct tguest *g, uint32_t irq)
+{
+    assert_int_equal(proc_vcpu__exitless(&g->v), irq == PROC_IRQ_EXITLESS);
+}
+
+static void irq_rules_and_hlt_timer(uint32_t irq)
+{
     struct tguest g;
     tguest__init(&g);
+    set_irq_mode(&g, irq);
     tguest__start(&g, "hlt_timer", "");
+    check_mode(&g, irq);
     struct timer tm = {.v = &g.v};
     atomic_init(&tm.stop, 0);
     pthread_t th;
@@ -106,6 +122,114 @@ static void test_irq_rules_and_hlt_timer(void **state)
     tguest__fini(&g);
 }
 
+static void test_irq_rules_and_hlt_timer(void **state)
+{
+    (void)state;
+    irq_rules_and_hlt_timer(PROC_IRQ_EXITLESS);
+}
+
+static void test_irq_rules_and_hlt_timer_exit_path(void **state)
+{
+    (void)state;
+    irq_rules_and_hlt_timer(PROC_IRQ_EXIT);
+}
+
+/* Injects vector 0x22 a little after being told to, while the guest runs. */
+struct later {
+    struct vcpu *v;
+    _Atomic int go, stop;
+};
+
+static void *later_thread(void *arg)
+{
+    struct later *l = arg;
+    while (!atomic_load(&l->stop)) {
+        if (atomic_exchange(&l->go, 0)) {
+            struct timespec d = {0, 3000000};
+            nanosleep(&d, NULL);
+            vcpu__inject_irq(l->v, 0x22);
+        }
+        struct timespec d = {0, 200000};
+        nanosleep(&d, NULL);
+    }
+    return NULL;
+}
+
+/* Runs irq_mask with parameter `mode`; returns the final exit. */
+static void irq_mask_run(uint32_t irq, uint32_t mode, struct vcpu_exit *out, unsigned *reports,
+                         uint64_t *posted)
+{
+    struct tguest g;
+    tguest__init(&g);
+    set_irq_mode(&g, irq);
+    tguest__start(&g, "irq_mask", "");
+    check_mode(&g, irq);
+    struct later l = {.v = &g.v};
+    atomic_init(&l.go, 0);
+    atomic_init(&l.stop, 0);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, later_thread, &l), 0);
+    *reports = 0;
+    for (int i = 0; i < 1000000; i++) {
+        assert_int_equal(vcpu__run(&g.v), 0);
+        struct vcpu_exit *e = &g.v.exit;
+        if (e->reason == VCPU_EXIT_PIO && !e->pio.is_write && e->pio.port == 0x514) {
+            e->pio.data = mode;
+            continue;
+        }
+        if (e->reason == VCPU_EXIT_PIO && e->pio.is_write && e->pio.port == 0x510) {
+            assert_int_equal(e->pio.data, mode == 1 ? 4 : ++*reports);
+            if (mode == 1)
+                ++*reports;
+            atomic_store(&l.go, 1);
+            continue;
+        }
+        *out = *e;
+        break;
+    }
+    atomic_store(&l.stop, 1);
+    pthread_join(th, NULL);
+    *posted = proc_vcpu__posted_count(&g.v);
+    tguest__fini(&g);
+}
+
+static void irq_mask_rules(uint32_t irq)
+{
+    struct vcpu_exit e;
+    unsigned reports;
+    uint64_t posted;
+    irq_mask_run(irq, 0, &e, &reports, &posted);
+    uint32_t code;
+    if (tguest__is_exit(&e, &code))
+        fail_msg("guest check %u failed", e.pio.data);
+    assert_int_equal(reports, 3);
+    assert_int_equal(e.reason, VCPU_EXIT_FAULT);
+    assert_int_equal(e.fault.vector, 8);
+    assert_string_equal(e.fault.why, "interrupt frame does not fit on the guest stack");
+    /* Masked twice, then a stack the stub must refuse: the hypervisor did
+     * every delivery (at the sti exits) and the fault. */
+    assert_int_equal(posted, 0);
+
+    irq_mask_run(irq, 1, &e, &reports, &posted);
+    assert_int_equal(reports, 1);
+    assert_int_equal(e.reason, VCPU_EXIT_FAULT);
+    assert_int_equal(e.fault.vector, 8);
+    assert_string_equal(e.fault.why, "interrupt vector outside the IDT (or no IDT)");
+    assert_int_equal(posted, 0);
+}
+
+static void test_irq_mask_while_running(void **state)
+{
+    (void)state;
+    irq_mask_rules(PROC_IRQ_EXITLESS);
+}
+
+static void test_irq_mask_while_running_exit_path(void **state)
+{
+    (void)state;
+    irq_mask_rules(PROC_IRQ_EXIT);
+}
+
 struct storm {
     struct vcpu *v;
     struct vcpu_memmap *map;
@@ -149,16 +273,16 @@ static void *injector(void *arg)
     return NULL;
 }
 
-static void test_irq_storm_none_lost_or_doubled(void **state)
+static void irq_storm(uint32_t irq)
 {
-    (void)state;
     struct tguest g;
     tguest__init(&g);
     /* Correctness, not speed: no spinning, so three busy parties (guest,
      * injector, run loop) do not fight over two CPUs. */
-    struct proc_tuning calm = {0, 0};
+    struct proc_tuning calm = {0, 0, irq};
     proc_vm__set_tuning(&g.vm, &calm);
     tguest__start(&g, "irq_storm", "");
+    check_mode(&g, irq);
     struct storm s = {.v = &g.v, .map = &g.map};
     atomic_init(&s.count_gpa, 0);
     atomic_init(&s.result, 0);
@@ -198,7 +322,27 @@ static void test_irq_storm_none_lost_or_doubled(void **state)
     assert_int_equal(final_count, STORM_ASYNC + STORM_SYNC);
     assert_int_equal(sync_seen, STORM_SYNC);
     assert_int_equal(g.v.stats.n[VCPU_STAT_INJECT], STORM_ASYNC + STORM_SYNC);
+    uint64_t posted = proc_vcpu__posted_count(&g.v);
+    fprintf(stderr, "storm (%s): %llu of %u asynchronous interrupts delivered by the stub\n",
+            irq == PROC_IRQ_EXIT ? "exit path" : "exitless", (unsigned long long)posted,
+            STORM_ASYNC);
+    if (irq == PROC_IRQ_EXIT)
+        assert_int_equal(posted, 0);
+    else  /* the injector waits for each: the guest spins unmasked */
+        assert_true(posted >= STORM_ASYNC * 9 / 10);
     tguest__fini(&g);
+}
+
+static void test_irq_storm_none_lost_or_doubled(void **state)
+{
+    (void)state;
+    irq_storm(PROC_IRQ_EXITLESS);
+}
+
+static void test_irq_storm_none_lost_or_doubled_exit_path(void **state)
+{
+    (void)state;
+    irq_storm(PROC_IRQ_EXIT);
 }
 
 /* KVM-style interrupt window: with request_irq_window set, the run stops
@@ -245,7 +389,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_irq_rules_and_hlt_timer),
+        cmocka_unit_test(test_irq_rules_and_hlt_timer_exit_path),
+        cmocka_unit_test(test_irq_mask_while_running),
+        cmocka_unit_test(test_irq_mask_while_running_exit_path),
         cmocka_unit_test(test_irq_storm_none_lost_or_doubled),
+        cmocka_unit_test(test_irq_storm_none_lost_or_doubled_exit_path),
         cmocka_unit_test(test_irq_window_exit),
     };
     return cmocka_run_group_tests_name("proc_irq", tests, NULL, NULL);

@@ -261,6 +261,122 @@ reply:
     wipe(si_, K_SIGINFO_SIZE);
 }
 
+/* ---- exitless interrupt delivery (docs/vcpu.md, "Exitless delivery") ----
+ * The posted-interrupt signal: deliver the highest posted vector into the
+ * guest's IDT handler here, exactly as the hypervisor's proc__deliver would
+ * (vcpu/proc/proc_inject.c), or leave it to the hypervisor by posting an
+ * exit.  What decides comes from the read-only posted page (the hypervisor
+ * writes it while the guest is stopped); the IDT gate, the cpu page and the
+ * stack are guest RAM, read once.  Every address touched is checked to lie
+ * in a published RAM run; anything unusual is an exit, never a fault here. */
+#define G_USER_CS 0x33          /* as proc_priv.h */
+#define G_USER_SS 0x2b
+#define G_RFLAGS_USER_MASK 0x40dd5ull
+#define G_RFLAGS_FIXED 0x202ull
+
+static int in_ram(const volatile struct proc_posted *pp, uint64_t gpa, uint64_t len)
+{
+    uint32_t n = pp->nram;
+    if (n > PROC_POSTED_MAX_RAM)
+        return 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t lo = pp->ram[i].gpa, rl = pp->ram[i].len;
+        if (gpa >= lo && gpa - lo < rl && len <= rl - (gpa - lo))
+            return 1;
+    }
+    return 0;
+}
+
+/* Highest posted vector >= 32, or -1. */
+static int pir_highest(const struct proc_mailbox *mb)
+{
+    for (int i = 3; i >= 0; i--) {
+        uint64_t w = __atomic_load_n(&mb->pir[i], __ATOMIC_ACQUIRE);
+        if (i == 0)
+            w &= ~0xffffffffull;
+        if (w)
+            return i * 64 + 63 - __builtin_clzll(w);
+    }
+    return -1;
+}
+
+/* 1: handled here (delivered, or nothing was pending); 0: post an exit. */
+static int deliver_posted(struct proc_mailbox *mb, struct sigcontext *sc)
+{
+    const volatile struct proc_posted *pp = (const volatile struct proc_posted *)PROC_POSTED_VA;
+    /* Guest code only: not the stub's own instructions or the vDSO, and
+     * the 64-bit code segment the frame names. */
+    if (!pp->enabled || sc->rip >= PROC_GPA_LIMIT || sc->cs != G_USER_CS)
+        return 0;
+    uint64_t cp_gpa = pp->cpu_page_gpa;
+    if (!in_ram(pp, cp_gpa, 8))
+        return 0;
+    volatile uint32_t *irq_masked = (volatile uint32_t *)cp_gpa; /* proc_cpu_page, first */
+    /* Masked (cli, or irq_masked): the hypervisor sets irq_pending and
+     * keeps checking, as before. */
+    if (!pp->vif || *irq_masked)
+        return 0;
+    uint64_t idt_base = pp->idt_base, idt_limit = pp->idt_limit;
+    if (!pp->idt_set)
+        return pir_highest(mb) < 0;
+    for (;;) {
+        int vec = pir_highest(mb);
+        if (vec < 0)
+            return 1;  /* taken already (a notification for a delivered vector) */
+        uint64_t off = (uint64_t)vec * 16;
+        uint64_t gate_gpa = idt_base + off;
+        if (off + 15 > idt_limit || gate_gpa < idt_base || !in_ram(pp, gate_gpa, 16))
+            return 0;
+        uint8_t gate[16];
+        for (int i = 0; i < 16; i++)
+            gate[i] = ((const volatile uint8_t *)gate_gpa)[i];
+        uint8_t type = gate[5] & 0x0F;
+        if (!(gate[5] & 0x80) || (type != 0x0E && type != 0x0F))
+            return 0;
+        uint64_t handler = (uint64_t)gate[0] | (uint64_t)gate[1] << 8 |
+                           (uint64_t)gate[6] << 16 | (uint64_t)gate[7] << 24 |
+                           (uint64_t)gate[8] << 32 | (uint64_t)gate[9] << 40 |
+                           (uint64_t)gate[10] << 48 | (uint64_t)gate[11] << 56;
+        uint64_t rsp0 = sc->rsp;
+        if (rsp0 < 64)
+            return 0;
+        uint64_t rsp = (rsp0 & ~15ull) - 40;
+        if (!in_ram(pp, rsp, 40))
+            return 0;
+        uint64_t bit = 1ull << (vec % 64);
+        if (!(__atomic_fetch_and(&mb->pir[vec / 64], ~bit, __ATOMIC_SEQ_CST) & bit))
+            continue;  /* cannot happen while the guest is stopped; be exact anyway */
+        uint64_t rflags = (sc->eflags & G_RFLAGS_USER_MASK) | G_RFLAGS_FIXED;
+        volatile uint64_t *frame = (volatile uint64_t *)rsp;
+        frame[0] = sc->rip;
+        frame[1] = G_USER_CS;
+        frame[2] = rflags;
+        frame[3] = rsp0;
+        frame[4] = G_USER_SS;
+        *irq_masked = 1;
+        sc->rsp = rsp;
+        sc->rip = handler;
+        sc->eflags = rflags;
+        __atomic_store_n(&mb->pi_delivered, mb->pi_delivered + 1, __ATOMIC_RELAXED);
+        return 1;
+    }
+}
+
+static void on_posted(int sig, void *si_, void *uc_)
+{
+    struct proc_mailbox *mb = (struct proc_mailbox *)PROC_MAILBOX_VA;
+    struct sigcontext *sc = &((struct k_ucontext *)uc_)->uc_mcontext;
+    /* Before looking at pir: an injector that finds pi_on clear sends
+     * another signal, so no bit set after this load goes unnoticed. */
+    __atomic_store_n(&mb->pi_on, 0, __ATOMIC_SEQ_CST);
+    if (!deliver_posted(mb, sc)) {
+        on_trap(sig, si_, uc_);  /* wipes the siginfo */
+        return;
+    }
+    /* The siginfo names the sender (the hypervisor's pid, uid). */
+    wipe(si_, K_SIGINFO_SIZE);
+}
+
 /* Allow-list: only the trap path's own calls, only from the stub's code,
  * futex only on the two mailbox words; everything else kills the process. */
 static int install_seccomp(void)
@@ -356,7 +472,8 @@ __attribute__((used)) void stub_main(const uint64_t *linux_sp)
     if (read_full(PROC_PLAN_FD, &plan, sizeof plan) || plan.magic != PROC_PLAN_MAGIC ||
         plan.nmaps > PROC_PLAN_MAX_MAPS || plan.kick_signo < 1 || plan.kick_signo > 64 ||
         plan.mailbox_fd < PROC_PLAN_FIRST_FD ||
-        plan.mailbox_fd >= PROC_PLAN_FIRST_FD + PROC_PLAN_MAX_FDS)
+        plan.mailbox_fd >= PROC_PLAN_FIRST_FD + PROC_PLAN_MAX_FDS || plan.posted_signo > 64 ||
+        plan.posted_signo == plan.kick_signo)
         die(E_PLAN);
     spin_max = spin_cur = plan.stub_spin;
     for (uint32_t done = 0; done < plan.nmaps;) {
@@ -373,6 +490,11 @@ __attribute__((used)) void stub_main(const uint64_t *linux_sp)
     wipe(chunk, sizeof chunk);  /* host-physical offsets of guest RAM */
     if (sys6(__NR_mmap, (long)PROC_MAILBOX_VA, 4096, K_PROT_READ | K_PROT_WRITE,
              K_MAP_SHARED | K_MAP_FIXED_NOREPLACE, plan.mailbox_fd, 0) != (long)PROC_MAILBOX_VA)
+        die(E_MAILBOX);
+    /* The posted-interrupt state: read-only here, so the guest cannot
+     * change what the stub checks its addresses against. */
+    if (sys6(__NR_mmap, (long)PROC_POSTED_VA, 4096, K_PROT_READ,
+             K_MAP_SHARED | K_MAP_FIXED_NOREPLACE, plan.mailbox_fd, 4096) != (long)PROC_POSTED_VA)
         die(E_MAILBOX);
 
     /* No descriptor survives into the guest. */
@@ -397,6 +519,11 @@ __attribute__((used)) void stub_main(const uint64_t *linux_sp)
     for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
         if (sys6(__NR_rt_sigaction, sigs[i], (long)&sa, 0, 8, 0, 0) != 0)
             die(E_SIGNAL);
+    if (plan.posted_signo) {
+        sa.handler = on_posted;
+        if (sys6(__NR_rt_sigaction, (int)plan.posted_signo, (long)&sa, 0, 8, 0, 0) != 0)
+            die(E_SIGNAL);
+    }
     uint64_t none = 0;
     if (sys6(__NR_rt_sigprocmask, K_SIG_SETMASK, (long)&none, 0, 8, 0, 0) != 0)
         die(E_SIGNAL);
