@@ -1,6 +1,6 @@
 # iovirt top-level build.  See README.md for the two commands a user needs:
 #   make bench   set up, build, run the main job
-#   make test    set up, build (normal + sanitizer), run every test
+#   make test    set up, build (normal + sanitizer + TSan), run every test
 #
 # Sources are discovered by folder so that adding a file never needs an edit
 # here.  Special builds (freestanding guest, trap stub, fuzzers) live in
@@ -9,6 +9,7 @@
 CC        ?= gcc
 BUILD     ?= build
 SAN_BUILD ?= build-san
+TSAN_BUILD ?= build-tsan
 # Seconds each fuzz target runs in `make test` (CI); longer runs: make fuzz FUZZ_SECONDS=600
 FUZZ_SECONDS ?= 20
 
@@ -89,11 +90,11 @@ $(SAN_BUILD)/tests/%: %.c $(SAN_BUILD)/libiovirt.a
 
 # ---- the two user commands ----------------------------------------------
 test: setup
-	@$(MAKE) --no-print-directory -j$$(nproc) build build-san fuzz-build
+	@$(MAKE) --no-print-directory -j$$(nproc) build build-san build-tsan fuzz-build
 	@$(MAKE) --no-print-directory test-only
 
 test-only:
-	@scripts/run-tests.sh $(BUILD) $(SAN_BUILD) $(FUZZ_SECONDS)
+	@scripts/run-tests.sh $(BUILD) $(SAN_BUILD) $(FUZZ_SECONDS) $(TSAN_BUILD)
 
 bench: setup
 	@$(MAKE) --no-print-directory -j$$(nproc) build
@@ -111,6 +112,6 @@ bench-%: build
 	$(BUILD)/bench/bench_$*
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(TSAN_BUILD)
 
 -include $(shell find $(BUILD) $(SAN_BUILD) -name '*.d' 2>/dev/null)

@@ -316,7 +316,7 @@ static int runner__run(void *ctx, const struct bench_point *p, struct bench_resu
                 arrival_window, read_window, (double)w.guest_elapsed_ns / 1e9);
     /* Every fault the unit recorded, from creation through teardown, has
      * reached the host's log by now (host_os__shutdown polls the unit). */
-    uint64_t faults = t->host.faults_total;
+    uint64_t faults = host_os__faults_total(&t->host);
     char fault[96] = "";
     if (faults && t->host.nfaults && faults <= HOST_OS_FAULT_LOG)
         runner__describe_fault(&t->host.faults[0], fault, sizeof fault); /* the log kept the first */

@@ -57,6 +57,14 @@ unsigned host_os__faults(struct host_os *h, struct host_vtd_fault *out, unsigned
     return n;
 }
 
+uint64_t host_os__faults_total(struct host_os *h)
+{
+    pthread_mutex_lock(&h->fault_lock);
+    uint64_t n = h->faults_total;
+    pthread_mutex_unlock(&h->fault_lock);
+    return n;
+}
+
 /* ---- the host's NIC driver ---------------------------------------------- */
 
 static int host_os__uplink_tx(void *ctx, const uint8_t *frame, size_t len)
@@ -105,7 +113,7 @@ static void *host_os__rx_main(void *arg)
     struct host_os *h = arg;
     uint8_t batch[64][1514];
     size_t lens[64];
-    while (!h->rx_stop) {
+    while (!__atomic_load_n(&h->rx_stop, __ATOMIC_ACQUIRE)) {
         struct pollfd p = {.fd = h->rx_fd, .events = POLLIN};
         if (poll(&p, 1, 20) > 0) {
             uint64_t n;
@@ -186,10 +194,14 @@ int host_os__nic_up(struct host_os *h)
      * NIC enslaved to a bridge. */
     mmio__write32(&regs, E1000_RCTL,
                   mmio__read32(&regs, E1000_RCTL) | E1000_RCTL_UPE | E1000_RCTL_MPE);
+    __atomic_store_n(&h->rx_stop, false, __ATOMIC_RELAXED);
+    pthread_mutex_lock(&h->nic_lock); /* host_os__uplink_tx reads it under the lock */
     h->nic_up = true;
-    h->rx_stop = false;
+    pthread_mutex_unlock(&h->nic_lock);
     if ((r = -pthread_create(&h->rx_thread, NULL, host_os__rx_main, h))) {
+        pthread_mutex_lock(&h->nic_lock);
         h->nic_up = false;
+        pthread_mutex_unlock(&h->nic_lock);
         host_e1000__fini(&h->nic);
         goto fail_irq;
     }
@@ -211,7 +223,7 @@ void host_os__nic_down(struct host_os *h)
 {
     if (!h->nic_up)
         return;
-    h->rx_stop = true;
+    __atomic_store_n(&h->rx_stop, true, __ATOMIC_RELEASE);
     pthread_join(h->rx_thread, NULL);
     pthread_mutex_lock(&h->nic_lock);
     h->nic_up = false;

@@ -35,7 +35,7 @@ struct host_os {
     pthread_mutex_t fault_lock;
     struct host_vtd_fault faults[HOST_OS_FAULT_LOG];
     unsigned nfaults;
-    uint64_t faults_total;
+    uint64_t faults_total; /* under fault_lock: host_os__faults_total() */
 
     /* the host's own use of the NIC */
     bool nic_up;
@@ -44,7 +44,7 @@ struct host_os {
     uint16_t nic_irte;
     int rx_fd;                    /* eventfd: the NIC's MSI arrived */
     pthread_t rx_thread;
-    volatile bool rx_stop;
+    bool rx_stop; /* __atomic: read by the rx thread */
     uint64_t nic_irqs, cpu_ns_rx;
     uint64_t nic_irq_cpu_ns;      /* the NIC vector's handler, timed per call on the
                                    * thread that raised it (host OS work) */
@@ -64,6 +64,9 @@ void host_os__nic_down(struct host_os *h);
 void host_os__poll_faults(struct host_os *h);
 /* Copy of the last n faults (up to HOST_OS_FAULT_LOG); returns the count. */
 unsigned host_os__faults(struct host_os *h, struct host_vtd_fault *out, unsigned max);
+/* Every fault recorded so far (faults_total, read under its lock: the NIC
+ * thread records faults as they happen). */
+uint64_t host_os__faults_total(struct host_os *h);
 /* Host-side CPU time (ns) of threads the host OS runs (receive thread). */
 uint64_t host_os__cpu_ns(struct host_os *h);
 

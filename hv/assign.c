@@ -28,13 +28,40 @@ static void assign__host_irq(void *ctx)
     struct hv_assign *a = ctx;
     uint64_t t0 = thread_cpu_ns();
     __atomic_add_fetch(&a->host_irqs, 1, __ATOMIC_RELAXED);
-    /* Deliver what the guest programmed into its virtual MSI. */
-    if (pci_dev__msi_enabled(&a->vcfg) &&
-        vm_irq__msi(&a->vm->irq, pci_dev__msi_address(&a->vcfg), pci_dev__msi_data(&a->vcfg)))
+    /* Deliver what the guest programmed into its virtual MSI: the snapshot
+     * assign__irq_publish() keeps, never vcfg, which the vCPU thread may be
+     * writing right now. */
+    pthread_mutex_lock(&a->irq_lock);
+    bool on = a->irq.msi_enabled;
+    uint64_t addr = a->irq.msi_addr;
+    uint32_t data = a->irq.msi_data;
+    pthread_mutex_unlock(&a->irq_lock);
+    if (on && vm_irq__msi(&a->vm->irq, addr, data))
         __atomic_add_fetch(&a->injected, 1, __ATOMIC_RELAXED);
     uint64_t t1 = thread_cpu_ns();
     if (t1 > t0)
         __atomic_add_fetch(&a->irq_cpu_ns, t1 - t0, __ATOMIC_RELAXED);
+}
+
+/* vCPU thread (and attach), after a write to vcfg that an interrupt path
+ * reads (MSI capability, command register, interrupt line): publish the
+ * whole (MSI enable, address, data; INTx off, line) at once, so the NIC
+ * thread sees either the old or the new programming, never a mix. */
+static void assign__irq_publish(struct hv_assign *a)
+{
+    const struct pci_dev *d = &a->vcfg;
+    bool on = pci_dev__msi_enabled(d);
+    uint64_t addr = pci_dev__msi_address(d);
+    uint32_t data = pci_dev__msi_data(d);
+    bool intx_off = on || (pci_dev__command(d) & PCI_COMMAND_INTX_DISABLE);
+    uint8_t line = d->cfg[PCI_INTERRUPT_LINE];
+    pthread_mutex_lock(&a->irq_lock);
+    a->irq.msi_enabled = on;
+    a->irq.msi_addr = addr;
+    a->irq.msi_data = data;
+    a->irq.intx_off = intx_off;
+    a->irq.intx_line = line;
+    pthread_mutex_unlock(&a->irq_lock);
 }
 
 /* INTx (used while the guest has MSI off): the line is masked at the host
@@ -51,11 +78,15 @@ static void assign__host_intx(void *ctx)
     __atomic_add_fetch(&a->intx_asserts, 1, __ATOMIC_RELAXED);
     if (__atomic_exchange_n(&a->intx_masked, true, __ATOMIC_ACQ_REL))
         return; /* masked: the unmask resamples the line */
-    if (pci_dev__msi_enabled(&a->vcfg) || (pci_dev__command(&a->vcfg) & PCI_COMMAND_INTX_DISABLE)) {
+    pthread_mutex_lock(&a->irq_lock); /* the snapshot, never vcfg */
+    bool off = a->irq.intx_off;
+    uint8_t line = a->irq.intx_line;
+    pthread_mutex_unlock(&a->irq_lock);
+    if (off) {
         /* the guest does not take INTx: leave it masked until it does */
         return;
     }
-    if (vm_irq__intx(&a->vm->irq, a->vcfg.cfg[PCI_INTERRUPT_LINE]))
+    if (vm_irq__intx(&a->vm->irq, line))
         __atomic_add_fetch(&a->intx_injected, 1, __ATOMIC_RELAXED);
 }
 
@@ -72,13 +103,19 @@ static void assign__guest_eoi(void *ctx)
 
 static void assign__vcfg_written(struct pci_dev *d, unsigned off, unsigned size, uint32_t old, uint32_t val)
 {
-    (void)size, (void)old, (void)val;
+    (void)old, (void)val;
     struct hv_assign *a = d->opaque;
     const struct assign_source_ops *ops = a->src.ops;
     if (off >= PCI_COMMAND && off < PCI_COMMAND + 2)
         ops->set_command(&a->src, pci_dev__command(d));
     unsigned msi = d->msi_cap;
-    if (off >= msi && off < msi + PCI_MSI_CAP_SIZE_64)
+    bool in_msi = off >= msi && off < msi + PCI_MSI_CAP_SIZE_64;
+    /* any overlap with what the interrupt paths read: republish */
+    if (in_msi || (off + size > msi && off < msi + PCI_MSI_CAP_SIZE_64) ||
+        (off + size > PCI_COMMAND && off < PCI_COMMAND + 2) ||
+        (off + size > PCI_INTERRUPT_LINE && off <= PCI_INTERRUPT_LINE))
+        assign__irq_publish(a);
+    if (in_msi)
         ops->msi_enable(&a->src, pci_dev__msi_enabled(d));
     /* BARs: the direct pages are mapped at the firmware address for the life
      * of the VM, so the trapped windows decode only there too; a guest that
@@ -98,6 +135,8 @@ static void assign__vcfg_written(struct pci_dev *d, unsigned off, unsigned size,
 int assign__attach(struct hv_assign *a, struct host_os *host, struct hv_vm *vm)
 {
     memset(a, 0, sizeof(*a));
+    pthread_mutex_init(&a->irq_lock, NULL);
+    a->irq.intx_off = true; /* nothing delivered before vcfg is set up */
     a->src = (struct assign_source){.ops = &assign_model_ops, .host = host};
     a->vm = vm;
     const struct assign_source_ops *ops = a->src.ops;
@@ -111,6 +150,7 @@ int assign__attach(struct hv_assign *a, struct host_os *host, struct hv_vm *vm)
                  "window 0xFEExxxxx could raise any host interrupt; pass --allow-unsafe-interrupts to "
                  "assign it anyway",
                  vm->cfg.name);
+        pthread_mutex_destroy(&a->irq_lock);
         memset(a, 0, sizeof(*a));
         return -EPERM;
     }
@@ -126,6 +166,7 @@ int assign__attach(struct hv_assign *a, struct host_os *host, struct hv_vm *vm)
     pci_dev__set_bar_addr(&a->vcfg, 1, PLATFORM_PCI_PIO_BASE);
     a->vcfg.opaque = a;
     a->vcfg.on_write = assign__vcfg_written;
+    assign__irq_publish(a);
     if ((r = ops->map_bars(&a->src, vm, PLATFORM_PCI_MMIO_BASE, PLATFORM_PCI_PIO_BASE, false)))
         goto fail;
     return 0;
@@ -138,6 +179,7 @@ void assign__detach(struct hv_assign *a)
 {
     if (!a->src.ops)
         return;
-    a->src.ops->release(&a->src);
+    a->src.ops->release(&a->src); /* the interrupt is drained: no msi reader left */
+    pthread_mutex_destroy(&a->irq_lock);
     memset(a, 0, sizeof(*a));
 }

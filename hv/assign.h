@@ -22,6 +22,7 @@
 #ifndef IOVIRT_HV_ASSIGN_H
 #define IOVIRT_HV_ASSIGN_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -100,8 +101,19 @@ extern const struct assign_source_ops assign_model_ops;
 struct hv_assign {
     struct assign_source src;
     struct hv_vm *vm;
-    struct pci_dev vcfg;          /* what the guest sees */
+    struct pci_dev vcfg;          /* what the guest sees (vCPU thread only) */
     uint64_t host_irqs, injected;
+    /* The guest's interrupt programming as last written to vcfg (MSI;
+     * INTx off = MSI on or Interrupt Disable; INTx line), published by the
+     * vCPU thread under irq_lock for the thread that takes the function's
+     * interrupts (the NIC thread), which never reads vcfg itself. */
+    pthread_mutex_t irq_lock;
+    struct {
+        bool msi_enabled, intx_off;
+        uint64_t msi_addr;
+        uint32_t msi_data;
+        uint8_t intx_line;
+    } irq;
     /* INTx: assertions received (one arriving while masked is not
      * injected: the unmask resamples the line), injected into the guest,
      * unmasks at the guest's acknowledgment */

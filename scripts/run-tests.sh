@@ -1,20 +1,25 @@
 #!/bin/sh
 # Run every test: unit + integration (normal build), the same under
-# ASan/UBSan, then each fuzz target for a bounded time.  Prints a summary
-# and exits non-zero if anything failed.
-#   scripts/run-tests.sh [BUILD [SAN_BUILD [FUZZ_SECONDS]]]   (make test-only)
+# ASan/UBSan, the threaded tests under ThreadSanitizer (mk/tsan.mk; any
+# report fails the test), then each fuzz target for a bounded time.  Prints
+# a summary and exits non-zero if anything failed.
+#   scripts/run-tests.sh [BUILD [SAN_BUILD [FUZZ_SECONDS [TSAN_BUILD]]]]   (make test-only)
 #
 # Repeat mode, to hunt a race instead of retrying past it:
 #   scripts/run-tests.sh --repeat N NAME...
 # runs each named test binary N times: BUILD/tests/NAME and
-# SAN_BUILD/tests/NAME, whichever exist (BUILD and SAN_BUILD from the
-# environment, default build and build-san; a NAME containing '/' is run as
+# SAN_BUILD/tests/NAME and TSAN_BUILD/tests/NAME, whichever exist (BUILD,
+# SAN_BUILD, TSAN_BUILD from the environment, default build, build-san,
+# build-tsan; a NAME containing '/' is run as
 # that path only).  Runs alternate between the copies and never stop early:
 # one ok/FAIL line per run, a failing run's log tail under it, and last the
 # line "P passed, F failed".  Exit 1 if any run failed, 2 on a usage error.
 set -u
 
 pass=0; fail=0; failed=""
+# ThreadSanitizer tree: the first report ends the test with exit code 66
+# (tests/tsan/tsan_defaults.c sets the same; this holds if it is not linked).
+TSAN_RUN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 report_signal_unsafe=0"
 # No test may hang CI: each binary gets TEST_TIMEOUT seconds (killed after).
 TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 run() {
@@ -31,7 +36,7 @@ run() {
 }
 
 usage() {
-    echo "usage: $0 [BUILD [SAN_BUILD [FUZZ_SECONDS]]]" >&2
+    echo "usage: $0 [BUILD [SAN_BUILD [FUZZ_SECONDS [TSAN_BUILD]]]]" >&2
     echo "       $0 --repeat N NAME...   (e.g. --repeat 30 test_integ_two_vms)" >&2
     exit 2
 }
@@ -43,13 +48,14 @@ if [ "${1:-}" = "--repeat" ]; then
     [ "$n" -gt 0 ] || usage
     BUILD=${BUILD:-build}
     SAN_BUILD=${SAN_BUILD:-build-san}
+    TSAN_BUILD=${TSAN_BUILD:-build-tsan}
     # Every copy of every NAME, checked before the first run.
     copies=""
     for name in "$@"; do
         found=0
         case "$name" in
         */*) cands=$name ;;
-        *) cands="$BUILD/tests/$name $SAN_BUILD/tests/$name" ;;
+        *) cands="$BUILD/tests/$name $SAN_BUILD/tests/$name $TSAN_BUILD/tests/$name" ;;
         esac
         for t in $cands; do
             [ -x "$t" ] && [ -f "$t" ] && { copies="$copies $t"; found=1; }
@@ -60,6 +66,7 @@ if [ "${1:-}" = "--repeat" ]; then
         for t in $copies; do
             case "$t" in
             "$SAN_BUILD"/*) run "$t [$i/$n]" env ASAN_OPTIONS=detect_leaks=1 "$t" ;;
+            "$TSAN_BUILD"/*) run "$t [$i/$n]" env "TSAN_OPTIONS=$TSAN_RUN_OPTIONS" "$t" ;;
             *) run "$t [$i/$n]" "$t" ;;
             esac
         done
@@ -74,12 +81,16 @@ fi
 BUILD=${1:-build}
 SAN_BUILD=${2:-build-san}
 FUZZ_SECONDS=${3:-20}
+TSAN_BUILD=${4:-build-tsan}
 
 for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] && run "$t" "$t"
 done
 for t in "$SAN_BUILD"/tests/test_*; do
     [ -x "$t" ] && run "$t" env ASAN_OPTIONS=detect_leaks=1 "$t"
+done
+for t in "$TSAN_BUILD"/tests/test_*; do
+    [ -x "$t" ] && [ -f "$t" ] && run "$t" env "TSAN_OPTIONS=$TSAN_RUN_OPTIONS" "$t"
 done
 for t in tests/scripts/test_*.sh; do
     [ -f "$t" ] && run "$t" sh "$t" "$BUILD"

@@ -156,7 +156,11 @@ static void bus_lidt(void *ctx, uint64_t base, uint32_t limit)
 
 static bool any_pending(const struct native_cpu *c)
 {
-    return (c->pending[0] | c->pending[1] | c->pending[2] | c->pending[3]) != 0;
+    /* pending is set by device threads (native__raise): atomic loads */
+    for (int w = 0; w < 4; w++)
+        if (__atomic_load_n(&c->pending[w], __ATOMIC_ACQUIRE))
+            return true;
+    return false;
 }
 
 static void bus_halt(void *ctx, uint64_t seen)
@@ -218,7 +222,7 @@ static void native__irq(void *ctx, unsigned cpu, uint8_t vector)
 static int take_pending(struct native_cpu *c)
 {
     for (int w = 3; w >= 0; w--) {
-        uint64_t p = c->pending[w];
+        uint64_t p = __atomic_load_n(&c->pending[w], __ATOMIC_ACQUIRE);
         while (p) {
             int b = 63 - __builtin_clzll(p);
             uint64_t bit = 1ull << b;

@@ -219,9 +219,9 @@ static int run__guest(int argc, char **argv, bool native)
         printf("SINK tcp_bytes=%llu connections=%llu udp_bytes=%llu udp_datagrams=%llu\n",
                (unsigned long long)t->sink.tcp_bytes, (unsigned long long)t->sink.connections,
                (unsigned long long)t->sink.udp_bytes, (unsigned long long)t->sink.udp_datagrams);
-    if (t->host.faults_total)
+    if (host_os__faults_total(&t->host))
         fprintf(stderr, "iovirt %s: %llu VT-d fault(s) recorded\n", argv[0],
-                (unsigned long long)t->host.faults_total);
+                (unsigned long long)host_os__faults_total(&t->host));
     free(t);
     return status;
 }

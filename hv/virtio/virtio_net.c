@@ -41,6 +41,9 @@ struct virtio_net {
     pthread_t thread;
     bool thread_running, stopping;
     struct virtio_net_stats stats;
+    /* One TX pass at a time: tx_lock owns tx_frame, and is taken before
+     * lock, never under it or under anything else. */
+    pthread_mutex_t tx_lock;
     uint8_t tx_frame[TX_FRAME_MAX];
 };
 
@@ -67,6 +70,7 @@ struct virtio_net *virtio_net__create(const struct virtio_net_params *p)
         return NULL;
     vn->p = *p;
     pthread_mutex_init(&vn->lock, NULL);
+    pthread_mutex_init(&vn->tx_lock, NULL);
     vn->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (vn->kick_fd < 0) {
         log__err("virtio-net", "eventfd: %s", strerror(errno));
@@ -99,6 +103,7 @@ void virtio_net__destroy(struct virtio_net *vn)
     virtio_net__stop(vn);
     close(vn->kick_fd);
     pthread_mutex_destroy(&vn->lock);
+    pthread_mutex_destroy(&vn->tx_lock);
     free(vn);
 }
 
@@ -325,9 +330,17 @@ static void bar_write(void *dev, uint64_t off, unsigned size, uint64_t val)
 
 const struct mmio_ops virtio_net_bar_ops = {.read = bar_read, .write = bar_write};
 
+/* A frame is copied out of the ring and its buffer returned under vn->lock,
+ * then handed to p.tx with vn->lock dropped: p.tx is the bridge, which holds
+ * its read lock while it delivers into a VM, possibly into
+ * virtio_net__rx_frame of this or another device, which takes that device's
+ * lock.  Calling p.tx under vn->lock would order device lock -> bridge ->
+ * device lock (two VMs transmitting to each other deadlock).  Lock order:
+ * tx_lock -> lock; tx_lock -> bridge -> lock. */
 unsigned virtio_net__tx_process(struct virtio_net *vn, unsigned budget)
 {
     unsigned done = 0;
+    pthread_mutex_lock(&vn->tx_lock);
     pthread_mutex_lock(&vn->lock);
     struct virtq *q = &vn->vq[VIRTIO_NET_TX_VQ];
     /* No bus mastering, no ring access: TX waits for BME (cfg_written). */
@@ -358,17 +371,23 @@ unsigned virtio_net__tx_process(struct virtio_net *vn, unsigned budget)
             mark_broken(vn, VIRTIO_NET_TX_VQ, n);
             break;
         }
-        if (n >= 14 && vn->p.tx) {
-            vn->p.tx(vn->p.tx_ctx, vn->tx_frame, (size_t)n);
+        bool send = n >= 14 && vn->p.tx;
+        if (send) {
             vn->stats.tx_frames++;
             vn->stats.tx_bytes += (uint64_t)n;
         }
-        virtq__push(q, c.head, 0);
+        virtq__push(q, c.head, 0); /* copied: the guest may reuse the buffer */
         done++;
+        if (send) {
+            pthread_mutex_unlock(&vn->lock);
+            vn->p.tx(vn->p.tx_ctx, vn->tx_frame, (size_t)n);
+            pthread_mutex_lock(&vn->lock);
+        }
     }
     if (done && running(vn) && virtq__need_interrupt(q))
         raise_irq(vn, VIRTIO_PCI_ISR_QUEUE);
     pthread_mutex_unlock(&vn->lock);
+    pthread_mutex_unlock(&vn->tx_lock);
     return done;
 }
 

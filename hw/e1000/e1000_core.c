@@ -115,7 +115,11 @@ void e1000__update_link(struct e1000 *e)
 
 void e1000__reset_locked(struct e1000 *e)
 {
-    memset(e->regs, 0, E1000_MMIO_SIZE);
+    /* The register file is shared with the NIC thread, which reads it
+     * without the lock (e1000__r: atomic loads): clear it with the same
+     * atomic stores, never a memset. */
+    for (uint32_t off = 0; off < E1000_MMIO_SIZE; off += 4)
+        e1000__w(e, off, 0);
     for (size_t i = 0; i < sizeof reg_table / sizeof reg_table[0]; i++)
         for (uint32_t k = 0; k < reg_table[i].count; k++)
             e1000__w(e, reg_table[i].off + 4 * k, reg_table[i].reset);

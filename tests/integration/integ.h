@@ -216,7 +216,7 @@ static inline void integ__run(enum testbed_mode mode, const char *cmdline, struc
     if (t->vm.virtio)
         virtio_net__get_stats(t->vm.virtio, &o->virtio);
     host_os__poll_faults(&t->host);
-    o->faults_total = t->host.faults_total;
+    o->faults_total = host_os__faults_total(&t->host);
     testbed__destroy(t);
     free(t);
 }
