@@ -219,22 +219,6 @@ static void native__irq(void *ctx, unsigned cpu, uint8_t vector)
     native__raise(ctx, vector);
 }
 
-static int take_pending(struct native_cpu *c)
-{
-    for (int w = 3; w >= 0; w--) {
-        uint64_t p = __atomic_load_n(&c->pending[w], __ATOMIC_ACQUIRE);
-        while (p) {
-            int b = 63 - __builtin_clzll(p);
-            uint64_t bit = 1ull << b;
-            uint64_t old = __atomic_fetch_and(&c->pending[w], ~bit, __ATOMIC_ACQ_REL);
-            if (old & bit)
-                return w * 64 + b;
-            p = old & ~bit;
-        }
-    }
-    return -1;
-}
-
 /* The handler of `vector` from the kernel's IDT, or 0 if the gate is not a
  * present 64-bit interrupt/trap gate inside the limit. */
 static uint64_t gate_handler(const struct native_machine *m, unsigned vector)
@@ -281,7 +265,7 @@ __attribute__((no_sanitize_address)) static void native__on_signal(int sig, sigi
     if (!c->vif || c->irq_masked)
         return;
     c->irq_masked = 1;
-    int v = take_pending(c);
+    int v = native_cpu__take_pending(c);
     uint64_t handler = v >= 0 ? gate_handler(m, (unsigned)v) : 0;
     if (!handler) {
         if (v >= 0)

@@ -45,6 +45,26 @@ struct native_cpu {
     uint64_t stopped_rip;          /* kernel: where a stop resumes (leaves _start) */
 };
 
+/* Highest pending vector (x86 priority), its bit atomically cleared; -1 if
+ * none.  Shared by the kernel (taking a vector itself) and the machine (its
+ * signal handler), which race for the same bits: whoever clears a bit
+ * delivers it, exactly once. */
+static inline int native_cpu__take_pending(struct native_cpu *c)
+{
+    for (int w = 3; w >= 0; w--) {
+        uint64_t p = __atomic_load_n(&c->pending[w], __ATOMIC_ACQUIRE);
+        while (p) {
+            int b = 63 - __builtin_clzll(p);
+            uint64_t bit = 1ull << b;
+            uint64_t old = __atomic_fetch_and(&c->pending[w], ~bit, __ATOMIC_ACQ_REL);
+            if (old & bit)
+                return w * 64 + b;
+            p = old & ~bit;
+        }
+    }
+    return -1;
+}
+
 /* The machine's bus.  Every function is called on the CPU thread. */
 struct native_bus {
     void *ctx;

@@ -128,23 +128,6 @@ void hal_native__start(const struct native_bootinfo *bi)
 
 /* ---- interrupts -------------------------------------------------------------- */
 
-/* Highest pending vector (x86 priority), its bit cleared; -1 if none. */
-static int take_pending(struct native_cpu *c)
-{
-    for (int w = 3; w >= 0; w--) {
-        uint64_t p = c->pending[w];
-        while (p) {
-            int b = 63 - __builtin_clzll(p);
-            uint64_t bit = 1ull << b;
-            uint64_t old = __atomic_fetch_and(&c->pending[w], ~bit, __ATOMIC_ACQ_REL);
-            if (old & bit)
-                return w * 64 + b;
-            p = old & ~bit;
-        }
-    }
-    return -1;
-}
-
 static bool any_pending(const struct native_cpu *c)
 {
     return (c->pending[0] | c->pending[1] | c->pending[2] | c->pending[3]) != 0;
@@ -170,7 +153,7 @@ static void hal_native__deliver_pending(void)
         hal__barrier();
         c->attention = 0;
         hal__mb();
-        int v = take_pending(c);
+        int v = native_cpu__take_pending(c);
         if (v < 0) {
             hal__barrier();
             c->irq_masked = 0;
