@@ -16,6 +16,7 @@ static const struct attack attacks[] = {
     {"dma_msi", "assigned", "interrupt requests by DMA into 0xFEExxxxx (RX tail as a DWORD write) [VECTOR [HANDLE...]]", attack_dma__msi},
     {"msi_spoof", "assigned", "virtual MSI aimed at host vectors / non-interrupt addresses", attack_irq__msi_spoof},
     {"cfg", "assigned|emulated", "config space: move BAR0, toggle decode, write RO/reserved, walk caps", attack_cfg__run},
+    {"bme_off", "assigned|emulated", "clear Bus Master Enable, then transmit: no DMA until it is set again", attack_dev__bme_off},
     {"e1000_rings", "emulated|assigned", "ring length 0 / not 128-multiple / beyond RAM, TDT beyond ring, TDT racing TDH", attack_e1000__rings},
     {"virtio", "virtio", "virtqueue loops, out-of-range indexes, 0 / 4 GiB lengths, avail idx jumps", attack_virtio__run},
     {"syscall", "none", "raw `syscall` creat(PATH) from the guest", attack_cpu__syscall},

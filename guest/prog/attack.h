@@ -59,6 +59,7 @@ int attack_dma__hpa(struct kernel *k, int argc, char **argv);
 int attack_dma__msi(struct kernel *k, int argc, char **argv);
 int attack_irq__msi_spoof(struct kernel *k, int argc, char **argv);
 int attack_cfg__run(struct kernel *k, int argc, char **argv);
+int attack_dev__bme_off(struct kernel *k, int argc, char **argv);
 int attack_virtio__run(struct kernel *k, int argc, char **argv);
 int attack_e1000__rings(struct kernel *k, int argc, char **argv);
 int attack_cpu__syscall(struct kernel *k, int argc, char **argv);

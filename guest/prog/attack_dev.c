@@ -233,3 +233,37 @@ int attack_e1000__rings(struct kernel *k, int argc, char **argv)
     ATTACK_SAW("e1000_rings", "control: sane ring, TX status 0x%x, frames transmitted %u", st < 0 ? 0 : st, sent);
     return sent ? 0 : 1;
 }
+
+/* ---- bme_off -------------------------------------------------------------- */
+
+/* Clear Bus Master Enable, then ask the NIC to transmit: a function without
+ * bus mastering issues no DMA (PCI 3.0 6.2.2), so the descriptor is never
+ * fetched and nothing leaves; with the bit set again the same descriptor
+ * goes out.  On the assigned NIC the guest's command register is forwarded
+ * to the physical function, so this is the real NIC stopping its DMA. */
+int attack_dev__bme_off(struct kernel *k, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    struct anic n;
+    if (anic__open(k, &n))
+        return 2;
+    anic__arp_frame(&n);
+    uint16_t cmd = pci__read16(n.pci, PCI_COMMAND);
+    ATTACK_TRY("bme_off", "clear Bus Master Enable (command 0x%x -> 0x%x), then transmit one frame", cmd,
+               cmd & ~PCI_COMMAND_MASTER);
+    pci__write16(n.pci, PCI_COMMAND, (uint16_t)(cmd & ~PCI_COMMAND_MASTER));
+    anic__rd(&n, E1000_GPTC);
+    int st_off = anic__tx(&n, hal__dma_addr(n.frame), 60); /* waits up to 500 ms */
+    uint32_t sent_off = anic__rd(&n, E1000_GPTC), tdh_off = anic__rd(&n, E1000_TDH);
+    ATTACK_SAW("bme_off", "bus mastering off: TDH %u, descriptor status 0x%x, frames transmitted %u", tdh_off,
+               st_off < 0 ? (unsigned)n.tx[0].status : (unsigned)st_off, sent_off);
+    pci__write16(n.pci, PCI_COMMAND, cmd);
+    uint32_t sent_on = 0;
+    for (unsigned i = 0; i < 50 && !sent_on; i++) {
+        attack__sleep_ms(k, 10);
+        sent_on = anic__rd(&n, E1000_GPTC);
+    }
+    ATTACK_SAW("bme_off", "bus mastering on again: TDH %u, descriptor status 0x%x, frames transmitted %u",
+               anic__rd(&n, E1000_TDH), (unsigned)((volatile struct e1000_tx_desc *)n.tx)[0].status, sent_on);
+    return st_off < 0 && sent_off == 0 && tdh_off == 0 && sent_on == 1 ? 0 : 1;
+}

@@ -130,6 +130,25 @@ static void test_rings_assigned(void **s)
     finish(a);
 }
 
+/* The guest clears Bus Master Enable on its assigned NIC: the physical NIC
+ * (its command register forwarded) fetches no descriptor and sends nothing
+ * until the guest sets it again; then exactly the one frame goes out, and
+ * nothing faulted. */
+static void test_bme_off_assigned(void **s)
+{
+    (void)s;
+    struct atk *a = start(TESTBED_ASSIGNED, "attack bme_off");
+    struct e1000_nic_stats before, after;
+    e1000_nic__get_stats(a->t.plat.nic, &before);
+    run_contained(a, "bme_off");
+    e1000_nic__get_stats(a->t.plat.nic, &after);
+    assert_non_null(strstr(a->con.buf, "bus mastering off: TDH 0, descriptor status 0x0, frames transmitted 0"));
+    assert_non_null(strstr(a->con.buf, "bus mastering on again: TDH 1, descriptor status 0x1, frames transmitted 1"));
+    assert_int_equal(after.tx_frames - before.tx_frames, 1);
+    assert_int_equal(host_os__faults_total(&a->t.host), 0);
+    finish(a);
+}
+
 static unsigned count(const char *hay, const char *needle)
 {
     unsigned n = 0;
@@ -157,7 +176,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cfg_assigned),   cmocka_unit_test(test_cfg_emulated),
         cmocka_unit_test(test_rings_emulated), cmocka_unit_test(test_rings_assigned),
-        cmocka_unit_test(test_virtio_abuse),
+        cmocka_unit_test(test_virtio_abuse),   cmocka_unit_test(test_bme_off_assigned),
     };
     return cmocka_run_group_tests_name("attack_dev", tests, NULL, NULL);
 }
