@@ -9,57 +9,15 @@
  * hal_native__irq_entry(vector), which dispatches, unmasks and takes what
  * became pending meanwhile (nested on this stack); then restore and iretq
  * (ring 3 to ring 3). */
+#include "guest/hal/isr_frame.h"
+
     .text
-    .balign 16
-    .globl hal_native_isr_stubs
-hal_native_isr_stubs:
-    .set    vec, 0
-    .rept   256
-    .balign 16
-    pushq   $vec
-    jmp     hal_native_isr_common
-    .set    vec, vec + 1
-    .endr
+ISR_STUB_TABLE(hal_native_isr_stubs, hal_native_isr_common)
 
 hal_native_isr_common:
-    cld
-    push    %rax
-    push    %rcx
-    push    %rdx
-    push    %rbx
-    push    %rbp
-    push    %rsi
-    push    %rdi
-    push    %r8
-    push    %r9
-    push    %r10
-    push    %r11
-    push    %r12
-    push    %r13
-    push    %r14
-    push    %r15
-    mov     15*8(%rsp), %rdi        /* vector */
-    mov     %rsp, %rbx              /* callee-saved: survives the call */
-    and     $-16, %rsp
-    call    hal_native__irq_entry
-    mov     %rbx, %rsp
-    pop     %r15
-    pop     %r14
-    pop     %r13
-    pop     %r12
-    pop     %r11
-    pop     %r10
-    pop     %r9
-    pop     %r8
-    pop     %rdi
-    pop     %rsi
-    pop     %rbp
-    pop     %rbx
-    pop     %rdx
-    pop     %rcx
-    pop     %rax
-    add     $8, %rsp                /* vector */
-    iretq
+    ISR_SAVE_GPRS
+    ISR_CALL(hal_native__irq_entry)
+    ISR_RESTORE_GPRS_IRET
 
 /* void hal_native__soft_int(uint64_t handler): enter `handler` as an
  * interrupt gate would at this call's return address: the frame describes

@@ -8,40 +8,14 @@
  * interrupt became pending meanwhile it executes `sti` (which traps: the
  * runner delivers it, nested on this stack) and finally iretq, which runs
  * natively ring 3 to ring 3. */
+#include "guest/hal/isr_frame.h"
+
     .text
-    .balign 16
-    .globl hal_proc_isr_stubs
-hal_proc_isr_stubs:
-    .set    vec, 0
-    .rept   256
-    .balign 16
-    pushq   $vec
-    jmp     hal_proc_isr_common
-    .set    vec, vec + 1
-    .endr
+ISR_STUB_TABLE(hal_proc_isr_stubs, hal_proc_isr_common)
 
 hal_proc_isr_common:
-    cld
-    push    %rax
-    push    %rcx
-    push    %rdx
-    push    %rbx
-    push    %rbp
-    push    %rsi
-    push    %rdi
-    push    %r8
-    push    %r9
-    push    %r10
-    push    %r11
-    push    %r12
-    push    %r13
-    push    %r14
-    push    %r15
-    mov     15*8(%rsp), %rdi        /* vector */
-    mov     %rsp, %rbx              /* callee-saved: survives the call */
-    and     $-16, %rsp
-    call    hal_proc__irq_entry
-    mov     %rbx, %rsp
+    ISR_SAVE_GPRS
+    ISR_CALL(hal_proc__irq_entry)
     /* Interrupted inside hal__irq_wait between unmasking and hlt?  Resume
      * after the hlt, so the wakeup this interrupt brings is not lost (the
      * `sti; hlt` atomicity real x86 has). */
@@ -60,23 +34,8 @@ hal_proc_isr_common:
     cmpl    $0, 4(%rax)             /* irq_pending? */
     je      1f
     sti                             /* trap: deliver the pending interrupt */
-1:  pop     %r15
-    pop     %r14
-    pop     %r13
-    pop     %r12
-    pop     %r11
-    pop     %r10
-    pop     %r9
-    pop     %r8
-    pop     %rdi
-    pop     %rsi
-    pop     %rbp
-    pop     %rbx
-    pop     %rdx
-    pop     %rcx
-    pop     %rax
-    add     $8, %rsp                /* vector */
-    iretq
+1:
+    ISR_RESTORE_GPRS_IRET
 
 /* void hal_proc__idle(struct proc_cpu_page *cpu): called with irq_masked
  * = 1; unmask, wait for one interrupt, mask again. */
