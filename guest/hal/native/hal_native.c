@@ -5,21 +5,11 @@
  * CPU runs kernel code unmasked (the machine's signal), or by the port
  * itself after a bus call, at unmask and at hlt. */
 #include "guest/hal/hal.h"
+#include "guest/hal/x86_idt.h"
 
 #include "drivers/platform/native_abi.h"
 #include "drivers/platform/platform_map.h"
 
-struct idt_gate {
-    uint16_t offset_lo;
-    uint16_t selector;
-    uint8_t ist;
-    uint8_t type_attr;   /* P=1, DPL, type 0xE = 64-bit interrupt gate */
-    uint16_t offset_mid;
-    uint32_t offset_hi;
-    uint32_t zero;
-} __attribute__((packed));
-
-#define IDT_GATE_INTR 0x8E
 
 struct hal_native {
     const struct native_bus *bus;
@@ -183,20 +173,9 @@ void hal_native__irq_entry(uint64_t vector)
 void hal__irq_init(hal_irq_dispatch_fn fn, void *ctx)
 {
     struct hal_native *h = H;
-    uint16_t cs;
-    __asm__ volatile("mov %%cs, %0" : "=r"(cs));
     h->dispatch = fn;
     h->dispatch_ctx = ctx;
-    for (unsigned v = 0; v < HAL_NUM_VECTORS; v++) {
-        uint64_t a = (uint64_t)(uintptr_t)(hal_native_isr_stubs + 16 * v);
-        h->idt[v] = (struct idt_gate){
-            .offset_lo = (uint16_t)a,
-            .selector = cs,
-            .type_attr = IDT_GATE_INTR,
-            .offset_mid = (uint16_t)(a >> 16),
-            .offset_hi = (uint32_t)(a >> 32),
-        };
-    }
+    x86_idt__fill(h->idt, HAL_NUM_VECTORS, hal_native_isr_stubs);
     h->bus->lidt(h->bus->ctx, (uint64_t)(uintptr_t)h->idt, sizeof(h->idt) - 1);
     /* IF starts clear, as on x86 at reset: set it once; from here on
      * masking is irq_masked, still set. */

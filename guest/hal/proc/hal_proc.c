@@ -2,25 +2,15 @@
  * the guest runs in ring 3; lidt, hlt, sti, in/out trap to the runner;
  * interrupt masking is the irq_masked flag of the shared CPU page. */
 #include "guest/hal/hal.h"
+#include "guest/hal/x86_idt.h"
 
 #include "vcpu/proc/proc_abi.h"
-
-struct idt_gate {
-    uint16_t offset_lo;
-    uint16_t selector;
-    uint8_t ist;
-    uint8_t type_attr;   /* P=1, DPL, type 0xE = 64-bit interrupt gate */
-    uint16_t offset_mid;
-    uint32_t offset_hi;
-    uint32_t zero;
-} __attribute__((packed));
 
 struct idt_ptr {
     uint16_t limit;
     uint64_t base;
 } __attribute__((packed));
 
-#define IDT_GATE_INTR 0x8E
 
 /* The CPU is one per machine, so its state is the port's one global; the
  * stubs in isr.S read `cpu` (first member) directly. */
@@ -91,20 +81,9 @@ void hal_proc__irq_entry(uint64_t vector)
 void hal__irq_init(hal_irq_dispatch_fn fn, void *ctx)
 {
     struct hal_proc *h = &hal_proc_state;
-    uint16_t cs;
-    __asm__ volatile("mov %%cs, %0" : "=r"(cs));
     h->dispatch = fn;
     h->dispatch_ctx = ctx;
-    for (unsigned v = 0; v < HAL_NUM_VECTORS; v++) {
-        uint64_t a = (uint64_t)(uintptr_t)(hal_proc_isr_stubs + 16 * v);
-        h->idt[v] = (struct idt_gate){
-            .offset_lo = (uint16_t)a,
-            .selector = cs,
-            .type_attr = IDT_GATE_INTR,
-            .offset_mid = (uint16_t)(a >> 16),
-            .offset_hi = (uint32_t)(a >> 32),
-        };
-    }
+    x86_idt__fill(h->idt, HAL_NUM_VECTORS, hal_proc_isr_stubs);
     struct idt_ptr p = {.limit = sizeof(h->idt) - 1, .base = (uint64_t)(uintptr_t)h->idt};
     __asm__ volatile("lidt %0" ::"m"(p) : "memory"); /* traps: the runner records it */
     /* The virtual IF starts clear, as on x86 at reset: set it once (one
