@@ -8,7 +8,7 @@ set -eu
 # cache, never installed here.
 PKGS="build-essential clang libclang-rt-14-dev pkg-config libcmocka-dev \
 libseccomp-dev libzydis-dev libjansson-dev iproute2 iperf3 \
-qemu-system-x86 cpio"
+qemu-system-x86 cpio xz-utils"
 
 missing=""
 for p in $PKGS; do
