@@ -3,8 +3,12 @@
 # Idempotent: installs only missing packages, so a second run is quick.
 set -eu
 
+# qemu-system-x86 and cpio are for scripts/testvm (docs/testvm.md); the test
+# machine's kernel and busybox are fetched with apt-get download into its
+# cache, never installed here.
 PKGS="build-essential clang libclang-rt-14-dev pkg-config libcmocka-dev \
-libseccomp-dev libzydis-dev libjansson-dev iproute2 iperf3"
+libseccomp-dev libzydis-dev libjansson-dev iproute2 iperf3 \
+qemu-system-x86 cpio xz-utils"
 
 missing=""
 for p in $PKGS; do
