@@ -114,4 +114,4 @@ bench-%: build
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD) $(TSAN_BUILD)
 
--include $(shell find $(BUILD) $(SAN_BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) $(SAN_BUILD) -type f -name '*.d' 2>/dev/null)

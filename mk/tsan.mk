@@ -62,4 +62,4 @@ $(TSAN_BUILD)/guests/%.elf: $(BUILD)/guests/%.elf
 	@mkdir -p $(@D)
 	cp $< $@
 
--include $(shell find $(TSAN_BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(TSAN_BUILD) -type f -name '*.d' 2>/dev/null)
