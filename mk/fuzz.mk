@@ -29,4 +29,4 @@ fuzz: fuzz-build
 	@scripts/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 # Header dependencies of the fuzz objects, so a changed struct rebuilds them.
--include $(shell find $(FUZZ_BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(FUZZ_BUILD) -type f -name '*.d' 2>/dev/null)
