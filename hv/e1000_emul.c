@@ -126,6 +126,8 @@ static void *emul__timer_thread(void *arg)
 
 /* ---- lifecycle -------------------------------------------------------------- */
 
+static void emul__queue_tx(void *ctx, const uint8_t *frame, size_t len);
+
 int e1000_emul__init(struct e1000_emul *d, struct guest_mem *gm, struct vm_irq *irq,
                      const uint8_t mac[6], e1000_tx_fn tx, void *tx_ctx,
                      const struct e1000_emul_config *cfg)
@@ -139,8 +141,14 @@ int e1000_emul__init(struct e1000_emul *d, struct guest_mem *gm, struct vm_irq *
     if (!d->cfg.timer_min_ns)
         d->cfg.timer_min_ns = E1000_EMUL_TIMER_MIN_NS;
     d->regs = aligned_alloc(4096, E1000_MMIO_SIZE);
-    if (!d->regs)
+    d->txq_buf = malloc((size_t)E1000_EMUL_TXQ * E1000_EMUL_TXQ_SLOT);
+    if (!d->regs || !d->txq_buf) {
+        free(d->regs);
+        free(d->txq_buf);
+        d->regs = NULL;
+        d->txq_buf = NULL;
         return -ENOMEM;
+    }
     memset(d->regs, 0, E1000_MMIO_SIZE);
     e1000__pci_init(&d->pci);
     guest_mem__dma_port(gm, &d->dma);
@@ -149,12 +157,15 @@ int e1000_emul__init(struct e1000_emul *d, struct guest_mem *gm, struct vm_irq *
     d->tx_ctx = tx_ctx;
     /* The model reports its interrupt level only; MSI/INTx is our choice. */
     d->sink = (struct irq_sink){.msi = NULL, .intx = e1000_emul__level, .ctx = d};
-    d->nic = e1000__create(d->regs, &d->dma, &d->sink, mac, tx, tx_ctx);
+    d->nic = e1000__create(d->regs, &d->dma, &d->sink, mac, emul__queue_tx, d);
     if (!d->nic) {
         free(d->regs);
+        free(d->txq_buf);
         d->regs = NULL;
+        d->txq_buf = NULL;
         return -ENOMEM;
     }
+    pthread_mutex_init(&d->txq_lock, NULL);
     e1000__set_clock(d->nic, d->cfg.clock_ns, d->cfg.clock_ctx);
     pthread_mutex_init(&d->tlock, NULL);
     pthread_condattr_t ca;
@@ -193,8 +204,10 @@ void e1000_emul__destroy(struct e1000_emul *d)
         e1000__destroy(d->nic);
         pthread_cond_destroy(&d->tcond);
         pthread_mutex_destroy(&d->tlock);
+        pthread_mutex_destroy(&d->txq_lock);
     }
     free(d->regs);
+    free(d->txq_buf);
     memset(d, 0, sizeof(*d));
 }
 
@@ -208,11 +221,32 @@ void e1000_emul__get_stats(struct e1000_emul *d, struct e1000_emul_stats *out)
 
 /* ---- registers -------------------------------------------------------------- */
 
+/* The model's transmit callback, called with its lock held: queue. */
+static void emul__queue_tx(void *ctx, const uint8_t *frame, size_t len)
+{
+    struct e1000_emul *d = ctx;
+    if (d->txq_n >= E1000_EMUL_TXQ || len > E1000_EMUL_TXQ_SLOT)
+        return; /* cannot happen: a pass takes at most E1000_EMUL_TXQ descriptors */
+    memcpy(d->txq_buf + (size_t)d->txq_n * E1000_EMUL_TXQ_SLOT, frame, len);
+    d->txq_len[d->txq_n++] = len;
+}
+
 static void emul__tx(struct e1000_emul *d)
 {
     stat_inc(&d->stats.tx_kicks);
-    /* Bounded: the model never takes more than a ring's worth per call. */
-    e1000__tx_poll(d->nic, 4096);
+    pthread_mutex_lock(&d->txq_lock);
+    /* Bounded: at most a ring's worth (4096 descriptors) per call; frames
+     * go to the bridge with the model's lock released. */
+    for (unsigned total = 0; total < 4096;) {
+        unsigned n = e1000__tx_poll(d->nic, E1000_EMUL_TXQ);
+        for (unsigned i = 0; i < d->txq_n; i++)
+            d->tx(d->tx_ctx, d->txq_buf + (size_t)i * E1000_EMUL_TXQ_SLOT, d->txq_len[i]);
+        d->txq_n = 0;
+        total += n;
+        if (n < E1000_EMUL_TXQ)
+            break;
+    }
+    pthread_mutex_unlock(&d->txq_lock);
 }
 
 static uint64_t bar0_read(void *dev, uint64_t off, unsigned size)

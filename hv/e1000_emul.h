@@ -49,6 +49,11 @@ struct e1000_emul_stats {
     uint64_t rx_blocked;     /* frames refused while Bus Master Enable was clear */
 };
 
+/* Descriptors taken per pass (so at most this many frames queued) and the
+ * largest frame the model assembles (hw/e1000: 16 KiB + headers). */
+#define E1000_EMUL_TXQ      16u
+#define E1000_EMUL_TXQ_SLOT (16384u + 64u)
+
 struct e1000_emul {
     struct pci_dev pci;
     struct e1000 *nic;
@@ -61,6 +66,13 @@ struct e1000_emul {
     bool bme_seen;              /* Bus Master Enable at the last command write */
     e1000_tx_fn tx;
     void *tx_ctx;
+    /* Frames the model transmits are queued here under its lock and handed
+     * to tx() after it is released (lock order: docs/architecture.md), one
+     * transmit pass at a time (txq_lock). */
+    pthread_mutex_t txq_lock;
+    uint8_t *txq_buf;           /* E1000_EMUL_TXQ slots of E1000_EMUL_TXQ_SLOT bytes */
+    size_t txq_len[E1000_EMUL_TXQ];
+    unsigned txq_n;
     uint32_t ioaddr;            /* BAR1 IOADDR latch */
 
     struct e1000_emul_config cfg;
