@@ -8,12 +8,18 @@
 #ifndef IOVIRT_HW_DMA_H
 #define IOVIRT_HW_DMA_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
+/* The function's Bus Master Enable is clear (PCI 3.0 6.2.2): no cycle was
+ * issued at all, nothing faulted.  A device that sees it stops where it is
+ * (it never started the access), unlike a fault it steps past. */
+#define DMA_E_NO_BUS_MASTER (-EPERM)
+
 struct dma_ops {
-    /* Return 0, or -EFAULT (translation fault / outside memory) with no
-     * byte read or written. */
+    /* Return 0, or -EFAULT (translation fault / outside memory), or
+     * DMA_E_NO_BUS_MASTER, with no byte read or written. */
     int (*read)(void *ctx, uint64_t bus_addr, void *buf, size_t len);
     int (*write)(void *ctx, uint64_t bus_addr, const void *buf, size_t len);
 };

@@ -104,7 +104,7 @@ static int gate_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
     struct e1000_nic *n = ctx;
     if (!gate_enter(n))
-        return -EIO; /* no cycle on the bus: nothing read */
+        return DMA_E_NO_BUS_MASTER; /* no cycle on the bus: nothing read */
     int r = dma__read(&n->bus, addr, buf, len);
     __atomic_fetch_sub(&n->dma_inflight, 1, __ATOMIC_SEQ_CST);
     return r;
@@ -114,7 +114,7 @@ static int gate_write(void *ctx, uint64_t addr, const void *buf, size_t len)
 {
     struct e1000_nic *n = ctx;
     if (!gate_enter(n))
-        return -EIO;
+        return DMA_E_NO_BUS_MASTER;
     int r = dma__write(&n->bus, addr, buf, len);
     __atomic_fetch_sub(&n->dma_inflight, 1, __ATOMIC_SEQ_CST);
     return r;

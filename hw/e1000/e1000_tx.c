@@ -8,7 +8,10 @@
  * Errors: a descriptor or buffer DMA that fails drops the frame it belongs
  * to (discarding up to its EOP), the descriptor gets no DD write-back, TDH
  * still advances past it, the fault is counted (stats.dma_errors,
- * diag.tx_dma_errors) and latched in diag (dma_error, last_dma_addr). */
+ * diag.tx_dma_errors) and latched in diag (dma_error, last_dma_addr).
+ * A descriptor fetch refused because Bus Master Enable went clear
+ * (DMA_E_NO_BUS_MASTER: no cycle issued) is no fault: the walk stops with
+ * TDH on that descriptor, to resume when bus mastering returns. */
 #include <string.h>
 
 #include "hw/e1000/e1000_priv.h"
@@ -294,6 +297,7 @@ unsigned e1000__tx_poll(struct e1000 *e, unsigned budget)
     uint8_t seg[E1000_TX_FRAME_MAX + 64];
     unsigned done = 0;
     uint32_t causes = 0;
+    bool stalled = false;
     pthread_mutex_lock(&e->tx_lock);
     pthread_mutex_lock(&e->lock);
     e1000__clock_sync(e);
@@ -312,6 +316,10 @@ unsigned e1000__tx_poll(struct e1000 *e, unsigned budget)
             uint64_t da = r.base + (uint64_t)r.head * E1000_DESC_SIZE;
             uint8_t d[E1000_DESC_SIZE];
             int rc = dma__read(&e->dma, da, d, sizeof d);
+            if (rc == DMA_E_NO_BUS_MASTER) {
+                stalled = true; /* bus mastering went off under us: no fetch happened */
+                break;
+            }
             if (rc < 0) {
                 e1000__dma_fault(e, da, rc, true);
                 ts->in_frame = ts->dropping = true; /* rest of its frame is garbage */
@@ -340,6 +348,8 @@ unsigned e1000__tx_poll(struct e1000 *e, unsigned budget)
             e1000__set_cause(e, causes);
             causes = 0;
         }
+        if (stalled)
+            break; /* TDH stays at the descriptor not fetched */
         if (!ready)
             continue; /* ring drained, budget spent or ring-size bound: loop test decides */
         if (ts->dropping) {

@@ -32,6 +32,7 @@ struct harness {
     /* dma accounting */
     unsigned dma_reads, dma_writes, dma_faults;
     uint64_t ro_lo, ro_hi; /* writes into [ro_lo, ro_hi) fail: a read-only mapping */
+    bool no_bus_master;    /* every DMA refused: Bus Master Enable clear */
     /* irq */
     int level;
     unsigned level_changes, raises;
@@ -44,6 +45,8 @@ struct harness {
 static inline int h_dma_read(void *ctx, uint64_t a, void *buf, size_t len)
 {
     struct harness *h = ctx;
+    if (h->no_bus_master)
+        return DMA_E_NO_BUS_MASTER;
     h->dma_reads++;
     if (a < H_MEM_BASE || a - H_MEM_BASE > H_MEM_SIZE || len > H_MEM_SIZE - (a - H_MEM_BASE)) {
         h->dma_faults++;
@@ -56,6 +59,8 @@ static inline int h_dma_read(void *ctx, uint64_t a, void *buf, size_t len)
 static inline int h_dma_write(void *ctx, uint64_t a, const void *buf, size_t len)
 {
     struct harness *h = ctx;
+    if (h->no_bus_master)
+        return DMA_E_NO_BUS_MASTER;
     h->dma_writes++;
     if ((a < h->ro_hi && a + len > h->ro_lo) || a < H_MEM_BASE || a - H_MEM_BASE > H_MEM_SIZE || len > H_MEM_SIZE - (a - H_MEM_BASE)) {
         h->dma_faults++;

@@ -271,6 +271,30 @@ static void test_dma_fault_touches_nothing(void **state)
     assert_int_equal(dg.dma_error, 0);
 }
 
+/* Bus Master Enable went clear between the thread's check and the fetch:
+ * the gate issues no cycle, so the descriptor is not consumed (TDH stays,
+ * no fault, no frame) and goes out once bus mastering is back. */
+static void test_no_bus_master_consumes_nothing(void **state)
+{
+    struct harness *h = *state;
+    h_make_frame(hmem(h, H_TX_BUF), 64, NULL, 3);
+    h_tx_legacy(h, 0, H_TX_BUF, 64, E1000_TXD_CMD_EOP_B | E1000_TXD_CMD_RS_B);
+    h->no_bus_master = true;
+    wr(h, E1000_TDT, 1);
+    assert_int_equal(e1000__tx_poll(h->e, 8), 0);
+    assert_int_equal(rd(h, E1000_TDH), 0);
+    assert_int_equal(h->nframes, 0);
+    assert_int_equal(desc_status(h, 0), 0);
+    struct e1000_diag dg;
+    e1000__get_diag(h->e, &dg);
+    assert_int_equal(dg.tx_dma_errors, 0);
+    h->no_bus_master = false;
+    assert_int_equal(e1000__tx_poll(h->e, 8), 1);
+    assert_int_equal(rd(h, E1000_TDH), 1);
+    assert_int_equal(h->nframes, 1);
+    assert_int_equal(desc_status(h, 0), E1000_TXD_STAT_DD);
+}
+
 static void test_fault_mid_frame_drops_whole_frame(void **state)
 {
     struct harness *h = *state;
@@ -418,6 +442,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tso, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vlan_insertion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zero_length_and_oversize, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_bus_master_consumes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dma_fault_touches_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fault_mid_frame_drops_whole_frame, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ring_outside_window, setup, teardown),
