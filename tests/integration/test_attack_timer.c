@@ -24,8 +24,9 @@
 #define STORM_RUNS 20
 #endif
 /* A spinning thread shows ~100%; an idle machine's NIC hardware thread,
- * which polls its doorbell page by design, ~5% on this kind of machine. */
-#define MAX_THREAD_SHARE 0.10
+ * which polls its doorbell page by design, ~5% on this kind of machine
+ * (more on a busier one): 20% keeps that margin and still catches a spin. */
+#define MAX_THREAD_SHARE 0.20
 #define WINDOW_MS 2000
 
 static struct tool_run run;
