@@ -11,6 +11,7 @@
 
 #include "host/host_os.h"
 #include "testbed/testbed.h"
+#include "hv/assign.h"
 #include "hv/vm.h"
 #include "hw/platform.h"
 #include "testbed/wire_sink.h"
@@ -216,6 +217,12 @@ static int run__guest(int argc, char **argv, bool native)
         native__print_stats(&t->native, stderr);
     else if (o.stats)
         hv_vm__print_stats(&t->vm, stderr);
+    if (o.stats && t->vm_up && t->vm.assign) {
+        uint64_t hi = __atomic_load_n(&t->vm.assign->host_irqs, __ATOMIC_RELAXED);
+        uint64_t ns = __atomic_load_n(&t->vm.assign->irq_cpu_ns, __ATOMIC_RELAXED);
+        fprintf(stderr, "assign: host interrupts %" PRIu64 ", handler CPU %.2f us each (lookup + injection)\n",
+                hi, hi ? (double)ns / 1e3 / (double)hi : 0.0);
+    }
     if (o.stats && o.mode != TESTBED_NATIVE && t->plat.nic) {
         /* the host side of the bridged modes and the NIC's wire pacing */
         struct e1000_nic_stats ns;
