@@ -21,7 +21,7 @@
 /* Defaults: 4 modes x 6 sizes x 3 runs = 72 points of 2 s, so the full
  * default sweep streams for 144 s and stays under 3 minutes with VM boot. */
 #define BENCH_DEFAULT_SECONDS 1.0
-#define BENCH_DEFAULT_RUNS 3
+#define BENCH_DEFAULT_RUNS 6
 #define BENCH_QUICK_SIZE (16u * 1024u)
 #define BENCH_QUICK_SECONDS 1.0
 

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "bench/bench_config.h"
+#include "hv/e1000_emul.h"
 #include "bench/bench_run.h"
 #include "hv/assign.h"
 #include "hv/virtio/virtio_net.h"
@@ -51,7 +52,7 @@ struct runner_ctx {
 
 struct snapshot {
     uint64_t wall_ns, proc_ns, guest_ns, os_thread_ns, run_loop_ns, nic_ns, sink_ns;
-    uint64_t virtio_ns, host_rx_ns, hpet_ns, assign_irq_ns, host_irq_ns;
+    uint64_t virtio_ns, emul_ns, host_rx_ns, hpet_ns, assign_irq_ns, host_irq_ns;
     uint64_t stats[VCPU_STAT__COUNT];
     uint64_t interrupts;
 };
@@ -90,6 +91,7 @@ static void snapshot__take(struct testbed *t, struct snapshot *s)
     s->sink_ns = pthread_getcpuclockid(t->sink.thread, &cid) == 0 ? clock_ns(cid) : 0;
     bool vm = t->vm_up;
     s->virtio_ns = vm && t->vm.virtio ? virtio_net__thread_cpu_ns(t->vm.virtio) : 0;
+    s->emul_ns = vm && t->vm.e1000 ? e1000_emul__thread_cpu_ns(t->vm.e1000) : 0;
     s->host_rx_ns = t->host.nic_up ? host_os__cpu_ns(&t->host) : 0;
     s->hpet_ns = hpet__thread_cpu_ns(vm ? t->vm.hpet : t->native.hpet);
     s->assign_irq_ns = vm && t->vm.assign ? __atomic_load_n(&t->vm.assign->irq_cpu_ns, __ATOMIC_RELAXED) : 0;
@@ -149,6 +151,7 @@ static void runner__fill(const struct window *w, struct bench_result *out)
         [BENCH_CPU_VCPU] = (double)d(a->guest_ns, b->guest_ns) + (double)d(a->os_thread_ns, b->os_thread_ns),
         [BENCH_CPU_HYPERVISOR] = (double)d(a->run_loop_ns, b->run_loop_ns) + assign_irq,
         [BENCH_CPU_BACKENDS] = (double)d(a->virtio_ns, b->virtio_ns) +
+                               (double)d(a->emul_ns, b->emul_ns) +
                                (double)d(a->host_rx_ns, b->host_rx_ns) +
                                (double)d(a->hpet_ns, b->hpet_ns) + host_irq,
         [BENCH_CPU_NIC] = nic > 0 ? nic : 0,

@@ -16,7 +16,9 @@
 #define BRIDGE_MAX_PORTS 8
 
 typedef void (*bridge_deliver_fn)(void *ctx, const uint8_t *frame, size_t len);
-/* Uplink transmit: 0, or negative if the frame was dropped (ring full...). */
+/* Uplink transmit: 0, or negative if the frame was dropped.  A full TX
+ * ring is not a drop: the host waits for room (back-pressure, bounded;
+ * host/host_os.c), so the calling backend thread may block briefly. */
 typedef int (*bridge_uplink_fn)(void *ctx, const uint8_t *frame, size_t len);
 
 struct bridge_port {

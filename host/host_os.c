@@ -67,6 +67,20 @@ uint64_t host_os__faults_total(struct host_os *h)
 
 /* ---- the host's NIC driver ---------------------------------------------- */
 
+/* Transmit onto the wire through the host driver.  A full TX ring is not a
+ * drop: as Linux stops the device's queue (netif_stop_queue) and the sender
+ * (vhost-net on its tap socket, a qdisc) waits for the ring to drain, the
+ * caller waits here for the NIC's TX completions, which the receive thread
+ * reclaims on the NIC's interrupt and signals.  That back-pressure is what
+ * keeps a guest that can produce faster than the wire from losing frames
+ * (and its TCP from collapsing into retransmissions).  The wait is bounded
+ * (HOST_OS_TX_STOP_MAX_NS) so a wedged ring still drops instead of hanging;
+ * it also reclaims by itself every HOST_OS_TX_RETRY_NS, so a receive thread
+ * that is busy delivering into the very VM that waits cannot deadlock it. */
+#define HOST_OS_TX_WAKE 32              /* descriptors */
+#define HOST_OS_TX_RETRY_NS 200000ll     /* 200 us */
+#define HOST_OS_TX_STOP_MAX_NS 50000000ll /* 50 ms */
+
 static int host_os__uplink_tx(void *ctx, const uint8_t *frame, size_t len)
 {
     struct host_os *h = ctx;
@@ -75,6 +89,30 @@ static int host_os__uplink_tx(void *ctx, const uint8_t *frame, size_t len)
     if (h->nic_up) {
         e1000_drv__tx_reclaim(&h->nic.drv);
         r = e1000_drv__tx_frame(&h->nic.drv, frame, len);
+    }
+    if (r == E1000_DRV_EBUSY) {
+        h->tx_queue_stops++;
+        struct timespec t0, now;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int64_t waited;
+        do {
+            struct timespec dl;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            int64_t at = (int64_t)now.tv_sec * 1000000000ll + now.tv_nsec + HOST_OS_TX_RETRY_NS;
+            dl.tv_sec = (time_t)(at / 1000000000ll);
+            dl.tv_nsec = (long)(at % 1000000000ll);
+            h->tx_waiters++;
+            pthread_cond_timedwait(&h->tx_room, &h->nic_lock, &dl);
+            h->tx_waiters--;
+            r = -ENETDOWN;
+            if (h->nic_up) {
+                e1000_drv__tx_reclaim(&h->nic.drv);
+                r = e1000_drv__tx_frame(&h->nic.drv, frame, len);
+            }
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            waited = (int64_t)(now.tv_sec - t0.tv_sec) * 1000000000ll + (now.tv_nsec - t0.tv_nsec);
+        } while (r == E1000_DRV_EBUSY && waited < HOST_OS_TX_STOP_MAX_NS);
+        h->tx_stopped_ns += (uint64_t)waited;
     }
     pthread_mutex_unlock(&h->nic_lock);
     return r < 0 ? r : 0;
@@ -132,6 +170,10 @@ static void *host_os__rx_main(void *arg)
                 lens[got++] = (size_t)len;
             }
             e1000_drv__tx_reclaim(&h->nic.drv);
+            /* wake a stopped queue once a batch of descriptors is free
+             * (as e1000's TX_WAKE_THRESHOLD), not per frame */
+            if (h->tx_waiters && (!h->nic_up || e1000_drv__tx_free(&h->nic.drv) >= HOST_OS_TX_WAKE))
+                pthread_cond_broadcast(&h->tx_room);
             pthread_mutex_unlock(&h->nic_lock);
             /* Deliver without the NIC lock: a VM may transmit from inside. */
             for (unsigned i = 0; i < got; i++)
@@ -227,6 +269,7 @@ void host_os__nic_down(struct host_os *h)
     pthread_join(h->rx_thread, NULL);
     pthread_mutex_lock(&h->nic_lock);
     h->nic_up = false;
+    pthread_cond_broadcast(&h->tx_room); /* a waiting sender gives up */
     host_e1000__fini(&h->nic); /* stops the driver and resets the NIC */
     pthread_mutex_unlock(&h->nic_lock);
     nic_cfg_write(h, h->plat->nic_pci.msi_cap + PCI_MSI_FLAGS, 2, 0);
@@ -259,6 +302,11 @@ int host_os__boot(struct host_os *h, struct platform *p, bool interrupt_remappin
     h->rx_fd = -1;
     pthread_mutex_init(&h->fault_lock, NULL);
     pthread_mutex_init(&h->nic_lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&h->tx_room, &ca);
+    pthread_condattr_destroy(&ca);
     h->vtd_win = platform__vtd_window(p);
     struct host_vtd_options o = {.require_ir = true, .require_pt = true};
     int r = host_vtd__init(&h->iommu, &p->pm, &h->vtd_win, &o);
@@ -292,4 +340,5 @@ void host_os__shutdown(struct host_os *h)
     bridge__destroy(&h->bridge);
     pthread_mutex_destroy(&h->fault_lock);
     pthread_mutex_destroy(&h->nic_lock);
+    pthread_cond_destroy(&h->tx_room);
 }

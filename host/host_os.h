@@ -41,6 +41,9 @@ struct host_os {
     bool nic_up;
     struct host_e1000 nic;
     pthread_mutex_t nic_lock;
+    pthread_cond_t tx_room;       /* TX descriptors reclaimed (host_os__uplink_tx waits) */
+    unsigned tx_waiters;          /* under nic_lock */
+    uint64_t tx_queue_stops, tx_stopped_ns; /* under nic_lock: TX ring full, time waited */
     uint16_t nic_irte;
     int rx_fd;                    /* eventfd: the NIC's MSI arrived */
     pthread_t rx_thread;

@@ -331,3 +331,13 @@ void e1000_emul__cfg_written(struct e1000_emul *d, unsigned off, unsigned size)
     emul__tx(d);
     emul__timer_poke(d);
 }
+
+uint64_t e1000_emul__thread_cpu_ns(struct e1000_emul *d)
+{
+    clockid_t cid;
+    struct timespec ts;
+    if (!d || !d->thread_running || pthread_getcpuclockid(d->thread, &cid) ||
+        clock_gettime(cid, &ts))
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}

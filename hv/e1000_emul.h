@@ -108,4 +108,7 @@ void e1000_emul__cfg_written(struct e1000_emul *d, unsigned off, unsigned size);
 uint64_t e1000_emul__tick(struct e1000_emul *d);
 void e1000_emul__get_stats(struct e1000_emul *d, struct e1000_emul_stats *out);
 
+/* CPU time (ns) of the timer thread so far; 0 when there is none. */
+uint64_t e1000_emul__thread_cpu_ns(struct e1000_emul *d);
+
 #endif

@@ -1,6 +1,8 @@
 /* iovirt run: boot the guest kernel in a VM with the chosen NIC. */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,6 +11,7 @@
 
 #include "host/host_os.h"
 #include "testbed/testbed.h"
+#include "hv/assign.h"
 #include "hv/vm.h"
 #include "hw/platform.h"
 #include "testbed/wire_sink.h"
@@ -214,6 +217,27 @@ static int run__guest(int argc, char **argv, bool native)
         native__print_stats(&t->native, stderr);
     else if (o.stats)
         hv_vm__print_stats(&t->vm, stderr);
+    if (o.stats && t->vm_up && t->vm.assign) {
+        uint64_t hi = __atomic_load_n(&t->vm.assign->host_irqs, __ATOMIC_RELAXED);
+        uint64_t ns = __atomic_load_n(&t->vm.assign->irq_cpu_ns, __ATOMIC_RELAXED);
+        fprintf(stderr, "assign: host interrupts %" PRIu64 ", handler CPU %.2f us each (lookup + injection)\n",
+                hi, hi ? (double)ns / 1e3 / (double)hi : 0.0);
+    }
+    if (o.stats && o.mode != TESTBED_NATIVE && t->plat.nic) {
+        /* the host side of the bridged modes and the NIC's wire pacing */
+        struct e1000_nic_stats ns;
+        e1000_nic__get_stats(t->plat.nic, &ns);
+        pthread_mutex_lock(&t->host.nic_lock);
+        uint64_t busy = t->host.nic_up ? t->host.nic.drv.stats.tx_busy : 0;
+        uint64_t stops = t->host.tx_queue_stops, stopped_ns = t->host.tx_stopped_ns;
+        pthread_mutex_unlock(&t->host.nic_lock);
+        fprintf(stderr,
+                "host: bridge uplink tx %" PRIu64 " dropped %" PRIu64 ", host e1000 tx_busy %" PRIu64 " queue stops %" PRIu64
+                " (%.1f ms waited); nic tx %" PRIu64 " msi %" PRIu64 " pace_lost %.3f ms tx_idle_gaps %" PRIu64 "\n",
+                __atomic_load_n(&t->host.bridge.uplink_tx_frames, __ATOMIC_RELAXED),
+                __atomic_load_n(&t->host.bridge.uplink_tx_dropped, __ATOMIC_RELAXED), busy,
+                stops, (double)stopped_ns / 1e6, ns.tx_frames, ns.msi_sent, (double)ns.pace_lost_ns / 1e6, ns.tx_idle_gaps);
+    }
     testbed__destroy(t);
     if (t->sink.connections || t->sink.udp_datagrams)
         printf("SINK tcp_bytes=%llu connections=%llu udp_bytes=%llu udp_datagrams=%llu\n",

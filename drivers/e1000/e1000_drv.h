@@ -40,6 +40,9 @@
 #define E1000_DRV_MAX_FRAGS 16u
 
 /* Causes unmasked by default (SDM 13.4.20 IMS). */
+/* Interrupt throttling (ITR) the driver programs: 8000/s (125 us). */
+#define E1000_DRV_ITR_PER_SEC 8000u
+
 #define E1000_DRV_IMS_DEFAULT \
     (E1000_ICR_RXT0 | E1000_ICR_TXDW | E1000_ICR_LSC | E1000_ICR_RXO)
 

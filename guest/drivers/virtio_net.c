@@ -32,6 +32,7 @@ _Static_assert(VNET_BUF_SIZE >= VIRTIO_NET_MIN_RX_BUF, "RX buffers too small (5.
 
 struct vnet_stats {
     uint64_t tx_frames, tx_busy, tx_notify, rx_frames, rx_bad, rx_notify, isr_reads;
+    uint64_t tx_stops;   /* ring full: TX completion interrupt requested */
 };
 
 struct vnet {
@@ -63,6 +64,8 @@ static void vnet__tx_reclaim(struct vnet *vn)
         if (i < vn->tx.size && vn->tx_nfree < vn->tx.size)
             vn->tx_free[vn->tx_nfree++] = (uint16_t)i;
     }
+    if (vn->tx.cb_enabled && vn->tx_nfree)
+        virtq__disable_cb(&vn->tx); /* the queue runs again: completions unwatched */
 }
 
 static int vnet__transmit(struct netdev *dev, const struct net_frag *frags, unsigned nfrags)
@@ -76,6 +79,17 @@ static int vnet__transmit(struct netdev *dev, const struct net_frag *frags, unsi
         return -NET_EMSGSIZE;
     if (vn->tx_nfree == 0)
         vnet__tx_reclaim(vn);
+    /* Ring full: stop, and ask the device for an interrupt once most of
+     * the ring is used, so the kernel wakes to send again (as Linux's
+     * virtio-net: netif_stop_queue + virtqueue_enable_cb_delayed).
+     * Without it, TX completions raise no interrupt (callbacks are off)
+     * and a guest waiting on a full ring sleeps until the next ACK or
+     * timer while the wire runs dry. */
+    if (vn->tx_nfree == 0 && !vn->tx.cb_enabled) {
+        vn->st.tx_stops++;
+        if (virtq__enable_cb_delayed(&vn->tx))
+            vnet__tx_reclaim(vn);
+    }
     if (vn->tx_nfree == 0) {
         vn->st.tx_busy++;
         return -NET_EBUSY;
@@ -158,11 +172,12 @@ static void vnet__print_stats(struct nic *n)
 {
     struct vnet *vn = n->drv;
     kprintf("%s: tx %llu (busy %llu, notify %llu) rx %llu (bad %llu, notify %llu) irqs %llu "
-            "bad_used %llu\n", n->name, (unsigned long long)vn->st.tx_frames,
+            "bad_used %llu tx_stops %llu\n", n->name, (unsigned long long)vn->st.tx_frames,
             (unsigned long long)vn->st.tx_busy, (unsigned long long)vn->st.tx_notify,
             (unsigned long long)vn->st.rx_frames, (unsigned long long)vn->st.rx_bad,
             (unsigned long long)vn->st.rx_notify, (unsigned long long)n->irqs,
-            (unsigned long long)(vn->rx.bad_used + vn->tx.bad_used));
+            (unsigned long long)(vn->rx.bad_used + vn->tx.bad_used),
+            (unsigned long long)vn->st.tx_stops);
 }
 
 static int vnet__fail(struct vnet *vn, const char *why, int rc)

@@ -175,3 +175,16 @@ bool virtq__enable_cb(struct virtq *vq)
     VQ_FULL();
     return virtq__has_used(vq);
 }
+
+bool virtq__enable_cb_delayed(struct virtq *vq)
+{
+    if (!vq->event_idx)
+        return virtq__enable_cb(vq);
+    /* As Linux's virtqueue_enable_cb_delayed: one interrupt once about
+     * three quarters of the buffers in flight are used, not one per buffer. */
+    vq->cb_enabled = true;
+    uint16_t pending = (uint16_t)(vq->avail_idx - vq->last_used);
+    *vq->used_event = (uint16_t)(vq->last_used + pending * 3 / 4);
+    VQ_FULL();
+    return virtq__has_used(vq);
+}

@@ -63,5 +63,9 @@ bool virtq__has_used(const struct virtq *vq);
  * enable returns true if buffers completed meanwhile (poll again). */
 void virtq__disable_cb(struct virtq *vq);
 bool virtq__enable_cb(struct virtq *vq);
+/* Enable, but ask for the interrupt only after ~3/4 of the buffers in
+ * flight are used (EVENT_IDX; without it, as virtq__enable_cb).  True if
+ * used entries are already waiting (the caller re-checks). */
+bool virtq__enable_cb_delayed(struct virtq *vq);
 
 #endif

@@ -19,7 +19,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.nsizes, 6);
     unsigned want[] = {64, 256, 1024, 4096, 16384, 65536};
     assert_memory_equal(c.sizes, want, sizeof want);
-    assert_int_equal(c.runs, 3);
+    assert_int_equal(c.runs, 6);
     assert_int_equal(c.line_rate_bps, 1000000000ull);
     /* the full default sweep streams for at most ~2.5 minutes */
     assert_true(c.nmodes * c.nsizes * c.runs * c.seconds <= 150);
