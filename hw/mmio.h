@@ -13,6 +13,13 @@ struct mmio_ops {
     void (*write)(void *dev, uint64_t off, unsigned size, uint64_t val);
 };
 
+/* What a read that no device claims returns (a master abort, PCI 3.0
+ * 3.3.3.1): all ones, `size` bytes wide. */
+static inline uint64_t mmio__all_ones(unsigned size)
+{
+    return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
+}
+
 /* A register window as a driver sees it. */
 struct mmio_window {
     const struct mmio_ops *ops;

@@ -40,11 +40,6 @@ static struct platform *plat(struct native_machine *m)
     return m->cfg.host->plat;
 }
 
-static uint64_t ones(unsigned size)
-{
-    return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
-}
-
 static bool nic_decodes(struct native_machine *m, int bar, uint64_t a, uint64_t len, uint64_t *off)
 {
     const struct pci_dev *d = &plat(m)->nic_pci;
@@ -81,7 +76,7 @@ static void pio(struct native_machine *m, uint16_t port, unsigned size, bool w, 
     } else {
         m->stats.unclaimed++;
         if (!w)
-            *v = (uint32_t)ones(size);
+            *v = (uint32_t)mmio__all_ones(size);
     }
 }
 
@@ -129,7 +124,7 @@ static uint64_t bus_mmio_read(void *ctx, uint64_t addr, unsigned size)
     m->stats.mmio_reads++;
     if (!mmio_decode(m, addr, &w, &off)) {
         m->stats.unclaimed++;
-        return ones(size);
+        return mmio__all_ones(size);
     }
     return w.ops->read(w.dev, off, size);
 }

@@ -570,7 +570,7 @@ static uint64_t bar0_read(void *dev, uint64_t off, unsigned size)
 {
     struct e1000_nic *n = dev;
     if (!(nic_cmd(n) & PCI_COMMAND_MEMORY))
-        return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
+        return mmio__all_ones(size);
     return e1000_mmio_ops.read(n->model, off, size);
 }
 
@@ -585,7 +585,7 @@ static uint64_t bar1_read(void *dev, uint64_t off, unsigned size)
 {
     struct e1000_nic *n = dev;
     if (!(nic_cmd(n) & PCI_COMMAND_IO))
-        return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
+        return mmio__all_ones(size);
     return e1000_io_ops.read(n->model, off, size);
 }
 

@@ -25,18 +25,13 @@ static struct pci_dev *lookup(struct pci_bus *bus, unsigned bus_nr, unsigned dev
     return bus->slot[dev];
 }
 
-static uint32_t all_ones(unsigned size)
-{
-    return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
-}
-
 uint32_t pci_bus__cfg_read(struct pci_bus *bus, unsigned bus_nr, unsigned dev, unsigned fn,
                            unsigned off, unsigned size)
 {
     struct pci_dev *d = lookup(bus, bus_nr, dev, fn);
     if (!d || off >= PCI_CFG_SPACE_SIZE)
-        return all_ones(size); /* absent, or PCIe extended space we do not model */
-    return pci_dev__cfg_read(d, off, size) & all_ones(size);
+        return (uint32_t)mmio__all_ones(size); /* absent, or PCIe extended space we do not model */
+    return pci_dev__cfg_read(d, off, size) & (uint32_t)mmio__all_ones(size);
 }
 
 void pci_bus__cfg_write(struct pci_bus *bus, unsigned bus_nr, unsigned dev, unsigned fn,
@@ -58,7 +53,7 @@ bool pci_bus__pio(struct pci_bus *bus, uint16_t port, unsigned size, bool is_wri
             else
                 *val = bus->config_address;
         } else if (!is_write) {
-            *val = all_ones(size);
+            *val = (uint32_t)mmio__all_ones(size);
         }
         return true;
     }
@@ -73,7 +68,7 @@ bool pci_bus__pio(struct pci_bus *bus, uint16_t port, unsigned size, bool is_wri
         if (ok)
             pci_bus__cfg_write(bus, b, d, f, off, size, *val);
     } else {
-        *val = ok ? pci_bus__cfg_read(bus, b, d, f, off, size) : all_ones(size <= 4 ? size : 4);
+        *val = ok ? pci_bus__cfg_read(bus, b, d, f, off, size) : (uint32_t)mmio__all_ones(size <= 4 ? size : 4);
     }
     return true;
 }
@@ -82,7 +77,7 @@ static uint64_t ecam_read(void *dev, uint64_t off, unsigned size)
 {
     struct pci_bus *bus = dev;
     if (size > 4 || off >= PCI_BUS_ECAM_SIZE)
-        return all_ones(size > 4 ? 4 : size);
+        return (uint32_t)mmio__all_ones(size > 4 ? 4 : size);
     return pci_bus__cfg_read(bus, 0, (off >> 15) & 0x1F, (off >> 12) & 7, off & 0xFFF, size);
 }
 
