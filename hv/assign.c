@@ -132,19 +132,45 @@ static void assign__vcfg_written(struct pci_dev *d, unsigned off, unsigned size,
 
 /* ---- attach / detach ------------------------------------------------------ */
 
+const struct assign_source_ops *assign__source(const char *spec, const char **arg)
+{
+    *arg = NULL;
+    if (!spec || !strcmp(spec, "model"))
+        return &assign_model_ops;
+    if (!strncmp(spec, "vfio:", 5) && spec[5]) {
+        *arg = spec + 5;
+        return &assign_vfio_ops;
+    }
+    return NULL;
+}
+
 int assign__attach(struct hv_assign *a, struct host_os *host, struct hv_vm *vm)
 {
     memset(a, 0, sizeof(*a));
     pthread_mutex_init(&a->irq_lock, NULL);
     a->irq.intx_off = true; /* nothing delivered before vcfg is set up */
-    a->src = (struct assign_source){.ops = &assign_model_ops, .host = host};
+    const char *arg;
+    const struct assign_source_ops *ops = assign__source(vm->cfg.assign_source, &arg);
+    a->src = (struct assign_source){.ops = ops, .host = host};
     a->vm = vm;
-    const struct assign_source_ops *ops = a->src.ops;
     int r;
+    if (!ops) {
+        log__err("assign", "%s: unknown device source '%s' (model, vfio:BDF)", vm->cfg.name, vm->cfg.assign_source);
+        pthread_mutex_destroy(&a->irq_lock);
+        memset(a, 0, sizeof(*a));
+        return -EINVAL;
+    }
+    if (ops->open && (r = ops->open(&a->src, arg))) {
+        pthread_mutex_destroy(&a->irq_lock);
+        memset(a, 0, sizeof(*a));
+        return r;
+    }
     /* Without interrupt remapping the device's DMA can raise any host
      * interrupt (a DWORD write to 0xFEExxxxx is an interrupt request, VT-d
      * 3.14): refuse before the host lets go of the device. */
     if (!ops->irq_isolated(&a->src) && !vm->cfg.allow_unsafe_interrupts) {
+        if (ops->open)
+            ops->release(&a->src); /* opened, never claimed: just closed */
         log__err("assign",
                  "%s: refusing to assign the NIC: interrupt remapping is off, so its DMA into the interrupt "
                  "window 0xFEExxxxx could raise any host interrupt; pass --allow-unsafe-interrupts to "

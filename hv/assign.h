@@ -39,6 +39,10 @@ typedef void (*assign_irq_fn)(void *ctx);
 
 struct assign_source_ops {
     const char *name;
+    /* Find and open the function `arg` names (the part of --assign after
+     * "NAME:"), with one error line if it cannot be used.  NULL: nothing to
+     * open (the model's NIC is the platform's). */
+    int (*open)(struct assign_source *s, const char *arg);
     /* Does the platform confine the function's interrupt requests?  True
      * only with interrupt remapping on and source-id verified (VT-d 5.1):
      * otherwise a DMA write into 0xFEExxxxx, which the guest can program,
@@ -76,9 +80,11 @@ struct assign_source_ops {
     void (*release)(struct assign_source *s);
 };
 
-/* The model source: the platform's e1000 (00:02.0) behind its VT-d. */
+/* A device source: the fields the model source uses, and `impl` for the
+ * state of the others (the vfio source's). */
 struct assign_source {
     const struct assign_source_ops *ops;
+    void *impl;
     struct host_os *host;
     struct vtd_domain *domain;
     bool attached, irte_valid, vector_registered;
@@ -94,6 +100,11 @@ struct assign_source {
 };
 
 extern const struct assign_source_ops assign_model_ops;
+extern const struct assign_source_ops assign_vfio_ops;
+
+/* The source `spec` names: "model" (or NULL), or "vfio:BDF" (*arg = "BDF");
+ * NULL for anything else. */
+const struct assign_source_ops *assign__source(const char *spec, const char **arg);
 
 #define ASSIGN_HOST_VECTOR 0x50
 #define ASSIGN_HOST_INTX_VECTOR 0x51  /* the function's INTx, routed by the host */
@@ -129,8 +140,8 @@ struct hv_assign {
  * the rest (forwarded to the real NIC): the model source's map_bars. */
 int assign__map_bar(struct hv_vm *vm, struct platform *p, uint64_t bar0_gpa, uint64_t bar1_port,
                     bool decode);
-/* Take the function from the host and give it to vm (before its vCPU
- * starts).  Refused (-EPERM, one error line naming
+/* Take the function vm->cfg.assign_source names from the host and give it
+ * to vm (before its vCPU starts).  Refused (-EPERM, one error line naming
  * --allow-unsafe-interrupts) when the source cannot isolate the function's
  * interrupts, unless vm->cfg.allow_unsafe_interrupts (as Linux's
  * vfio_iommu_type1 allow_unsafe_interrupts). */
