@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <sys/klog.h>
 #include <cmocka.h>
 
@@ -159,6 +160,80 @@ static void test_dma_write_outside_ram_faults(void **state)
     dma_outside("dma_rx", "0x3f200000", "DMA Write");
 }
 
+/* The e1000s of IOVIRT_VFIO_DEVICES ("BDF:model" words), at most n. */
+static unsigned e1000_bdfs(char out[][16], unsigned n)
+{
+    const char *l = getenv("IOVIRT_VFIO_DEVICES");
+    unsigned k = 0;
+    char word[64];
+    int used;
+    while (l && k < n && sscanf(l, "%63s%n", word, &used) == 1) {
+        l += used;
+        if (strlen(word) == 18 && !strcmp(word + 12, ":e1000"))
+            snprintf(out[k++], 16, "%.12s", word);
+    }
+    return k;
+}
+
+struct bg_run {
+    pthread_t t;
+    struct tool_run r;
+    char source[32], prog[32], arg[32];
+};
+
+static void *bg_main(void *p)
+{
+    struct bg_run *b = p;
+    char *argv[] = {"iovirt", "run", "--nic", "assigned", "--assign", b->source, "--", b->prog, b->arg, NULL};
+    tool__run(&b->r, argv);
+    return NULL;
+}
+
+static void bg_start(struct bg_run *b, const char *bdf_, const char *prog, const char *arg)
+{
+    snprintf(b->source, sizeof b->source, "vfio:%s", bdf_);
+    snprintf(b->prog, sizeof b->prog, "%s", prog);
+    snprintf(b->arg, sizeof b->arg, "%s", arg);
+    assert_int_equal(pthread_create(&b->t, NULL, bg_main, b), 0);
+}
+
+/* Two functions, two VMs at once: each its own container (its DMA maps
+ * only its own RAM), both reach the network. */
+static void test_two_vms_two_functions(void **state)
+{
+    (void)state;
+    char e[2][16];
+    if (e1000_bdfs(e, 2) < 2)
+        fail_msg("needs two e1000s in IOVIRT_VFIO_DEVICES ('%s'): scripts/testvm --nics e1000,e1000",
+                 getenv("IOVIRT_VFIO_DEVICES"));
+    static struct bg_run a, b;
+    bg_start(&a, e[0], "ping", "10.0.2.1");
+    bg_start(&b, e[1], "ping", "10.0.2.1");
+    pthread_join(a.t, NULL);
+    pthread_join(b.t, NULL);
+    if (a.r.status || b.r.status || !strstr(a.r.out, "received=4") || !strstr(b.r.out, "received=4"))
+        fail_msg("VM on %s: status %d\n%s%s\nVM on %s: status %d\n%s%s", e[0], a.r.status, a.r.out, a.r.err, e[1],
+                 b.r.status, b.r.out, b.r.err);
+}
+
+/* A function one VM holds is refused to a second, with one line. */
+static void test_function_in_use_refused(void **state)
+{
+    (void)state;
+    static struct bg_run a;
+    bg_start(&a, bdf, "sleep", "4000");
+    struct timespec ts = {1, 500 * 1000 * 1000}; /* past the first VM's open */
+    nanosleep(&ts, NULL);
+    struct tool_run r;
+    char *argv[] = {"iovirt", "run", "--nic", "assigned", "--assign", assign_arg, "--", "hello", NULL};
+    assert_int_equal(tool__run(&r, argv), 0);
+    pthread_join(a.t, NULL);
+    if (r.status != 2 || !strstr(r.err, "another process holds the group") || tool__error_lines(r.err) != 1)
+        fail_msg("second VM: status %d\n%s", r.status, r.err);
+    if (a.r.status != 0)
+        fail_msg("first VM: status %d\n%s%s", a.r.status, a.r.out, a.r.err);
+}
+
 int main(void)
 {
     tool__init();
@@ -175,6 +250,8 @@ int main(void)
         cmocka_unit_test(test_ping_through_assigned_function),
         cmocka_unit_test(test_dma_read_outside_ram_faults),
         cmocka_unit_test(test_dma_write_outside_ram_faults),
+        cmocka_unit_test(test_two_vms_two_functions),
+        cmocka_unit_test(test_function_in_use_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
