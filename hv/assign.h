@@ -71,9 +71,12 @@ struct assign_source_ops {
     void (*set_command)(struct assign_source *s, uint16_t cmd);
     /* The guest's view of its configuration space (IDs, capabilities). */
     void (*init_vcfg)(struct assign_source *s, struct pci_dev *vcfg);
-    /* Its BARs in the VM at the firmware addresses; decode: live now. */
-    int (*map_bars)(struct assign_source *s, struct hv_vm *vm, uint64_t bar0_gpa, uint64_t bar1_port,
-                    bool decode);
+    /* Its BARs in the VM at the firmware addresses fw[b] (GPA, or port
+     * for an I/O BAR; 0 = none); decode: live now. */
+    int (*map_bars)(struct assign_source *s, struct hv_vm *vm, const uint64_t fw[PCI_NUM_BARS], bool decode);
+    /* The guest wrote its virtual MSI-X capability (enable, function
+     * mask).  NULL: the source offers no MSI-X. */
+    void (*msix_update)(struct assign_source *s, const struct pci_dev *vcfg);
     /* Quiesce (MSI and bus mastering off, reset), disconnect the interrupt
      * (drained: fn is not running on return), unmap DMA, give it back.
      * Safe after a partial claim. */
@@ -102,6 +105,10 @@ struct assign_source {
 extern const struct assign_source_ops assign_model_ops;
 extern const struct assign_source_ops assign_vfio_ops;
 
+/* Deliver the message the guest programmed (MSI-X entry, MSI) into the
+ * guest; ctx is the irq_ctx irq_connect was given.  Any thread. */
+void assign__msi_deliver(void *ctx, uint64_t addr, uint32_t data);
+
 /* The source `spec` names: "model" (or NULL), or "vfio:BDF" (*arg = "BDF");
  * NULL for anything else. */
 const struct assign_source_ops *assign__source(const char *spec, const char **arg);
@@ -113,6 +120,7 @@ struct hv_assign {
     struct assign_source src;
     struct hv_vm *vm;
     struct pci_dev vcfg;          /* what the guest sees (vCPU thread only) */
+    uint64_t fw[PCI_NUM_BARS];    /* where firmware placed each BAR (0 = none) */
     uint64_t host_irqs, injected;
     /* The guest's interrupt programming as last written to vcfg (MSI;
      * INTx off = MSI on or Interrupt Disable; INTx line), published by the
@@ -138,8 +146,7 @@ struct hv_assign {
 
 /* Map the model NIC's directly-assignable BAR0 pages at bar0_gpa and trap
  * the rest (forwarded to the real NIC): the model source's map_bars. */
-int assign__map_bar(struct hv_vm *vm, struct platform *p, uint64_t bar0_gpa, uint64_t bar1_port,
-                    bool decode);
+int assign__map_bar(struct hv_vm *vm, struct platform *p, const uint64_t fw[PCI_NUM_BARS], bool decode);
 /* Take the function vm->cfg.assign_source names from the host and give it
  * to vm (before its vCPU starts).  Refused (-EPERM, one error line naming
  * --allow-unsafe-interrupts) when the source cannot isolate the function's

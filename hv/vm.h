@@ -92,7 +92,7 @@ struct hv_vm {
 
     /* the NIC, by mode */
     struct pci_dev *nic_pci;
-    struct hv_window *nic_bar[2];
+    struct hv_window *nic_bar[PCI_NUM_BARS];
     struct e1000_emul *e1000;
     struct virtio_net *virtio;
     struct hv_assign *assign;

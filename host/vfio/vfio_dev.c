@@ -145,6 +145,7 @@ void vfio_dev__close(struct vfio_dev *d)
 {
     if (d->device >= 0) {
         vfio_dev__intx_disable(d);
+        vfio_dev__msix_disable(d);
         close(d->device);
     }
     for (unsigned i = 0; i < d->ndma && d->container >= 0; i++) {
@@ -254,6 +255,33 @@ void vfio_dev__intx_disable(struct vfio_dev *d)
         struct vfio_irq_set s = {.argsz = sizeof s,
                                  .flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
                                  .index = VFIO_PCI_INTX_IRQ_INDEX};
+        (void)ioctl(d->device, VFIO_DEVICE_SET_IRQS, &s);
+    }
+}
+
+int vfio_dev__msix_enable(struct vfio_dev *d, unsigned n, const int *fds)
+{
+    if (!n || n > d->msix_count)
+        return -EINVAL;
+    size_t sz = sizeof(struct vfio_irq_set) + n * sizeof(int32_t);
+    struct vfio_irq_set *set = calloc(1, sz);
+    if (!set)
+        return -ENOMEM;
+    *set = (struct vfio_irq_set){.argsz = (uint32_t)sz,
+                                 .flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+                                 .index = VFIO_PCI_MSIX_IRQ_INDEX, .start = 0, .count = n};
+    memcpy(set->data, fds, n * sizeof(int32_t));
+    int r = ioctl(d->device, VFIO_DEVICE_SET_IRQS, set) ? -errno : 0;
+    free(set);
+    return r;
+}
+
+void vfio_dev__msix_disable(struct vfio_dev *d)
+{
+    if (d->msix_count) {
+        struct vfio_irq_set s = {.argsz = sizeof s,
+                                 .flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+                                 .index = VFIO_PCI_MSIX_IRQ_INDEX};
         (void)ioctl(d->device, VFIO_DEVICE_SET_IRQS, &s);
     }
 }

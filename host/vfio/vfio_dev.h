@@ -71,6 +71,11 @@ int vfio_dev__intx_enable(struct vfio_dev *d, int eventfd);
 int vfio_dev__intx_unmask(struct vfio_dev *d);
 void vfio_dev__intx_disable(struct vfio_dev *d);
 
+/* MSI-X (VFIO_PCI_MSIX_IRQ_INDEX): vector i signals fds[i]; n <= the
+ * function's count.  msix_disable tears all vectors down. */
+int vfio_dev__msix_enable(struct vfio_dev *d, unsigned n, const int *fds);
+void vfio_dev__msix_disable(struct vfio_dev *d);
+
 /* VFIO_DEVICE_RESET where offered: 0, -ENOTSUP if the device has none. */
 int vfio_dev__reset(struct vfio_dev *d);
 
