@@ -358,6 +358,10 @@ static void vfio__init_vcfg(struct assign_source *s, struct pci_dev *d)
                      (unsigned long long)size);
     }
     pci_dev__set_intx_pin(d, v->is_e1000 && v->dev.intx_count ? c[PCI_INTERRUPT_PIN] : 0);
+    /* MSI (not MSI-X) of a real function is not wired to VFIO yet: its
+     * enable bit stays 0, so a guest driver sees it fail and falls back. */
+    if (d->msi_cap)
+        d->wmask[d->msi_cap + PCI_MSI_FLAGS] &= (uint8_t)~PCI_MSI_FLAGS_ENABLE;
     if (d->msix_cap) {
         pci_dev__msix_table(d, &v->table_bir, &v->table_off);
         pci_dev__msix_pba(d, &v->pba_bir, &v->pba_off);
