@@ -1,0 +1,169 @@
+/* The bare port of the HAL (see guest/hal/hal.h, docs/guest.md "The bare
+ * port"): the kernel in ring 0 on an x86-64 CPU, booted through PVH
+ * (drivers/platform/pvh.h) by QEMU's -kernel or iovirt's KVM backend.
+ * This file: boot data (start_info, memory map, command line) to struct
+ * boot_params, uncached mappings for what is not RAM, power-off. */
+#include "guest/hal/bare/hal_bare.h"
+
+#include <stdarg.h>
+
+#include "drivers/platform/platform_map.h"
+#include "guest/hal/bare/bare_cpu.h"
+#include "guest/lib/printf.h"
+
+/* In .data, not .bss: hal_bare__save_boot fills it before .bss is cleared. */
+struct bare_boot hal_bare_boot __attribute__((section(".data")));
+
+extern char __image_start[], __image_end[];
+extern uint64_t hal_bare_pd[4 * 512];
+
+void hal_bare__save_boot(const struct hvm_start_info *si);
+void hal_bare__start(void) __attribute__((noreturn));
+
+static void hal_bare__putc(void *ctx, char c)
+{
+    (void)ctx;
+    for (unsigned i = 0; i < 100000; i++)      /* LSR.THRE, bounded */
+        if (hal__inb(PLATFORM_PORT_COM1 + 5) & 0x20)
+            break;
+    hal__outb(PLATFORM_PORT_COM1, (uint8_t)c);
+}
+
+static void hal_bare__put_crlf(void *ctx, char c)
+{
+    if (c == '\n')
+        hal_bare__putc(ctx, '\r');
+    hal_bare__putc(ctx, c);
+}
+
+void hal_bare__printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    kfmt__vformat(hal_bare__put_crlf, NULL, fmt, ap);
+    va_end(ap);
+}
+
+/* Called from entry.S on the boot stack with .bss not yet cleared: copy
+ * what the loader handed over into .data, touching nothing else. */
+void hal_bare__save_boot(const struct hvm_start_info *si)
+{
+    struct bare_boot *b = &hal_bare_boot;
+    b->entry_tsc = hal__rdtsc();
+    b->si_addr = si;
+    if (!si || si->magic != XEN_HVM_START_MAGIC_VALUE)
+        return;
+    b->si = *si;
+    if (si->version >= 1 && si->memmap_paddr) {
+        const struct hvm_memmap_table_entry *m = (const void *)(uintptr_t)si->memmap_paddr;
+        for (unsigned i = 0; i < si->memmap_entries && i < HAL_BARE_MAX_MEMMAP; i++)
+            b->memmap[b->nmemmap++] = m[i];
+    }
+    const char *c = (const char *)(uintptr_t)si->cmdline_paddr;
+    uint64_t n = 0;
+    if (c)
+        for (; n < sizeof(b->cmdline) - 1 && c[n]; n++)
+            b->cmdline[n] = c[n];
+    b->cmdline[n] = '\0';
+    b->cmdline_len = c ? n + 1 : 0;
+}
+
+/* RAM = the memory map's RAM entry holding the image, else the first one
+ * at or below it; clipped to 4 GiB (our page tables and the page
+ * allocator's bitmap). */
+static bool hal_bare__pick_ram(uint64_t *base, uint64_t *size)
+{
+    const struct bare_boot *b = &hal_bare_boot;
+    uint64_t img = (uint64_t)(uintptr_t)__image_start;
+    const struct hvm_memmap_table_entry *best = NULL;
+    for (unsigned i = 0; i < b->nmemmap; i++) {
+        const struct hvm_memmap_table_entry *e = &b->memmap[i];
+        if (e->type != XEN_HVM_MEMMAP_TYPE_RAM)
+            continue;
+        if (e->addr <= img && img - e->addr < e->size) {
+            best = e;
+            break;
+        }
+        if (!best && e->addr <= img)
+            best = e;
+    }
+    if (!best)
+        return false;
+    uint64_t end = best->addr + best->size;
+    if (end > (4ull << 30))
+        end = 4ull << 30;
+    *base = best->addr;
+    *size = end > best->addr ? end - best->addr : 0;
+    return *size > 0 && (uint64_t)(uintptr_t)__image_end <= end;
+}
+
+static bool hal_bare__is_ram(uint64_t a, uint64_t len)
+{
+    const struct bare_boot *b = &hal_bare_boot;
+    for (unsigned i = 0; i < b->nmemmap; i++) {
+        const struct hvm_memmap_table_entry *e = &b->memmap[i];
+        if (e->type == XEN_HVM_MEMMAP_TYPE_RAM && a < e->addr + e->size && e->addr < a + len)
+            return true;
+    }
+    return false;
+}
+
+/* Every 2 MiB page that holds no RAM (PCI BARs, ECAM, HPET, I/O APIC,
+ * local APIC) becomes uncached, PCD|PWT (SDM Vol. 3 11.12.3: with the PAT
+ * at its power-up value that is UC): device registers must not be cached
+ * or combined. */
+static void hal_bare__map_fixup(void)
+{
+    for (unsigned i = 0; i < 4 * 512; i++)
+        if (!hal_bare__is_ram((uint64_t)i << 21, 1ull << 21))
+            hal_bare_pd[i] |= PTE_PCD | PTE_PWT;
+    uint64_t cr3;
+    __asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3)::"memory");
+}
+
+void hal_bare__start(void)
+{
+    struct bare_boot *b = &hal_bare_boot;
+    if (!b->si_addr || b->si.magic != XEN_HVM_START_MAGIC_VALUE) {
+        hal_bare__printf("iovirt-guest(bare): no PVH start_info (EBX %p)\n", (const void *)b->si_addr);
+        hal__poweroff(HAL_BARE_STATUS_BOOT);
+    }
+    uint64_t ram_base, ram_size;
+    if (!hal_bare__pick_ram(&ram_base, &ram_size)) {
+        hal_bare__printf("iovirt-guest(bare): no RAM entry holds the image (%u memmap entries)\n",
+                         b->nmemmap);
+        hal__poweroff(HAL_BARE_STATUS_BOOT);
+    }
+    hal_bare__map_fixup();
+    hal_bare__time_init();
+
+    struct boot_params bp = {
+        .ram_base = ram_base,
+        .ram_size = ram_size,
+        .free_start = (uint64_t)(uintptr_t)__image_end,
+        .cmdline = b->cmdline,
+        .tsc_hz = hal__tsc_hz(),
+        .reserved = {
+            {(uint64_t)(uintptr_t)b->si_addr, sizeof(struct hvm_start_info)},
+            {b->si.memmap_paddr, (uint64_t)b->si.memmap_entries * sizeof(struct hvm_memmap_table_entry)},
+            {b->si.cmdline_paddr, b->cmdline_len},
+        },
+    };
+    kernel__main(&bp);
+}
+
+uint64_t hal__hpet_base(void)
+{
+    return PLATFORM_HPET_BASE;
+}
+
+/* iovirt's exit port and QEMU's isa-debug-exit share port 0x501: iovirt
+ * powers off with `status`, QEMU exits with (status << 1) | 1
+ * (scripts/bare-qemu undoes that).  If neither is there, stop the CPU. */
+void hal__poweroff(int status)
+{
+    __asm__ volatile("cli");
+    hal__outb(PLATFORM_PORT_EXIT, (uint8_t)status);
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
