@@ -149,6 +149,9 @@ void hal_bare__start(void)
             {b->si.cmdline_paddr, b->cmdline_len},
         },
     };
+    uint64_t us = (hal__rdtsc() - b->entry_tsc) / (hal__tsc_hz() / 1000000 ? hal__tsc_hz() / 1000000 : 1);
+    hal_bare__printf("bare: PVH entry to kernel__main %lu us (10 ms of it TSC calibration)\n",
+                     (unsigned long)us);
     kernel__main(&bp);
 }
 
