@@ -199,6 +199,25 @@ static void test_ping_e1000(void **s)
     assert_int_equal(bq__num(run.out, "received="), 2);
 }
 
+/* devprobe on QEMU's 82540EM: the behaviour the SDM defines, which our
+ * models show too (docs/guest.md "Model differences"). */
+static void test_devprobe_e1000(void **s)
+{
+    (void)s;
+    if (!bq__can_run()) {
+        skip();
+        return;
+    }
+    const char *args[] = {"--nic", "e1000", "--", "devprobe", NULL};
+    int rc = bq__run(&run, args);
+    bool ok = rc == 0 && run.status == 0 && strstr(run.out, "PROBE e1000.ICS_then_ICR 0x5 then 0\n") &&
+              strstr(run.out, "PROBE e1000.eeprom_sum 0xbaba\n") &&
+              strstr(run.out, "PROBE e1000.STATUS_write_ignored 1\n");
+    if (!ok)
+        bq__dump(&run);
+    assert_true(ok);
+}
+
 /* A jump to an unmapped address: #PF with CR2 = RIP = the target. */
 static void test_fault_reported(void **s)
 {
@@ -234,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_stream_virtio),
         cmocka_unit_test(test_stream_virtio_intx),
         cmocka_unit_test(test_ping_e1000),
+        cmocka_unit_test(test_devprobe_e1000),
         cmocka_unit_test(test_fault_reported),
     };
     return cmocka_run_group_tests_name("bare_qemu", tests, NULL, NULL);
