@@ -8,7 +8,7 @@
  * stream whose bytes the Linux sink's sockets received equal the bytes the
  * guest reports acknowledged, and are > 0; ping answered; an exception in
  * the kernel printed as one line naming vector, error code, RIP and CR2,
- * with the fault status.  Skipped without root (private network
+ * with the fault status, a stack overflow included (#DF on its own stack).  Skipped without root (private network
  * namespace) or without qemu-system-x86_64.  Each boot takes well under a
  * second under TCG; the stream runs 1 s. */
 #include <errno.h>
@@ -245,6 +245,25 @@ static void test_fault_reported(void **s)
     assert_null(strstr(run.out, "came back"));  /* ATTACK_SAW never printed */
 }
 
+/* Unbounded recursion: the guard page under the kernel stack faults, the
+ * #PF frame cannot be pushed there, #DF runs on its IST stack and reports. */
+static void test_stack_overflow_reported(void **s)
+{
+    (void)s;
+    if (!bq__can_run()) {
+        skip();
+        return;
+    }
+    const char *args[] = {"--nic", "none", "--", "attack", "stack", NULL};
+    int rc = bq__run(&run, args);
+    bool ok = rc == 0 && run.status == BQ_STATUS_FAULT &&
+              strstr(run.out, "EXCEPTION vector 8 (#DF) error 0 rip ") &&
+              strstr(run.out, "iovirt-guest: exit 70 (exception)");
+    if (!ok)
+        bq__dump(&run);
+    assert_true(ok);
+}
+
 int main(void)
 {
     tool__init();
@@ -255,6 +274,7 @@ int main(void)
         cmocka_unit_test(test_ping_e1000),
         cmocka_unit_test(test_devprobe_e1000),
         cmocka_unit_test(test_fault_reported),
+        cmocka_unit_test(test_stack_overflow_reported),
     };
     return cmocka_run_group_tests_name("bare_qemu", tests, NULL, NULL);
 }

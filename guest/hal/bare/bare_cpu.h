@@ -22,6 +22,8 @@
 /* Our GDT's selectors (entry.S). */
 #define GDT_KCODE 0x08
 #define GDT_KDATA 0x10
+#define GDT_TSS   0x18           /* 16-byte system descriptor (7.2.3) */
+#define GDT_TSS_TYPE_AVAIL64 0x89  /* P=1, DPL 0, type 9: available 64-bit TSS */
 
 /* Local APIC (10.4.1, 10.12.1): IA32_APIC_BASE enable bits. */
 #define MSR_APIC_BASE        0x1B

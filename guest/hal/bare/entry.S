@@ -95,14 +95,19 @@ start64:
     ud2
 
 /* GDT: null, 64-bit kernel code, data (Intel SDM Vol. 3 3.4.5, 5.2.1:
- * in 64-bit mode base and limit are ignored; L=1 D=0 for code). */
-    .section .rodata
+ * in 64-bit mode base and limit are ignored; L=1 D=0 for code), and a
+ * 16-byte slot for the TSS descriptor hal_bare_tss.c fills (IST stack for
+ * #DF).  In .data: LTR writes the descriptor's busy bit. */
+    .section .data
     .balign 16
+    .globl hal_bare_gdt
 hal_bare_gdt:
     .quad   0
     .quad   0x00af9a000000ffff      /* 0x08: code, DPL 0, L */
     .quad   0x00cf92000000ffff      /* 0x10: data, writable */
+    .quad   0, 0                    /* 0x18: TSS (filled at run time) */
 hal_bare_gdt_end:
+    .balign 8
 hal_bare_gdt_ptr:
     .word   hal_bare_gdt_end - hal_bare_gdt - 1
     .quad   hal_bare_gdt            /* lgdt in 32-bit mode reads 4 bytes of it */
@@ -117,7 +122,11 @@ hal_bare_pdpt:
     .skip   4096
 hal_bare_pd:
     .skip   4 * 4096
-    .balign 16
+    /* Guard page (hal_bare_tss.c makes it not-present): an overflow
+     * faults instead of running into the page tables above. */
+    .globl hal_bare_stack_guard
+hal_bare_stack_guard:
+    .skip   4096
 hal_bare_stack:
     .skip   65536
     .globl hal_bare_stack_top

@@ -68,33 +68,24 @@ void hal_bare__save_boot(const struct hvm_start_info *si)
     b->cmdline_len = c ? n + 1 : 0;
 }
 
-/* RAM = the memory map's RAM entry holding the image, else the first one
- * at or below it; clipped to 4 GiB (our page tables and the page
- * allocator's bitmap). */
+/* RAM = the memory map's RAM entry holding the whole image, clipped to
+ * 4 GiB (our page tables and the page allocator's bitmap). */
 static bool hal_bare__pick_ram(uint64_t *base, uint64_t *size)
 {
     const struct bare_boot *b = &hal_bare_boot;
-    uint64_t img = (uint64_t)(uintptr_t)__image_start;
-    const struct hvm_memmap_table_entry *best = NULL;
+    uint64_t img = (uint64_t)(uintptr_t)__image_start, img_end = (uint64_t)(uintptr_t)__image_end;
     for (unsigned i = 0; i < b->nmemmap; i++) {
         const struct hvm_memmap_table_entry *e = &b->memmap[i];
-        if (e->type != XEN_HVM_MEMMAP_TYPE_RAM)
+        uint64_t end = e->addr + e->size;
+        if (e->type != XEN_HVM_MEMMAP_TYPE_RAM || e->addr > img || end < img_end)
             continue;
-        if (e->addr <= img && img - e->addr < e->size) {
-            best = e;
-            break;
-        }
-        if (!best && e->addr <= img)
-            best = e;
+        if (end > (4ull << 30))
+            end = 4ull << 30;
+        *base = e->addr;
+        *size = end - e->addr;
+        return true;
     }
-    if (!best)
-        return false;
-    uint64_t end = best->addr + best->size;
-    if (end > (4ull << 30))
-        end = 4ull << 30;
-    *base = best->addr;
-    *size = end > best->addr ? end - best->addr : 0;
-    return *size > 0 && (uint64_t)(uintptr_t)__image_end <= end;
+    return false;
 }
 
 static bool hal_bare__is_ram(uint64_t a, uint64_t len)
@@ -135,6 +126,7 @@ void hal_bare__start(void)
         hal__poweroff(HAL_BARE_STATUS_BOOT);
     }
     hal_bare__map_fixup();
+    hal_bare__tss_init();
     hal_bare__time_init();
 
     struct boot_params bp = {

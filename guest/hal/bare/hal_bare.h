@@ -47,6 +47,10 @@ void hal_bare__lapic_eoi(void);
 /* hal_bare_ioapic.c: I/O APIC, INTx routing. */
 void hal_bare__ioapic_init(void);
 
+/* hal_bare_tss.c: TSS with an IST stack for #DF, guard page under the stack. */
+void hal_bare__tss_init(void);
+#define HAL_BARE_DF_IST 1
+
 /* hal_bare_time.c */
 void hal_bare__time_init(void);
 

@@ -29,7 +29,9 @@ static void hal_bare__fault(const struct bare_frame *f)
 {
     uint64_t cr2;
     __asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
-    if (hal_bare_irq.in_fault++)               /* faulted while reporting */
+    /* Faulted while reporting: one nested report (a #DF on its own stack
+     * after a fault that overflowed the kernel stack), then stop. */
+    if (hal_bare_irq.in_fault++ >= 2)
         hal__poweroff(HAL_BARE_STATUS_FAULT);
     const char *name = exc_names[f->vector] ? exc_names[f->vector] : "reserved";
     hal_bare__printf("\nEXCEPTION vector %lu (%s) error %#lx rip %#lx cr2 %#lx rsp %#lx rflags %#lx\n",
@@ -59,6 +61,7 @@ void hal__irq_init(hal_irq_dispatch_fn fn, void *ctx)
     hal_bare_irq.dispatch = fn;
     hal_bare_irq.dispatch_ctx = ctx;
     x86_idt__fill(hal_bare_irq.idt, HAL_NUM_VECTORS, hal_bare_isr_stubs);
+    hal_bare_irq.idt[8].ist = HAL_BARE_DF_IST;   /* #DF: always a usable stack */
     struct idt_ptr p = {.limit = sizeof(hal_bare_irq.idt) - 1,
                         .base = (uint64_t)(uintptr_t)hal_bare_irq.idt};
     __asm__ volatile("lidt %0" ::"m"(p) : "memory");
