@@ -9,6 +9,7 @@
 
 #include "drivers/platform/platform_map.h"
 #include "guest/hal/bare/bare_cpu.h"
+#include "guest/hal/bare/bare_memmap.h"
 #include "guest/lib/printf.h"
 
 /* In .data, not .bss: hal_bare__save_boot fills it before .bss is cleared. */
@@ -68,46 +69,14 @@ void hal_bare__save_boot(const struct hvm_start_info *si)
     b->cmdline_len = c ? n + 1 : 0;
 }
 
-/* RAM = the memory map's RAM entry holding the whole image, clipped to
- * 4 GiB (our page tables and the page allocator's bitmap). */
-static bool hal_bare__pick_ram(uint64_t *base, uint64_t *size)
-{
-    const struct bare_boot *b = &hal_bare_boot;
-    uint64_t img = (uint64_t)(uintptr_t)__image_start, img_end = (uint64_t)(uintptr_t)__image_end;
-    for (unsigned i = 0; i < b->nmemmap; i++) {
-        const struct hvm_memmap_table_entry *e = &b->memmap[i];
-        uint64_t end = e->addr + e->size;
-        if (e->type != XEN_HVM_MEMMAP_TYPE_RAM || e->addr > img || end < img_end)
-            continue;
-        if (end > (4ull << 30))
-            end = 4ull << 30;
-        *base = e->addr;
-        *size = end - e->addr;
-        return true;
-    }
-    return false;
-}
-
-static bool hal_bare__is_ram(uint64_t a, uint64_t len)
-{
-    const struct bare_boot *b = &hal_bare_boot;
-    for (unsigned i = 0; i < b->nmemmap; i++) {
-        const struct hvm_memmap_table_entry *e = &b->memmap[i];
-        if (e->type == XEN_HVM_MEMMAP_TYPE_RAM && a < e->addr + e->size && e->addr < a + len)
-            return true;
-    }
-    return false;
-}
-
 /* Every 2 MiB page that holds no RAM (PCI BARs, ECAM, HPET, I/O APIC,
  * local APIC) becomes uncached, PCD|PWT (SDM Vol. 3 11.12.3: with the PAT
  * at its power-up value that is UC): device registers must not be cached
  * or combined. */
 static void hal_bare__map_fixup(void)
 {
-    for (unsigned i = 0; i < 4 * 512; i++)
-        if (!hal_bare__is_ram((uint64_t)i << 21, 1ull << 21))
-            hal_bare_pd[i] |= PTE_PCD | PTE_PWT;
+    const struct bare_boot *b = &hal_bare_boot;
+    bare_memmap__mark_uncached(hal_bare_pd, 4 * 512, PTE_PCD | PTE_PWT, b->memmap, b->nmemmap);
     uint64_t cr3;
     __asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3)::"memory");
 }
@@ -119,8 +88,12 @@ void hal_bare__start(void)
         hal_bare__printf("iovirt-guest(bare): no PVH start_info (EBX %p)\n", (const void *)b->si_addr);
         hal__poweroff(HAL_BARE_STATUS_BOOT);
     }
+    for (unsigned i = 0; i < b->nmemmap; i++)
+        hal_bare__printf("bare: memmap %#lx..%#lx type %u\n", (unsigned long)b->memmap[i].addr,
+                         (unsigned long)(b->memmap[i].addr + b->memmap[i].size), b->memmap[i].type);
     uint64_t ram_base, ram_size;
-    if (!hal_bare__pick_ram(&ram_base, &ram_size)) {
+    if (!bare_memmap__pick_ram(b->memmap, b->nmemmap, (uint64_t)(uintptr_t)__image_start,
+                               (uint64_t)(uintptr_t)__image_end, &ram_base, &ram_size)) {
         hal_bare__printf("iovirt-guest(bare): no RAM entry holds the image (%u memmap entries)\n",
                          b->nmemmap);
         hal__poweroff(HAL_BARE_STATUS_BOOT);
