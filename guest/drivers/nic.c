@@ -32,6 +32,7 @@ void nic__setup_irq(struct kernel *k, struct pci_dev *d, struct nic *n, unsigned
         if (v >= 0 && irq__register(&k->irqs, (unsigned)v, handler, ctx) == 0) {
             n->irq_mode = NIC_IRQ_INTX;
             n->vector = v;
+            hal__intx_enable((unsigned)v);
         }
     }
     static const char *const names[] = {"polled", "INTx", "MSI", "MSI-X"};

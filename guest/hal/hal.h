@@ -73,6 +73,13 @@ void hal__irq_wait(void);
 static inline uint64_t hal__msi_addr(unsigned dest) { return 0xFEE00000ull | ((uint64_t)(dest & 0xFF) << 12); }
 static inline uint32_t hal__msi_data(unsigned vector) { return vector & 0xFF; }
 
+/* A handler now serves PCI INTx on `vector` (32 + Interrupt Line): let
+ * that INTx through.  The bare port unmasks the I/O APIC inputs it routed
+ * to the vector (until then a device asserting its line cannot storm a
+ * vector nobody acknowledges); on the proc and native ports the platform
+ * delivers INTx itself and this does nothing. */
+void hal__intx_enable(unsigned vector);
+
 /* ---- time ------------------------------------------------------------- */
 static inline uint64_t hal__rdtsc(void)
 {

@@ -9,7 +9,10 @@
  * so input 16 + n becomes vector 32 + PIRQ[n]_ROUT.IRQ: each device's
  * interrupt arrives on the vector its line register names, without this
  * port knowing the chipset's slot swizzle.  PIRQs firmware steered to the
- * same IRQ share that vector, as they share the 8259 line.
+ * same IRQ share that vector, as they share the 8259 line.  Inputs stay
+ * masked until the kernel has a handler on their vector
+ * (hal__intx_enable), so a line asserted by a device nobody drives cannot
+ * storm the CPU.
  *
  * Level triggered, active high: what QEMU's q35 ACPI tables declare for
  * GSI 16-23 and how its chipset model drives the I/O APIC inputs (the
@@ -24,6 +27,9 @@
 #include "drivers/platform/platform_map.h"
 
 #define IOAPIC_BASE ((uintptr_t)IOAPIC_DEFAULT_BASE)
+
+/* Vector each PIRQ's input is routed to, 0 = not routed. */
+static uint8_t pirq_vector[ICH9_NUM_PIRQ];
 
 static uint32_t ioapic_read(unsigned reg)
 {
@@ -64,12 +70,24 @@ static void hal_bare__route_pirqs(unsigned npins)
             continue;
         }
         unsigned vector = 32 + irq;            /* guest/kernel/irq.h: 32 + line */
+        pirq_vector[n] = (uint8_t)vector;
         ioapic_write(IOAPIC_REG_REDTBL_HI(gsi), IOAPIC_RTE_DEST(0));
         ioapic_write(IOAPIC_REG_REDTBL_LO(gsi), IOAPIC_RTE_VECTOR(vector) | IOAPIC_RTE_DELMOD_FIXED |
-                                                    IOAPIC_RTE_DESTMOD_PHYS | IOAPIC_RTE_TRIGGER_LEVEL);
+                                                    IOAPIC_RTE_DESTMOD_PHYS | IOAPIC_RTE_TRIGGER_LEVEL |
+                                                    IOAPIC_RTE_MASKED);
         hal_bare__printf(" %u", vector);
     }
-    hal_bare__printf(" (vectors, I/O APIC inputs 16-23, level)\n");
+    hal_bare__printf(" (vectors, I/O APIC inputs 16-23, level, masked until used)\n");
+}
+
+void hal__intx_enable(unsigned vector)
+{
+    for (unsigned n = 0; n < ICH9_NUM_PIRQ; n++) {
+        if (!pirq_vector[n] || pirq_vector[n] != vector)
+            continue;
+        unsigned gsi = ICH9_PIRQ_GSI_BASE + n;
+        ioapic_write(IOAPIC_REG_REDTBL_LO(gsi), ioapic_read(IOAPIC_REG_REDTBL_LO(gsi)) & ~IOAPIC_RTE_MASKED);
+    }
 }
 
 void hal_bare__ioapic_init(void)
