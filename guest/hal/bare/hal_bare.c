@@ -10,6 +10,7 @@
 #include "drivers/platform/platform_map.h"
 #include "guest/hal/bare/bare_cpu.h"
 #include "guest/hal/bare/bare_memmap.h"
+#include "guest/kernel/console.h"
 #include "guest/lib/printf.h"
 
 /* In .data, not .bss: hal_bare__save_boot fills it before .bss is cleared. */
@@ -21,20 +22,14 @@ extern uint64_t hal_bare_pd[4 * 512];
 void hal_bare__save_boot(const struct hvm_start_info *si);
 void hal_bare__start(void) __attribute__((noreturn));
 
-static void hal_bare__putc(void *ctx, char c)
-{
-    (void)ctx;
-    for (unsigned i = 0; i < 100000; i++)      /* LSR.THRE, bounded */
-        if (hal__inb(PLATFORM_PORT_COM1 + 5) & 0x20)
-            break;
-    hal__outb(PLATFORM_PORT_COM1, (uint8_t)c);
-}
-
+/* The kernel's polled COM1 writer: usable before console__init (firmware
+ * or the platform left the UART working) and from any exception. */
 static void hal_bare__put_crlf(void *ctx, char c)
 {
+    (void)ctx;
     if (c == '\n')
-        hal_bare__putc(ctx, '\r');
-    hal_bare__putc(ctx, c);
+        console__putc('\r');
+    console__putc(c);
 }
 
 void hal_bare__printf(const char *fmt, ...)
@@ -85,16 +80,19 @@ void hal_bare__start(void)
 {
     struct bare_boot *b = &hal_bare_boot;
     if (!b->si_addr || b->si.magic != XEN_HVM_START_MAGIC_VALUE) {
-        hal_bare__printf("iovirt-guest(bare): no PVH start_info (EBX %p)\n", (const void *)b->si_addr);
+        hal_bare__printf("bare: no PVH start_info (EBX %p)\n", (const void *)b->si_addr);
         hal__poweroff(HAL_BARE_STATUS_BOOT);
     }
+    if (b->si.memmap_entries > b->nmemmap)
+        hal_bare__printf("bare: memmap has %u entries, the first %u used\n", b->si.memmap_entries,
+                         b->nmemmap);
     for (unsigned i = 0; i < b->nmemmap; i++)
         hal_bare__printf("bare: memmap %#lx..%#lx type %u\n", (unsigned long)b->memmap[i].addr,
                          (unsigned long)(b->memmap[i].addr + b->memmap[i].size), b->memmap[i].type);
     uint64_t ram_base, ram_size;
     if (!bare_memmap__pick_ram(b->memmap, b->nmemmap, (uint64_t)(uintptr_t)__image_start,
                                (uint64_t)(uintptr_t)__image_end, &ram_base, &ram_size)) {
-        hal_bare__printf("iovirt-guest(bare): no RAM entry holds the image (%u memmap entries)\n",
+        hal_bare__printf("bare: no RAM entry holds the image (%u memmap entries)\n",
                          b->nmemmap);
         hal__poweroff(HAL_BARE_STATUS_BOOT);
     }
@@ -115,7 +113,7 @@ void hal_bare__start(void)
         },
     };
     uint64_t us = (hal__rdtsc() - b->entry_tsc) / (hal__tsc_hz() / 1000000 ? hal__tsc_hz() / 1000000 : 1);
-    hal_bare__printf("bare: PVH entry to kernel__main %lu us (10 ms of it TSC calibration)\n",
+    hal_bare__printf("bare: PVH entry to kernel__main %lu us (TSC calibration included)\n",
                      (unsigned long)us);
     kernel__main(&bp);
 }
