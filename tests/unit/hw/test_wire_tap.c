@@ -174,9 +174,15 @@ static void test_sink_counts_bytes(void **state)
      * stamped the segments) by their arrival: first to last byte */
     const struct wire_sink_conn *sc = &sink.conn[0];
     assert_int_equal(sc->bytes, total);
-    assert_true(sc->first_byte_ns && sc->last_byte_ns >= sc->first_byte_ns + 100000000ull);
+    assert_true(sc->first_byte_ns && sc->last_byte_ns >= sc->first_byte_ns);
+    /* The 100 ms gap shows in the kernel's arrival stamps whatever the load;
+     * the read times show it only if the sink thread ran within 100 ms of
+     * the first segment (a loaded CI host once held it off longer), so they
+     * are asserted only where there are no stamps. */
     if (sc->first_arrival_ns)
         assert_true(sc->last_arrival_ns >= sc->first_arrival_ns + 100000000ull);
+    else
+        assert_true(sc->last_byte_ns >= sc->first_byte_ns + 100000000ull);
     assert_int_equal(sink.conn[1].bytes, 0);
     /* UDP datagrams are counted too. */
     int u = wire_tap__socket(w, AF_INET, SOCK_DGRAM, 0);
