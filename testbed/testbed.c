@@ -85,6 +85,7 @@ int testbed__create(struct testbed *t, const struct testbed_config *cfg)
         .pm = &t->plat.pm,
         .mem_bytes = cfg->mem_bytes ? cfg->mem_bytes : 64ull << 20,
         .kernel_path = cfg->kernel,
+        .backend = cfg->backend,
         .cmdline = cfg->cmdline,
         .nic = nic[m],
         .mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x57},

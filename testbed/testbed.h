@@ -27,7 +27,9 @@ struct testbed_config {
     uint64_t mem_bytes;        /* guest RAM (0 = 64 MiB) */
     uint64_t host_mem_bytes;   /* machine memory (0 = 1 GiB) */
     uint64_t line_rate;        /* bits/s, 0 = unlimited */
-    const char *kernel;        /* guest kernel ELF (proc port) */
+    const char *kernel;        /* guest kernel ELF (the VM modes) */
+    const struct vcpu_ops *backend; /* VM modes: NULL = the default for the
+                                * kernel's boot protocol (hv/vm.h) */
     const char *native_kernel; /* native port's ELF; NULL: iovirt-guest-native.elf
                                 * next to `kernel` */
     const char *cmdline;       /* guest program and arguments */

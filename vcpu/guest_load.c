@@ -185,8 +185,8 @@ int guest_load__elf(const struct vcpu_memmap *m, const void *file, size_t size,
     return 0;
 }
 
-int guest_load__file(const struct vcpu_memmap *m, const char *path, const char *cmdline,
-                     uint64_t tsc_hz, struct guest_load_info *out, char *errbuf, size_t errlen)
+/* The whole file in a malloc'd buffer: 0, or -errno with the reason. */
+static int read_file(const char *path, uint8_t **buf_out, size_t *size_out, char *errbuf, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -211,8 +211,57 @@ int guest_load__file(const struct vcpu_memmap *m, const char *path, const char *
         got += (size_t)n;
     }
     close(fd);
-    int rc = got == size ? guest_load__elf(m, buf, size, cmdline, tsc_hz, out, errbuf, errlen)
-                         : fail(errbuf, errlen, -EIO, "%s: short read", path);
+    if (got != size) {
+        free(buf);
+        return fail(errbuf, errlen, -EIO, "%s: short read", path);
+    }
+    *buf_out = buf;
+    *size_out = size;
+    return 0;
+}
+
+int guest_load__file(const struct vcpu_memmap *m, const char *path, const char *cmdline,
+                     uint64_t tsc_hz, struct guest_load_info *out, char *errbuf, size_t errlen)
+{
+    uint8_t *buf;
+    size_t size;
+    int rc = read_file(path, &buf, &size, errbuf, errlen);
+    if (rc)
+        return rc;
+    rc = guest_load__elf(m, buf, size, cmdline, tsc_hz, out, errbuf, errlen);
+    free(buf);
+    return rc;
+}
+
+int guest_load__file_boot(const char *path, enum vcpu_boot *boot, char *errbuf, size_t errlen)
+{
+    uint8_t *buf;
+    size_t size;
+    int rc = read_file(path, &buf, &size, errbuf, errlen);
+    if (rc)
+        return rc;
+    Elf64_Ehdr eh;
+    if (size < sizeof eh) {
+        free(buf);
+        return fail(errbuf, errlen, -ENOEXEC, "ELF: file of %zu bytes is shorter than the ELF header", size);
+    }
+    memcpy(&eh, buf, sizeof eh);
+    /* the same header checks as guest_load__elf, as far as the notes need */
+    if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum > GUEST_LOAD_MAX_PHDRS ||
+        eh.e_phoff > size || (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > size - eh.e_phoff)
+        rc = fail(errbuf, errlen, -ENOEXEC, "%s: not an ELF64 file with valid program headers", path);
+    if (!rc) {
+        Elf64_Phdr ph[GUEST_LOAD_MAX_PHDRS];
+        memcpy(ph, buf + eh.e_phoff, eh.e_phnum * sizeof(Elf64_Phdr));
+        uint64_t entry = 0;
+        char note_err[160] = "";
+        int pvh = guest_load__pvh_entry(buf, size, ph, eh.e_phnum, &entry, note_err, sizeof note_err);
+        if (pvh < 0)
+            rc = fail(errbuf, errlen, pvh, "%s", note_err);
+        else
+            *boot = pvh ? VCPU_BOOT_PVH : VCPU_BOOT_PROC;
+    }
     free(buf);
     return rc;
 }

@@ -46,6 +46,9 @@ int guest_load__elf(const struct vcpu_memmap *m, const void *file, size_t size,
 /* Reads `path` and loads it; -errno for I/O errors. */
 int guest_load__file(const struct vcpu_memmap *m, const char *path, const char *cmdline,
                      uint64_t tsc_hz, struct guest_load_info *out, char *errbuf, size_t errlen);
+/* How `path` boots (PVH note or not), without loading it: for choosing a
+ * backend before the VM exists.  0, or -errno / -ENOEXEC with a reason. */
+int guest_load__file_boot(const char *path, enum vcpu_boot *boot, char *errbuf, size_t errlen);
 /* Can `ops` boot this image?  0, or -ENOEXEC with a reason that names the
  * image the backend needs (a PVH image on the proc backend, a proc-port
  * image on a PVH backend). */
