@@ -53,6 +53,8 @@ pvh_start:
     je loop_mmio_write
     cmp $'p', %eax
     je loop_pio
+    cmp $'i', %eax
+    je loop_irq
     mov $0xbad0c0de, %eax       /* unknown program */
     jmp done
 
@@ -134,7 +136,7 @@ prog_spin:
     mov $6, %eax
     jmp done
 
-/* benchmark loops: one exit per iteration, forever */
+/* benchmark loops (r, w, p): one exit per iteration, forever */
 loop_mmio_read:
     mov MMIO, %eax
     jmp loop_mmio_read
@@ -145,6 +147,16 @@ loop_pio:
     mov $0x512, %dx
 4:  out %eax, %dx
     jmp 4b
+
+/* i: like d, but takes interrupts forever (each handler exit is one) */
+loop_irq:
+    call setup_idt
+    movl $0x1ff, LAPIC_SVR
+    mov $0xaa, %eax
+    call report
+    sti
+6:  hlt
+    jmp 6b
 
 report:
     push %edx
