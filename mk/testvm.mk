@@ -36,3 +36,8 @@ $(BUILD)/tests-vm/%: tests/testvm/%.c $(BUILD)/libiovirt.a
 $(SAN_BUILD)/tests-vm/%: tests/testvm/%.c $(SAN_BUILD)/libiovirt.a
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O1 $(SAN_FLAGS) -o $@ $< $(SAN_BUILD)/libiovirt.a -lcmocka $(LDLIBS)
+
+# test_kvm_run runs the iovirt binary of the normal tree (the sanitizer tree
+# has none), as test_integ_cli does.
+$(BUILD)/tests-vm/test_kvm_run $(SAN_BUILD)/tests-vm/test_kvm_run: BASE_CFLAGS += -DINTEG_IOVIRT='"$(INTEG_IOVIRT)"'
+$(BUILD)/tests-vm/test_kvm_run $(SAN_BUILD)/tests-vm/test_kvm_run: $(BUILD)/iovirt

@@ -161,6 +161,9 @@ const char *vcpu__exit_name(enum vcpu_exit_reason r);
 /* hlt waits inside run() until an interrupt arrives (an in-kernel
  * interrupt controller): the caller never sleeps on a HLT exit. */
 #define VCPU_CAP_HALT_IN_RUN  (1u << 4)
+/* Guest code runs on the thread that calls run(): vcpu__cpu_time_ns() is
+ * part of this process's CPU time, not another process's. */
+#define VCPU_CAP_IN_PROCESS   (1u << 5)
 
 /* How a backend enters a guest kernel (vcpu/guest_load.h lays out the boot
  * data for each):

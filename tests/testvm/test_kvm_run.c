@@ -4,7 +4,8 @@
  * the Linux-side sink (sink bytes == the guest's bytes).  Needs hardware
  * KVM: run in the test machine,
  *   scripts/testvm --timeout 600 -- build/tests-vm/test_kvm_run
- * It does not skip itself: no /dev/kvm or no bare kernel is a failure. */
+ * It does not skip itself: no /dev/kvm or no bare kernel is a failure.
+ * Runs the normal tree's iovirt (INTEG_IOVIRT, mk/testvm.mk). */
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
