@@ -216,6 +216,27 @@ static void test_mmio(void **state)
     shut(&f);
 }
 
+/* String port I/O: KVM does the memory side of each element, so outs and
+ * ins (and rep outs, one element per exit) are ordinary PIO exits; rep ins,
+ * which KVM hands over several elements at once, is a clear fault. */
+static void test_string_pio(void **state)
+{
+    (void)state;
+    struct fx f;
+    boot(&f, "g");
+    expect_pio(&f, 0x520, 1, true, 'Z');
+    expect_pio(&f, 0x520, 1, true, 'A');
+    expect_pio(&f, 0x520, 1, true, 'B');
+    expect_pio(&f, 0x520, 1, true, 'C');
+    expect_pio(&f, 0x522, 2, false, 0x4b4f);  /* "OK" into memory */
+    expect_pio(&f, PORT_REPORT, 4, true, 0x4b4f);
+    const struct vcpu_exit *e = run(&f);
+    assert_int_equal(e->reason, VCPU_EXIT_FAULT);
+    assert_non_null(strstr(e->fault.why, "rep ins/outs"));
+    assert_int_equal(e->fault.error_code, 0x522);
+    shut(&f);
+}
+
 /* vcpu__set_regs at a pending read drops it (vcpu.h): the registers the
  * caller chose stand, and the read executes again. */
 static void test_set_regs_drops_pending_read(void **state)
@@ -382,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_pio_out),
         cmocka_unit_test(test_pio_in),
         cmocka_unit_test(test_mmio),
+        cmocka_unit_test(test_string_pio),
         cmocka_unit_test(test_set_regs_drops_pending_read),
         cmocka_unit_test(test_irq_at_exit),
         cmocka_unit_test(test_irq_async_while_halted),

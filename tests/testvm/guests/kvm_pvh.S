@@ -47,6 +47,8 @@ pvh_start:
     je prog_triple
     cmp $'f', %eax
     je prog_spin
+    cmp $'g', %eax
+    je prog_string
     cmp $'r', %eax
     je loop_mmio_read
     cmp $'w', %eax
@@ -121,6 +123,25 @@ prog_irq:
     jb 2b
     cli
     mov irq_count, %eax
+    jmp done
+
+/* g: string port I/O: outsb, rep outsb (3), insw into memory (reported),
+ * then rep insb (4), which the backend refuses */
+prog_string:
+    mov $0x520, %dx
+    mov $str_src, %esi
+    outsb
+    mov $3, %ecx
+    rep outsb
+    mov $0x522, %dx
+    mov $str_dst, %edi
+    insw
+    movzwl str_dst, %eax
+    call report
+    mov $str_dst, %edi
+    mov $4, %ecx
+    rep insb
+    mov $7, %eax
     jmp done
 
 /* e: no IDT (limit 0): #UD cannot be delivered -> triple fault */
@@ -224,8 +245,13 @@ idt_none:
     .word 0
     .long 0
 
+str_src:
+    .ascii "ZABC"
+
     .bss
     .balign 16
+str_dst:
+    .skip 8
 idt:
     .skip 256 * 8
 irq_count:
