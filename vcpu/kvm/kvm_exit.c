@@ -43,8 +43,8 @@ static void map_io(struct vcpu *v)
     const struct kvm_run *run = kv->run;
     uint8_t size = run->io.size;
     if (run->io.count != 1) {
-        /* rep ins/outs: KVM hands over up to a page of elements at once */
-        kvm__set_fault(v, 13, run->io.port, "repeated string port I/O (rep ins/outs) is not supported");
+        /* rep ins: KVM reads ahead several elements (rep outs comes one by one) */
+        kvm__set_fault(v, 13, run->io.port, "string port I/O of several elements at once (rep ins) is not supported");
         return;
     }
     if ((size != 1 && size != 2 && size != 4) || run->io.data_offset < sizeof(struct kvm_run) ||
