@@ -62,6 +62,7 @@ static void map_io(struct vcpu *v)
         memcpy(&e->pio.data, (const uint8_t *)run + run->io.data_offset, size);
     else
         kv->pend = KVM_PEND_PIO_IN;
+    kv->io_pending = true;
 }
 
 static void map_mmio(struct vcpu *v)
@@ -84,6 +85,7 @@ static void map_mmio(struct vcpu *v)
         memcpy(&e->mmio.data, run->mmio.data, len);
     else
         kv->pend = KVM_PEND_MMIO_READ;
+    kv->io_pending = true;
 }
 
 static const char *internal_why(uint32_t suberror)

@@ -45,6 +45,8 @@ struct kvm_vcpu_state {
     struct kvm_run *run;         /* shared with the kernel (KVM_GET_VCPU_MMAP_SIZE) */
     size_t run_size;
     enum kvm_pending pend;
+    bool io_pending;             /* KVM holds the instruction of the last MMIO/PIO
+                                  * exit and finishes it at the next KVM_RUN */
     _Atomic pid_t tid;           /* thread that runs it (kicks signal it), 0 = none yet */
     pid_t masked_tid;            /* thread whose signal mask the vcpu's was built from */
     int64_t last_cpu_ns;         /* its CPU time when last read (thread may be gone) */

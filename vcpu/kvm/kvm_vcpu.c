@@ -137,15 +137,17 @@ int kvm__get_regs(struct vcpu *v, struct vcpu_regs *r)
 int kvm__set_regs(struct vcpu *v, const struct vcpu_regs *r)
 {
     struct kvm_vcpu_state *kv = KV(v);
-    if (kv->pend != KVM_PEND_NONE) {
-        /* KVM would finish the pending read on the next KVM_RUN, on top of
-         * the registers set here: finish it now (immediate_exit: the run
-         * completes the instruction and returns at once), then replace. */
+    if (kv->pend != KVM_PEND_NONE || kv->io_pending) {
+        /* KVM would finish the exit's instruction (a read's register, an
+         * out's RIP advance) on the next KVM_RUN, on top of the registers
+         * set here (api.rst, immediate_exit): finish it now (the run
+         * completes pending I/O and returns at once), then replace. */
         kvm__complete_pending(v);
         __atomic_store_n(&kv->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
         if (ioctl(kv->fd, KVM_RUN, 0) == 0 || errno != EINTR)
             log__err("kvm", "vCPU %u: completing a dropped read did not return EINTR", v->id);
         __atomic_store_n(&kv->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+        kv->io_pending = false;
     }
     const uint64_t *g = r->gpr;
     struct kvm_regs k = {
