@@ -22,10 +22,19 @@ LDLIBS   := -lpthread -lseccomp -ljansson -lm
 # Host-side library: every layer but the guest kernel and tools/ (the CLI).
 # guest/net and drivers/ are freestanding C that is also compiled here, so
 # host unit tests and the host driver can use them.
-LIB_DIRS := lib hw hw/pci hw/vtd hw/e1000 hw/wire hw/intc hw/timer host host/vtd host/e1000 vcpu vcpu/proc vcpu/kvm hv hv/virtio drivers/e1000 guest/net testbed bench
+LIB_DIRS := lib hw hw/pci hw/vtd hw/e1000 hw/wire hw/intc hw/timer host host/vtd host/e1000 host/vfio vcpu vcpu/proc vcpu/kvm hv hv/virtio drivers/e1000 guest/net testbed bench
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 TOOL_SRCS := $(wildcard tools/*.c)
-TEST_SRCS := $(wildcard tests/unit/*/test_*.c tests/integration/test_*.c)
+# tests/testvm: tests that need the L1 test machine (/dev/kvm, VT-d, vfio).
+# Built into build/tests and build-san/tests like the others; scripts/
+# run-tests.sh runs them inside scripts/testvm, never on this machine
+# (scripts/run-testvm-suite, docs/testvm.md).
+TESTVM_SRCS := $(wildcard tests/testvm/test_*.c)
+TEST_SRCS := $(wildcard tests/unit/*/test_*.c tests/integration/test_*.c) $(TESTVM_SRCS)
+# Every test binary lands in <tree>/tests/<name>: two sources with one name
+# would silently build only one of them.
+TEST_DUPS := $(strip $(foreach n,$(sort $(notdir $(TEST_SRCS))),$(if $(word 2,$(filter %/$(n),$(TEST_SRCS))),$(n))))
+$(if $(TEST_DUPS),$(error test sources with the same name (one binary each): $(TEST_DUPS)))
 BENCH_SRCS := $(wildcard bench/programs/bench_*.c)
 
 objs = $(patsubst %.c,$(1)/obj/%.o,$(2))

@@ -23,6 +23,18 @@ static uint64_t thread_cpu_ns(void)
  * runs on the thread that raised the MSI, the NIC model's hardware thread;
  * on a real machine it is host CPU time of the hypervisor, so it is timed
  * per call (irq_cpu_ns) and charged to the hypervisor, not the NIC. */
+void assign__msi_deliver(void *ctx, uint64_t addr, uint32_t data)
+{
+    struct hv_assign *a = ctx;
+    uint64_t t0 = thread_cpu_ns();
+    __atomic_add_fetch(&a->host_irqs, 1, __ATOMIC_RELAXED);
+    if (vm_irq__msi(&a->vm->irq, addr, data))
+        __atomic_add_fetch(&a->injected, 1, __ATOMIC_RELAXED);
+    uint64_t t1 = thread_cpu_ns();
+    if (t1 > t0)
+        __atomic_add_fetch(&a->irq_cpu_ns, t1 - t0, __ATOMIC_RELAXED);
+}
+
 static void assign__host_irq(void *ctx)
 {
     struct hv_assign *a = ctx;
@@ -117,34 +129,86 @@ static void assign__vcfg_written(struct pci_dev *d, unsigned off, unsigned size,
         assign__irq_publish(a);
     if (in_msi)
         ops->msi_enable(&a->src, pci_dev__msi_enabled(d));
+    if (d->msix_cap && off < d->msix_cap + 4u && off + size > d->msix_cap + 2u && ops->msix_update)
+        ops->msix_update(&a->src, d);
     /* BARs: the direct pages are mapped at the firmware address for the life
      * of the VM, so the trapped windows decode only there too; a guest that
      * moves a BAR simply loses it until it puts it back. */
     if ((off >= PCI_COMMAND && off < PCI_COMMAND + 2) ||
-        (off >= PCI_BASE_ADDRESS_0 && off < PCI_BASE_ADDRESS_0 + 8)) {
-        for (int b = 0; b < 2; b++) {
-            uint64_t fw = b ? PLATFORM_PCI_PIO_BASE : PLATFORM_PCI_MMIO_BASE;
-            bool decode = pci_dev__command(d) & (b ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY);
-            hv_window__move(a->vm->nic_bar[b], decode && pci_dev__bar_addr(d, b) == fw ? fw : 0);
+        (off >= PCI_BASE_ADDRESS_0 && off < PCI_BASE_ADDRESS_0 + 4 * PCI_NUM_BARS)) {
+        for (int b = 0; b < PCI_NUM_BARS; b++) {
+            if (!a->vm->nic_bar[b])
+                continue;
+            bool decode = pci_dev__command(d) & (d->bars[b].io ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY);
+            hv_window__move(a->vm->nic_bar[b], decode && pci_dev__bar_addr(d, b) == a->fw[b] ? a->fw[b] : 0);
         }
     }
 }
 
+/* Firmware: every BAR at a naturally aligned address of the platform's
+ * windows, in index order (an e1000 gets BAR0 at PLATFORM_PCI_MMIO_BASE and
+ * its I/O BAR at PLATFORM_PCI_PIO_BASE, as the modelled machine has them). */
+static int assign__place_bars(struct pci_dev *d, uint64_t fw[PCI_NUM_BARS])
+{
+    uint64_t mem = PLATFORM_PCI_MMIO_BASE, io = PLATFORM_PCI_PIO_BASE;
+    for (int b = 0; b < PCI_NUM_BARS; b++) {
+        uint64_t size = d->bars[b].size;
+        fw[b] = 0;
+        if (!size)
+            continue;
+        uint64_t *cur = d->bars[b].io ? &io : &mem;
+        uint64_t at = (*cur + size - 1) & ~(size - 1);
+        uint64_t end = d->bars[b].io ? 0x10000 : PLATFORM_PCI_MMIO_BASE + PLATFORM_PCI_MMIO_SIZE;
+        if (at + size > end)
+            return -ENOSPC;
+        fw[b] = at;
+        *cur = at + size;
+        pci_dev__set_bar_addr(d, b, at);
+    }
+    return 0;
+}
+
 /* ---- attach / detach ------------------------------------------------------ */
+
+const struct assign_source_ops *assign__source(const char *spec, const char **arg)
+{
+    *arg = NULL;
+    if (!spec || !strcmp(spec, "model"))
+        return &assign_model_ops;
+    if (!strncmp(spec, "vfio:", 5) && spec[5]) {
+        *arg = spec + 5;
+        return &assign_vfio_ops;
+    }
+    return NULL;
+}
 
 int assign__attach(struct hv_assign *a, struct host_os *host, struct hv_vm *vm)
 {
     memset(a, 0, sizeof(*a));
     pthread_mutex_init(&a->irq_lock, NULL);
     a->irq.intx_off = true; /* nothing delivered before vcfg is set up */
-    a->src = (struct assign_source){.ops = &assign_model_ops, .host = host};
+    const char *arg;
+    const struct assign_source_ops *ops = assign__source(vm->cfg.assign_source, &arg);
+    a->src = (struct assign_source){.ops = ops, .host = host};
     a->vm = vm;
-    const struct assign_source_ops *ops = a->src.ops;
     int r;
+    if (!ops) {
+        log__err("assign", "%s: unknown device source '%s' (model, vfio:BDF)", vm->cfg.name, vm->cfg.assign_source);
+        pthread_mutex_destroy(&a->irq_lock);
+        memset(a, 0, sizeof(*a));
+        return -EINVAL;
+    }
+    if (ops->open && (r = ops->open(&a->src, arg))) {
+        pthread_mutex_destroy(&a->irq_lock);
+        memset(a, 0, sizeof(*a));
+        return r;
+    }
     /* Without interrupt remapping the device's DMA can raise any host
      * interrupt (a DWORD write to 0xFEExxxxx is an interrupt request, VT-d
      * 3.14): refuse before the host lets go of the device. */
     if (!ops->irq_isolated(&a->src) && !vm->cfg.allow_unsafe_interrupts) {
+        if (ops->open)
+            ops->release(&a->src); /* opened, never claimed: just closed */
         log__err("assign",
                  "%s: refusing to assign the NIC: interrupt remapping is off, so its DMA into the interrupt "
                  "window 0xFEExxxxx could raise any host interrupt; pass --allow-unsafe-interrupts to "
@@ -162,12 +226,14 @@ int assign__attach(struct hv_assign *a, struct host_os *host, struct hv_vm *vm)
     /* The guest's view: the same function, virtualised. */
     ops->init_vcfg(&a->src, &a->vcfg);
     a->vcfg.cfg[PCI_INTERRUPT_LINE] = 11; /* the guest's line for INTA# (pin 1) */
-    pci_dev__set_bar_addr(&a->vcfg, 0, PLATFORM_PCI_MMIO_BASE);
-    pci_dev__set_bar_addr(&a->vcfg, 1, PLATFORM_PCI_PIO_BASE);
+    if ((r = assign__place_bars(&a->vcfg, a->fw))) {
+        log__err("assign", "%s: the function's BARs do not fit the PCI windows", vm->cfg.name);
+        goto fail;
+    }
     a->vcfg.opaque = a;
     a->vcfg.on_write = assign__vcfg_written;
     assign__irq_publish(a);
-    if ((r = ops->map_bars(&a->src, vm, PLATFORM_PCI_MMIO_BASE, PLATFORM_PCI_PIO_BASE, false)))
+    if ((r = ops->map_bars(&a->src, vm, a->fw, false)))
         goto fail;
     return 0;
 fail:

@@ -39,6 +39,10 @@ typedef void (*assign_irq_fn)(void *ctx);
 
 struct assign_source_ops {
     const char *name;
+    /* Find and open the function `arg` names (the part of --assign after
+     * "NAME:"), with one error line if it cannot be used.  NULL: nothing to
+     * open (the model's NIC is the platform's). */
+    int (*open)(struct assign_source *s, const char *arg);
     /* Does the platform confine the function's interrupt requests?  True
      * only with interrupt remapping on and source-id verified (VT-d 5.1):
      * otherwise a DMA write into 0xFEExxxxx, which the guest can program,
@@ -67,18 +71,23 @@ struct assign_source_ops {
     void (*set_command)(struct assign_source *s, uint16_t cmd);
     /* The guest's view of its configuration space (IDs, capabilities). */
     void (*init_vcfg)(struct assign_source *s, struct pci_dev *vcfg);
-    /* Its BARs in the VM at the firmware addresses; decode: live now. */
-    int (*map_bars)(struct assign_source *s, struct hv_vm *vm, uint64_t bar0_gpa, uint64_t bar1_port,
-                    bool decode);
+    /* Its BARs in the VM at the firmware addresses fw[b] (GPA, or port
+     * for an I/O BAR; 0 = none); decode: live now. */
+    int (*map_bars)(struct assign_source *s, struct hv_vm *vm, const uint64_t fw[PCI_NUM_BARS], bool decode);
+    /* The guest wrote its virtual MSI-X capability (enable, function
+     * mask).  NULL: the source offers no MSI-X. */
+    void (*msix_update)(struct assign_source *s, const struct pci_dev *vcfg);
     /* Quiesce (MSI and bus mastering off, reset), disconnect the interrupt
      * (drained: fn is not running on return), unmap DMA, give it back.
      * Safe after a partial claim. */
     void (*release)(struct assign_source *s);
 };
 
-/* The model source: the platform's e1000 (00:02.0) behind its VT-d. */
+/* A device source: the fields the model source uses, and `impl` for the
+ * state of the others (the vfio source's). */
 struct assign_source {
     const struct assign_source_ops *ops;
+    void *impl;
     struct host_os *host;
     struct vtd_domain *domain;
     bool attached, irte_valid, vector_registered;
@@ -94,6 +103,15 @@ struct assign_source {
 };
 
 extern const struct assign_source_ops assign_model_ops;
+extern const struct assign_source_ops assign_vfio_ops;
+
+/* Deliver the message the guest programmed (MSI-X entry, MSI) into the
+ * guest; ctx is the irq_ctx irq_connect was given.  Any thread. */
+void assign__msi_deliver(void *ctx, uint64_t addr, uint32_t data);
+
+/* The source `spec` names: "model" (or NULL), or "vfio:BDF" (*arg = "BDF");
+ * NULL for anything else. */
+const struct assign_source_ops *assign__source(const char *spec, const char **arg);
 
 #define ASSIGN_HOST_VECTOR 0x50
 #define ASSIGN_HOST_INTX_VECTOR 0x51  /* the function's INTx, routed by the host */
@@ -102,6 +120,7 @@ struct hv_assign {
     struct assign_source src;
     struct hv_vm *vm;
     struct pci_dev vcfg;          /* what the guest sees (vCPU thread only) */
+    uint64_t fw[PCI_NUM_BARS];    /* where firmware placed each BAR (0 = none) */
     uint64_t host_irqs, injected;
     /* The guest's interrupt programming as last written to vcfg (MSI;
      * INTx off = MSI on or Interrupt Disable; INTx line), published by the
@@ -127,10 +146,9 @@ struct hv_assign {
 
 /* Map the model NIC's directly-assignable BAR0 pages at bar0_gpa and trap
  * the rest (forwarded to the real NIC): the model source's map_bars. */
-int assign__map_bar(struct hv_vm *vm, struct platform *p, uint64_t bar0_gpa, uint64_t bar1_port,
-                    bool decode);
-/* Take the function from the host and give it to vm (before its vCPU
- * starts).  Refused (-EPERM, one error line naming
+int assign__map_bar(struct hv_vm *vm, struct platform *p, const uint64_t fw[PCI_NUM_BARS], bool decode);
+/* Take the function vm->cfg.assign_source names from the host and give it
+ * to vm (before its vCPU starts).  Refused (-EPERM, one error line naming
  * --allow-unsafe-interrupts) when the source cannot isolate the function's
  * interrupts, unless vm->cfg.allow_unsafe_interrupts (as Linux's
  * vfio_iommu_type1 allow_unsafe_interrupts). */

@@ -12,9 +12,9 @@
 
 /* ---- BAR0: mapped ring pages, trapped side-effect pages ----------------- */
 
-int assign__map_bar(struct hv_vm *vm, struct platform *p, uint64_t bar0_gpa, uint64_t bar1_port,
-                    bool decode)
+int assign__map_bar(struct hv_vm *vm, struct platform *p, const uint64_t fw[PCI_NUM_BARS], bool decode)
 {
+    uint64_t bar0_gpa = fw[0], bar1_port = fw[1];
     int fd = e1000_nic__regs_fd(p->nic);
     static const uint32_t direct[] = {E1000_NIC_RX_RING_PAGE, E1000_NIC_TX_RING_PAGE};
     for (unsigned i = 0; i < 2; i++) {
@@ -202,10 +202,9 @@ static void model__init_vcfg(struct assign_source *s, struct pci_dev *vcfg)
     e1000__pci_init(vcfg);
 }
 
-static int model__map_bars(struct assign_source *s, struct hv_vm *vm, uint64_t bar0_gpa, uint64_t bar1_port,
-                           bool decode)
+static int model__map_bars(struct assign_source *s, struct hv_vm *vm, const uint64_t fw[PCI_NUM_BARS], bool decode)
 {
-    int r = assign__map_bar(vm, s->host->plat, bar0_gpa, bar1_port, decode);
+    int r = assign__map_bar(vm, s->host->plat, fw, decode);
     if (r)
         return r;
     /* interpose on the trapped BAR0 window for the guest's ICR reads */

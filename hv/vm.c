@@ -174,7 +174,8 @@ static int vm__add_nic(struct hv_vm *vm)
         break;
     }
     case HV_NIC_ASSIGNED: {
-        if (!vm->cfg.host) {
+        const char *arg;
+        if (!vm->cfg.host && assign__source(vm->cfg.assign_source, &arg) == &assign_model_ops) {
             log__err("hv", "%s: an assigned NIC needs the machine's host OS", vm->cfg.name);
             return -EINVAL;
         }

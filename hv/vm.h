@@ -52,6 +52,7 @@ struct hv_vm_config {
     uint8_t mac[6];
     struct bridge *bridge;       /* emulated / virtio: the host's bridge */
     struct host_os *host;        /* assigned: the machine's host OS */
+    const char *assign_source;   /* assigned: "model" (NULL) or "vfio:BDF" (hv/assign.h) */
     uint64_t tsc_hz;             /* host TSC frequency told to the guest (lib/tsc.h) */
     bool allow_unsafe_interrupts; /* assigned: accept a device source that
                                   * cannot isolate interrupts (hv/assign.h) */
@@ -92,7 +93,7 @@ struct hv_vm {
 
     /* the NIC, by mode */
     struct pci_dev *nic_pci;
-    struct hv_window *nic_bar[2];
+    struct hv_window *nic_bar[PCI_NUM_BARS];
     struct e1000_emul *e1000;
     struct virtio_net *virtio;
     struct hv_assign *assign;

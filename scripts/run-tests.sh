@@ -1,8 +1,10 @@
 #!/bin/sh
 # Run every test: unit + integration (normal build), the same under
 # ASan/UBSan, the threaded tests under ThreadSanitizer (mk/tsan.mk; any
-# report fails the test), then each fuzz target for a bounded time.  Prints
-# a summary and exits non-zero if anything failed.
+# report fails the test), the shell-driven tests (tests/scripts), the tests
+# that need the L1 test machine (tests/testvm, both trees, in one boot of
+# scripts/testvm: scripts/run-testvm-suite), then each fuzz target for a
+# bounded time.  Prints a summary and exits non-zero if anything failed.
 #   scripts/run-tests.sh [BUILD [SAN_BUILD [FUZZ_SECONDS [TSAN_BUILD]]]]   (make test-only)
 #
 # Repeat mode, to hunt a race instead of retrying past it:
@@ -22,6 +24,11 @@ pass=0; fail=0; failed=""
 TSAN_RUN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 report_signal_unsafe=0"
 # No test may hang CI: each binary gets TEST_TIMEOUT seconds (killed after).
 TEST_TIMEOUT=${TEST_TIMEOUT:-300}
+# tests/testvm/test_*.c need the test machine (/dev/kvm, VT-d, vfio): their
+# binaries sit in the same tests/ directories but run only in the testvm
+# phase, never here.
+TESTVM_NAMES=" $(for s in tests/testvm/test_*.c; do [ -f "$s" ] && basename "$s" .c; done | tr '\n' ' ')"
+is_testvm() { case "$TESTVM_NAMES" in *" $(basename "$1") "*) return 0 ;; esac; return 1; }
 run() {
     name=$1; shift
     printf '%-60s ' "$name"
@@ -57,6 +64,10 @@ if [ "${1:-}" = "--repeat" ]; then
         */*) cands=$name ;;
         *) cands="$BUILD/tests/$name $SAN_BUILD/tests/$name $TSAN_BUILD/tests/$name" ;;
         esac
+        if is_testvm "$name"; then
+            echo "$0: $name needs the test machine: scripts/run-testvm-suite --only $(basename "$name")" >&2
+            exit 2
+        fi
         for t in $cands; do
             [ -x "$t" ] && [ -f "$t" ] && { copies="$copies $t"; found=1; }
         done
@@ -84,10 +95,10 @@ FUZZ_SECONDS=${3:-20}
 TSAN_BUILD=${4:-build-tsan}
 
 for t in "$BUILD"/tests/test_*; do
-    [ -x "$t" ] && run "$t" "$t"
+    [ -x "$t" ] && ! is_testvm "$t" && run "$t" "$t"
 done
 for t in "$SAN_BUILD"/tests/test_*; do
-    [ -x "$t" ] && run "$t" env ASAN_OPTIONS=detect_leaks=1 "$t"
+    [ -x "$t" ] && ! is_testvm "$t" && run "$t" env ASAN_OPTIONS=detect_leaks=1 "$t"
 done
 for t in "$TSAN_BUILD"/tests/test_*; do
     [ -x "$t" ] && [ -f "$t" ] && run "$t" env "TSAN_OPTIONS=$TSAN_RUN_OPTIONS" "$t"
@@ -95,6 +106,17 @@ done
 for t in tests/scripts/test_*.sh; do
     [ -f "$t" ] && run "$t" sh "$t" "$BUILD"
 done
+# The testvm phase: one boot; its per-test lines, and its counts added here.
+counts=$(mktemp)
+scripts/run-testvm-suite --counts "$counts" "$BUILD" "$SAN_BUILD"
+vst=$?
+if read -r vpass vfail vnames <"$counts" && [ -n "$vfail" ]; then
+    pass=$((pass + vpass)); fail=$((fail + vfail)); failed="$failed${vnames:+ $vnames}"
+else
+    printf '%-60s FAIL\n    | %s\n' "testvm phase" "scripts/run-testvm-suite reported no counts (status $vst)"
+    fail=$((fail + 1)); failed="$failed testvm-phase"
+fi
+rm -f "$counts"
 run "fuzz (each target ${FUZZ_SECONDS}s)" scripts/run-fuzz.sh build-fuzz "$FUZZ_SECONDS"
 
 echo

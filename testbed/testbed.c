@@ -93,6 +93,7 @@ int testbed__create(struct testbed *t, const struct testbed_config *cfg)
         .host = &t->host,
         .tsc_hz = tsc__calibrate_hz(),
         .allow_unsafe_interrupts = cfg->allow_unsafe_interrupts,
+        .assign_source = cfg->assign_source,
         .console = cfg->console,
         .console_ctx = cfg->console_ctx,
     };

@@ -37,6 +37,7 @@ struct testbed_config {
     uint32_t wire_loss_ppm;    /* test option: frames the NIC sends that the wire drops */
     bool no_interrupt_remapping; /* host boots VT-d without interrupt remapping */
     bool allow_unsafe_interrupts; /* assign a device even so (hv/assign.h) */
+    const char *assign_source; /* assigned: "model" (NULL) or "vfio:BDF" */
     hv_console_fn console;     /* NULL = stdout */
     void *console_ctx;
 };

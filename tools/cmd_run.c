@@ -56,6 +56,10 @@ static void run__usage(FILE *out, bool native)
             "  --host-mem SIZE   host physical memory of the modelled machine (default 1G)\n"
             "  --line-rate RATE  physical NIC line rate: 1G, 10G, unlimited, ... (default 1G)\n"
             "  --kernel PATH     guest kernel ELF (default: next to this binary)\n"
+            "  --assign SOURCE   with --nic assigned, the physical function to assign:\n"
+            "                    model (default: the modelled machine's e1000 behind its\n"
+            "                    modelled VT-d) or vfio:BDF (a real PCI function of this\n"
+            "                    host bound to vfio-pci, confined by the real IOMMU)\n"
             "  --sink-port PORT  TCP/UDP sink port on the Linux side, 10.0.2.1 (default 5001)\n"
             "  --stats           print exit counts by reason and device at the end\n"
             "  --no-interrupt-remapping\n"
@@ -80,6 +84,7 @@ struct run_opts {
     int stats;
     unsigned sink_port;
     bool no_ir, allow_unsafe_interrupts;
+    const char *assign;
     char cmdline[1024];
 };
 
@@ -100,6 +105,7 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
         {"sink-port", required_argument, NULL, 'p'},
         {"no-interrupt-remapping", no_argument, NULL, 'I'},
         {"allow-unsafe-interrupts", no_argument, NULL, 'U'},
+        {"assign", required_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     *o = (struct run_opts){.mode = native ? TESTBED_NATIVE : TESTBED_NONE, .mem = 64ull << 20, .host_mem = 1ull << 30,
@@ -154,6 +160,16 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
         case 's': o->stats = 1; break;
         case 'I': o->no_ir = true; break;
         case 'U': o->allow_unsafe_interrupts = true; break;
+        case 'A': {
+            const char *arg;
+            if (native || !assign__source(optarg, &arg)) {
+                fprintf(stderr, "iovirt %s: --assign '%s' is not a device source (model, vfio:BDF)\n", argv[0],
+                        optarg);
+                return -1;
+            }
+            o->assign = optarg;
+            break;
+        }
         case 'h': run__usage(stdout, native); return 1;
         case ':':
             fprintf(stderr, "iovirt %s: option '%s' needs a value\n", argv[0], argv[optind - 1]);
@@ -177,6 +193,10 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
     }
     if (!used) {
         fprintf(stderr, "iovirt %s: no guest program given (e.g. 'iovirt run -- hello')\n", argv[0]);
+        return -1;
+    }
+    if (o->assign && o->mode != TESTBED_ASSIGNED) {
+        fprintf(stderr, "iovirt %s: --assign needs --nic assigned\n", argv[0]);
         return -1;
     }
     if (o->mem + (8u << 20) > o->host_mem) {
@@ -251,7 +271,7 @@ static int run__guest(int argc, char **argv, bool native)
                                 .line_rate = o.line_rate, .kernel = o.kernel, .backend = backend,
                                 .cmdline = o.cmdline,
                                 .sink_port = (uint16_t)o.sink_port, .no_interrupt_remapping = o.no_ir,
-                                .allow_unsafe_interrupts = o.allow_unsafe_interrupts};
+                                .allow_unsafe_interrupts = o.allow_unsafe_interrupts, .assign_source = o.assign};
     if (native && o.kernel != kernel)
         tc.native_kernel = o.kernel; /* --kernel names the native port's ELF */
     struct testbed *t = calloc(1, sizeof(*t));

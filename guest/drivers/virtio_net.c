@@ -208,7 +208,13 @@ int virtio_net__probe(struct kernel *k, struct pci_dev *d, struct nic *n)
     virtio_pci__add_status(&vn->vp, VIRTIO_CONFIG_S_DRIVER);
 
     uint64_t offered = virtio_pci__device_features(&vn->vp);
-    uint64_t want = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_F_EVENT_IDX;
+    /* ACCESS_PLATFORM (virtio 1.1, 6): the device's DMA goes through the
+     * platform's IOMMU like any other device's; a device behind an IOMMU
+     * (an assigned QEMU virtio-net-pci with iommu_platform=on) offers it and
+     * fails FEATURES_OK without it.  Our addresses are bus addresses
+     * already (hal__dma_addr), so accepting it changes nothing here. */
+    uint64_t want = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_F_EVENT_IDX |
+                    1ull << VIRTIO_F_ACCESS_PLATFORM;
     if (!(offered & 1ull << VIRTIO_F_VERSION_1))
         return vnet__fail(vn, "device does not offer VIRTIO_F_VERSION_1", -ENODEV);
     vn->features = offered & want;

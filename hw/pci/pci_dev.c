@@ -94,6 +94,73 @@ void pci_dev__set_intx_pin(struct pci_dev *d, uint8_t pin)
     d->cfg[PCI_INTERRUPT_PIN] = pin;
 }
 
+void pci_dev__init_copy(struct pci_dev *d, const uint8_t cfg[PCI_CFG_SPACE_SIZE])
+{
+    pci_dev__init(d, get16(cfg + PCI_VENDOR_ID), get16(cfg + PCI_DEVICE_ID),
+                  (uint32_t)(cfg[PCI_CLASS_PROG] | get16(cfg + PCI_CLASS_DEVICE) << 8), cfg[PCI_REVISION_ID]);
+    memcpy(d->cfg + PCI_SUBSYSTEM_VENDOR_ID, cfg + PCI_SUBSYSTEM_VENDOR_ID, 4);
+    d->cfg[PCI_INTERRUPT_PIN] = cfg[PCI_INTERRUPT_PIN];
+    if (!(get16(cfg + PCI_STATUS) & PCI_STATUS_CAP_LIST))
+        return;
+    memcpy(d->cfg + 0x40, cfg + 0x40, PCI_CFG_SPACE_SIZE - 0x40);
+    d->cfg[PCI_CAPABILITY_LIST] = cfg[PCI_CAPABILITY_LIST] & 0xFC;
+    d->cfg[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
+    d->next_cap_off = 0xFF; /* no room for capabilities of ours */
+    /* at most 48 capabilities fit in 0x40..0xFF: more hops mean a loop */
+    unsigned off = d->cfg[PCI_CAPABILITY_LIST];
+    for (unsigned hops = 0; off >= 0x40 && off <= PCI_CFG_SPACE_SIZE - 4 && hops < 48; hops++) {
+        uint8_t *c = d->cfg + off, *w = d->wmask + off;
+        if (c[PCI_CAP_LIST_ID] == PCI_CAP_ID_MSIX && off + PCI_MSIX_CAP_SIZE <= PCI_CFG_SPACE_SIZE && !d->msix_cap) {
+            put16(c + PCI_MSIX_FLAGS, get16(c + PCI_MSIX_FLAGS) & PCI_MSIX_FLAGS_QSIZE);
+            put16(w + PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+            d->msix_cap = (uint8_t)off;
+        } else if (c[PCI_CAP_LIST_ID] == PCI_CAP_ID_MSI && off + PCI_MSI_CAP_SIZE_64 <= PCI_CFG_SPACE_SIZE &&
+                   !d->msi_cap) {
+            bool is64 = get16(c + PCI_MSI_FLAGS) & PCI_MSI_FLAGS_64BIT;
+            put16(c + PCI_MSI_FLAGS, is64 ? PCI_MSI_FLAGS_64BIT : 0); /* one vector, disabled */
+            put16(w + PCI_MSI_FLAGS, PCI_MSI_FLAGS_ENABLE);
+            put32(w + PCI_MSI_ADDRESS_LO, 0xFFFFFFFCu);
+            if (is64)
+                put32(w + PCI_MSI_ADDRESS_HI, 0xFFFFFFFFu);
+            put16(w + (is64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32), 0xFFFF);
+            d->msi_cap = (uint8_t)off;
+        }
+        off = c[PCI_CAP_LIST_NEXT] & 0xFC;
+    }
+}
+
+bool pci_dev__msix_enabled(const struct pci_dev *d)
+{
+    return d->msix_cap && (get16(d->cfg + d->msix_cap + PCI_MSIX_FLAGS) & PCI_MSIX_FLAGS_ENABLE);
+}
+
+bool pci_dev__msix_masked(const struct pci_dev *d)
+{
+    return d->msix_cap && (get16(d->cfg + d->msix_cap + PCI_MSIX_FLAGS) & PCI_MSIX_FLAGS_MASKALL);
+}
+
+unsigned pci_dev__msix_size(const struct pci_dev *d)
+{
+    return d->msix_cap ? (get16(d->cfg + d->msix_cap + PCI_MSIX_FLAGS) & PCI_MSIX_FLAGS_QSIZE) + 1u : 0;
+}
+
+static void msix_where(const struct pci_dev *d, unsigned reg, unsigned *bir, uint32_t *off)
+{
+    uint32_t v = d->msix_cap ? get32(d->cfg + d->msix_cap + reg) : 0;
+    *bir = v & PCI_MSIX_BIR_MASK;
+    *off = v & ~(uint32_t)PCI_MSIX_BIR_MASK;
+}
+
+void pci_dev__msix_table(const struct pci_dev *d, unsigned *bir, uint32_t *off)
+{
+    msix_where(d, PCI_MSIX_TABLE, bir, off);
+}
+
+void pci_dev__msix_pba(const struct pci_dev *d, unsigned *bir, uint32_t *off)
+{
+    msix_where(d, PCI_MSIX_PBA, bir, off);
+}
+
 static bool access_ok(unsigned off, unsigned size)
 {
     return (size == 1 || size == 2 || size == 4) && off < PCI_CFG_SPACE_SIZE &&

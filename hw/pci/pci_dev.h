@@ -34,6 +34,7 @@ struct pci_dev {
     uint8_t w1cmask[PCI_CFG_SPACE_SIZE];
     struct pci_bar_info bars[PCI_NUM_BARS];
     uint8_t msi_cap;        /* offset of the MSI capability, 0 = none */
+    uint8_t msix_cap;       /* offset of the MSI-X capability, 0 = none */
     uint8_t next_cap_off;   /* where the next capability is placed */
     pci_cfg_write_fn on_write;
     void *opaque;
@@ -50,6 +51,13 @@ int pci_dev__add_cap(struct pci_dev *d, uint8_t id, unsigned len);
 /* Append an MSI capability (64-bit address capable if is64). */
 int pci_dev__add_msi(struct pci_dev *d, bool is64);
 void pci_dev__set_intx_pin(struct pci_dev *d, uint8_t pin);
+/* A function as another one's configuration space describes it (an
+ * assigned device's view): IDs, class, subsystem and the capability area
+ * 0x40..0xFF copied and read-only, except the MSI/MSI-X enable and mask
+ * bits and MSI's address/data, which are the guest's own; BARs are then
+ * declared with pci_dev__add_bar.  The copy's capability list is walked
+ * boundedly (a looping list in `cfg` cannot make this loop). */
+void pci_dev__init_copy(struct pci_dev *d, const uint8_t cfg[PCI_CFG_SPACE_SIZE]);
 
 /* Configuration access of size 1, 2 or 4 at off (must not cross a dword;
  * a crossing access reads all-ones / is ignored, like a master abort). */
@@ -65,5 +73,11 @@ void pci_dev__set_bar_addr(struct pci_dev *d, int idx, uint64_t addr);
 bool pci_dev__msi_enabled(const struct pci_dev *d);
 uint64_t pci_dev__msi_address(const struct pci_dev *d);
 uint32_t pci_dev__msi_data(const struct pci_dev *d);
+bool pci_dev__msix_enabled(const struct pci_dev *d);
+bool pci_dev__msix_masked(const struct pci_dev *d);      /* function mask */
+unsigned pci_dev__msix_size(const struct pci_dev *d);    /* entries, 0 = none */
+/* Where the table / PBA are: BAR index and offset in it. */
+void pci_dev__msix_table(const struct pci_dev *d, unsigned *bir, uint32_t *off);
+void pci_dev__msix_pba(const struct pci_dev *d, unsigned *bir, uint32_t *off);
 
 #endif

@@ -75,6 +75,23 @@
 #define PCI_MSI_CAP_SIZE_32  10
 #define PCI_MSI_CAP_SIZE_64  14
 
+/* MSI-X capability (6.8.2): message control, table and PBA locations; the
+ * table (in a BAR) holds 16-byte entries. */
+#define PCI_MSIX_FLAGS       2
+#define  PCI_MSIX_FLAGS_QSIZE    0x07FF /* table size - 1 */
+#define  PCI_MSIX_FLAGS_MASKALL  0x4000
+#define  PCI_MSIX_FLAGS_ENABLE   0x8000
+#define PCI_MSIX_TABLE       4     /* BIR 2:0, offset 31:3 */
+#define PCI_MSIX_PBA         8
+#define  PCI_MSIX_BIR_MASK       0x7
+#define PCI_MSIX_CAP_SIZE    12
+#define PCI_MSIX_ENTRY_SIZE  16
+#define PCI_MSIX_ENTRY_ADDR_LO   0
+#define PCI_MSIX_ENTRY_ADDR_HI   4
+#define PCI_MSIX_ENTRY_DATA      8
+#define PCI_MSIX_ENTRY_CTRL      12
+#define  PCI_MSIX_ENTRY_CTRL_MASKBIT 0x1
+
 /* Configuration mechanism #1 (3.2.2.3.2) */
 #define PCI_CONFIG_ADDRESS_PORT 0xCF8
 #define PCI_CONFIG_DATA_PORT    0xCFC

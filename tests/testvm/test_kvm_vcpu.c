@@ -1,5 +1,5 @@
 /* The KVM backend (vcpu/kvm/) on a real /dev/kvm: needs the test machine
- * (scripts/testvm -- build/tests-vm/test_kvm_vcpu); it does not skip
+ * (scripts/run-testvm-suite --only test_kvm_vcpu); it does not skip
  * itself.  The guest is tests/testvm/guests/kvm_pvh.S, entered in the PVH
  * state through the loader; the command line picks its program.  Each test
  * checks the exit record field by field, the read completion, and the exit
