@@ -49,8 +49,11 @@ static void install_handler(void)
 int kvm__bind_thread(struct vcpu *v)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
+    static _Thread_local pid_t self;  /* one gettid per thread, not per run */
     struct kvm_vcpu_state *kv = KV(v);
-    pid_t tid = (pid_t)syscall(SYS_gettid);
+    if (!self)
+        self = (pid_t)syscall(SYS_gettid);
+    pid_t tid = self;
     if (tid == kv->masked_tid)
         return 0;
     pthread_once(&once, install_handler);
