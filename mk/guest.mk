@@ -4,6 +4,8 @@
 #                                                  backend (guest/hal/proc)
 #   native  build*/guest/iovirt-guest-native.elf  the machine's own OS, no
 #                                                  hypervisor (guest/hal/native)
+#   bare    build*/guest/iovirt-guest-bare.elf    ring 0 on an x86-64 CPU, PVH
+#                                                  boot (guest/hal/bare)
 # Sources: every guest/**/*.c except the HAL ports, the portable driver
 # cores, and the port's own C and assembly.  guest/net and drivers/ are also
 # compiled into the host library (Makefile).  Built (same flags, no
@@ -11,7 +13,7 @@
 # themselves.  Objects live per port (build*/guest/obj-PORT/): the port
 # decides how hal.h's accessors compile.
 # Variables are GK_* (other fragments own GUEST_*).
-GK_PORTS  := proc native
+GK_PORTS  := proc native bare
 GK_CC     ?= gcc
 GK_GUEST_C := $(filter-out guest/hal/%,$(shell find guest -name '*.c' 2>/dev/null))
 gk_c_srcs  = $(GK_GUEST_C) $(wildcard guest/hal/$(1)/*.c) $(wildcard drivers/*/*.c)
@@ -32,6 +34,7 @@ GK_CFLAGS := -std=c11 $(WARN) -O2 -g -ffreestanding -nostdinc \
              -fcf-protection=none -mcmodel=small -MMD -MP
 GK_CFLAGS_proc   :=
 GK_CFLAGS_native := -DIOVIRT_HAL_NATIVE
+GK_CFLAGS_bare   :=
 gk_ldflags = -nostdlib -static -no-pie -Wl,-T,$(call gk_lds,$(1)) -Wl,--build-id=none \
              -Wl,-z,max-page-size=0x1000 -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 
@@ -39,11 +42,13 @@ GK_ELF     := $(call gk_elf,$(BUILD),proc)
 GK_SAN_ELF := $(call gk_elf,$(SAN_BUILD),proc)
 GK_NATIVE_ELF     := $(call gk_elf,$(BUILD),native)
 GK_NATIVE_SAN_ELF := $(call gk_elf,$(SAN_BUILD),native)
-EXTRA_ARTIFACTS += $(GK_ELF) $(GK_NATIVE_ELF)
-build-san: $(GK_SAN_ELF) $(GK_NATIVE_SAN_ELF)
+GK_BARE_ELF       := $(call gk_elf,$(BUILD),bare)
+GK_BARE_SAN_ELF   := $(call gk_elf,$(SAN_BUILD),bare)
+EXTRA_ARTIFACTS += $(GK_ELF) $(GK_NATIVE_ELF) $(GK_BARE_ELF)
+build-san: $(GK_SAN_ELF) $(GK_NATIVE_SAN_ELF) $(GK_BARE_SAN_ELF)
 
 .PHONY: guest
-guest: $(GK_ELF) $(GK_NATIVE_ELF)
+guest: $(GK_ELF) $(GK_NATIVE_ELF) $(GK_BARE_ELF)
 
 # One set of rules per (tree, port): a pattern rule with two targets would
 # mean "one run makes both".

@@ -127,6 +127,15 @@ static void *sink__main(void *arg)
     return NULL;
 }
 
+/* A socket in the wire's namespace, or in ours when there is no wire. */
+static int sink__socket(struct wire *tap, int type)
+{
+    if (tap)
+        return wire_tap__socket(tap, AF_INET, type, 0);
+    int fd = socket(AF_INET, type, 0);
+    return fd < 0 ? -errno : fd;
+}
+
 int wire_sink__start(struct wire_sink *s, struct wire *tap, uint16_t port)
 {
     memset(s, 0, sizeof(*s));
@@ -134,8 +143,8 @@ int wire_sink__start(struct wire_sink *s, struct wire *tap, uint16_t port)
     s->tcp_fd = s->udp_fd = s->stop_fd = -1;
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_ANY)};
     int one = 1, r = 0;
-    s->tcp_fd = wire_tap__socket(tap, AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    s->udp_fd = wire_tap__socket(tap, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    s->tcp_fd = sink__socket(tap, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK);
+    s->udp_fd = sink__socket(tap, SOCK_DGRAM | SOCK_CLOEXEC);
     s->stop_fd = eventfd(0, EFD_CLOEXEC);
     if (s->tcp_fd < 0 || s->udp_fd < 0 || s->stop_fd < 0) {
         r = s->tcp_fd < 0 ? s->tcp_fd : s->udp_fd < 0 ? s->udp_fd : -errno;

@@ -37,8 +37,9 @@ struct wire_sink {
     struct wire_sink_conn conn[WIRE_SINK_MAX_CONN];
 };
 
-/* Listen on TCP and UDP `port` on every address of the wire's namespace.
- * 0 or -errno. */
+/* Listen on TCP and UDP `port` on every address of the wire's namespace
+ * (tap NULL: of the caller's namespace, e.g. for QEMU's user networking,
+ * `iovirt sink`).  0 or -errno. */
 int wire_sink__start(struct wire_sink *s, struct wire *tap, uint16_t port);
 void wire_sink__stop(struct wire_sink *s);
 /* Wait until `n` TCP connections have closed or timeout_ms passed; true if they did. */

@@ -149,10 +149,7 @@ int e1000_glue__probe(struct kernel *k, struct pci_dev *d, struct nic *n)
 
     pci__enable(d);
     /* irq=intx: leave MSI off and take INTA#, as Linux's e1000 driver does */
-    const char *irq = cmdline__get(&k->cl, "irq");
-    unsigned allow = irq && !strcmp(irq, "intx") ? 1u << NIC_IRQ_INTX
-                                                 : 1u << NIC_IRQ_MSIX | 1u << NIC_IRQ_MSI | 1u << NIC_IRQ_INTX;
-    nic__setup_irq(k, d, n, allow, e1000g__irq, n);
+    nic__setup_irq(k, d, n, nic__irq_allow(k), e1000g__irq, n);
     struct e1000_drv_config cfg = {
         .rx_ring = rx_ring, .rx_count = E1000G_RX_DESC, .rx_bufs = rx_bufs,
         .tx_ring = tx_ring, .tx_count = E1000G_TX_DESC, .tx_bufs = tx_bufs,

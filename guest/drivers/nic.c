@@ -1,6 +1,8 @@
 /* Interrupt wiring shared by the NIC drivers (see nic.h). */
 #include "guest/drivers/nic.h"
 
+#include <string.h>
+
 #include "guest/hal/hal.h"
 #include "guest/kernel/console.h"
 #include "guest/kernel/kernel.h"
@@ -30,9 +32,29 @@ void nic__setup_irq(struct kernel *k, struct pci_dev *d, struct nic *n, unsigned
         if (v >= 0 && irq__register(&k->irqs, (unsigned)v, handler, ctx) == 0) {
             n->irq_mode = NIC_IRQ_INTX;
             n->vector = v;
+            hal__intx_enable((unsigned)v);
         }
     }
     static const char *const names[] = {"polled", "INTx", "MSI", "MSI-X"};
     kprintf("%s: 00:%02x.%u interrupts: %s, vector %d\n", n->name, d->dev, d->fn,
             names[n->irq_mode], n->vector);
+}
+
+unsigned nic__irq_allow(struct kernel *k)
+{
+    static const struct {
+        const char *name;
+        unsigned allow;
+    } modes[] = {
+        {"intx", 1u << NIC_IRQ_INTX}, {"msi", 1u << NIC_IRQ_MSI},
+        {"msix", 1u << NIC_IRQ_MSIX}, {"poll", 0},
+    };
+    const char *irq = cmdline__get(&k->cl, "irq");
+    if (irq) {
+        for (unsigned i = 0; i < sizeof modes / sizeof modes[0]; i++)
+            if (!strcmp(irq, modes[i].name))
+                return modes[i].allow;
+        kprintf("nic: irq=%s: use intx, msi, msix or poll; taking the best available\n", irq);
+    }
+    return 1u << NIC_IRQ_MSIX | 1u << NIC_IRQ_MSI | 1u << NIC_IRQ_INTX;
 }

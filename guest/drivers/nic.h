@@ -32,6 +32,11 @@ int virtio_net__probe(struct kernel *k, struct pci_dev *d, struct nic *n);
 /* Wire the nic's interrupt: MSI-X entry 0 / MSI / INTx (vector 32 + line),
  * in that order of preference, allowing only modes in `allow` (bit per
  * enum nic_irq_mode).  Sets n->irq_mode and n->vector; polled when none. */
+/* The modes the command line's irq= allows (intx, msi, msix, poll: that
+ * one only, e.g. irq=intx to take INTA# as Linux's e1000 does without
+ * MSI); every mode when absent. */
+unsigned nic__irq_allow(struct kernel *k);
+
 void nic__setup_irq(struct kernel *k, struct pci_dev *d, struct nic *n, unsigned allow,
                     void (*handler)(void *ctx, unsigned vector), void *ctx);
 

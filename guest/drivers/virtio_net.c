@@ -224,7 +224,7 @@ int virtio_net__probe(struct kernel *k, struct pci_dev *d, struct nic *n)
         return vnet__fail(vn, "device refused our features", -EIO);
 
     /* Interrupt first: the queue's MSI-X vector is programmed with it. */
-    nic__setup_irq(k, d, n, 1u << NIC_IRQ_MSIX | 1u << NIC_IRQ_MSI | 1u << NIC_IRQ_INTX, vnet__irq, n);
+    nic__setup_irq(k, d, n, nic__irq_allow(k), vnet__irq, n);
     bool msix = n->irq_mode == NIC_IRQ_MSIX;
     if (msix)
         virtio_pci__set_config_msix(&vn->vp, VIRTIO_MSI_NO_VECTOR);

@@ -5,8 +5,9 @@
  * instructions trap to whoever runs the guest, IF is virtual, see
  * vcpu/proc/proc_abi.h); guest/hal/native/ (the machine's own OS, no
  * hypervisor: device accesses are calls into the machine's bus, interrupts
- * arrive asynchronously, see drivers/platform/native_abi.h).  A `bare` port (long mode, IDT, local APIC) would
- * implement the same functions in guest/hal/bare/; see docs/guest.md.
+ * arrive asynchronously, see drivers/platform/native_abi.h); guest/hal/bare/
+ * (ring 0 on an x86-64 CPU, booted by PVH: long mode, IDT, local APIC, I/O
+ * APIC; see docs/guest.md).
  *
  * Port I/O and MMIO accessors are per port (below). */
 #ifndef IOVIRT_GUEST_HAL_H
@@ -29,15 +30,16 @@ struct boot_params {
 void kernel__main(const struct boot_params *bp) __attribute__((noreturn));
 
 /* ---- port I/O and MMIO (per port) ------------------------------------- */
-/* hal__inb..outl and hal__mmio_read8..write64.  The proc port uses the x86
- * instructions themselves (they trap to whoever runs the guest); the native
- * port, whose kernel is the machine's own OS running in the iovirt process,
- * calls the machine's bus (guest/hal/native/hal_io.h).  mk/guest.mk defines
- * IOVIRT_HAL_NATIVE for the native port. */
+/* hal__inb..outl and hal__mmio_read8..write64.  The proc and bare ports use
+ * the x86 instructions themselves (guest/hal/x86_io.h: under the process
+ * backend they trap to whoever runs the guest, on a CPU they reach the
+ * device); the native port, whose kernel is the machine's own OS running in
+ * the iovirt process, calls the machine's bus (guest/hal/native/hal_io.h).
+ * mk/guest.mk defines IOVIRT_HAL_NATIVE for the native port. */
 #if defined(IOVIRT_HAL_NATIVE)
 #include "guest/hal/native/hal_io.h"
 #else
-#include "guest/hal/proc/hal_io.h"
+#include "guest/hal/x86_io.h"
 #endif
 
 /* Compiler barrier / full fence (device rings in RAM). */
@@ -70,6 +72,13 @@ void hal__irq_wait(void);
  * (x86: address 0xFEE00000 | dest << 12, data = vector, fixed, edge). */
 static inline uint64_t hal__msi_addr(unsigned dest) { return 0xFEE00000ull | ((uint64_t)(dest & 0xFF) << 12); }
 static inline uint32_t hal__msi_data(unsigned vector) { return vector & 0xFF; }
+
+/* A handler now serves PCI INTx on `vector` (32 + Interrupt Line): let
+ * that INTx through.  The bare port unmasks the I/O APIC inputs it routed
+ * to the vector (until then a device asserting its line cannot storm a
+ * vector nobody acknowledges); on the proc and native ports the platform
+ * delivers INTx itself and this does nothing. */
+void hal__intx_enable(unsigned vector);
 
 /* ---- time ------------------------------------------------------------- */
 static inline uint64_t hal__rdtsc(void)

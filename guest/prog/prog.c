@@ -16,6 +16,7 @@ static const struct prog progs[] = {
     {"udp_stream", "udp_stream ADDR PORT MSG_SIZE SECONDS  (UDP)", prog_udp_stream__run},
     {"irqstorm", "irqstorm VECTOR COUNT [TIMEOUT_MS]  (count interrupts someone raises)", prog_irqstorm__run},
     {"dmaprobe", "dmaprobe ADDR        (one raw e1000 TX descriptor with buffer ADDR)", prog_dmaprobe__run},
+    {"devprobe", "devprobe             (register behaviour of the first e1000/virtio-net: PROBE lines)", prog_devprobe__run},
 };
 
 const struct prog *prog__find(const char *name)

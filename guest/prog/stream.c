@@ -21,6 +21,8 @@
 
 #define STREAM_CONNECT_NS   5000000000ull
 #define STREAM_DRAIN_NS     10000000000ull
+#define STREAM_SETTLE_NS    200000000ull   /* close: at least this long */
+#define STREAM_CLOSE_NS     2000000000ull  /* close: at most this for the peer's FIN */
 #define UDP_MAX_MSG         1472u
 
 struct stream_args {
@@ -127,11 +129,21 @@ int prog_stream__run(struct kernel *k, int argc, char **argv)
             (unsigned long long)bytes, (unsigned long long)elapsed, (unsigned long long)msgs,
             (unsigned long long)retrans);
     if (!err) {
+        /* Let the FIN exchange run: at least STREAM_SETTLE_NS (the last
+         * segments' interrupts are taken before power-off), and until the
+         * peer's FIN, at most STREAM_CLOSE_NS: a receiver closes after
+         * reading everything, so an ACK from a relay in between (QEMU's
+         * user networking acknowledges what it buffered) is not mistaken
+         * for delivery when the machine powers off next. */
         tcp__close(c);
-        uint64_t end = hal__now_ns() + 200000000ull; /* let the FIN exchange run */
-        while (hal__now_ns() < end) {
+        uint64_t t_close = hal__now_ns();
+        uint64_t settle = t_close + STREAM_SETTLE_NS, end = t_close + STREAM_CLOSE_NS;
+        for (uint64_t now = t_close; now < end; now = hal__now_ns()) {
+            bool fin = tcp__state(c) == NET_TCPS_TIME_WAIT || tcp__state(c) == NET_TCPS_CLOSED;
+            if (fin && now >= settle)
+                break;
             knet__poll(k);
-            knet__wait(k, end);
+            knet__wait(k, fin ? settle : end);
         }
     }
     knet__print_stats(k);

@@ -225,15 +225,22 @@ int vfio_dev__cfg_write(struct vfio_dev *d, unsigned off, const void *buf, unsig
 
 static int set_irqs(struct vfio_dev *d, uint32_t flags, int fd)
 {
-    struct {
+    /* struct vfio_irq_set ends in a flexible array: one int32 eventfd after it */
+    union {
         struct vfio_irq_set s;
-        int32_t fd;
-    } set = {
-        .s = {.argsz = sizeof set, .flags = flags, .index = VFIO_PCI_INTX_IRQ_INDEX, .start = 0, .count = 1},
-        .fd = fd,
-    };
-    if (!(flags & VFIO_IRQ_SET_DATA_EVENTFD))
-        set.s.argsz = sizeof set.s;
+        uint8_t bytes[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
+    } set;
+    memset(&set, 0, sizeof set);
+    bool with_fd = flags & VFIO_IRQ_SET_DATA_EVENTFD;
+    set.s.argsz = (uint32_t)(sizeof(struct vfio_irq_set) + (with_fd ? sizeof(int32_t) : 0));
+    set.s.flags = flags;
+    set.s.index = VFIO_PCI_INTX_IRQ_INDEX;
+    set.s.start = 0;
+    set.s.count = 1;
+    if (with_fd) {
+        int32_t v = fd;
+        memcpy(set.bytes + sizeof(struct vfio_irq_set), &v, sizeof v);
+    }
     return ioctl(d->device, VFIO_DEVICE_SET_IRQS, &set) ? -errno : 0;
 }
 

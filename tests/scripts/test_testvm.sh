@@ -40,6 +40,7 @@ usage_case "unknown argument '--bogus'" --bogus -- true
 usage_case "--timeout wants a positive number of seconds, not 'soon'" --timeout soon -- true
 usage_case "--timeout wants a positive number of seconds, not '0'" --timeout 0 -- true
 usage_case "--nics: bad model name 'e1000;x'" --nics 'e1000;x' -- true
+usage_case "--sink wants a port 1..65535, not '0'" --sink 0 -- true
 usage_case "no command given" --timeout 10
 usage_case "--nics needs a value" --nics
 

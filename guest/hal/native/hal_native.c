@@ -241,6 +241,11 @@ uint64_t hal__now_ns(void)
     return (uint64_t)(((unsigned __int128)hal__rdtsc() * H->ns_mult) >> 32);
 }
 
+void hal__intx_enable(unsigned vector)
+{
+    (void)vector; /* the machine routes INTx to vector 32 + line */
+}
+
 uint64_t hal__hpet_base(void)
 {
     return PLATFORM_HPET_BASE;

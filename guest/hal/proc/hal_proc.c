@@ -142,6 +142,11 @@ uint64_t hal__now_ns(void)
     return (uint64_t)(((unsigned __int128)hal__rdtsc() * hal_proc_state.ns_mult) >> 32);
 }
 
+void hal__intx_enable(unsigned vector)
+{
+    (void)vector; /* the hypervisor injects INTx as vector 32 + line */
+}
+
 uint64_t hal__hpet_base(void)
 {
     return PLATFORM_HPET_BASE;

@@ -1,9 +1,11 @@
-/* Port I/O and MMIO of the proc port (included by guest/hal/hal.h): plain
- * x86 instructions, inline.  In ring 3 under the process backend they trap
- * (in/out: #GP; MMIO: #PF on an unmapped page) and the runner emulates them;
- * MMIO uses single volatile MOVs, which the hypervisor's decoder emulates. */
-#ifndef IOVIRT_GUEST_HAL_PROC_HAL_IO_H
-#define IOVIRT_GUEST_HAL_PROC_HAL_IO_H
+/* Port I/O and MMIO as the x86 instructions themselves, inline (included by
+ * guest/hal/hal.h for the proc and bare ports).  In ring 3 under the process
+ * backend they trap (in/out: #GP; MMIO: #PF on an unmapped page) and the
+ * runner emulates them; in ring 0 on a CPU (bare port) they reach the
+ * devices.  MMIO uses single volatile MOVs, which the hypervisor's decoder
+ * emulates when the page traps. */
+#ifndef IOVIRT_GUEST_HAL_X86_IO_H
+#define IOVIRT_GUEST_HAL_X86_IO_H
 
 #include <stdint.h>
 

@@ -1,0 +1,107 @@
+/* PCI INTx on the bare port: the I/O APIC (82093AA datasheet) at
+ * 0xFEC00000, every input masked, then the PCI interrupt lines routed the
+ * way the firmware routed them.
+ *
+ * The kernel takes INTx on vector 32 + the function's Interrupt Line
+ * register (guest/kernel/irq.h), and firmware writes into that register
+ * the 8259 IRQ its PIRQ line is steered to.  On q35 (ICH9 LPC at 00:1f.0,
+ * drivers/platform/ich9_lpc.h) PIRQn also reaches I/O APIC input 16 + n,
+ * so input 16 + n becomes vector 32 + PIRQ[n]_ROUT.IRQ: each device's
+ * interrupt arrives on the vector its line register names, without this
+ * port knowing the chipset's slot swizzle.  PIRQs firmware steered to the
+ * same IRQ share that vector, as they share the 8259 line.  Inputs stay
+ * masked until the kernel has a handler on their vector
+ * (hal__intx_enable), so a line asserted by a device nobody drives cannot
+ * storm the CPU.
+ *
+ * Level triggered, active high: what QEMU's q35 ACPI tables declare for
+ * GSI 16-23 and how its chipset model drives the I/O APIC inputs (the
+ * ICH9's external PIRQ# pins are active low, but the I/O APIC sees the
+ * chipset's internal, inverted level).  EOI after the handler quieted the
+ * device (hal_bare_irq.c).  Without an I/O APIC or an ICH9 LPC (iovirt's
+ * platform) nothing is routed: the kernel then uses MSI/MSI-X. */
+#include "guest/hal/bare/hal_bare.h"
+
+#include "drivers/apic/apic_regs.h"
+#include "drivers/platform/ich9_lpc.h"
+#include "drivers/platform/platform_map.h"
+
+#define IOAPIC_BASE ((uintptr_t)IOAPIC_DEFAULT_BASE)
+
+/* Vector each PIRQ's input is routed to, 0 = not routed. */
+static uint8_t pirq_vector[ICH9_NUM_PIRQ];
+
+static uint32_t ioapic_read(unsigned reg)
+{
+    hal__mmio_write32(IOAPIC_BASE + IOAPIC_IOREGSEL, reg);
+    return hal__mmio_read32(IOAPIC_BASE + IOAPIC_IOWIN);
+}
+
+static void ioapic_write(unsigned reg, uint32_t v)
+{
+    hal__mmio_write32(IOAPIC_BASE + IOAPIC_IOREGSEL, reg);
+    hal__mmio_write32(IOAPIC_BASE + IOAPIC_IOWIN, v);
+}
+
+/* PCI configuration mechanism #1 (PCI 3.0, 3.2.2.3.2), bus 0 only. */
+static uint32_t pci0_read32(unsigned dev, unsigned fn, unsigned off)
+{
+    hal__outl(PLATFORM_PORT_PCI_ADDR, 0x80000000u | dev << 11 | fn << 8 | (off & 0xFC));
+    return hal__inl(PLATFORM_PORT_PCI_DATA);
+}
+
+static void hal_bare__route_pirqs(unsigned npins)
+{
+    uint32_t id = pci0_read32(ICH9_LPC_DEV, 0, 0);
+    if ((id & 0xFFFF) != ICH9_LPC_VENDOR || id >> 16 != ICH9_LPC_DEVICE) {
+        hal_bare__printf("bare: no ICH9 LPC at 00:1f.0 (id %#x): INTx not routed\n", id);
+        return;
+    }
+    uint32_t rout[2] = {pci0_read32(ICH9_LPC_DEV, 0, ICH9_LPC_PIRQA_ROUT),
+                        pci0_read32(ICH9_LPC_DEV, 0, ICH9_LPC_PIRQE_ROUT)};
+    hal_bare__printf("bare: INTx PIRQ A-H ->");
+    for (unsigned n = 0; n < ICH9_NUM_PIRQ; n++) {
+        uint8_t r = (uint8_t)(rout[n / 4] >> (8 * (n % 4)));
+        unsigned gsi = ICH9_PIRQ_GSI_BASE + n;
+        unsigned irq = ICH9_PIRQ_ROUT_IRQ(r);
+        /* IRQEN set, or an IRQ the chipset reserves (0-2, 8, 13): unrouted */
+        if ((r & ICH9_PIRQ_ROUT_IRQEN) || irq < 3 || irq == 8 || irq == 13 || gsi >= npins) {
+            hal_bare__printf(" -");
+            continue;
+        }
+        unsigned vector = 32 + irq;            /* guest/kernel/irq.h: 32 + line */
+        pirq_vector[n] = (uint8_t)vector;
+        ioapic_write(IOAPIC_REG_REDTBL_HI(gsi), IOAPIC_RTE_DEST(0));
+        ioapic_write(IOAPIC_REG_REDTBL_LO(gsi), IOAPIC_RTE_VECTOR(vector) | IOAPIC_RTE_DELMOD_FIXED |
+                                                    IOAPIC_RTE_DESTMOD_PHYS | IOAPIC_RTE_TRIGGER_LEVEL |
+                                                    IOAPIC_RTE_MASKED);
+        hal_bare__printf(" %u", vector);
+    }
+    hal_bare__printf(" (vectors, I/O APIC inputs 16-23, level, masked until used)\n");
+}
+
+void hal__intx_enable(unsigned vector)
+{
+    for (unsigned n = 0; n < ICH9_NUM_PIRQ; n++) {
+        if (!pirq_vector[n] || pirq_vector[n] != vector)
+            continue;
+        unsigned gsi = ICH9_PIRQ_GSI_BASE + n;
+        ioapic_write(IOAPIC_REG_REDTBL_LO(gsi), ioapic_read(IOAPIC_REG_REDTBL_LO(gsi)) & ~IOAPIC_RTE_MASKED);
+    }
+}
+
+void hal_bare__ioapic_init(void)
+{
+    uint32_t ver = ioapic_read(IOAPIC_REG_VER);
+    if (ver == 0xFFFFFFFFu || ver == 0) {
+        hal_bare__printf("bare: no I/O APIC at %#lx: INTx not routed\n", (unsigned long)IOAPIC_BASE);
+        return;
+    }
+    unsigned npins = IOAPIC_VER_MAX_REDIR(ver) + 1;
+    for (unsigned i = 0; i < npins; i++) {
+        ioapic_write(IOAPIC_REG_REDTBL_LO(i), IOAPIC_RTE_MASKED);
+        ioapic_write(IOAPIC_REG_REDTBL_HI(i), 0);
+    }
+    hal_bare__printf("bare: I/O APIC version %#x, %u inputs\n", ver & 0xFF, npins);
+    hal_bare__route_pirqs(npins);
+}
