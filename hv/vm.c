@@ -285,6 +285,15 @@ int hv_vm__create(struct hv_vm *vm, const struct hv_vm_config *cfg)
     struct guest_load_info info;
     r = guest_load__file(&vm->map, cfg->kernel_path, cfg->cmdline ? cfg->cmdline : "", cfg->tsc_hz, &info,
                          err, sizeof err);
+    if (!r && !vm->cfg.backend) {
+        /* the default for this image: a proc-port kernel runs on proc
+         * wherever it always did, a PVH one on kvm */
+        vm->cfg.backend = vcpu__backend_for_boot(info.boot, err, sizeof err);
+        if (!vm->cfg.backend)
+            r = -ENOEXEC;
+    } else if (!r) {
+        r = guest_load__check_backend(&info, vm->cfg.backend, err, sizeof err);
+    }
     if (r) {
         log__err("hv", "%s: cannot load guest kernel '%s': %s", vm->cfg.name, cfg->kernel_path,
                  err[0] ? err : strerror(-r));
@@ -292,7 +301,7 @@ int hv_vm__create(struct hv_vm *vm, const struct hv_vm_config *cfg)
     }
     if ((r = vm__add_fixed_devices(vm)) || (r = vm__add_nic(vm)))
         goto fail;
-    if ((r = vm__init(&vm->vm, vm->cfg.backend ? vm->cfg.backend : vcpu__default_backend(), &vm->map)))
+    if ((r = vm__init(&vm->vm, vm->cfg.backend, &vm->map)))
         goto fail;
     if ((r = vcpu__create(&vm->vcpu, &vm->vm, 0))) {
         vm__destroy(&vm->vm);
@@ -437,7 +446,10 @@ int hv_vm__run(struct hv_vm *vm)
                 return 0;
             break;
         case VCPU_EXIT_HLT:
-            vm__halt(vm);
+            /* A backend that halts inside run (an in-kernel interrupt
+             * controller) has nothing for us to wait on. */
+            if (!(vm->vm.ops->caps & VCPU_CAP_HALT_IN_RUN))
+                vm__halt(vm);
             break;
         case VCPU_EXIT_FAULT:
         case VCPU_EXIT_SHUTDOWN: {

@@ -42,7 +42,8 @@ typedef void (*hv_console_fn)(void *ctx, const char *line, size_t len);
 
 struct hv_vm_config {
     const char *name;            /* for messages, e.g. "vm0" */
-    const struct vcpu_ops *backend; /* NULL: vcpu__default_backend() */
+    const struct vcpu_ops *backend; /* NULL: the default one for the kernel's
+                                  * boot protocol (vcpu__backend_for_boot) */
     struct physmem *pm;
     uint64_t mem_bytes;          /* multiple of 2 MiB */
     const char *kernel_path;

@@ -25,10 +25,20 @@ int guest_path__default(char *out, size_t len)
     return 0;
 }
 
-int guest_path__native(const char *kernel, char *out, size_t len)
+static int sibling(const char *kernel, const char *name, char *out, size_t len)
 {
     const char *slash = strrchr(kernel, '/');
     int dir = slash ? (int)(slash - kernel + 1) : 0;
-    int n = snprintf(out, len, "%.*siovirt-guest-native.elf", dir, kernel);
+    int n = snprintf(out, len, "%.*s%s", dir, kernel, name);
     return n >= 0 && (size_t)n < len ? 0 : -1;
+}
+
+int guest_path__native(const char *kernel, char *out, size_t len)
+{
+    return sibling(kernel, "iovirt-guest-native.elf", out, len);
+}
+
+int guest_path__bare(const char *kernel, char *out, size_t len)
+{
+    return sibling(kernel, "iovirt-guest-bare.elf", out, len);
 }

@@ -12,4 +12,9 @@ int guest_path__default(char *out, size_t len);
  * does not fit. */
 int guest_path__native(const char *kernel, char *out, size_t len);
 
+/* The bare port's PVH kernel next to the proc port's `kernel`
+ * (DIR/iovirt-guest.elf -> DIR/iovirt-guest-bare.elf): what PVH backends
+ * (kvm) boot.  0, or -1 if it does not fit. */
+int guest_path__bare(const char *kernel, char *out, size_t len);
+
 #endif

@@ -7,3 +7,27 @@
 test-vm: setup
 	@$(MAKE) --no-print-directory -j$$(nproc) build build-san
 	@scripts/run-testvm-suite $(BUILD) $(SAN_BUILD)
+
+# Their guests: tests/testvm/guests/*.S, PVH images (32-bit code, .code32,
+# in an x86-64 ELF with the Xen entry note, like Linux's PVH entry), next to
+# the other test guests: BUILD/guests/NAME.elf and SAN_BUILD/guests/NAME.elf.
+TESTVM_GUEST_NAMES := $(notdir $(basename $(wildcard tests/testvm/guests/*.S)))
+TESTVM_GUESTS = $(patsubst %,$(1)/guests/%.elf,$(TESTVM_GUEST_NAMES))
+EXTRA_ARTIFACTS += $(call TESTVM_GUESTS,$(BUILD))
+build-san: $(call TESTVM_GUESTS,$(SAN_BUILD))
+
+TESTVM_GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-Ttext-segment=0x100000 \
+	-Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096 -Wl,-e,pvh_start
+
+$(BUILD)/guests/%.elf: tests/testvm/guests/%.S
+	@mkdir -p $(@D)
+	$(CC) $(TESTVM_GUEST_LDFLAGS) -o $@ $<
+
+$(SAN_BUILD)/guests/%.elf: tests/testvm/guests/%.S
+	@mkdir -p $(@D)
+	$(CC) $(TESTVM_GUEST_LDFLAGS) -o $@ $<
+
+# test_kvm_run runs the iovirt binary of the normal tree (the sanitizer tree
+# has none), as test_integ_cli does.
+$(BUILD)/tests/test_kvm_run $(SAN_BUILD)/tests/test_kvm_run: BASE_CFLAGS += -DINTEG_IOVIRT='"$(INTEG_IOVIRT)"'
+$(BUILD)/tests/test_kvm_run $(SAN_BUILD)/tests/test_kvm_run: $(BUILD)/iovirt

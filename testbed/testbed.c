@@ -85,6 +85,7 @@ int testbed__create(struct testbed *t, const struct testbed_config *cfg)
         .pm = &t->plat.pm,
         .mem_bytes = cfg->mem_bytes ? cfg->mem_bytes : 64ull << 20,
         .kernel_path = cfg->kernel,
+        .backend = cfg->backend,
         .cmdline = cfg->cmdline,
         .nic = nic[m],
         .mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x57},
@@ -138,10 +139,20 @@ uint64_t testbed__interrupts(struct testbed *t)
     return t->vm.vcpu.stats.n[VCPU_STAT_INJECT];
 }
 
+/* A VM whose vCPU runs on a thread of this process (kvm), if it does. */
+static bool vcpu_in_process(struct testbed *t)
+{
+    return t->cfg.mode != TESTBED_NATIVE && t->vm_up && (t->vm.vm.ops->caps & VCPU_CAP_IN_PROCESS);
+}
+
 uint64_t testbed__os_thread_cpu_ns(struct testbed *t)
 {
     clockid_t cid;
     struct timespec ts;
+    if (vcpu_in_process(t)) {
+        int64_t g = vcpu__cpu_time_ns(&t->vm.vcpu);
+        return g > 0 ? (uint64_t)g : 0;
+    }
     if (t->cfg.mode != TESTBED_NATIVE || !t->native_up || !t->native.thread_started ||
         pthread_getcpuclockid(t->native.thread, &cid) || clock_gettime(cid, &ts))
         return 0;
@@ -150,7 +161,7 @@ uint64_t testbed__os_thread_cpu_ns(struct testbed *t)
 
 uint64_t testbed__guest_cpu_ns(struct testbed *t)
 {
-    if (t->cfg.mode == TESTBED_NATIVE || !t->vm_up)
+    if (t->cfg.mode == TESTBED_NATIVE || !t->vm_up || vcpu_in_process(t))
         return 0;
     int64_t g = vcpu__cpu_time_ns(&t->vm.vcpu);
     return g > 0 ? (uint64_t)g : 0;

@@ -27,7 +27,9 @@ struct testbed_config {
     uint64_t mem_bytes;        /* guest RAM (0 = 64 MiB) */
     uint64_t host_mem_bytes;   /* machine memory (0 = 1 GiB) */
     uint64_t line_rate;        /* bits/s, 0 = unlimited */
-    const char *kernel;        /* guest kernel ELF (proc port) */
+    const char *kernel;        /* guest kernel ELF (the VM modes) */
+    const struct vcpu_ops *backend; /* VM modes: NULL = the default for the
+                                * kernel's boot protocol (hv/vm.h) */
     const char *native_kernel; /* native port's ELF; NULL: iovirt-guest-native.elf
                                 * next to `kernel` */
     const char *cmdline;       /* guest program and arguments */
@@ -65,11 +67,13 @@ int testbed__exit_status(const struct testbed *t);
  * zero natively, where nothing traps. */
 void testbed__exit_stats(const struct testbed *t, uint64_t out[VCPU_STAT__COUNT]);
 /* CPU time of the guest outside this process (a VM's vCPU process), ns;
- * 0 natively: the kernel's CPU thread is part of this process. */
+ * 0 natively and for a vCPU on a thread of this process (kvm:
+ * VCPU_CAP_IN_PROCESS), whose time is part of this process's. */
 uint64_t testbed__guest_cpu_ns(struct testbed *t);
-/* CPU time (ns) of the thread that runs the guest OS inside this process:
- * natively the kernel's CPU thread (already part of the process's CPU
- * time); 0 for a VM, whose guest runs in its own process. */
+/* CPU time (ns) of the thread that runs the guest OS inside this process
+ * (already part of the process's CPU time): natively the kernel's CPU
+ * thread, for a kvm VM the vCPU thread; 0 for a proc VM, whose guest runs
+ * in its own process. */
 uint64_t testbed__os_thread_cpu_ns(struct testbed *t);
 /* Interrupts delivered to the guest kernel so far: injected into the VM's
  * vCPU, or (native) entered into the kernel's IDT. */

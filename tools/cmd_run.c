@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "host/host_os.h"
 #include "testbed/testbed.h"
@@ -20,6 +21,8 @@
 #include "lib/tsc.h"
 #include "tools/cmd.h"
 #include "lib/guest_path.h"
+#include "vcpu/guest_load.h"
+#include "vcpu/vcpu.h"
 
 static void run__usage(FILE *out, bool native)
 {
@@ -39,11 +42,16 @@ static void run__usage(FILE *out, bool native)
     fprintf(out,
             "usage: iovirt run [options] -- GUEST_ARGS...\n"
             "\n"
-            "Boot the guest kernel in a VM (process backend) and run the guest program\n"
+            "Boot the guest kernel in a VM and run the guest program\n"
             "named by GUEST_ARGS (e.g. 'hello', 'ping 10.0.2.1', 'stream 10.0.2.1 5001 16384 2').\n"
             "\n"
             "options:\n"
-            "  --nic MODE        none | emulated | virtio | assigned (default none)\n"
+            "  --nic MODE        none | emulated | virtio | assigned (default none)\n"            "  --backend NAME    the vCPU backend: kvm (hardware KVM, /dev/kvm; boots the bare\n"
+            "                    port's PVH kernel, guest/iovirt-guest-bare.elf) or proc (a\n"
+            "                    sandboxed process; guest/iovirt-guest.elf).  Default: the\n"
+            "                    kernel's kind with --kernel, else kvm where it works and the\n"
+            "                    PVH kernel is built, else proc.  The first line on stderr\n"
+            "                    names the backend and why\n"
             "  --mem SIZE        guest RAM, multiple of 2M (default 64M)\n"
             "  --host-mem SIZE   host physical memory of the modelled machine (default 1G)\n"
             "  --line-rate RATE  physical NIC line rate: 1G, 10G, unlimited, ... (default 1G)\n"
@@ -72,6 +80,7 @@ struct run_opts {
     enum testbed_mode mode;
     uint64_t mem, host_mem, line_rate;
     const char *kernel;
+    const char *backend;
     int stats;
     unsigned sink_port;
     bool no_ir, allow_unsafe_interrupts;
@@ -90,6 +99,7 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
 {
     static const struct option longopts[] = {
         {"nic", required_argument, NULL, 'n'},   {"mem", required_argument, NULL, 'm'},
+        {"backend", required_argument, NULL, 'b'},
         {"host-mem", required_argument, NULL, 'H'}, {"line-rate", required_argument, NULL, 'r'},
         {"kernel", required_argument, NULL, 'k'}, {"stats", no_argument, NULL, 's'},
         {"sink-port", required_argument, NULL, 'p'},
@@ -131,6 +141,13 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
             }
             break;
         case 'k': o->kernel = optarg; break;
+        case 'b':
+            if (native) {
+                fprintf(stderr, "iovirt %s: --backend is for VMs ('iovirt run')\n", argv[0]);
+                return -1;
+            }
+            o->backend = optarg;
+            break;
         case 'p': {
             uint64_t port;
             if (parse__u64(optarg, &port) || port == 0 || port > 65535) {
@@ -199,6 +216,40 @@ static void run__on_signal(int sig)
         testbed__stop(run_tb);
 }
 
+/* The VM's backend and, without --kernel, the kernel that backend boots;
+ * prints the run's first line, "iovirt: backend NAME (why)".  NULL after
+ * an error message. */
+static const struct vcpu_ops *run__backend(const char *cmd, struct run_opts *o, char *kernel, size_t len)
+{
+    char why[PATH_MAX + 512], bare[PATH_MAX];
+    const struct vcpu_ops *ops;
+    enum vcpu_boot boot;
+    if (o->backend) {
+        ops = vcpu__backend_choose(o->backend, why, sizeof why);
+    } else if (o->kernel != kernel && guest_load__file_boot(o->kernel, &boot, why, sizeof why) == 0) {
+        /* (a kernel that cannot be read is reported once, by the VM) */
+        ops = vcpu__backend_for_boot(boot, why, sizeof why); /* the image decides */
+    } else {
+        ops = vcpu__backend_choose(NULL, why, sizeof why);
+        if (ops && ops->boot == VCPU_BOOT_PVH && o->kernel == kernel &&
+            (guest_path__bare(kernel, bare, sizeof bare) || access(bare, R_OK))) {
+            /* KVM works but its kernel is not built: the proc port runs */
+            char kvm_why[256];
+            snprintf(kvm_why, sizeof kvm_why, "%.200s", why);
+            ops = vcpu__backend_for_boot(VCPU_BOOT_PROC, why, sizeof why);
+            snprintf(why, sizeof why, "%.200s present, but no PVH kernel %s", kvm_why, bare);
+        }
+    }
+    if (!ops) {
+        fprintf(stderr, "iovirt %s: %s\n", cmd, why);
+        return NULL;
+    }
+    if (o->kernel == kernel && ops->boot == VCPU_BOOT_PVH && guest_path__bare(kernel, bare, sizeof bare) == 0)
+        snprintf(kernel, len, "%s", bare);
+    fprintf(stderr, "iovirt: backend %s (%s)\n", ops->name, why);
+    return ops;
+}
+
 static int run__guest(int argc, char **argv, bool native)
 {
     struct run_opts o;
@@ -213,8 +264,12 @@ static int run__guest(int argc, char **argv, bool native)
         }
         o.kernel = kernel;
     }
+    const struct vcpu_ops *backend = NULL;
+    if (!native && !(backend = run__backend(argv[0], &o, kernel, sizeof kernel)))
+        return IOVIRT_EXIT_USAGE;
     struct testbed_config tc = {.mode = o.mode, .mem_bytes = o.mem, .host_mem_bytes = o.host_mem,
-                                .line_rate = o.line_rate, .kernel = o.kernel, .cmdline = o.cmdline,
+                                .line_rate = o.line_rate, .kernel = o.kernel, .backend = backend,
+                                .cmdline = o.cmdline,
                                 .sink_port = (uint16_t)o.sink_port, .no_interrupt_remapping = o.no_ir,
                                 .allow_unsafe_interrupts = o.allow_unsafe_interrupts, .assign_source = o.assign};
     if (native && o.kernel != kernel)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "vcpu/guest_load_pvh.h"
 #include "vcpu/proc/proc_abi.h"
 
 #define PAGE 4096ull
@@ -106,9 +107,22 @@ int guest_load__elf(const struct vcpu_memmap *m, const void *file, size_t size,
     }
     if (!nload)
         return fail(errbuf, errlen, -ENOEXEC, "ELF: no loadable segment");
+    uint64_t entry = eh.e_entry;
+    char note_err[160] = "";
+    int pvh = guest_load__pvh_entry(f, size, ph, eh.e_phnum, &entry, note_err, sizeof note_err);
+    if (pvh < 0)
+        return fail(errbuf, errlen, pvh, "%s", note_err);
+    if (pvh) {
+        /* the note's entry, not e_entry, is where a PVH boot starts */
+        entry_ok = false;
+        for (unsigned i = 0; i < eh.e_phnum; i++)
+            if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X) && entry >= ph[i].p_vaddr &&
+                entry - ph[i].p_vaddr < ph[i].p_memsz)
+                entry_ok = true;
+    }
     if (!entry_ok)
-        return fail(errbuf, errlen, -ENOEXEC, "ELF: entry point 0x%llx is not in an executable segment",
-                    (unsigned long long)eh.e_entry);
+        return fail(errbuf, errlen, -ENOEXEC, "ELF: %sentry point 0x%llx is not in an executable segment",
+                    pvh ? "PVH " : "", (unsigned long long)entry);
 
     uint64_t cpu_page = page_up(image_end);
     uint64_t boot = cpu_page + PAGE;
@@ -133,18 +147,34 @@ int guest_load__elf(const struct vcpu_memmap *m, const void *file, size_t size,
         }
     }
     static const uint8_t zpage[4096];
+    if (vcpu_memmap__write(m, cpu_page, zpage, PAGE) || vcpu_memmap__write(m, boot, zpage, PAGE))
+        return fail(errbuf, errlen, -E2BIG, "boot data hits a hole in guest RAM");
+    if (pvh) {
+        int rc = guest_load__pvh_start_info(m, boot, cmdline, cmdlen, note_err, sizeof note_err);
+        if (rc)
+            return fail(errbuf, errlen, rc, "%s", note_err);
+        out->boot = VCPU_BOOT_PVH;
+        out->entry = entry;
+        out->rsp = free_gpa;
+        out->bootinfo_gpa = boot;
+        out->cpu_page_gpa = cpu_page;
+        out->free_gpa = free_gpa;
+        out->ram_base = ram_base;
+        out->ram_size = ram_size;
+        return 0;
+    }
     struct proc_bootinfo bi = {
         .magic = PROC_BOOTINFO_MAGIC, .ram_base = ram_base, .ram_size = ram_size,
         .cmdline_gpa = boot + sizeof(struct proc_bootinfo), .cpu_page_gpa = cpu_page,
         .tsc_hz = tsc_hz, .free_gpa = free_gpa,
     };
-    if (vcpu_memmap__write(m, cpu_page, zpage, PAGE) || vcpu_memmap__write(m, boot, zpage, PAGE) ||
-        vcpu_memmap__write(m, boot, &bi, sizeof bi) ||
+    if (vcpu_memmap__write(m, boot, &bi, sizeof bi) ||
         vcpu_memmap__write(m, bi.cmdline_gpa, cmdline, cmdlen + 1))
         return fail(errbuf, errlen, -E2BIG, "boot data hits a hole in guest RAM");
     _Static_assert(sizeof(struct proc_bootinfo) + GUEST_LOAD_CMDLINE_MAX + 1 <= 4096,
                    "bootinfo page too small");
 
+    out->boot = VCPU_BOOT_PROC;
     out->entry = eh.e_entry;
     out->rsp = free_gpa;  /* 16-byte aligned: page aligned */
     out->bootinfo_gpa = boot;
@@ -155,8 +185,8 @@ int guest_load__elf(const struct vcpu_memmap *m, const void *file, size_t size,
     return 0;
 }
 
-int guest_load__file(const struct vcpu_memmap *m, const char *path, const char *cmdline,
-                     uint64_t tsc_hz, struct guest_load_info *out, char *errbuf, size_t errlen)
+/* The whole file in a malloc'd buffer: 0, or -errno with the reason. */
+static int read_file(const char *path, uint8_t **buf_out, size_t *size_out, char *errbuf, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -181,16 +211,96 @@ int guest_load__file(const struct vcpu_memmap *m, const char *path, const char *
         got += (size_t)n;
     }
     close(fd);
-    int rc = got == size ? guest_load__elf(m, buf, size, cmdline, tsc_hz, out, errbuf, errlen)
-                         : fail(errbuf, errlen, -EIO, "%s: short read", path);
+    if (got != size) {
+        free(buf);
+        return fail(errbuf, errlen, -EIO, "%s: short read", path);
+    }
+    *buf_out = buf;
+    *size_out = size;
+    return 0;
+}
+
+int guest_load__file(const struct vcpu_memmap *m, const char *path, const char *cmdline,
+                     uint64_t tsc_hz, struct guest_load_info *out, char *errbuf, size_t errlen)
+{
+    uint8_t *buf;
+    size_t size;
+    int rc = read_file(path, &buf, &size, errbuf, errlen);
+    if (rc)
+        return rc;
+    rc = guest_load__elf(m, buf, size, cmdline, tsc_hz, out, errbuf, errlen);
     free(buf);
     return rc;
 }
 
+int guest_load__file_boot(const char *path, enum vcpu_boot *boot, char *errbuf, size_t errlen)
+{
+    uint8_t *buf;
+    size_t size;
+    int rc = read_file(path, &buf, &size, errbuf, errlen);
+    if (rc)
+        return rc;
+    Elf64_Ehdr eh;
+    if (size < sizeof eh) {
+        free(buf);
+        return fail(errbuf, errlen, -ENOEXEC, "ELF: file of %zu bytes is shorter than the ELF header", size);
+    }
+    memcpy(&eh, buf, sizeof eh);
+    /* the same header checks as guest_load__elf, as far as the notes need */
+    if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum > GUEST_LOAD_MAX_PHDRS ||
+        eh.e_phoff > size || (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > size - eh.e_phoff)
+        rc = fail(errbuf, errlen, -ENOEXEC, "%s: not an ELF64 file with valid program headers", path);
+    if (!rc) {
+        Elf64_Phdr ph[GUEST_LOAD_MAX_PHDRS];
+        memcpy(ph, buf + eh.e_phoff, eh.e_phnum * sizeof(Elf64_Phdr));
+        uint64_t entry = 0;
+        char note_err[160] = "";
+        int pvh = guest_load__pvh_entry(buf, size, ph, eh.e_phnum, &entry, note_err, sizeof note_err);
+        if (pvh < 0)
+            rc = fail(errbuf, errlen, pvh, "%s", note_err);
+        else
+            *boot = pvh ? VCPU_BOOT_PVH : VCPU_BOOT_PROC;
+    }
+    free(buf);
+    return rc;
+}
+
+/* What each boot protocol's backends need, for the message. */
+static const char *const boot_image[] = {
+    [VCPU_BOOT_PROC] = "the proc port's build*/guest/iovirt-guest.elf (no PVH note)",
+    [VCPU_BOOT_PVH] = "a PVH image such as the bare port's build*/guest/iovirt-guest-bare.elf",
+};
+
+int guest_load__check_backend(const struct guest_load_info *info, const struct vcpu_ops *ops,
+                              char *errbuf, size_t errlen)
+{
+    if ((unsigned)info->boot > VCPU_BOOT_PVH || (unsigned)ops->boot > VCPU_BOOT_PVH)
+        return fail(errbuf, errlen, -EINVAL, "unknown boot protocol");
+    if (info->boot == ops->boot)
+        return 0;
+    return fail(errbuf, errlen, -ENOEXEC, "the %s backend boots %s; this image is %s", ops->name,
+                boot_image[ops->boot],
+                info->boot == VCPU_BOOT_PVH ? "a PVH image (it has the Xen PHYS32_ENTRY note)"
+                                            : "a proc-port image (no PVH note)");
+}
+
 int guest_load__setup_vcpu(struct vcpu *v, const struct guest_load_info *info)
 {
+    int rc = guest_load__check_backend(info, v->vm->ops, NULL, 0);
+    if (rc)
+        return rc;
     struct vcpu_regs r;
     memset(&r, 0, sizeof r);
+    if (info->boot == VCPU_BOOT_PVH) {
+        /* pvh.h entry state; the backend set the segments at create */
+        r.rip = info->entry;
+        r.gpr[3] = info->bootinfo_gpa; /* RBX */
+        r.gpr[4] = info->rsp;
+        r.rflags = 0x2;
+        v->cpu_page_gpa = 0;
+        return vcpu__set_regs(v, &r);
+    }
     r.rip = info->entry;
     r.gpr[4] = info->rsp;   /* RSP */
     r.gpr[7] = info->bootinfo_gpa; /* RDI */

@@ -2,9 +2,18 @@
  * Files", program headers; x86-64 psABI for EM_X86_64).  Loads PT_LOAD
  * segments at p_vaddr, which is the guest-physical address
  * (VA == GPA in the guest), then lays out after the image:
- *   [struct proc_cpu_page, 4 KiB][bootinfo + cmdline, 4 KiB][boot stack]
- * and returns the boot registers (proc_abi.h: RIP = e_entry, RDI = bootinfo
- * GPA, RSP = top of the boot stack, 16-byte aligned).
+ *   [struct proc_cpu_page, 4 KiB][boot page, 4 KiB][boot stack]
+ * An image is booted one of two ways (enum vcpu_boot, vcpu.h):
+ *   PROC  no PVH note: the boot page holds struct proc_bootinfo + cmdline;
+ *         proc_abi.h: RIP = e_entry, RDI = bootinfo GPA, RSP = top of the
+ *         boot stack, 16-byte aligned.
+ *   PVH   a PT_NOTE "Xen" / XEN_ELFNOTE_PHYS32_ENTRY (drivers/platform/
+ *         pvh.h): the boot page holds struct hvm_start_info version 1, its
+ *         memory map (RAM runs + the platform's reserved windows) and the
+ *         cmdline; RIP = the note's entry, RBX = start_info GPA, RFLAGS =
+ *         0x2 (IF clear).  The cpu page is unused; RSP is the same stack
+ *         top (PVH leaves it undefined; harmless).
+ * The backend's vcpu_ops.boot must match (guest_load__check_backend).
  * Every header field is checked against the file size and guest RAM; an
  * image that is corrupt or does not fit is refused with a clear message and
  * guest RAM beyond what was validated is not touched. */
@@ -21,7 +30,10 @@
 #define GUEST_LOAD_MAX_PHDRS   64
 
 struct guest_load_info {
-    uint64_t entry, rsp, bootinfo_gpa, cpu_page_gpa, free_gpa;
+    enum vcpu_boot boot;
+    uint64_t entry, rsp;
+    uint64_t bootinfo_gpa;   /* PROC: struct proc_bootinfo; PVH: struct hvm_start_info */
+    uint64_t cpu_page_gpa, free_gpa;
     uint64_t ram_base, ram_size;
 };
 
@@ -34,7 +46,16 @@ int guest_load__elf(const struct vcpu_memmap *m, const void *file, size_t size,
 /* Reads `path` and loads it; -errno for I/O errors. */
 int guest_load__file(const struct vcpu_memmap *m, const char *path, const char *cmdline,
                      uint64_t tsc_hz, struct guest_load_info *out, char *errbuf, size_t errlen);
-/* Boot registers (all others zero) and the vcpu's cpu page. */
+/* How `path` boots (PVH note or not), without loading it: for choosing a
+ * backend before the VM exists.  0, or -errno / -ENOEXEC with a reason. */
+int guest_load__file_boot(const char *path, enum vcpu_boot *boot, char *errbuf, size_t errlen);
+/* Can `ops` boot this image?  0, or -ENOEXEC with a reason that names the
+ * image the backend needs (a PVH image on the proc backend, a proc-port
+ * image on a PVH backend). */
+int guest_load__check_backend(const struct guest_load_info *info, const struct vcpu_ops *ops,
+                              char *errbuf, size_t errlen);
+/* Boot registers (all others zero) and the vcpu's cpu page (PROC).
+ * -ENOEXEC (logged) if the vcpu's backend boots the other way. */
 int guest_load__setup_vcpu(struct vcpu *v, const struct guest_load_info *info);
 
 #endif

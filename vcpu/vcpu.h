@@ -158,10 +158,30 @@ const char *vcpu__exit_name(enum vcpu_exit_reason r);
 #define VCPU_CAP_ASYNC_INJECT (1u << 1)  /* vcpu__inject_irq() while running */
 #define VCPU_CAP_CPU_TIME     (1u << 2)  /* vcpu__cpu_time_ns() */
 #define VCPU_CAP_SANDBOXED    (1u << 3)  /* guest cannot make host system calls */
+/* hlt waits inside run() until an interrupt arrives (an in-kernel
+ * interrupt controller): the caller never sleeps on a HLT exit. */
+#define VCPU_CAP_HALT_IN_RUN  (1u << 4)
+/* Guest code runs on the thread that calls run(): vcpu__cpu_time_ns() is
+ * part of this process's CPU time, not another process's. */
+#define VCPU_CAP_IN_PROCESS   (1u << 5)
+
+/* How a backend enters a guest kernel (vcpu/guest_load.h lays out the boot
+ * data for each):
+ *   PROC  64-bit ring 3 at the ELF entry, RDI = struct proc_bootinfo
+ *         (vcpu/proc/proc_abi.h): the proc port, build/guest/iovirt-guest.elf
+ *   PVH   32-bit protected mode, paging off, at the ELF's PVH note entry,
+ *         EBX = struct hvm_start_info (drivers/platform/pvh.h): the bare
+ *         port, build/guest/iovirt-guest-bare.elf */
+enum vcpu_boot { VCPU_BOOT_PROC, VCPU_BOOT_PVH };
 
 struct vcpu_ops {
     const char *name;
     unsigned caps;
+    enum vcpu_boot boot;
+    /* Can this host run the backend?  0, or -errno with `why` filled
+     * ("no /dev/kvm: ENOENT"); on success `why` says what it uses.  NULL:
+     * always. */
+    int (*probe)(char *why, size_t len);
     int (*vm_init)(struct vm *vm);            /* backend state in vm->backend */
     void (*vm_destroy)(struct vm *vm);
     int (*create)(struct vcpu *v);            /* backend state in v->backend */
@@ -229,13 +249,25 @@ int64_t vcpu__cpu_time_ns(struct vcpu *v);
 int vcpu__irr_take(struct vcpu *v);
 
 /* Backends by name (ops->name), NULL if this build has none by that name;
- * the default one; the names, for messages ("proc").  The hypervisor picks
- * through these, never by naming a backend (vcpu/vcpu_backends.c). */
+ * the default one; the names, for messages ("kvm, proc").  The hypervisor
+ * picks through these, never by naming a backend (vcpu/vcpu_backends.c). */
 const struct vcpu_ops *vcpu__backend(const char *name);
+/* The first backend this host can run, in order kvm, proc. */
 const struct vcpu_ops *vcpu__default_backend(void);
 const char *vcpu__backend_names(void);
+/* Pick a backend for a run: `name` (NULL: the default) if this host can run
+ * it.  NULL and `why` says why not ("unknown backend 'x' (kvm, proc)", "kvm:
+ * no /dev/kvm: ENOENT"); else `why` says why this one ("/dev/kvm", "no
+ * /dev/kvm: ENOENT"), for the run's first log line. */
+const struct vcpu_ops *vcpu__backend_choose(const char *name, char *why, size_t len);
+/* The first backend (same order) that boots images of this kind and can
+ * run here; NULL and `why` ("a PVH image needs the kvm backend: no
+ * /dev/kvm: ENOENT") if none.  A proc-port image always gets proc. */
+const struct vcpu_ops *vcpu__backend_for_boot(enum vcpu_boot boot, char *why, size_t len);
 
 /* The process backend (vcpu/proc/): for its own tests and benchmarks. */
 extern const struct vcpu_ops proc_vcpu_ops;
+/* The KVM backend (vcpu/kvm/): for its own tests and benchmarks. */
+extern const struct vcpu_ops kvm_vcpu_ops;
 
 #endif

@@ -9,6 +9,8 @@
  *   0xFED0_0000 .. +1 KiB     HPET (IA-PC HPET 1.0a; drivers/hpet/hpet_regs.h)
  *   0xFEE0_0000 .. +1 MiB     interrupt window (MSI address range, Intel SDM
  *                             Vol. 3 10.11.1); never RAM, never a BAR
+ *   0xFEFF_C000 .. +16 KiB    reserved to the vCPU backend (KVM: its identity
+ *                             map page and the 3-page TSS, QEMU's addresses)
  *   ports 0x3F8..0x3FF        COM1, 16550 UART (console)
  *   ports 0xCF8, 0xCFC        PCI configuration mechanism #1 (PCI 3.0, 3.2.2.3.2)
  *   port  0x501               power off: out writes the exit status
@@ -24,6 +26,8 @@
 #define PLATFORM_PCI_ECAM_BASE   0xE0000000ull    /* ECAM window of bus 0 (1 MiB) */
 #define PLATFORM_HPET_BASE       0xFED00000ull
 #define PLATFORM_MSI_WINDOW_BASE 0xFEE00000ull
+#define PLATFORM_BACKEND_RESERVED_BASE 0xFEFFC000ull
+#define PLATFORM_BACKEND_RESERVED_SIZE 0x4000ull
 
 #define PLATFORM_PORT_COM1       0x3F8            /* 16550 THR/LSR: console */
 #define PLATFORM_PORT_PCI_ADDR   0xCF8            /* PCI configuration mechanism #1 */

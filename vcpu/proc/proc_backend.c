@@ -94,6 +94,7 @@ static int proc_run(struct vcpu *v)
 const struct vcpu_ops proc_vcpu_ops = {
     .name = "proc",
     .caps = VCPU_CAP_DIRECT_MAP | VCPU_CAP_ASYNC_INJECT | VCPU_CAP_CPU_TIME | VCPU_CAP_SANDBOXED,
+    .boot = VCPU_BOOT_PROC,
     .vm_init = proc__vm_init,
     .vm_destroy = proc__vm_destroy,
     .create = proc__create,

@@ -7,9 +7,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
+#include "drivers/platform/pvh.h"
 #include "hw/physmem.h"
 #include "lib/log.h"
 #include "vcpu/guest_load.h"
@@ -193,6 +197,150 @@ static void test_corrupt_images_refused(void **state)
     expect_refused(f, m_no_room, 8192, -E2BIG);
 }
 
+/* ---- PVH images: the Xen PHYS32_ENTRY note ---------------------------- */
+
+#define NOTE_OFF 0x800
+#define PVH_ENTRY (VADDR + 0x20)
+
+/* One PT_NOTE segment with the note (descriptor of desc_size bytes). */
+static void put_note(uint8_t *file, Elf64_Ehdr *eh, Elf64_Phdr *ph, uint32_t desc_size, uint64_t entry)
+{
+    uint32_t hdr[3] = {4, desc_size, XEN_ELFNOTE_PHYS32_ENTRY};
+    memcpy(file + NOTE_OFF, hdr, sizeof hdr);
+    memcpy(file + NOTE_OFF + 12, "Xen", 4);
+    memcpy(file + NOTE_OFF + 16, &entry, desc_size);
+    eh->e_phnum = 2;
+    ph[1] = (Elf64_Phdr){.p_type = PT_NOTE, .p_flags = PF_R, .p_offset = NOTE_OFF,
+                         .p_filesz = 16 + ((desc_size + 3) & ~3u), .p_align = 4};
+}
+
+MUT(m_pvh, put_note(file, eh, ph, 4, PVH_ENTRY))
+MUT(m_pvh8, put_note(file, eh, ph, 8, PVH_ENTRY + 1))
+MUT(m_pvh_entry_outside, put_note(file, eh, ph, 4, VADDR + 0x3000))
+MUT(m_pvh_entry_not_x, put_note(file, eh, ph, 4, PVH_ENTRY); ph->p_flags = PF_R | PF_W)
+MUT(m_pvh_entry_64bit, put_note(file, eh, ph, 8, (1ull << 32) | PVH_ENTRY))
+MUT(m_pvh_desc_3, put_note(file, eh, ph, 4, PVH_ENTRY); ((uint32_t *)(file + NOTE_OFF))[1] = 3)
+MUT(m_pvh_namesz_huge, put_note(file, eh, ph, 4, PVH_ENTRY); ((uint32_t *)(file + NOTE_OFF))[0] = 0xfffffff0u)
+MUT(m_pvh_descsz_huge, put_note(file, eh, ph, 4, PVH_ENTRY); ((uint32_t *)(file + NOTE_OFF))[1] = 0xffffffffu)
+MUT(m_pvh_truncated, put_note(file, eh, ph, 4, PVH_ENTRY); ph[1].p_filesz = 8)
+MUT(m_pvh_seg_beyond_file, put_note(file, eh, ph, 4, PVH_ENTRY); ph[1].p_offset = 8190)
+MUT(m_pvh_two_disagree, put_note(file, eh, ph, 4, PVH_ENTRY);
+    memcpy(file + NOTE_OFF + 20, file + NOTE_OFF, 20);
+    *(uint32_t *)(file + NOTE_OFF + 36) = PVH_ENTRY + 4; ph[1].p_filesz = 40)
+
+static void load_mutated(struct fx *f, void (*mutate)(uint8_t *, Elf64_Ehdr *, Elf64_Phdr *),
+                         const char *cmdline, struct guest_load_info *info)
+{
+    static uint8_t copy[8192];
+    memcpy(copy, f->file, sizeof copy);
+    mutate(copy, (Elf64_Ehdr *)copy, (Elf64_Phdr *)(copy + sizeof(Elf64_Ehdr)));
+    char err[160] = "";
+    int rc = guest_load__elf(&f->map, copy, sizeof copy, cmdline, 0, info, err, sizeof err);
+    if (rc)
+        fail_msg("load: %s", err);
+}
+
+/* The note's entry (not e_entry), start_info v1 in the boot page: the
+ * command line, RAM as one run, the platform's reserved windows, sorted. */
+static void test_pvh_image(void **state)
+{
+    struct fx *f = *state;
+    struct guest_load_info info;
+    fill_ram(f, 0xAA);
+    load_mutated(f, m_pvh, "prog a", &info);
+    assert_int_equal(info.boot, VCPU_BOOT_PVH);
+    assert_int_equal(info.entry, PVH_ENTRY);
+    struct hvm_start_info si;
+    assert_int_equal(vcpu_memmap__read(&f->map, info.bootinfo_gpa, &si, sizeof si), 0);
+    assert_int_equal(si.magic, XEN_HVM_START_MAGIC_VALUE);
+    assert_int_equal(si.version, 1);
+    assert_int_equal(si.nr_modules, 0);
+    assert_int_equal(si.rsdp_paddr, 0);
+    char cmd[16] = "";
+    assert_int_equal(vcpu_memmap__read(&f->map, si.cmdline_paddr, cmd, 7), 0);
+    assert_string_equal(cmd, "prog a");
+    assert_int_equal(si.memmap_entries, 6);
+    struct hvm_memmap_table_entry mm[6];
+    assert_int_equal(vcpu_memmap__read(&f->map, si.memmap_paddr, mm, sizeof mm), 0);
+    assert_int_equal(mm[0].addr, PLATFORM_RAM_BASE);
+    assert_int_equal(mm[0].size, RAM);  /* four scattered extents, one run */
+    assert_int_equal(mm[0].type, XEN_HVM_MEMMAP_TYPE_RAM);
+    for (int i = 1; i < 6; i++) {
+        assert_int_equal(mm[i].type, XEN_HVM_MEMMAP_TYPE_RESERVED);
+        assert_true(mm[i].addr >= mm[i - 1].addr + mm[i - 1].size);  /* sorted, disjoint */
+    }
+    assert_int_equal(mm[1].addr, PLATFORM_PCI_MMIO_BASE);
+    assert_int_equal(mm[5].addr, PLATFORM_BACKEND_RESERVED_BASE);
+    /* an 8-byte descriptor (Linux's _ASM_PTR) works too */
+    load_mutated(f, m_pvh8, "", &info);
+    assert_int_equal(info.entry, PVH_ENTRY + 1);
+}
+
+static void test_pvh_bad_notes_refused(void **state)
+{
+    struct fx *f = *state;
+    expect_refused(f, m_pvh_entry_outside, 8192, -ENOEXEC);
+    expect_refused(f, m_pvh_entry_not_x, 8192, -ENOEXEC);
+    expect_refused(f, m_pvh_entry_64bit, 8192, -ENOEXEC);
+    expect_refused(f, m_pvh_desc_3, 8192, -ENOEXEC);
+    expect_refused(f, m_pvh_namesz_huge, 8192, -ENOEXEC);
+    expect_refused(f, m_pvh_descsz_huge, 8192, -ENOEXEC);
+    expect_refused(f, m_pvh_truncated, 8192, -ENOEXEC);
+    expect_refused(f, m_pvh_seg_beyond_file, 8192, -ENOEXEC);
+    expect_refused(f, m_pvh_two_disagree, 8192, -ENOEXEC);
+}
+
+/* RAM in more pieces than the boot page's memory map holds. */
+static void test_pvh_memmap_too_big(void **state)
+{
+    struct fx *f = *state;
+    struct vcpu_memmap m;
+    vcpu_memmap__init(&m, &f->pm);
+    assert_int_equal(vcpu_memmap__add_ram(&m, PLATFORM_RAM_BASE, 0, PHYSMEM_PAGE_2M), 0);
+    for (unsigned i = 0; i < 70; i++)
+        assert_int_equal(vcpu_memmap__add_ram(&m, 0x10000000ull + i * 0x2000, 0, 0x1000), 0);
+    static uint8_t copy[8192];
+    memcpy(copy, f->file, sizeof copy);
+    m_pvh(copy, (Elf64_Ehdr *)copy, (Elf64_Phdr *)(copy + sizeof(Elf64_Ehdr)));
+    struct guest_load_info info;
+    char err[160] = "";
+    assert_int_equal(guest_load__elf(&m, copy, sizeof copy, "", 0, &info, err, sizeof err), -E2BIG);
+    assert_non_null(strstr(err, "memory map"));
+    vcpu_memmap__destroy(&m);
+}
+
+/* Each backend refuses the other kind of image, naming the one it boots;
+ * guest_load__file_boot tells the kind from the file alone. */
+static void test_backend_match(void **state)
+{
+    struct fx *f = *state;
+    struct guest_load_info info;
+    char err[256] = "";
+    load_mutated(f, m_pvh, "", &info);
+    assert_int_equal(guest_load__check_backend(&info, &kvm_vcpu_ops, err, sizeof err), 0);
+    assert_int_equal(guest_load__check_backend(&info, &proc_vcpu_ops, err, sizeof err), -ENOEXEC);
+    assert_non_null(strstr(err, "iovirt-guest.elf"));
+    load_mutated(f, m_none, "", &info);
+    assert_int_equal(info.boot, VCPU_BOOT_PROC);
+    assert_int_equal(guest_load__check_backend(&info, &proc_vcpu_ops, err, sizeof err), 0);
+    assert_int_equal(guest_load__check_backend(&info, &kvm_vcpu_ops, err, sizeof err), -ENOEXEC);
+    assert_non_null(strstr(err, "iovirt-guest-bare.elf"));
+
+    char path[] = "/tmp/test_guest_load_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static uint8_t copy[8192];
+    memcpy(copy, f->file, sizeof copy);
+    m_pvh(copy, (Elf64_Ehdr *)copy, (Elf64_Phdr *)(copy + sizeof(Elf64_Ehdr)));
+    assert_int_equal(write(fd, copy, sizeof copy), (ssize_t)sizeof copy);
+    close(fd);
+    enum vcpu_boot boot = VCPU_BOOT_PROC;
+    assert_int_equal(guest_load__file_boot(path, &boot, err, sizeof err), 0);
+    assert_int_equal(boot, VCPU_BOOT_PVH);
+    unlink(path);
+    assert_int_equal(guest_load__file_boot("/nonexistent.elf", &boot, err, sizeof err), -ENOENT);
+}
+
 static void test_cmdline_and_ram_checks(void **state)
 {
     struct fx *f = *state;
@@ -238,6 +386,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_image),
         cmocka_unit_test(test_corrupt_images_refused),
+        cmocka_unit_test(test_pvh_image),
+        cmocka_unit_test(test_pvh_bad_notes_refused),
+        cmocka_unit_test(test_pvh_memmap_too_big),
+        cmocka_unit_test(test_backend_match),
         cmocka_unit_test(test_cmdline_and_ram_checks),
         cmocka_unit_test(test_memmap_checks),
     };

@@ -1,0 +1,98 @@
+/* KVM backend internals shared by its files (see kvm_backend.c):
+ *   kvm_vm.c       /dev/kvm, the VM: memory slots, in-kernel irqchip
+ *   kvm_vcpu.c     a vCPU: its fd and run page, CPUID, the PVH entry
+ *                  state, registers, CPU time
+ *   kvm_exit.c     what a KVM exit means (struct kvm_run -> vcpu_exit),
+ *                  completion of a pending read
+ *   kvm_signal.c   kicks (immediate_exit + a signal) and interrupt
+ *                  injection (KVM_SIGNAL_MSI into the in-kernel LAPIC)
+ *   kvm_backend.c  the run loop and the ops table
+ * Not for use outside vcpu/kvm/. */
+#ifndef IOVIRT_VCPU_KVM_KVM_PRIV_H
+#define IOVIRT_VCPU_KVM_KVM_PRIV_H
+
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "vcpu/vcpu.h"
+
+#define KVM_DEV_PATH "/dev/kvm"
+/* The API every ioctl here is written against (KVM_API_VERSION). */
+#define KVM_API_WANT 12
+
+struct kvm_direct_map {
+    void *va;
+    size_t len;
+};
+
+struct kvm_vm_state {
+    int sys_fd;                  /* /dev/kvm */
+    int vm_fd;
+    unsigned nslots;
+    struct kvm_direct_map *direct;  /* host mappings of DIRECT regions */
+    unsigned ndirect;
+};
+
+/* A guest read waiting for the caller's data, completed by the next run. */
+enum kvm_pending { KVM_PEND_NONE, KVM_PEND_MMIO_READ, KVM_PEND_PIO_IN };
+
+struct kvm_vcpu_state {
+    int fd;
+    struct kvm_run *run;         /* shared with the kernel (KVM_GET_VCPU_MMAP_SIZE) */
+    size_t run_size;
+    enum kvm_pending pend;
+    bool io_pending;             /* KVM holds the instruction of the last MMIO/PIO
+                                  * exit and finishes it at the next KVM_RUN */
+    _Atomic pid_t tid;           /* thread that runs it (kicks signal it), 0 = none yet */
+    pid_t masked_tid;            /* thread whose signal mask the vcpu's was built from */
+    int64_t last_cpu_ns;         /* its CPU time when last read (thread may be gone) */
+    bool dead;                   /* triple fault: every run repeats dead_exit */
+    struct vcpu_exit dead_exit;
+};
+
+static inline struct kvm_vm_state *KVM_VM(struct vm *vm)
+{
+    return vm->backend;
+}
+
+static inline struct kvm_vcpu_state *KV(struct vcpu *v)
+{
+    return v->backend;
+}
+
+/* ioctl that retries on EINTR where the call must not be cut short. */
+int kvm__ioctl(int fd, unsigned long req, void *arg);
+
+/* kvm_vm.c */
+int kvm__probe(char *why, size_t len);
+int kvm__vm_init(struct vm *vm);
+void kvm__vm_destroy(struct vm *vm);
+
+/* kvm_vcpu.c */
+int kvm__create(struct vcpu *v);
+void kvm__destroy(struct vcpu *v);
+int kvm__get_regs(struct vcpu *v, struct vcpu_regs *r);
+int kvm__set_regs(struct vcpu *v, const struct vcpu_regs *r);
+int64_t kvm__cpu_time_ns(struct vcpu *v);
+
+/* kvm_exit.c */
+void kvm__complete_pending(struct vcpu *v);
+/* Fill v->exit from run->exit_reason (every KVM exit reaches the caller). */
+void kvm__map_exit(struct vcpu *v);
+void kvm__set_fault(struct vcpu *v, uint8_t vector, uint64_t err, const char *why);
+
+/* kvm_signal.c */
+int kvm__kick_signo(void);
+/* Before KVM_RUN on the calling thread: kick signal blocked outside
+ * KVM_RUN, deliverable inside it. */
+int kvm__bind_thread(struct vcpu *v);
+/* After an EINTR: forget kicks already acted on. */
+void kvm__drain_kicks(struct vcpu *v);
+void kvm__kick(struct vcpu *v);
+void kvm__notify_irq(struct vcpu *v);
+
+#endif
