@@ -35,6 +35,20 @@ void assign__msi_deliver(void *ctx, uint64_t addr, uint32_t data)
         __atomic_add_fetch(&a->irq_cpu_ns, t1 - t0, __ATOMIC_RELAXED);
 }
 
+int assign__irqfd_attach(void *ctx, int efd, uint64_t addr, uint32_t data)
+{
+    struct hv_assign *a = ctx;
+    if ((addr & VM_IRQ_MSI_ADDR_MASK) != VM_IRQ_MSI_ADDR_BASE || (data & 0xFF) < 32)
+        return -EINVAL; /* as vm_irq__msi refuses it; delivered (and counted) that way */
+    return vm__irqfd_attach(&a->vm->vm, efd, (uint8_t)data);
+}
+
+void assign__irqfd_detach(void *ctx, int efd)
+{
+    struct hv_assign *a = ctx;
+    vm__irqfd_detach(&a->vm->vm, efd);
+}
+
 static void assign__host_irq(void *ctx)
 {
     struct hv_assign *a = ctx;

@@ -108,6 +108,12 @@ extern const struct assign_source_ops assign_vfio_ops;
 /* Deliver the message the guest programmed (MSI-X entry, MSI) into the
  * guest; ctx is the irq_ctx irq_connect was given.  Any thread. */
 void assign__msi_deliver(void *ctx, uint64_t addr, uint32_t data);
+/* Let eventfd `efd` deliver the guest's message (addr, data) by itself,
+ * without this process (the vCPU backend's irqfd), after the same check
+ * assign__msi_deliver makes: 0, -ENOTSUP (no such backend path), -EINVAL
+ * (a message the VM refuses), or -errno.  Detach undoes it. */
+int assign__irqfd_attach(void *ctx, int efd, uint64_t addr, uint32_t data);
+void assign__irqfd_detach(void *ctx, int efd);
 
 /* The source `spec` names: "model" (or NULL), or "vfio:BDF" (*arg = "BDF");
  * NULL for anything else. */

@@ -57,6 +57,12 @@ struct assign_vfio {
     uint32_t table[VFIO_MAX_MSIX][4];
     bool pending[VFIO_MAX_MSIX];
     bool msix_on, msix_masked;
+    /* vectors the backend delivers by itself (irqfd): not polled here */
+    bool routed[VFIO_MAX_MSIX];
+    uint64_t routed_addr[VFIO_MAX_MSIX];
+    uint32_t routed_data[VFIO_MAX_MSIX];
+    bool irqfd_unavailable;     /* the backend has no irqfd: stop asking */
+    int wake_fd;                /* the poll set changed */
 };
 
 static struct assign_vfio *vf(struct assign_source *s) { return s->impl; }
@@ -66,7 +72,7 @@ static int open_vfio(struct assign_source *s, const char *arg)
     struct assign_vfio *v = calloc(1, sizeof(*v));
     if (!v)
         return -ENOMEM;
-    v->intx_fd = v->stop_fd = -1;
+    v->intx_fd = v->stop_fd = v->wake_fd = -1;
     for (unsigned i = 0; i < VFIO_MAX_MSIX; i++)
         v->msix_fd[i] = -1;
     pthread_mutex_init(&v->msix_lock, NULL);
@@ -237,13 +243,17 @@ static void *irq_loop(void *arg)
 {
     struct assign_source *s = arg;
     struct assign_vfio *v = vf(s);
-    struct pollfd p[2 + VFIO_MAX_MSIX];
-    unsigned n = 0;
-    p[n++] = (struct pollfd){.fd = v->stop_fd, .events = POLLIN};
-    p[n++] = (struct pollfd){.fd = v->intx_fd, .events = POLLIN};
-    for (unsigned i = 0; i < v->msix_n; i++)
-        p[n++] = (struct pollfd){.fd = v->msix_fd[i], .events = POLLIN};
+    struct pollfd p[3 + VFIO_MAX_MSIX];
     for (;;) {
+        /* vectors the backend delivers itself are left to it (fd -1) */
+        unsigned n = 0;
+        p[n++] = (struct pollfd){.fd = v->stop_fd, .events = POLLIN};
+        p[n++] = (struct pollfd){.fd = v->wake_fd, .events = POLLIN};
+        p[n++] = (struct pollfd){.fd = v->intx_fd, .events = POLLIN};
+        pthread_mutex_lock(&v->msix_lock);
+        for (unsigned i = 0; i < v->msix_n; i++)
+            p[n++] = (struct pollfd){.fd = v->routed[i] ? -1 : v->msix_fd[i], .events = POLLIN};
+        pthread_mutex_unlock(&v->msix_lock);
         if (poll(p, n, -1) < 0) {
             if (errno == EINTR)
                 continue;
@@ -252,13 +262,55 @@ static void *irq_loop(void *arg)
         if (p[0].revents)
             break;
         uint64_t c;
-        if (p[1].revents && read(v->intx_fd, &c, sizeof c) == sizeof c)
+        if (p[1].revents && read(v->wake_fd, &c, sizeof c) != sizeof c)
+            break;
+        if (p[2].revents && read(v->intx_fd, &c, sizeof c) == sizeof c)
             s->intx_fn(s->intx_ctx);
-        for (unsigned i = 2; i < n; i++)
+        for (unsigned i = 3; i < n; i++)
             if (p[i].revents && read(p[i].fd, &c, sizeof c) == sizeof c)
-                msix_fire(s, i - 2);
+                msix_fire(s, i - 3);
     }
     return NULL;
+}
+
+/* Vector i straight into the guest by the backend (irqfd) while the guest
+ * can take it as programmed (MSI-X on, function and entry unmasked, a
+ * message the VM accepts); back to this thread otherwise, which then holds
+ * it pending when masked.  vCPU thread (the only writer of the table and
+ * the capability). */
+static void msix_route(struct assign_source *s, unsigned i)
+{
+    struct assign_vfio *v = vf(s);
+    if (v->irqfd_unavailable)
+        return;
+    pthread_mutex_lock(&v->msix_lock);
+    bool want = v->msix_on && !v->msix_masked && !(v->table[i][3] & PCI_MSIX_ENTRY_CTRL_MASKBIT);
+    uint64_t addr = (uint64_t)v->table[i][1] << 32 | v->table[i][0];
+    uint32_t data = v->table[i][2];
+    bool was = v->routed[i];
+    bool same = was && v->routed_addr[i] == addr && v->routed_data[i] == data;
+    pthread_mutex_unlock(&v->msix_lock);
+    if (want && same)
+        return;
+    if (was)
+        assign__irqfd_detach(s->irq_ctx, v->msix_fd[i]);
+    bool now = false;
+    if (want) {
+        int r = assign__irqfd_attach(s->irq_ctx, v->msix_fd[i], addr, data);
+        now = r == 0;
+        if (r == -ENOTSUP)
+            v->irqfd_unavailable = true;
+    }
+    pthread_mutex_lock(&v->msix_lock);
+    v->routed[i] = now;
+    v->routed_addr[i] = addr;
+    v->routed_data[i] = data;
+    pthread_mutex_unlock(&v->msix_lock);
+    if (was != now) {
+        uint64_t one = 1;
+        if (write(v->wake_fd, &one, sizeof one) != sizeof one)
+            log__err("assign", "waking the interrupt thread: %s", strerror(errno));
+    }
 }
 
 static int vfio__intx_connect(struct assign_source *s, assign_irq_fn fn, assign_irq_fn eoi, void *ctx)
@@ -269,7 +321,8 @@ static int vfio__intx_connect(struct assign_source *s, assign_irq_fn fn, assign_
     s->intx_ctx = ctx;
     v->intx_fd = eventfd(0, EFD_CLOEXEC);
     v->stop_fd = eventfd(0, EFD_CLOEXEC);
-    if (v->intx_fd < 0 || v->stop_fd < 0)
+    v->wake_fd = eventfd(0, EFD_CLOEXEC);
+    if (v->intx_fd < 0 || v->stop_fd < 0 || v->wake_fd < 0)
         return -errno;
     v->msix_n = v->dev.msix_count < VFIO_MAX_MSIX ? v->dev.msix_count : VFIO_MAX_MSIX;
     for (unsigned i = 0; i < v->msix_n; i++)
@@ -313,6 +366,8 @@ static void vfio__msix_update(struct assign_source *s, const struct pci_dev *vcf
     if (!on)
         memset(v->pending, 0, sizeof v->pending);
     pthread_mutex_unlock(&v->msix_lock);
+    for (unsigned i = 0; i < v->msix_n; i++)
+        msix_route(s, i);
     for (unsigned i = 0; on && i < v->msix_n; i++) {
         pthread_mutex_lock(&v->msix_lock);
         bool p = v->pending[i];
@@ -373,13 +428,14 @@ static void vfio__init_vcfg(struct assign_source *s, struct pci_dev *d)
 /* MSI-X table (the guest's entries, kept here) and PBA (pending bits as
  * this source holds them): a dword or qword access inside; true if it was. */
 static bool msix_access(struct assign_vfio *v, int bar, uint64_t off, unsigned size, uint64_t *val, bool write,
-                        unsigned *unmasked)
+                        unsigned *unmasked, unsigned *entry)
 {
     if (!v->msix_n || (size != 4 && size != 8) || (off & (size - 1)))
         return false;
     if (bar == (int)v->table_bir && off >= v->table_off && off - v->table_off < v->msix_n * PCI_MSIX_ENTRY_SIZE) {
         unsigned i = (unsigned)((off - v->table_off) / PCI_MSIX_ENTRY_SIZE);
         unsigned w = (unsigned)((off - v->table_off) % PCI_MSIX_ENTRY_SIZE) / 4;
+        *entry = i + 1;
         pthread_mutex_lock(&v->msix_lock);
         for (unsigned k = 0; k < size / 4; k++) {
             if (write) {
@@ -418,8 +474,8 @@ static uint64_t bar_read(void *ctx, uint64_t off, unsigned size)
     struct vfio_bar_ctx *c = ctx;
     struct assign_vfio *v = vf(c->s);
     uint64_t x = ~0ull;
-    unsigned unmasked = 0;
-    if (!msix_access(v, c->bar, off, size, &x, false, &unmasked) &&
+    unsigned unmasked = 0, entry = 0;
+    if (!msix_access(v, c->bar, off, size, &x, false, &unmasked, &entry) &&
         vfio_dev__region_read(&v->dev, &v->dev.bar[c->bar], off, &x, size))
         x = ~0ull;
     if (size < 8)
@@ -433,9 +489,11 @@ static void bar_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
 {
     struct vfio_bar_ctx *c = ctx;
     struct assign_vfio *v = vf(c->s);
-    unsigned unmasked = 0;
-    if (!msix_access(v, c->bar, off, size, &val, true, &unmasked))
+    unsigned unmasked = 0, entry = 0;
+    if (!msix_access(v, c->bar, off, size, &val, true, &unmasked, &entry))
         (void)vfio_dev__region_write(&v->dev, &v->dev.bar[c->bar], off, &val, size);
+    if (entry) /* the guest changed an entry: who delivers it may change */
+        msix_route(c->s, entry - 1);
     if (unmasked) /* an entry unmasked with a message pending: deliver it now */
         msix_fire(c->s, unmasked - 1);
 }
@@ -497,6 +555,11 @@ static void vfio__release(struct assign_source *s)
         return;
     if (v->claimed && v->dev.device >= 0)
         quiesce(v); /* bus mastering off before the DMA mappings go */
+    for (unsigned i = 0; i < v->msix_n; i++)
+        if (v->routed[i]) {
+            assign__irqfd_detach(s->irq_ctx, v->msix_fd[i]);
+            v->routed[i] = false;
+        }
     vfio_dev__intx_disable(&v->dev);
     vfio_dev__msix_disable(&v->dev);
     if (v->irq_thread_up) {
@@ -509,6 +572,8 @@ static void vfio__release(struct assign_source *s)
         close(v->intx_fd);
     if (v->stop_fd >= 0)
         close(v->stop_fd);
+    if (v->wake_fd >= 0)
+        close(v->wake_fd);
     for (unsigned i = 0; i < VFIO_MAX_MSIX; i++)
         if (v->msix_fd[i] >= 0)
             close(v->msix_fd[i]);

@@ -168,3 +168,18 @@ int64_t vcpu__cpu_time_ns(struct vcpu *v)
         return -ENOTSUP;
     return v->vm->ops->cpu_time_ns(v);
 }
+
+int vm__irqfd_attach(struct vm *vm, int efd, uint8_t vector)
+{
+    if (!vm->ops->irqfd_attach)
+        return -ENOTSUP;
+    if (vector < 32 || efd < 0)
+        return -EINVAL;
+    return vm->ops->irqfd_attach(vm, efd, vector);
+}
+
+void vm__irqfd_detach(struct vm *vm, int efd)
+{
+    if (vm->ops->irqfd_detach)
+        vm->ops->irqfd_detach(vm, efd);
+}

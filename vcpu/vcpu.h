@@ -195,6 +195,11 @@ struct vcpu_ops {
      * only while the vCPU is not running (halted).  NULL: always. */
     bool (*interruptible)(struct vcpu *v);
     int64_t (*cpu_time_ns)(struct vcpu *v);
+    /* Make a signal on eventfd `efd` raise `vector` (32..255, fixed, edge)
+     * in the guest without passing through this process (KVM_IRQFD over an
+     * MSI route), until detached.  NULL: not offered. */
+    int (*irqfd_attach)(struct vm *vm, int efd, uint8_t vector);
+    void (*irqfd_detach)(struct vm *vm, int efd);
 };
 
 struct vm {
@@ -244,6 +249,13 @@ bool vcpu__irq_pending(struct vcpu *v);
 bool vcpu__irq_deliverable(struct vcpu *v);
 /* CPU time the guest has used, ns, or -ENOTSUP. */
 int64_t vcpu__cpu_time_ns(struct vcpu *v);
+
+/* An eventfd that raises `vector` in the guest by itself (the backend's
+ * irqfd_attach): 0, -ENOTSUP (the backend has none), -EINVAL (vector <
+ * 32), -ENOSPC, or the backend's -errno.  detach is a no-op for an fd never
+ * attached. */
+int vm__irqfd_attach(struct vm *vm, int efd, uint8_t vector);
+void vm__irqfd_detach(struct vm *vm, int efd);
 
 /* For backends: highest pending vector, atomically removed; -1 if none. */
 int vcpu__irr_take(struct vcpu *v);

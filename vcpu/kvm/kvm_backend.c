@@ -75,4 +75,6 @@ const struct vcpu_ops kvm_vcpu_ops = {
     .notify_irq = kvm__notify_irq,
     .interruptible = kvm_interruptible,
     .cpu_time_ns = kvm__cpu_time_ns,
+    .irqfd_attach = kvm__irqfd_attach,
+    .irqfd_detach = kvm__irqfd_detach,
 };

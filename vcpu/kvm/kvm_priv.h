@@ -6,12 +6,14 @@
  *                  completion of a pending read
  *   kvm_signal.c   kicks (immediate_exit + a signal) and interrupt
  *                  injection (KVM_SIGNAL_MSI into the in-kernel LAPIC)
+ *   kvm_irqfd.c    eventfds injected by the kernel (KVM_IRQFD, MSI routes)
  *   kvm_backend.c  the run loop and the ops table
  * Not for use outside vcpu/kvm/. */
 #ifndef IOVIRT_VCPU_KVM_KVM_PRIV_H
 #define IOVIRT_VCPU_KVM_KVM_PRIV_H
 
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,9 +31,14 @@ struct kvm_direct_map {
     size_t len;
 };
 
+#define KVM_IRQFD_MAX 64
+
 struct kvm_vm_state {
     int sys_fd;                  /* /dev/kvm */
     int vm_fd;
+    /* eventfds bound to MSI routes (kvm_irqfd.c); efd -1 = free slot */
+    pthread_mutex_t irqfd_lock;
+    struct { int efd; uint8_t vector; } irqfd[KVM_IRQFD_MAX];
     unsigned nslots;
     struct kvm_direct_map *direct;  /* host mappings of DIRECT regions */
     unsigned ndirect;
@@ -71,6 +78,10 @@ int kvm__ioctl(int fd, unsigned long req, void *arg);
 int kvm__probe(char *why, size_t len);
 int kvm__vm_init(struct vm *vm);
 void kvm__vm_destroy(struct vm *vm);
+
+/* kvm_irqfd.c */
+int kvm__irqfd_attach(struct vm *vm, int efd, uint8_t vector);
+void kvm__irqfd_detach(struct vm *vm, int efd);
 
 /* kvm_vcpu.c */
 int kvm__create(struct vcpu *v);

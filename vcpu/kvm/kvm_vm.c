@@ -151,9 +151,13 @@ int kvm__vm_init(struct vm *vm)
     if (!k)
         return -ENOMEM;
     k->vm_fd = -1;
+    pthread_mutex_init(&k->irqfd_lock, NULL);
+    for (unsigned i = 0; i < KVM_IRQFD_MAX; i++)
+        k->irqfd[i].efd = -1;
     int r = open_kvm(&k->sys_fd, why, sizeof why);
     if (r) {
         log__err("kvm", "cannot use KVM: %s", why);
+        pthread_mutex_destroy(&k->irqfd_lock);
         free(k);
         return r;
     }
@@ -203,6 +207,7 @@ void kvm__vm_destroy(struct vm *vm)
         munmap(k->direct[i].va, k->direct[i].len);
     free(k->direct);
     close(k->sys_fd);
+    pthread_mutex_destroy(&k->irqfd_lock);
     free(k);
     vm->backend = NULL;
 }

@@ -1,0 +1,99 @@
+/* Interrupts that bypass this process: an eventfd bound to an MSI route
+ * with KVM_IRQFD, so a signal on it (a VFIO-assigned function's MSI-X
+ * vector) is injected by the kernel straight into the in-kernel LAPIC
+ * (Linux Documentation/virt/kvm/api.rst: KVM_SET_GSI_ROUTING, KVM_IRQFD).
+ *
+ * KVM_SET_GSI_ROUTING replaces the whole table, so the table written is
+ * always KVM's default irqchip routes (what KVM_CREATE_IRQCHIP installs:
+ * GSI 0-15 to the PIC and the I/O APIC, 16-23 to the I/O APIC) plus one MSI
+ * route per attached eventfd, at GSIs from KVM_IRQFD_GSI_BASE.  The route's
+ * message is built here from the vector alone (fixed, edge, to APIC 0), as
+ * KVM_SIGNAL_MSI injection does: what the guest programmed was checked and
+ * reduced to a vector by the hypervisor first. */
+#include "vcpu/kvm/kvm_priv.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drivers/platform/platform_map.h"
+#include "lib/log.h"
+
+#define KVM_IRQFD_GSI_BASE 24u
+#define KVM_DEFAULT_ROUTES (16u * 2 + 8u)   /* PIC + I/O APIC for 0-15, I/O APIC 16-23 */
+
+static int set_routing(struct kvm_vm_state *k)
+{
+    unsigned n = KVM_DEFAULT_ROUTES;
+    for (unsigned i = 0; i < KVM_IRQFD_MAX; i++)
+        n += k->irqfd[i].efd >= 0;
+    struct kvm_irq_routing *t = calloc(1, sizeof(*t) + n * sizeof(struct kvm_irq_routing_entry));
+    if (!t)
+        return -ENOMEM;
+    unsigned e = 0;
+    for (unsigned gsi = 0; gsi < 24; gsi++) {
+        if (gsi < 16)
+            t->entries[e++] = (struct kvm_irq_routing_entry){
+                .gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+                .u.irqchip = {.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE, .pin = gsi % 8}};
+        t->entries[e++] = (struct kvm_irq_routing_entry){
+            .gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP, .u.irqchip = {.irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi}};
+    }
+    for (unsigned i = 0; i < KVM_IRQFD_MAX; i++)
+        if (k->irqfd[i].efd >= 0)
+            t->entries[e++] = (struct kvm_irq_routing_entry){
+                .gsi = KVM_IRQFD_GSI_BASE + i, .type = KVM_IRQ_ROUTING_MSI,
+                .u.msi = {.address_lo = (uint32_t)PLATFORM_MSI_WINDOW_BASE, .data = k->irqfd[i].vector}};
+    t->nr = e;
+    int r = kvm__ioctl(k->vm_fd, KVM_SET_GSI_ROUTING, t);
+    free(t);
+    return r;
+}
+
+static int irqfd(struct kvm_vm_state *k, unsigned i, bool assign)
+{
+    struct kvm_irqfd f = {.fd = (uint32_t)k->irqfd[i].efd, .gsi = KVM_IRQFD_GSI_BASE + i,
+                          .flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN};
+    return kvm__ioctl(k->vm_fd, KVM_IRQFD, &f);
+}
+
+int kvm__irqfd_attach(struct vm *vm, int efd, uint8_t vector)
+{
+    struct kvm_vm_state *k = KVM_VM(vm);
+    pthread_mutex_lock(&k->irqfd_lock);
+    int r = -ENOSPC;
+    unsigned i;
+    for (i = 0; i < KVM_IRQFD_MAX && k->irqfd[i].efd >= 0; i++)
+        if (k->irqfd[i].efd == efd) {
+            r = -EEXIST;
+            goto out;
+        }
+    if (i == KVM_IRQFD_MAX)
+        goto out;
+    k->irqfd[i].efd = efd;
+    k->irqfd[i].vector = vector;
+    if ((r = set_routing(k)) || (r = irqfd(k, i, true))) {
+        log__err("kvm", "irqfd for vector %u: %s", vector, strerror(-r));
+        k->irqfd[i].efd = -1;
+        (void)set_routing(k);
+    }
+out:
+    pthread_mutex_unlock(&k->irqfd_lock);
+    return r;
+}
+
+void kvm__irqfd_detach(struct vm *vm, int efd)
+{
+    struct kvm_vm_state *k = KVM_VM(vm);
+    if (!k)
+        return; /* the VM is gone, and its irqfds with its fd */
+    pthread_mutex_lock(&k->irqfd_lock);
+    for (unsigned i = 0; i < KVM_IRQFD_MAX; i++)
+        if (k->irqfd[i].efd == efd) {
+            (void)irqfd(k, i, false);
+            k->irqfd[i].efd = -1;
+            (void)set_routing(k);
+            break;
+        }
+    pthread_mutex_unlock(&k->irqfd_lock);
+}
