@@ -66,11 +66,13 @@ int kvm__bind_thread(struct vcpu *v)
     /* Inside KVM_RUN: the thread's own mask, the kick deliverable.  The
      * kernel's sigset is 8 bytes on x86-64 (glibc's sigset_t is larger). */
     sigdelset(&old, kvm__kick_signo());
-    struct {
+    union { /* struct kvm_signal_mask ends in a flexible array: 8 bytes after it */
         struct kvm_signal_mask m;
-        uint8_t set[8];
-    } km = {.m = {.len = 8}};
-    memcpy(km.set, &old, sizeof km.set);
+        uint8_t bytes[sizeof(struct kvm_signal_mask) + 8];
+    } km;
+    memset(&km, 0, sizeof km);
+    km.m.len = 8;
+    memcpy(km.bytes + sizeof(struct kvm_signal_mask), &old, 8);
     if ((r = kvm__ioctl(kv->fd, KVM_SET_SIGNAL_MASK, &km))) {
         log__err("kvm", "KVM_SET_SIGNAL_MASK: %s", strerror(-r));
         return r;
