@@ -238,7 +238,10 @@ static void msix_fire(struct assign_source *s, unsigned i)
 
 /* One thread for the function's interrupts: INTx and every MSI-X vector
  * (their eventfds exist for the life of the device; VFIO signals the
- * MSI-X ones only while the guest has MSI-X on). */
+ * MSI-X ones only while the guest has MSI-X on).  The eventfds are
+ * non-blocking: a vector just bound to the backend's irqfd may still be in
+ * this poll set, and KVM consumes its count first, so a read here can find
+ * it empty (a blocking read would then hang this thread, and teardown). */
 static void *irq_loop(void *arg)
 {
     struct assign_source *s = arg;
@@ -262,7 +265,7 @@ static void *irq_loop(void *arg)
         if (p[0].revents)
             break;
         uint64_t c;
-        if (p[1].revents && read(v->wake_fd, &c, sizeof c) != sizeof c)
+        if (p[1].revents && read(v->wake_fd, &c, sizeof c) < 0 && errno != EAGAIN)
             break;
         if (p[2].revents && read(v->intx_fd, &c, sizeof c) == sizeof c)
             s->intx_fn(s->intx_ctx);
@@ -319,14 +322,14 @@ static int vfio__intx_connect(struct assign_source *s, assign_irq_fn fn, assign_
     s->intx_fn = fn;
     s->intx_eoi = eoi;
     s->intx_ctx = ctx;
-    v->intx_fd = eventfd(0, EFD_CLOEXEC);
-    v->stop_fd = eventfd(0, EFD_CLOEXEC);
-    v->wake_fd = eventfd(0, EFD_CLOEXEC);
+    v->intx_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    v->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    v->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (v->intx_fd < 0 || v->stop_fd < 0 || v->wake_fd < 0)
         return -errno;
     v->msix_n = v->dev.msix_count < VFIO_MAX_MSIX ? v->dev.msix_count : VFIO_MAX_MSIX;
     for (unsigned i = 0; i < v->msix_n; i++)
-        if ((v->msix_fd[i] = eventfd(0, EFD_CLOEXEC)) < 0)
+        if ((v->msix_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
             return -errno;
     /* INTx only where the guest is offered it (init_vcfg): VFIO runs one
      * interrupt type at a time, and MSI-X could not start beside it. */
