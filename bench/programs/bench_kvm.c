@@ -18,6 +18,7 @@
 #include "hw/physmem.h"
 #include "lib/log.h"
 #include "vcpu/guest_load.h"
+#include "bench/programs/bench_clock.h"
 #include "vcpu/vcpu.h"
 
 #define RAM_SIZE (16ull << 20)
@@ -29,26 +30,6 @@ struct kb {
     struct vm vm;
     struct vcpu v;
 };
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
-static int64_t proc_cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
 
 static int boot(struct kb *b, const char *prog)
 {
@@ -112,7 +93,7 @@ static void summarize(int64_t *t, size_t n, int64_t cpu_ns, struct result *r)
     for (size_t i = 0; i < n; i++)
         sum += t[i];
     r->mean_us = (double)sum / 1e3 / (double)n;
-    qsort(t, n, sizeof *t, cmp_i64);
+    qsort(t, n, sizeof *t, bench__cmp_i64);
     r->med_us = (double)t[n / 2] / 1e3;
     r->p99_us = (double)t[n * 99 / 100] / 1e3;
     r->cpu_us = (double)cpu_ns / 1e3 / (double)n;
@@ -128,14 +109,14 @@ static int bench_loop(const char *prog, enum vcpu_exit_reason want, uint16_t por
     for (int i = 0; i < WARMUP; i++)
         if (step(&b, want, port))
             return -1;
-    int64_t c0 = proc_cpu_ns();
+    int64_t c0 = bench__process_cpu_ns();
     for (size_t i = 0; i < n; i++) {
-        int64_t t0 = now_ns();
+        int64_t t0 = bench__now_ns();
         if (step(&b, want, port))
             return -1;
-        t[i] = now_ns() - t0;
+        t[i] = bench__now_ns() - t0;
     }
-    summarize(t, n, proc_cpu_ns() - c0, r);
+    summarize(t, n, bench__process_cpu_ns() - c0, r);
     shut(&b);
     free(t);
     return 0;
@@ -149,17 +130,17 @@ static int bench_inject_at_exit(size_t n, struct result *r)
     int64_t *t = calloc(n, sizeof *t);
     if (!t || boot(&b, "i") || step(&b, VCPU_EXIT_PIO, 0x510))
         return -1;
-    int64_t c0 = proc_cpu_ns();
+    int64_t c0 = bench__process_cpu_ns();
     for (size_t i = 0; i < n + WARMUP; i++) {
-        int64_t t0 = now_ns();
+        int64_t t0 = bench__now_ns();
         if (vcpu__inject_irq(&b.v, 0x41) || step(&b, VCPU_EXIT_PIO, 0x511))
             return -1;
         if (i >= WARMUP)
-            t[i - WARMUP] = now_ns() - t0;
+            t[i - WARMUP] = bench__now_ns() - t0;
         else
-            c0 = proc_cpu_ns();
+            c0 = bench__process_cpu_ns();
     }
-    summarize(t, n, proc_cpu_ns() - c0, r);
+    summarize(t, n, bench__process_cpu_ns() - c0, r);
     shut(&b);
     free(t);
     return 0;
@@ -181,7 +162,7 @@ static void *injector(void *arg)
         struct timespec d = {0, 200000};  /* let the guest reach hlt in KVM_RUN */
         nanosleep(&d, NULL);
         atomic_store(&a->armed, 0);
-        atomic_store(&a->t0, now_ns());
+        atomic_store(&a->t0, bench__now_ns());
         vcpu__inject_irq(a->v, 0x42);
     }
     return NULL;
@@ -204,7 +185,7 @@ static int bench_inject_async(size_t n, struct result *r)
         if (step(&b, VCPU_EXIT_PIO, 0x511))
             return -1;
         if (i >= WARMUP / 10)
-            t[i - WARMUP / 10] = now_ns() - atomic_load(&a.t0);
+            t[i - WARMUP / 10] = bench__now_ns() - atomic_load(&a.t0);
     }
     atomic_store(&a.stop, true);
     pthread_join(th, NULL);

@@ -28,31 +28,12 @@
 #include "vcpu/guest_load.h"
 #include "vcpu/proc/proc_abi.h"
 #include "vcpu/proc/proc_vcpu.h"
+#include "bench/programs/bench_clock.h"
 #include "vcpu/vcpu.h"
 #include "vcpu/vcpu_trap.h"
 
 #define MMIO_BASE 0x10000000ull
 #define RAM_SIZE (16ull << 20)
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
-static int64_t self_cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
 
 struct stat2 {
     double med_us, p99_us;
@@ -63,7 +44,7 @@ static struct stat2 summarize(int64_t *s, size_t n)
     struct stat2 r = {0, 0};
     if (!n)
         return r;
-    qsort(s, n, sizeof *s, cmp_i64);
+    qsort(s, n, sizeof *s, bench__cmp_i64);
     r.med_us = (double)s[n / 2] / 1000.0;
     r.p99_us = (double)s[(n * 99) / 100] / 1000.0;
     return r;
@@ -88,9 +69,9 @@ static struct stat2 measure_floor(int64_t *s, size_t n)
     sigfillset(&sa.sa_mask);
     sigaction(SIGSEGV, &sa, &old);
     for (size_t i = 0; i < n; i++) {
-        int64_t t0 = now_ns();
+        int64_t t0 = bench__now_ns();
         __asm__ volatile("hlt" ::: "memory");
-        s[i] = now_ns() - t0;
+        s[i] = bench__now_ns() - t0;
     }
     sigaction(SIGSEGV, &old, NULL);
     return summarize(s, n);
@@ -114,7 +95,7 @@ static struct stat2 measure_ptrace(int64_t *s, size_t n)
     ptrace(PTRACE_CONT, pid, NULL, NULL);
     size_t got = 0;
     for (size_t i = 0; i < n; i++) {
-        int64_t t0 = now_ns();
+        int64_t t0 = bench__now_ns();
         if (waitpid(pid, &st, 0) != pid || !WIFSTOPPED(st))
             break;
         struct user_regs_struct regs;
@@ -123,7 +104,7 @@ static struct stat2 measure_ptrace(int64_t *s, size_t n)
         ptrace(PTRACE_SETREGS, pid, NULL, &regs);
         ptrace(PTRACE_CONT, pid, NULL, NULL);
         if (i)
-            s[got++] = now_ns() - t0;  /* previous continue -> this stop */
+            s[got++] = bench__now_ns() - t0;  /* previous continue -> this stop */
     }
     kill(pid, SIGKILL);
     waitpid(pid, &st, 0);
@@ -213,10 +194,10 @@ static void command(struct bench *b, uint32_t cmd, uint32_t n)
 static int run_one(struct bench *b, int64_t *dt)
 {
     for (;;) {
-        int64_t t0 = now_ns();
+        int64_t t0 = bench__now_ns();
         if (vcpu__run(&b->v))
             return -1;
-        *dt = now_ns() - t0;
+        *dt = bench__now_ns() - t0;
         struct vcpu_exit *e = &b->v.exit;
         if (e->reason == VCPU_EXIT_PIO && !e->pio.is_write && e->pio.port == 0x514) {
             e->pio.data = b->qhead < b->qlen ? b->queue[b->qhead++] : 0;
@@ -234,7 +215,7 @@ static int run_one(struct bench *b, int64_t *dt)
 static struct stat2 phase(struct bench *b, uint32_t cmd, int64_t *s, size_t n, double *cpu_us)
 {
     command(b, cmd, (uint32_t)n);
-    int64_t g0 = vcpu__cpu_time_ns(&b->v), h0 = self_cpu_ns();
+    int64_t g0 = vcpu__cpu_time_ns(&b->v), h0 = bench__process_cpu_ns();
     size_t got = 0;
     for (size_t i = 0; i < n; i++) {
         int64_t dt;
@@ -244,7 +225,7 @@ static struct stat2 phase(struct bench *b, uint32_t cmd, int64_t *s, size_t n, d
         if (i)  /* the first includes the command read */
             s[got++] = dt;
     }
-    int64_t g1 = vcpu__cpu_time_ns(&b->v), h1 = self_cpu_ns();
+    int64_t g1 = vcpu__cpu_time_ns(&b->v), h1 = bench__process_cpu_ns();
     if (cpu_us)
         *cpu_us = (double)((g1 - g0) + (h1 - h0)) / 1000.0 / (double)n;
     return summarize(s, got);
@@ -252,11 +233,11 @@ static struct stat2 phase(struct bench *b, uint32_t cmd, int64_t *s, size_t n, d
 
 static double tsc_per_ns(void)
 {
-    int64_t t0 = now_ns();
+    int64_t t0 = bench__now_ns();
     uint64_t c0 = __rdtsc();
     struct timespec d = {0, 50000000};
     nanosleep(&d, NULL);
-    return (double)(__rdtsc() - c0) / (double)(now_ns() - t0);
+    return (double)(__rdtsc() - c0) / (double)(bench__now_ns() - t0);
 }
 
 static void *injector(void *arg)
@@ -353,8 +334,8 @@ static struct stat2 measure_signal_floor(size_t n, double tpn, int64_t *s, bool 
         uint64_t before = *sig_tsc;
         uint64_t t0 = __rdtsc();
         syscall(SYS_pidfd_send_signal, pfd, SIGUSR2, NULL, 0);
-        int64_t deadline = now_ns() + 1000000000ll;
-        while (*sig_tsc == before && now_ns() < deadline)
+        int64_t deadline = bench__now_ns() + 1000000000ll;
+        while (*sig_tsc == before && bench__now_ns() < deadline)
             __builtin_ia32_pause();
         if (*sig_tsc != before)
             s[got++] = (int64_t)((double)(*sig_tsc - t0) / tpn);
