@@ -59,6 +59,51 @@ static inline uint64_t tool__now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Read a child's stdout and stderr (out_fd, err_fd: closed here) into r
+ * until both close or timeout_ms passes; then, if they did not close, kill
+ * it (its process group if `group`: a script's traps stop what it
+ * started) and reap it.  0, -ETIMEDOUT, or -1. */
+static inline int tool__collect(struct tool_run *r, pid_t pid, int out_fd, int err_fd, uint64_t timeout_ms,
+                                bool group)
+{
+    struct pollfd p[2] = {{.fd = out_fd, .events = POLLIN}, {.fd = err_fd, .events = POLLIN}};
+    uint64_t end = tool__now_ms() + timeout_ms;
+    int open_fds = 2;
+    while (open_fds && tool__now_ms() < end) {
+        if (poll(p, 2, 200) <= 0)
+            continue;
+        for (int i = 0; i < 2; i++) {
+            if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP)))
+                continue;
+            char *buf = i ? r->err : r->out;
+            size_t *len = i ? &r->err_len : &r->out_len;
+            char tmp[4096];
+            ssize_t k = read(p[i].fd, tmp, sizeof tmp);
+            if (k <= 0) {
+                close(p[i].fd);
+                p[i].fd = -1;
+                open_fds--;
+                continue;
+            }
+            size_t room = TOOL_OUT - 1 - *len;
+            size_t c = (size_t)k < room ? (size_t)k : room;
+            memcpy(buf + *len, tmp, c);
+            *len += c;
+            buf[*len] = 0;
+        }
+    }
+    for (int i = 0; i < 2; i++)
+        if (p[i].fd >= 0)
+            close(p[i].fd);
+    int st;
+    if (open_fds)
+        kill(group ? -pid : pid, group ? SIGTERM : SIGKILL);
+    if (waitpid(pid, &st, 0) != pid)
+        return -1;
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return open_fds ? -ETIMEDOUT : 0;
+}
+
 /* argv[0] is ignored (replaced by the tool's path); NULL-terminated.
  * deny_unshare: the tool runs under a seccomp filter that fails unshare()
  * with EPERM (no permission for a namespace, without touching the host). */
@@ -99,42 +144,7 @@ static inline int tool__run_opts(struct tool_run *r, char *const argv[], bool de
     }
     close(po[1]);
     close(pe[1]);
-    struct pollfd p[2] = {{.fd = po[0], .events = POLLIN}, {.fd = pe[0], .events = POLLIN}};
-    uint64_t end = tool__now_ms() + TOOL_TIMEOUT_MS;
-    int open_fds = 2;
-    while (open_fds && tool__now_ms() < end) {
-        if (poll(p, 2, 200) <= 0)
-            continue;
-        for (int i = 0; i < 2; i++) {
-            if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP)))
-                continue;
-            char *buf = i ? r->err : r->out;
-            size_t *len = i ? &r->err_len : &r->out_len;
-            char tmp[4096];
-            ssize_t k = read(p[i].fd, tmp, sizeof tmp);
-            if (k <= 0) {
-                close(p[i].fd);
-                p[i].fd = -1;
-                open_fds--;
-                continue;
-            }
-            size_t room = TOOL_OUT - 1 - *len;
-            size_t c = (size_t)k < room ? (size_t)k : room;
-            memcpy(buf + *len, tmp, c);
-            *len += c;
-            buf[*len] = 0;
-        }
-    }
-    for (int i = 0; i < 2; i++)
-        if (p[i].fd >= 0)
-            close(p[i].fd);
-    int st;
-    if (open_fds)
-        kill(pid, SIGKILL);
-    if (waitpid(pid, &st, 0) != pid)
-        return -1;
-    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    return open_fds ? -ETIMEDOUT : 0;
+    return tool__collect(r, pid, po[0], pe[0], TOOL_TIMEOUT_MS, false);
 }
 
 static inline int tool__run(struct tool_run *r, char *const argv[])

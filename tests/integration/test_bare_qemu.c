@@ -35,15 +35,10 @@
 #define BQ_GUARD_MS  90000         /* ours, should the script hang */
 #define BQ_STATUS_FAULT 70         /* guest/hal/bare/hal_bare.h */
 
-struct bq_run {
-    int status;
-    char out[TOOL_OUT], err[4096];
-    size_t out_len, err_len;
-};
-static struct bq_run run;
+static struct tool_run run;
 
 /* scripts/bare-qemu ARGS..., with --build the tree this test is in. */
-static int bq__run(struct bq_run *r, const char *const args[])
+static int bq__run(struct tool_run *r, const char *const args[])
 {
     char build[PATH_MAX], script[PATH_MAX], timeout[16];
     if (tool__path("", build, sizeof build) ||
@@ -73,42 +68,7 @@ static int bq__run(struct bq_run *r, const char *const args[])
     }
     close(po[1]);
     close(pe[1]);
-    struct pollfd p[2] = {{.fd = po[0], .events = POLLIN}, {.fd = pe[0], .events = POLLIN}};
-    uint64_t end = tool__now_ms() + BQ_GUARD_MS;
-    int open_fds = 2;
-    while (open_fds && tool__now_ms() < end) {
-        if (poll(p, 2, 200) <= 0)
-            continue;
-        for (int i = 0; i < 2; i++) {
-            if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP)))
-                continue;
-            char *buf = i ? r->err : r->out;
-            size_t *len = i ? &r->err_len : &r->out_len;
-            size_t cap = i ? sizeof r->err : sizeof r->out;
-            char tmp[4096];
-            ssize_t k = read(p[i].fd, tmp, sizeof tmp);
-            if (k <= 0) {
-                close(p[i].fd);
-                p[i].fd = -1;
-                open_fds--;
-                continue;
-            }
-            size_t c = (size_t)k < cap - 1 - *len ? (size_t)k : cap - 1 - *len;
-            memcpy(buf + *len, tmp, c);
-            *len += c;
-            buf[*len] = 0;
-        }
-    }
-    for (int i = 0; i < 2; i++)
-        if (p[i].fd >= 0)
-            close(p[i].fd);
-    if (open_fds)
-        kill(-pid, SIGTERM);           /* the script's trap stops QEMU and the sink */
-    int st;
-    if (waitpid(pid, &st, 0) != pid)
-        return -1;
-    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    return open_fds ? -ETIMEDOUT : 0;
+    return tool__collect(r, pid, po[0], pe[0], BQ_GUARD_MS, true); /* the script's trap stops QEMU and the sink */
 }
 
 /* The number after `key` in out (first occurrence), or -1. */
@@ -118,7 +78,7 @@ static long long bq__num(const char *out, const char *key)
     return p ? strtoll(p + strlen(key), NULL, 10) : -1;
 }
 
-static void bq__dump(const struct bq_run *r)
+static void bq__dump(const struct tool_run *r)
 {
     fprintf(stderr, "status %d\n--- stdout\n%s\n--- stderr\n%s\n", r->status, r->out, r->err);
 }
