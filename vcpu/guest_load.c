@@ -153,14 +153,9 @@ int guest_load__elf(const struct vcpu_memmap *m, const void *file, size_t size,
         int rc = guest_load__pvh_start_info(m, boot, cmdline, cmdlen, note_err, sizeof note_err);
         if (rc)
             return fail(errbuf, errlen, rc, "%s", note_err);
-        out->boot = VCPU_BOOT_PVH;
-        out->entry = entry;
-        out->rsp = free_gpa;
-        out->bootinfo_gpa = boot;
-        out->cpu_page_gpa = cpu_page;
-        out->free_gpa = free_gpa;
-        out->ram_base = ram_base;
-        out->ram_size = ram_size;
+        *out = (struct guest_load_info){.boot = VCPU_BOOT_PVH, .entry = entry, .rsp = free_gpa,
+                                        .bootinfo_gpa = boot, .cpu_page_gpa = cpu_page, .free_gpa = free_gpa,
+                                        .ram_base = ram_base, .ram_size = ram_size};
         return 0;
     }
     struct proc_bootinfo bi = {
@@ -174,14 +169,10 @@ int guest_load__elf(const struct vcpu_memmap *m, const void *file, size_t size,
     _Static_assert(sizeof(struct proc_bootinfo) + GUEST_LOAD_CMDLINE_MAX + 1 <= 4096,
                    "bootinfo page too small");
 
-    out->boot = VCPU_BOOT_PROC;
-    out->entry = eh.e_entry;
-    out->rsp = free_gpa;  /* 16-byte aligned: page aligned */
-    out->bootinfo_gpa = boot;
-    out->cpu_page_gpa = cpu_page;
-    out->free_gpa = free_gpa;
-    out->ram_base = ram_base;
-    out->ram_size = ram_size;
+    /* rsp: 16-byte aligned (page aligned) */
+    *out = (struct guest_load_info){.boot = VCPU_BOOT_PROC, .entry = eh.e_entry, .rsp = free_gpa,
+                                    .bootinfo_gpa = boot, .cpu_page_gpa = cpu_page, .free_gpa = free_gpa,
+                                    .ram_base = ram_base, .ram_size = ram_size};
     return 0;
 }
 
