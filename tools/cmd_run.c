@@ -297,7 +297,11 @@ static int run__guest(int argc, char **argv, bool native)
     sigaction(SIGTERM, &sa, NULL);
     /* Guest code runs in this process (kvm): once everything is set up,
      * the VMM keeps only what running and tearing down need. */
-    if (backend && (backend->caps & VCPU_CAP_IN_PROCESS) && !o.no_confine) {
+    bool in_process = backend && (backend->caps & VCPU_CAP_IN_PROCESS);
+    const char *unconfinable = run_confine__unavailable();
+    if (in_process && !o.no_confine && unconfinable) {
+        fprintf(stderr, "iovirt: not confined after set-up: %s\n", unconfinable);
+    } else if (in_process && !o.no_confine) {
         char why[256];
         if ((r = run_confine__apply(why, sizeof why))) {
             fprintf(stderr, "iovirt %s: cannot confine the VMM after set-up: %s (--no-confine runs without)\n",
@@ -308,7 +312,7 @@ static int run__guest(int argc, char **argv, bool native)
             return IOVIRT_EXIT_USAGE;
         }
     }
-    if (backend && (backend->caps & VCPU_CAP_IN_PROCESS))
+    if (in_process)
         run_confine__probe();
     r = testbed__run(t);
     run_tb = NULL;

@@ -54,6 +54,23 @@ static const unsigned long run_ioctls[] = {
     TCGETS,
 };
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define RUN_CONFINE_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define RUN_CONFINE_SANITIZER 1
+#endif
+#endif
+
+const char *run_confine__unavailable(void)
+{
+#ifdef RUN_CONFINE_SANITIZER
+    return "a sanitizer build (its runtime calls sigaltstack, ptrace and clone after set-up)";
+#else
+    return NULL;
+#endif
+}
+
 int run_confine__apply(char *err, size_t len)
 {
     const struct confine_policy p = {

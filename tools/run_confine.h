@@ -6,6 +6,12 @@
 
 #include <stddef.h>
 
+/* NULL if this build can be confined, else why not: a sanitizer build
+ * (build-san/iovirt, for tests only), whose runtime makes calls of its own
+ * after set-up (sigaltstack at thread exit; LeakSanitizer's ptrace and
+ * clone at exit).  build/iovirt, the one that ships, always can. */
+const char *run_confine__unavailable(void);
+
 /* Confine the whole process (every thread): 0, or -errno and `err`. */
 int run_confine__apply(char *err, size_t len);
 
