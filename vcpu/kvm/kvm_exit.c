@@ -141,13 +141,6 @@ void kvm__exit_map(const struct kvm_run *run, size_t run_size, struct vcpu_exit 
 
 /* ---- the vCPU's side ---------------------------------------------------- */
 
-void kvm__set_fault(struct vcpu *v, uint8_t vector, uint64_t err, const char *why)
-{
-    set_fault(&v->exit, vector, err, why);
-    struct vcpu_regs r;
-    v->exit.fault.rip = kvm__get_regs(v, &r) == 0 ? r.rip : 0;
-}
-
 void kvm__complete_pending(struct vcpu *v)
 {
     struct kvm_vcpu_state *kv = KV(v);

@@ -90,7 +90,6 @@ int64_t kvm__cpu_time_ns(struct vcpu *v);
 void kvm__complete_pending(struct vcpu *v);
 /* Fill v->exit from run->exit_reason (every KVM exit reaches the caller). */
 void kvm__map_exit(struct vcpu *v);
-void kvm__set_fault(struct vcpu *v, uint8_t vector, uint64_t err, const char *why);
 
 /* kvm_signal.c */
 int kvm__kick_signo(void);
