@@ -27,7 +27,8 @@ $(SAN_BUILD)/guests/%.elf: tests/testvm/guests/%.S
 	@mkdir -p $(@D)
 	$(CC) $(TESTVM_GUEST_LDFLAGS) -o $@ $<
 
-# test_kvm_run runs the iovirt binary of the normal tree (the sanitizer tree
-# has none), as test_integ_cli does.
-$(BUILD)/tests/test_kvm_run $(SAN_BUILD)/tests/test_kvm_run: BASE_CFLAGS += -DINTEG_IOVIRT='"$(INTEG_IOVIRT)"'
-$(BUILD)/tests/test_kvm_run $(SAN_BUILD)/tests/test_kvm_run: $(BUILD)/iovirt
+# test_kvm_run and test_kvm_confine run the iovirt binary of the normal
+# tree (the sanitizer tree has none), as test_integ_cli does.
+KVM_TOOL_TESTS := $(foreach t,test_kvm_run test_kvm_confine,$(BUILD)/tests/$(t) $(SAN_BUILD)/tests/$(t))
+$(KVM_TOOL_TESTS): BASE_CFLAGS += -DINTEG_IOVIRT='"$(INTEG_IOVIRT)"'
+$(KVM_TOOL_TESTS): $(BUILD)/iovirt

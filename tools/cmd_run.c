@@ -20,6 +20,7 @@
 #include "lib/parse.h"
 #include "lib/tsc.h"
 #include "tools/cmd.h"
+#include "tools/run_confine.h"
 #include "lib/guest_path.h"
 #include "vcpu/guest_load.h"
 #include "vcpu/vcpu.h"
@@ -62,6 +63,9 @@ static void run__usage(FILE *out, bool native)
             "                    host bound to vfio-pci, confined by the real IOMMU)\n"
             "  --sink-port PORT  TCP/UDP sink port on the Linux side, 10.0.2.1 (default 5001)\n"
             "  --stats           print exit counts by reason and device at the end\n"
+            "  --no-confine      kvm backend: do not confine this process after set-up (by\n"
+            "                    default every thread then runs under a seccomp allow-list\n"
+            "                    without capabilities; docs/security.md).  For debugging\n"
             "  --no-interrupt-remapping\n"
             "                    boot the host's VT-d without interrupt remapping (as Linux\n"
             "                    intremap=off): every device interrupt request is delivered\n"
@@ -83,7 +87,7 @@ struct run_opts {
     const char *backend;
     int stats;
     unsigned sink_port;
-    bool no_ir, allow_unsafe_interrupts;
+    bool no_ir, allow_unsafe_interrupts, no_confine;
     const char *assign;
     char cmdline[1024];
 };
@@ -106,6 +110,7 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
         {"no-interrupt-remapping", no_argument, NULL, 'I'},
         {"allow-unsafe-interrupts", no_argument, NULL, 'U'},
         {"assign", required_argument, NULL, 'A'},
+        {"no-confine", no_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     *o = (struct run_opts){.mode = native ? TESTBED_NATIVE : TESTBED_NONE, .mem = 64ull << 20, .host_mem = 1ull << 30,
@@ -160,6 +165,13 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
         case 's': o->stats = 1; break;
         case 'I': o->no_ir = true; break;
         case 'U': o->allow_unsafe_interrupts = true; break;
+        case 'C':
+            if (native) {
+                fprintf(stderr, "iovirt %s: --no-confine is for VMs ('iovirt run')\n", argv[0]);
+                return -1;
+            }
+            o->no_confine = true;
+            break;
         case 'A': {
             const char *arg;
             if (native || !assign__source(optarg, &arg)) {
@@ -283,6 +295,25 @@ static int run__guest(int argc, char **argv, bool native)
     struct sigaction sa = {.sa_handler = run__on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* Guest code runs in this process (kvm): once everything is set up,
+     * the VMM keeps only what running and tearing down need. */
+    bool in_process = backend && (backend->caps & VCPU_CAP_IN_PROCESS);
+    const char *unconfinable = run_confine__unavailable();
+    if (in_process && !o.no_confine && unconfinable) {
+        fprintf(stderr, "iovirt: not confined after set-up: %s\n", unconfinable);
+    } else if (in_process && !o.no_confine) {
+        char why[256];
+        if ((r = run_confine__apply(why, sizeof why))) {
+            fprintf(stderr, "iovirt %s: cannot confine the VMM after set-up: %s (--no-confine runs without)\n",
+                    argv[0], why);
+            run_tb = NULL;
+            testbed__destroy(t);
+            free(t);
+            return IOVIRT_EXIT_USAGE;
+        }
+    }
+    if (in_process)
+        run_confine__probe();
     r = testbed__run(t);
     run_tb = NULL;
     int status = r == 0 ? testbed__exit_status(t) : 3;

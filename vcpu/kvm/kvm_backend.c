@@ -34,7 +34,7 @@ static int kvm_run(struct vcpu *v)
         return 0;
     }
     v->stats.n[VCPU_STAT_EXITS]++;
-    kv->io_pending = false;  /* KVM_RUN finishes it first, whatever it returns */
+    kv->ex.io_pending = false;  /* KVM_RUN finishes it first, whatever it returns */
     if (ioctl(kv->fd, KVM_RUN, 0) < 0) {
         if (errno == EINTR) {  /* a kick: its signal or immediate_exit */
             exit_intr(v);

@@ -1,81 +1,76 @@
 /* KVM backend: what a KVM exit means for the caller (vcpu.h's exit record)
  * and the completion of a read the caller answered.  KVM finishes the
  * instruction itself on the next KVM_RUN from run->mmio.data / the I/O data
- * area; all this does is put the caller's value there. */
+ * area; all this does is put the caller's value there.  The run page is
+ * trusted no further than its mapped size: every length and offset in it
+ * is checked before use (tests/fuzz/fuzz_kvm_exit.c). */
 #include "vcpu/kvm/kvm_priv.h"
 
 #include <string.h>
 
 #include "lib/log.h"
 
-void kvm__set_fault(struct vcpu *v, uint8_t vector, uint64_t err, const char *why)
+static void set_fault(struct vcpu_exit *e, uint8_t vector, uint64_t err, const char *why)
 {
-    struct vcpu_regs r;
-    memset(&v->exit, 0, sizeof v->exit);
-    v->exit.reason = VCPU_EXIT_FAULT;
-    v->exit.fault.vector = vector;
-    v->exit.fault.error_code = err;
-    v->exit.fault.rip = kvm__get_regs(v, &r) == 0 ? r.rip : 0;
-    v->exit.fault.why = why;
+    memset(e, 0, sizeof *e);
+    e->reason = VCPU_EXIT_FAULT;
+    e->fault.vector = vector;
+    e->fault.error_code = err;
+    e->fault.why = why;
 }
 
-void kvm__complete_pending(struct vcpu *v)
+void kvm__exit_complete(struct kvm_run *run, const struct vcpu_exit *e, struct kvm_exit_state *s)
 {
-    struct kvm_vcpu_state *kv = KV(v);
-    struct kvm_run *run = kv->run;
-    switch (kv->pend) {
+    switch (s->pend) {
     case KVM_PEND_MMIO_READ:
-        memcpy(run->mmio.data, &v->exit.mmio.data, sizeof run->mmio.data);  /* little-endian */
+        memcpy(run->mmio.data, &e->mmio.data, sizeof run->mmio.data);  /* little-endian */
         break;
     case KVM_PEND_PIO_IN:
-        /* the offset was checked when the exit was taken */
-        memcpy((uint8_t *)run + run->io.data_offset, &v->exit.pio.data, run->io.size);
+        /* where and how much were checked when the exit was taken */
+        memcpy((uint8_t *)run + s->pio_offset, &e->pio.data, s->pio_len);
         break;
     case KVM_PEND_NONE:
         break;
     }
-    kv->pend = KVM_PEND_NONE;
+    s->pend = KVM_PEND_NONE;
 }
 
-static void map_io(struct vcpu *v)
+static void map_io(const struct kvm_run *run, size_t run_size, struct vcpu_exit *e, struct kvm_exit_state *s)
 {
-    struct kvm_vcpu_state *kv = KV(v);
-    const struct kvm_run *run = kv->run;
     uint8_t size = run->io.size;
+    uint64_t off = run->io.data_offset;  /* read once: the page is shared */
     if (run->io.count != 1) {
         /* rep ins: KVM reads ahead several elements (rep outs comes one by one) */
-        kvm__set_fault(v, 13, run->io.port, "string port I/O of several elements at once (rep ins) is not supported");
+        set_fault(e, 13, run->io.port, "string port I/O of several elements at once (rep ins) is not supported");
         return;
     }
-    if ((size != 1 && size != 2 && size != 4) || run->io.data_offset < sizeof(struct kvm_run) ||
-        run->io.data_offset > kv->run_size - size) {
-        kvm__set_fault(v, 13, run->io.port, "KVM reported a malformed port I/O exit");
+    if ((size != 1 && size != 2 && size != 4) || off < sizeof(struct kvm_run) || off > run_size - size) {
+        set_fault(e, 13, run->io.port, "KVM reported a malformed port I/O exit");
         return;
     }
-    struct vcpu_exit *e = &v->exit;
     e->reason = VCPU_EXIT_PIO;
     e->pio.port = run->io.port;
     e->pio.len = size;
     e->pio.is_write = run->io.direction == KVM_EXIT_IO_OUT;
     e->pio.data = 0;
-    if (e->pio.is_write)
-        memcpy(&e->pio.data, (const uint8_t *)run + run->io.data_offset, size);
-    else
-        kv->pend = KVM_PEND_PIO_IN;
-    kv->io_pending = true;
+    if (e->pio.is_write) {
+        memcpy(&e->pio.data, (const uint8_t *)run + off, size);
+    } else {
+        s->pend = KVM_PEND_PIO_IN;
+        s->pio_offset = off;
+        s->pio_len = size;
+    }
+    s->io_pending = true;
 }
 
-static void map_mmio(struct vcpu *v)
+static void map_mmio(const struct kvm_run *run, struct vcpu_exit *e, struct kvm_exit_state *s)
 {
-    struct kvm_vcpu_state *kv = KV(v);
-    const struct kvm_run *run = kv->run;
     uint32_t len = run->mmio.len;
     if (len != 1 && len != 2 && len != 4 && len != 8) {
-        kvm__set_fault(v, 14, run->mmio.phys_addr, "MMIO access of an unsupported size");
-        v->exit.fault.addr = run->mmio.phys_addr;
+        set_fault(e, 14, run->mmio.phys_addr, "MMIO access of an unsupported size");
+        e->fault.addr = run->mmio.phys_addr;
         return;
     }
-    struct vcpu_exit *e = &v->exit;
     e->reason = VCPU_EXIT_MMIO;
     e->mmio.addr = run->mmio.phys_addr;
     e->mmio.len = (uint8_t)len;
@@ -84,8 +79,8 @@ static void map_mmio(struct vcpu *v)
     if (e->mmio.is_write)
         memcpy(&e->mmio.data, run->mmio.data, len);
     else
-        kv->pend = KVM_PEND_MMIO_READ;
-    kv->io_pending = true;
+        s->pend = KVM_PEND_MMIO_READ;
+    s->io_pending = true;
 }
 
 static const char *internal_why(uint32_t suberror)
@@ -102,42 +97,67 @@ static const char *internal_why(uint32_t suberror)
     }
 }
 
-void kvm__map_exit(struct vcpu *v)
+void kvm__exit_map(const struct kvm_run *run, size_t run_size, struct vcpu_exit *e, struct kvm_exit_state *s)
 {
-    const struct kvm_run *run = KV(v)->run;
-    memset(&v->exit, 0, sizeof v->exit);
+    memset(e, 0, sizeof *e);
+    if (run_size < sizeof(struct kvm_run)) {
+        set_fault(e, 0, run_size, "KVM run page smaller than struct kvm_run");
+        return;
+    }
     switch (run->exit_reason) {
     case KVM_EXIT_IO:
-        map_io(v);
+        map_io(run, run_size, e, s);
         return;
     case KVM_EXIT_MMIO:
-        map_mmio(v);
+        map_mmio(run, e, s);
         return;
     case KVM_EXIT_HLT:
-        v->exit.reason = VCPU_EXIT_HLT;
+        e->reason = VCPU_EXIT_HLT;
         return;
     case KVM_EXIT_INTR:
-        v->exit.reason = VCPU_EXIT_INTR;
+        e->reason = VCPU_EXIT_INTR;
         return;
     case KVM_EXIT_SHUTDOWN:
         /* AMD: KVM resets the vCPU after a shutdown intercept (the VMCB is
          * undefined), so RIP is the reset vector, not the culprit; the
          * guest is over either way. */
-        kvm__set_fault(v, VCPU_FAULT_VEC_DOUBLE, 0, "triple fault (KVM_EXIT_SHUTDOWN): the guest could not "
-                                                    "deliver an exception; CPU state lost (RIP may be the reset vector)");
-        KV(v)->dead = true;
-        KV(v)->dead_exit = v->exit;
+        set_fault(e, VCPU_FAULT_VEC_DOUBLE, 0, "triple fault (KVM_EXIT_SHUTDOWN): the guest could not "
+                                               "deliver an exception; CPU state lost (RIP may be the reset vector)");
+        s->dead = true;
         return;
     case KVM_EXIT_FAIL_ENTRY:
-        kvm__set_fault(v, 0, run->fail_entry.hardware_entry_failure_reason,
-                       "VM entry failed (KVM_EXIT_FAIL_ENTRY; error code = hardware reason)");
+        set_fault(e, 0, run->fail_entry.hardware_entry_failure_reason,
+                  "VM entry failed (KVM_EXIT_FAIL_ENTRY; error code = hardware reason)");
         return;
     case KVM_EXIT_INTERNAL_ERROR:
-        kvm__set_fault(v, 0, run->internal.suberror, internal_why(run->internal.suberror));
+        /* ndata and data[] are not read: the suberror names it */
+        set_fault(e, 0, run->internal.suberror, internal_why(run->internal.suberror));
         return;
     default:
-        log__debug("kvm", "vCPU %u: unexpected exit reason %u", v->id, run->exit_reason);
-        kvm__set_fault(v, 0, run->exit_reason, "unexpected KVM exit (error code = exit reason)");
+        set_fault(e, 0, run->exit_reason, "unexpected KVM exit (error code = exit reason)");
         return;
+    }
+}
+
+/* ---- the vCPU's side ---------------------------------------------------- */
+
+void kvm__complete_pending(struct vcpu *v)
+{
+    struct kvm_vcpu_state *kv = KV(v);
+    kvm__exit_complete(kv->run, &v->exit, &kv->ex);
+}
+
+void kvm__map_exit(struct vcpu *v)
+{
+    struct kvm_vcpu_state *kv = KV(v);
+    kvm__exit_map(kv->run, kv->run_size, &v->exit, &kv->ex);
+    if (v->exit.reason != VCPU_EXIT_FAULT)
+        return;
+    log__debug("kvm", "vCPU %u: exit reason %u is a fault", v->id, kv->run->exit_reason);
+    struct vcpu_regs r;
+    v->exit.fault.rip = kvm__get_regs(v, &r) == 0 ? r.rip : 0;
+    if (kv->ex.dead) {
+        kv->dead = true;
+        kv->dead_exit = v->exit;
     }
 }

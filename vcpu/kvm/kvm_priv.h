@@ -3,7 +3,7 @@
  *   kvm_vcpu.c     a vCPU: its fd and run page, CPUID, the PVH entry
  *                  state, registers, CPU time
  *   kvm_exit.c     what a KVM exit means (struct kvm_run -> vcpu_exit),
- *                  completion of a pending read
+ *                  completion of a pending read (pure part: kvm_exit.h)
  *   kvm_signal.c   kicks (immediate_exit + a signal) and interrupt
  *                  injection (KVM_SIGNAL_MSI into the in-kernel LAPIC)
  *   kvm_irqfd.c    eventfds injected by the kernel (KVM_IRQFD, MSI routes)
@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "vcpu/kvm/kvm_exit.h"
 #include "vcpu/vcpu.h"
 
 #define KVM_DEV_PATH "/dev/kvm"
@@ -44,16 +45,11 @@ struct kvm_vm_state {
     unsigned ndirect;
 };
 
-/* A guest read waiting for the caller's data, completed by the next run. */
-enum kvm_pending { KVM_PEND_NONE, KVM_PEND_MMIO_READ, KVM_PEND_PIO_IN };
-
 struct kvm_vcpu_state {
     int fd;
     struct kvm_run *run;         /* shared with the kernel (KVM_GET_VCPU_MMAP_SIZE) */
     size_t run_size;
-    enum kvm_pending pend;
-    bool io_pending;             /* KVM holds the instruction of the last MMIO/PIO
-                                  * exit and finishes it at the next KVM_RUN */
+    struct kvm_exit_state ex;    /* a pending read; an instruction KVM holds */
     _Atomic pid_t tid;           /* thread that runs it (kicks signal it), 0 = none yet */
     pid_t masked_tid;            /* thread whose signal mask the vcpu's was built from */
     int64_t last_cpu_ns;         /* its CPU time when last read (thread may be gone) */
@@ -94,7 +90,6 @@ int64_t kvm__cpu_time_ns(struct vcpu *v);
 void kvm__complete_pending(struct vcpu *v);
 /* Fill v->exit from run->exit_reason (every KVM exit reaches the caller). */
 void kvm__map_exit(struct vcpu *v);
-void kvm__set_fault(struct vcpu *v, uint8_t vector, uint64_t err, const char *why);
 
 /* kvm_signal.c */
 int kvm__kick_signo(void);

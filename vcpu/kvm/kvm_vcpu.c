@@ -137,7 +137,7 @@ int kvm__get_regs(struct vcpu *v, struct vcpu_regs *r)
 int kvm__set_regs(struct vcpu *v, const struct vcpu_regs *r)
 {
     struct kvm_vcpu_state *kv = KV(v);
-    if (kv->pend != KVM_PEND_NONE || kv->io_pending) {
+    if (kv->ex.pend != KVM_PEND_NONE || kv->ex.io_pending) {
         /* KVM would finish the exit's instruction (a read's register, an
          * out's RIP advance) on the next KVM_RUN, on top of the registers
          * set here (api.rst, immediate_exit): finish it now (the run
@@ -147,7 +147,7 @@ int kvm__set_regs(struct vcpu *v, const struct vcpu_regs *r)
         if (ioctl(kv->fd, KVM_RUN, 0) == 0 || errno != EINTR)
             log__err("kvm", "vCPU %u: completing a dropped read did not return EINTR", v->id);
         __atomic_store_n(&kv->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
-        kv->io_pending = false;
+        kv->ex.io_pending = false;
     }
     const uint64_t *g = r->gpr;
     struct kvm_regs k = {
