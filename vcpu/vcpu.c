@@ -183,3 +183,18 @@ void vm__irqfd_detach(struct vm *vm, int efd)
     if (vm->ops->irqfd_detach)
         vm->ops->irqfd_detach(vm, efd);
 }
+
+int vm__irqfd_attach_level(struct vm *vm, int efd, int resample_fd, unsigned pin)
+{
+    if (!vm->ops->irqfd_attach_level)
+        return -ENOTSUP;
+    if (pin > 23 || efd < 0 || resample_fd < 0)
+        return -EINVAL;
+    return vm->ops->irqfd_attach_level(vm, efd, resample_fd, pin);
+}
+
+void vm__irqfd_detach_level(struct vm *vm, int efd, unsigned pin)
+{
+    if (vm->ops->irqfd_detach_level)
+        vm->ops->irqfd_detach_level(vm, efd, pin);
+}

@@ -200,6 +200,13 @@ struct vcpu_ops {
      * MSI route), until detached.  NULL: not offered. */
     int (*irqfd_attach)(struct vm *vm, int efd, uint8_t vector);
     void (*irqfd_detach)(struct vm *vm, int efd);
+    /* A level-triggered line (INTx) on input `pin` of the guest's I/O
+     * APIC: a signal on `efd` asserts it, and the guest's EOI of the
+     * vector its redirection entry names deasserts it and signals
+     * `resample_fd` (KVM_IRQFD_FLAG_RESAMPLE), so the device can be checked
+     * and the line asserted again.  NULL: not offered. */
+    int (*irqfd_attach_level)(struct vm *vm, int efd, int resample_fd, unsigned pin);
+    void (*irqfd_detach_level)(struct vm *vm, int efd, unsigned pin);
 };
 
 struct vm {
@@ -256,6 +263,10 @@ int64_t vcpu__cpu_time_ns(struct vcpu *v);
  * attached. */
 int vm__irqfd_attach(struct vm *vm, int efd, uint8_t vector);
 void vm__irqfd_detach(struct vm *vm, int efd);
+/* The same for a level-triggered I/O APIC input with resampling (see
+ * irqfd_attach_level): 0, -ENOTSUP, -EINVAL (pin > 23, bad fds), -errno. */
+int vm__irqfd_attach_level(struct vm *vm, int efd, int resample_fd, unsigned pin);
+void vm__irqfd_detach_level(struct vm *vm, int efd, unsigned pin);
 
 /* For backends: highest pending vector, atomically removed; -1 if none. */
 int vcpu__irr_take(struct vcpu *v);

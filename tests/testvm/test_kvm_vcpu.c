@@ -6,6 +6,7 @@
  * counts the vcpu__ wrappers keep. */
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -297,6 +299,62 @@ static void test_irq_at_exit(void **state)
     shut(&f);
 }
 
+/* INTx through an irqfd with resample: the eventfd asserts I/O APIC input
+ * 5 (level), the guest's handler runs, and only its EOI signals the
+ * resample fd (the point where VFIO unmasks a function's INTx); asserted
+ * again after that, the line is delivered again. */
+static bool readable_within(int fd, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, ms) == 1;
+}
+
+struct resampler {
+    int efd, rfd;
+    struct vcpu *v;
+    bool resampled;
+};
+
+/* Waits for the resample (the guest's EOI), then asserts the line again. */
+static void *resampler_main(void *arg)
+{
+    struct resampler *r = arg;
+    uint64_t n, one = 1;
+    r->resampled = readable_within(r->rfd, 5000) && read(r->rfd, &n, sizeof n) == sizeof n;
+    if (r->resampled && write(r->efd, &one, sizeof one) != sizeof one)
+        r->resampled = false;
+    if (!r->resampled)
+        vcpu__kick(r->v); /* the halted guest would wait forever: fail now */
+    return NULL;
+}
+
+static void test_irqfd_level_resample(void **state)
+{
+    (void)state;
+    struct fx f;
+    boot(&f, "l");
+    struct resampler r = {.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK),
+                          .rfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), .v = &f.v};
+    assert_true(r.efd >= 0 && r.rfd >= 0);
+    assert_int_equal(vm__irqfd_attach_level(&f.vm, r.efd, r.rfd, 24), -EINVAL);
+    assert_int_equal(vm__irqfd_attach_level(&f.vm, r.efd, r.rfd, 5), 0);
+    expect_pio(&f, PORT_REPORT, 4, true, 0xaa);   /* redirection entry programmed */
+    uint64_t one = 1;
+    assert_int_equal(write(r.efd, &one, sizeof one), sizeof one);
+    expect_pio(&f, PORT_IRQ, 4, true, 0x44);      /* in the handler, before its EOI */
+    assert_false(readable_within(r.rfd, 0));       /* not resampled before the EOI */
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, resampler_main, &r), 0);
+    expect_pio(&f, PORT_IRQ, 4, true, 0x44);      /* re-asserted after the resample */
+    expect_pio(&f, PORT_DONE, 4, true, 2);
+    pthread_join(t, NULL);
+    assert_true(r.resampled);
+    vm__irqfd_detach_level(&f.vm, r.efd, 5);
+    close(r.efd);
+    close(r.rfd);
+    shut(&f);
+}
+
 struct later {
     struct vcpu *v;
     int delay_ms;
@@ -425,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_set_regs_at_out),
         cmocka_unit_test(test_irq_at_exit),
         cmocka_unit_test(test_irq_async_while_halted),
+        cmocka_unit_test(test_irqfd_level_resample),
         cmocka_unit_test(test_triple_fault),
         cmocka_unit_test(test_kick),
         cmocka_unit_test(test_proc_image_refused),

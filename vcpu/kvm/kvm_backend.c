@@ -77,4 +77,6 @@ const struct vcpu_ops kvm_vcpu_ops = {
     .cpu_time_ns = kvm__cpu_time_ns,
     .irqfd_attach = kvm__irqfd_attach,
     .irqfd_detach = kvm__irqfd_detach,
+    .irqfd_attach_level = kvm__irqfd_attach_level,
+    .irqfd_detach_level = kvm__irqfd_detach_level,
 };

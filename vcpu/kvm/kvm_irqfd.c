@@ -9,7 +9,12 @@
  * route per attached eventfd, at GSIs from KVM_IRQFD_GSI_BASE.  The route's
  * message is built here from the vector alone (fixed, edge, to APIC 0), as
  * KVM_SIGNAL_MSI injection does: what the guest programmed was checked and
- * reduced to a vector by the hypervisor first. */
+ * reduced to a vector by the hypervisor first.
+ *
+ * Level-triggered lines (INTx) use the default route of GSI 0-23 to the
+ * in-kernel I/O APIC's input of that number, with KVM_IRQFD_FLAG_RESAMPLE:
+ * the guest programs its own redirection entry; its EOI deasserts the line
+ * and signals the resample fd (VFIO unmasks the function's INTx with it). */
 #include "vcpu/kvm/kvm_priv.h"
 
 #include <errno.h>
@@ -96,4 +101,24 @@ void kvm__irqfd_detach(struct vm *vm, int efd)
             break;
         }
     pthread_mutex_unlock(&k->irqfd_lock);
+}
+
+int kvm__irqfd_attach_level(struct vm *vm, int efd, int resample_fd, unsigned pin)
+{
+    struct kvm_vm_state *k = KVM_VM(vm);
+    struct kvm_irqfd f = {.fd = (uint32_t)efd, .gsi = pin, .flags = KVM_IRQFD_FLAG_RESAMPLE,
+                          .resamplefd = (uint32_t)resample_fd};
+    int r = kvm__ioctl(k->vm_fd, KVM_IRQFD, &f);
+    if (r)
+        log__err("kvm", "irqfd with resample for I/O APIC input %u: %s", pin, strerror(-r));
+    return r;
+}
+
+void kvm__irqfd_detach_level(struct vm *vm, int efd, unsigned pin)
+{
+    struct kvm_vm_state *k = KVM_VM(vm);
+    if (!k)
+        return;
+    struct kvm_irqfd f = {.fd = (uint32_t)efd, .gsi = pin, .flags = KVM_IRQFD_FLAG_DEASSIGN};
+    (void)kvm__ioctl(k->vm_fd, KVM_IRQFD, &f);
 }

@@ -78,6 +78,8 @@ void kvm__vm_destroy(struct vm *vm);
 /* kvm_irqfd.c */
 int kvm__irqfd_attach(struct vm *vm, int efd, uint8_t vector);
 void kvm__irqfd_detach(struct vm *vm, int efd);
+int kvm__irqfd_attach_level(struct vm *vm, int efd, int resample_fd, unsigned pin);
+void kvm__irqfd_detach_level(struct vm *vm, int efd, unsigned pin);
 
 /* kvm_vcpu.c */
 int kvm__create(struct vcpu *v);

@@ -12,6 +12,8 @@
 #define MMIO        0xD0000000
 #define LAPIC_SVR   0xFEE000F0
 #define LAPIC_EOI   0xFEE000B0
+#define IOAPIC_SEL  0xFEC00000
+#define IOAPIC_WIN  0xFEC00010
 #define START_MAGIC 0x336ec578
 
     .code32
@@ -57,6 +59,8 @@ pvh_start:
     je loop_pio
     cmp $'i', %eax
     je loop_irq
+    cmp $'l', %eax
+    je prog_level
     mov $0xbad0c0de, %eax       /* unknown program */
     jmp done
 
@@ -168,6 +172,30 @@ loop_pio:
     mov $0x512, %dx
 4:  out %eax, %dx
     jmp 4b
+
+/* l: I/O APIC input 5 -> vector 0x44, level-triggered, active high, to
+ * APIC 0 (82093AA 3.2.4: IOREGSEL 0xFEC00000, IOWIN +0x10, redirection
+ * entry 5 at registers 0x1A/0x1B); 8259s masked; LAPIC on; hlt until two interrupts came
+ * (each EOIed: for a level entry the EOI reaches the I/O APIC), then done */
+prog_level:
+    call setup_idt
+    mov $0xff, %al              /* mask both 8259s: GSI 5 also reaches the PIC, */
+    out %al, $0x21              /* whose output KVM's BSP takes as ExtINT (LINT0) */
+    out %al, $0xa1
+    movl $0x1ff, LAPIC_SVR
+    movl $0x1B, IOAPIC_SEL      /* high dword: destination APIC 0 */
+    movl $0, IOAPIC_WIN
+    movl $0x1A, IOAPIC_SEL      /* low dword: vector, level (bit 15), unmasked */
+    movl $(0x44 | 0x8000), IOAPIC_WIN
+    mov $0xaa, %eax
+    call report
+    sti
+7:  hlt
+    cmpl $2, irq_count
+    jb 7b
+    cli
+    mov irq_count, %eax
+    jmp done
 
 /* i: like d, but takes interrupts forever (each handler exit is one) */
 loop_irq:
