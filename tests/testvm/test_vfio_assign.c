@@ -203,6 +203,20 @@ static void bg_start(struct bg_run *b, const char *bdf_, const char *prog, const
     assert_int_equal(pthread_create(&b->t, NULL, bg_main, b), 0);
 }
 
+/* Configuration-space abuse on the real function's virtual view (write
+ * read-only fields, loop the capability list, move BAR0 onto the guest's
+ * RAM, the HPET and the interrupt window, toggle decode 2000 times): the
+ * guest's own checks find every guard held and the function still answers
+ * afterwards. */
+static void test_config_space_abuse(void **state)
+{
+    (void)state;
+    struct tool_run r;
+    run_guest(&r, "attack", "cfg");
+    if (r.status != 0 || !strstr(r.out, "ATTACK cfg: contained (status 0)") || !strstr(r.out, "device still answers"))
+        fail_msg("status %d\nstdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
+}
+
 /* Two functions, two VMs at once: each its own container (its DMA maps
  * only its own RAM), both reach the network. */
 static void test_two_vms_two_functions(void **state)
@@ -349,6 +363,7 @@ int main(void)
         cmocka_unit_test(test_ping_through_assigned_function),
         cmocka_unit_test(test_dma_read_outside_ram_faults),
         cmocka_unit_test(test_dma_write_outside_ram_faults),
+        cmocka_unit_test(test_config_space_abuse),
         cmocka_unit_test(test_two_vms_two_functions),
         cmocka_unit_test(test_function_in_use_refused),
         cmocka_unit_test(test_virtio_net_pci_msix),
