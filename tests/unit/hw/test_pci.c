@@ -91,6 +91,51 @@ static void test_msi_capability(void **state)
     assert_int_equal(pci_dev__cfg_read(&d, m + PCI_MSI_FLAGS, 2), PCI_MSI_FLAGS_64BIT | 1);
 }
 
+/* A copied configuration space (an assigned function's view, as QEMU's
+ * virtio-net-pci has it: MSI-X at 0x98 -> vendor caps): capabilities read
+ * only but for MSI-X enable/mask; a guest writing 0, all-ones or a wrapped
+ * value into the control word never changes the table size or location;
+ * a capability list that loops (the device's own) is walked boundedly. */
+static void test_copied_config_space(void **state)
+{
+    (void)state;
+    uint8_t c[PCI_CFG_SPACE_SIZE] = {0};
+    c[0] = 0xF4; c[1] = 0x1A; c[2] = 0x41; c[3] = 0x10;          /* 1af4:1041 */
+    c[PCI_STATUS] = PCI_STATUS_CAP_LIST;
+    c[PCI_CAPABILITY_LIST] = 0x98;
+    c[0x98] = PCI_CAP_ID_MSIX; c[0x99] = 0x84;
+    c[0x98 + PCI_MSIX_FLAGS] = 0x03;                              /* 4 entries */
+    c[0x98 + PCI_MSIX_TABLE] = 0x01;                              /* BIR 1, offset 0 */
+    c[0x98 + PCI_MSIX_PBA] = 0x01; c[0x98 + PCI_MSIX_PBA + 1] = 0x08; /* BIR 1, 0x800 */
+    c[0x84] = PCI_CAP_ID_VNDR; c[0x85] = 0x98;                    /* loops back to 0x98 */
+    struct pci_dev d;
+    pci_dev__init_copy(&d, c);
+    assert_int_equal(d.msix_cap, 0x98);
+    assert_int_equal(pci_dev__msix_size(&d), 4);
+    unsigned bir;
+    uint32_t off;
+    pci_dev__msix_pba(&d, &bir, &off);
+    assert_int_equal(bir, 1);
+    assert_int_equal(off, 0x800);
+    static const uint32_t writes[] = {0, 0xFFFF, 0x10000 + PCI_MSIX_FLAGS_ENABLE}; /* 0, max, wrapped */
+    for (unsigned i = 0; i < 3; i++) {
+        pci_dev__cfg_write(&d, 0x98 + PCI_MSIX_FLAGS, 2, writes[i]);
+        assert_int_equal(pci_dev__msix_size(&d), 4);
+        assert_int_equal(pci_dev__msix_enabled(&d), (writes[i] & PCI_MSIX_FLAGS_ENABLE) != 0);
+        assert_int_equal(pci_dev__msix_masked(&d), (writes[i] & 0xFFFF & PCI_MSIX_FLAGS_MASKALL) != 0);
+        pci_dev__msix_table(&d, &bir, &off);
+        assert_int_equal(bir, 1);
+        assert_int_equal(off, 0);
+    }
+    /* table/PBA location and the list are read-only */
+    pci_dev__cfg_write(&d, 0x98 + PCI_MSIX_TABLE, 4, 0xFFFFFFFF);
+    pci_dev__cfg_write(&d, 0x85, 1, 0x40);
+    pci_dev__msix_table(&d, &bir, &off);
+    assert_int_equal(off, 0);
+    assert_int_equal(pci_dev__cfg_read(&d, 0x85, 1), 0x98);
+    assert_int_equal(pci_dev__cfg_read(&d, 0, 4), 0x10411AF4);
+}
+
 static void test_bad_access_sizes(void **state)
 {
     (void)state;
@@ -145,6 +190,7 @@ int main(void)
         cmocka_unit_test(test_command_and_status_w1c),
         cmocka_unit_test(test_bar_sizing_protocol),
         cmocka_unit_test(test_msi_capability),
+        cmocka_unit_test(test_copied_config_space),
         cmocka_unit_test(test_bad_access_sizes),
         cmocka_unit_test(test_mechanism1_and_ecam),
     };
