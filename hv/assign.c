@@ -38,7 +38,7 @@ void assign__msi_deliver(void *ctx, uint64_t addr, uint32_t data)
 int assign__irqfd_attach(void *ctx, int efd, uint64_t addr, uint32_t data)
 {
     struct hv_assign *a = ctx;
-    if ((addr & VM_IRQ_MSI_ADDR_MASK) != VM_IRQ_MSI_ADDR_BASE || (data & 0xFF) < 32)
+    if (!vm_irq__msi_valid(addr, data))
         return -EINVAL; /* as vm_irq__msi refuses it; delivered (and counted) that way */
     return vm__irqfd_attach(&a->vm->vm, efd, (uint8_t)data);
 }

@@ -11,6 +11,11 @@ static bool deliver(struct vm_irq *irq, unsigned vector)
     return true;
 }
 
+bool vm_irq__msi_valid(uint64_t addr, uint32_t data)
+{
+    return (addr & VM_IRQ_MSI_ADDR_MASK) == VM_IRQ_MSI_ADDR_BASE && (data & 0xFF) >= 32;
+}
+
 bool vm_irq__msi(struct vm_irq *irq, uint64_t addr, uint32_t data)
 {
     if ((addr & VM_IRQ_MSI_ADDR_MASK) != VM_IRQ_MSI_ADDR_BASE) {

@@ -227,8 +227,7 @@ int pci__msix_size(const struct pci_dev *d)
     return (pci__read16(d, (uint16_t)(d->cap_msix + PCI_MSIX_FLAGS)) & PCI_MSIX_FLAGS_QSIZE) + 1;
 }
 
-/* The table entry's address, checked to lie inside a memory BAR. */
-static volatile uint32_t *pci__msix_entry(const struct pci_dev *d, unsigned entry)
+volatile uint32_t *pci__msix_entry(const struct pci_dev *d, unsigned entry)
 {
     int n = pci__msix_size(d);
     if (n < 0 || entry >= (unsigned)n)

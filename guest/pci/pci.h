@@ -68,6 +68,9 @@ void pci__enable(const struct pci_dev *d);
 int pci__msi_enable(const struct pci_dev *d, uint64_t addr, uint32_t data);
 /* MSI-X: table size, program entry i (unmasked), enable.  -ENODEV / -EINVAL. */
 int pci__msix_size(const struct pci_dev *d);
+/* Entry `entry` of the MSI-X table (4 DWORDs), checked to lie inside a
+ * mapped memory BAR; NULL otherwise. */
+volatile uint32_t *pci__msix_entry(const struct pci_dev *d, unsigned entry);
 int pci__msix_set(const struct pci_dev *d, unsigned entry, uint64_t addr, uint32_t data);
 int pci__msix_enable(const struct pci_dev *d);
 

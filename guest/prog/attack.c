@@ -15,6 +15,7 @@ static const struct attack attacks[] = {
     {"dma_hpa", "assigned", "DMA at GPAs equal to host addresses (another VM, VT-d tables) ADDR...", attack_dma__hpa},
     {"dma_msi", "assigned", "interrupt requests by DMA into 0xFEExxxxx (RX tail as a DWORD write) [VECTOR [HANDLE...]]", attack_dma__msi},
     {"msi_spoof", "assigned", "virtual MSI aimed at host vectors / non-interrupt addresses", attack_irq__msi_spoof},
+    {"msix", "assigned", "MSI-X table entries aimed at exception vectors, NMI/INIT/SMI, non-interrupt addresses; writes past the table and into the PBA [PEER-IP]", attack_irq__msix},
     {"cfg", "assigned|emulated", "config space: move BAR0, toggle decode, write RO/reserved, walk caps", attack_cfg__run},
     {"bme_off", "assigned|emulated", "clear Bus Master Enable, then transmit: no DMA until it is set again", attack_dev__bme_off},
     {"e1000_rings", "emulated|assigned", "ring length 0 / not 128-multiple / beyond RAM, TDT beyond ring, TDT racing TDH", attack_e1000__rings},

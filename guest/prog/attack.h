@@ -58,6 +58,7 @@ int attack_dma__ring(struct kernel *k, int argc, char **argv);
 int attack_dma__hpa(struct kernel *k, int argc, char **argv);
 int attack_dma__msi(struct kernel *k, int argc, char **argv);
 int attack_irq__msi_spoof(struct kernel *k, int argc, char **argv);
+int attack_irq__msix(struct kernel *k, int argc, char **argv);
 int attack_cfg__run(struct kernel *k, int argc, char **argv);
 int attack_dev__bme_off(struct kernel *k, int argc, char **argv);
 int attack_virtio__run(struct kernel *k, int argc, char **argv);
