@@ -17,6 +17,7 @@ static const struct prog progs[] = {
     {"irqstorm", "irqstorm VECTOR COUNT [TIMEOUT_MS]  (count interrupts someone raises)", prog_irqstorm__run},
     {"dmaprobe", "dmaprobe ADDR        (one raw e1000 TX descriptor with buffer ADDR)", prog_dmaprobe__run},
     {"devprobe", "devprobe             (register behaviour of the first e1000/virtio-net: PROBE lines)", prog_devprobe__run},
+    {"netwatch", "netwatch MS          (NIC up, send nothing, count what arrives)", prog_netwatch__run},
 };
 
 const struct prog *prog__find(const char *name)

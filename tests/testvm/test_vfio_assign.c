@@ -242,6 +242,28 @@ static void test_two_vms_two_functions(void **state)
 }
 
 /* A function one VM holds is refused to a second, with one line. */
+/* Nothing of one VM reaches the next: VM 1 pings through the e1000 with a
+ * 1 ms timeout (its last replies are still on their way when it powers
+ * off and the function is reset and released), then VM 2 brings the same
+ * function up and sends nothing for 2.5 s, longer than QEMU's ~1 s
+ * receive hold: it must receive no frame at all (an echo reply there
+ * would be VM 1's). */
+static void test_next_vm_receives_nothing_of_the_last(void **state)
+{
+    (void)state;
+    struct tool_run r;
+    char *argv1[] = {"iovirt", "run", "--backend", "proc", "--nic", "assigned", "--assign", assign_arg, "--",
+                     "interval_ms=20", "timeout_ms=1", "ping", "10.0.2.1", "100", NULL};
+    assert_int_equal(tool__run(&r, argv1), 0);
+    if (r.status || !strstr(r.out, "RESULT ping sent=100") || strstr(r.out, "received=0 "))
+        fail_msg("VM 1: status %d (want replies to some pings)\n%s%s", r.status, r.out, r.err);
+    char *argv2[] = {"iovirt", "run", "--backend", "proc", "--nic", "assigned", "--assign", assign_arg, "--",
+                     "netwatch", "2500", NULL};
+    assert_int_equal(tool__run(&r, argv2), 0);
+    if (r.status || !strstr(r.out, "RESULT netwatch ms=2500 rx_frames=0 "))
+        fail_msg("VM 2 received frames it never asked for: status %d\n%s%s", r.status, r.out, r.err);
+}
+
 static void test_function_in_use_refused(void **state)
 {
     (void)state;
@@ -410,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_config_space_abuse),
         cmocka_unit_test(test_two_vms_two_functions),
         cmocka_unit_test(test_function_in_use_refused),
+        cmocka_unit_test(test_next_vm_receives_nothing_of_the_last),
         cmocka_unit_test(test_virtio_net_pci_msix),
         cmocka_unit_test(test_kvm_backend),
         cmocka_unit_test(test_msix_table_abuse),
