@@ -28,6 +28,7 @@ int prog_dmaprobe__run(struct kernel *k, int argc, char **argv);
 int prog_attack__run(struct kernel *k, int argc, char **argv);
 int prog_irqstorm__run(struct kernel *k, int argc, char **argv);
 int prog_devprobe__run(struct kernel *k, int argc, char **argv);
+int prog_iperf3__run(struct kernel *k, int argc, char **argv);
 int prog_netwatch__run(struct kernel *k, int argc, char **argv);
 
 #endif
