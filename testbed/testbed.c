@@ -29,6 +29,23 @@ int testbed__mode_parse(const char *s, enum testbed_mode *out)
     return -1;
 }
 
+static const char *const peer_names[] = {[TESTBED_PEER_SINK] = "sink", [TESTBED_PEER_IPERF3] = "iperf3"};
+
+const char *testbed__peer_name(enum testbed_peer p)
+{
+    return (unsigned)p < sizeof peer_names / sizeof peer_names[0] ? peer_names[p] : "?";
+}
+
+int testbed__peer_parse(const char *s, enum testbed_peer *out)
+{
+    for (unsigned i = 0; i < sizeof peer_names / sizeof peer_names[0]; i++)
+        if (!strcmp(s, peer_names[i])) {
+            *out = (enum testbed_peer)i;
+            return 0;
+        }
+    return -1;
+}
+
 int testbed__create(struct testbed *t, const struct testbed_config *cfg)
 {
     memset(t, 0, sizeof(*t));
@@ -54,6 +71,15 @@ int testbed__create(struct testbed *t, const struct testbed_config *cfg)
         goto fail;
     }
     t->sink_up = true;
+    if (cfg->peer == TESTBED_PEER_IPERF3) {
+        uint16_t port = cfg->peer_port ? cfg->peer_port : WIRE_IPERF3_DEFAULT_PORT;
+        if ((r = wire_iperf3__start(&t->peer, t->plat.wire, port, WIRE_IPERF3_MAX_S))) {
+            log__err("testbed", "iperf3 server in the namespace (port %u): %s", port,
+                     r == -ENOENT ? "no iperf3 binary on PATH (apt-get install iperf3)" : strerror(-r));
+            goto fail;
+        }
+        t->peer_up = true;
+    }
     if (m == TESTBED_NATIVE) {
         char path[PATH_MAX];
         const char *k = cfg->native_kernel;
@@ -173,6 +199,8 @@ void testbed__destroy(struct testbed *t)
         hv_vm__destroy(&t->vm);
     if (t->native_up)
         native__destroy(&t->native);
+    if (t->peer_up) /* the guest is gone: iperf3 -1 exits after its test */
+        wire_iperf3__stop(&t->peer, 2000);
     if (t->sink_up) {
         /* Let the Linux side see the guest's FIN before we count. */
         wire_sink__wait_closed(&t->sink, t->sink.connections, 2000);
@@ -182,5 +210,5 @@ void testbed__destroy(struct testbed *t)
         host_os__shutdown(&t->host);
     if (t->plat_up)
         platform__destroy(&t->plat);
-    t->vm_up = t->native_up = t->sink_up = t->host_up = t->plat_up = false;
+    t->vm_up = t->native_up = t->peer_up = t->sink_up = t->host_up = t->plat_up = false;
 }

@@ -18,7 +18,12 @@
 #include "hv/vm.h"
 #include "testbed/native.h"
 #include "hw/platform.h"
+#include "testbed/wire_iperf3.h"
 #include "testbed/wire_sink.h"
+
+/* The Linux side of the wire beside the sink: nothing more, or Debian's
+ * iperf3 server (testbed/wire_iperf3.h). */
+enum testbed_peer { TESTBED_PEER_SINK, TESTBED_PEER_IPERF3 };
 
 enum testbed_mode { TESTBED_NONE, TESTBED_NATIVE, TESTBED_ASSIGNED, TESTBED_VIRTIO, TESTBED_EMULATED };
 
@@ -34,6 +39,8 @@ struct testbed_config {
                                 * next to `kernel` */
     const char *cmdline;       /* guest program and arguments */
     uint16_t sink_port;        /* 0 = 5001 */
+    enum testbed_peer peer;    /* the sink always runs; IPERF3 adds the server */
+    uint16_t peer_port;        /* iperf3's port, 0 = 5201 */
     uint32_t wire_loss_ppm;    /* test option: frames the NIC sends that the wire drops */
     bool no_interrupt_remapping; /* host boots VT-d without interrupt remapping */
     bool allow_unsafe_interrupts; /* assign a device even so (hv/assign.h) */
@@ -47,14 +54,18 @@ struct testbed {
     struct platform plat;
     struct host_os host;
     struct wire_sink sink;
+    struct wire_iperf3 peer;   /* peer IPERF3; its report after destroy */
     struct hv_vm vm;           /* every mode but native */
     struct native_machine native; /* native */
-    bool plat_up, host_up, sink_up, vm_up, native_up;
+    bool plat_up, host_up, sink_up, peer_up, vm_up, native_up;
 };
 
 const char *testbed__mode_name(enum testbed_mode m);
 /* 0 on success; -1 for an unknown name. */
 int testbed__mode_parse(const char *s, enum testbed_mode *out);
+const char *testbed__peer_name(enum testbed_peer p);
+/* 0, or -1 for an unknown name (sink, iperf3). */
+int testbed__peer_parse(const char *s, enum testbed_peer *out);
 /* 0, or -errno with a message logged (everything created is released). */
 int testbed__create(struct testbed *t, const struct testbed_config *cfg);
 /* Run the guest to power-off: 0 (status: testbed__exit_status) or -errno

@@ -62,6 +62,12 @@ static void run__usage(FILE *out, bool native)
             "                    modelled VT-d) or vfio:BDF (a real PCI function of this\n"
             "                    host bound to vfio-pci, confined by the real IOMMU)\n"
             "  --sink-port PORT  TCP/UDP sink port on the Linux side, 10.0.2.1 (default 5001)\n"
+            "  --peer PEER       the Linux side of the wire beside the sink: sink (only the\n"
+            "                    sink, default) or iperf3 (also Debian's 'iperf3 -s -1 --json'\n"
+            "                    in the wire's namespace; the guest runs 'iperf3 -c 10.0.2.1',\n"
+            "                    and the server's own count is printed at the end as\n"
+            "                    'PEER iperf3 bytes= seconds= mbps= retransmits=')\n"
+            "  --peer-port PORT  the iperf3 server's port (default 5201)\n"
             "  --stats           print exit counts by reason and device at the end\n"
             "  --no-confine      kvm backend: do not confine this process after set-up (by\n"
             "                    default every thread then runs under a seccomp allow-list\n"
@@ -86,7 +92,8 @@ struct run_opts {
     const char *kernel;
     const char *backend;
     int stats;
-    unsigned sink_port;
+    unsigned sink_port, peer_port;
+    enum testbed_peer peer;
     bool no_ir, allow_unsafe_interrupts, no_confine;
     const char *assign;
     char cmdline[1024];
@@ -107,6 +114,7 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
         {"host-mem", required_argument, NULL, 'H'}, {"line-rate", required_argument, NULL, 'r'},
         {"kernel", required_argument, NULL, 'k'}, {"stats", no_argument, NULL, 's'},
         {"sink-port", required_argument, NULL, 'p'},
+        {"peer", required_argument, NULL, 'P'},   {"peer-port", required_argument, NULL, 'Q'},
         {"no-interrupt-remapping", no_argument, NULL, 'I'},
         {"allow-unsafe-interrupts", no_argument, NULL, 'U'},
         {"assign", required_argument, NULL, 'A'},
@@ -162,6 +170,21 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
             o->sink_port = (unsigned)port;
             break;
         }
+        case 'P':
+            if (testbed__peer_parse(optarg, &o->peer)) {
+                fprintf(stderr, "iovirt %s: unknown peer '%s' (sink, iperf3)\n", argv[0], optarg);
+                return -1;
+            }
+            break;
+        case 'Q': {
+            uint64_t port;
+            if (parse__u64(optarg, &port) || port == 0 || port > 65535) {
+                fprintf(stderr, "iovirt %s: --peer-port '%s' is not a port number\n", argv[0], optarg);
+                return -1;
+            }
+            o->peer_port = (unsigned)port;
+            break;
+        }
         case 's': o->stats = 1; break;
         case 'I': o->no_ir = true; break;
         case 'U': o->allow_unsafe_interrupts = true; break;
@@ -209,6 +232,10 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
     }
     if (o->assign && o->mode != TESTBED_ASSIGNED) {
         fprintf(stderr, "iovirt %s: --assign needs --nic assigned\n", argv[0]);
+        return -1;
+    }
+    if (o->peer_port && o->peer != TESTBED_PEER_IPERF3) {
+        fprintf(stderr, "iovirt %s: --peer-port needs --peer iperf3\n", argv[0]);
         return -1;
     }
     if (o->mem + (8u << 20) > o->host_mem) {
@@ -282,10 +309,18 @@ static int run__guest(int argc, char **argv, bool native)
     struct testbed_config tc = {.mode = o.mode, .mem_bytes = o.mem, .host_mem_bytes = o.host_mem,
                                 .line_rate = o.line_rate, .kernel = o.kernel, .backend = backend,
                                 .cmdline = o.cmdline,
-                                .sink_port = (uint16_t)o.sink_port, .no_interrupt_remapping = o.no_ir,
+                                .sink_port = (uint16_t)o.sink_port, .peer = o.peer,
+                                .peer_port = (uint16_t)o.peer_port, .no_interrupt_remapping = o.no_ir,
                                 .allow_unsafe_interrupts = o.allow_unsafe_interrupts, .assign_source = o.assign};
     if (native && o.kernel != kernel)
         tc.native_kernel = o.kernel; /* --kernel names the native port's ELF */
+    if (o.peer == TESTBED_PEER_IPERF3 && backend && (backend->caps & VCPU_CAP_IN_PROCESS) && !o.no_confine &&
+        !run_confine__unavailable()) {
+        /* the confined VMM may not wait for or signal a child process */
+        fprintf(stderr, "iovirt %s: --peer iperf3 on the %s backend needs --no-confine (the server is a child"
+                        " process that teardown reaps)\n", argv[0], backend->name);
+        return IOVIRT_EXIT_USAGE;
+    }
     struct testbed *t = calloc(1, sizeof(*t));
     if (!t || testbed__create(t, &tc)) {
         free(t);
@@ -349,6 +384,12 @@ static int run__guest(int argc, char **argv, bool native)
         printf("SINK tcp_bytes=%llu connections=%llu udp_bytes=%llu udp_datagrams=%llu\n",
                (unsigned long long)t->sink.tcp_bytes, (unsigned long long)t->sink.connections,
                (unsigned long long)t->sink.udp_bytes, (unsigned long long)t->sink.udp_datagrams);
+    if (o.peer == TESTBED_PEER_IPERF3 && t->peer.result.valid)
+        printf("PEER iperf3 bytes=%llu seconds=%.6f mbps=%.2f retransmits=%lld reverse=%d\n",
+               (unsigned long long)t->peer.result.bytes, t->peer.result.seconds, t->peer.result.mbps,
+               (long long)t->peer.result.retransmits, t->peer.result.reverse);
+    if (o.peer == TESTBED_PEER_IPERF3 && t->peer.result.error[0])
+        fprintf(stderr, "iovirt %s: iperf3 server: %s\n", argv[0], t->peer.result.error);
     if (host_os__faults_total(&t->host))
         fprintf(stderr, "iovirt %s: %llu VT-d fault(s) recorded\n", argv[0],
                 (unsigned long long)host_os__faults_total(&t->host));

@@ -1,0 +1,238 @@
+/* Debian's iperf3 server in the wire's namespace (wire_iperf3.h).  It is a
+ * child process: setns into the namespace, stdout/stderr into memfds (no
+ * pipe to drain while the test runs), an alarm as the bound on its life,
+ * PDEATHSIG so it dies with us. */
+#include "testbed/wire_iperf3.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define IPERF3_OUT_MAX (4u << 20) /* longest report read */
+
+static uint64_t wi__now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The iperf3 binary on PATH (resolved before fork: the child only makes
+ * async-signal-safe calls). */
+static int wi__find(char *out, size_t len)
+{
+    const char *path = getenv("PATH");
+    char dirs[4096];
+    snprintf(dirs, sizeof dirs, "%s", path && *path ? path : "/usr/bin:/bin");
+    char *save = NULL;
+    for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        int n = snprintf(out, len, "%s/iperf3", d);
+        if (n > 0 && (size_t)n < len && access(out, X_OK) == 0)
+            return 0;
+    }
+    return -ENOENT;
+}
+
+/* Does a socket of pid's namespace listen on TCP port (IPv4 or IPv6)? */
+static bool wi__listening(pid_t pid, uint16_t port)
+{
+    static const char *files[] = {"tcp", "tcp6"};
+    char path[64], line[512], tail[8];
+    snprintf(tail, sizeof tail, ":%04X", port);
+    for (int f = 0; f < 2; f++) {
+        snprintf(path, sizeof path, "/proc/%d/net/%s", (int)pid, files[f]);
+        FILE *fp = fopen(path, "re");
+        if (!fp)
+            continue;
+        bool found = false;
+        while (!found && fgets(line, sizeof line, fp)) {
+            /* "sl local rem st ...": local ends in :PORT, state 0A = LISTEN */
+            char local[64], st[8];
+            if (sscanf(line, "%*s %63s %*s %7s", local, st) == 2) {
+                size_t n = strlen(local);
+                found = n >= 5 && !strcmp(local + n - 5, tail) && !strcmp(st, "0A");
+            }
+        }
+        fclose(fp);
+        if (found)
+            return true;
+    }
+    return false;
+}
+
+static void wi__child(int ns_fd, int out_fd, int err_fd, const char *bin, const char *port, unsigned timeout_s)
+{
+    if (setns(ns_fd, CLONE_NEWNET) < 0)
+        _exit(126);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int null = open("/dev/null", O_RDONLY);
+    if (null < 0 || dup2(null, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
+        _exit(126);
+    syscall(SYS_close_range, 3u, ~0u, 0u); /* TAP, VFIO, sockets: not its business */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGALRM, SIG_DFL);
+    alarm(timeout_s); /* survives exec: the bound on its life */
+    char *const argv[] = {"iperf3", "-s", "-1", "--json", "-p", (char *)port, NULL};
+    execv(bin, argv);
+    _exit(127);
+}
+
+int wire_iperf3__start(struct wire_iperf3 *p, struct wire *tap, uint16_t port, unsigned timeout_s)
+{
+    memset(p, 0, sizeof(*p));
+    p->out_fd = p->err_fd = -1;
+    p->port = port;
+    p->result.retransmits = -1;
+    char bin[PATH_MAX], port_s[8];
+    int ns_fd = wire_tap__netns_fd(tap);
+    if (ns_fd < 0)
+        return ns_fd;
+    if (wi__find(bin, sizeof bin))
+        return -ENOENT;
+    snprintf(port_s, sizeof port_s, "%u", port);
+    p->out_fd = memfd_create("iperf3-out", MFD_CLOEXEC);
+    p->err_fd = memfd_create("iperf3-err", MFD_CLOEXEC);
+    if (p->out_fd < 0 || p->err_fd < 0) {
+        int r = -errno;
+        wire_iperf3__stop(p, 0);
+        return r;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        int r = -errno;
+        wire_iperf3__stop(p, 0);
+        return r;
+    }
+    if (pid == 0)
+        wi__child(ns_fd, p->out_fd, p->err_fd, bin, port_s, timeout_s);
+    p->pid = pid;
+    for (uint64_t end = wi__now_ms() + 3000; wi__now_ms() < end;) {
+        if (wi__listening(pid, port))
+            return 0;
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            p->pid = 0; /* it died at start (exec failed, port taken) */
+            wire_iperf3__stop(p, 0);
+            return -ECHILD;
+        }
+        struct timespec d = {0, 5000000};
+        nanosleep(&d, NULL);
+    }
+    wire_iperf3__stop(p, 0);
+    return -ETIMEDOUT;
+}
+
+/* Wait for the child up to ms; true once reaped. */
+static bool wi__reap(pid_t pid, unsigned ms)
+{
+    for (uint64_t end = wi__now_ms() + ms;;) {
+        pid_t r = waitpid(pid, NULL, WNOHANG);
+        if (r == pid || (r < 0 && errno == ECHILD))
+            return true;
+        if (wi__now_ms() >= end)
+            return false;
+        struct timespec d = {0, 2000000};
+        nanosleep(&d, NULL);
+    }
+}
+
+/* A memfd's contents, NUL-terminated (malloc'd), at most IPERF3_OUT_MAX. */
+static char *wi__slurp(int fd, size_t *len)
+{
+    off_t size = lseek(fd, 0, SEEK_END);
+    if (size < 0)
+        return NULL;
+    size_t n = (size_t)size < IPERF3_OUT_MAX ? (size_t)size : IPERF3_OUT_MAX;
+    char *buf = malloc(n + 1);
+    if (!buf)
+        return NULL;
+    ssize_t got = pread(fd, buf, n, 0);
+    *len = got > 0 ? (size_t)got : 0;
+    buf[*len] = 0;
+    return buf;
+}
+
+void wire_iperf3__stop(struct wire_iperf3 *p, unsigned wait_ms)
+{
+    if (p->pid > 0) {
+        if (!wi__reap(p->pid, wait_ms)) {
+            kill(p->pid, SIGTERM); /* iperf3 reports what it has, then exits */
+            if (!wi__reap(p->pid, 1000)) {
+                kill(p->pid, SIGKILL);
+                wi__reap(p->pid, 5000);
+            }
+        }
+        p->pid = 0;
+        size_t len = 0;
+        char *out = wi__slurp(p->out_fd, &len);
+        if (out) {
+            wire_iperf3__parse(out, len, &p->result);
+            free(out);
+        }
+        char *err = p->result.valid ? NULL : wi__slurp(p->err_fd, &len);
+        if (err && len && !p->result.error[0]) {
+            err[strcspn(err, "\n")] = 0;
+            snprintf(p->result.error, sizeof p->result.error, "%s", err);
+        }
+        free(err);
+    }
+    if (p->out_fd >= 0)
+        close(p->out_fd);
+    if (p->err_fd >= 0)
+        close(p->err_fd);
+    p->out_fd = p->err_fd = -1;
+}
+
+static double wi__num(json_t *obj, const char *key, double dflt)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_number(v) ? json_number_value(v) : dflt;
+}
+
+void wire_iperf3__parse(const char *json, size_t len, struct wire_iperf3_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->retransmits = -1;
+    json_error_t jerr;
+    json_t *root = json_loadb(json, len, 0, &jerr);
+    if (!json_is_object(root)) {
+        snprintf(r->error, sizeof r->error, "no JSON report from iperf3 (%s)", len ? jerr.text : "empty output");
+        json_decref(root);
+        return;
+    }
+    json_t *err = json_object_get(root, "error");
+    if (json_is_string(err))
+        snprintf(r->error, sizeof r->error, "%s", json_string_value(err));
+    json_t *ts = json_object_get(json_object_get(root, "start"), "test_start");
+    r->reverse = wi__num(ts, "reverse", 0) != 0;
+    json_t *end = json_object_get(root, "end");
+    /* The server's own count is the side it played: receiver, or sender with -R. */
+    json_t *sum = json_object_get(end, r->reverse ? "sum_sent" : "sum_received");
+    json_t *bytes = json_object_get(sum, "bytes");
+    if (json_is_integer(bytes) && json_integer_value(bytes) >= 0) {
+        r->valid = true;
+        r->bytes = (uint64_t)json_integer_value(bytes);
+        r->seconds = wi__num(sum, "seconds", 0);
+        r->mbps = wi__num(sum, "bits_per_second", 0) / 1e6;
+        json_t *retr = json_object_get(sum, "retransmits");
+        if (r->reverse && json_is_integer(retr))
+            r->retransmits = json_integer_value(retr);
+    } else if (!r->error[0]) {
+        snprintf(r->error, sizeof r->error, "the iperf3 report has no end.%s.bytes",
+                 r->reverse ? "sum_sent" : "sum_received");
+    }
+    json_decref(root);
+}
