@@ -150,9 +150,11 @@ static int jg__integer(const struct json_min_doc *d, int t, int *neg, uint64_t *
         }
         unsigned dgt = (unsigned)(s[i] - '0');
         if (m > (UINT64_MAX - dgt) / 10) {
-            /* more digits than fit: fine only if they are fraction zeros */
-            if (!in_frac || dgt)
+            /* more digits than fit: fine only if they are zeros (an
+             * integer digit dropped raises the exponent) */
+            if (dgt)
                 return -1;
+            exp10 += !in_frac;
             continue;
         }
         m = m * 10 + dgt;
