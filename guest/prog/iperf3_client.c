@@ -346,7 +346,10 @@ int iperf3_client__run(const struct iperf3_io *io, const struct iperf3_config *c
     int plen = iperf3_client__params(cfg, params, sizeof params);
     if (plen < 0 || cfg->time_s == 0 || cfg->time_s > IPERF3_MAX_TIME || cfg->len == 0 || cfg->len > IPERF3_MAX_LEN ||
         strlen(cfg->cookie) != IPERF3_COOKIE_SIZE - 1 || (cfg->reverse ? !cfg->scratch || !cfg->scratch_len : !cfg->payload))
-        return ic__fail(&c, "bad test configuration");
+    {
+        ic__fail(&c, "bad test configuration");
+        return res->status;
+    }
     if (ic__connect(&c, IPERF3_CTRL) || ic__expect(&c, IPERF3_PARAM_EXCHANGE) ||
         ic__send_json(&c, params, (size_t)plen, "the parameters") || ic__expect(&c, IPERF3_CREATE_STREAMS) ||
         ic__connect(&c, IPERF3_DATA) || ic__expect(&c, IPERF3_TEST_START) || ic__expect(&c, IPERF3_TEST_RUNNING))
