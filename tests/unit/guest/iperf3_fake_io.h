@@ -30,7 +30,7 @@ struct fake_io {
     int refuse;               /* ready() fails for this connection + 1 (0: none) */
     /* data connection */
     uint64_t data_sent, data_rcvd;
-    uint64_t credit;          /* forward: bytes the data connection takes until the next wait */
+    uint64_t credit;          /* bytes the data connection takes or gives until the next wait */
     uint64_t rev_bytes;       /* reverse: bytes per recv() call (0: nothing) */
     uint64_t rev_tail;        /* reverse: bytes still delivered after TEST_END, then EOF */
     int data_eof_early;       /* reverse: EOF at once */
@@ -111,6 +111,8 @@ static inline long fake_recv(void *ctx, int which, void *buf, size_t len)
             return (long)n;
         }
         size_t n = len < f->rev_bytes ? len : f->rev_bytes;
+        n = n < f->credit ? n : f->credit;
+        f->credit -= n;
         f->data_rcvd += n;
         return (long)n;
     }
