@@ -4,6 +4,7 @@
  * PDEATHSIG so it dies with us. */
 #include "testbed/wire_iperf3.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -45,7 +46,31 @@ static int wi__find(char *out, size_t len)
     return -ENOENT;
 }
 
-/* Does a socket of pid's namespace listen on TCP port (IPv4 or IPv6)? */
+/* Is inode one of pid's open sockets? */
+static bool wi__owns(pid_t pid, unsigned long inode)
+{
+    char dir[64], link[64], want[48];
+    snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
+    snprintf(want, sizeof want, "socket:[%lu]", inode);
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    bool found = false;
+    for (struct dirent *e; !found && (e = readdir(d));) {
+        char path[64 + sizeof e->d_name];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        ssize_t n = readlink(path, link, sizeof link - 1);
+        if (n > 0) {
+            link[n] = 0;
+            found = !strcmp(link, want);
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+/* Does pid itself listen on TCP port (IPv4 or IPv6)?  Its namespace's
+ * table lists every socket there, so the socket's inode must be its own. */
 static bool wi__listening(pid_t pid, uint16_t port)
 {
     static const char *files[] = {"tcp", "tcp6"};
@@ -58,11 +83,13 @@ static bool wi__listening(pid_t pid, uint16_t port)
             continue;
         bool found = false;
         while (!found && fgets(line, sizeof line, fp)) {
-            /* "sl local rem st ...": local ends in :PORT, state 0A = LISTEN */
+            /* "sl local rem st tx:rx tr:when retrnsmt uid timeout inode":
+             * local ends in :PORT, state 0A = LISTEN */
             char local[64], st[8];
-            if (sscanf(line, "%*s %63s %*s %7s", local, st) == 2) {
+            unsigned long inode;
+            if (sscanf(line, "%*s %63s %*s %7s %*s %*s %*s %*s %*s %lu", local, st, &inode) == 3) {
                 size_t n = strlen(local);
-                found = n >= 5 && !strcmp(local + n - 5, tail) && !strcmp(st, "0A");
+                found = n >= 5 && !strcmp(local + n - 5, tail) && !strcmp(st, "0A") && wi__owns(pid, inode);
             }
         }
         fclose(fp);
@@ -206,8 +233,16 @@ void wire_iperf3__parse(const char *json, size_t len, struct wire_iperf3_result 
 {
     memset(r, 0, sizeof(*r));
     r->retransmits = -1;
+    /* iperf3 prints some warnings on stdout before its report ("WARNING:
+     * Size of data read does not correspond to offered length", a client
+     * can cause it): the report is the first line that opens an object. */
+    size_t at = 0;
+    while (at < len && !(json[at] == '{' && (at == 0 || json[at - 1] == '\n'))) {
+        const char *nl = memchr(json + at, '\n', len - at);
+        at = nl ? (size_t)(nl - json) + 1 : len;
+    }
     json_error_t jerr;
-    json_t *root = json_loadb(json, len, 0, &jerr);
+    json_t *root = json_loadb(json + at, len - at, JSON_DISABLE_EOF_CHECK, &jerr);
     if (!json_is_object(root)) {
         snprintf(r->error, sizeof r->error, "no JSON report from iperf3 (%s)", len ? jerr.text : "empty output");
         json_decref(root);
