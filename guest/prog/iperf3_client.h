@@ -34,7 +34,7 @@
 #define IPERF3_MAX_TIME     3600u
 
 #define IPERF3_STEP_NS     10000000000ull /* each exchange with the server */
-#define IPERF3_SETTLE_NS   100000000ull   /* forward: acked data read by the server */
+#define IPERF3_SETTLE_NS   20000000ull    /* forward: acked data read by the server */
 #define IPERF3_IO_EOF      1000           /* recv: -IPERF3_IO_EOF at the peer's FIN */
 
 enum iperf3_conn { IPERF3_CTRL = 0, IPERF3_DATA = 1 };
