@@ -8,33 +8,20 @@
  * A JSON message is a 4-byte big-endian length and that many bytes. */
 #include "guest/prog/iperf3_client.h"
 
-#include <stdarg.h>
 #include <string.h>
 
 #include "guest/lib/json_min.h"
 #include "guest/lib/printf.h"
+#include "guest/prog/iperf3_proto.h"
 
 struct ic {
+    struct ip3 p;
     const struct iperf3_io *io;
     const struct iperf3_config *cfg;
     struct iperf3_result *res;
 };
 
-/* Buffers too big for the kernel stack; one client runs at a time. */
-static char ic_msg[IPERF3_JSON_MAX + 1];
-static struct json_min_doc ic_doc;
-
-__attribute__((format(printf, 2, 3))) static int ic__fail(struct ic *c, const char *fmt, ...)
-{
-    if (c->res->status)
-        return -1; /* the first reason is the one reported */
-    va_list ap;
-    va_start(ap, fmt);
-    kfmt__vsnprintf(c->res->err, sizeof c->res->err, fmt, ap);
-    va_end(ap);
-    c->res->status = 1;
-    return -1;
-}
+#define ic__fail(c, ...) ip3__fail(&(c)->p, __VA_ARGS__)
 
 const char *iperf3_client__state_name(int state)
 {
@@ -55,84 +42,6 @@ const char *iperf3_client__state_name(int state)
     }
 }
 
-static const char *ic__name(int which)
-{
-    return which == IPERF3_CTRL ? "control" : "data";
-}
-
-static int ic__send_all(struct ic *c, int which, const void *buf, size_t len, const char *what)
-{
-    uint64_t deadline = c->io->now(c->io->ctx) + IPERF3_STEP_NS;
-    size_t off = 0;
-    while (off < len) {
-        long n = c->io->send(c->io->ctx, which, (const uint8_t *)buf + off, len - off);
-        if (n < 0)
-            return ic__fail(c, "the %s connection failed sending %s (error %ld)", ic__name(which), what, -n);
-        off += (size_t)n;
-        if (off < len) {
-            if (c->io->now(c->io->ctx) >= deadline)
-                return ic__fail(c, "timed out sending %s", what);
-            c->io->wait(c->io->ctx, deadline);
-        }
-    }
-    c->io->poll(c->io->ctx); /* push it out now */
-    return 0;
-}
-
-/* Exactly len bytes from the control connection before the step deadline. */
-static int ic__read_exact(struct ic *c, void *buf, size_t len, const char *what)
-{
-    uint64_t deadline = c->io->now(c->io->ctx) + IPERF3_STEP_NS;
-    size_t off = 0;
-    while (off < len) {
-        long n = c->io->recv(c->io->ctx, IPERF3_CTRL, (uint8_t *)buf + off, len - off);
-        if (n == -IPERF3_IO_EOF)
-            return ic__fail(c, "the server closed the control connection while we waited for %s (%zu of %zu bytes)",
-                            what, off, len);
-        if (n < 0)
-            return ic__fail(c, "the control connection failed while we waited for %s (error %ld)", what, -n);
-        off += (size_t)n;
-        if (off < len) {
-            if (c->io->now(c->io->ctx) >= deadline)
-                return ic__fail(c, "timed out waiting for %s from the server (%zu of %zu bytes)", what, off, len);
-            c->io->wait(c->io->ctx, deadline);
-        }
-    }
-    return 0;
-}
-
-static uint32_t ic__be32(const uint8_t b[4])
-{
-    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
-/* A state byte other than the one expected: say what the server meant. */
-static int ic__unexpected(struct ic *c, int state, const char *expected)
-{
-    if (state == IPERF3_SERVER_ERROR) {
-        uint8_t e[8]; /* i_errno and errno, network order (iperf_api.c) */
-        if (ic__read_exact(c, e, sizeof e, "the server's error code"))
-            return -1;
-        return ic__fail(c, "the server reported an error (iperf3 error %d, errno %d)", (int)(int32_t)ic__be32(e),
-                        (int)(int32_t)ic__be32(e + 4));
-    }
-    if (state == IPERF3_ACCESS_DENIED)
-        return ic__fail(c, "the server denied access (busy with another test?)");
-    if (state == IPERF3_SERVER_TERMINATE)
-        return ic__fail(c, "the server terminated the test");
-    return ic__fail(c, "unexpected state %d (%s) from the server while waiting for %s", state,
-                    iperf3_client__state_name(state), expected);
-}
-
-static int ic__expect(struct ic *c, int want)
-{
-    int8_t s;
-    const char *name = iperf3_client__state_name(want);
-    if (ic__read_exact(c, &s, 1, name))
-        return -1;
-    return s == want ? 0 : ic__unexpected(c, s, name);
-}
-
 /* During the test the server has nothing to say: a byte is a state that
  * ends it; EOF is the server gone. */
 static int ic__check_ctrl(struct ic *c, const char *phase)
@@ -145,52 +54,23 @@ static int ic__check_ctrl(struct ic *c, const char *phase)
         return ic__fail(c, "the server closed the control connection %s", phase);
     if (n < 0)
         return ic__fail(c, "the control connection failed %s (error %ld)", phase, -n);
-    return ic__unexpected(c, s, "the end of the test");
-}
-
-static int ic__send_json(struct ic *c, const char *json, size_t len, const char *what)
-{
-    uint8_t hdr[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len};
-    return ic__send_all(c, IPERF3_CTRL, hdr, 4, what) || ic__send_all(c, IPERF3_CTRL, json, len, what) ? -1 : 0;
-}
-
-/* One framed JSON message into ic_doc (root checked to be an object). */
-static int ic__read_json(struct ic *c, const char *what)
-{
-    uint8_t hdr[4];
-    if (ic__read_exact(c, hdr, 4, what))
-        return -1;
-    uint32_t len = ic__be32(hdr);
-    if (len == 0)
-        return ic__fail(c, "the server sent an empty JSON message for %s", what);
-    if (len > IPERF3_JSON_MAX)
-        return ic__fail(c, "the server announced %u bytes of JSON for %s (limit %u)", len, what, IPERF3_JSON_MAX);
-    if (ic__read_exact(c, ic_msg, len, what))
-        return -1;
-    ic_msg[len] = 0;
-    int r = json_min__parse(&ic_doc, ic_msg, len);
-    if (r)
-        return ic__fail(c, "bad JSON from the server for %s: %s at byte %zu", what, json_min__strerror(r),
-                        ic_doc.err_pos);
-    if (json_min__type(&ic_doc, 0) != JSON_MIN_OBJECT)
-        return ic__fail(c, "the server's %s is not a JSON object", what);
-    return 0;
+    return ip3__unexpected(&c->p, s, "the end of the test");
 }
 
 static int ic__connect(struct ic *c, int which)
 {
     int r = c->io->open(c->io->ctx, which);
     if (r < 0)
-        return ic__fail(c, "cannot open the %s connection (error %d)", ic__name(which), -r);
+        return ic__fail(c, "cannot open the %s connection (error %d)", ip3__conn_name(which), -r);
     uint64_t deadline = c->io->now(c->io->ctx) + IPERF3_STEP_NS;
     while ((r = c->io->ready(c->io->ctx, which)) == 0) {
         if (c->io->now(c->io->ctx) >= deadline)
-            return ic__fail(c, "timed out connecting the %s connection", ic__name(which));
+            return ic__fail(c, "timed out connecting the %s connection", ip3__conn_name(which));
         c->io->wait(c->io->ctx, deadline);
     }
     if (r < 0)
-        return ic__fail(c, "the server refused the %s connection (error %d)", ic__name(which), -r);
-    return ic__send_all(c, which, c->cfg->cookie, IPERF3_COOKIE_SIZE, "the cookie");
+        return ic__fail(c, "the server refused the %s connection (error %d)", ip3__conn_name(which), -r);
+    return ip3__send_all(&c->p, which, c->cfg->cookie, IPERF3_COOKIE_SIZE, "the cookie");
 }
 
 int iperf3_client__params(const struct iperf3_config *cfg, char *buf, size_t cap)
@@ -293,7 +173,7 @@ static int ic__await_exchange(struct ic *c, uint64_t data_start_ns)
             if (n < 0)
                 return ic__fail(c, "the control connection failed after TEST_END (error %ld)", -n);
             if (n == 1 && s != IPERF3_EXCHANGE_RESULTS)
-                return ic__unexpected(c, s, "EXCHANGE_RESULTS");
+                return ip3__unexpected(&c->p, s, "EXCHANGE_RESULTS");
             got = n == 1;
         }
         if (got && !data_open)
@@ -318,21 +198,21 @@ static int ic__send_results(struct ic *c)
                            c->cfg->reverse ? -1 : 1, (unsigned long long)c->res->bytes,
                            c->cfg->reverse ? -1ll : (long long)c->res->retrans, (unsigned long long)(us / 1000000),
                            (unsigned long long)(us % 1000000));
-    return ic__send_json(c, json, (size_t)n, "our results");
+    return ip3__send_json(&c->p, json, (size_t)n, "our results");
 }
 
 static int ic__server_results(struct ic *c)
 {
-    if (ic__read_json(c, "the server's results"))
+    if (ip3__read_json(&c->p, "the server's results"))
         return -1;
-    int stream = json_min__at(&ic_doc, json_min__get(&ic_doc, 0, "streams"), 0);
-    int bytes = json_min__get(&ic_doc, stream, "bytes");
+    int stream = json_min__at(&ip3_doc, json_min__get(&ip3_doc, 0, "streams"), 0);
+    int bytes = json_min__get(&ip3_doc, stream, "bytes");
     if (bytes < 0)
         return ic__fail(c, "the server's results have no streams[0].bytes");
-    if (json_min__u64(&ic_doc, bytes, &c->res->server_bytes))
+    if (json_min__u64(&ip3_doc, bytes, &c->res->server_bytes))
         return ic__fail(c, "the server's streams[0].bytes is not a byte count");
-    int retr = json_min__get(&ic_doc, stream, "retransmits");
-    if (retr < 0 || json_min__i64(&ic_doc, retr, &c->res->server_retrans))
+    int retr = json_min__get(&ip3_doc, stream, "retransmits");
+    if (retr < 0 || json_min__i64(&ip3_doc, retr, &c->res->server_retrans))
         c->res->server_retrans = -1;
     return 0;
 }
@@ -341,7 +221,8 @@ int iperf3_client__run(const struct iperf3_io *io, const struct iperf3_config *c
 {
     memset(res, 0, sizeof(*res));
     res->server_retrans = -1;
-    struct ic c = {.io = io, .cfg = cfg, .res = res};
+    struct ic c = {.p = {.io = io, .peer = "server", .status = &res->status, .err = res->err, .err_len = sizeof res->err},
+                   .io = io, .cfg = cfg, .res = res};
     char params[256];
     int plen = iperf3_client__params(cfg, params, sizeof params);
     if (plen < 0 || cfg->time_s == 0 || cfg->time_s > IPERF3_MAX_TIME || cfg->len == 0 || cfg->len > IPERF3_MAX_LEN ||
@@ -350,20 +231,20 @@ int iperf3_client__run(const struct iperf3_io *io, const struct iperf3_config *c
         ic__fail(&c, "bad test configuration");
         return res->status;
     }
-    if (ic__connect(&c, IPERF3_CTRL) || ic__expect(&c, IPERF3_PARAM_EXCHANGE) ||
-        ic__send_json(&c, params, (size_t)plen, "the parameters") || ic__expect(&c, IPERF3_CREATE_STREAMS) ||
-        ic__connect(&c, IPERF3_DATA) || ic__expect(&c, IPERF3_TEST_START) || ic__expect(&c, IPERF3_TEST_RUNNING))
+    if (ic__connect(&c, IPERF3_CTRL) || ip3__expect(&c.p, IPERF3_PARAM_EXCHANGE) ||
+        ip3__send_json(&c.p, params, (size_t)plen, "the parameters") || ip3__expect(&c.p, IPERF3_CREATE_STREAMS) ||
+        ic__connect(&c, IPERF3_DATA) || ip3__expect(&c.p, IPERF3_TEST_START) || ip3__expect(&c.p, IPERF3_TEST_RUNNING))
         goto out;
     uint64_t retrans0 = io->retrans(io->ctx), data_start = io->now(io->ctx);
     if (cfg->reverse ? ic__recv_phase(&c) : ic__send_phase(&c))
         goto out;
     int8_t end = IPERF3_TEST_END;
-    if (ic__send_all(&c, IPERF3_CTRL, &end, 1, "TEST_END") || ic__await_exchange(&c, data_start))
+    if (ip3__send_all(&c.p, IPERF3_CTRL, &end, 1, "TEST_END") || ic__await_exchange(&c, data_start))
         goto out;
     res->retrans = io->retrans(io->ctx) - retrans0;
     int8_t done = IPERF3_IPERF_DONE;
-    if (ic__send_results(&c) || ic__server_results(&c) || ic__expect(&c, IPERF3_DISPLAY_RESULTS) ||
-        ic__send_all(&c, IPERF3_CTRL, &done, 1, "IPERF_DONE"))
+    if (ic__send_results(&c) || ic__server_results(&c) || ip3__expect(&c.p, IPERF3_DISPLAY_RESULTS) ||
+        ip3__send_all(&c.p, IPERF3_CTRL, &done, 1, "IPERF_DONE"))
         goto out;
 out:
     io->close(io->ctx, IPERF3_DATA);

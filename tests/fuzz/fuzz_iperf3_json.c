@@ -19,6 +19,7 @@
 #include "guest/lib/json_min_get.c"
 #include "guest/lib/printf.c"
 #include "guest/prog/iperf3_client.c"
+#include "guest/prog/iperf3_proto.c"
 #include "tests/fuzz/fuzz_input.h"
 #include "tests/unit/guest/iperf3_fake_io.h"
 

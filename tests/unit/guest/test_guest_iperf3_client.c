@@ -17,6 +17,7 @@
 #include "guest/lib/json_min_get.c"
 #include "guest/lib/printf.c"
 #include "guest/prog/iperf3_client.c"
+#include "guest/prog/iperf3_proto.c"
 #include "tests/unit/guest/iperf3_capture.h"
 #include "tests/unit/guest/iperf3_fake_io.h"
 
@@ -212,7 +213,7 @@ static void test_hostile_servers(void **state)
         {"truncated JSON", 0, ST(B(9), B(10, 1, 2), B(13), (const uint8_t *)big), {1, 3, 1, 16}, .eof = 1, .want = "(12 of 100 bytes)"},
         {"truncated JSON, silent", 0, ST(B(9), B(10, 1, 2), B(13), (const uint8_t *)big), {1, 3, 1, 16}, .want = "timed out waiting for the server's results"},
         {"bad JSON", 0, ST(B(9), B(10, 1, 2), B(13), B(0, 0, 0, 13, '{', '"', 's', '"', ':', '[', '}', ' ', ' ', ' ', ' ', ' ', ' ')), {1, 3, 1, 17}, .want = "bad JSON from the server for the server's results: unexpected character at byte 6"},
-        {"JSON not an object", 0, ST(B(9), B(10, 1, 2), B(13), B(0, 0, 0, 3, '[', '1', ']')), {1, 3, 1, 7}, .want = "is not a JSON object"},
+        {"JSON not an object", 0, ST(B(9), B(10, 1, 2), B(13), B(0, 0, 0, 3, '[', '1', ']')), {1, 3, 1, 7}, .want = "the JSON for the server's results is not an object"},
         {"no streams", 0, ST(B(9), B(10, 1, 2), B(13), fr[0]), {1, 3, 1, fl[0]}, .want = "have no streams[0].bytes"},
         {"streams empty", 0, ST(B(9), B(10, 1, 2), B(13), fr[1]), {1, 3, 1, fl[1]}, .want = "have no streams[0].bytes"},
         {"bytes negative", 0, ST(B(9), B(10, 1, 2), B(13), fr[2]), {1, 3, 1, fl[2]}, .want = "bytes is not a byte count"},
