@@ -3,14 +3,20 @@
  * iperf3-like summary lines and one machine-readable line:
  *   RESULT iperf3 bytes=B seconds=S mbps=M server_bytes=SB reverse=0|1 retrans=R
  * bytes: ours (forward: sent and acknowledged; reverse: received),
- * server_bytes: the server's own count from its results JSON.  A failure
- * prints one `iperf3: ...` line and exits 1 (2: usage, 3: no network). */
+ * server_bytes: the server's own count from its results JSON.
+ *
+ * `iperf3 -s [-p PORT]`: one test as the server (iperf3_server.c; the
+ * client's parameters decide time, length, direction), then exit:
+ *   RESULT iperf3_server bytes=B seconds=S mbps=M client_bytes=CB reverse=0|1 retrans=R
+ * A failure prints one `iperf3: ...` line and exits 1 (2: usage, 3: no
+ * network or memory). */
 #include "guest/kernel/cmdline.h"
 #include "guest/kernel/console.h"
 #include "guest/kernel/kernel.h"
 #include "guest/lib/printf.h"
 #include "guest/net/tcp.h"
 #include "guest/prog/iperf3_client.h"
+#include "guest/prog/iperf3_server.h"
 #include "guest/prog/prog.h"
 
 #include <string.h>
@@ -19,6 +25,7 @@
 
 struct iperf3_net {
     struct kernel *k;
+    bool server;            /* open(CTRL) listens; ready() accepts */
     uint32_t dst;
     uint16_t port;
     struct tcp_conn *conn[2];
@@ -28,13 +35,20 @@ struct iperf3_net {
 static int in__open(void *ctx, int which)
 {
     struct iperf3_net *n = ctx;
+    if (n->server)
+        return which == IPERF3_CTRL ? tcp__listen(&n->k->net->stack, n->port) : 0;
     n->conn[which] = tcp__connect(&n->k->net->stack, n->dst, n->port);
     return n->conn[which] ? 0 : -NET_ENOMEM;
 }
 
 static int in__ready(void *ctx, int which)
 {
-    struct tcp_conn *c = ((struct iperf3_net *)ctx)->conn[which];
+    struct iperf3_net *n = ctx;
+    if (n->server && !n->conn[which])
+        n->conn[which] = tcp__accept(&n->k->net->stack, n->port);
+    struct tcp_conn *c = n->conn[which];
+    if (!c)
+        return 0;
     if (tcp__error(c))
         return tcp__error(c) > 0 ? -tcp__error(c) : tcp__error(c);
     enum tcp_state st = tcp__state(c);
@@ -64,6 +78,12 @@ static int in__flushed(void *ctx, int which)
 {
     struct tcp_conn *c = ((struct iperf3_net *)ctx)->conn[which];
     return tcp__bytes_acked(c) == tcp__bytes_queued(c);
+}
+
+static uint64_t in__acked(void *ctx, int which)
+{
+    struct tcp_conn *c = ((struct iperf3_net *)ctx)->conn[which];
+    return c ? tcp__bytes_acked(c) : 0;
 }
 
 static void in__close(void *ctx, int which)
@@ -132,6 +152,10 @@ static int iperf3__args(int argc, char **argv, struct iperf3_net *n, struct iper
             cfg->reverse = 1;
             continue;
         }
+        if (!strcmp(a, "-s")) {
+            n->server = true;
+            continue;
+        }
         if (!val) {
             kprintf("iperf3: option '%s' needs a value or is unknown\n", a);
             return -1;
@@ -149,8 +173,12 @@ static int iperf3__args(int argc, char **argv, struct iperf3_net *n, struct iper
             return -1;
         }
     }
-    if (!host) {
-        kprintf("iperf3: -c HOST (an IPv4 address) is required\n");
+    if (n->server && (host || cfg->reverse)) {
+        kprintf("iperf3: -s takes only -p (the client chooses time, length and direction)\n");
+        return -1;
+    }
+    if (!host && !n->server) {
+        kprintf("iperf3: -c HOST (an IPv4 address) or -s is required\n");
         return -1;
     }
     return 0;
@@ -222,16 +250,53 @@ static void iperf3__linger(struct iperf3_net *n)
     }
 }
 
+static int iperf3__serve(struct iperf3_net *n, const struct iperf3_io *io, uint8_t *buf, uint32_t len)
+{
+    struct iperf3_server_config sc = {.payload = buf, .scratch = buf, .buf_len = len};
+    struct iperf3_server_result r;
+    kprintf("-----------------------------------------------------------\n");
+    kprintf("Server listening on %u\n", n->port); /* a peer may wait for this line */
+    kprintf("-----------------------------------------------------------\n");
+    int status = iperf3_server__run(io, &sc, &r);
+    iperf3__linger(n);
+    if (status) {
+        kprintf("iperf3: %s\n", r.err);
+        knet__print_stats(n->k);
+        return 1;
+    }
+    kprintf("[ ID] Interval           Transfer     Bitrate         Retr\n");
+    char retr[24];
+    kfmt__snprintf(retr, sizeof retr, "%llu", (unsigned long long)r.retrans);
+    if (r.reverse) {
+        iperf3__line(r.bytes, r.ns, retr, "sender");
+        iperf3__line(r.client_bytes, r.ns, "", "receiver (the client's count)");
+    } else {
+        iperf3__line(r.client_bytes, r.ns, "", "sender (the client's count)");
+        iperf3__line(r.bytes, r.ns, "", "receiver");
+    }
+    uint64_t us = r.ns / 1000, mbps100 = r.ns ? r.bytes * 800000 / r.ns : 0;
+    kprintf("RESULT iperf3_server bytes=%llu seconds=%llu.%06llu mbps=%llu.%02llu client_bytes=%llu reverse=%d "
+            "retrans=%llu time=%u len=%u\n",
+            (unsigned long long)r.bytes, (unsigned long long)(us / 1000000), (unsigned long long)(us % 1000000),
+            (unsigned long long)(mbps100 / 100), (unsigned long long)(mbps100 % 100),
+            (unsigned long long)r.client_bytes, r.reverse, (unsigned long long)r.retrans, r.time_s, r.len);
+    knet__print_stats(n->k);
+    return 0;
+}
+
 int prog_iperf3__run(struct kernel *k, int argc, char **argv)
 {
     struct iperf3_net n = {.k = k};
     struct iperf3_config cfg = {0};
     if (iperf3__args(argc, argv, &n, &cfg)) {
-        kprintf("usage: iperf3 -c HOST [-p PORT] [-t SECS(1..%u)] [-l LEN[K|M](1..1M)] [-R]\n", IPERF3_MAX_TIME);
+        kprintf("usage: iperf3 -c HOST [-p PORT] [-t SECS(1..%u)] [-l LEN[K|M](1..1M)] [-R] | iperf3 -s [-p PORT]\n",
+                IPERF3_MAX_TIME);
         return 2;
     }
     if (knet__up(k))
         return 3;
+    if (n.server)
+        cfg.len = IPERF3_MAX_LEN; /* the client picks the length: room for the largest */
     uint8_t *buf = kernel__alloc_pages(k, (cfg.len + PMEM_PAGE - 1) / PMEM_PAGE);
     if (!buf) {
         kprintf("iperf3: no memory for a %u-byte block\n", cfg.len);
@@ -244,8 +309,10 @@ int prog_iperf3__run(struct kernel *k, int argc, char **argv)
     cfg.scratch_len = cfg.len;
     iperf3__cookie(cfg.cookie);
     const struct iperf3_io io = {.ctx = &n, .open = in__open, .ready = in__ready, .send = in__send,
-                                 .recv = in__recv, .flushed = in__flushed, .close = in__close,
+                                 .recv = in__recv, .flushed = in__flushed, .acked = in__acked, .close = in__close,
                                  .poll = in__poll, .wait = in__wait, .now = in__now, .retrans = in__retrans};
+    if (n.server)
+        return iperf3__serve(&n, &io, buf, cfg.len);
     uint8_t *ip = (uint8_t[4]){(uint8_t)(n.dst >> 24), (uint8_t)(n.dst >> 16), (uint8_t)(n.dst >> 8), (uint8_t)n.dst};
     kprintf("Connecting to host %u.%u.%u.%u, port %u\n", ip[0], ip[1], ip[2], ip[3], n.port);
     if (cfg.reverse)

@@ -48,6 +48,7 @@ struct iperf3_io {
     long (*recv)(void *ctx, int which, void *buf, size_t len);       /* bytes, 0 none yet,
                                                         * -IPERF3_IO_EOF, or another < 0 */
     int (*flushed)(void *ctx, int which);              /* 1: all sent data acknowledged */
+    uint64_t (*acked)(void *ctx, int which);           /* bytes the peer acknowledged */
     void (*close)(void *ctx, int which);
     void (*poll)(void *ctx);                           /* run the stack once */
     void (*wait)(void *ctx, uint64_t deadline_ns);     /* poll, then sleep a little */

@@ -17,7 +17,8 @@ static const struct prog progs[] = {
     {"irqstorm", "irqstorm VECTOR COUNT [TIMEOUT_MS]  (count interrupts someone raises)", prog_irqstorm__run},
     {"dmaprobe", "dmaprobe ADDR        (one raw e1000 TX descriptor with buffer ADDR)", prog_dmaprobe__run},
     {"devprobe", "devprobe             (register behaviour of the first e1000/virtio-net: PROBE lines)", prog_devprobe__run},
-    {"iperf3", "iperf3 -c HOST [-p PORT] [-t SECS] [-l LEN] [-R]  (iperf3 client, TCP)", prog_iperf3__run},
+    {"iperf3", "iperf3 -c HOST [-p PORT] [-t SECS] [-l LEN] [-R] | iperf3 -s [-p PORT]  (iperf3, TCP)",
+     prog_iperf3__run},
     {"netwatch", "netwatch MS          (NIC up, send nothing, count what arrives)", prog_netwatch__run},
 };
 

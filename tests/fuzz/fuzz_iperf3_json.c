@@ -6,9 +6,12 @@
  *      text means json_min accepts it too unless one of its bounds
  *      (depth, values, size, number length) refused it.
  *   2. The iperf3 client (guest/prog/iperf3_client.c) with the input as
- *      the server's control stream (first byte: flags; then chunks of
- *      [after-units][length][bytes]): it must end within its step
- *      deadlines with status 0 or 1, and 1 must come with a reason. */
+ *      the server's control stream, or (flag 0x80) the server
+ *      (iperf3_server.c) with it as the client's (first byte: flags; then
+ *      chunks of [after-units][length][bytes]; the server's data
+ *      connection starts with the first chunk's 37 bytes as its cookie):
+ *      it must end within its step deadlines with status 0 or 1, and 1
+ *      must come with a reason. */
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,6 +23,7 @@
 #include "guest/lib/printf.c"
 #include "guest/prog/iperf3_client.c"
 #include "guest/prog/iperf3_proto.c"
+#include "guest/prog/iperf3_server.c"
 #include "tests/fuzz/fuzz_input.h"
 #include "tests/unit/guest/iperf3_fake_io.h"
 
@@ -101,6 +105,23 @@ static void fz__client(const uint8_t *data, size_t size)
         in.n -= len;
     }
     struct iperf3_io io = fake__io(&fz_io);
+    if (flags & 0x80) {
+        static const size_t server_seq[] = {1, 1, 1, 1, 1, 0, 1};
+        static uint8_t big[IPERF3_MAX_LEN];
+        fz_io.seq = server_seq;
+        fz_io.nseq = 7;
+        fz_io.data_end_chunk = 3;
+        if (fz_io.nchunks && fz_io.chunk[0].len >= IPERF3_COOKIE_SIZE) {
+            fz_io.data_prefix = fz_io.chunk[0].bytes;
+            fz_io.data_prefix_len = IPERF3_COOKIE_SIZE;
+        }
+        struct iperf3_server_config sc = {.payload = big, .scratch = big, .buf_len = sizeof big};
+        struct iperf3_server_result sr;
+        int s = iperf3_server__run(&io, &sc, &sr);
+        if ((s != 0 && s != 1) || (s == 1 && !sr.err[0]) || fz_io.now > 200ull * 1000000000ull || !fz_io.closed[0])
+            abort();
+        return;
+    }
     struct iperf3_config c = {.time_s = 1, .len = sizeof fz_payload, .reverse = (flags >> 6) & 1,
                               .payload = fz_payload, .scratch = fz_scratch, .scratch_len = sizeof fz_scratch};
     memset(c.cookie, 'b', IPERF3_COOKIE_SIZE - 1);

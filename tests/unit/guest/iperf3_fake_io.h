@@ -1,9 +1,10 @@
-/* A scripted iperf3 server behind struct iperf3_io, for the client's
- * protocol tests and its fuzzer: the server's control bytes come in chunks,
- * each released once the client has sent a given number of protocol units
- * (cookie, a JSON message, a state byte); a fake clock that wait() moves;
- * a data connection that takes or gives bytes.  Everything the client
- * writes on the control connection is kept for checking. */
+/* A scripted iperf3 peer behind struct iperf3_io, for the protocol tests
+ * of the client and the server and their fuzzer: the peer's control bytes
+ * come in chunks, each released once the program under test has sent a
+ * given number of protocol units (cookie, a JSON message, a state byte: its
+ * fixed order, `seq`); a fake clock that wait() moves; a data connection
+ * that takes or gives bytes.  Everything the program writes on the control
+ * connection is kept for checking. */
 #ifndef IOVIRT_TESTS_UNIT_GUEST_IPERF3_FAKE_IO_H
 #define IOVIRT_TESTS_UNIT_GUEST_IPERF3_FAKE_IO_H
 
@@ -16,7 +17,8 @@
 #define FAKE_OUT_MAX    4096
 
 struct fake_chunk {
-    unsigned after_units;     /* released once the client completed this many units */
+    unsigned after_units;     /* released once the program completed this many units */
+    uint64_t after_ns;        /* and the fake clock passed this */
     const uint8_t *bytes;
     size_t len;
 };
@@ -28,6 +30,14 @@ struct fake_io {
     size_t off;
     int ctrl_eof;             /* after the last chunk: EOF (else silence) */
     int refuse;               /* ready() fails for this connection + 1 (0: none) */
+    int no_accept;            /* ready() stays 0 (a peer that never connects) */
+    const size_t *seq;        /* unit sizes the program sends, 0: a JSON message;
+                               * NULL: the client's */
+    unsigned nseq;
+    const uint8_t *data_prefix; /* given first on the data connection (the client's cookie) */
+    size_t data_prefix_len;
+    unsigned data_end_chunk;  /* k > 0: the data ends (tail, EOF) once chunk k-1 was read;
+                               * 0: once the client sent TEST_END */
     /* data connection */
     uint64_t data_sent, data_rcvd;
     uint64_t credit;          /* bytes the data connection takes or gives until the next wait */
@@ -45,13 +55,14 @@ struct fake_io {
  * JSON, IPERF_DONE (its fixed order). */
 static inline unsigned fake__units(const struct fake_io *f)
 {
+    static const size_t client_seq[] = {IPERF3_COOKIE_SIZE, 0, 1, 0, 1}; /* cookie, params, TEST_END, results, DONE */
+    const size_t *seq = f->seq ? f->seq : client_seq;
+    unsigned nseq = f->seq ? f->nseq : 5;
     size_t i = 0;
     unsigned u = 0;
-    static const int frame[] = {0, 1, 0, 1, 0}; /* 0: fixed size, 1: length-prefixed */
-    static const size_t size[] = {IPERF3_COOKIE_SIZE, 0, 1, 0, 1};
-    for (; u < 5; u++) {
-        size_t need = size[u];
-        if (frame[u]) {
+    for (; u < nseq; u++) {
+        size_t need = seq[u];
+        if (!need) {
             if (i + 4 > f->out_len)
                 break;
             need = 4 + ((size_t)f->out[i] << 24 | (size_t)f->out[i + 1] << 16 | (size_t)f->out[i + 2] << 8 |
@@ -62,6 +73,14 @@ static inline unsigned fake__units(const struct fake_io *f)
         i += need;
     }
     return u;
+}
+
+static inline int fake__data_ended(const struct fake_io *f)
+{
+    if (f->data_end_chunk)
+        return f->cur > f->data_end_chunk - 1 ||
+               (f->cur == f->data_end_chunk - 1 && f->off == f->chunk[f->cur].len);
+    return fake__units(f) >= 3;
 }
 
 static inline int fake_open(void *ctx, int which)
@@ -76,6 +95,8 @@ static inline int fake_ready(void *ctx, int which)
 {
     struct fake_io *f = ctx;
     f->calls++;
+    if (f->no_accept)
+        return 0;
     return f->refuse == which + 1 ? -7 : 1;
 }
 
@@ -102,7 +123,14 @@ static inline long fake_recv(void *ctx, int which, void *buf, size_t len)
     if (which == IPERF3_DATA) {
         if (f->data_eof_early)
             return -IPERF3_IO_EOF;
-        if (fake__units(f) >= 3) { /* after TEST_END: the tail, then the server's close */
+        if (f->data_prefix_len) {
+            size_t n = len < f->data_prefix_len ? len : f->data_prefix_len;
+            memcpy(buf, f->data_prefix, n);
+            f->data_prefix += n;
+            f->data_prefix_len -= n;
+            return (long)n;
+        }
+        if (fake__data_ended(f)) { /* the tail, then the peer's close */
             if (!f->rev_tail)
                 return -IPERF3_IO_EOF;
             size_t n = len < f->rev_tail ? len : f->rev_tail;
@@ -123,7 +151,7 @@ static inline long fake_recv(void *ctx, int which, void *buf, size_t len)
     if (f->cur == f->nchunks)
         return f->ctrl_eof ? -IPERF3_IO_EOF : 0;
     struct fake_chunk *c = &f->chunk[f->cur];
-    if (fake__units(f) < c->after_units)
+    if (fake__units(f) < c->after_units || f->now < c->after_ns)
         return 0;
     size_t n = c->len - f->off < len ? c->len - f->off : len;
     memcpy(buf, c->bytes + f->off, n);
@@ -136,6 +164,13 @@ static inline int fake_flushed(void *ctx, int which)
     (void)which;
     ((struct fake_io *)ctx)->calls++;
     return 1;
+}
+
+static inline uint64_t fake_acked(void *ctx, int which)
+{
+    struct fake_io *f = ctx;
+    f->calls++;
+    return which == IPERF3_DATA ? f->data_sent : f->out_len;
 }
 
 static inline void fake_close(void *ctx, int which)
@@ -176,14 +211,20 @@ static inline struct iperf3_io fake__io(struct fake_io *f)
     if (!f->tick)
         f->tick = 1000000;
     return (struct iperf3_io){.ctx = f, .open = fake_open, .ready = fake_ready, .send = fake_send,
-                              .recv = fake_recv, .flushed = fake_flushed, .close = fake_close,
+                              .recv = fake_recv, .flushed = fake_flushed, .acked = fake_acked, .close = fake_close,
                               .poll = fake_poll, .wait = fake_wait, .now = fake_now, .retrans = fake_retrans};
+}
+
+static inline void fake__chunk_at(struct fake_io *f, unsigned after_units, uint64_t after_ns, const void *bytes,
+                                  size_t len)
+{
+    if (f->nchunks < FAKE_MAX_CHUNKS)
+        f->chunk[f->nchunks++] = (struct fake_chunk){after_units, after_ns, bytes, len};
 }
 
 static inline void fake__chunk(struct fake_io *f, unsigned after_units, const void *bytes, size_t len)
 {
-    if (f->nchunks < FAKE_MAX_CHUNKS)
-        f->chunk[f->nchunks++] = (struct fake_chunk){after_units, bytes, len};
+    fake__chunk_at(f, after_units, 0, bytes, len);
 }
 
 #endif
