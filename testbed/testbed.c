@@ -29,7 +29,39 @@ int testbed__mode_parse(const char *s, enum testbed_mode *out)
     return -1;
 }
 
-static const char *const peer_names[] = {[TESTBED_PEER_SINK] = "sink", [TESTBED_PEER_IPERF3] = "iperf3"};
+static const char *const peer_names[] = {[TESTBED_PEER_SINK] = "sink", [TESTBED_PEER_IPERF3] = "iperf3",
+                                         [TESTBED_PEER_IPERF3_CLIENT] = "iperf3-client"};
+
+#define TESTBED_GUEST_IP "10.0.2.15" /* the guest kernel's default (guest/kernel/knet.h) */
+#define TESTBED_LISTENING "Server listening on "
+
+/* The guest's console, passed on; with the iperf3 client as peer, the
+ * guest server's "Server listening on" line starts it (once). */
+static void testbed__console(void *ctx, const char *line, size_t len)
+{
+    struct testbed *t = ctx;
+    size_t mlen = sizeof TESTBED_LISTENING - 1;
+    if (t->cfg.peer == TESTBED_PEER_IPERF3_CLIENT && !t->peer_up && !t->peer_failed && len >= mlen && !memcmp(line, TESTBED_LISTENING, mlen)) {
+        struct wire_iperf3_client_args a = t->cfg.peer_args;
+        if (!a.time_s)
+            a.time_s = 10;
+        uint16_t port = t->cfg.peer_port ? t->cfg.peer_port : WIRE_IPERF3_DEFAULT_PORT;
+        int r = wire_iperf3__start_client(&t->peer, t->plat.wire, TESTBED_GUEST_IP, port, &a, WIRE_IPERF3_MAX_S);
+        if (r) {
+            log__err("testbed", "iperf3 client in the namespace: %s",
+                     r == -ENOENT ? "no iperf3 binary on PATH (apt-get install iperf3)" : strerror(-r));
+            t->peer_failed = true;
+        } else {
+            t->peer_up = true;
+        }
+    }
+    if (t->cfg.console) {
+        t->cfg.console(t->cfg.console_ctx, line, len);
+        return;
+    }
+    printf("%s\n", line);
+    fflush(stdout);
+}
 
 const char *testbed__peer_name(enum testbed_peer p)
 {
@@ -94,7 +126,7 @@ int testbed__create(struct testbed *t, const struct testbed_config *cfg)
         struct native_config nc = {
             .host = &t->host, .mem_bytes = cfg->mem_bytes ? cfg->mem_bytes : 64ull << 20,
             .kernel_path = k, .cmdline = cfg->cmdline, .tsc_hz = tsc__calibrate_hz(),
-            .console = cfg->console, .console_ctx = cfg->console_ctx,
+            .console = testbed__console, .console_ctx = t,
         };
         if ((r = native__create(&t->native, &nc)))
             goto fail;
@@ -120,8 +152,8 @@ int testbed__create(struct testbed *t, const struct testbed_config *cfg)
         .tsc_hz = tsc__calibrate_hz(),
         .allow_unsafe_interrupts = cfg->allow_unsafe_interrupts,
         .assign_source = cfg->assign_source,
-        .console = cfg->console,
-        .console_ctx = cfg->console_ctx,
+        .console = testbed__console,
+        .console_ctx = t,
     };
     if ((r = hv_vm__create(&t->vm, &vc)))
         goto fail;

@@ -21,9 +21,10 @@
 #include "testbed/wire_iperf3.h"
 #include "testbed/wire_sink.h"
 
-/* The Linux side of the wire beside the sink: nothing more, or Debian's
- * iperf3 server (testbed/wire_iperf3.h). */
-enum testbed_peer { TESTBED_PEER_SINK, TESTBED_PEER_IPERF3 };
+/* The Linux side of the wire beside the sink: nothing more, Debian's
+ * iperf3 server, or Debian's iperf3 client towards the guest's `iperf3 -s`,
+ * started when the guest prints "Server listening on" (testbed/wire_iperf3.h). */
+enum testbed_peer { TESTBED_PEER_SINK, TESTBED_PEER_IPERF3, TESTBED_PEER_IPERF3_CLIENT };
 
 enum testbed_mode { TESTBED_NONE, TESTBED_NATIVE, TESTBED_ASSIGNED, TESTBED_VIRTIO, TESTBED_EMULATED };
 
@@ -41,6 +42,7 @@ struct testbed_config {
     uint16_t sink_port;        /* 0 = 5001 */
     enum testbed_peer peer;    /* the sink always runs; IPERF3 adds the server */
     uint16_t peer_port;        /* iperf3's port, 0 = 5201 */
+    struct wire_iperf3_client_args peer_args; /* IPERF3_CLIENT: its test (time_s 0: 10 s) */
     uint32_t wire_loss_ppm;    /* test option: frames the NIC sends that the wire drops */
     bool no_interrupt_remapping; /* host boots VT-d without interrupt remapping */
     bool allow_unsafe_interrupts; /* assign a device even so (hv/assign.h) */
@@ -54,7 +56,8 @@ struct testbed {
     struct platform plat;
     struct host_os host;
     struct wire_sink sink;
-    struct wire_iperf3 peer;   /* peer IPERF3; its report after destroy */
+    struct wire_iperf3 peer;   /* peer IPERF3*; its report after destroy */
+    bool peer_failed;          /* the client could not be started */
     struct hv_vm vm;           /* every mode but native */
     struct native_machine native; /* native */
     bool plat_up, host_up, sink_up, peer_up, vm_up, native_up;
@@ -64,7 +67,7 @@ const char *testbed__mode_name(enum testbed_mode m);
 /* 0 on success; -1 for an unknown name. */
 int testbed__mode_parse(const char *s, enum testbed_mode *out);
 const char *testbed__peer_name(enum testbed_peer p);
-/* 0, or -1 for an unknown name (sink, iperf3). */
+/* 0, or -1 for an unknown name (sink, iperf3, iperf3-client). */
 int testbed__peer_parse(const char *s, enum testbed_peer *out);
 /* 0, or -errno with a message logged (everything created is released). */
 int testbed__create(struct testbed *t, const struct testbed_config *cfg);

@@ -99,7 +99,7 @@ static bool wi__listening(pid_t pid, uint16_t port)
     return false;
 }
 
-static void wi__child(int ns_fd, int out_fd, int err_fd, const char *bin, const char *port, unsigned timeout_s)
+static void wi__child(int ns_fd, int out_fd, int err_fd, const char *bin, char *const argv[], unsigned timeout_s)
 {
     if (setns(ns_fd, CLONE_NEWNET) < 0)
         _exit(126);
@@ -113,40 +113,106 @@ static void wi__child(int ns_fd, int out_fd, int err_fd, const char *bin, const 
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGALRM, SIG_DFL);
     alarm(timeout_s); /* survives exec: the bound on its life */
-    char *const argv[] = {"iperf3", "-s", "-1", "--json", "-p", (char *)port, NULL};
     execv(bin, argv);
     _exit(127);
 }
 
-int wire_iperf3__start(struct wire_iperf3 *p, struct wire *tap, uint16_t port, unsigned timeout_s)
+/* Fork iperf3 with argv in tap's namespace, output into fresh memfds. */
+static int wi__spawn(struct wire_iperf3 *p, struct wire *tap, char *const argv[], unsigned timeout_s)
 {
-    memset(p, 0, sizeof(*p));
-    p->out_fd = p->err_fd = -1;
-    p->port = port;
-    p->result.retransmits = -1;
-    char bin[PATH_MAX], port_s[8];
+    char bin[PATH_MAX];
     int ns_fd = wire_tap__netns_fd(tap);
     if (ns_fd < 0)
         return ns_fd;
     if (wi__find(bin, sizeof bin))
         return -ENOENT;
-    snprintf(port_s, sizeof port_s, "%u", port);
     p->out_fd = memfd_create("iperf3-out", MFD_CLOEXEC);
     p->err_fd = memfd_create("iperf3-err", MFD_CLOEXEC);
-    if (p->out_fd < 0 || p->err_fd < 0) {
-        int r = -errno;
-        wire_iperf3__stop(p, 0);
-        return r;
-    }
+    if (p->out_fd < 0 || p->err_fd < 0)
+        return -errno;
     pid_t pid = fork();
-    if (pid < 0) {
-        int r = -errno;
+    if (pid < 0)
+        return -errno;
+    if (pid == 0)
+        wi__child(ns_fd, p->out_fd, p->err_fd, bin, argv, timeout_s);
+    p->pid = pid;
+    return 0;
+}
+
+static void wi__init(struct wire_iperf3 *p, uint16_t port, bool client)
+{
+    memset(p, 0, sizeof(*p));
+    p->out_fd = p->err_fd = -1;
+    p->port = port;
+    p->client = client;
+    p->result.retransmits = -1;
+}
+
+int wire_iperf3__start_client(struct wire_iperf3 *p, struct wire *tap, const char *guest_ip, uint16_t port,
+                              const struct wire_iperf3_client_args *a, unsigned timeout_s)
+{
+    wi__init(p, port, true);
+    char port_s[8], time_s[16], len_s[16];
+    snprintf(port_s, sizeof port_s, "%u", port);
+    snprintf(time_s, sizeof time_s, "%u", a->time_s);
+    snprintf(len_s, sizeof len_s, "%u", a->len);
+    char *argv[16] = {"iperf3", "-c", (char *)guest_ip, "-p", port_s, "--json", "-t", time_s};
+    int n = 8;
+    if (a->len) {
+        argv[n++] = "-l";
+        argv[n++] = len_s;
+    }
+    if (a->reverse)
+        argv[n++] = "-R";
+    argv[n] = NULL;
+    int r = wi__spawn(p, tap, argv, timeout_s);
+    if (r)
+        wire_iperf3__stop(p, 0);
+    return r;
+}
+
+int wire_iperf3__parse_args(const char *s, struct wire_iperf3_client_args *a, char *err, size_t err_len)
+{
+    char buf[256], *save = NULL;
+    *a = (struct wire_iperf3_client_args){.time_s = 10};
+    if (snprintf(buf, sizeof buf, "%s", s) >= (int)sizeof buf) {
+        snprintf(err, err_len, "longer than %zu characters", sizeof buf - 1);
+        return -1;
+    }
+    for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        if (!strcmp(w, "-R")) {
+            a->reverse = true;
+            continue;
+        }
+        char *v = strtok_r(NULL, " ", &save), *end = NULL;
+        unsigned long long x = v ? strtoull(v, &end, 10) : 0;
+        unsigned long long mul = end && (*end == 'K' || *end == 'k') ? 1024 : end && (*end == 'M' || *end == 'm') ? 1 << 20 : 1;
+        bool ok = v && end != v && (mul == 1 ? *end == 0 : end[1] == 0) && v[0] != '-';
+        if (!strcmp(w, "-t") && ok && mul == 1 && x >= 1 && x <= 3600) {
+            a->time_s = (unsigned)x;
+        } else if (!strcmp(w, "-l") && ok && x >= 1 && x * mul <= (1u << 20)) {
+            a->len = (unsigned)(x * mul);
+        } else {
+            snprintf(err, err_len, "'%s%s%s' is not -t SECS (1..3600), -l LEN[K|M] (1..1M) or -R", w, v ? " " : "",
+                     v ? v : "");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int wire_iperf3__start(struct wire_iperf3 *p, struct wire *tap, uint16_t port, unsigned timeout_s)
+{
+    wi__init(p, port, false);
+    char port_s[8];
+    snprintf(port_s, sizeof port_s, "%u", port);
+    char *const argv[] = {"iperf3", "-s", "-1", "--json", "-p", port_s, NULL};
+    int r = wi__spawn(p, tap, argv, timeout_s);
+    if (r) {
         wire_iperf3__stop(p, 0);
         return r;
     }
-    if (pid == 0)
-        wi__child(ns_fd, p->out_fd, p->err_fd, bin, port_s, timeout_s);
-    p->pid = pid;
+    pid_t pid = p->pid;
     for (uint64_t end = wi__now_ms() + 3000; wi__now_ms() < end;) {
         if (wi__listening(pid, port))
             return 0;
@@ -206,7 +272,7 @@ void wire_iperf3__stop(struct wire_iperf3 *p, unsigned wait_ms)
         size_t len = 0;
         char *out = wi__slurp(p->out_fd, &len);
         if (out) {
-            wire_iperf3__parse(out, len, &p->result);
+            wire_iperf3__parse(out, len, p->client, &p->result);
             free(out);
         }
         char *err = p->result.valid ? NULL : wi__slurp(p->err_fd, &len);
@@ -229,10 +295,11 @@ static double wi__num(json_t *obj, const char *key, double dflt)
     return json_is_number(v) ? json_number_value(v) : dflt;
 }
 
-void wire_iperf3__parse(const char *json, size_t len, struct wire_iperf3_result *r)
+void wire_iperf3__parse(const char *json, size_t len, bool client, struct wire_iperf3_result *r)
 {
     memset(r, 0, sizeof(*r));
     r->retransmits = -1;
+    r->client = client;
     /* iperf3 prints some warnings on stdout before its report ("WARNING:
      * Size of data read does not correspond to offered length", a client
      * can cause it): the report is the first line that opens an object. */
@@ -254,8 +321,11 @@ void wire_iperf3__parse(const char *json, size_t len, struct wire_iperf3_result 
     json_t *ts = json_object_get(json_object_get(root, "start"), "test_start");
     r->reverse = wi__num(ts, "reverse", 0) != 0;
     json_t *end = json_object_get(root, "end");
-    /* The server's own count is the side it played: receiver, or sender with -R. */
-    json_t *sum = json_object_get(end, r->reverse ? "sum_sent" : "sum_received");
+    /* Its own count is the side it played: a server receives (sends with
+     * -R), a client sends (receives with -R). */
+    bool sender = client != (r->reverse != 0);
+    const char *side = sender ? "sum_sent" : "sum_received";
+    json_t *sum = json_object_get(end, side);
     json_t *bytes = json_object_get(sum, "bytes");
     if (json_is_integer(bytes) && json_integer_value(bytes) >= 0) {
         r->valid = true;
@@ -263,11 +333,10 @@ void wire_iperf3__parse(const char *json, size_t len, struct wire_iperf3_result 
         r->seconds = wi__num(sum, "seconds", 0);
         r->mbps = wi__num(sum, "bits_per_second", 0) / 1e6;
         json_t *retr = json_object_get(sum, "retransmits");
-        if (r->reverse && json_is_integer(retr))
+        if (sender && json_is_integer(retr))
             r->retransmits = json_integer_value(retr);
     } else if (!r->error[0]) {
-        snprintf(r->error, sizeof r->error, "the iperf3 report has no end.%s.bytes",
-                 r->reverse ? "sum_sent" : "sum_received");
+        snprintf(r->error, sizeof r->error, "the iperf3 report has no end.%s.bytes", side);
     }
     json_decref(root);
 }

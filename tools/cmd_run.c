@@ -63,11 +63,15 @@ static void run__usage(FILE *out, bool native)
             "                    host bound to vfio-pci, confined by the real IOMMU)\n"
             "  --sink-port PORT  TCP/UDP sink port on the Linux side, 10.0.2.1 (default 5001)\n"
             "  --peer PEER       the Linux side of the wire beside the sink: sink (only the\n"
-            "                    sink, default) or iperf3 (also Debian's 'iperf3 -s -1 --json'\n"
-            "                    in the wire's namespace; the guest runs 'iperf3 -c 10.0.2.1',\n"
-            "                    and the server's own count is printed at the end as\n"
-            "                    'PEER iperf3 bytes= seconds= mbps= retransmits=')\n"
-            "  --peer-port PORT  the iperf3 server's port (default 5201)\n"
+            "                    sink, default); iperf3 (also Debian's 'iperf3 -s -1 --json'\n"
+            "                    in the wire's namespace, for the guest's 'iperf3 -c 10.0.2.1');\n"
+            "                    iperf3-client (Debian's 'iperf3 -c 10.0.2.15 --json' there,\n"
+            "                    started when the guest's 'iperf3 -s' prints 'Server listening\n"
+            "                    on').  iperf3's own count is printed at the end as 'PEER\n"
+            "                    iperf3[-client] bytes= seconds= mbps= retransmits= reverse='\n"
+            "  --peer-port PORT  iperf3's port (default 5201)\n"
+            "  --peer-args ARGS  iperf3-client: its test, '-t SECS' (default 10), '-l LEN[K|M]',\n"
+            "                    '-R' (e.g. --peer-args '-t 2 -R')\n"
             "  --stats           print exit counts by reason and device at the end\n"
             "  --no-confine      kvm backend: do not confine this process after set-up (by\n"
             "                    default every thread then runs under a seccomp allow-list\n"
@@ -94,6 +98,8 @@ struct run_opts {
     int stats;
     unsigned sink_port, peer_port;
     enum testbed_peer peer;
+    const char *peer_args;
+    struct wire_iperf3_client_args client_args;
     bool no_ir, allow_unsafe_interrupts, no_confine;
     const char *assign;
     char cmdline[1024];
@@ -115,6 +121,7 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
         {"kernel", required_argument, NULL, 'k'}, {"stats", no_argument, NULL, 's'},
         {"sink-port", required_argument, NULL, 'p'},
         {"peer", required_argument, NULL, 'P'},   {"peer-port", required_argument, NULL, 'Q'},
+        {"peer-args", required_argument, NULL, 'G'},
         {"no-interrupt-remapping", no_argument, NULL, 'I'},
         {"allow-unsafe-interrupts", no_argument, NULL, 'U'},
         {"assign", required_argument, NULL, 'A'},
@@ -172,7 +179,7 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
         }
         case 'P':
             if (testbed__peer_parse(optarg, &o->peer)) {
-                fprintf(stderr, "iovirt %s: unknown peer '%s' (sink, iperf3)\n", argv[0], optarg);
+                fprintf(stderr, "iovirt %s: unknown peer '%s' (sink, iperf3, iperf3-client)\n", argv[0], optarg);
                 return -1;
             }
             break;
@@ -183,6 +190,15 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
                 return -1;
             }
             o->peer_port = (unsigned)port;
+            break;
+        }
+        case 'G': {
+            char why[160];
+            if (wire_iperf3__parse_args(optarg, &o->client_args, why, sizeof why)) {
+                fprintf(stderr, "iovirt %s: --peer-args: %s\n", argv[0], why);
+                return -1;
+            }
+            o->peer_args = optarg;
             break;
         }
         case 's': o->stats = 1; break;
@@ -234,8 +250,12 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
         fprintf(stderr, "iovirt %s: --assign needs --nic assigned\n", argv[0]);
         return -1;
     }
-    if (o->peer_port && o->peer != TESTBED_PEER_IPERF3) {
-        fprintf(stderr, "iovirt %s: --peer-port needs --peer iperf3\n", argv[0]);
+    if (o->peer_port && o->peer == TESTBED_PEER_SINK) {
+        fprintf(stderr, "iovirt %s: --peer-port needs --peer iperf3 or iperf3-client\n", argv[0]);
+        return -1;
+    }
+    if (o->peer_args && o->peer != TESTBED_PEER_IPERF3_CLIENT) {
+        fprintf(stderr, "iovirt %s: --peer-args needs --peer iperf3-client\n", argv[0]);
         return -1;
     }
     if (o->mem + (8u << 20) > o->host_mem) {
@@ -310,15 +330,17 @@ static int run__guest(int argc, char **argv, bool native)
                                 .line_rate = o.line_rate, .kernel = o.kernel, .backend = backend,
                                 .cmdline = o.cmdline,
                                 .sink_port = (uint16_t)o.sink_port, .peer = o.peer,
-                                .peer_port = (uint16_t)o.peer_port, .no_interrupt_remapping = o.no_ir,
+                                .peer_port = (uint16_t)o.peer_port, .peer_args = o.client_args,
+                                .no_interrupt_remapping = o.no_ir,
                                 .allow_unsafe_interrupts = o.allow_unsafe_interrupts, .assign_source = o.assign};
     if (native && o.kernel != kernel)
         tc.native_kernel = o.kernel; /* --kernel names the native port's ELF */
-    if (o.peer == TESTBED_PEER_IPERF3 && backend && (backend->caps & VCPU_CAP_IN_PROCESS) && !o.no_confine &&
+    if (o.peer != TESTBED_PEER_SINK && backend && (backend->caps & VCPU_CAP_IN_PROCESS) && !o.no_confine &&
         !run_confine__unavailable()) {
         /* the confined VMM may not wait for or signal a child process */
-        fprintf(stderr, "iovirt %s: --peer iperf3 on the %s backend needs --no-confine (the server is a child"
-                        " process that teardown reaps)\n", argv[0], backend->name);
+        fprintf(stderr, "iovirt %s: --peer %s on the %s backend needs --no-confine (iperf3 is a child"
+                        " process started and reaped while the VMM runs)\n", argv[0], testbed__peer_name(o.peer),
+                backend->name);
         return IOVIRT_EXIT_USAGE;
     }
     struct testbed *t = calloc(1, sizeof(*t));
@@ -384,12 +406,16 @@ static int run__guest(int argc, char **argv, bool native)
         printf("SINK tcp_bytes=%llu connections=%llu udp_bytes=%llu udp_datagrams=%llu\n",
                (unsigned long long)t->sink.tcp_bytes, (unsigned long long)t->sink.connections,
                (unsigned long long)t->sink.udp_bytes, (unsigned long long)t->sink.udp_datagrams);
-    if (o.peer == TESTBED_PEER_IPERF3 && t->peer.result.valid)
-        printf("PEER iperf3 bytes=%llu seconds=%.6f mbps=%.2f retransmits=%lld reverse=%d\n",
+    if (o.peer != TESTBED_PEER_SINK && t->peer.result.valid)
+        printf("PEER %s bytes=%llu seconds=%.6f mbps=%.2f retransmits=%lld reverse=%d\n", testbed__peer_name(o.peer),
                (unsigned long long)t->peer.result.bytes, t->peer.result.seconds, t->peer.result.mbps,
                (long long)t->peer.result.retransmits, t->peer.result.reverse);
-    if (o.peer == TESTBED_PEER_IPERF3 && t->peer.result.error[0])
-        fprintf(stderr, "iovirt %s: iperf3 server: %s\n", argv[0], t->peer.result.error);
+    if (o.peer != TESTBED_PEER_SINK && t->peer.result.error[0])
+        fprintf(stderr, "iovirt %s: iperf3 %s: %s\n", argv[0], o.peer == TESTBED_PEER_IPERF3 ? "server" : "client",
+                t->peer.result.error);
+    if (o.peer == TESTBED_PEER_IPERF3_CLIENT && !t->peer.result.valid && !t->peer.result.error[0])
+        fprintf(stderr, "iovirt %s: iperf3 client: never started (the guest printed no 'Server listening on')\n",
+                argv[0]);
     if (host_os__faults_total(&t->host))
         fprintf(stderr, "iovirt %s: %llu VT-d fault(s) recorded\n", argv[0],
                 (unsigned long long)host_os__faults_total(&t->host));

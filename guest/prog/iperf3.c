@@ -26,6 +26,7 @@
 struct iperf3_net {
     struct kernel *k;
     bool server;            /* open(CTRL) listens; ready() accepts */
+    bool listening;
     uint32_t dst;
     uint16_t port;
     struct tcp_conn *conn[2];
@@ -35,8 +36,13 @@ struct iperf3_net {
 static int in__open(void *ctx, int which)
 {
     struct iperf3_net *n = ctx;
-    if (n->server)
-        return which == IPERF3_CTRL ? tcp__listen(&n->k->net->stack, n->port) : 0;
+    if (n->server) {
+        if (which == IPERF3_DATA || n->listening)
+            return 0;
+        int r = tcp__listen(&n->k->net->stack, n->port);
+        n->listening = r == 0;
+        return r;
+    }
     n->conn[which] = tcp__connect(&n->k->net->stack, n->dst, n->port);
     return n->conn[which] ? 0 : -NET_ENOMEM;
 }
@@ -254,8 +260,13 @@ static int iperf3__serve(struct iperf3_net *n, const struct iperf3_io *io, uint8
 {
     struct iperf3_server_config sc = {.payload = buf, .scratch = buf, .buf_len = len};
     struct iperf3_server_result r;
+    int lr = in__open(n, IPERF3_CTRL);
+    if (lr < 0) {
+        kprintf("iperf3: cannot listen on port %u (error %d)\n", n->port, -lr);
+        return 1;
+    }
     kprintf("-----------------------------------------------------------\n");
-    kprintf("Server listening on %u\n", n->port); /* a peer may wait for this line */
+    kprintf("Server listening on %u\n", n->port); /* listening now: a peer may start at this line */
     kprintf("-----------------------------------------------------------\n");
     int status = iperf3_server__run(io, &sc, &r);
     iperf3__linger(n);

@@ -1,12 +1,13 @@
 /* Issue 18: the guest's iperf3 client against Debian's iperf3 3.12 server
- * (`iovirt run --peer iperf3`, the server in the wire's namespace), in
- * virtio and assigned mode, both directions (-R: the server sends, the
- * guest receives through its NIC's RX DMA).  iperf3's own server-side
- * byte count (its JSON report, the PEER line) must equal the guest's count
- * within 0.5%, and equal the count the guest read from the server's
- * results JSON exactly.  1 s tests at 1 Gb/s.  Also: no server process or
- * TAP is left behind, a refused connection is one clear line and status 1,
- * a bad --peer is one line and status 2. */
+ * (`iovirt run --peer iperf3`, the server in the wire's namespace), and
+ * Debian's iperf3 client against the guest's server (`--peer
+ * iperf3-client`), in virtio and assigned mode, both directions (-R: the
+ * server sends).  iperf3's own byte count (its JSON report, the PEER line)
+ * must equal the guest's within 0.5%, and equal the count the guest read
+ * from iperf3's results JSON.  1 s tests at 1 Gb/s.  Also: no iperf3
+ * process or TAP is left behind, a refused connection is one clear line
+ * and status 1, a bad --peer is one line and status 2, a guest that never
+ * listens leaves the client unstarted and says so. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,10 +96,62 @@ static void iperf3_run(const char *nic, bool reverse)
     free(r);
 }
 
+/* Debian's client against the guest's `iperf3 -s`. */
+static void iperf3_server_run(const char *nic, bool reverse)
+{
+    struct tool_run *r = malloc(sizeof(*r));
+    assert_non_null(r);
+    char *argv[] = {"iovirt", "run", "--peer", "iperf3-client", "--peer-args", reverse ? "-t 1 -R" : "-t 1",
+                    "--nic", (char *)nic, "--", "iperf3", "-s", NULL};
+    assert_int_equal(tool__run(r, argv), 0);
+    if (r->status != 0)
+        fail_msg("%s server%s: status %d\n%s\n%s", nic, reverse ? " -R" : "", r->status, r->out, r->err);
+    uint64_t bytes = 0, client_bytes = 0, rev = 9, t = 0, peer = 0, peer_rev = 9;
+    assert_true(field(r->out, "RESULT iperf3_server", "bytes", &bytes));
+    assert_true(field(r->out, "RESULT iperf3_server", "client_bytes", &client_bytes));
+    assert_true(field(r->out, "RESULT iperf3_server", "reverse", &rev));
+    assert_true(field(r->out, "RESULT iperf3_server", "time", &t));
+    if (!field(r->out, "PEER iperf3-client", "bytes", &peer) || !field(r->out, "PEER iperf3-client", "reverse", &peer_rev))
+        fail_msg("no PEER line:\n%s\n%s", r->out, r->err);
+    printf("  %-8s guest server %s: guest bytes=%" PRIu64 " iperf3 client bytes=%" PRIu64 " (guest read %" PRIu64 ")\n",
+           nic, reverse ? "sends" : "receives", bytes, peer, client_bytes);
+    assert_int_equal(rev, reverse);
+    assert_int_equal(peer_rev, reverse);
+    assert_int_equal(t, 1); /* the client's parameters reached the guest */
+    assert_true(bytes > MIN_BYTES);
+    uint64_t diff = bytes > peer ? bytes - peer : peer - bytes;
+    if (diff * 200 > peer)
+        fail_msg("guest %" PRIu64 " vs iperf3 %" PRIu64 ": more than 0.5%% apart", bytes, peer);
+    /* the guest read the client's results: the client's own count */
+    assert_int_equal(client_bytes, peer);
+    assert_int_equal(stray_iperf3(), 0);
+    free(r);
+}
+
 static void test_virtio_forward(void **state) { (void)state; iperf3_run("virtio", false); }
 static void test_virtio_reverse(void **state) { (void)state; iperf3_run("virtio", true); }
 static void test_assigned_forward(void **state) { (void)state; iperf3_run("assigned", false); }
 static void test_assigned_reverse(void **state) { (void)state; iperf3_run("assigned", true); }
+
+static void test_virtio_server(void **state) { (void)state; iperf3_server_run("virtio", false); }
+static void test_virtio_server_reverse(void **state) { (void)state; iperf3_server_run("virtio", true); }
+static void test_assigned_server(void **state) { (void)state; iperf3_server_run("assigned", false); }
+static void test_assigned_server_reverse(void **state) { (void)state; iperf3_server_run("assigned", true); }
+
+/* A guest that never says it listens: the client is not started. */
+static void test_client_never_started(void **state)
+{
+    (void)state;
+    struct tool_run *r = malloc(sizeof(*r));
+    assert_non_null(r);
+    char *argv[] = {"iovirt", "run", "--peer", "iperf3-client", "--peer-args", "-t 1", "--nic", "virtio", "--", "hello", NULL};
+    assert_int_equal(tool__run(r, argv), 0);
+    assert_int_equal(r->status, 0);
+    assert_non_null(strstr(r->err, "iperf3 client: never started"));
+    assert_null(strstr(r->out, "PEER"));
+    assert_int_equal(stray_iperf3(), 0);
+    free(r);
+}
 
 /* Nothing listens on the port: the guest says so in one line, status 1. */
 static void test_refused(void **state)
@@ -122,7 +175,7 @@ static void test_bad_peer(void **state)
     char *argv[] = {"iovirt", "run", "--peer", "netperf", "--nic", "virtio", "--", "hello", NULL};
     assert_int_equal(tool__run(r, argv), 0);
     assert_int_equal(r->status, 2);
-    assert_string_equal(r->err, "iovirt run: unknown peer 'netperf' (sink, iperf3)\n");
+    assert_string_equal(r->err, "iovirt run: unknown peer 'netperf' (sink, iperf3, iperf3-client)\n");
     assert_int_equal(r->out_len, 0);
     free(r);
 }
@@ -133,6 +186,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_virtio_forward),   cmocka_unit_test(test_virtio_reverse),
         cmocka_unit_test(test_assigned_forward), cmocka_unit_test(test_assigned_reverse),
+        cmocka_unit_test(test_virtio_server),    cmocka_unit_test(test_virtio_server_reverse),
+        cmocka_unit_test(test_assigned_server),  cmocka_unit_test(test_assigned_server_reverse),
+        cmocka_unit_test(test_client_never_started),
         cmocka_unit_test(test_refused),          cmocka_unit_test(test_bad_peer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
