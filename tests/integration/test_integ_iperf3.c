@@ -3,8 +3,9 @@
  * Debian's iperf3 client against the guest's server (`--peer
  * iperf3-client`), in virtio and assigned mode, both directions (-R: the
  * server sends).  iperf3's own byte count (its JSON report, the PEER line)
- * must equal the guest's within 0.5%, and equal the count the guest read
- * from iperf3's results JSON.  1 s tests at 1 Gb/s.  Also: no iperf3
+ * must equal the guest's within 0.5% (the guest server sending: at most 2%
+ * below, see there), and equal the count the guest read from iperf3's
+ * results JSON.  1 s tests at 1 Gb/s.  Also: no iperf3
  * process or TAP is left behind, a refused connection is one clear line
  * and status 1, a bad --peer is one line and status 2, a guest that never
  * listens leaves the client unstarted and says so. */
@@ -120,8 +121,14 @@ static void iperf3_server_run(const char *nic, bool reverse)
     assert_int_equal(t, 1); /* the client's parameters reached the guest */
     assert_true(bytes > MIN_BYTES);
     uint64_t diff = bytes > peer ? bytes - peer : peer - bytes;
-    if (diff * 200 > peer)
+    if (!reverse && diff * 200 > peer)
         fail_msg("guest %" PRIu64 " vs iperf3 %" PRIu64 ": more than 0.5%% apart", bytes, peer);
+    /* -R: the client receives and stops reading at its own timer; what its
+     * socket held then was acknowledged, so the guest counted it and the
+     * client did not (iperf3 against itself on loopback: 1.2% apart).  The
+     * client can never have more; allow 2%. */
+    if (reverse && (peer > bytes || diff * 50 > peer))
+        fail_msg("guest sent %" PRIu64 " vs iperf3 read %" PRIu64 ": not within 2%% below", bytes, peer);
     /* the guest read the client's results: the client's own count */
     assert_int_equal(client_bytes, peer);
     assert_int_equal(stray_iperf3(), 0);
