@@ -156,7 +156,8 @@ static int ic__await_exchange(struct ic *c, uint64_t data_start_ns)
     uint64_t deadline = io->now(io->ctx) + IPERF3_STEP_NS;
     int data_open = c->cfg->reverse, got = 0;
     while (!got || data_open) {
-        while (data_open) {
+        /* bounded by the deadline too: a server may keep data coming */
+        while (data_open && io->now(io->ctx) < deadline) {
             long n = io->recv(io->ctx, IPERF3_DATA, c->cfg->scratch, c->cfg->scratch_len);
             if (n <= 0) {
                 data_open = n == 0; /* EOF or a reset: nothing more will come */

@@ -108,6 +108,10 @@ static int is__recv_phase(struct is *s, uint64_t start)
     uint64_t bound = start + s->res->time_s * 1000000000ull + IPERF3_GRACE_NS;
     int end;
     while ((end = is__poll_end(s)) == 0) {
+        /* checked every pass: a client may keep data coming and never end */
+        if (io->now(io->ctx) >= bound)
+            return is__fail(s, "no TEST_END from the client %u s after the test's end",
+                            (unsigned)(IPERF3_GRACE_NS / 1000000000ull));
         long n = io->recv(io->ctx, IPERF3_DATA, s->cfg->scratch, s->cfg->buf_len);
         if (n < 0)
             return is__fail(s, "the data connection %s during the test",
@@ -115,11 +119,9 @@ static int is__recv_phase(struct is *s, uint64_t start)
         if (n > 0) {
             s->res->bytes += (uint64_t)n;
             s->res->ns = io->now(io->ctx) - start;
-            continue;
+        } else {
+            io->wait(io->ctx, bound);
         }
-        if (io->now(io->ctx) >= bound)
-            return is__fail(s, "no TEST_END from the client %u s after the test's end", (unsigned)(IPERF3_GRACE_NS / 1000000000ull));
-        io->wait(io->ctx, bound);
     }
     if (end < 0)
         return -1;
@@ -147,6 +149,9 @@ static int is__send_phase(struct is *s, uint64_t start)
     uint64_t bound = start + s->res->time_s * 1000000000ull + IPERF3_GRACE_NS, off = 0, sent = 0, blocks = 0;
     int end;
     while ((end = is__poll_end(s)) == 0) {
+        if (io->now(io->ctx) >= bound) /* every pass: a client that acknowledges and never ends */
+            return is__fail(s, "no TEST_END from the client %u s after the test's end",
+                            (unsigned)(IPERF3_GRACE_NS / 1000000000ull));
         long n = io->send(io->ctx, IPERF3_DATA, s->cfg->payload + off, s->res->len - off);
         if (n < 0)
             return is__fail(s, "the data connection failed during the test (error %ld)", -n);
@@ -154,12 +159,8 @@ static int is__send_phase(struct is *s, uint64_t start)
         off = (off + (uint64_t)n) % s->res->len;
         if (n > 0 && (++blocks & 15) == 0)
             io->poll(io->ctx);
-        if (n == 0) {
-            if (io->now(io->ctx) >= bound)
-                return is__fail(s, "no TEST_END from the client %u s after the test's end",
-                                (unsigned)(IPERF3_GRACE_NS / 1000000000ull));
+        if (n == 0)
             io->wait(io->ctx, bound);
-        }
     }
     if (end < 0)
         return -1;

@@ -44,6 +44,8 @@ struct fake_io {
     uint64_t rev_bytes;       /* reverse: bytes per recv() call (0: nothing) */
     uint64_t rev_tail;        /* reverse: bytes still delivered after TEST_END, then EOF */
     int data_eof_early;       /* reverse: EOF at once */
+    int flood;                /* data given without limit (no credit): a peer that never stops */
+    uint64_t now_cost;        /* ns each look at the clock costs (0: 1 us) */
     /* what the client wrote on the control connection */
     uint8_t out[FAKE_OUT_MAX];
     size_t out_len;
@@ -131,6 +133,10 @@ static inline long fake_recv(void *ctx, int which, void *buf, size_t len)
             return (long)n;
         }
         if (fake__data_ended(f)) { /* the tail, then the peer's close */
+            if (f->flood) { /* it does not stop at TEST_END either */
+                f->data_rcvd += len;
+                return (long)len;
+            }
             if (!f->rev_tail)
                 return -IPERF3_IO_EOF;
             size_t n = len < f->rev_tail ? len : f->rev_tail;
@@ -139,8 +145,10 @@ static inline long fake_recv(void *ctx, int which, void *buf, size_t len)
             return (long)n;
         }
         size_t n = len < f->rev_bytes ? len : f->rev_bytes;
-        n = n < f->credit ? n : f->credit;
-        f->credit -= n;
+        if (!f->flood) {
+            n = n < f->credit ? n : f->credit;
+            f->credit -= n;
+        }
         f->data_rcvd += n;
         return (long)n;
     }
@@ -196,7 +204,7 @@ static inline void fake_wait(void *ctx, uint64_t deadline)
 static inline uint64_t fake_now(void *ctx)
 {
     struct fake_io *f = ctx;
-    f->now += 1000; /* every look at the clock costs a microsecond */
+    f->now += f->now_cost ? f->now_cost : 1000; /* every look at the clock costs time */
     return f->now;
 }
 

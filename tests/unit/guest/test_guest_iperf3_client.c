@@ -235,6 +235,22 @@ static void test_hostile_servers(void **state)
     assert_int_equal(r.server_bytes, 77);
 }
 
+/* A server whose data never stops, not even after TEST_END: the drain is
+ * bounded by the step deadline like everything else. */
+static void test_flooding_server(void **state)
+{
+    (void)state;
+    memset(&f, 0, sizeof f);
+    fake__chunk(&f, 1, B(9), 1);
+    fake__chunk(&f, 2, B(10, 1, 2), 3);
+    f.flood = 1;
+    f.rev_bytes = 1000;
+    f.now_cost = 1000000; /* 1 ms per look at the clock: the bounds come in few calls */
+    struct iperf3_result r;
+    assert_int_equal(run(1, &r), 1);
+    assert_string_equal(r.err, "timed out waiting for EXCHANGE_RESULTS");
+}
+
 static void test_bad_config(void **state)
 {
     (void)state;
@@ -265,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_captured_forward),
         cmocka_unit_test(test_captured_reverse),
         cmocka_unit_test(test_hostile_servers),
+        cmocka_unit_test(test_flooding_server),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
