@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define IPERF3_OUT_MAX (4u << 20) /* longest report read */
+#define IPERF3_OUT_MAX (64u << 20) /* longest report read (-t 3600: ~2-3 MB of intervals) */
 
 static uint64_t wi__now_ms(void)
 {
