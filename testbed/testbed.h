@@ -32,7 +32,9 @@ struct testbed_config {
                                 * kernel's boot protocol (hv/vm.h) */
     const char *native_kernel; /* native port's ELF; NULL: iovirt-guest-native.elf
                                 * next to `kernel` */
-    const char *cmdline;       /* guest program and arguments */
+    const char *cmdline;       /* guest program and arguments; a Linux
+                                * bzImage: its kernel command line */
+    const char *initrd;        /* a Linux bzImage's initrd, NULL = none */
     uint16_t sink_port;        /* 0 = 5001 */
     uint32_t wire_loss_ppm;    /* test option: frames the NIC sends that the wire drops */
     bool no_interrupt_remapping; /* host boots VT-d without interrupt remapping */
