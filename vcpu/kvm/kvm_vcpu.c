@@ -88,6 +88,12 @@ static int set_cpuid(struct kvm_vm_state *k, int fd)
         return -ENOMEM;
     c->nent = CPUID_MAX_ENTRIES;
     int r = kvm__ioctl(k->sys_fd, KVM_GET_SUPPORTED_CPUID, c);
+    /* KVM leaves CPUID.1:ECX[31] clear; a guest looks for the hypervisor
+     * leaves (0x40000000, "KVMKVMKVM", kvm-clock) only when it is set (as
+     * QEMU sets it). */
+    for (unsigned i = 0; !r && i < c->nent; i++)
+        if (c->entries[i].function == 1)
+            c->entries[i].ecx |= 1u << 31;
     if (!r)
         r = kvm__ioctl(fd, KVM_SET_CPUID2, c);
     free(c);
