@@ -195,6 +195,10 @@ static int write_tables(const struct vcpu_memmap *m)
     for (unsigned i = 0; i < GUEST_LINUX_PD_COUNT; i++)
         pt[i] = (GUEST_LINUX_PD + i * PAGE) | PTE_P | PTE_RW;
     r |= vcpu_memmap__write(m, GUEST_LINUX_PDPT, pt, sizeof pt);
+    /* real mode at F000:FFF0: lidt cs:[0xFFF8] (limit 0), int3 -> #GP ->
+     * #DF -> shutdown (SDM Vol. 3 6.14 / 20.1.4: the IVT limit is checked) */
+    static const uint8_t reset[16] = {0x2e, 0x0f, 0x01, 0x1e, 0xf8, 0xff, 0xcc, 0xf4};
+    r |= vcpu_memmap__write(m, GUEST_LINUX_RESET, reset, sizeof reset);
     for (unsigned i = 0; i < GUEST_LINUX_PD_COUNT; i++) {
         for (unsigned j = 0; j < 512; j++)
             pt[j] = ((uint64_t)(i * 512 + j) << 21) | PTE_P | PTE_RW | PTE_PS;

@@ -16,6 +16,10 @@
  *   0x09000  PML4, 0x0A000 PDPT, 0x0B000..0x0EFFF four page directories:
  *            the first 4 GiB identity mapped in 2 MiB pages
  *   0x20000  command line
+ *   0xFFFF0  the reset vector (F000:FFF0): a VM has no BIOS, so a jump
+ *            there (Linux's reboot=b, or its fallback after the keyboard
+ *            controller's reset did not happen) loads an empty IDT and
+ *            executes int3: a triple fault, which ends the VM
  * e820: [0, 0x9FC00) RAM, [0x9FC00, 1 MiB) reserved (EBDA/ROM area, where
  * platform tables go), guest RAM above 1 MiB, and the platform's fixed
  * windows (ECAM, I/O APIC, HPET, LAPIC/MSI, the backend's pages) reserved.
@@ -39,6 +43,7 @@
 #define GUEST_LINUX_PD         0xB000ull
 #define GUEST_LINUX_PD_COUNT   4u           /* 4 x 1 GiB */
 #define GUEST_LINUX_CMDLINE    0x20000ull
+#define GUEST_LINUX_RESET      0xFFFF0ull
 /* An initrd larger than this is refused before it is read. */
 #define GUEST_LINUX_INITRD_MAX (1ull << 30)
 

@@ -195,6 +195,12 @@ static void test_loads(void **state)
     assert_int_equal((gdt[2] >> 40) & 0x9f, 0x9b);  /* present, code, execute/read */
     assert_int_equal((gdt[3] >> 40) & 0x9f, 0x93);  /* present, data, read/write */
 
+    /* the reset vector ends the VM: lidt with a zero limit, int3 */
+    uint8_t reset[16];
+    assert_int_equal(vcpu_memmap__read(&f->map, GUEST_LINUX_RESET, reset, sizeof reset), 0);
+    assert_int_equal(reset[6], 0xcc);
+    assert_int_equal(reset[8] | reset[9], 0);
+
     /* page tables: 0xC0200000 (a 2 MiB page in the 4th GiB) maps to itself */
     uint64_t va = 0xC0200000ull, ent;
     assert_int_equal(vcpu_memmap__read(&f->map, GUEST_LINUX_PML4, &ent, 8), 0);
