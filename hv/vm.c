@@ -15,6 +15,7 @@
 #include "hw/timer/hpet.h"
 #include "lib/log.h"
 #include "vcpu/guest_load.h"
+#include "vcpu/guest_load_linux.h"
 
 #define HOST_BRIDGE_SLOT 0
 
@@ -252,6 +253,45 @@ static int vm__add_fixed_devices(struct hv_vm *vm)
     return 0;
 }
 
+/* Guest RAM below PLATFORM_RAM_BASE, for a Linux kernel: its own memory
+ * region (a KVM slot of its own), never adjacent to RAM in host memory. */
+static int vm__add_low_mem(struct hv_vm *vm)
+{
+    int r = physmem__alloc_scattered(vm->cfg.pm, GUEST_MEM_EXTENT, GUEST_MEM_EXTENT, &vm->low_hpa);
+    if (r) {
+        log__err("hv", "%s: no host memory for RAM below 1 MiB", vm->cfg.name);
+        return r;
+    }
+    vm->low_mem = true;
+    return vcpu_memmap__add_ram(&vm->map, 0, vm->low_hpa, PLATFORM_RAM_BASE);
+}
+
+/* Load the kernel the way its image boots; a Linux bzImage gets RAM below
+ * 1 MiB first.  0, or -errno with the reason in err. */
+static int vm__load_kernel(struct hv_vm *vm, struct guest_load_info *info, char *err, size_t errlen)
+{
+    const struct hv_vm_config *cfg = &vm->cfg;
+    enum vcpu_boot boot = VCPU_BOOT_PROC;
+    /* an unreadable file is reported once, by the load below */
+    if (guest_load__file_boot(cfg->kernel_path, &boot, err, errlen) || boot != VCPU_BOOT_LINUX) {
+        if (cfg->initrd_path) {
+            snprintf(err, errlen, "an initrd is only for a Linux bzImage kernel");
+            return -EINVAL;
+        }
+        err[0] = 0;
+        return guest_load__file(&vm->map, cfg->kernel_path, cfg->cmdline ? cfg->cmdline : "", cfg->tsc_hz, info,
+                                err, errlen);
+    }
+    /* a backend that cannot enter it is the first thing to say */
+    struct guest_load_info want = {.boot = VCPU_BOOT_LINUX};
+    int r;
+    if (cfg->backend && (r = guest_load__check_backend(&want, cfg->backend, err, errlen)))
+        return r;
+    if ((r = vm__add_low_mem(vm)))
+        return r;
+    return guest_load__linux_file(&vm->map, cfg->kernel_path, cfg->initrd_path, cfg->cmdline, info, err, errlen);
+}
+
 int hv_vm__create(struct hv_vm *vm, const struct hv_vm_config *cfg)
 {
     memset(vm, 0, sizeof(*vm));
@@ -283,11 +323,10 @@ int hv_vm__create(struct hv_vm *vm, const struct hv_vm_config *cfg)
     }
     char err[256] = "";
     struct guest_load_info info;
-    r = guest_load__file(&vm->map, cfg->kernel_path, cfg->cmdline ? cfg->cmdline : "", cfg->tsc_hz, &info,
-                         err, sizeof err);
+    r = vm__load_kernel(vm, &info, err, sizeof err);
     if (!r && !vm->cfg.backend) {
         /* the default for this image: a proc-port kernel runs on proc
-         * wherever it always did, a PVH one on kvm */
+         * wherever it always did, a PVH one or a bzImage on kvm */
         vm->cfg.backend = vcpu__backend_for_boot(info.boot, err, sizeof err);
         if (!vm->cfg.backend)
             r = -ENOEXEC;
@@ -360,6 +399,8 @@ void hv_vm__destroy(struct hv_vm *vm)
     vcpu_traps__destroy(&vm->traps);
     vcpu_memmap__destroy(&vm->map);
     guest_mem__destroy(&vm->mem);
+    if (vm->low_mem)
+        physmem__free(vm->cfg.pm, vm->low_hpa, GUEST_MEM_EXTENT);
     if (vm->halt_fd >= 0)
         close(vm->halt_fd);
     memset(vm, 0, sizeof(*vm));

@@ -47,7 +47,8 @@ struct hv_vm_config {
     struct physmem *pm;
     uint64_t mem_bytes;          /* multiple of 2 MiB */
     const char *kernel_path;
-    const char *cmdline;
+    const char *cmdline;         /* a Linux bzImage: the kernel command line */
+    const char *initrd_path;     /* a Linux bzImage: its initrd, NULL = none */
     enum hv_nic_mode nic;
     uint8_t mac[6];
     struct bridge *bridge;       /* emulated / virtio: the host's bridge */
@@ -75,6 +76,10 @@ struct hv_window {
 struct hv_vm {
     struct hv_vm_config cfg;
     struct guest_mem mem;
+    /* A Linux VM's RAM at GPA 0..1 MiB (its real-mode trampoline, the EBDA
+     * and ROM area): the first MiB of one more 2 MiB host extent. */
+    bool low_mem;
+    uint64_t low_hpa;
     struct vcpu_memmap map;
     struct vm vm;
     struct vcpu vcpu;

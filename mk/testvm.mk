@@ -27,8 +27,13 @@ $(SAN_BUILD)/guests/%.elf: tests/testvm/guests/%.S
 	@mkdir -p $(@D)
 	$(CC) $(TESTVM_GUEST_LDFLAGS) -o $@ $<
 
-# test_kvm_run and test_kvm_confine run the iovirt binary of the normal
-# tree (the sanitizer tree has none), as test_integ_cli does.
-KVM_TOOL_TESTS := $(foreach t,test_kvm_run test_kvm_confine,$(BUILD)/tests/$(t) $(SAN_BUILD)/tests/$(t))
+# test_kvm_run, test_kvm_confine and test_linux_boot run the iovirt binary
+# of the normal tree (the sanitizer tree has none), as test_integ_cli does.
+KVM_TOOL_TESTS := $(foreach t,test_kvm_run test_kvm_confine test_linux_boot,$(BUILD)/tests/$(t) $(SAN_BUILD)/tests/$(t))
 $(KVM_TOOL_TESTS): BASE_CFLAGS += -DINTEG_IOVIRT='"$(INTEG_IOVIRT)"'
 $(KVM_TOOL_TESTS): $(BUILD)/iovirt
+
+# test_linux_boot boots the stock bzImage scripts/testvm keeps in its cache
+# (IOVIRT_TESTVM_CACHE when make runs, else build/testvm): CACHE/linux-image-*/vmlinuz.
+TESTVM_CACHE_DIR := $(abspath $(or $(IOVIRT_TESTVM_CACHE),$(BUILD)/testvm))
+$(BUILD)/tests/test_linux_boot $(SAN_BUILD)/tests/test_linux_boot: BASE_CFLAGS += -DTESTVM_CACHE='"$(TESTVM_CACHE_DIR)"'

@@ -145,6 +145,7 @@ int testbed__create(struct testbed *t, const struct testbed_config *cfg)
         .kernel_path = cfg->kernel,
         .backend = cfg->backend,
         .cmdline = cfg->cmdline,
+        .initrd_path = cfg->initrd,
         .nic = nic[m],
         .mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x57},
         .bridge = &t->host.bridge,

@@ -38,7 +38,9 @@ struct testbed_config {
                                 * kernel's boot protocol (hv/vm.h) */
     const char *native_kernel; /* native port's ELF; NULL: iovirt-guest-native.elf
                                 * next to `kernel` */
-    const char *cmdline;       /* guest program and arguments */
+    const char *cmdline;       /* guest program and arguments; a Linux
+                                * bzImage: its kernel command line */
+    const char *initrd;        /* a Linux bzImage's initrd, NULL = none */
     uint16_t sink_port;        /* 0 = 5001 */
     enum testbed_peer peer;    /* the sink always runs; IPERF3 adds the server */
     uint16_t peer_port;        /* iperf3's port, 0 = 5201 */

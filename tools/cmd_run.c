@@ -1,5 +1,6 @@
 /* iovirt run: boot the guest kernel in a VM with the chosen NIC. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "host/host_os.h"
@@ -42,9 +44,14 @@ static void run__usage(FILE *out, bool native)
     }
     fprintf(out,
             "usage: iovirt run [options] -- GUEST_ARGS...\n"
+            "       iovirt run --kernel bzImage [--initrd FILE] [--append CMDLINE] [options]\n"
+            "                  [-- INIT_ARGS...]\n"
             "\n"
             "Boot the guest kernel in a VM and run the guest program\n"
             "named by GUEST_ARGS (e.g. 'hello', 'ping 10.0.2.1', 'stream 10.0.2.1 5001 16384 2').\n"
+            "A Linux bzImage boots on the kvm backend with the 64-bit boot protocol; its\n"
+            "command line is CMDLINE, then ' -- INIT_ARGS' when given (Linux passes what\n"
+            "follows '--' to init as arguments).\n"
             "\n"
             "options:\n"
             "  --nic MODE        none | emulated | virtio | assigned (default none)\n"            "  --backend NAME    the vCPU backend: kvm (hardware KVM, /dev/kvm; boots the bare\n"
@@ -56,7 +63,11 @@ static void run__usage(FILE *out, bool native)
             "  --mem SIZE        guest RAM, multiple of 2M (default 64M)\n"
             "  --host-mem SIZE   host physical memory of the modelled machine (default 1G)\n"
             "  --line-rate RATE  physical NIC line rate: 1G, 10G, unlimited, ... (default 1G)\n"
-            "  --kernel PATH     guest kernel ELF (default: next to this binary)\n"
+            "  --kernel PATH     guest kernel ELF (default: next to this binary), or a Linux\n"
+            "                    bzImage (needs hardware KVM and --mem large enough for its\n"
+            "                    init_size above 16M, e.g. 256M)\n"
+            "  --initrd FILE     a bzImage's initial RAM disk (at most 1G)\n"
+            "  --append CMDLINE  a bzImage's kernel command line (e.g. 'console=ttyS0')\n"
             "  --assign SOURCE   with --nic assigned, the physical function to assign:\n"
             "                    model (default: the modelled machine's e1000 behind its\n"
             "                    modelled VT-d) or vfio:BDF (a real PCI function of this\n"
@@ -102,6 +113,7 @@ struct run_opts {
     struct wire_iperf3_client_args client_args;
     bool no_ir, allow_unsafe_interrupts, no_confine;
     const char *assign;
+    const char *initrd, *append;  /* a Linux bzImage */
     char cmdline[1024];
 };
 
@@ -126,6 +138,7 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
         {"allow-unsafe-interrupts", no_argument, NULL, 'U'},
         {"assign", required_argument, NULL, 'A'},
         {"no-confine", no_argument, NULL, 'C'},
+        {"initrd", required_argument, NULL, 'i'}, {"append", required_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     *o = (struct run_opts){.mode = native ? TESTBED_NATIVE : TESTBED_NONE, .mem = 64ull << 20, .host_mem = 1ull << 30,
@@ -161,6 +174,15 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
             }
             break;
         case 'k': o->kernel = optarg; break;
+        case 'i':
+        case 'a':
+            if (native) {
+                fprintf(stderr, "iovirt %s: --%s is for a Linux kernel in a VM ('iovirt run')\n", argv[0],
+                        c == 'i' ? "initrd" : "append");
+                return -1;
+            }
+            *(c == 'i' ? &o->initrd : &o->append) = optarg;
+            break;
         case 'b':
             if (native) {
                 fprintf(stderr, "iovirt %s: --backend is for VMs ('iovirt run')\n", argv[0]);
@@ -242,10 +264,6 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
         }
         used += (size_t)n;
     }
-    if (!used) {
-        fprintf(stderr, "iovirt %s: no guest program given (e.g. 'iovirt run -- hello')\n", argv[0]);
-        return -1;
-    }
     if (o->assign && o->mode != TESTBED_ASSIGNED) {
         fprintf(stderr, "iovirt %s: --assign needs --nic assigned\n", argv[0]);
         return -1;
@@ -309,12 +327,63 @@ static const struct vcpu_ops *run__backend(const char *cmd, struct run_opts *o, 
     return ops;
 }
 
+/* A Linux bzImage's command line: --append, then " -- " and the guest
+ * arguments (init's) when there are any.  0, or -1 after a message. */
+static int run__linux_cmdline(const char *cmd, const struct run_opts *o, char *out, size_t len)
+{
+    const char *append = o->append ? o->append : "";
+    int n = o->cmdline[0] ? snprintf(out, len, "%s%s-- %s", append, append[0] ? " " : "", o->cmdline)
+                          : snprintf(out, len, "%s", append);
+    if (n < 0 || (size_t)n >= len) {
+        fprintf(stderr, "iovirt %s: Linux command line longer than %zu bytes\n", cmd, len - 1);
+        return -1;
+    }
+    return 0;
+}
+
+/* --initrd names a readable regular file (its size is checked against
+ * guest RAM when it is loaded).  0, or -1 after a message. */
+static int run__check_initrd(const char *cmd, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    int e = fd < 0 ? errno : 0;
+    if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode)))
+        e = EISDIR;
+    if (fd >= 0)
+        close(fd);
+    if (e) {
+        fprintf(stderr, "iovirt %s: --initrd '%s': %s\n", cmd, path,
+                e == EISDIR ? "not a regular file" : strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
 static int run__guest(int argc, char **argv, bool native)
 {
     struct run_opts o;
     int r = run__parse(argc, argv, &o, native);
     if (r)
         return r > 0 ? 0 : IOVIRT_EXIT_USAGE;
+    /* A bzImage is told by its setup header; an unreadable kernel is
+     * reported once, by the VM. */
+    enum vcpu_boot kind = VCPU_BOOT_PROC;
+    char why[256];
+    bool linux_kernel = !native && o.kernel && guest_load__file_boot(o.kernel, &kind, why, sizeof why) == 0 &&
+                        kind == VCPU_BOOT_LINUX;
+    char linux_cmdline[GUEST_LOAD_CMDLINE_MAX + 1];
+    if (!linux_kernel && (o.initrd || o.append)) {
+        fprintf(stderr, "iovirt %s: --initrd and --append are for a Linux bzImage (--kernel)\n", argv[0]);
+        return IOVIRT_EXIT_USAGE;
+    }
+    if (!linux_kernel && !o.cmdline[0]) {
+        fprintf(stderr, "iovirt %s: no guest program given (e.g. 'iovirt run -- hello')\n", argv[0]);
+        return IOVIRT_EXIT_USAGE;
+    }
+    if (linux_kernel && (run__linux_cmdline(argv[0], &o, linux_cmdline, sizeof linux_cmdline) ||
+                         (o.initrd && run__check_initrd(argv[0], o.initrd))))
+        return IOVIRT_EXIT_USAGE;
     char kernel[PATH_MAX];
     if (!o.kernel) {
         if (guest_path__default(kernel, sizeof kernel)) {
@@ -328,7 +397,7 @@ static int run__guest(int argc, char **argv, bool native)
         return IOVIRT_EXIT_USAGE;
     struct testbed_config tc = {.mode = o.mode, .mem_bytes = o.mem, .host_mem_bytes = o.host_mem,
                                 .line_rate = o.line_rate, .kernel = o.kernel, .backend = backend,
-                                .cmdline = o.cmdline,
+                                .cmdline = linux_kernel ? linux_cmdline : o.cmdline, .initrd = o.initrd,
                                 .sink_port = (uint16_t)o.sink_port, .peer = o.peer,
                                 .peer_port = (uint16_t)o.peer_port, .peer_args = o.client_args,
                                 .no_interrupt_remapping = o.no_ir,

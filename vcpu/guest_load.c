@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "vcpu/guest_load_linux.h"
 #include "vcpu/guest_load_pvh.h"
 #include "vcpu/proc/proc_abi.h"
 
@@ -176,17 +177,17 @@ int guest_load__elf(const struct vcpu_memmap *m, const void *file, size_t size,
     return 0;
 }
 
-/* The whole file in a malloc'd buffer: 0, or -errno with the reason. */
-static int read_file(const char *path, uint8_t **buf_out, size_t *size_out, char *errbuf, size_t errlen)
+int guest_load__read_file(const char *path, uint64_t max_bytes, uint8_t **buf_out, size_t *size_out,
+                          char *errbuf, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return fail(errbuf, errlen, -errno, "%s: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_FILE) {
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max_bytes) {
         close(fd);
         return fail(errbuf, errlen, -EINVAL, "%s: not a regular file of at most %llu bytes", path,
-                    MAX_FILE);
+                    (unsigned long long)max_bytes);
     }
     size_t size = (size_t)st.st_size;
     uint8_t *buf = malloc(size ? size : 1);
@@ -216,7 +217,7 @@ int guest_load__file(const struct vcpu_memmap *m, const char *path, const char *
 {
     uint8_t *buf;
     size_t size;
-    int rc = read_file(path, &buf, &size, errbuf, errlen);
+    int rc = guest_load__read_file(path, MAX_FILE, &buf, &size, errbuf, errlen);
     if (rc)
         return rc;
     rc = guest_load__elf(m, buf, size, cmdline, tsc_hz, out, errbuf, errlen);
@@ -228,9 +229,14 @@ int guest_load__file_boot(const char *path, enum vcpu_boot *boot, char *errbuf, 
 {
     uint8_t *buf;
     size_t size;
-    int rc = read_file(path, &buf, &size, errbuf, errlen);
+    int rc = guest_load__read_file(path, MAX_FILE, &buf, &size, errbuf, errlen);
     if (rc)
         return rc;
+    if (guest_load__is_bzimage(buf, size)) {
+        free(buf);
+        *boot = VCPU_BOOT_LINUX;
+        return 0;
+    }
     Elf64_Ehdr eh;
     if (size < sizeof eh) {
         free(buf);
@@ -261,19 +267,24 @@ int guest_load__file_boot(const char *path, enum vcpu_boot *boot, char *errbuf, 
 static const char *const boot_image[] = {
     [VCPU_BOOT_PROC] = "the proc port's build*/guest/iovirt-guest.elf (no PVH note)",
     [VCPU_BOOT_PVH] = "a PVH image such as the bare port's build*/guest/iovirt-guest-bare.elf",
+    [VCPU_BOOT_LINUX] = "a Linux bzImage",
+};
+
+static const char *const image_is[] = {
+    [VCPU_BOOT_PROC] = "a proc-port image (no PVH note)",
+    [VCPU_BOOT_PVH] = "a PVH image (it has the Xen PHYS32_ENTRY note)",
+    [VCPU_BOOT_LINUX] = "a Linux bzImage (a ring-0 kernel: it needs the kvm backend)",
 };
 
 int guest_load__check_backend(const struct guest_load_info *info, const struct vcpu_ops *ops,
                               char *errbuf, size_t errlen)
 {
-    if ((unsigned)info->boot > VCPU_BOOT_PVH || (unsigned)ops->boot > VCPU_BOOT_PVH)
+    if ((unsigned)info->boot > VCPU_BOOT_LINUX || (unsigned)ops->boot > VCPU_BOOT_LINUX)
         return fail(errbuf, errlen, -EINVAL, "unknown boot protocol");
-    if (info->boot == ops->boot)
+    if (vcpu__boots(ops, info->boot))
         return 0;
     return fail(errbuf, errlen, -ENOEXEC, "the %s backend boots %s; this image is %s", ops->name,
-                boot_image[ops->boot],
-                info->boot == VCPU_BOOT_PVH ? "a PVH image (it has the Xen PHYS32_ENTRY note)"
-                                            : "a proc-port image (no PVH note)");
+                boot_image[ops->boot], image_is[info->boot]);
 }
 
 int guest_load__setup_vcpu(struct vcpu *v, const struct guest_load_info *info)
@@ -283,6 +294,21 @@ int guest_load__setup_vcpu(struct vcpu *v, const struct guest_load_info *info)
         return rc;
     struct vcpu_regs r;
     memset(&r, 0, sizeof r);
+    if (info->boot == VCPU_BOOT_LINUX) {
+        /* boot.rst "64-bit BOOT PROTOCOL": paging, GDT, then RSI and RIP */
+        rc = vcpu__set_entry_state(v, &info->entry_state);
+        if (rc) {
+            log__err("guest_load", "the %s backend cannot enter a Linux kernel: %s", v->vm->ops->name,
+                     strerror(-rc));
+            return rc;
+        }
+        r.rip = info->entry;
+        r.gpr[6] = info->bootinfo_gpa; /* RSI */
+        r.gpr[4] = info->rsp;
+        r.rflags = 0x2;                /* IF clear */
+        v->cpu_page_gpa = 0;
+        return vcpu__set_regs(v, &r);
+    }
     if (info->boot == VCPU_BOOT_PVH) {
         /* pvh.h entry state; the backend set the segments at create */
         r.rip = info->entry;

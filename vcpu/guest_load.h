@@ -13,7 +13,9 @@
  *         cmdline; RIP = the note's entry, RBX = start_info GPA, RFLAGS =
  *         0x2 (IF clear).  The cpu page is unused; RSP is the same stack
  *         top (PVH leaves it undefined; harmless).
- * The backend's vcpu_ops.boot must match (guest_load__check_backend).
+ * A Linux bzImage (VCPU_BOOT_LINUX) is loaded by vcpu/guest_load_linux.h
+ * into the same struct guest_load_info.
+ * The backend must boot the image's kind (guest_load__check_backend).
  * Every header field is checked against the file size and guest RAM; an
  * image that is corrupt or does not fit is refused with a clear message and
  * guest RAM beyond what was validated is not touched. */
@@ -35,6 +37,8 @@ struct guest_load_info {
     uint64_t bootinfo_gpa;   /* PROC: struct proc_bootinfo; PVH: struct hvm_start_info */
     uint64_t cpu_page_gpa, free_gpa;
     uint64_t ram_base, ram_size;
+    /* LINUX: RSI = bootinfo_gpa (the zero page); the paging and GDT state */
+    struct vcpu_entry_state entry_state;
 };
 
 /* 0, or -ENOEXEC (corrupt / unsupported ELF), -E2BIG (does not fit in guest
@@ -46,12 +50,16 @@ int guest_load__elf(const struct vcpu_memmap *m, const void *file, size_t size,
 /* Reads `path` and loads it; -errno for I/O errors. */
 int guest_load__file(const struct vcpu_memmap *m, const char *path, const char *cmdline,
                      uint64_t tsc_hz, struct guest_load_info *out, char *errbuf, size_t errlen);
-/* How `path` boots (PVH note or not), without loading it: for choosing a
+/* The whole regular file `path` (at most max_bytes) in a malloc'd buffer
+ * the caller frees: 0, or -errno with a one-line reason in errbuf. */
+int guest_load__read_file(const char *path, uint64_t max_bytes, uint8_t **buf, size_t *size,
+                          char *errbuf, size_t errlen);
+/* How `path` boots (a bzImage, a PVH note or neither), without loading it: for choosing a
  * backend before the VM exists.  0, or -errno / -ENOEXEC with a reason. */
 int guest_load__file_boot(const char *path, enum vcpu_boot *boot, char *errbuf, size_t errlen);
 /* Can `ops` boot this image?  0, or -ENOEXEC with a reason that names the
- * image the backend needs (a PVH image on the proc backend, a proc-port
- * image on a PVH backend). */
+ * image the backend needs (a PVH image or a bzImage on the proc backend, a
+ * proc-port image on a PVH backend). */
 int guest_load__check_backend(const struct guest_load_info *info, const struct vcpu_ops *ops,
                               char *errbuf, size_t errlen);
 /* Boot registers (all others zero) and the vcpu's cpu page (PROC).

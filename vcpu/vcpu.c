@@ -74,6 +74,14 @@ int vcpu__get_regs(struct vcpu *v, struct vcpu_regs *r)
     return v->vm->ops->get_regs(v, r);
 }
 
+int vcpu__set_entry_state(struct vcpu *v, const struct vcpu_entry_state *s)
+{
+    const struct vcpu_ops *ops = v->vm->ops;
+    if (!ops->set_entry_state || (unsigned)s->boot >= 32 || !(ops->also_boots & (1u << s->boot)))
+        return -ENOTSUP;
+    return ops->set_entry_state(v, s);
+}
+
 int vcpu__set_regs(struct vcpu *v, const struct vcpu_regs *r)
 {
     return v->vm->ops->set_regs(v, r);

@@ -171,13 +171,32 @@ const char *vcpu__exit_name(enum vcpu_exit_reason r);
  *         (vcpu/proc/proc_abi.h): the proc port, build/guest/iovirt-guest.elf
  *   PVH   32-bit protected mode, paging off, at the ELF's PVH note entry,
  *         EBX = struct hvm_start_info (drivers/platform/pvh.h): the bare
- *         port, build/guest/iovirt-guest-bare.elf */
-enum vcpu_boot { VCPU_BOOT_PROC, VCPU_BOOT_PVH };
+ *         port, build/guest/iovirt-guest-bare.elf
+ *   LINUX 64-bit long mode with paging (Linux boot.rst "64-bit BOOT
+ *         PROTOCOL", drivers/platform/linux_boot.h): a stock bzImage at
+ *         its load address + 0x200, RSI = the zero page; the loader builds
+ *         the identity page tables and the GDT in guest low memory
+ *         (vcpu/guest_load_linux.h) and the backend loads them
+ *         (set_entry_state). */
+enum vcpu_boot { VCPU_BOOT_PROC, VCPU_BOOT_PVH, VCPU_BOOT_LINUX };
+
+/* The control state of an entry other than the one create() sets up. */
+struct vcpu_entry_state {
+    enum vcpu_boot boot;
+    uint64_t cr3;              /* LINUX: GPA of the PML4 */
+    uint64_t gdt_base;         /* LINUX: GPA of the GDT */
+    uint16_t gdt_limit;
+    uint16_t cs, ds;           /* selectors of its code and data descriptors */
+};
 
 struct vcpu_ops {
     const char *name;
     unsigned caps;
     enum vcpu_boot boot;
+    /* Further protocols it enters (bit 1u << enum vcpu_boot), through
+     * set_entry_state after create(); 0: only `boot`. */
+    unsigned also_boots;
+    int (*set_entry_state)(struct vcpu *v, const struct vcpu_entry_state *s);
     /* Can this host run the backend?  0, or -errno with `why` filled
      * ("no /dev/kvm: ENOENT"); on success `why` says what it uses.  NULL:
      * always. */
@@ -237,6 +256,10 @@ void vm__destroy(struct vm *vm);
 int vcpu__create(struct vcpu *v, struct vm *vm, unsigned id);
 void vcpu__destroy(struct vcpu *v);
 int vcpu__get_regs(struct vcpu *v, struct vcpu_regs *r);
+/* Put a created vcpu in the control state of protocol s->boot (one of the
+ * backend's also_boots): 0, -ENOTSUP (the backend does not enter it), or
+ * the backend's -errno. */
+int vcpu__set_entry_state(struct vcpu *v, const struct vcpu_entry_state *s);
 /* Replaces the guest state; an MMIO/PIO read still waiting for completion
  * is dropped (the caller chose the registers). */
 int vcpu__set_regs(struct vcpu *v, const struct vcpu_regs *r);
@@ -283,6 +306,10 @@ const char *vcpu__backend_names(void);
  * no /dev/kvm: ENOENT"); else `why` says why this one ("/dev/kvm", "no
  * /dev/kvm: ENOENT"), for the run's first log line. */
 const struct vcpu_ops *vcpu__backend_choose(const char *name, char *why, size_t len);
+/* Does `ops` enter kernels of this kind (its boot or one of also_boots)? */
+bool vcpu__boots(const struct vcpu_ops *ops, enum vcpu_boot boot);
+/* The kind's name for messages: "proc-port", "PVH", "Linux bzImage". */
+const char *vcpu__boot_name(enum vcpu_boot boot);
 /* The first backend (same order) that boots images of this kind and can
  * run here; NULL and `why` ("a PVH image needs the kvm backend: no
  * /dev/kvm: ENOENT") if none.  A proc-port image always gets proc. */

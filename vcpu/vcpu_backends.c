@@ -71,11 +71,26 @@ const struct vcpu_ops *vcpu__backend_choose(const char *name, char *why, size_t 
     return NULL;
 }
 
+bool vcpu__boots(const struct vcpu_ops *ops, enum vcpu_boot boot)
+{
+    return ops->boot == boot || ((unsigned)boot < 32 && (ops->also_boots & (1u << boot)));
+}
+
+const char *vcpu__boot_name(enum vcpu_boot boot)
+{
+    switch (boot) {
+    case VCPU_BOOT_PROC: return "proc-port";
+    case VCPU_BOOT_PVH: return "PVH";
+    case VCPU_BOOT_LINUX: return "Linux bzImage";
+    }
+    return "unknown";
+}
+
 const struct vcpu_ops *vcpu__backend_for_boot(enum vcpu_boot boot, char *why, size_t len)
 {
     char buf[160], skipped[200] = "";
     for (unsigned i = 0; i < NR_BACKENDS; i++) {
-        if (backends[i]->boot != boot)
+        if (!vcpu__boots(backends[i], boot))
             continue;
         if (probe(backends[i], buf, sizeof buf) == 0) {
             snprintf(why, len, "%s", buf[0] ? buf : "default");
@@ -84,8 +99,8 @@ const struct vcpu_ops *vcpu__backend_for_boot(enum vcpu_boot boot, char *why, si
         if (!skipped[0])
             snprintf(skipped, sizeof skipped, "%s: %s", backends[i]->name, buf);
     }
-    snprintf(why, len, "no backend here boots %s images%s%s", boot == VCPU_BOOT_PVH ? "PVH" : "proc-port",
-             skipped[0] ? "; " : "", skipped);
+    snprintf(why, len, "no backend here boots %s images%s%s", vcpu__boot_name(boot), skipped[0] ? "; " : "",
+             skipped);
     return NULL;
 }
 

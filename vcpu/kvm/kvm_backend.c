@@ -2,7 +2,8 @@
  * /dev/kvm (Linux Documentation/virt/kvm/api.rst).  The in-kernel irqchip
  * handles the LAPIC, hlt and interrupt delivery; what reaches this loop are
  * MMIO and port I/O the hypervisor emulates, kicks, and faults.  The guest
- * enters in the PVH state (drivers/platform/pvh.h). */
+ * enters in the PVH state (drivers/platform/pvh.h) or, for a Linux
+ * bzImage, the 64-bit boot protocol's (drivers/platform/linux_boot.h). */
 #include "vcpu/kvm/kvm_priv.h"
 
 #include <errno.h>
@@ -63,6 +64,8 @@ const struct vcpu_ops kvm_vcpu_ops = {
     .caps = VCPU_CAP_DIRECT_MAP | VCPU_CAP_ASYNC_INJECT | VCPU_CAP_CPU_TIME | VCPU_CAP_SANDBOXED |
             VCPU_CAP_HALT_IN_RUN | VCPU_CAP_IN_PROCESS,
     .boot = VCPU_BOOT_PVH,
+    .also_boots = 1u << VCPU_BOOT_LINUX,
+    .set_entry_state = kvm__set_entry_state,
     .probe = kvm__probe,
     .vm_init = kvm__vm_init,
     .vm_destroy = kvm__vm_destroy,

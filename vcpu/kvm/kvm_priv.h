@@ -87,6 +87,7 @@ void kvm__destroy(struct vcpu *v);
 int kvm__get_regs(struct vcpu *v, struct vcpu_regs *r);
 int kvm__set_regs(struct vcpu *v, const struct vcpu_regs *r);
 int64_t kvm__cpu_time_ns(struct vcpu *v);
+int kvm__set_entry_state(struct vcpu *v, const struct vcpu_entry_state *e);
 
 /* kvm_exit.c */
 void kvm__complete_pending(struct vcpu *v);

@@ -1,7 +1,9 @@
 /* KVM backend: one vCPU.  Its run page, the host's supported CPUID, and
  * the PVH entry state (drivers/platform/pvh.h): 32-bit protected mode,
  * paging off, flat 4 GiB code and data segments, a 32-bit TSS, IF = 0.
- * guest_load__setup_vcpu() then sets RIP (the note's entry) and RBX. */
+ * guest_load__setup_vcpu() then sets RIP (the note's entry) and RBX; for a
+ * Linux bzImage it first switches to the 64-bit entry state
+ * (kvm__set_entry_state). */
 #include "vcpu/kvm/kvm_priv.h"
 
 #include <errno.h>
@@ -17,6 +19,10 @@
 #define CPUID_MAX_ENTRIES 256
 #define CR0_PE (1ull << 0)
 #define CR0_ET (1ull << 4)  /* reads as 1 on every CPU since the 486 */
+#define CR0_PG (1ull << 31)
+#define CR4_PAE (1ull << 5)
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
 
 static struct kvm_segment flat(uint16_t sel, uint8_t type)
 {
@@ -48,6 +54,32 @@ static int set_pvh_state(int fd)
     return kvm__ioctl(fd, KVM_SET_SREGS, &s);
 }
 
+/* boot.rst "64-bit BOOT PROTOCOL": long mode with paging (the loader's
+ * identity tables at s->cr3), CS = __BOOT_CS a 64-bit code segment, DS =
+ * ES = SS = __BOOT_DS flat data, the loader's GDT loaded; the TSS stays
+ * the busy one create() set (type 11 is the 64-bit busy TSS in long mode,
+ * which VM entry requires). */
+int kvm__set_entry_state(struct vcpu *v, const struct vcpu_entry_state *e)
+{
+    if (e->boot != VCPU_BOOT_LINUX)
+        return -ENOTSUP;
+    struct kvm_sregs s;
+    int fd = KV(v)->fd;
+    int r = kvm__ioctl(fd, KVM_GET_SREGS, &s);
+    if (r)
+        return r;
+    s.cs = flat(e->cs, 0xb);
+    s.cs.l = 1, s.cs.db = 0;  /* 64-bit code: L set, D clear (SDM Vol. 3 3.4.5) */
+    s.ds = s.es = s.fs = s.gs = s.ss = flat(e->ds, 0x3);
+    s.gdt.base = e->gdt_base, s.gdt.limit = e->gdt_limit;
+    s.idt.base = 0, s.idt.limit = 0;
+    s.cr3 = e->cr3;
+    s.cr4 = CR4_PAE;
+    s.efer = EFER_LME | EFER_LMA;
+    s.cr0 = CR0_PE | CR0_ET | CR0_PG;
+    return kvm__ioctl(fd, KVM_SET_SREGS, &s);
+}
+
 static int set_cpuid(struct kvm_vm_state *k, int fd)
 {
     size_t sz = sizeof(struct kvm_cpuid2) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
@@ -56,6 +88,12 @@ static int set_cpuid(struct kvm_vm_state *k, int fd)
         return -ENOMEM;
     c->nent = CPUID_MAX_ENTRIES;
     int r = kvm__ioctl(k->sys_fd, KVM_GET_SUPPORTED_CPUID, c);
+    /* KVM leaves CPUID.1:ECX[31] clear; a guest looks for the hypervisor
+     * leaves (0x40000000, "KVMKVMKVM", kvm-clock) only when it is set (as
+     * QEMU sets it). */
+    for (unsigned i = 0; !r && i < c->nent; i++)
+        if (c->entries[i].function == 1)
+            c->entries[i].ecx |= 1u << 31;
     if (!r)
         r = kvm__ioctl(fd, KVM_SET_CPUID2, c);
     free(c);
