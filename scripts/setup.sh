@@ -7,7 +7,8 @@ set -eu
 # which `make test` boots for the tests/testvm phase; its other tools (apt-get,
 # apt-cache, dpkg-deb, flock, timeout) are in every Debian.  The test
 # machine's kernel and busybox-static are fetched with apt-get download into
-# its cache, never installed here: that needs the apt lists (below).  procps
+# its cache, never installed here: that needs the apt lists (below);
+# scripts/linux-guest shares that cache and needs nothing more.  procps
 # (pgrep) is for tests/scripts/test_testvm.sh; a minimal Debian 12 image
 # lacks it.
 PKGS="build-essential clang libclang-rt-14-dev pkg-config libcmocka-dev \
