@@ -18,6 +18,13 @@
 
 #define HOST_BRIDGE_SLOT 0
 
+/* The machine's I/O APIC inputs (VCPU_CAP_IOAPIC). */
+static int vm__irq_line_cb(void *ctx, unsigned line, int level)
+{
+    struct hv_vm *vm = ctx;
+    return vm__irq_line(&vm->vm, line, level);
+}
+
 void hv_vm__inject(void *opaque, uint8_t vector)
 {
     struct hv_vm *vm = opaque;
@@ -56,6 +63,13 @@ static void uart_write(void *dev, uint64_t off, unsigned size, uint64_t val)
 }
 
 static const struct mmio_ops uart_ops = {.read = uart_read, .write = uart_write};
+
+/* The UART's interrupt output is wired to ISA IRQ 4 (vCPU thread only). */
+static void uart_irq(void *ctx, int level)
+{
+    struct hv_vm *vm = ctx;
+    vm_irq__set_level(&vm->irq, PLATFORM_IRQ_COM1, level);
+}
 
 static uint64_t pci_read(void *dev, uint64_t off, unsigned size)
 {
@@ -135,11 +149,12 @@ static void virtio_msi(void *ctx, uint16_t sid, uint64_t addr, uint32_t data)
     vm_irq__msi(&vm->irq, addr, data);
 }
 
+/* Held while ISR has bits, dropped by the driver's ISR read (virtio 1.1
+ * 4.1.4.5); virtio-net calls this under its lock. */
 static void virtio_intx(void *ctx, int level)
 {
     struct hv_vm *vm = ctx;
-    if (level && vm->nic_pci)
-        vm_irq__intx(&vm->irq, vm->nic_pci->cfg[PCI_INTERRUPT_LINE]);
+    vm_irq__set_level(&vm->irq, HV_NIC_INTX_LINE, level);
 }
 
 static int vm__add_nic(struct hv_vm *vm)
@@ -154,6 +169,7 @@ static int vm__add_nic(struct hv_vm *vm)
         if (!vm->e1000 || e1000_emul__init(vm->e1000, &vm->mem, &vm->irq, vm->cfg.mac, nic_tx, vm, NULL))
             return -ENOMEM;
         vm->nic_pci = &vm->e1000->pci;
+        vm->e1000->intx_line = HV_NIC_INTX_LINE;
         bar_ops[0] = &e1000_emul_bar0_ops;
         bar_ops[1] = &e1000_emul_bar1_ops;
         dev = vm->e1000;
@@ -199,7 +215,7 @@ static int vm__add_nic(struct hv_vm *vm)
     struct pci_dev *d = vm->nic_pci;
     d->opaque = vm;
     d->on_write = nic_cfg_written;
-    d->cfg[PCI_INTERRUPT_LINE] = 11;
+    d->cfg[PCI_INTERRUPT_LINE] = HV_NIC_INTX_LINE;
     for (int b = 0; b < 2; b++) {
         if (!bar_ops[b] || !d->bars[b].size)
             continue;
@@ -231,6 +247,7 @@ static int vm__add_nic(struct hv_vm *vm)
 static int vm__add_fixed_devices(struct hv_vm *vm)
 {
     uart__init(&vm->uart, vm__console_line, vm);
+    uart__set_irq(&vm->uart, uart_irq, vm);
     pci_bus__init(&vm->pci);
     pci_dev__init(&vm->host_bridge, 0x8086, 0x1237, 0x060000, 0x02);
     pci_bus__attach(&vm->pci, HOST_BRIDGE_SLOT, &vm->host_bridge);
@@ -298,6 +315,12 @@ int hv_vm__create(struct hv_vm *vm, const struct hv_vm_config *cfg)
         log__err("hv", "%s: cannot load guest kernel '%s': %s", vm->cfg.name, cfg->kernel_path,
                  err[0] ? err : strerror(-r));
         goto fail;
+    }
+    /* The interrupt model is the machine's: lines are I/O APIC inputs
+     * where there is one (hv/vm_irq.h). */
+    if (vm->cfg.backend->caps & VCPU_CAP_IOAPIC) {
+        vm->irq.line = vm__irq_line_cb;
+        vm->irq.line_ctx = vm;
     }
     if ((r = vm__add_fixed_devices(vm)) || (r = vm__add_nic(vm)))
         goto fail;
@@ -474,5 +497,8 @@ void hv_vm__print_stats(struct hv_vm *vm, FILE *out)
     for (unsigned i = 0; i < vm->traps.n; i++)
         fprintf(out, " %s=%llu/%llu", vm->traps.t[i].name, (unsigned long long)vm->traps.t[i].reads,
                 (unsigned long long)vm->traps.t[i].writes);
-    fprintf(out, " (reads/writes)\n");
+    /* Ports and addresses no device claims (read all-ones, writes dropped,
+     * as on a PC's bus): a guest probing or hammering them shows here. */
+    fprintf(out, " unclaimed=%llu/%llu (reads/writes)\n", (unsigned long long)vm->traps.unclaimed_reads,
+            (unsigned long long)vm->traps.unclaimed_writes);
 }

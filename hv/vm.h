@@ -36,6 +36,10 @@ enum hv_nic_mode { HV_NIC_NONE, HV_NIC_EMULATED, HV_NIC_VIRTIO, HV_NIC_ASSIGNED 
 /* Guest-physical layout (the platform's, so the same kernel sources run
  * natively (testbed/native.h, no VM) and in a VM). */
 #define HV_NIC_SLOT       2              /* 00:02.0, requester ID 0x0010 */
+/* Its INTA# wire: I/O APIC input 11 (a PCI line, level, active low, as
+ * the MP table says; ISA IRQ 11 is not used), also what firmware writes
+ * into its Interrupt Line register. */
+#define HV_NIC_INTX_LINE  11
 #define HV_MAX_RAM        (PLATFORM_PCI_MMIO_BASE - PLATFORM_RAM_BASE)
 
 typedef void (*hv_console_fn)(void *ctx, const char *line, size_t len);
@@ -70,7 +74,7 @@ struct hv_window {
     const char *name;
 };
 
-#define HV_MAX_WINDOWS 10
+#define HV_MAX_WINDOWS 16
 
 struct hv_vm {
     struct hv_vm_config cfg;

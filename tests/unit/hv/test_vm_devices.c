@@ -69,6 +69,41 @@ static void test_config_space_and_bars(void **state)
     assert_int_equal(play(vm, true, status, 4, false, 0), 0xFFFFFFFF);
     assert_true(play(vm, true, status + 0x100000, 4, false, 0) != 0xFFFFFFFF);
 
+    /* A BAR moved onto the I/O APIC or the interrupt window does not decode
+     * there (the in-kernel I/O APIC would shadow it; the MSI window is the
+     * platform's). */
+    play(vm, false, 0xCFC, 4, true, (uint32_t)PLATFORM_IOAPIC_BASE);
+    assert_int_equal(play(vm, true, PLATFORM_IOAPIC_BASE + 8, 4, false, 0), 0xFFFFFFFF);
+    play(vm, false, 0xCFC, 4, true, (uint32_t)PLATFORM_MSI_WINDOW_BASE);
+    assert_int_equal(play(vm, true, PLATFORM_MSI_WINDOW_BASE + 8, 4, false, 0), 0xFFFFFFFF);
+    play(vm, false, 0xCFC, 4, true, PLATFORM_PCI_MMIO_BASE);
+    assert_true(play(vm, true, status, 4, false, 0) != 0xFFFFFFFF);
+
+    /* Ports nobody claims (what Linux probes: COM2-4, POST 0x80, VGA,
+     * parallel) read all-ones at every width, drop writes, are counted,
+     * and the VM carries on. */
+    static const uint16_t probed[] = {0x2F8, 0x3E8, 0x2E8, 0x80, 0x3C0, 0x3DF, 0x378, 0x87, 0xED, 0xFFFF};
+    uint64_t r0 = vm->traps.unclaimed_reads, w0 = vm->traps.unclaimed_writes;
+    for (unsigned i = 0; i < sizeof probed / sizeof probed[0]; i++) {
+        play(vm, false, probed[i], 1, true, 0xA5);
+        assert_int_equal(play(vm, false, probed[i], 1, false, 0), 0xFF);
+        assert_int_equal(play(vm, false, probed[i], 2, false, 0), 0xFFFF);
+        assert_int_equal(play(vm, false, probed[i], 4, false, 0), 0xFFFFFFFFu);
+    }
+    assert_int_equal(vm->traps.unclaimed_reads - r0, 3 * (sizeof probed / sizeof probed[0]));
+    assert_int_equal(vm->traps.unclaimed_writes - w0, sizeof probed / sizeof probed[0]);
+    assert_false(vm->powered_off);
+    char *buf = NULL;
+    size_t blen = 0;
+    FILE *f = open_memstream(&buf, &blen);
+    hv_vm__print_stats(vm, f);
+    fclose(f);
+    char want[64];
+    snprintf(want, sizeof want, "unclaimed=%llu/%llu", (unsigned long long)vm->traps.unclaimed_reads,
+             (unsigned long long)vm->traps.unclaimed_writes);
+    assert_non_null(strstr(buf, want));
+    free(buf);
+
     /* Power-off with a status. */
     play(vm, false, PLATFORM_PORT_EXIT, 4, true, 7);
     assert_true(vm->powered_off);
