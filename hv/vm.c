@@ -71,6 +71,21 @@ static void uart_irq(void *ctx, int level)
     vm_irq__set_level(&vm->irq, PLATFORM_IRQ_COM1, level);
 }
 
+static uint64_t rtc_read(void *dev, uint64_t off, unsigned size)
+{
+    uint32_t v = 0;
+    mc146818__pio(dev, (unsigned)off, size, false, &v);
+    return v;
+}
+
+static void rtc_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+{
+    uint32_t v = (uint32_t)val;
+    mc146818__pio(dev, (unsigned)off, size, true, &v);
+}
+
+static const struct mmio_ops rtc_ops = {.read = rtc_read, .write = rtc_write};
+
 static uint64_t pci_read(void *dev, uint64_t off, unsigned size)
 {
     uint32_t v = 0;
@@ -248,6 +263,7 @@ static int vm__add_fixed_devices(struct hv_vm *vm)
 {
     uart__init(&vm->uart, vm__console_line, vm);
     uart__set_irq(&vm->uart, uart_irq, vm);
+    mc146818__init(&vm->rtc, NULL, NULL);
     pci_bus__init(&vm->pci);
     pci_dev__init(&vm->host_bridge, 0x8086, 0x1237, 0x060000, 0x02);
     pci_bus__attach(&vm->pci, HOST_BRIDGE_SLOT, &vm->host_bridge);
@@ -259,6 +275,7 @@ static int vm__add_fixed_devices(struct hv_vm *vm)
     if (!vm->hpet)
         return -ENOMEM;
     if (!hv_window__add(vm, VCPU_TRAP_PIO, PLATFORM_PORT_COM1, 8, &uart_ops, &vm->uart, "uart") ||
+        !hv_window__add(vm, VCPU_TRAP_PIO, PLATFORM_PORT_RTC_INDEX, 2, &rtc_ops, &vm->rtc, "rtc") ||
         !hv_window__add(vm, VCPU_TRAP_PIO, PCI_CONFIG_ADDRESS_PORT, 8, &pci_ops,
                         &vm->pci, "pci-cfg") ||
         !hv_window__add(vm, VCPU_TRAP_MMIO, PLATFORM_PCI_ECAM_BASE, PCI_BUS_ECAM_SIZE, &pci_bus_ecam_ops,

@@ -3,7 +3,7 @@
  * guest kernel expects at the platform's addresses
  * (drivers/platform/platform_map.h), all emulated by trapping: 16550
  * console, PCI host bridge with configuration mechanism #1 and ECAM,
- * HPET-like timer, power-off port and one NIC in the chosen mode:
+ * HPET-like timer, CMOS clock, power-off port and one NIC in the chosen mode:
  *   emulated  hw/e1000 model on guest memory (hv/e1000_emul)
  *   virtio    virtio-net 1.x (hv/virtio)
  *   assigned  the platform's physical NIC (hv/assign)
@@ -22,6 +22,7 @@
 #include "host/bridge.h"
 #include "host/host_os.h"
 #include "hw/pci/pci_bus.h"
+#include "hw/mc146818_rtc.h"
 #include "hw/uart_16550.h"
 #include "drivers/platform/platform_map.h"
 #include "vcpu/vcpu.h"
@@ -88,6 +89,7 @@ struct hv_vm {
     int halt_fd;                 /* eventfd: an interrupt arrived (wakes HLT) */
 
     struct uart_16550 uart;
+    struct mc146818 rtc;
     struct pci_bus pci;
     struct pci_dev host_bridge;
     struct hpet *hpet;

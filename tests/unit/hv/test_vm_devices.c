@@ -104,6 +104,12 @@ static void test_config_space_and_bars(void **state)
     assert_non_null(strstr(buf, want));
     free(buf);
 
+    /* The CMOS clock answers at 0x70/0x71: register A without UIP, D valid. */
+    play(vm, false, PLATFORM_PORT_RTC_INDEX, 1, true, 0x8A);
+    assert_int_equal(play(vm, false, PLATFORM_PORT_RTC_DATA, 1, false, 0) & 0x80, 0);
+    play(vm, false, PLATFORM_PORT_RTC_INDEX, 1, true, 0x0D);
+    assert_int_equal(play(vm, false, PLATFORM_PORT_RTC_DATA, 1, false, 0), 0x80);
+
     /* Power-off with a status. */
     play(vm, false, PLATFORM_PORT_EXIT, 4, true, 7);
     assert_true(vm->powered_off);
