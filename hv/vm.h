@@ -3,7 +3,8 @@
  * guest kernel expects at the platform's addresses
  * (drivers/platform/platform_map.h), all emulated by trapping: 16550
  * console, PCI host bridge with configuration mechanism #1 and ECAM,
- * HPET-like timer, CMOS clock, power-off port and one NIC in the chosen mode:
+ * HPET-like timer, CMOS clock, i8042 (reset), power-off port and one NIC in
+ * the chosen mode:
  *   emulated  hw/e1000 model on guest memory (hv/e1000_emul)
  *   virtio    virtio-net 1.x (hv/virtio)
  *   assigned  the platform's physical NIC (hv/assign)
@@ -22,6 +23,7 @@
 #include "host/bridge.h"
 #include "host/host_os.h"
 #include "hw/pci/pci_bus.h"
+#include "hw/i8042.h"
 #include "hw/mc146818_rtc.h"
 #include "hw/uart_16550.h"
 #include "drivers/platform/platform_map.h"
@@ -90,6 +92,7 @@ struct hv_vm {
 
     struct uart_16550 uart;
     struct mc146818 rtc;
+    struct i8042 i8042;          /* and port 0x92 */
     struct pci_bus pci;
     struct pci_dev host_bridge;
     struct hpet *hpet;
@@ -109,6 +112,8 @@ struct hv_vm {
     volatile bool stop_requested;
     bool powered_off;
     int exit_status;             /* guest's power-off value */
+    const char *reset_by;        /* the guest reset the machine: "i8042" or
+                                  * "port 0x92" (static text); NULL: no */
     uint64_t halts;
 };
 
@@ -116,7 +121,9 @@ struct hv_vm {
  * load, out of host memory).  On error nothing is left allocated. */
 int hv_vm__create(struct hv_vm *vm, const struct hv_vm_config *cfg);
 /* Run until the guest powers off (returns 0, exit status in exit_status),
- * faults or dies (-EFAULT, reported), or hv_vm__stop() (-EINTR). */
+ * resets the machine (returns 0, reset_by set, exit_status 0: a reboot
+ * ends the VM cleanly), faults or dies (-EFAULT, reported), or
+ * hv_vm__stop() (-EINTR). */
 int hv_vm__run(struct hv_vm *vm);
 void hv_vm__stop(struct hv_vm *vm);   /* any thread */
 /* The one line hv_vm__run() reports ("NAME: " before it) when exit e stops

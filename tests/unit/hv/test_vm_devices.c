@@ -110,6 +110,19 @@ static void test_config_space_and_bars(void **state)
     play(vm, false, PLATFORM_PORT_RTC_INDEX, 1, true, 0x0D);
     assert_int_equal(play(vm, false, PLATFORM_PORT_RTC_DATA, 1, false, 0), 0x80);
 
+    /* The i8042 answers its self test; its pulse-reset command (0xFE)
+     * records a guest reset, which hv_vm__run turns into a clean end. */
+    play(vm, false, PLATFORM_PORT_I8042_CMD, 1, true, 0xAA);
+    assert_int_equal(play(vm, false, PLATFORM_PORT_I8042_CMD, 1, false, 0) & 1, 1);
+    assert_int_equal(play(vm, false, PLATFORM_PORT_I8042_DATA, 1, false, 0), 0x55);
+    assert_null(vm->reset_by);
+    play(vm, false, PLATFORM_PORT_SYSCTL_A, 1, true, 0x02); /* A20 only */
+    assert_null(vm->reset_by);
+    play(vm, false, PLATFORM_PORT_I8042_CMD, 1, true, 0xFE);
+    assert_non_null(vm->reset_by);
+    assert_string_equal(vm->reset_by, "i8042");
+    vm->reset_by = NULL;
+
     /* Power-off with a status. */
     play(vm, false, PLATFORM_PORT_EXIT, 4, true, 7);
     assert_true(vm->powered_off);
