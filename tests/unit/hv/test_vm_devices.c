@@ -123,6 +123,32 @@ static void test_config_space_and_bars(void **state)
     assert_string_equal(vm->reset_by, "i8042");
     vm->reset_by = NULL;
 
+    /* Every port at every width written with 0, all-ones and garbage, then
+     * read (the power-off port aside): the reset lines are the only effect
+     * that ends anything, the platform devices stay sane, and under the
+     * sanitizer build nothing is touched out of bounds. */
+    static const uint32_t vals[] = {0, 0xFFFFFFFFu, 0x5AA5C33Cu};
+    unsigned resets = 0;
+    for (uint32_t port = 0; port <= 0xFFFF; port++) {
+        if (port >= PLATFORM_PORT_EXIT && port < PLATFORM_PORT_EXIT + 4)
+            continue;
+        for (unsigned sz = 1; sz <= 4; sz *= 2)
+            for (unsigned i = 0; i < 3; i++) {
+                play(vm, false, port, sz, true, vals[i] ^ port);
+                (void)play(vm, false, port, sz, false, 0);
+                if (vm->reset_by) {
+                    resets++;
+                    vm->reset_by = NULL;
+                }
+            }
+    }
+    assert_false(vm->powered_off);
+    assert_true(resets > 0); /* 0x64 took 0xFE-like values, 0x92 bit 0 */
+    assert_int_equal(play(vm, false, PLATFORM_PORT_COM1 + 5, 1, false, 0), 0x60);     /* LSR */
+    assert_int_equal(play(vm, false, PLATFORM_PORT_I8042_CMD, 1, false, 0) & 0x02, 0); /* IBF */
+    play(vm, false, PLATFORM_PORT_RTC_INDEX, 1, true, 0x0A);
+    assert_int_equal(play(vm, false, PLATFORM_PORT_RTC_DATA, 1, false, 0) & 0x80, 0); /* UIP */
+
     /* Power-off with a status. */
     play(vm, false, PLATFORM_PORT_EXIT, 4, true, 7);
     assert_true(vm->powered_off);
