@@ -78,7 +78,7 @@ static void run__usage(FILE *out, bool native)
             "\n"
             "Exit status: the guest's power-off status; 0 when the guest reset the machine\n"
             "(a reboot: the i8042's pulse-reset command 0xFE, as Linux's reboot=k, or port\n"
-            "0x92 bit 0; one line 'guest reset via ...' on stderr); 2 for bad arguments or\n"
+            "0x92 bit 0; one line 'iovirt: guest reset via ...' on stderr); 2 for bad arguments or\n"
             "a VM that cannot start; 3 if the guest faulted or died.\n");
 }
 
@@ -322,7 +322,7 @@ static int run__guest(int argc, char **argv, bool native)
     if (r == -EINTR)
         fprintf(stderr, "iovirt %s: stopped by signal\n", argv[0]);
     if (r == 0 && t->vm_up && t->vm.reset_by)
-        fprintf(stderr, "iovirt %s: guest reset via %s\n", argv[0], t->vm.reset_by);
+        fprintf(stderr, "iovirt: guest reset via %s\n", t->vm.reset_by); /* not an error */
     if (o.stats && o.mode == TESTBED_NATIVE)
         native__print_stats(&t->native, stderr);
     else if (o.stats)

