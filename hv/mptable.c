@@ -129,7 +129,7 @@ long mptable__build(void *buf, size_t size, uint32_t gpa, const struct mptable_p
 int mptable__write(struct vcpu_memmap *m, const struct mptable_pci_irq *pci, unsigned npci, uint32_t *gpa_out)
 {
     size_t max = mptable__max_size(npci > MPTABLE_MAX_PCI_IRQS ? 0 : npci);
-    uint32_t gpa = (uint32_t)((MPTABLE_REGION_END - max) & ~15u);
+    uint32_t gpa = (uint32_t)((MPTABLE_RESET_VECTOR - max) & ~15u);
     uint8_t *buf = malloc(max);
     if (!buf)
         return -ENOMEM;

@@ -16,7 +16,8 @@
  *     local APIC.
  * The KVM backend's GSI routes match (vcpu/kvm/kvm_irqfd.c: GSI 0 -> input
  * 2).  Building is a pure function of its inputs (unit tested); writing
- * puts it at the top of 0xF0000-0xFFFFF when the guest has RAM there. */
+ * puts it at the top of 0xF0000-0xFFFFF, below the reset vector, when the
+ * guest has RAM there. */
 #ifndef IOVIRT_HV_MPTABLE_H
 #define IOVIRT_HV_MPTABLE_H
 
@@ -55,7 +56,8 @@ size_t mptable__max_size(unsigned npci);
  * MPTABLE_ISA_FIXED_IRQS, gpa not aligned or the table would pass 4 GiB),
  * -ENOSPC (buf too small).  Nothing is promised about buf on error. */
 long mptable__build(void *buf, size_t size, uint32_t gpa, const struct mptable_pci_irq *pci, unsigned npci);
-/* Build and write it into guest memory at the top of 0xF0000-0xFFFFF: 0,
+/* Build and write it into guest memory at the top of 0xF0000-0xFFFFF,
+ * ending below the reset vector's 16 bytes at 0xFFFF0: 0,
  * -ENOENT when that region is not RAM of this guest (its RAM starts at
  * 1 MiB: nothing written, nothing wrong), or mptable__build's error.
  * *gpa_out (if not NULL) gets the floating pointer's address. */

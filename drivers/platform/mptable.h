@@ -14,6 +14,10 @@
 
 #define MPTABLE_REGION_BASE  0xF0000u      /* BIOS ROM area, searched by the OS */
 #define MPTABLE_REGION_END   0x100000u
+/* The x86 reset vector F000:FFF0 (SDM Vol. 3 9.1.4): its 16 bytes hold
+ * firmware's jump (a Linux VM's loader puts its reset stub there), so the
+ * table ends below it. */
+#define MPTABLE_RESET_VECTOR 0xFFFF0u
 
 /* 4.1 MP Floating Pointer Structure (Table 4-1), 16 bytes */
 #define MPF_SIGNATURE        "_MP_"

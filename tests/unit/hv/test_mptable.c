@@ -259,9 +259,15 @@ static void test_write_into_guest(void **state)
     struct vcpu_memmap low;
     vcpu_memmap__init(&low, &pm);
     assert_int_equal(vcpu_memmap__add_ram(&low, 0, hpa[1], PHYSMEM_PAGE_2M), 0);
+    /* the reset vector's 16 bytes (a loader's stub there) stay untouched */
+    static const uint8_t stub[16] = {0x2e, 0x0f, 0x01, 0x1e, 0xf8, 0xff, 0xcc, 0xf4, 1, 2, 3, 4, 5, 6, 7, 8};
+    assert_int_equal(vcpu_memmap__write(&low, 0xFFFF0, stub, sizeof stub), 0);
     assert_int_equal(mptable__write(&low, &nic, 1, &at), 0);
-    assert_true(at >= 0xF0000 && at + mptable__max_size(1) <= 0x100000 && at % 16 == 0);
+    assert_true(at >= 0xF0000 && at + mptable__max_size(1) <= 0xFFFF0 && at % 16 == 0);
     assert_true(0x100000 - at < 0x400); /* at the top of the area */
+    uint8_t back[16];
+    assert_int_equal(vcpu_memmap__read(&low, 0xFFFF0, back, sizeof back), 0);
+    assert_memory_equal(back, stub, sizeof stub);
     uint8_t *bios = vcpu_memmap__ram_ptr(&low, 0xF0000, 0x10000);
     assert_non_null(bios);
     uint32_t found = 0;
