@@ -80,24 +80,30 @@ static void assign__irq_publish(struct hv_assign *a)
     uint64_t addr = pci_dev__msi_address(d);
     uint32_t data = pci_dev__msi_data(d);
     bool intx_off = on || (pci_dev__command(d) & PCI_COMMAND_INTX_DISABLE);
-    uint8_t line = d->cfg[PCI_INTERRUPT_LINE];
     pthread_mutex_lock(&a->irq_lock);
     a->irq.msi_enabled = on;
     a->irq.msi_addr = addr;
     a->irq.msi_data = data;
     a->irq.intx_off = intx_off;
-    a->irq.intx_line = line;
     pthread_mutex_unlock(&a->irq_lock);
+    /* INTx turned off (MSI on, or Interrupt Disable) with the line up: it
+     * drops; the host side stays masked until the guest takes INTx again */
+    if (intx_off && vm_irq__level(&a->vm->irq, HV_NIC_INTX_LINE))
+        vm_irq__set_level(&a->vm->irq, HV_NIC_INTX_LINE, 0);
 }
 
 /* INTx (used while the guest has MSI off): the line is masked at the host
- * on assertion and the guest's INTx vector injected (line L -> vector
- * VM_IRQ_INTX_VECTOR_BASE + L, as the guest kernel maps it).  The process
- * backend has no LAPIC EOI register, so the end of interrupt is the guest's
- * acknowledgment of the device: the source reports it (model e1000: the
- * ISR's read of ICR, which deasserts the line) and the line is unmasked;
- * if it is still asserted it is delivered again, as an IOAPIC does for a
- * level-triggered line at EOI (VFIO: resample). */
+ * on assertion and the function's wired line (HV_NIC_INTX_LINE, what
+ * firmware wrote into its Interrupt Line register) driven high in the VM
+ * (hv/vm_irq.h: a level on the machine's I/O APIC input, or on a machine
+ * without one the edge vector VM_IRQ_INTX_VECTOR_BASE + line, as the
+ * project's guest kernel maps it).  The end of interrupt is the guest's
+ * acknowledgment of the device, which the source reports (e1000: the ISR's
+ * read of ICR, which deasserts INTA#): the VM's line drops and the host's
+ * is unmasked; if the function still asserts it, it is delivered again,
+ * as an I/O APIC does for a level-triggered line at EOI (VFIO: resample).
+ * The process backend has no LAPIC EOI register, hence the device's
+ * acknowledgment rather than the guest's EOI. */
 static void assign__host_intx(void *ctx)
 {
     struct hv_assign *a = ctx;
@@ -106,13 +112,12 @@ static void assign__host_intx(void *ctx)
         return; /* masked: the unmask resamples the line */
     pthread_mutex_lock(&a->irq_lock); /* the snapshot, never vcfg */
     bool off = a->irq.intx_off;
-    uint8_t line = a->irq.intx_line;
     pthread_mutex_unlock(&a->irq_lock);
     if (off) {
         /* the guest does not take INTx: leave it masked until it does */
         return;
     }
-    if (vm_irq__intx(&a->vm->irq, line))
+    if (vm_irq__set_level(&a->vm->irq, HV_NIC_INTX_LINE, 1))
         __atomic_add_fetch(&a->intx_injected, 1, __ATOMIC_RELAXED);
 }
 
@@ -122,6 +127,7 @@ static void assign__guest_eoi(void *ctx)
     if (!__atomic_exchange_n(&a->intx_masked, false, __ATOMIC_ACQ_REL))
         return;
     __atomic_add_fetch(&a->intx_unmasks, 1, __ATOMIC_RELAXED);
+    vm_irq__set_level(&a->vm->irq, HV_NIC_INTX_LINE, 0); /* before the unmask may raise it again */
     a->src.ops->intx_unmask(&a->src);
 }
 
@@ -239,7 +245,7 @@ int assign__attach(struct hv_assign *a, struct host_os *host, struct hv_vm *vm)
 
     /* The guest's view: the same function, virtualised. */
     ops->init_vcfg(&a->src, &a->vcfg);
-    a->vcfg.cfg[PCI_INTERRUPT_LINE] = 11; /* the guest's line for INTA# (pin 1) */
+    a->vcfg.cfg[PCI_INTERRUPT_LINE] = HV_NIC_INTX_LINE; /* the wired line of INTA# (pin 1) */
     if ((r = assign__place_bars(&a->vcfg, a->fw))) {
         log__err("assign", "%s: the function's BARs do not fit the PCI windows", vm->cfg.name);
         goto fail;

@@ -137,7 +137,6 @@ struct hv_assign {
         bool msi_enabled, intx_off;
         uint64_t msi_addr;
         uint32_t msi_data;
-        uint8_t intx_line;
     } irq;
     /* INTx: assertions received (one arriving while masked is not
      * injected: the unmask resamples the line), injected into the guest,

@@ -45,23 +45,42 @@ static void emul__send_msi(struct e1000_emul *d)
     stat_inc(&d->stats.msi_sent);
 }
 
+/* INTx is asserted while the model's level is high, MSI is off and the
+ * command register's Interrupt Disable is clear (PCI 3.0 6.2.2, 6.8.1.3);
+ * a sideband signal, not a bus-master cycle: BME does not gate it.  Every
+ * change goes to the VM's line (hv/vm_irq.h: a level on the I/O APIC, or
+ * the edge-vector convention on an assertion).  intx_lock orders the
+ * model's changes against the configuration space's. */
+static void emul__update_intx(struct e1000_emul *d)
+{
+    pthread_mutex_lock(&d->intx_lock);
+    bool want = __atomic_load_n(&d->level, __ATOMIC_ACQUIRE) && !pci_dev__msi_enabled(&d->pci) &&
+                !(pci_dev__command(&d->pci) & PCI_COMMAND_INTX_DISABLE);
+    if (want != d->intx_asserted) {
+        d->intx_asserted = want;
+        unsigned line = d->intx_line >= 0 ? (unsigned)d->intx_line : d->pci.cfg[PCI_INTERRUPT_LINE];
+        vm_irq__set_level(d->irq, line, want);
+        if (want)
+            stat_inc(&d->stats.intx_sent);
+    }
+    pthread_mutex_unlock(&d->intx_lock);
+}
+
 static void e1000_emul__level(void *ctx, int level)
 {
     struct e1000_emul *d = ctx;
     int was = __atomic_exchange_n(&d->level, level, __ATOMIC_ACQ_REL);
     if (!level) {
         __atomic_store_n(&d->msi_pending, 0, __ATOMIC_RELEASE); /* nothing left to signal */
+        emul__update_intx(d);
         return;
     }
     if (was)
         return; /* only a rising edge is a new interrupt */
-    if (pci_dev__msi_enabled(&d->pci)) {
+    if (pci_dev__msi_enabled(&d->pci))
         emul__send_msi(d);
-    } else if (!(pci_dev__command(&d->pci) & PCI_COMMAND_INTX_DISABLE)) {
-        /* INTx is a sideband signal, not a bus-master cycle: BME does not gate it. */
-        vm_irq__intx(d->irq, d->pci.cfg[PCI_INTERRUPT_LINE]);
-        stat_inc(&d->stats.intx_sent);
-    }
+    else
+        emul__update_intx(d);
 }
 
 /* ---- the timer ------------------------------------------------------------ */
@@ -166,6 +185,8 @@ int e1000_emul__init(struct e1000_emul *d, struct guest_mem *gm, struct vm_irq *
         return -ENOMEM;
     }
     pthread_mutex_init(&d->txq_lock, NULL);
+    pthread_mutex_init(&d->intx_lock, NULL);
+    d->intx_line = -1;
     e1000__set_clock(d->nic, d->cfg.clock_ns, d->cfg.clock_ctx);
     pthread_mutex_init(&d->tlock, NULL);
     pthread_condattr_t ca;
@@ -205,6 +226,7 @@ void e1000_emul__destroy(struct e1000_emul *d)
         pthread_cond_destroy(&d->tcond);
         pthread_mutex_destroy(&d->tlock);
         pthread_mutex_destroy(&d->txq_lock);
+        pthread_mutex_destroy(&d->intx_lock);
     }
     free(d->regs);
     free(d->txq_buf);
@@ -318,6 +340,8 @@ int e1000_emul__rx(struct e1000_emul *d, const uint8_t *frame, size_t len)
 
 void e1000_emul__cfg_written(struct e1000_emul *d, unsigned off, unsigned size)
 {
+    /* MSI enable or Interrupt Disable may have changed what INTx shows */
+    emul__update_intx(d);
     if (off + size <= PCI_COMMAND || off >= PCI_COMMAND + 2)
         return;
     bool was = d->bme_seen;

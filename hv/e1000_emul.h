@@ -3,7 +3,10 @@
  * memory.  Every guest register access is a trap forwarded here; a write
  * to TDT runs the transmit ring at once (as QEMU does) and frames go to the
  * host bridge; received frames come from the bridge.  The model's interrupt
- * level becomes an MSI (if the guest enabled it) or INTx vector.
+ * level becomes an MSI (if the guest enabled it, on its rising edge) or the
+ * INTx level on the wired line (hv/vm_irq.h: held on the VM's I/O APIC
+ * input until the driver's ICR read drops it, or an edge vector on a
+ * machine without one).
  *
  * Time: the model's clock (default CLOCK_MONOTONIC) stamps every trapped
  * access and received frame, and a timer thread ticks the model at its next
@@ -63,6 +66,10 @@ struct e1000_emul {
     struct vm_irq *irq;
     int level;                  /* last interrupt level seen from the model */
     int msi_pending;            /* an MSI was due while BME was clear */
+    pthread_mutex_t intx_lock;  /* the two below */
+    bool intx_asserted;         /* the line as last driven */
+    int intx_line;              /* the wired line (hv_vm: the platform's routing);
+                                 * -1 (the default): the Interrupt Line register */
     bool bme_seen;              /* Bus Master Enable at the last command write */
     e1000_tx_fn tx;
     void *tx_ctx;

@@ -9,15 +9,24 @@
 #include <unistd.h>
 
 #include "hv/assign.h"
+#include "hv/mptable.h"
 #include "hv/virtio/virtio_net.h"
 #include "drivers/e1000/e1000_regs.h"
 #include "hv/vm_window.h"
+#include "hw/i8042_regs.h"
 #include "hw/timer/hpet.h"
 #include "lib/log.h"
 #include "vcpu/guest_load.h"
 #include "vcpu/guest_load_linux.h"
 
 #define HOST_BRIDGE_SLOT 0
+
+/* The machine's I/O APIC inputs (VCPU_CAP_IOAPIC). */
+static int vm__irq_line_cb(void *ctx, unsigned line, int level)
+{
+    struct hv_vm *vm = ctx;
+    return vm__irq_line(&vm->vm, line, level);
+}
 
 void hv_vm__inject(void *opaque, uint8_t vector)
 {
@@ -57,6 +66,91 @@ static void uart_write(void *dev, uint64_t off, unsigned size, uint64_t val)
 }
 
 static const struct mmio_ops uart_ops = {.read = uart_read, .write = uart_write};
+
+/* The UART's interrupt output is wired to ISA IRQ 4 (vCPU thread only). */
+static void uart_irq(void *ctx, int level)
+{
+    struct hv_vm *vm = ctx;
+    vm_irq__set_level(&vm->irq, PLATFORM_IRQ_COM1, level);
+}
+
+static uint64_t rtc_read(void *dev, uint64_t off, unsigned size)
+{
+    uint32_t v = 0;
+    mc146818__pio(dev, (unsigned)off, size, false, &v);
+    return v;
+}
+
+static void rtc_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+{
+    uint32_t v = (uint32_t)val;
+    mc146818__pio(dev, (unsigned)off, size, true, &v);
+}
+
+static const struct mmio_ops rtc_ops = {.read = rtc_read, .write = rtc_write};
+
+/* i8042 and port 0x92: the PC's reset lines end the VM as a guest reset. */
+static uint64_t i8042_data_read(void *dev, uint64_t off, unsigned size)
+{
+    (void)off;
+    uint32_t v = 0;
+    i8042__pio(dev, I8042_DATA_OFF, size, false, &v);
+    return v;
+}
+
+static void i8042_data_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+{
+    (void)off;
+    uint32_t v = (uint32_t)val;
+    i8042__pio(dev, I8042_DATA_OFF, size, true, &v);
+}
+
+static uint64_t i8042_cmd_read(void *dev, uint64_t off, unsigned size)
+{
+    (void)off;
+    uint32_t v = 0;
+    i8042__pio(dev, I8042_CMD_OFF, size, false, &v);
+    return v;
+}
+
+static void i8042_cmd_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+{
+    (void)off;
+    uint32_t v = (uint32_t)val;
+    i8042__pio(dev, I8042_CMD_OFF, size, true, &v);
+}
+
+static uint64_t sysctl_read(void *dev, uint64_t off, unsigned size)
+{
+    (void)off;
+    uint32_t v = 0;
+    i8042__sysctl_pio(dev, size, false, &v);
+    return v;
+}
+
+static void sysctl_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+{
+    (void)off;
+    uint32_t v = (uint32_t)val;
+    i8042__sysctl_pio(dev, size, true, &v);
+}
+
+static const struct mmio_ops i8042_data_ops = {.read = i8042_data_read, .write = i8042_data_write};
+static const struct mmio_ops i8042_cmd_ops = {.read = i8042_cmd_read, .write = i8042_cmd_write};
+static const struct mmio_ops sysctl_ops = {.read = sysctl_read, .write = sysctl_write};
+
+static void i8042_reset(void *ctx, const char *how)
+{
+    struct hv_vm *vm = ctx;
+    if (!vm->reset_by)
+        vm->reset_by = how;
+}
+
+static void i8042_irq(void *ctx, int level)
+{
+    struct hv_vm *vm = ctx;
+    vm_irq__set_level(&vm->irq, PLATFORM_IRQ_I8042_KBD, level);
+}
 
 static uint64_t pci_read(void *dev, uint64_t off, unsigned size)
 {
@@ -136,11 +230,12 @@ static void virtio_msi(void *ctx, uint16_t sid, uint64_t addr, uint32_t data)
     vm_irq__msi(&vm->irq, addr, data);
 }
 
+/* Held while ISR has bits, dropped by the driver's ISR read (virtio 1.1
+ * 4.1.4.5); virtio-net calls this under its lock. */
 static void virtio_intx(void *ctx, int level)
 {
     struct hv_vm *vm = ctx;
-    if (level && vm->nic_pci)
-        vm_irq__intx(&vm->irq, vm->nic_pci->cfg[PCI_INTERRUPT_LINE]);
+    vm_irq__set_level(&vm->irq, HV_NIC_INTX_LINE, level);
 }
 
 static int vm__add_nic(struct hv_vm *vm)
@@ -155,6 +250,7 @@ static int vm__add_nic(struct hv_vm *vm)
         if (!vm->e1000 || e1000_emul__init(vm->e1000, &vm->mem, &vm->irq, vm->cfg.mac, nic_tx, vm, NULL))
             return -ENOMEM;
         vm->nic_pci = &vm->e1000->pci;
+        vm->e1000->intx_line = HV_NIC_INTX_LINE;
         bar_ops[0] = &e1000_emul_bar0_ops;
         bar_ops[1] = &e1000_emul_bar1_ops;
         dev = vm->e1000;
@@ -200,7 +296,7 @@ static int vm__add_nic(struct hv_vm *vm)
     struct pci_dev *d = vm->nic_pci;
     d->opaque = vm;
     d->on_write = nic_cfg_written;
-    d->cfg[PCI_INTERRUPT_LINE] = 11;
+    d->cfg[PCI_INTERRUPT_LINE] = HV_NIC_INTX_LINE;
     for (int b = 0; b < 2; b++) {
         if (!bar_ops[b] || !d->bars[b].size)
             continue;
@@ -227,11 +323,41 @@ static int vm__add_nic(struct hv_vm *vm)
     return 0;
 }
 
+/* ---- firmware tables ------------------------------------------------------ */
+
+/* The MP table (hv/mptable.h) with every PCI function's pin on the input
+ * its Interrupt Line names (what firmware wrote there).  Written only for a
+ * guest with RAM below 1 MiB (a Linux boot); for one whose RAM starts at
+ * 1 MiB there is no BIOS area, and nothing to do. */
+static int vm__write_mptable(struct hv_vm *vm)
+{
+    struct mptable_pci_irq irqs[PCI_BUS_SLOTS];
+    unsigned n = 0;
+    for (unsigned s = 0; s < PCI_BUS_SLOTS; s++) {
+        const struct pci_dev *d = vm->pci.slot[s];
+        if (d && d->cfg[PCI_INTERRUPT_PIN])
+            irqs[n++] = (struct mptable_pci_irq){.dev = (uint8_t)s, .pin = d->cfg[PCI_INTERRUPT_PIN],
+                                                 .line = d->cfg[PCI_INTERRUPT_LINE]};
+    }
+    uint32_t at;
+    int r = mptable__write(&vm->map, irqs, n, &at);
+    if (r == -ENOENT)
+        return 0;
+    if (r)
+        log__err("hv", "%s: MP table: %s", vm->cfg.name, strerror(-r));
+    else
+        log__debug("hv", "%s: MP table at %#x", vm->cfg.name, at);
+    return r;
+}
+
 /* ---- lifecycle ---------------------------------------------------------- */
 
 static int vm__add_fixed_devices(struct hv_vm *vm)
 {
     uart__init(&vm->uart, vm__console_line, vm);
+    uart__set_irq(&vm->uart, uart_irq, vm);
+    mc146818__init(&vm->rtc, NULL, NULL);
+    i8042__init(&vm->i8042, i8042_reset, i8042_irq, vm);
     pci_bus__init(&vm->pci);
     pci_dev__init(&vm->host_bridge, 0x8086, 0x1237, 0x060000, 0x02);
     pci_bus__attach(&vm->pci, HOST_BRIDGE_SLOT, &vm->host_bridge);
@@ -243,6 +369,10 @@ static int vm__add_fixed_devices(struct hv_vm *vm)
     if (!vm->hpet)
         return -ENOMEM;
     if (!hv_window__add(vm, VCPU_TRAP_PIO, PLATFORM_PORT_COM1, 8, &uart_ops, &vm->uart, "uart") ||
+        !hv_window__add(vm, VCPU_TRAP_PIO, PLATFORM_PORT_RTC_INDEX, 2, &rtc_ops, &vm->rtc, "rtc") ||
+        !hv_window__add(vm, VCPU_TRAP_PIO, PLATFORM_PORT_I8042_DATA, 1, &i8042_data_ops, &vm->i8042, "i8042") ||
+        !hv_window__add(vm, VCPU_TRAP_PIO, PLATFORM_PORT_I8042_CMD, 1, &i8042_cmd_ops, &vm->i8042, "i8042") ||
+        !hv_window__add(vm, VCPU_TRAP_PIO, PLATFORM_PORT_SYSCTL_A, 1, &sysctl_ops, &vm->i8042, "port92") ||
         !hv_window__add(vm, VCPU_TRAP_PIO, PCI_CONFIG_ADDRESS_PORT, 8, &pci_ops,
                         &vm->pci, "pci-cfg") ||
         !hv_window__add(vm, VCPU_TRAP_MMIO, PLATFORM_PCI_ECAM_BASE, PCI_BUS_ECAM_SIZE, &pci_bus_ecam_ops,
@@ -338,7 +468,13 @@ int hv_vm__create(struct hv_vm *vm, const struct hv_vm_config *cfg)
                  err[0] ? err : strerror(-r));
         goto fail;
     }
-    if ((r = vm__add_fixed_devices(vm)) || (r = vm__add_nic(vm)))
+    /* The interrupt model is the machine's: lines are I/O APIC inputs
+     * where there is one (hv/vm_irq.h). */
+    if (vm->cfg.backend->caps & VCPU_CAP_IOAPIC) {
+        vm->irq.line = vm__irq_line_cb;
+        vm->irq.line_ctx = vm;
+    }
+    if ((r = vm__add_fixed_devices(vm)) || (r = vm__add_nic(vm)) || (r = vm__write_mptable(vm)))
         goto fail;
     if ((r = vm__init(&vm->vm, vm->cfg.backend, &vm->map)))
         goto fail;
@@ -485,6 +621,12 @@ int hv_vm__run(struct hv_vm *vm)
             vcpu_traps__dispatch(&vm->traps, &vm->vcpu);
             if (vm->powered_off)
                 return 0;
+            if (vm->reset_by) {
+                /* A PC resets its CPU here; a VM ends, cleanly: the
+                 * guest asked to reboot (Linux's reboot=k). */
+                vm->exit_status = 0;
+                return 0;
+            }
             break;
         case VCPU_EXIT_HLT:
             /* A backend that halts inside run (an in-kernel interrupt
@@ -515,5 +657,8 @@ void hv_vm__print_stats(struct hv_vm *vm, FILE *out)
     for (unsigned i = 0; i < vm->traps.n; i++)
         fprintf(out, " %s=%llu/%llu", vm->traps.t[i].name, (unsigned long long)vm->traps.t[i].reads,
                 (unsigned long long)vm->traps.t[i].writes);
-    fprintf(out, " (reads/writes)\n");
+    /* Ports and addresses no device claims (read all-ones, writes dropped,
+     * as on a PC's bus): a guest probing or hammering them shows here. */
+    fprintf(out, " unclaimed=%llu/%llu (reads/writes)\n", (unsigned long long)vm->traps.unclaimed_reads,
+            (unsigned long long)vm->traps.unclaimed_writes);
 }

@@ -3,7 +3,8 @@
  * guest kernel expects at the platform's addresses
  * (drivers/platform/platform_map.h), all emulated by trapping: 16550
  * console, PCI host bridge with configuration mechanism #1 and ECAM,
- * HPET-like timer, power-off port and one NIC in the chosen mode:
+ * HPET-like timer, CMOS clock, i8042 (reset), power-off port and one NIC in
+ * the chosen mode:
  *   emulated  hw/e1000 model on guest memory (hv/e1000_emul)
  *   virtio    virtio-net 1.x (hv/virtio)
  *   assigned  the platform's physical NIC (hv/assign)
@@ -22,6 +23,8 @@
 #include "host/bridge.h"
 #include "host/host_os.h"
 #include "hw/pci/pci_bus.h"
+#include "hw/i8042.h"
+#include "hw/mc146818_rtc.h"
 #include "hw/uart_16550.h"
 #include "drivers/platform/platform_map.h"
 #include "vcpu/vcpu.h"
@@ -36,6 +39,10 @@ enum hv_nic_mode { HV_NIC_NONE, HV_NIC_EMULATED, HV_NIC_VIRTIO, HV_NIC_ASSIGNED 
 /* Guest-physical layout (the platform's, so the same kernel sources run
  * natively (testbed/native.h, no VM) and in a VM). */
 #define HV_NIC_SLOT       2              /* 00:02.0, requester ID 0x0010 */
+/* Its INTA# wire: I/O APIC input 11 (a PCI line, level, active low, as
+ * the MP table says; ISA IRQ 11 is not used), also what firmware writes
+ * into its Interrupt Line register. */
+#define HV_NIC_INTX_LINE  11
 #define HV_MAX_RAM        (PLATFORM_PCI_MMIO_BASE - PLATFORM_RAM_BASE)
 
 typedef void (*hv_console_fn)(void *ctx, const char *line, size_t len);
@@ -71,7 +78,7 @@ struct hv_window {
     const char *name;
 };
 
-#define HV_MAX_WINDOWS 10
+#define HV_MAX_WINDOWS 16
 
 struct hv_vm {
     struct hv_vm_config cfg;
@@ -89,6 +96,8 @@ struct hv_vm {
     int halt_fd;                 /* eventfd: an interrupt arrived (wakes HLT) */
 
     struct uart_16550 uart;
+    struct mc146818 rtc;
+    struct i8042 i8042;          /* and port 0x92 */
     struct pci_bus pci;
     struct pci_dev host_bridge;
     struct hpet *hpet;
@@ -108,6 +117,8 @@ struct hv_vm {
     volatile bool stop_requested;
     bool powered_off;
     int exit_status;             /* guest's power-off value */
+    const char *reset_by;        /* the guest reset the machine: "i8042" or
+                                  * "port 0x92" (static text); NULL: no */
     uint64_t halts;
 };
 
@@ -115,7 +126,9 @@ struct hv_vm {
  * load, out of host memory).  On error nothing is left allocated. */
 int hv_vm__create(struct hv_vm *vm, const struct hv_vm_config *cfg);
 /* Run until the guest powers off (returns 0, exit status in exit_status),
- * faults or dies (-EFAULT, reported), or hv_vm__stop() (-EINTR). */
+ * resets the machine (returns 0, reset_by set, exit_status 0: a reboot
+ * ends the VM cleanly), faults or dies (-EFAULT, reported), or
+ * hv_vm__stop() (-EINTR). */
 int hv_vm__run(struct hv_vm *vm);
 void hv_vm__stop(struct hv_vm *vm);   /* any thread */
 /* The one line hv_vm__run() reports ("NAME: " before it) when exit e stops

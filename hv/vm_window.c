@@ -6,7 +6,29 @@
 #include <errno.h>
 #include <string.h>
 
+#include "drivers/platform/platform_map.h"
 #include "lib/log.h"
+
+/* Platform ranges no BAR may cover: the I/O APIC (the KVM backend's
+ * in-kernel one answers there before any trap), the interrupt window and
+ * the backend-reserved pages. */
+static const struct {
+    uint64_t base, len;
+} fixed_ranges[] = {
+    {PLATFORM_IOAPIC_BASE, PLATFORM_IOAPIC_SIZE},
+    {PLATFORM_MSI_WINDOW_BASE, 0x100000ull},
+    {PLATFORM_BACKEND_RESERVED_BASE, PLATFORM_BACKEND_RESERVED_SIZE},
+};
+
+static bool over_fixed_range(uint64_t base, uint64_t len)
+{
+    if (base + len < base)
+        return true;
+    for (unsigned i = 0; i < sizeof fixed_ranges / sizeof fixed_ranges[0]; i++)
+        if (base < fixed_ranges[i].base + fixed_ranges[i].len && fixed_ranges[i].base < base + len)
+            return true;
+    return false;
+}
 
 static void window__trap(struct vcpu *v, uint64_t addr, uint8_t *data, uint32_t len, bool is_write,
                          void *opaque)
@@ -51,6 +73,11 @@ int hv_window__move(struct hv_window *w, uint64_t base)
     if (w->space == VCPU_TRAP_MMIO && base + w->len > w->vm->mem.base &&
         base < w->vm->mem.base + w->vm->mem.size) {
         log__debug("hv", "%s: window at %#llx overlaps guest RAM; not decoded", w->name,
+                   (unsigned long long)base);
+        return -EEXIST;
+    }
+    if (w->space == VCPU_TRAP_MMIO && over_fixed_range(base, w->len)) {
+        log__debug("hv", "%s: window at %#llx overlaps a platform range; not decoded", w->name,
                    (unsigned long long)base);
         return -EEXIST;
     }

@@ -97,8 +97,10 @@ static void run__usage(FILE *out, bool native)
             "                    DMA write into the interrupt window 0xFEExxxxx\n"
             "  -h, --help        this text\n"
             "\n"
-            "Exit status: the guest's power-off status; 2 for bad arguments or a VM that\n"
-            "cannot start; 3 if the guest faulted or died.\n");
+            "Exit status: the guest's power-off status; 0 when the guest reset the machine\n"
+            "(a reboot: the i8042's pulse-reset command 0xFE, as Linux's reboot=k, or port\n"
+            "0x92 bit 0; one line 'iovirt: guest reset via ...' on stderr); 2 for bad arguments or\n"
+            "a VM that cannot start; 3 if the guest faulted or died.\n");
 }
 
 struct run_opts {
@@ -445,6 +447,8 @@ static int run__guest(int argc, char **argv, bool native)
     int status = r == 0 ? testbed__exit_status(t) : 3;
     if (r == -EINTR)
         fprintf(stderr, "iovirt %s: stopped by signal\n", argv[0]);
+    if (r == 0 && t->vm_up && t->vm.reset_by)
+        fprintf(stderr, "iovirt: guest reset via %s\n", t->vm.reset_by); /* not an error */
     if (o.stats && o.mode == TESTBED_NATIVE)
         native__print_stats(&t->native, stderr);
     else if (o.stats)

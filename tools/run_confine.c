@@ -46,8 +46,10 @@ static const int run_syscalls[] = {
 static const unsigned long run_ioctls[] = {
     /* vCPU: run, its registers at a fault, the kick signal's mask (set at the first run) */
     KVM_RUN, KVM_GET_REGS, KVM_SET_REGS, KVM_SET_SIGNAL_MASK,
-    /* VM: injection; MSI routes and irqfds follow the guest's MSI-X (vfio) */
-    KVM_SIGNAL_MSI, KVM_SET_GSI_ROUTING, KVM_IRQFD,
+    /* VM: injection (MSI, and levels on the in-kernel irqchip's inputs:
+     * INTx, the UART's IRQ 4); MSI routes and irqfds follow the guest's
+     * MSI-X (vfio) */
+    KVM_SIGNAL_MSI, KVM_IRQ_LINE, KVM_SET_GSI_ROUTING, KVM_IRQFD,
     /* VFIO: interrupts follow the guest's MSI-X/INTx; teardown resets and unmaps */
     VFIO_DEVICE_SET_IRQS, VFIO_DEVICE_RESET, VFIO_IOMMU_UNMAP_DMA,
     /* stdio asks whether stdout is a terminal */

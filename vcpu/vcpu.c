@@ -206,3 +206,12 @@ void vm__irqfd_detach_level(struct vm *vm, int efd, unsigned pin)
     if (vm->ops->irqfd_detach_level)
         vm->ops->irqfd_detach_level(vm, efd, pin);
 }
+
+int vm__irq_line(struct vm *vm, unsigned gsi, int level)
+{
+    if (!vm->ops || !vm->ops->irq_line)
+        return -ENOTSUP;
+    if (gsi >= VCPU_IRQ_LINES)
+        return -EINVAL;
+    return vm->ops->irq_line(vm, gsi, level);
+}

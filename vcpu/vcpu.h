@@ -164,6 +164,12 @@ const char *vcpu__exit_name(enum vcpu_exit_reason r);
 /* Guest code runs on the thread that calls run(): vcpu__cpu_time_ns() is
  * part of this process's CPU time, not another process's. */
 #define VCPU_CAP_IN_PROCESS   (1u << 5)
+/* The machine has an I/O APIC (82093AA, at PLATFORM_IOAPIC_BASE, inputs
+ * 0-23) and a PIC behind it that the guest programs itself: devices drive
+ * levels on their inputs with irq_line (kvm: the in-kernel irqchip).
+ * Without it, an interrupt line is the hypervisor's edge-vector
+ * convention (hv/vm_irq.h). */
+#define VCPU_CAP_IOAPIC       (1u << 6)
 
 /* How a backend enters a guest kernel (vcpu/guest_load.h lays out the boot
  * data for each):
@@ -226,6 +232,12 @@ struct vcpu_ops {
      * and the line asserted again.  NULL: not offered. */
     int (*irqfd_attach_level)(struct vm *vm, int efd, int resample_fd, unsigned pin);
     void (*irqfd_detach_level)(struct vm *vm, int efd, unsigned pin);
+    /* Drive interrupt input `gsi` (0-23: ISA IRQ n is GSI n, PCI lines
+     * GSI 5-23) to `level` (1 asserted, 0 not; logical, no polarity): the
+     * I/O APIC delivers per the guest's redirection entry (edge or level,
+     * re-delivered at EOI while asserted), the PIC per its own state.
+     * Thread safe.  NULL: no VCPU_CAP_IOAPIC. */
+    int (*irq_line)(struct vm *vm, unsigned gsi, int level);
 };
 
 struct vm {
@@ -290,6 +302,10 @@ void vm__irqfd_detach(struct vm *vm, int efd);
  * irqfd_attach_level): 0, -ENOTSUP, -EINVAL (pin > 23, bad fds), -errno. */
 int vm__irqfd_attach_level(struct vm *vm, int efd, int resample_fd, unsigned pin);
 void vm__irqfd_detach_level(struct vm *vm, int efd, unsigned pin);
+/* Drive an interrupt input (see irq_line): 0, -ENOTSUP (no I/O APIC, or
+ * the vm not initialised yet), -EINVAL (gsi > 23), or the backend's -errno. */
+#define VCPU_IRQ_LINES 24
+int vm__irq_line(struct vm *vm, unsigned gsi, int level);
 
 /* For backends: highest pending vector, atomically removed; -1 if none. */
 int vcpu__irr_take(struct vcpu *v);

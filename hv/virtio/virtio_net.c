@@ -37,6 +37,7 @@ struct virtio_net {
 
     bool msi_pending;      /* an MSI was due while Bus Master Enable was clear */
     bool bme_seen;         /* Bus Master Enable at the last command write */
+    bool intx_allowed;     /* MSI off and Interrupt Disable clear, as last seen */
     int kick_fd;           /* eventfd: TX notifications wake the backend */
     pthread_t thread;
     bool thread_running, stopping;
@@ -83,6 +84,7 @@ struct virtio_net *virtio_net__create(const struct virtio_net_params *p)
     memcpy(vn->pci.cfg + PCI_SUBSYSTEM_VENDOR_ID, sub, sizeof sub);
     pci_dev__add_bar(&vn->pci, 0, VIRTIO_NET_BAR_SIZE, false, false);
     pci_dev__set_intx_pin(&vn->pci, 1);
+    vn->intx_allowed = true; /* MSI off, Interrupt Disable clear */
     put_cap(vn, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_NET_COMMON_OFF, VIRTIO_PCI_COMMON_CFG_SIZE, false);
     put_cap(vn, VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_NET_ISR_OFF, 4, false);
     put_cap(vn, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_NET_DEVICE_OFF, VIRTIO_NET_CFG_SIZE, false);
@@ -492,8 +494,24 @@ void virtio_net__stop(struct virtio_net *vn)
     vn->thread_running = false;
 }
 
+/* INTx may signal only while MSI is off and the command register's
+ * Interrupt Disable is clear (PCI 3.0 6.2.2, 6.8.1.3): a pending ISR's
+ * line drops when either is set and rises again when both clear. */
+static void intx_recheck(struct virtio_net *vn)
+{
+    bool allowed = !pci_dev__msi_enabled(&vn->pci) && !(pci_dev__command(&vn->pci) & PCI_COMMAND_INTX_DISABLE);
+    if (allowed == vn->intx_allowed)
+        return;
+    vn->intx_allowed = allowed;
+    if (vn->isr && vn->p.irq.intx)
+        vn->p.irq.intx(vn->p.irq.ctx, allowed);
+}
+
 void virtio_net__cfg_written(struct virtio_net *vn, unsigned off, unsigned size)
 {
+    pthread_mutex_lock(&vn->lock);
+    intx_recheck(vn);
+    pthread_mutex_unlock(&vn->lock);
     if (off + size <= PCI_COMMAND || off >= PCI_COMMAND + 2)
         return;
     pthread_mutex_lock(&vn->lock);

@@ -104,12 +104,30 @@ static void test_proc_kernel_refused(void **state)
     free(r);
 }
 
+/* A guest that reboots through the i8042 (kvm_pvh.S program k: 0xFE to
+ * port 0x64, as Linux's reboot=k) ends the run cleanly: status 0 and one
+ * line saying so. */
+static void test_guest_reset(void **state)
+{
+    (void)state;
+    struct tool_run *r = malloc(sizeof *r);
+    char kernel[PATH_MAX];
+    assert_non_null(r);
+    assert_int_equal(tool__path("guests/kvm_pvh.elf", kernel, sizeof kernel), 0);
+    char *argv[] = {"iovirt", "run", "--backend", "kvm", "--kernel", kernel, "--", "k", NULL};
+    run_ok(r, argv);
+    assert_non_null(strstr(r->err, "iovirt: guest reset via i8042\n"));
+    assert_int_equal(tool__error_lines(r->err), 0);
+    free(r);
+}
+
 int main(void)
 {
     tool__init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_none_default_backend),
         cmocka_unit_test(test_proc_kernel_refused),
+        cmocka_unit_test(test_guest_reset),
         cmocka_unit_test(test_emulated),
         cmocka_unit_test(test_virtio),
         cmocka_unit_test(test_assigned),

@@ -62,7 +62,7 @@ static bool kvm_interruptible(struct vcpu *v)
 const struct vcpu_ops kvm_vcpu_ops = {
     .name = "kvm",
     .caps = VCPU_CAP_DIRECT_MAP | VCPU_CAP_ASYNC_INJECT | VCPU_CAP_CPU_TIME | VCPU_CAP_SANDBOXED |
-            VCPU_CAP_HALT_IN_RUN | VCPU_CAP_IN_PROCESS,
+            VCPU_CAP_HALT_IN_RUN | VCPU_CAP_IN_PROCESS | VCPU_CAP_IOAPIC,
     .boot = VCPU_BOOT_PVH,
     .also_boots = 1u << VCPU_BOOT_LINUX,
     .set_entry_state = kvm__set_entry_state,
@@ -82,4 +82,5 @@ const struct vcpu_ops kvm_vcpu_ops = {
     .irqfd_detach = kvm__irqfd_detach,
     .irqfd_attach_level = kvm__irqfd_attach_level,
     .irqfd_detach_level = kvm__irqfd_detach_level,
+    .irq_line = kvm__irq_line,
 };

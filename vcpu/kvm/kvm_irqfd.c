@@ -4,9 +4,14 @@
  * (Linux Documentation/virt/kvm/api.rst: KVM_SET_GSI_ROUTING, KVM_IRQFD).
  *
  * KVM_SET_GSI_ROUTING replaces the whole table, so the table written is
- * always KVM's default irqchip routes (what KVM_CREATE_IRQCHIP installs:
- * GSI 0-15 to the PIC and the I/O APIC, 16-23 to the I/O APIC) plus one MSI
- * route per attached eventfd, at GSIs from KVM_IRQFD_GSI_BASE.  The route's
+ * always the platform's irqchip routes plus one MSI route per attached
+ * eventfd, at GSIs from KVM_IRQFD_GSI_BASE.  The platform's routes are
+ * KVM's defaults (GSI 0-15 to the PIC and the I/O APIC input of that
+ * number, 16-23 to the I/O APIC) but for the PIT's GSI 0, which reaches I/O
+ * APIC input 2, and GSI 2, the 8259 cascade, which reaches no I/O APIC
+ * input: the PC wiring QEMU also uses and the MP table publishes (hv/
+ * mptable.c: ISA IRQ 0 -> input 2).  kvm_vm.c installs them at VM
+ * creation.  The route's
  * message is built here from the vector alone (fixed, edge, to APIC 0), as
  * KVM_SIGNAL_MSI injection does: what the guest programmed was checked and
  * reduced to a vector by the hypervisor first.
@@ -27,7 +32,7 @@
 #define KVM_IRQFD_GSI_BASE 24u
 #define KVM_DEFAULT_ROUTES (16u * 2 + 8u)   /* PIC + I/O APIC for 0-15, I/O APIC 16-23 */
 
-static int set_routing(struct kvm_vm_state *k)
+int kvm__set_routing(struct kvm_vm_state *k)
 {
     unsigned n = KVM_DEFAULT_ROUTES;
     for (unsigned i = 0; i < KVM_IRQFD_MAX; i++)
@@ -41,8 +46,11 @@ static int set_routing(struct kvm_vm_state *k)
             t->entries[e++] = (struct kvm_irq_routing_entry){
                 .gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
                 .u.irqchip = {.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE, .pin = gsi % 8}};
+        if (gsi == 2)
+            continue; /* the cascade: I/O APIC input 2 is the PIT's */
         t->entries[e++] = (struct kvm_irq_routing_entry){
-            .gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP, .u.irqchip = {.irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi}};
+            .gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+            .u.irqchip = {.irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi == 0 ? 2 : gsi}};
     }
     for (unsigned i = 0; i < KVM_IRQFD_MAX; i++)
         if (k->irqfd[i].efd >= 0)
@@ -77,10 +85,10 @@ int kvm__irqfd_attach(struct vm *vm, int efd, uint8_t vector)
         goto out;
     k->irqfd[i].efd = efd;
     k->irqfd[i].vector = vector;
-    if ((r = set_routing(k)) || (r = irqfd(k, i, true))) {
+    if ((r = kvm__set_routing(k)) || (r = irqfd(k, i, true))) {
         log__err("kvm", "irqfd for vector %u: %s", vector, strerror(-r));
         k->irqfd[i].efd = -1;
-        (void)set_routing(k);
+        (void)kvm__set_routing(k);
     }
 out:
     pthread_mutex_unlock(&k->irqfd_lock);
@@ -97,7 +105,7 @@ void kvm__irqfd_detach(struct vm *vm, int efd)
         if (k->irqfd[i].efd == efd) {
             (void)irqfd(k, i, false);
             k->irqfd[i].efd = -1;
-            (void)set_routing(k);
+            (void)kvm__set_routing(k);
             break;
         }
     pthread_mutex_unlock(&k->irqfd_lock);
@@ -121,4 +129,16 @@ void kvm__irqfd_detach_level(struct vm *vm, int efd, unsigned pin)
         return;
     struct kvm_irqfd f = {.fd = (uint32_t)efd, .gsi = pin, .flags = KVM_IRQFD_FLAG_DEASSIGN};
     (void)kvm__ioctl(k->vm_fd, KVM_IRQFD, &f);
+}
+
+/* A level on an input of the in-kernel irqchip (GSI 0-23, routed as
+ * above), from a device the hypervisor emulates: KVM_IRQ_LINE.  The level
+ * is the logical one (1 = asserted): KVM applies no polarity. */
+int kvm__irq_line(struct vm *vm, unsigned gsi, int level)
+{
+    struct kvm_vm_state *k = KVM_VM(vm);
+    if (!k)
+        return -ENODEV;
+    struct kvm_irq_level il = {.irq = gsi, .level = level ? 1 : 0};
+    return kvm__ioctl(k->vm_fd, KVM_IRQ_LINE, &il);
 }

@@ -1,12 +1,13 @@
 /* KVM backend internals shared by its files (see kvm_backend.c):
- *   kvm_vm.c       /dev/kvm, the VM: memory slots, in-kernel irqchip
+ *   kvm_vm.c       /dev/kvm, the VM: memory slots, in-kernel irqchip and PIT
  *   kvm_vcpu.c     a vCPU: its fd and run page, CPUID, the PVH entry
  *                  state, registers, CPU time
  *   kvm_exit.c     what a KVM exit means (struct kvm_run -> vcpu_exit),
  *                  completion of a pending read (pure part: kvm_exit.h)
  *   kvm_signal.c   kicks (immediate_exit + a signal) and interrupt
  *                  injection (KVM_SIGNAL_MSI into the in-kernel LAPIC)
- *   kvm_irqfd.c    eventfds injected by the kernel (KVM_IRQFD, MSI routes)
+ *   kvm_irqfd.c    GSI routing, eventfds injected by the kernel (KVM_IRQFD,
+ *                  MSI routes), levels on irqchip inputs (KVM_IRQ_LINE)
  *   kvm_backend.c  the run loop and the ops table
  * Not for use outside vcpu/kvm/. */
 #ifndef IOVIRT_VCPU_KVM_KVM_PRIV_H
@@ -80,6 +81,9 @@ int kvm__irqfd_attach(struct vm *vm, int efd, uint8_t vector);
 void kvm__irqfd_detach(struct vm *vm, int efd);
 int kvm__irqfd_attach_level(struct vm *vm, int efd, int resample_fd, unsigned pin);
 void kvm__irqfd_detach_level(struct vm *vm, int efd, unsigned pin);
+/* The platform's GSI routes (plus attached irqfds' MSI routes). */
+int kvm__set_routing(struct kvm_vm_state *k);
+int kvm__irq_line(struct vm *vm, unsigned gsi, int level);
 
 /* kvm_vcpu.c */
 int kvm__create(struct vcpu *v);

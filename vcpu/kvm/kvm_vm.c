@@ -1,7 +1,8 @@
 /* KVM backend: /dev/kvm and the VM.  Guest RAM becomes memory slots over
  * the physmem mapping (host VA != GPA is fine: KVM translates), DIRECT
  * regions slots over a mapping of their fd; everything else exits as MMIO.
- * The in-kernel irqchip (LAPIC, IOAPIC, PIC) takes interrupts and hlt. */
+ * The in-kernel irqchip (LAPIC, IOAPIC, PIC) takes interrupts and hlt;
+ * the in-kernel PIT is the guest's calibration clock. */
 #include "vcpu/kvm/kvm_priv.h"
 
 #include <errno.h>
@@ -59,6 +60,7 @@ static int open_kvm(int *fd, char *why, size_t len)
         {KVM_CAP_IRQCHIP, "in-kernel irqchip"}, {KVM_CAP_SIGNAL_MSI, "KVM_SIGNAL_MSI"},
         {KVM_CAP_IMMEDIATE_EXIT, "immediate_exit"}, {KVM_CAP_USER_MEMORY, "user memory"},
         {KVM_CAP_SET_TSS_ADDR, "KVM_SET_TSS_ADDR"}, {KVM_CAP_EXT_CPUID, "KVM_SET_CPUID2"},
+        {KVM_CAP_PIT2, "KVM_CREATE_PIT2"}, {KVM_CAP_IRQ_ROUTING, "KVM_SET_GSI_ROUTING"},
     };
     for (unsigned i = 0; i < sizeof need / sizeof need[0]; i++)
         if (ioctl(f, KVM_CHECK_EXTENSION, need[i].cap) <= 0) {
@@ -186,6 +188,18 @@ int kvm__vm_init(struct vm *vm)
     }
     if ((r = kvm__ioctl(k->vm_fd, KVM_CREATE_IRQCHIP, NULL))) {
         log__err("kvm", "KVM_CREATE_IRQCHIP: %s", strerror(-r));
+        goto fail;
+    }
+    /* The 8254 PIT in the kernel (ports 0x40-0x43 and 0x61 never exit):
+     * Linux calibrates its TSC and local APIC timer against it.  It raises
+     * GSI 0, which the platform's routes take to I/O APIC input 2. */
+    struct kvm_pit_config pit = {.flags = 0};
+    if ((r = kvm__ioctl(k->vm_fd, KVM_CREATE_PIT2, &pit))) {
+        log__err("kvm", "KVM_CREATE_PIT2: %s", strerror(-r));
+        goto fail;
+    }
+    if ((r = kvm__set_routing(k))) {
+        log__err("kvm", "KVM_SET_GSI_ROUTING: %s", strerror(-r));
         goto fail;
     }
     if ((r = add_slots(vm, k)))

@@ -61,6 +61,12 @@ pvh_start:
     je loop_irq
     cmp $'l', %eax
     je prog_level
+    cmp $'u', %eax
+    je prog_uart
+    cmp $'t', %eax
+    je prog_pit
+    cmp $'k', %eax
+    je prog_kbd_reset
     mov $0xbad0c0de, %eax       /* unknown program */
     jmp done
 
@@ -195,6 +201,95 @@ prog_level:
     jb 7b
     cli
     mov irq_count, %eax
+    jmp done
+
+/* I/O APIC input `pin` (in %ecx) -> vector (in %eax), edge, active high,
+ * to APIC 0; 8259s masked, LAPIC on, IDT for 0x40..0x4f */
+route_edge:
+    push %eax
+    push %ecx                   /* setup_idt uses both */
+    call setup_idt
+    pop %ecx
+    mov $0xff, %al
+    out %al, $0x21
+    out %al, $0xa1
+    movl $0x1ff, LAPIC_SVR
+    lea 0x11(,%ecx,2), %edx     /* redirection entry: high dword 0x11 + 2 pin */
+    mov %edx, IOAPIC_SEL
+    movl $0, IOAPIC_WIN
+    dec %edx
+    mov %edx, IOAPIC_SEL
+    pop %eax
+    mov %eax, IOAPIC_WIN        /* vector, fixed, edge, unmasked */
+    ret
+
+/* u: the hypervisor's 16550 at 0x3F8 on ISA IRQ 4 (I/O APIC input 4 ->
+ * vector 0x45): ETBEI on raises THRE at once (interrupt 1); the IIR read
+ * reports and clears it, a THR write raises it again (interrupt 2); done
+ * with IIR << 8 | the count */
+prog_uart:
+    mov $4, %ecx
+    mov $0x45, %eax
+    call route_edge
+    sti
+    mov $0x02, %al
+    mov $0x3f9, %dx
+    out %al, %dx                /* IER = ETBEI */
+    mov $1, %eax
+    call wait_irqs
+    mov $0x3fa, %dx
+    in %dx, %al                 /* IIR: THRE (0x02), now cleared */
+    movzbl %al, %ebx
+    shl $8, %ebx
+    mov $'k', %al
+    mov $0x3f8, %dx
+    out %al, %dx                /* THR: THRE again, a new edge */
+    mov $2, %eax
+    call wait_irqs
+    cli
+    mov irq_count, %eax
+    or %ebx, %eax
+    jmp done
+
+/* until irq_count >= %eax: the check and the hlt with interrupts off but
+ * for sti's one-instruction shadow, so an interrupt that came before the
+ * hlt is never slept through; returns with IF set */
+wait_irqs:
+    cli
+    cmp %eax, irq_count
+    jae 1f
+    sti
+    hlt
+    jmp wait_irqs
+1:  sti
+    ret
+
+/* t: the in-kernel 8254 PIT, channel 0 in rate generator mode at ~1 kHz:
+ * its GSI 0 reaches I/O APIC input 2 (vector 0x46); done after 3 ticks */
+prog_pit:
+    mov $2, %ecx
+    mov $0x46, %eax
+    call route_edge
+    mov $0x34, %al              /* channel 0, lobyte/hibyte, mode 2 */
+    out %al, $0x43
+    mov $1193, %ax              /* 1.193182 MHz / 1193 */
+    out %al, $0x40
+    mov %ah, %al
+    out %al, $0x40
+    mov $3, %eax
+    call wait_irqs
+    cli
+    mov irq_count, %eax
+    jmp done
+
+/* k: Linux's reboot=k: wait for the i8042's input buffer, pulse reset */
+prog_kbd_reset:
+    in $0x64, %al
+    test $0x02, %al
+    jnz prog_kbd_reset
+    mov $0xfe, %al
+    out %al, $0x64
+    mov $0xdead, %eax           /* still running: the reset did nothing */
     jmp done
 
 /* i: like d, but takes interrupts forever (each handler exit is one) */

@@ -363,6 +363,86 @@ static void test_bus_master_enable(void **state)
     fx_down(&f);
 }
 
+/* INTx as a level (MSI off): with an I/O APIC the wired line follows the
+ * model's level (asserted by LSC, dropped by the driver's ICR read), the
+ * command register's Interrupt Disable and MSI enable drop it while set
+ * (PCI 3.0 6.2.2, 6.8.1.3); without one an assertion is the edge vector
+ * 32 + line and a deassertion nothing. */
+struct line_rec {
+    unsigned calls, line;
+    int level;
+};
+
+static int rec_line(void *ctx, unsigned line, int level)
+{
+    struct line_rec *r = ctx;
+    r->calls++, r->line = line, r->level = level;
+    return 0;
+}
+
+static unsigned edge_vectors[4];
+static void on_edge(void *ctx, uint8_t vector)
+{
+    (void)ctx;
+    edge_vectors[vector & 3]++;
+    assert_int_equal(vector, 32 + 11);
+}
+
+static void test_intx_level(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_up(&f, true, E1000_ICR_LSC);
+    struct line_rec rec = {0};
+    f.irq.line = rec_line, f.irq.line_ctx = &rec;
+    f.d.intx_line = 11;
+    unsigned msi = f.d.pci.msi_cap;
+    pci_dev__cfg_write(&f.d.pci, msi + PCI_MSI_FLAGS, 2, 0);
+    e1000_emul__cfg_written(&f.d, msi + PCI_MSI_FLAGS, 2);
+    f.d.pci.cfg[PCI_INTERRUPT_LINE] = 3;  /* the guest's scratch value: not the wire */
+
+    wr(&f, E1000_ICS, E1000_ICR_LSC);
+    assert_int_equal(rec.calls, 1);
+    assert_int_equal(rec.line, 11);
+    assert_int_equal(rec.level, 1);
+    assert_true(vm_irq__level(&f.irq, 11));
+    wr(&f, E1000_ICS, E1000_ICR_LSC);  /* still asserted: nothing new */
+    assert_int_equal(rec.calls, 1);
+    assert_true(rd(&f, E1000_ICR) & E1000_ICR_LSC);
+    assert_int_equal(rec.calls, 2);
+    assert_int_equal(rec.level, 0);
+    assert_false(vm_irq__level(&f.irq, 11));
+
+    /* Interrupt Disable drops an asserted line and raises it again when clear. */
+    wr(&f, E1000_ICS, E1000_ICR_LSC);
+    assert_int_equal(rec.level, 1);
+    set_command(&f, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
+    assert_int_equal(rec.level, 0);
+    set_command(&f, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    assert_int_equal(rec.level, 1);
+    /* MSI on: INTx drops (the function signals by message only). */
+    pci_dev__cfg_write(&f.d.pci, msi + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE);
+    e1000_emul__cfg_written(&f.d, msi + PCI_MSI_FLAGS, 2);
+    assert_int_equal(rec.level, 0);
+    unsigned calls = rec.calls;
+    (void)rd(&f, E1000_ICR);
+    assert_int_equal(rec.calls, calls);
+    assert_int_equal(f.injected, 0);
+
+    /* No I/O APIC: each assertion is vector 32 + 11, deassertion nothing. */
+    pci_dev__cfg_write(&f.d.pci, msi + PCI_MSI_FLAGS, 2, 0);
+    e1000_emul__cfg_written(&f.d, msi + PCI_MSI_FLAGS, 2);
+    f.irq = (struct vm_irq){.inject = on_edge, .ctx = &f};
+    memset(edge_vectors, 0, sizeof edge_vectors);
+    wr(&f, E1000_ICS, E1000_ICR_LSC);
+    (void)rd(&f, E1000_ICR);
+    wr(&f, E1000_ICS, E1000_ICR_LSC);
+    assert_int_equal(edge_vectors[(32 + 11) & 3], 2);
+    assert_int_equal(f.irq.delivered, 2);
+    assert_int_equal(rec.calls, calls);
+    fx_down(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_timer_thread_delivers_held_interrupt),
         cmocka_unit_test(test_memory_space_enable),
         cmocka_unit_test(test_bus_master_enable),
+        cmocka_unit_test(test_intx_level),
     };
     return cmocka_run_group_tests_name("hv/e1000_emul", tests, NULL, NULL);
 }

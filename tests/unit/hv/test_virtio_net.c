@@ -33,8 +33,16 @@ struct fixture {
     uint8_t sent[2048];
     size_t sent_len;
     int tx_count, msi_count;
+    int intx_level, intx_calls;
     uint16_t avail_idx[2];
 };
+
+static void on_intx(void *ctx, int level)
+{
+    struct fixture *fx = ctx;
+    fx->intx_level = level;
+    fx->intx_calls++;
+}
 
 static void on_tx(void *ctx, const uint8_t *f, size_t len)
 {
@@ -85,7 +93,7 @@ static int setup(void **state)
     assert_int_equal(guest_mem__create(&fx.gm, &fx.pm, RAM_BASE, 4ull << 20), 0);
     struct virtio_net_params p = {
         .gm = &fx.gm, .mac = {0x52, 0x54, 0, 0x12, 0x34, 0x56}, .requester_id = 0x0018,
-        .irq = {.msi = on_msi, .ctx = &fx}, .tx = on_tx, .tx_ctx = &fx,
+        .irq = {.msi = on_msi, .intx = on_intx, .ctx = &fx}, .tx = on_tx, .tx_ctx = &fx,
     };
     fx.vn = virtio_net__create(&p);
     assert_non_null(fx.vn);
@@ -468,12 +476,53 @@ static void test_bus_master_off_msi_held(void **state)
     assert_int_equal(fx->msi_count, 1);
 }
 
+/* INTx as a level (virtio 1.1 4.1.4.5, PCI 3.0 6.2.2 and 6.8.1.3):
+ * asserted while ISR has bits, dropped by the driver's ISR read, dropped
+ * while Interrupt Disable or MSI is on and raised again when both are off
+ * with ISR still pending; never asserted while MSI is on. */
+static void test_intx_level(void **state)
+{
+    struct fixture *fx = *state;
+    struct pci_dev *d = virtio_net__pci(fx->vn);
+    pci_dev__cfg_write(d, d->msi_cap + PCI_MSI_FLAGS, 2, 0);
+    virtio_net__cfg_written(fx->vn, d->msi_cap + PCI_MSI_FLAGS, 2);
+    assert_int_equal(fx->intx_level, 0);
+    uint8_t frame[64];
+    memset(frame, 0xEE, sizeof frame);
+    put_desc(fx, 0, 0, BUF(4), 2048, VIRTQ_DESC_F_WRITE, 0);
+    put_desc(fx, 0, 1, BUF(5), 2048, VIRTQ_DESC_F_WRITE, 0);
+    make_avail(fx, 0, 0);
+    make_avail(fx, 0, 1);
+    assert_int_equal(virtio_net__rx_frame(fx->vn, frame, sizeof frame), 0);
+    assert_int_equal(fx->intx_level, 1);
+    assert_int_equal(fx->msi_count, 0);
+    assert_int_equal(r(fx, VIRTIO_NET_ISR_OFF, 1), VIRTIO_PCI_ISR_QUEUE);
+    assert_int_equal(fx->intx_level, 0);
+    assert_int_equal(r(fx, VIRTIO_NET_ISR_OFF, 1), 0);
+    assert_int_equal(virtio_net__rx_frame(fx->vn, frame, sizeof frame), 0);
+    assert_int_equal(fx->intx_level, 1);
+    set_command(fx, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
+    assert_int_equal(fx->intx_level, 0);
+    set_command(fx, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    assert_int_equal(fx->intx_level, 1);                 /* ISR still pending */
+    pci_dev__cfg_write(d, d->msi_cap + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE);
+    virtio_net__cfg_written(fx->vn, d->msi_cap + PCI_MSI_FLAGS, 2);
+    assert_int_equal(fx->intx_level, 0);
+    int calls = fx->intx_calls;
+    (void)r(fx, VIRTIO_NET_ISR_OFF, 1);
+    pci_dev__cfg_write(d, d->msi_cap + PCI_MSI_FLAGS, 2, 0);
+    virtio_net__cfg_written(fx->vn, d->msi_cap + PCI_MSI_FLAGS, 2);
+    assert_int_equal(fx->intx_level, 0);                 /* nothing pending: stays low */
+    assert_true(fx->intx_calls >= calls);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_features_and_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bus_master_off_no_dma, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bus_master_off_msi_held, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_intx_level, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx_frame_with_header_split, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_frame_and_no_buffer_drop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_descriptor_loop, setup, teardown),

@@ -69,6 +69,86 @@ static void test_config_space_and_bars(void **state)
     assert_int_equal(play(vm, true, status, 4, false, 0), 0xFFFFFFFF);
     assert_true(play(vm, true, status + 0x100000, 4, false, 0) != 0xFFFFFFFF);
 
+    /* A BAR moved onto the I/O APIC or the interrupt window does not decode
+     * there (the in-kernel I/O APIC would shadow it; the MSI window is the
+     * platform's). */
+    play(vm, false, 0xCFC, 4, true, (uint32_t)PLATFORM_IOAPIC_BASE);
+    assert_int_equal(play(vm, true, PLATFORM_IOAPIC_BASE + 8, 4, false, 0), 0xFFFFFFFF);
+    play(vm, false, 0xCFC, 4, true, (uint32_t)PLATFORM_MSI_WINDOW_BASE);
+    assert_int_equal(play(vm, true, PLATFORM_MSI_WINDOW_BASE + 8, 4, false, 0), 0xFFFFFFFF);
+    play(vm, false, 0xCFC, 4, true, PLATFORM_PCI_MMIO_BASE);
+    assert_true(play(vm, true, status, 4, false, 0) != 0xFFFFFFFF);
+
+    /* Ports nobody claims (what Linux probes: COM2-4, POST 0x80, VGA,
+     * parallel) read all-ones at every width, drop writes, are counted,
+     * and the VM carries on. */
+    static const uint16_t probed[] = {0x2F8, 0x3E8, 0x2E8, 0x80, 0x3C0, 0x3DF, 0x378, 0x87, 0xED, 0xFFFF};
+    uint64_t r0 = vm->traps.unclaimed_reads, w0 = vm->traps.unclaimed_writes;
+    for (unsigned i = 0; i < sizeof probed / sizeof probed[0]; i++) {
+        play(vm, false, probed[i], 1, true, 0xA5);
+        assert_int_equal(play(vm, false, probed[i], 1, false, 0), 0xFF);
+        assert_int_equal(play(vm, false, probed[i], 2, false, 0), 0xFFFF);
+        assert_int_equal(play(vm, false, probed[i], 4, false, 0), 0xFFFFFFFFu);
+    }
+    assert_int_equal(vm->traps.unclaimed_reads - r0, 3 * (sizeof probed / sizeof probed[0]));
+    assert_int_equal(vm->traps.unclaimed_writes - w0, sizeof probed / sizeof probed[0]);
+    assert_false(vm->powered_off);
+    char *buf = NULL;
+    size_t blen = 0;
+    FILE *f = open_memstream(&buf, &blen);
+    hv_vm__print_stats(vm, f);
+    fclose(f);
+    char want[64];
+    snprintf(want, sizeof want, "unclaimed=%llu/%llu", (unsigned long long)vm->traps.unclaimed_reads,
+             (unsigned long long)vm->traps.unclaimed_writes);
+    assert_non_null(strstr(buf, want));
+    free(buf);
+
+    /* The CMOS clock answers at 0x70/0x71: register A without UIP, D valid. */
+    play(vm, false, PLATFORM_PORT_RTC_INDEX, 1, true, 0x8A);
+    assert_int_equal(play(vm, false, PLATFORM_PORT_RTC_DATA, 1, false, 0) & 0x80, 0);
+    play(vm, false, PLATFORM_PORT_RTC_INDEX, 1, true, 0x0D);
+    assert_int_equal(play(vm, false, PLATFORM_PORT_RTC_DATA, 1, false, 0), 0x80);
+
+    /* The i8042 answers its self test; its pulse-reset command (0xFE)
+     * records a guest reset, which hv_vm__run turns into a clean end. */
+    play(vm, false, PLATFORM_PORT_I8042_CMD, 1, true, 0xAA);
+    assert_int_equal(play(vm, false, PLATFORM_PORT_I8042_CMD, 1, false, 0) & 1, 1);
+    assert_int_equal(play(vm, false, PLATFORM_PORT_I8042_DATA, 1, false, 0), 0x55);
+    assert_null(vm->reset_by);
+    play(vm, false, PLATFORM_PORT_SYSCTL_A, 1, true, 0x02); /* A20 only */
+    assert_null(vm->reset_by);
+    play(vm, false, PLATFORM_PORT_I8042_CMD, 1, true, 0xFE);
+    assert_non_null(vm->reset_by);
+    assert_string_equal(vm->reset_by, "i8042");
+    vm->reset_by = NULL;
+
+    /* Every port at every width written with 0, all-ones and garbage, then
+     * read (the power-off port aside): the reset lines are the only effect
+     * that ends anything, the platform devices stay sane, and under the
+     * sanitizer build nothing is touched out of bounds. */
+    static const uint32_t vals[] = {0, 0xFFFFFFFFu, 0x5AA5C33Cu};
+    unsigned resets = 0;
+    for (uint32_t port = 0; port <= 0xFFFF; port++) {
+        if (port >= PLATFORM_PORT_EXIT && port < PLATFORM_PORT_EXIT + 4)
+            continue;
+        for (unsigned sz = 1; sz <= 4; sz *= 2)
+            for (unsigned i = 0; i < 3; i++) {
+                play(vm, false, port, sz, true, vals[i] ^ port);
+                (void)play(vm, false, port, sz, false, 0);
+                if (vm->reset_by) {
+                    resets++;
+                    vm->reset_by = NULL;
+                }
+            }
+    }
+    assert_false(vm->powered_off);
+    assert_true(resets > 0); /* 0x64 took 0xFE-like values, 0x92 bit 0 */
+    assert_int_equal(play(vm, false, PLATFORM_PORT_COM1 + 5, 1, false, 0), 0x60);     /* LSR */
+    assert_int_equal(play(vm, false, PLATFORM_PORT_I8042_CMD, 1, false, 0) & 0x02, 0); /* IBF */
+    play(vm, false, PLATFORM_PORT_RTC_INDEX, 1, true, 0x0A);
+    assert_int_equal(play(vm, false, PLATFORM_PORT_RTC_DATA, 1, false, 0) & 0x80, 0); /* UIP */
+
     /* Power-off with a status. */
     play(vm, false, PLATFORM_PORT_EXIT, 4, true, 7);
     assert_true(vm->powered_off);

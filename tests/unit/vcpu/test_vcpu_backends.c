@@ -2,6 +2,7 @@
  * image's boot protocol, with the reason for the run's first line.  The
  * host may or may not have hardware KVM: every assertion follows from what
  * the kvm probe says here, so the test holds on both kinds of host. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +24,36 @@ static void test_names_and_lookup(void **state)
     assert_int_equal(proc_vcpu_ops.boot, VCPU_BOOT_PROC);
     assert_true(kvm_vcpu_ops.caps & VCPU_CAP_HALT_IN_RUN);
     assert_false(proc_vcpu_ops.caps & VCPU_CAP_HALT_IN_RUN);
+    /* the interrupt model is a property of the machine: an I/O APIC with
+     * levels driven through irq_line, or none */
+    assert_true(kvm_vcpu_ops.caps & VCPU_CAP_IOAPIC);
+    assert_non_null(kvm_vcpu_ops.irq_line);
+    assert_false(proc_vcpu_ops.caps & VCPU_CAP_IOAPIC);
+    assert_null(proc_vcpu_ops.irq_line);
+}
+
+static int fake_line_gsi = -1, fake_line_level = -1;
+static int fake_irq_line(struct vm *vm, unsigned gsi, int level)
+{
+    (void)vm;
+    fake_line_gsi = (int)gsi, fake_line_level = level;
+    return 0;
+}
+
+static void test_irq_line(void **state)
+{
+    (void)state;
+    struct vm none = {0}, proc = {.ops = &proc_vcpu_ops};
+    assert_int_equal(vm__irq_line(&none, 4, 1), -ENOTSUP);   /* not initialised */
+    assert_int_equal(vm__irq_line(&proc, 4, 1), -ENOTSUP);   /* no I/O APIC */
+    static const struct vcpu_ops fake = {.name = "fake", .caps = VCPU_CAP_IOAPIC, .irq_line = fake_irq_line};
+    struct vm f = {.ops = &fake};
+    assert_int_equal(vm__irq_line(&f, 24, 1), -EINVAL);
+    assert_int_equal(vm__irq_line(&f, UINT32_MAX, 1), -EINVAL);
+    assert_int_equal(fake_line_gsi, -1);                     /* refused before the backend */
+    assert_int_equal(vm__irq_line(&f, 23, 1), 0);
+    assert_int_equal(fake_line_gsi, 23);
+    assert_int_equal(fake_line_level, 1);
 }
 
 static void test_choose(void **state)
@@ -74,7 +105,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names_and_lookup),
-        cmocka_unit_test(test_choose),
+        cmocka_unit_test(test_choose), cmocka_unit_test(test_irq_line),
         cmocka_unit_test(test_for_boot),
     };
     return cmocka_run_group_tests_name("vcpu_backends", tests, NULL, NULL);
