@@ -26,26 +26,49 @@ static uint8_t rtc__encode(const struct mc146818 *r, unsigned v)
     return (uint8_t)(r->reg_b & RTC_B_DM_BINARY ? v : (v / 10) << 4 | v % 10);
 }
 
+/* UTC calendar fields of a Unix time, computed here rather than with
+ * gmtime_r: glibc's first gmtime_r reads the time-zone files (an openat),
+ * which a confined VMM may no longer do once the guest runs.  Days to
+ * civil date after H. Hinnant's "chrono-compatible low-level date
+ * algorithms" (proleptic Gregorian calendar). */
+struct rtc_civil {
+    unsigned sec, min, hour, wday, mday, mon, year; /* mon 1..12, wday 0 = Sunday */
+};
+
+static struct rtc_civil rtc__civil(int64_t t)
+{
+    int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+    int64_t secs = t - days * 86400;
+    struct rtc_civil c = {.sec = (unsigned)(secs % 60), .min = (unsigned)(secs / 60 % 60),
+                          .hour = (unsigned)(secs / 3600)};
+    c.wday = (unsigned)((days % 7 + 11) % 7); /* 1970-01-01 was a Thursday */
+    int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    c.mday = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+    c.mon = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+    c.year = (unsigned)(yoe + era * 400 + (c.mon <= 2));
+    return c;
+}
+
 static uint8_t rtc__time_reg(const struct mc146818 *r, unsigned reg)
 {
-    struct tm tm;
-    time_t t = r->snapshot;
-    if (!gmtime_r(&t, &tm))
-        memset(&tm, 0, sizeof tm);
+    struct rtc_civil tm = rtc__civil((int64_t)r->snapshot);
     switch (reg) {
-    case RTC_SECONDS: return rtc__encode(r, (unsigned)tm.tm_sec % 60); /* no leap second */
-    case RTC_MINUTES: return rtc__encode(r, (unsigned)tm.tm_min);
+    case RTC_SECONDS: return rtc__encode(r, tm.sec); /* no leap second */
+    case RTC_MINUTES: return rtc__encode(r, tm.min);
     case RTC_HOURS: {
-        unsigned h = (unsigned)tm.tm_hour;
+        unsigned h = tm.hour;
         if (r->reg_b & RTC_B_24H)
             return rtc__encode(r, h);
         unsigned h12 = h % 12 ? h % 12 : 12;
         return (uint8_t)(rtc__encode(r, h12) | (h >= 12 ? 0x80 : 0));
     }
-    case RTC_DAY_OF_WEEK: return rtc__encode(r, (unsigned)tm.tm_wday + 1);
-    case RTC_DAY_OF_MONTH: return rtc__encode(r, (unsigned)tm.tm_mday);
-    case RTC_MONTH: return rtc__encode(r, (unsigned)tm.tm_mon + 1);
-    default: return rtc__encode(r, (unsigned)(tm.tm_year % 100 + 100) % 100); /* RTC_YEAR */
+    case RTC_DAY_OF_WEEK: return rtc__encode(r, tm.wday + 1);
+    case RTC_DAY_OF_MONTH: return rtc__encode(r, tm.mday);
+    case RTC_MONTH: return rtc__encode(r, tm.mon);
+    default: return rtc__encode(r, tm.year % 100); /* RTC_YEAR */
     }
 }
 
