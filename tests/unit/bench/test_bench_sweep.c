@@ -262,7 +262,7 @@ static void test_result_sanity(void **state)
     r.cpu_role[BENCH_CPU_SINK] = 0.1;
     r.exits_by_reason[BENCH_EXIT_HLT] = 3;
     r.exits_by_reason[BENCH_EXIT_OTHER] = 4;
-    bench_sweep__check_result(0, &r);
+    bench_sweep__check_result(0, &r, false);
     assert_true(r.ok);
     assert_float_equal(r.throughput_mbps, 1000.0, 1e-9);
     assert_float_equal(r.guest_throughput_mbps, 1000.0 / 1.01, 1e-9);
@@ -270,34 +270,34 @@ static void test_result_sanity(void **state)
     assert_int_equal(r.exits, 7);
 
     struct bench_result z = {.sink_bytes = 0, .elapsed_s = 1.0, .guest_elapsed_s = 1, .window_s = 1};
-    bench_sweep__check_result(0, &z);
+    bench_sweep__check_result(0, &z, false);
     assert_false(z.ok);
     assert_string_equal(z.error, "sink received no bytes");
 
     struct bench_result t = {.sink_bytes = 10, .elapsed_s = 0, .guest_elapsed_s = 1, .window_s = 1};
-    bench_sweep__check_result(0, &t);
+    bench_sweep__check_result(0, &t, false);
     assert_false(t.ok);
     assert_non_null(strstr(t.error, "elapsed"));
 
     struct bench_result g = {.sink_bytes = 10, .elapsed_s = 1, .window_s = 1};
-    bench_sweep__check_result(0, &g);
+    bench_sweep__check_result(0, &g, false);
     assert_false(g.ok);
     assert_string_equal(g.error, "runner reported no guest data window");
 
     struct bench_result n = {.sink_bytes = 10, .elapsed_s = 1, .guest_elapsed_s = 1, .window_s = 1};
     n.cpu_role[BENCH_CPU_NIC] = NAN;
-    bench_sweep__check_result(0, &n);
+    bench_sweep__check_result(0, &n, false);
     assert_false(n.ok);
     assert_non_null(strstr(n.error, "CPU"));
 
     struct bench_result o = {.sink_bytes = 10, .elapsed_s = 1, .guest_elapsed_s = 1, .window_s = 1};
     o.exits_by_reason[0] = UINT64_MAX;
     o.exits_by_reason[1] = 2;
-    bench_sweep__check_result(0, &o);
+    bench_sweep__check_result(0, &o, false);
     assert_false(o.ok);
 
     struct bench_result f = {.sink_bytes = 10, .elapsed_s = 1};
-    bench_sweep__check_result(-1, &f); /* failure without a reason still gets one */
+    bench_sweep__check_result(-1, &f, false); /* failure without a reason still gets one */
     assert_false(f.ok);
     assert_true(f.error[0] != '\0');
     assert_float_equal(f.throughput_mbps, 0, 0);
@@ -305,7 +305,7 @@ static void test_result_sanity(void **state)
     /* an unterminated error text is cut, not overrun */
     struct bench_result u;
     memset(&u, 'x', sizeof u);
-    bench_sweep__check_result(-1, &u);
+    bench_sweep__check_result(-1, &u, false);
     assert_int_equal(strlen(u.error), BENCH_ERROR_LEN - 1);
 
     /* the zero-bytes path through a whole sweep */
