@@ -364,6 +364,9 @@ static void peer__maerts(struct window *w, struct peer_side *ps)
     ps->bytes = atomic_load(&src->bytes);
     ps->window_s = src->acked_ns > src->first_ns ? (double)(src->acked_ns - src->first_ns) / 1e9 : 0;
     ps->ok = done > 0;
+    if (getenv("IOVIRT_BENCH_CONSOLE"))
+        fprintf(stderr, "  runner: sender retransmitted %u segments, rtt %u us, cwnd %u\n",
+                src->retrans, src->rtt_us, src->cwnd);
     if (w->source_failed)
         snprintf(ps->why, sizeof ps->why, "the Linux sender could not be started");
     else if (!ps->ok)
@@ -436,6 +439,17 @@ static int runner__run(void *ctx, const struct bench_point *p, struct bench_resu
                 "driver handler %llu calls %.3f ms CPU (%.2f us/call)\n",
                 (unsigned long long)ai, (double)an / 1e6, ai ? (double)an / 1e3 / (double)ai : 0,
                 (unsigned long long)hi, (double)hn / 1e6, hi ? (double)hn / 1e3 / (double)hi : 0);
+    }
+    if (getenv("IOVIRT_BENCH_CONSOLE")) {
+        /* where frames were held or lost on the way in (docs/nic.md) */
+        struct e1000_nic_stats ns;
+        e1000_nic__get_stats(t->plat.nic, &ns);
+        fprintf(stderr, "  runner: NIC rx %llu frames, %llu dropped, rx pace waits %llu, lost %.3f ms, "
+                "idle gaps %llu; tx %llu frames, pace lost %.3f ms\n",
+                (unsigned long long)ns.rx_frames, (unsigned long long)ns.rx_dropped,
+                (unsigned long long)ns.rx_pace_waits, (double)ns.rx_pace_lost_ns / 1e6,
+                (unsigned long long)ns.rx_idle_gaps, (unsigned long long)ns.tx_frames,
+                (double)ns.pace_lost_ns / 1e6);
     }
     struct peer_side ps = {0};
     if (p->test == BENCH_TEST_MAERTS)

@@ -95,6 +95,10 @@ static void *source__main(void *arg)
         pause_us(50);
     }
     s->acked_ns = now_ns();
+    struct tcp_info ti;
+    socklen_t tl = sizeof ti;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0)
+        s->retrans = ti.tcpi_total_retrans, s->rtt_us = ti.tcpi_rtt, s->cwnd = ti.tcpi_snd_cwnd;
     if (r > 0 && outq)
         r = -ETIMEDOUT;
     close(fd);

@@ -25,6 +25,9 @@ struct wire_source {
     _Atomic uint64_t bytes;      /* written; all acknowledged once `done` */
     uint64_t first_ns, acked_ns; /* the window, valid once `done` */
     _Atomic int done;            /* 1: finished cleanly, -errno: failed */
+    /* the sender's TCP at the end (TCP_INFO), for explaining a figure:
+     * segments retransmitted, smoothed RTT (us), congestion window (segments) */
+    uint32_t retrans, rtt_us, cwnd;
 };
 
 /* Start the sender thread (it connects, retrying refused connects for 2 s).
