@@ -365,8 +365,11 @@ static void peer__maerts(struct window *w, struct peer_side *ps)
     ps->window_s = src->acked_ns > src->first_ns ? (double)(src->acked_ns - src->first_ns) / 1e9 : 0;
     ps->ok = done > 0;
     if (getenv("IOVIRT_BENCH_CONSOLE"))
-        fprintf(stderr, "  runner: sender retransmitted %u segments, rtt %u us, cwnd %u\n",
-                src->retrans, src->rtt_us, src->cwnd);
+        fprintf(stderr, "  runner: sender retransmitted %u segments, rtt %u us, cwnd %u; busy %.1f ms, "
+                "of which limited by the guest's window %.1f ms, by the send buffer %.1f ms; "
+                "guest's window %u bytes\n",
+                src->retrans, src->rtt_us, src->cwnd, (double)src->busy_us / 1e3,
+                (double)src->rwnd_limited_us / 1e3, (double)src->sndbuf_limited_us / 1e3, src->snd_wnd);
     if (w->source_failed)
         snprintf(ps->why, sizeof ps->why, "the Linux sender could not be started");
     else if (!ps->ok)

@@ -3,7 +3,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <linux/tcp.h> /* tcp_info with the limited-time counters glibc lacks */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -98,7 +98,11 @@ static void *source__main(void *arg)
     struct tcp_info ti;
     socklen_t tl = sizeof ti;
     if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0)
+    {
         s->retrans = ti.tcpi_total_retrans, s->rtt_us = ti.tcpi_rtt, s->cwnd = ti.tcpi_snd_cwnd;
+        s->busy_us = ti.tcpi_busy_time, s->rwnd_limited_us = ti.tcpi_rwnd_limited;
+        s->sndbuf_limited_us = ti.tcpi_sndbuf_limited, s->snd_wnd = ti.tcpi_snd_wnd;
+    }
     if (r > 0 && outq)
         r = -ETIMEDOUT;
     close(fd);

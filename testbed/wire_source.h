@@ -28,6 +28,10 @@ struct wire_source {
     /* the sender's TCP at the end (TCP_INFO), for explaining a figure:
      * segments retransmitted, smoothed RTT (us), congestion window (segments) */
     uint32_t retrans, rtt_us, cwnd;
+    /* time (us) busy sending, and limited by the guest's window or our buffer;
+     * the guest's last advertised window (bytes) */
+    uint64_t busy_us, rwnd_limited_us, sndbuf_limited_us;
+    uint32_t snd_wnd;
 };
 
 /* Start the sender thread (it connects, retrying refused connects for 2 s).
