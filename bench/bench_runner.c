@@ -448,11 +448,12 @@ static int runner__run(void *ctx, const struct bench_point *p, struct bench_resu
         struct e1000_nic_stats ns;
         e1000_nic__get_stats(t->plat.nic, &ns);
         fprintf(stderr, "  runner: NIC rx %llu frames, %llu dropped, rx pace waits %llu, lost %.3f ms, "
-                "idle gaps %llu; tx %llu frames, pace lost %.3f ms\n",
+                "idle gaps %llu; tx %llu frames, pace lost %.3f ms; thread sleeps %llu, kicks %llu\n",
                 (unsigned long long)ns.rx_frames, (unsigned long long)ns.rx_dropped,
                 (unsigned long long)ns.rx_pace_waits, (double)ns.rx_pace_lost_ns / 1e6,
                 (unsigned long long)ns.rx_idle_gaps, (unsigned long long)ns.tx_frames,
-                (double)ns.pace_lost_ns / 1e6);
+                (double)ns.pace_lost_ns / 1e6, (unsigned long long)ns.sleeps,
+                (unsigned long long)ns.kicks);
     }
     struct peer_side ps = {0};
     if (p->test == BENCH_TEST_MAERTS)
