@@ -384,6 +384,7 @@ static void test_maerts_points(void **state)
     assert_non_null(strstr(r.err, "test maerts, 2 mode(s)"));
     assert_int_equal(count(r.err, "Mb/s (guest clock "), 2);
     assert_non_null(strstr(r.out, "TCP maerts (Linux sends to the guest)"));
+    assert_non_null(strstr(r.out, "| NIC hw | sender |")); /* the Linux peer sends */
     run_free(&r);
     check_roles_and_clocks(fx->json, 2);
     unlink(fx->json);
