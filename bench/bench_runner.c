@@ -367,9 +367,11 @@ static void peer__maerts(struct window *w, struct peer_side *ps)
     if (getenv("IOVIRT_BENCH_CONSOLE"))
         fprintf(stderr, "  runner: sender retransmitted %u segments, rtt %u us, cwnd %u; busy %.1f ms, "
                 "of which limited by the guest's window %.1f ms, by the send buffer %.1f ms; "
-                "guest's window %u bytes\n",
+                "guest's window %u bytes; sampled every 10 ms: mean RTT %.0f us, mean window %.0f bytes\n",
                 src->retrans, src->rtt_us, src->cwnd, (double)src->busy_us / 1e3,
-                (double)src->rwnd_limited_us / 1e3, (double)src->sndbuf_limited_us / 1e3, src->snd_wnd);
+                (double)src->rwnd_limited_us / 1e3, (double)src->sndbuf_limited_us / 1e3, src->snd_wnd,
+                src->samples ? (double)src->rtt_sum_us / (double)src->samples : 0,
+                src->samples ? (double)src->wnd_sum / (double)src->samples : 0);
     if (w->source_failed)
         snprintf(ps->why, sizeof ps->why, "the Linux sender could not be started");
     else if (!ps->ok)

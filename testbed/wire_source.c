@@ -71,7 +71,18 @@ static void *source__main(void *arg)
     int r = 1;
     s->first_ns = now_ns();
     uint64_t stop = s->first_ns + (uint64_t)(s->seconds * 1e9);
+    uint64_t next_sample = s->first_ns;
     while (now_ns() < stop && !atomic_load(&s->stop)) {
+        if (now_ns() >= next_sample) {
+            struct tcp_info si;
+            socklen_t sl = sizeof si;
+            if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &si, &sl) == 0) {
+                s->rtt_sum_us += si.tcpi_rtt;
+                s->wnd_sum += si.tcpi_snd_wnd;
+                s->samples++;
+            }
+            next_sample += 10000000ull;
+        }
         ssize_t n = send(fd, buf, s->msg, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;

@@ -32,6 +32,9 @@ struct wire_source {
      * the guest's last advertised window (bytes) */
     uint64_t busy_us, rwnd_limited_us, sndbuf_limited_us;
     uint32_t snd_wnd;
+    /* TCP_INFO sampled every 10 ms while sending: sums of the smoothed RTT
+     * (us) and of the guest's advertised window (bytes), and the count */
+    uint64_t rtt_sum_us, wnd_sum, samples;
 };
 
 /* Start the sender thread (it connects, retrying refused connects for 2 s).
