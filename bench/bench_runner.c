@@ -1,6 +1,12 @@
 /* The runner of `iovirt bench`: each point is a fresh testbed (the
  * modelled machine with its TAP wire and Linux sink, the host OS, and the
- * guest kernel in the point's mode) running the guest's `stream` program.
+ * guest kernel in the point's mode) running the guest's `stream` program,
+ * or for --test maerts its `maerts` receiver against a Linux sender
+ * (testbed/wire_source, started at the guest's "maerts: listening" line),
+ * or for --test rr its `rr` client against a Linux echo peer
+ * (testbed/wire_echo).  What follows is said of stream; the other two
+ * have the same two clocks, counts and audit with their peer in the
+ * sink's place (docs/bench.md).
  *
  * Two clocks time the data: the Linux sink's (first to last payload byte
  * of the connection, by the kernel's arrival stamps; by the sink's reads
