@@ -161,6 +161,8 @@ struct cfg {
     unsigned runs;
     double line_rate;
     bool native;
+    int test;                 /* enum bench_test */
+    unsigned rr_req, rr_resp; /* rr */
 };
 
 static bool check_config(struct check *c, const json_t *root, struct cfg *k)
@@ -219,9 +221,32 @@ static bool check_config(struct check *c, const json_t *root, struct cfg *k)
         problem(c, "config: \"line_rate\" is not a whole number of bits/s");
     member(c, cf, "line_rate_name", K_STRING, "config");
     member(c, cf, "runner", K_STRING, "config");
-    bool ok = c->problems == before && k->nmodes && k->nsizes && k->runs;
+    const json_t *t = member(c, cf, "test", K_STRING, "config");
+    k->test = t ? bench__test_by_name(json_string_value(t)) : -1;
+    if (t && k->test < 0)
+        problem(c, "config: \"test\" is \"%s\", expected stream, maerts or rr", json_string_value(t));
+    const json_t *rs = json_object_get(cf, "rr_size");
+    if (!rs)
+        problem(c, "config: missing \"rr_size\"");
+    else if (k->test == BENCH_TEST_RR) {
+        const json_t *q = json_array_get(rs, 0), *r = json_array_get(rs, 1);
+        double qv = kind_of(q ? q : json_null()) == K_NUMBER ? json_number_value(q) : -1;
+        double rv = kind_of(r ? r : json_null()) == K_NUMBER ? json_number_value(r) : -1;
+        if (!json_is_array(rs) || json_array_size(rs) != 2 || !is_uint(qv, BENCH_MAX_MSG_SIZE) ||
+            qv < 1 || !is_uint(rv, BENCH_MAX_MSG_SIZE) || rv < 1)
+            problem(c, "config: \"rr_size\" must be [request, response], each 1..%u bytes",
+                    BENCH_MAX_MSG_SIZE);
+        else if (k->nsizes != 1 || k->sizes[0] != (unsigned)qv)
+            problem(c, "config: rr's \"sizes\" must be its request size alone, [%g]", qv);
+        else
+            k->rr_req = (unsigned)qv, k->rr_resp = (unsigned)rv;
+    } else if (!json_is_null(rs)) {
+        problem(c, "config: \"rr_size\" must be null for test \"%s\"",
+                t ? json_string_value(t) : "?");
+    }
+    bool ok = c->problems == before && k->nmodes && k->nsizes && k->runs && k->test >= 0;
     static const char *const keys[] = {"modes", "sizes", "seconds", "runs", "line_rate",
-                                       "line_rate_name", "runner", NULL};
+                                       "line_rate_name", "runner", "test", "rr_size", NULL};
     only_keys(c, cf, keys, "config");
     return ok;
 }
@@ -266,18 +291,47 @@ static void check_header(struct check *c, const json_t *root)
 struct entry {
     const json_t *v;
     char where[64];
-    double thr, cpu;
+    double thr, cpu, tps;
 };
 
 struct run_sums {
     double thr[BENCH_MAX_RUNS], gthr[BENCH_MAX_RUNS], cpu[BENCH_MAX_RUNS];
     double role[BENCH_CPU_ROLES][BENCH_MAX_RUNS];
     double exits_ps, exits_ps_by[BENCH_EXIT_REASONS], irq_ps;
+    double tps[BENCH_MAX_RUNS], lat[BENCH_MAX_RUNS], p99[BENCH_MAX_RUNS]; /* rr */
+    double exits_pt, irq_pt;                                             /* rr, sums */
     unsigned n;
 };
 
+/* A raw run's rr figures: numbers in an rr record, null otherwise.  Returns
+ * false (reported) if one is wrong. */
+static bool check_run_rr(struct check *c, const json_t *run, const char *w, bool rr, double *txn,
+                         double *lat, double *p99)
+{
+    static const char *const keys[] = {"transactions", "latency_mean_us", "latency_p99_us"};
+    double *out[] = {txn, lat, p99};
+    bool good = true;
+    for (int i = 0; i < 3; i++) {
+        const json_t *v = json_object_get(run, keys[i]);
+        if (!v) {
+            problem(c, "%s: missing \"%s\"", w, keys[i]);
+            good = false;
+        } else if (!rr && !json_is_null(v)) {
+            problem(c, "%s: \"%s\" must be null outside an rr test", w, keys[i]);
+            good = false;
+        } else if (rr) {
+            good &= num_pos(c, run, keys[i], w, true, out[i]);
+        }
+    }
+    if (rr && good && !is_uint(*txn, 1e15)) {
+        problem(c, "%s: \"transactions\" is not a whole number", w);
+        good = false;
+    }
+    return good;
+}
+
 static void check_run(struct check *c, const json_t *run, size_t i, const char *where,
-                      struct run_sums *rs)
+                      struct run_sums *rs, bool rr)
 {
     char w[96];
     snprintf(w, sizeof w, "%s runs[%zu]", where, i);
@@ -301,8 +355,11 @@ static void check_run(struct check *c, const json_t *run, size_t i, const char *
     static const char *const keys[] = {"run", "ok", "error", "throughput_mbps", "sink_bytes",
                                        "elapsed_s", "guest_elapsed_s", "guest_throughput_mbps",
                                        "window_s", "cpu_util", "cpu_by_role", "cpu_total", "exits",
-                                       "exits_by_reason", "interrupts", NULL};
+                                       "exits_by_reason", "interrupts", "transactions",
+                                       "latency_mean_us", "latency_p99_us", NULL};
     only_keys(c, run, keys, w);
+    double txn = 0, lat = 0, p99 = 0;
+    bool rr_good = check_run_rr(c, run, w, rr, &txn, &lat, &p99);
     const json_t *err = json_object_get(run, "error");
     if (!err || !json_is_null(err))
         problem(c, "%s: \"error\" must be null in a successful run", w);
@@ -353,7 +410,7 @@ static void check_run(struct check *c, const json_t *run, size_t i, const char *
     } else {
         good = false;
     }
-    if (!good)
+    if (!good || !rr_good)
         return;
     if (sum != exits)
         problem(c, "%s: exits_by_reason sums to %.0f, \"exits\" is %.0f", w, sum, exits);
@@ -389,6 +446,13 @@ static void check_run(struct check *c, const json_t *run, size_t i, const char *
     for (int r = 0; r < BENCH_EXIT_REASONS; r++)
         rs->exits_ps_by[r] += by_v[r] / win;
     rs->irq_ps += irq / win;
+    if (rr) {
+        rs->tps[k] = txn / gel;
+        rs->lat[k] = lat;
+        rs->p99[k] = p99;
+        rs->exits_pt += exits / txn;
+        rs->irq_pt += irq / txn;
+    }
 }
 
 /* {mean, ci95} consistent with the runs' values. */
@@ -416,16 +480,55 @@ static double check_summary(struct check *c, const json_t *e, const char *key, c
     return mean;
 }
 
+/* rr's aggregates, recomputed from the runs: transactions/s (over the
+ * guest's window), latency mean and p99, exits and interrupts per
+ * transaction. */
+static void check_entry_rr(struct check *c, const json_t *e, const char *w, const struct run_sums *rs,
+                           struct entry *en)
+{
+    en->tps = check_summary(c, e, "transactions_per_sec", w, rs->tps, rs->n, true);
+    char wl[96], wp[96];
+    snprintf(wl, sizeof wl, "%s latency_us", w);
+    const json_t *lat = member(c, e, "latency_us", K_OBJECT, w);
+    if (lat) {
+        static const char *const keys[] = {"mean", "p99", NULL};
+        only_keys(c, lat, keys, wl);
+        check_summary(c, lat, "mean", wl, rs->lat, rs->n, true);
+        check_summary(c, lat, "p99", wl, rs->p99, rs->n, true);
+    }
+    snprintf(wp, sizeof wp, "%s per_transaction", w);
+    const json_t *pt = member(c, e, "per_transaction", K_OBJECT, w);
+    if (pt) {
+        static const char *const keys[] = {"exits", "interrupts", NULL};
+        only_keys(c, pt, keys, wp);
+        double v;
+        if (num_pos(c, pt, "exits", wp, false, &v) && !close_to(v, rs->exits_pt / rs->n, 1e-6))
+            problem(c, "%s: exits %g is not the runs' mean %g", wp, v, rs->exits_pt / rs->n);
+        if (num_pos(c, pt, "interrupts", wp, false, &v) && !close_to(v, rs->irq_pt / rs->n, 1e-6))
+            problem(c, "%s: interrupts %g is not the runs' mean %g", wp, v, rs->irq_pt / rs->n);
+    }
+}
+
 static void check_entry(struct check *c, const struct cfg *k, struct entry *en)
 {
     const json_t *e = en->v;
     const char *w = en->where;
-    en->thr = en->cpu = NAN;
+    en->thr = en->cpu = en->tps = NAN;
+    bool rr = k->test == BENCH_TEST_RR;
     double v;
     static const char *const keys[] = {"mode", "msg_size", "line_rate", "runs_ok", "throughput_mbps",
                                        "guest_throughput_mbps", "cpu_util", "cpu_by_role",
                                        "exits_per_sec", "interrupts_per_sec", "ratio_to_native",
+                                       "transactions_per_sec", "latency_us", "per_transaction",
                                        "runs", NULL};
+    static const char *const rr_keys[] = {"transactions_per_sec", "latency_us", "per_transaction"};
+    for (int i = 0; i < 3; i++) {
+        const json_t *x = json_object_get(e, rr_keys[i]);
+        if (!x)
+            problem(c, "%s: missing \"%s\"", w, rr_keys[i]);
+        else if (!rr && !json_is_null(x))
+            problem(c, "%s: \"%s\" must be null outside an rr test", w, rr_keys[i]);
+    }
     only_keys(c, e, keys, w);
     if (num(c, e, "line_rate", w, &v) && v != k->line_rate)
         problem(c, "%s: line_rate %g differs from config.line_rate %g", w, v, k->line_rate);
@@ -443,7 +546,7 @@ static void check_entry(struct check *c, const struct cfg *k, struct entry *en)
         return;
     }
     for (size_t i = 0; i < nruns; i++)
-        check_run(c, json_array_get(runs, i), i, w, rs);
+        check_run(c, json_array_get(runs, i), i, w, rs, rr);
     if (num(c, e, "runs_ok", w, &v) && v != (double)nruns)
         problem(c, "%s: runs_ok is %g, expected all %zu runs to succeed", w, v, nruns);
     if (rs->n != nruns)
@@ -488,6 +591,8 @@ static void check_entry(struct check *c, const struct cfg *k, struct entry *en)
     }
     if (num_pos(c, e, "interrupts_per_sec", w, false, &v) && !close_to(v, rs->irq_ps / rs->n, 1e-6))
         problem(c, "%s: interrupts_per_sec %g is not the runs' mean %g", w, v, rs->irq_ps / rs->n);
+    if (rr)
+        check_entry_rr(c, e, w, rs, en);
 out:
     free(rs);
 }
@@ -586,12 +691,14 @@ static void check_root(struct check *c, const json_t *root)
             const json_t *rat = member(c, en->v, "ratio_to_native", K_OBJECT, en->where);
             if (!rat)
                 continue;
-            static const char *const keys[] = {"throughput", "cpu", NULL};
+            static const char *const keys[] = {"throughput", "cpu", "transactions", NULL};
             char wr[96];
             snprintf(wr, sizeof wr, "%s ratio_to_native", en->where);
             only_keys(c, rat, keys, wr);
             check_ratio(c, rat, "throughput", en->where, k.native && nat->v, en->thr, nat->thr);
             check_ratio(c, rat, "cpu", en->where, k.native && nat->v, en->cpu, nat->cpu);
+            check_ratio(c, rat, "transactions", en->where,
+                        k.native && nat->v && k.test == BENCH_TEST_RR, en->tps, nat->tps);
         }
     free(tab);
 }

@@ -20,13 +20,52 @@ void bench_config__defaults(struct bench_config *c)
     c->seconds = BENCH_DEFAULT_SECONDS;
     c->runs = BENCH_DEFAULT_RUNS;
     c->line_rate_bps = 1000000000ull; /* 1 GbE, the report's testbed */
+    c->test = BENCH_TEST_STREAM;
+    c->rr_req = c->rr_resp = 1;        /* netperf TCP_RR's default */
+}
+
+int bench__parse_test(const char *s, enum bench_test *out, char *err, size_t errlen)
+{
+    int t = bench__test_by_name(s);
+    if (t < 0) {
+        snprintf(err, errlen, "unknown test (expected stream, maerts or rr)");
+        return -1;
+    }
+    *out = (enum bench_test)t;
+    return 0;
+}
+
+int bench__parse_rr_size(const char *s, unsigned *req, unsigned *resp, char *err, size_t errlen)
+{
+    const char *comma = strchr(s, ',');
+    char a[32];
+    if (!comma || (size_t)(comma - s) >= sizeof a || strchr(comma + 1, ',')) {
+        snprintf(err, errlen, "expected REQ,RESP (two sizes, e.g. 1,1 or 64,1K)");
+        return -1;
+    }
+    memcpy(a, s, (size_t)(comma - s));
+    a[comma - s] = '\0';
+    char e2[160];
+    if (bench__parse_size(a, req, e2, sizeof e2)) {
+        snprintf(err, errlen, "request size: %s", e2);
+        return -1;
+    }
+    if (bench__parse_size(comma + 1, resp, e2, sizeof e2)) {
+        snprintf(err, errlen, "response size: %s", e2);
+        return -1;
+    }
+    return 0;
 }
 
 bool bench_config__valid(const struct bench_config *c)
 {
     bool seen[BENCH_MODES] = {false};
     if (c->nmodes < 1 || c->nmodes > BENCH_MODES || c->nsizes < 1 || c->nsizes > BENCH_MAX_SIZES ||
-        c->runs < 1 || c->runs > BENCH_MAX_RUNS || !isfinite(c->seconds) || c->seconds <= 0)
+        c->runs < 1 || c->runs > BENCH_MAX_RUNS || !isfinite(c->seconds) || c->seconds <= 0 ||
+        (unsigned)c->test >= BENCH_TESTS)
+        return false;
+    if (c->test == BENCH_TEST_RR &&
+        (c->nsizes != 1 || c->sizes[0] != c->rr_req || c->rr_resp < 1 || c->rr_resp > BENCH_MAX_MSG_SIZE))
         return false;
     for (size_t i = 0; i < c->nmodes; i++) {
         if ((unsigned)c->modes[i] >= BENCH_MODES || seen[c->modes[i]])

@@ -33,6 +33,9 @@ struct bench_config {
     double seconds;
     unsigned runs;
     uint64_t line_rate_bps;             /* 0 = unlimited */
+    enum bench_test test;               /* stream (default), maerts, rr */
+    unsigned rr_req, rr_resp;           /* rr: request/response bytes (default 1,1);
+                                         * rr's one "size" is rr_req */
 };
 
 /* All four modes, the six default sizes, default seconds/runs, unlimited. */
@@ -55,6 +58,10 @@ int bench__parse_seconds(const char *s, double *out, char *err, size_t errlen);
 int bench__parse_runs(const char *s, unsigned *out, char *err, size_t errlen);
 /* "unlimited", or bits/s with optional K/M/G suffix (x1000): "1G", "10G", "100M". */
 int bench__parse_line_rate(const char *s, uint64_t *out, char *err, size_t errlen);
+/* "stream", "maerts" or "rr". */
+int bench__parse_test(const char *s, enum bench_test *out, char *err, size_t errlen);
+/* "REQ,RESP": two sizes 1..64K (K suffix allowed). */
+int bench__parse_rr_size(const char *s, unsigned *req, unsigned *resp, char *err, size_t errlen);
 /* "unlimited", "10G", "1500M", "12345" for the same values. */
 void bench__format_line_rate(uint64_t bps, char *buf, size_t len);
 /* "64", "4K", "1M". */

@@ -1,4 +1,4 @@
-/* Names of modes, exit reasons and CPU roles as they appear on the command line, in
+/* Names of tests, modes, exit reasons and CPU roles as they appear on the command line, in
  * JSON and in tables (one table each, indexed by the enums). */
 #include <string.h>
 
@@ -10,6 +10,25 @@ static const char *const mode_names[BENCH_MODES] = {
     [BENCH_MODE_VIRTIO] = "virtio",
     [BENCH_MODE_EMULATED] = "emulated",
 };
+
+static const char *const test_names[BENCH_TESTS] = {
+    [BENCH_TEST_STREAM] = "stream",
+    [BENCH_TEST_MAERTS] = "maerts",
+    [BENCH_TEST_RR] = "rr",
+};
+
+const char *bench__test_name(enum bench_test t)
+{
+    return (unsigned)t < BENCH_TESTS ? test_names[t] : "?";
+}
+
+int bench__test_by_name(const char *name)
+{
+    for (int i = 0; i < BENCH_TESTS; i++)
+        if (!strcmp(test_names[i], name))
+            return i;
+    return -1;
+}
 
 static const char *const exit_names[BENCH_EXIT_REASONS] = {
     [BENCH_EXIT_MMIO_READ] = "mmio_read",

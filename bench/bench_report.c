@@ -16,6 +16,8 @@ void bench_report__aggregate(const struct bench_sweep *s, size_t si, size_t mi, 
     const struct bench_config *c = &s->cfg;
     double thr[BENCH_MAX_RUNS], gthr[BENCH_MAX_RUNS], cpu[BENCH_MAX_RUNS];
     double role[BENCH_CPU_ROLES][BENCH_MAX_RUNS];
+    double tps[BENCH_MAX_RUNS], lat[BENCH_MAX_RUNS], p99[BENCH_MAX_RUNS];
+    bool rr = c->test == BENCH_TEST_RR;
     memset(a, 0, sizeof(*a));
     a->mode = c->modes[mi];
     a->msg_size = c->sizes[si];
@@ -33,6 +35,24 @@ void bench_report__aggregate(const struct bench_sweep *s, size_t si, size_t mi, 
         for (int e = 0; e < BENCH_EXIT_REASONS; e++)
             a->exits_ps_by[e] += (double)res->exits_by_reason[e] / res->window_s;
         a->irq_ps += (double)res->interrupts / res->window_s;
+        if (rr) {
+            tps[k] = res->transactions_ps;
+            lat[k] = res->latency_mean_us;
+            p99[k] = res->latency_p99_us;
+            a->exits_per_txn += (double)res->exits / (double)res->transactions;
+            a->irq_per_txn += (double)res->interrupts / (double)res->transactions;
+        }
+    }
+    stats__summarize(tps, a->runs_ok, &a->tps);
+    stats__summarize(lat, a->runs_ok, &a->lat_mean);
+    stats__summarize(p99, a->runs_ok, &a->lat_p99);
+    a->ratio_tps = NAN;
+    if (!rr || !a->runs_ok) {
+        a->tps.mean = a->tps.ci95 = a->lat_mean.mean = a->lat_mean.ci95 = NAN;
+        a->lat_p99.mean = a->lat_p99.ci95 = a->exits_per_txn = a->irq_per_txn = NAN;
+    } else {
+        a->exits_per_txn /= a->runs_ok;
+        a->irq_per_txn /= a->runs_ok;
     }
     stats__summarize(thr, a->runs_ok, &a->thr);
     stats__summarize(gthr, a->runs_ok, &a->guest_thr);
@@ -66,6 +86,8 @@ void bench_report__aggregate(const struct bench_sweep *s, size_t si, size_t mi, 
         a->ratio_thr = a->thr.mean / nat.thr.mean;
     if (nat.runs_ok && nat.cpu.mean > 0)
         a->ratio_cpu = a->cpu.mean / nat.cpu.mean;
+    if (rr && nat.runs_ok && nat.tps.mean > 0)
+        a->ratio_tps = a->tps.mean / nat.tps.mean;
 }
 
 void bench_meta__collect(struct bench_meta *m, const char *tool, const char *version)
@@ -95,17 +117,79 @@ static void cell(FILE *f, const char *fmt, double v)
         fputs(" n/a |", f);
 }
 
+static int top_exit(const struct bench_agg *a)
+{
+    int top = -1;
+    for (int e = 0; e < BENCH_EXIT_REASONS; e++)
+        if (isfinite(a->exits_ps_by[e]) && a->exits_ps_by[e] > 0 &&
+            (top < 0 || a->exits_ps_by[e] > a->exits_ps_by[top]))
+            top = e;
+    return top;
+}
+
+/* rr: transactions and latency, not Mb/s. */
+static void table_rr(FILE *f, const struct bench_sweep *s)
+{
+    const struct bench_config *c = &s->cfg;
+    fputs("| req/resp | mode | trans/s | ±95% | vs native | latency mean (us) | p99 (us) "
+          "| CPU (cores) | ±95% | CPU vs native | vCPU | hypervisor | backends | NIC hw | peer "
+          "| exits/s | exits/trans | top exit reason | irq/s | irq/trans | runs ok |\n"
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|\n",
+          f);
+    for (size_t mi = 0; mi < c->nmodes; mi++) {
+        struct bench_agg a;
+        char rq[16], rp[16];
+        bench_report__aggregate(s, 0, mi, &a);
+        bench__format_size(c->rr_req, rq, sizeof rq);
+        bench__format_size(c->rr_resp, rp, sizeof rp);
+        fprintf(f, "| %s/%s | %s |", rq, rp, bench__mode_name(a.mode));
+        cell(f, " %.0f |", a.tps.mean);
+        cell(f, " %.0f |", a.tps.ci95);
+        cell(f, " %.3f |", a.ratio_tps);
+        cell(f, " %.1f |", a.lat_mean.mean);
+        cell(f, " %.1f |", a.lat_p99.mean);
+        cell(f, " %.3f |", a.cpu.mean);
+        cell(f, " %.3f |", a.cpu.ci95);
+        cell(f, " %.3f |", a.ratio_cpu);
+        for (int i = 0; i < BENCH_CPU_ROLES; i++)
+            cell(f, " %.3f |", a.role[i].mean);
+        cell(f, " %.0f |", a.exits_ps);
+        cell(f, " %.2f |", a.exits_per_txn);
+        int top = top_exit(&a);
+        if (top >= 0)
+            fprintf(f, " %s %.0f%% |", bench__exit_reason_name((enum bench_exit_reason)top),
+                    100.0 * a.exits_ps_by[top] / a.exits_ps);
+        else
+            fputs(" - |", f);
+        cell(f, " %.0f |", a.irq_ps);
+        cell(f, " %.2f |", a.irq_per_txn);
+        fprintf(f, " %u/%u |\n", a.runs_ok, c->runs);
+    }
+}
+
+static const char *const test_title[BENCH_TESTS] = {
+    [BENCH_TEST_STREAM] = "TCP stream (the guest sends to the Linux sink)",
+    [BENCH_TEST_MAERTS] = "TCP maerts (Linux sends to the guest)",
+    [BENCH_TEST_RR] = "TCP request/response (the guest's requests, the Linux echo's responses)",
+};
+
 void bench_report__table(FILE *f, const struct bench_sweep *s)
 {
     const struct bench_config *c = &s->cfg;
     char rate[32];
     bench__format_line_rate(c->line_rate_bps, rate, sizeof rate);
-    fprintf(f, "TCP stream, line rate %s, %u run(s) of %g s per point, runner: %s\n\n", rate, c->runs,
-            c->seconds, s->runner_name ? s->runner_name : "?");
-    fputs("| size | mode | Mb/s | ±95% | guest clock Mb/s | vs native | CPU (cores) | ±95% "
-          "| CPU vs native | vCPU | hypervisor | backends | NIC hw | sink "
-          "| exits/s | top exit reason | irq/s | runs ok |\n",
-          f);
+    fprintf(f, "%s, line rate %s, %u run(s) of %g s per point, runner: %s\n\n",
+            test_title[(unsigned)c->test < BENCH_TESTS ? c->test : 0], rate, c->runs, c->seconds,
+            s->runner_name ? s->runner_name : "?");
+    if (c->test == BENCH_TEST_RR) {
+        table_rr(f, s);
+        return;
+    }
+    /* the Linux peer's column: maerts's is the sender, not a sink */
+    fprintf(f, "| size | mode | Mb/s | ±95%% | guest clock Mb/s | vs native | CPU (cores) | ±95%% "
+            "| CPU vs native | vCPU | hypervisor | backends | NIC hw | %s "
+            "| exits/s | top exit reason | irq/s | runs ok |\n",
+            c->test == BENCH_TEST_MAERTS ? "sender" : "sink");
     fputs("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n", f);
     for (size_t si = 0; si < c->nsizes; si++)
         for (size_t mi = 0; mi < c->nmodes; mi++) {
@@ -124,11 +208,7 @@ void bench_report__table(FILE *f, const struct bench_sweep *s)
             for (int i = 0; i < BENCH_CPU_ROLES; i++)
                 cell(f, " %.3f |", a.role[i].mean);
             cell(f, " %.0f |", a.exits_ps);
-            int top = -1;
-            for (int e = 0; e < BENCH_EXIT_REASONS; e++)
-                if (isfinite(a.exits_ps_by[e]) && a.exits_ps_by[e] > 0 &&
-                    (top < 0 || a.exits_ps_by[e] > a.exits_ps_by[top]))
-                    top = e;
+            int top = top_exit(&a);
             if (top >= 0)
                 fprintf(f, " %s %.0f%% |", bench__exit_reason_name((enum bench_exit_reason)top),
                         100.0 * a.exits_ps_by[top] / a.exits_ps);
@@ -211,7 +291,7 @@ static void summary(struct jbuild *b, json_t *obj, const char *key, const struct
     set(b, o, "ci95", jnum(st->ci95));
 }
 
-static json_t *raw_run(struct jbuild *b, unsigned run, const struct bench_result *r)
+static json_t *raw_run(struct jbuild *b, unsigned run, const struct bench_result *r, bool rr)
 {
     json_t *o = json_object();
     set(b, o, "run", juint(run));
@@ -237,6 +317,9 @@ static json_t *raw_run(struct jbuild *b, unsigned run, const struct bench_result
     for (int e = 0; e < BENCH_EXIT_REASONS; e++)
         set(b, by, bench__exit_reason_name((enum bench_exit_reason)e), juint(r->exits_by_reason[e]));
     set(b, o, "interrupts", juint(r->interrupts));
+    set(b, o, "transactions", rr ? juint(r->transactions) : json_null());
+    set(b, o, "latency_mean_us", rr ? jnum(r->latency_mean_us) : json_null());
+    set(b, o, "latency_p99_us", rr ? jnum(r->latency_p99_us) : json_null());
     return o;
 }
 
@@ -264,9 +347,24 @@ static json_t *result_entry(struct jbuild *b, const struct bench_sweep *s, size_
     json_t *rat = set(b, o, "ratio_to_native", json_object());
     set(b, rat, "throughput", jnum(a.ratio_thr));
     set(b, rat, "cpu", jnum(a.ratio_cpu));
+    set(b, rat, "transactions", jnum(a.ratio_tps));
+    bool rr = s->cfg.test == BENCH_TEST_RR;
+    if (rr) {
+        summary(b, o, "transactions_per_sec", &a.tps);
+        json_t *lat = set(b, o, "latency_us", json_object());
+        summary(b, lat, "mean", &a.lat_mean);
+        summary(b, lat, "p99", &a.lat_p99);
+        json_t *pt = set(b, o, "per_transaction", json_object());
+        set(b, pt, "exits", jnum(a.exits_per_txn));
+        set(b, pt, "interrupts", jnum(a.irq_per_txn));
+    } else {
+        set(b, o, "transactions_per_sec", json_null());
+        set(b, o, "latency_us", json_null());
+        set(b, o, "per_transaction", json_null());
+    }
     json_t *runs = set(b, o, "runs", json_array());
     for (unsigned r = 0; r < s->cfg.runs; r++)
-        push(b, runs, raw_run(b, r + 1, bench_sweep__at(s, si, mi, r)));
+        push(b, runs, raw_run(b, r + 1, bench_sweep__at(s, si, mi, r), rr));
     return o;
 }
 
@@ -297,6 +395,14 @@ int bench_report__json(FILE *f, const struct bench_sweep *s, const struct bench_
     set(&b, cf, "line_rate", juint(c->line_rate_bps));
     set(&b, cf, "line_rate_name", jstr(rate));
     set(&b, cf, "runner", jstr(s->runner_name));
+    set(&b, cf, "test", jstr(bench__test_name(c->test)));
+    if (c->test == BENCH_TEST_RR) {
+        json_t *rs = set(&b, cf, "rr_size", json_array());
+        push(&b, rs, juint(c->rr_req));
+        push(&b, rs, juint(c->rr_resp));
+    } else {
+        set(&b, cf, "rr_size", json_null());
+    }
 
     json_t *er = set(&b, root, "exit_reasons", json_array());
     for (int e = 0; e < BENCH_EXIT_REASONS; e++)
@@ -334,10 +440,11 @@ int bench_report__svg(FILE *f, const struct bench_sweep *s)
         for (size_t si = 0; si < n; si++) {
             struct bench_agg a;
             bench_report__aggregate(s, si, mi, &a);
-            ty[mi * n + si] = a.thr.mean;
-            te[mi * n + si] = a.thr.ci95;
-            cy[mi * n + si] = a.cpu.mean;
-            ce[mi * n + si] = a.cpu.ci95;
+            bool rr = c->test == BENCH_TEST_RR;
+            ty[mi * n + si] = rr ? a.tps.mean : a.thr.mean;
+            te[mi * n + si] = rr ? a.tps.ci95 : a.thr.ci95;
+            cy[mi * n + si] = rr ? a.lat_mean.mean : a.cpu.mean;
+            ce[mi * n + si] = rr ? a.lat_mean.ci95 : a.cpu.ci95;
         }
         const char *name = bench__mode_name(c->modes[mi]);
         thr[mi] = (struct svg_series){name, n, x, ty + mi * n, te + mi * n};
@@ -348,10 +455,17 @@ int bench_report__svg(FILE *f, const struct bench_sweep *s)
         {"CPU utilisation (guest + hypervisor + host driver)", "message size (bytes)", "cores", true,
          cpu, nm},
     };
-    char rate[32], title[128];
+    if (c->test == BENCH_TEST_RR) {
+        /* rr: transactions and latency against the request size */
+        panels[0] = (struct svg_panel){"Transactions/s (mean, 95% CI)", "request size (bytes)",
+                                       "transactions/s", true, thr, nm};
+        panels[1] = (struct svg_panel){"Mean latency (mean of runs, 95% CI)", "request size (bytes)",
+                                       "us", true, cpu, nm};
+    }
+    char rate[32], title[160];
     bench__format_line_rate(c->line_rate_bps, rate, sizeof rate);
-    snprintf(title, sizeof title, "iovirt bench: TCP stream, line rate %s, %u run(s) x %g s", rate,
-             c->runs, c->seconds);
+    snprintf(title, sizeof title, "iovirt bench: TCP %s, line rate %s, %u run(s) x %g s",
+             bench__test_name(c->test), rate, c->runs, c->seconds);
     int rc = svg__write_plot(f, title, panels, 2);
     free(buf);
     return rc;

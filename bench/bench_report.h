@@ -16,7 +16,7 @@
  * guest's own (guest_elapsed_s, guest_throughput_mbps) and the counting
  * window (window_s) beside it; CPU by role (cpu_by_role, cpu_total)
  * replaces nic_cpu_util. */
-#define BENCH_JSON_SCHEMA 3
+#define BENCH_JSON_SCHEMA 4
 
 struct bench_agg {
     enum bench_mode mode;
@@ -28,6 +28,11 @@ struct bench_agg {
     double exits_ps_by[BENCH_EXIT_REASONS];
     double irq_ps;
     double ratio_thr, ratio_cpu;               /* to native at this size; NAN if unknown */
+    /* rr only (NAN otherwise): transactions/s, latency mean and p99 (us),
+     * means over runs of exits and interrupts per transaction */
+    struct stats_summary tps, lat_mean, lat_p99;
+    double exits_per_txn, irq_per_txn;
+    double ratio_tps;
 };
 /* NAN fields when runs_ok == 0. */
 void bench_report__aggregate(const struct bench_sweep *s, size_t si, size_t mi, struct bench_agg *a);

@@ -28,6 +28,14 @@ enum bench_mode {
     BENCH_MODES
 };
 
+/* What traffic a point measures (netperf's names). */
+enum bench_test {
+    BENCH_TEST_STREAM, /* the guest sends to the Linux sink (TCP_STREAM) */
+    BENCH_TEST_MAERTS, /* Linux sends to the guest: the guest's receive path (TCP_MAERTS) */
+    BENCH_TEST_RR,     /* the guest's requests, the Linux echo peer's responses (TCP_RR) */
+    BENCH_TESTS
+};
+
 /* Why the guest left guest mode.  The runner counts into these buckets;
  * anything it cannot classify goes into BENCH_EXIT_OTHER, so the buckets
  * always sum to the total (the harness computes the total as that sum).
@@ -50,7 +58,10 @@ enum bench_exit_reason {
 struct bench_point {
     enum bench_mode mode;
     const char *mode_name;   /* "native", "assigned", "virtio", "emulated" */
-    unsigned msg_size;       /* bytes per send() of the guest's TCP stream, 1..64 KiB */
+    enum bench_test test;
+    unsigned msg_size;       /* bytes per send() of the stream (stream: the guest's,
+                              * maerts: the Linux sender's), 1..64 KiB; rr: rr_req */
+    unsigned rr_req, rr_resp; /* rr: request and response bytes */
     uint64_t line_rate_bps;  /* wire rate limit in bits/s; 0 = unlimited */
     double seconds;          /* how long to stream (the runner measures actual time) */
     unsigned run;            /* 1-based repetition number */
@@ -100,6 +111,11 @@ struct bench_result {
                             * process and the whole hypervisor process, every thread) */
     uint64_t exits_by_reason[BENCH_EXIT_REASONS]; /* 0 for native */
     uint64_t interrupts;   /* interrupts delivered to the guest kernel (native: entered into its IDT) */
+    /* rr only (0 otherwise): transactions the guest completed (the echo
+     * peer answered exactly as many), their mean and 99th-percentile
+     * latency by the guest's clock, microseconds. */
+    uint64_t transactions;
+    double latency_mean_us, latency_p99_us;
     char error[BENCH_ERROR_LEN]; /* set (NUL-terminated) when run() returns -1 */
 
     /* Filled by the harness from the fields above (a runner need not): */
@@ -108,6 +124,7 @@ struct bench_result {
     double cpu_util;        /* cores, the sending side: sum of the first
                              * BENCH_CPU_SENDING_ROLES roles */
     uint64_t exits;         /* sum of exits_by_reason */
+    double transactions_ps; /* rr: transactions / guest_elapsed_s; 0 otherwise */
     int ok;                 /* 1 if the measurement succeeded and passed sanity checks */
 };
 
@@ -136,22 +153,32 @@ int bench__default_runner(struct bench_runner *r, const struct bench_config *cfg
 /* What the default runner checks about a point besides its figures
  * (bench__audit_point). */
 struct bench_audit {
-    uint64_t sink_bytes;      /* what the Linux sink read */
-    uint64_t guest_bytes;     /* what the guest's RESULT line says was acknowledged */
+    enum bench_test test;     /* stream (0) unless set: the wording and rr's count */
+    uint64_t sink_bytes;      /* the Linux peer's count: the sink read (stream), the
+                               * sender had acknowledged (maerts), the echo read (rr) */
+    uint64_t guest_bytes;     /* the guest's RESULT line: acknowledged, read, requested */
     bool guest_bytes_seen;    /* the RESULT line carried bytes= */
     double sink_window_s;     /* sink: first to last byte (0: unknown) */
     double guest_window_s;    /* guest: first byte queued to last acknowledged (0: unknown) */
+    uint64_t peer_transactions, guest_transactions; /* rr: the echo's and the guest's */
+    bool guest_transactions_seen;
     uint64_t vtd_faults;      /* faults recorded from testbed creation to teardown */
     const char *fault;        /* a description of one of them, may be NULL */
 };
 
-/* The sink read exactly the bytes the guest says were acknowledged; both
+/* The Linux peer counted exactly the guest's bytes (stream: the sink read
+ * what the guest says was acknowledged; maerts: the guest read what the
+ * sender had acknowledged; rr: the echo read the guest's requests, and
+ * answered as many transactions as the guest counted); both
  * data windows are known and the throughputs they give agree within
  * BENCH_CLOCK_AGREE; the VT-d unit recorded no fault.  0, or -1 with every
  * problem found named in err.  Exposed for tests. */
 int bench__audit_point(const struct bench_audit *a, char *err, size_t errlen);
 
 /* Names used on the command line, in JSON and in tables. */
+const char *bench__test_name(enum bench_test t);
+/* The test called `name`, or -1. */
+int bench__test_by_name(const char *name);
 const char *bench__mode_name(enum bench_mode m);
 /* The mode called `name`, or -1. */
 int bench__mode_by_name(const char *name);

@@ -15,12 +15,13 @@ static void fail(struct bench_result *res, const char *why)
     snprintf(res->error, sizeof res->error, "%s", why);
 }
 
-void bench_sweep__check_result(int rc, struct bench_result *res)
+void bench_sweep__check_result(int rc, struct bench_result *res, bool rr)
 {
     res->error[sizeof res->error - 1] = '\0';
     res->ok = 0;
     res->throughput_mbps = res->guest_throughput_mbps = res->cpu_util = 0;
     res->exits = 0;
+    res->transactions_ps = 0;
     if (rc != 0) {
         if (!res->error[0])
             fail(res, "runner failed without giving a reason");
@@ -55,7 +56,13 @@ void bench_sweep__check_result(int rc, struct bench_result *res)
         fail(res, "sink received no bytes");
     else if (!roles_ok)
         fail(res, "runner reported an invalid CPU utilisation");
+    else if (rr && (res->transactions == 0 || !isfinite(res->latency_mean_us) ||
+                    !(res->latency_mean_us > 0) || !isfinite(res->latency_p99_us) ||
+                    !(res->latency_p99_us > 0)))
+        fail(res, "runner reported no transactions or no latency");
     else {
+        if (rr)
+            res->transactions_ps = (double)res->transactions / res->guest_elapsed_s;
         res->exits = total;
         res->throughput_mbps = (double)res->sink_bytes * 8.0 / res->elapsed_s / 1e6;
         res->guest_throughput_mbps = (double)res->sink_bytes * 8.0 / res->guest_elapsed_s / 1e6;
@@ -92,6 +99,9 @@ int bench_sweep__run(struct bench_sweep *s, const struct bench_config *cfg,
                 struct bench_point p = {
                     .mode = cfg->modes[mi],
                     .mode_name = bench__mode_name(cfg->modes[mi]),
+                    .test = cfg->test,
+                    .rr_req = cfg->rr_req,
+                    .rr_resp = cfg->rr_resp,
                     .msg_size = cfg->sizes[si],
                     .line_rate_bps = cfg->line_rate_bps,
                     .seconds = cfg->seconds,
@@ -100,7 +110,7 @@ int bench_sweep__run(struct bench_sweep *s, const struct bench_config *cfg,
                 };
                 struct bench_result *res = bench_sweep__at(s, si, mi, run);
                 memset(res, 0, sizeof(*res));
-                bench_sweep__check_result(r->run(r->ctx, &p, res), res);
+                bench_sweep__check_result(r->run(r->ctx, &p, res), res, cfg->test == BENCH_TEST_RR);
                 if (!res->ok)
                     s->failed++;
                 done++;
@@ -108,7 +118,13 @@ int bench_sweep__run(struct bench_sweep *s, const struct bench_config *cfg,
                     continue;
                 fprintf(progress, "[%*u/%u] %-8s %7u B run %u/%u: ", w, done, s->points, p.mode_name,
                         p.msg_size, p.run, p.runs);
-                if (res->ok)
+                if (res->ok && p.test == BENCH_TEST_RR)
+                    fprintf(progress, "%.0f trans/s (latency mean %.1f us, p99 %.1f us) cpu %.2f "
+                            "exits/trans %.2f irq/trans %.2f\n",
+                            res->transactions_ps, res->latency_mean_us, res->latency_p99_us,
+                            res->cpu_util, (double)res->exits / (double)res->transactions,
+                            (double)res->interrupts / (double)res->transactions);
+                else if (res->ok)
                     fprintf(progress, "%.1f Mb/s (guest clock %.1f) cpu %.2f exits/s %.0f\n",
                             res->throughput_mbps, res->guest_throughput_mbps, res->cpu_util,
                             (double)res->exits / res->window_s);

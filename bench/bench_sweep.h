@@ -7,6 +7,7 @@
 #ifndef IOVIRT_BENCH_BENCH_SWEEP_H
 #define IOVIRT_BENCH_BENCH_SWEEP_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "bench/bench_config.h"
@@ -33,8 +34,9 @@ void bench_sweep__free(struct bench_sweep *s);
 struct bench_result *bench_sweep__at(const struct bench_sweep *s, size_t si, size_t mi, unsigned run);
 
 /* Fills the harness-derived fields of a runner's result (throughput, exit
- * total, ok) and turns an implausible result into a failure with a reason.
+ * total, ok, rr's transactions/s) and turns an implausible result into a
+ * failure with a reason (rr: no transaction or no latency too).
  * rc is what the runner returned.  Exposed for tests. */
-void bench_sweep__check_result(int rc, struct bench_result *res);
+void bench_sweep__check_result(int rc, struct bench_result *res, bool rr);
 
 #endif

@@ -18,7 +18,7 @@
 # points, so the machine cannot run under it.  Every VM mode is covered by
 # test_integ_exits and test_integ_two_vms.
 TSAN_TESTS := \
-	test_e1000_threads test_vtd_threads test_e1000_nic test_hpet test_intc \
+	test_e1000_threads test_vtd_threads test_e1000_nic test_nic_pace test_hpet test_intc \
 	test_virtio_net test_vm_devices test_e1000_emul \
 	test_bridge \
 	test_proc_irq \

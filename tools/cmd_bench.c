@@ -24,9 +24,14 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: iovirt bench [options]\n"
             "\n"
-            "Stream TCP from a guest to a Linux sink in each mode and message size;\n"
-            "print a table on stdout, progress on stderr.\n"
+            "Measure TCP in each mode and message size: the guest streaming to a Linux\n"
+            "sink (stream), Linux streaming to the guest (maerts), or request/response\n"
+            "transactions with a Linux echo peer (rr); print a table on stdout,\n"
+            "progress on stderr.\n"
             "\n"
+            "  --test TEST       stream, maerts or rr (netperf's names; default: stream)\n"
+            "  --rr-size REQ,RESP  rr: request and response bytes, 1..64K each (default:\n"
+            "                    1,1); rr takes no --sizes\n"
             "  --modes LIST      comma list of native,assigned,virtio,emulated, no repeats\n"
             "                    (default: all four; native is always measured first)\n"
             "  --sizes LIST      message sizes in bytes, K/M suffix = x1024, 1..64K (what\n"
@@ -125,12 +130,13 @@ err:
 struct bench_args {
     struct bench_config cfg;
     bool quick;
-    bool set_sizes, set_seconds, set_runs;
+    bool set_sizes, set_seconds, set_runs, set_rr_size;
     const char *json, *svg;
 };
 
 enum {
     OPT_MODES = 256, OPT_SIZES, OPT_SECONDS, OPT_RUNS, OPT_LINE_RATE, OPT_JSON, OPT_SVG, OPT_QUICK,
+    OPT_TEST, OPT_RR_SIZE,
 };
 
 static const struct option bench_longopts[] = {
@@ -142,6 +148,8 @@ static const struct option bench_longopts[] = {
     {"json", required_argument, NULL, OPT_JSON},
     {"svg", required_argument, NULL, OPT_SVG},
     {"quick", no_argument, NULL, OPT_QUICK},
+    {"test", required_argument, NULL, OPT_TEST},
+    {"rr-size", required_argument, NULL, OPT_RR_SIZE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -209,6 +217,15 @@ static int parse_args(int argc, char **argv, struct bench_args *a)
             opt = "--line-rate";
             rc = bench__parse_line_rate(optarg, &a->cfg.line_rate_bps, err, sizeof err);
             break;
+        case OPT_TEST:
+            opt = "--test";
+            rc = bench__parse_test(optarg, &a->cfg.test, err, sizeof err);
+            break;
+        case OPT_RR_SIZE:
+            opt = "--rr-size";
+            rc = bench__parse_rr_size(optarg, &a->cfg.rr_req, &a->cfg.rr_resp, err, sizeof err);
+            a->set_rr_size = true;
+            break;
         case OPT_JSON: a->json = optarg; break;
         case OPT_SVG: a->svg = optarg; break;
         case OPT_QUICK: a->quick = true; break;
@@ -236,6 +253,18 @@ static int parse_args(int argc, char **argv, struct bench_args *a)
     if (optind < argc) {
         fprintf(stderr, "iovirt bench: unexpected argument '%s' (bench takes options only; try 'iovirt bench --help')\n",
                 argv[optind]);
+        return -1;
+    }
+    if (a->cfg.test == BENCH_TEST_RR) {
+        if (a->set_sizes) {
+            fprintf(stderr, "iovirt bench: --sizes does not apply to --test rr (use --rr-size REQ,RESP)\n");
+            return -1;
+        }
+        /* rr's one point per mode: its request size */
+        a->cfg.sizes[0] = a->cfg.rr_req, a->cfg.nsizes = 1;
+        a->set_sizes = true;
+    } else if (a->set_rr_size) {
+        fprintf(stderr, "iovirt bench: --rr-size applies to --test rr only\n");
         return -1;
     }
     if (a->quick) {
@@ -308,8 +337,9 @@ static int cmd_bench(int argc, char **argv)
     const struct bench_config *c = &a.cfg;
     char rate[32];
     bench__format_line_rate(c->line_rate_bps, rate, sizeof rate);
-    fprintf(stderr, "iovirt bench: %zu mode(s) x %zu size(s) x %u run(s) = %zu points of %g s, line rate %s, runner %s\n",
-            c->nmodes, c->nsizes, c->runs, c->nmodes * c->nsizes * c->runs, c->seconds, rate, runner.name);
+    fprintf(stderr, "iovirt bench: test %s, %zu mode(s) x %zu size(s) x %u run(s) = %zu points of %g s, line rate %s, runner %s\n",
+            bench__test_name(c->test), c->nmodes, c->nsizes, c->runs, c->nmodes * c->nsizes * c->runs,
+            c->seconds, rate, runner.name);
 
     struct bench_meta meta;
     bench_meta__collect(&meta, "iovirt bench", BENCH_TOOL_VERSION);

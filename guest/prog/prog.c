@@ -19,6 +19,8 @@ static const struct prog progs[] = {
     {"devprobe", "devprobe             (register behaviour of the first e1000/virtio-net: PROBE lines)", prog_devprobe__run},
     {"iperf3", "iperf3 -c HOST [-p PORT] [-t SECS] [-l LEN] [-R] | iperf3 -s [-p PORT]  (iperf3, TCP)",
      prog_iperf3__run},
+    {"maerts", "maerts PORT          (TCP: accept one sender, count what it sends)", prog_maerts__run},
+    {"rr", "rr ADDR PORT REQ RESP SECONDS  (TCP request/response: transactions, latency)", prog_rr__run},
     {"netwatch", "netwatch MS          (NIC up, send nothing, count what arrives)", prog_netwatch__run},
 };
 

@@ -30,5 +30,7 @@ int prog_irqstorm__run(struct kernel *k, int argc, char **argv);
 int prog_devprobe__run(struct kernel *k, int argc, char **argv);
 int prog_iperf3__run(struct kernel *k, int argc, char **argv);
 int prog_netwatch__run(struct kernel *k, int argc, char **argv);
+int prog_maerts__run(struct kernel *k, int argc, char **argv);
+int prog_rr__run(struct kernel *k, int argc, char **argv);
 
 #endif

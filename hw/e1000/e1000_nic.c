@@ -1,6 +1,7 @@
 /* Physical NIC instance: e1000 model + register memfd + hardware thread.
  * See e1000_nic.h for the pacing and interrupt model. */
 #include "hw/e1000/e1000_nic.h"
+#include "hw/e1000/nic_pace.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -54,9 +55,9 @@ struct e1000_nic {
     uint64_t msi_addr;
     uint32_t msi_data;
 
-    /* pacing, hardware thread only */
-    uint64_t next_free_ns;
-    bool backlog;
+    /* pacing of both link directions, hardware thread only */
+    struct nic_pace tx_pace, rx_pace;
+    bool rx_waiting;             /* frames wait on the wire for the RX line */
     size_t last_tx_len;
 
     struct e1000_nic_stats stats; /* atomics */
@@ -247,60 +248,73 @@ static void deliver_irq(struct e1000_nic *n)
     n->delivered_level = level;
 }
 
-static uint64_t wire_time_ns(const struct e1000_nic *n, size_t len)
+/* Copy what pacing counted into the atomics get_stats reads. */
+static void pace_stats(const struct nic_pace *p, uint64_t lost0, uint64_t gaps0, uint64_t *lost,
+                       uint64_t *gaps)
 {
-    size_t bytes = (len < E1000_NIC_MIN_FRAME ? E1000_NIC_MIN_FRAME : len) +
-                   E1000_NIC_WIRE_OVERHEAD;
-    return (uint64_t)((unsigned __int128)bytes * 8u * 1000000000u / n->cfg.bit_rate);
+    if (p->lost_ns != lost0)
+        stat_add(lost, p->lost_ns - lost0);
+    if (p->idle_gaps != gaps0)
+        stat_add(gaps, p->idle_gaps - gaps0);
 }
 
 /* Transmit while the modelled wire is free.  Returns descriptors consumed. */
 static unsigned nic_tx(struct e1000_nic *n, uint64_t now)
 {
     unsigned work = 0, frames = 0;
-    bool paced = n->cfg.bit_rate != 0;
+    struct nic_pace *p = &n->tx_pace;
+    uint64_t lost0 = p->lost_ns, gaps0 = p->idle_gaps;
     /* Bounded in descriptors too: a ring of frames that never end (no EOP)
      * must not keep the thread here. */
     while (frames < NIC_TX_BURST && work < 8 * NIC_TX_BURST) {
-        if (paced && n->backlog && n->next_free_ns > now)
+        if (nic_pace__busy(p, now))
             break;
         n->last_tx_len = 0;
         if (e1000__tx_poll(n->model, 1) == 0) {
-            if (n->backlog && paced)
-                stat_add(&n->stats.tx_idle_gaps, 1);
-            n->backlog = false;
+            nic_pace__idle(p);
             break;
         }
         work++;
         if (n->last_tx_len == 0)
             continue; /* a descriptor inside a frame, or a context one */
         frames++;
-        if (!paced)
-            continue;
-        uint64_t start;
-        if (n->backlog && n->next_free_ns + n->cfg.pace_credit_ns < now) {
-            stat_add(&n->stats.pace_lost_ns, now - n->cfg.pace_credit_ns - n->next_free_ns);
-            start = now - n->cfg.pace_credit_ns;
-        } else if (n->backlog)
-            start = n->next_free_ns;
-        else
-            start = n->next_free_ns > now ? n->next_free_ns : now;
-        n->next_free_ns = start + wire_time_ns(n, n->last_tx_len);
-        n->backlog = true;
+        nic_pace__sent(p, now, n->last_tx_len);
     }
+    pace_stats(p, lost0, gaps0, &n->stats.pace_lost_ns, &n->stats.tx_idle_gaps);
     return work;
 }
 
-static unsigned nic_rx(struct e1000_nic *n)
+/* Move wire frames into the RX ring while the modelled receive line is
+ * free: a frame that arrives faster than the line rate waits in the wire's
+ * queue (the TAP's, which drops on overflow as Linux's does), as it would
+ * before a real NIC's PHY. */
+static unsigned nic_rx(struct e1000_nic *n, uint64_t now)
 {
     unsigned work = 0;
+    struct nic_pace *p = &n->rx_pace;
+    uint64_t lost0 = p->lost_ns, gaps0 = p->idle_gaps;
+    n->rx_waiting = false;
     if (!n->cfg.wire)
         return 0;
     while (work < NIC_RX_BURST) {
-        int len = wire__recv(n->cfg.wire, n->rx_buf, sizeof n->rx_buf);
-        if (len <= 0)
+        if (nic_pace__busy(p, now)) {
+            /* Only frames that wait make the line busy: with none, drop the
+             * backlog so the thread sleeps on the wire, not on the pace. */
+            if (wire__wait(n->cfg.wire, 0) > 0) {
+                n->rx_waiting = true;
+                stat_add(&n->stats.rx_pace_waits, 1);
+            } else {
+                nic_pace__idle(p);
+            }
             break;
+        }
+        int len = wire__recv(n->cfg.wire, n->rx_buf, sizeof n->rx_buf);
+        if (len <= 0) {
+            nic_pace__idle(p);
+            break;
+        }
         work++;
+        nic_pace__sent(p, now, (size_t)len); /* it took the line, kept or not */
         if (!nic_bus_master(n)) {
             /* Nowhere to put it without DMA: lost, as from a full FIFO. */
             stat_add(&n->stats.rx_no_bus_master, 1);
@@ -314,6 +328,7 @@ static unsigned nic_rx(struct e1000_nic *n)
             stat_add(&n->stats.rx_dropped, 1);
         }
     }
+    pace_stats(p, lost0, gaps0, &n->stats.rx_pace_lost_ns, &n->stats.rx_idle_gaps);
     return work;
 }
 
@@ -349,8 +364,8 @@ static uint64_t timer_cap(const struct e1000_nic *n, uint64_t sleep)
     return cap < n->cfg.idle_sleep_min_ns ? n->cfg.idle_sleep_min_ns : cap;
 }
 
-/* Sleep up to ns, woken early by a kick or a wire frame. */
-static void nic_sleep(struct e1000_nic *n, uint64_t ns, bool check_tx)
+/* Sleep up to ns, woken early by a kick or (if `wire`) a wire frame. */
+static void nic_sleep(struct e1000_nic *n, uint64_t ns, bool check_tx, bool wire)
 {
     __atomic_store_n(&n->sleeping, 1, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -363,7 +378,7 @@ static void nic_sleep(struct e1000_nic *n, uint64_t ns, bool check_tx)
         return;
     }
     struct pollfd p[2] = {{.fd = n->kick_fd, .events = POLLIN},
-                          {.fd = n->cfg.wire ? n->cfg.wire->poll_fd : -1, .events = POLLIN}};
+                          {.fd = n->cfg.wire && wire ? n->cfg.wire->poll_fd : -1, .events = POLLIN}};
     struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000u), .tv_nsec = (long)(ns % 1000000000u)};
     stat_add(&n->stats.sleeps, 1);
     if (ppoll(p, 2, &ts, NULL) > 0 && (p[0].revents & POLLIN)) {
@@ -388,27 +403,34 @@ static void *nic_thread(void *arg)
                    strerror(errno));
 
     while (!__atomic_load_n(&n->stop, __ATOMIC_ACQUIRE)) {
-        uint64_t now = now_ns();
+        uint64_t wall = now_ns();
+        /* the model's clock: its timers and both directions' pacing */
+        uint64_t now = c->clock_ns ? c->clock_ns(c->clock_ctx) : wall;
         stat_add(&n->stats.loops, 1);
         /* Tick first so delays armed by this turn's TX/RX start from now. */
-        e1000__tick(n->model, c->clock_ns ? c->clock_ns(c->clock_ctx) : now);
-        unsigned work = (nic_bus_master(n) ? nic_tx(n, now) : 0) + nic_rx(n);
+        e1000__tick(n->model, now);
+        unsigned work = (nic_bus_master(n) ? nic_tx(n, now) : 0) + nic_rx(n, now);
         deliver_irq(n);
         if (work) {
-            last_work = now;
+            last_work = wall;
             idle_sleep = c->idle_sleep_min_ns;
             continue;
         }
-        if (c->bit_rate && n->backlog && n->next_free_ns > now) {
-            /* Wire busy, frames waiting: sleep until it is free (at least
-             * the minimum; the credit absorbs the overshoot). */
-            uint64_t d = n->next_free_ns - now;
-            nic_sleep(n, d > c->pace_sleep_min_ns ? d : c->pace_sleep_min_ns, false);
+        uint64_t wait = nic_pace__busy(&n->tx_pace, now) ? n->tx_pace.next_free_ns - now : 0;
+        if (n->rx_waiting && n->rx_pace.next_free_ns > now &&
+            (!wait || n->rx_pace.next_free_ns - now < wait))
+            wait = n->rx_pace.next_free_ns - now;
+        if (wait) {
+            /* A line busy, frames waiting: sleep until it is free (at least
+             * the minimum; the credit absorbs the overshoot).  Frames waiting
+             * on the wire must not wake it (the wire's fd stays readable). */
+            nic_sleep(n, wait > c->pace_sleep_min_ns ? wait : c->pace_sleep_min_ns, false,
+                      !n->rx_waiting);
             continue;
         }
-        if (now - last_work < c->spin_ns)
+        if (wall - last_work < c->spin_ns)
             continue;
-        nic_sleep(n, timer_cap(n, idle_sleep), true);
+        nic_sleep(n, timer_cap(n, idle_sleep), true, true);
         idle_sleep = idle_sleep * 2 > c->idle_sleep_max_ns ? c->idle_sleep_max_ns : idle_sleep * 2;
     }
     __atomic_store_n(&n->hw_tid, 0, __ATOMIC_RELAXED);
@@ -507,6 +529,8 @@ struct e1000_nic *e1000_nic__create(const struct e1000_nic_config *cfg)
     n->model_irq.intx = model_intx;
     n->model_irq.msi = model_msi;
     n->model_irq.ctx = n;
+    nic_pace__init(&n->tx_pace, n->cfg.bit_rate, n->cfg.pace_credit_ns);
+    nic_pace__init(&n->rx_pace, n->cfg.bit_rate, n->cfg.pace_credit_ns);
     n->model = e1000__create(n->regs, &n->dma, &n->model_irq, n->cfg.mac, model_tx, n);
     if (!n->model) {
         log__err("nic", "e1000 model creation failed");

@@ -12,11 +12,14 @@
  *     at the modelled line rate, delivers wire frames into the RX ring and
  *     turns the model's interrupt level into MSI or INTx towards hw/intc.
  *
- * Pacing: a frame of L bytes (without FCS, padded to 60) occupies the wire
- * for (8 preamble/SFD + L + 4 FCS + 12 IFG) * 8 / bit_rate seconds.  The
- * thread takes a descriptor only when the wire is free; while it stays
- * backlogged it may catch up at most `pace_credit_ns` of oversleep, so the
- * long-run rate equals the configured one although sleeps are coarse.
+ * Pacing (hw/e1000/nic_pace.h), both directions: a frame of L bytes
+ * (without FCS, padded to 60) occupies the wire for (8 preamble/SFD + L +
+ * 4 FCS + 12 IFG) * 8 / bit_rate seconds.  The thread takes a TX
+ * descriptor, or a frame from the wire into the RX ring, only when that
+ * direction's line is free (frames arriving faster wait in the wire's
+ * queue); while it stays backlogged it may catch up at most
+ * `pace_credit_ns` of oversleep, so the long-run rate equals the configured
+ * one although sleeps are coarse.
  *
  * Interrupts are delivered from the hardware thread (the model reports its
  * level with its lock held; delivery there could deadlock a handler that
@@ -77,8 +80,8 @@ struct e1000_nic_config {
     uint64_t spin_ns;            /* keep polling this long after activity */
     uint64_t idle_sleep_min_ns, idle_sleep_max_ns;
     uint64_t pace_sleep_min_ns;  /* shortest sleep while waiting for the wire */
-    uint64_t (*clock_ns)(void *ctx); /* the model's clock for e1000__tick;
-                                  * NULL: CLOCK_MONOTONIC (pacing always uses it) */
+    uint64_t (*clock_ns)(void *ctx); /* the model's clock: e1000__tick and pacing;
+                                  * NULL: CLOCK_MONOTONIC */
     void *clock_ctx;
     int nice;                    /* hardware thread's nice value (best effort; it
                                   * never spins, so a high priority only keeps
@@ -98,6 +101,9 @@ struct e1000_nic_stats {
     uint64_t dma_blocked;       /* DMAs refused by the bus-master gate */
     uint64_t pace_lost_ns;      /* wire time lost: the thread woke later than the credit allows */
     uint64_t tx_idle_gaps;      /* times the TX ring ran dry while the wire was paced */
+    uint64_t rx_pace_lost_ns;   /* the same two for receive: wire time lost, */
+    uint64_t rx_idle_gaps;      /* times the wire ran dry while RX was paced */
+    uint64_t rx_pace_waits;     /* turns that left frames on the wire: RX line busy */
     uint64_t loops, sleeps, kicks;
     uint64_t thread_cpu_ns;     /* CPU time of the hardware thread */
     uint64_t run_ns;            /* wall time the thread has been running */

@@ -66,6 +66,13 @@ static inline int fake__run(void *ctx, const struct bench_point *p, struct bench
         }
     }
     out->interrupts = 1000 * p->run + p->mode;
+    if (p->test == BENCH_TEST_RR) {
+        static const double tps[BENCH_MODES] = {5000, 4000, 3500, 2000};
+        out->transactions = (uint64_t)(tps[p->mode] * p->seconds) + p->run;
+        out->sink_bytes = out->transactions * p->rr_req;
+        out->latency_mean_us = 1e6 / tps[p->mode];
+        out->latency_p99_us = 1.5e6 / tps[p->mode];
+    }
     return 0;
 }
 

@@ -146,13 +146,18 @@ static const struct bench_meta test_meta = {
 };
 
 /* A good record from the test-only runner: modes as given, 3 sizes, 3 runs. */
-static char *good_json(const char *modes)
+static char *test_json(const char *modes, enum bench_test test)
 {
     struct bench_config c;
     char err[128];
     bench_config__defaults(&c);
     assert_int_equal(bench_config__parse_modes(&c, modes, err, sizeof err), 0);
     assert_int_equal(bench_config__parse_sizes(&c, "64,4K,64K", err, sizeof err), 0);
+    c.test = test;
+    if (test == BENCH_TEST_RR) {
+        c.rr_req = 64, c.rr_resp = 1024;
+        c.sizes[0] = 64, c.nsizes = 1;
+    }
     c.seconds = 0.5;
     c.runs = 3; /* the record the rules below patch, whatever the default */
     struct fake_runner fr;
@@ -166,6 +171,11 @@ static char *good_json(const char *modes)
     fclose(f);
     bench_sweep__free(&s);
     return buf;
+}
+
+static char *good_json(const char *modes)
+{
+    return test_json(modes, BENCH_TEST_STREAM);
 }
 
 /* Replaces `old` (its nth occurrence, 0-based) with `new`. */
@@ -337,7 +347,7 @@ static void test_rejects_inconsistent(void **state)
     expect_rejected(j, "interrupts_per_sec 1 is not the runs' mean");
     j = good_json("native,assigned,virtio,emulated");
     j = set_value(j, "\"schema\":", 0, "1");
-    expect_rejected(j, "top level: schema 1, this checker knows schema 3");
+    expect_rejected(j, "top level: schema 1, this checker knows schema 4");
     j = good_json("native,virtio");
     j = replace(j, "\"mode\":\"virtio\"", 0, "\"mode\":\"warp\"");
     expect_rejected(j, "mode \"warp\" size 64 is not in config");
@@ -390,7 +400,7 @@ static void test_rejects_unknown_fields(void **state)
     expect_rejected(j, "exit_reasons[6]: not a known exit reason");
     j = good_json("native,virtio");
     j = replace(j, ",\"other\"]", 0, "]");
-    expect_rejected(j, "top level: \"exit_reasons\" has 6 entries, schema 3 has 7");
+    expect_rejected(j, "top level: \"exit_reasons\" has 6 entries, schema 4 has 7");
     j = good_json("native,virtio");
     j = replace(j, "[\"mmio_read\",\"mmio_write\"", 0, "[\"mmio_write\",\"mmio_read\"");
     expect_rejected(j, "exit_reasons[0]: \"mmio_write\" out of order, expected \"mmio_read\"");
@@ -500,6 +510,63 @@ static void test_check_file(void **state)
     free(j);
 }
 
+/* Schema 4: maerts and rr records pass; rr's figures are checked against
+ * its runs, and are null in the other tests. */
+static void test_maerts_and_rr_records(void **state)
+{
+    (void)state;
+    char *rep, *j = test_json("native,assigned,virtio,emulated", BENCH_TEST_MAERTS);
+    assert_non_null(strstr(j, "\"test\":\"maerts\",\"rr_size\":null"));
+    assert_int_equal(check(j, &rep), 0);
+    free(rep);
+    free(j);
+    j = test_json("native,assigned,virtio,emulated", BENCH_TEST_RR);
+    assert_non_null(strstr(j, "\"test\":\"rr\",\"rr_size\":[64,1024]"));
+    int n = check(j, &rep);
+    if (n)
+        fprintf(stderr, "%s", rep);
+    assert_int_equal(n, 0);
+    free(rep);
+    free(j);
+
+    /* an unknown test, rr sizes where they do not belong or do not fit */
+    j = replace(good_json("native"), "\"test\":\"stream\"", 0, "\"test\":\"tcp_crr\"");
+    expect_rejected(j, "config: \"test\" is \"tcp_crr\", expected stream, maerts or rr");
+    j = replace(good_json("native"), "\"rr_size\":null", 0, "\"rr_size\":[1,1]");
+    expect_rejected(j, "config: \"rr_size\" must be null for test \"stream\"");
+    j = replace(test_json("native", BENCH_TEST_RR), "\"rr_size\":[64,1024]", 0, "\"rr_size\":[64]");
+    expect_rejected(j, "config: \"rr_size\" must be [request, response]");
+    j = replace(test_json("native", BENCH_TEST_RR), "\"rr_size\":[64,1024]", 0, "\"rr_size\":[32,1024]");
+    expect_rejected(j, "config: rr's \"sizes\" must be its request size alone");
+    j = replace(good_json("native"), ",\"rr_size\":null", 0, "");
+    expect_rejected(j, "config: missing \"rr_size\"");
+
+    /* rr figures in a stream record, or missing from an rr one */
+    j = replace(good_json("native"), "\"transactions\":null,\"latency_mean_us\"", 0,
+                "\"transactions\":5,\"latency_mean_us\"");
+    expect_rejected(j, "\"transactions\" must be null outside an rr test");
+    j = replace(good_json("native"), "\"latency_us\":null", 0, "\"latency_us\":{}");
+    expect_rejected(j, "\"latency_us\" must be null outside an rr test");
+    j = set_value(test_json("native", BENCH_TEST_RR), "\"latency_p99_us\":", 0, "null");
+    expect_rejected(j, "runs[0]: \"latency_p99_us\" is null, expected number");
+    j = set_value(test_json("native", BENCH_TEST_RR), "\"transactions\":", 1, "0");
+    expect_rejected(j, "runs[0]: \"transactions\" is 0, must be positive");
+    j = set_value(test_json("native", BENCH_TEST_RR), "\"transactions\":", 1, "2.5");
+    expect_rejected(j, "\"transactions\" is not a whole number");
+
+    /* aggregates recomputed from the runs */
+    j = set_value(test_json("native,virtio", BENCH_TEST_RR), "\"transactions_per_sec\":{\"mean\":", 0, "1");
+    expect_rejected(j, "transactions_per_sec: mean 1 is not the mean of the runs");
+    j = set_value(test_json("native,virtio", BENCH_TEST_RR), "\"per_transaction\":{\"exits\":", 1, "9");
+    expect_rejected(j, "per_transaction: exits 9 is not the runs' mean");
+    j = set_value(test_json("native,virtio", BENCH_TEST_RR), "\"p99\":{\"mean\":", 0, "1");
+    expect_rejected(j, "latency_us p99: mean 1 is not the mean of the runs");
+    j = set_value(test_json("native,virtio", BENCH_TEST_RR), "\"transactions\":", 0, "0.5");
+    expect_rejected(j, "ratio_to_native.transactions is 0.5");
+    j = set_value(good_json("native,virtio"), "\"transactions\":", 0, "1");
+    expect_rejected(j, "ratio_to_native.transactions must be null");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -514,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_rejects_unknown_fields),
         cmocka_unit_test(test_rejects_clocks_and_roles),
         cmocka_unit_test(test_check_file),
+        cmocka_unit_test(test_maerts_and_rr_records),
     };
     return cmocka_run_group_tests_name("bench/check", tests, NULL, NULL);
 }

@@ -143,6 +143,45 @@ static void test_seconds_runs_rate(void **state)
     assert_string_equal(buf, "1M");
 }
 
+static void test_test_and_rr_size(void **state)
+{
+    (void)state;
+    char err[200];
+    struct bench_config c;
+    bench_config__defaults(&c);
+    assert_int_equal(c.test, BENCH_TEST_STREAM);
+    assert_int_equal(c.rr_req, 1);
+    assert_int_equal(c.rr_resp, 1);
+    enum bench_test t;
+    assert_int_equal(bench__parse_test("maerts", &t, err, sizeof err), 0);
+    assert_int_equal(t, BENCH_TEST_MAERTS);
+    assert_int_equal(bench__parse_test("rr", &t, err, sizeof err), 0);
+    assert_int_equal(t, BENCH_TEST_RR);
+    assert_int_equal(bench__parse_test("stream", &t, err, sizeof err), 0);
+    assert_int_equal(t, BENCH_TEST_STREAM);
+    assert_int_equal(bench__parse_test("RR", &t, err, sizeof err), -1);
+    assert_string_equal(err, "unknown test (expected stream, maerts or rr)");
+    assert_int_equal(bench__parse_test("", &t, err, sizeof err), -1);
+    unsigned q, r;
+    assert_int_equal(bench__parse_rr_size("64,1K", &q, &r, err, sizeof err), 0);
+    assert_int_equal(q, 64);
+    assert_int_equal(r, 1024);
+    assert_int_equal(bench__parse_rr_size("1", &q, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "expected REQ,RESP"));
+    assert_int_equal(bench__parse_rr_size("1,2,3", &q, &r, err, sizeof err), -1);
+    assert_int_equal(bench__parse_rr_size("0,1", &q, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "request size: "));
+    assert_int_equal(bench__parse_rr_size("1,128K", &q, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "response size: "));
+    /* rr's one size is its request size */
+    c.test = BENCH_TEST_RR;
+    assert_false(bench_config__valid(&c)); /* six sizes */
+    c.sizes[0] = c.rr_req, c.nsizes = 1;
+    assert_true(bench_config__valid(&c));
+    c.sizes[0] = 2;
+    assert_false(bench_config__valid(&c));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -150,6 +189,7 @@ int main(void)
         cmocka_unit_test(test_modes),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_seconds_runs_rate),
+        cmocka_unit_test(test_test_and_rr_size),
     };
     return cmocka_run_group_tests_name("bench/config", tests, NULL, NULL);
 }

@@ -238,7 +238,7 @@ static void test_without_native(void **state)
     struct mem m, e;
     assert_int_equal(bench_report__json(mem_open(&m), &s, &test_meta), 0);
     char *json = mem_close(&m);
-    assert_non_null(strstr(json, "\"ratio_to_native\":{\"throughput\":null,\"cpu\":null}"));
+    assert_non_null(strstr(json, "\"ratio_to_native\":{\"throughput\":null,\"cpu\":null,\"transactions\":null}"));
     int problems = bench_check__text(json, strlen(json), mem_open(&e));
     char *es = mem_close(&e);
     if (problems)
@@ -262,42 +262,58 @@ static void test_result_sanity(void **state)
     r.cpu_role[BENCH_CPU_SINK] = 0.1;
     r.exits_by_reason[BENCH_EXIT_HLT] = 3;
     r.exits_by_reason[BENCH_EXIT_OTHER] = 4;
-    bench_sweep__check_result(0, &r);
+    bench_sweep__check_result(0, &r, false);
     assert_true(r.ok);
     assert_float_equal(r.throughput_mbps, 1000.0, 1e-9);
     assert_float_equal(r.guest_throughput_mbps, 1000.0 / 1.01, 1e-9);
     assert_float_equal(r.cpu_util, 0.5, 1e-12); /* vcpu + hypervisor + backends */
     assert_int_equal(r.exits, 7);
+    assert_float_equal(r.transactions_ps, 0, 0);
+    /* rr: the same result without transactions is a failure; with them,
+     * transactions/s is over the guest's window */
+    struct bench_result q = r;
+    q.ok = 0;
+    bench_sweep__check_result(0, &q, true);
+    assert_false(q.ok);
+    assert_string_equal(q.error, "runner reported no transactions or no latency");
+    q = r;
+    q.error[0] = '\0';
+    q.transactions = 2020;
+    q.latency_mean_us = 490;
+    q.latency_p99_us = 900;
+    bench_sweep__check_result(0, &q, true);
+    assert_true(q.ok);
+    assert_float_equal(q.transactions_ps, 2000.0, 1e-9);
 
     struct bench_result z = {.sink_bytes = 0, .elapsed_s = 1.0, .guest_elapsed_s = 1, .window_s = 1};
-    bench_sweep__check_result(0, &z);
+    bench_sweep__check_result(0, &z, false);
     assert_false(z.ok);
     assert_string_equal(z.error, "sink received no bytes");
 
     struct bench_result t = {.sink_bytes = 10, .elapsed_s = 0, .guest_elapsed_s = 1, .window_s = 1};
-    bench_sweep__check_result(0, &t);
+    bench_sweep__check_result(0, &t, false);
     assert_false(t.ok);
     assert_non_null(strstr(t.error, "elapsed"));
 
     struct bench_result g = {.sink_bytes = 10, .elapsed_s = 1, .window_s = 1};
-    bench_sweep__check_result(0, &g);
+    bench_sweep__check_result(0, &g, false);
     assert_false(g.ok);
     assert_string_equal(g.error, "runner reported no guest data window");
 
     struct bench_result n = {.sink_bytes = 10, .elapsed_s = 1, .guest_elapsed_s = 1, .window_s = 1};
     n.cpu_role[BENCH_CPU_NIC] = NAN;
-    bench_sweep__check_result(0, &n);
+    bench_sweep__check_result(0, &n, false);
     assert_false(n.ok);
     assert_non_null(strstr(n.error, "CPU"));
 
     struct bench_result o = {.sink_bytes = 10, .elapsed_s = 1, .guest_elapsed_s = 1, .window_s = 1};
     o.exits_by_reason[0] = UINT64_MAX;
     o.exits_by_reason[1] = 2;
-    bench_sweep__check_result(0, &o);
+    bench_sweep__check_result(0, &o, false);
     assert_false(o.ok);
 
     struct bench_result f = {.sink_bytes = 10, .elapsed_s = 1};
-    bench_sweep__check_result(-1, &f); /* failure without a reason still gets one */
+    bench_sweep__check_result(-1, &f, false); /* failure without a reason still gets one */
     assert_false(f.ok);
     assert_true(f.error[0] != '\0');
     assert_float_equal(f.throughput_mbps, 0, 0);
@@ -305,7 +321,7 @@ static void test_result_sanity(void **state)
     /* an unterminated error text is cut, not overrun */
     struct bench_result u;
     memset(&u, 'x', sizeof u);
-    bench_sweep__check_result(-1, &u);
+    bench_sweep__check_result(-1, &u, false);
     assert_int_equal(strlen(u.error), BENCH_ERROR_LEN - 1);
 
     /* the zero-bytes path through a whole sweep */
@@ -418,6 +434,45 @@ static void test_audit_two_clocks(void **state)
     assert_non_null(strstr(err, "; 1 VT-d fault(s) recorded, first: x"));
 }
 
+/* maerts and rr: the same audit, with each test's counts and clocks named;
+ * rr's transactions must be the echo peer's. */
+static void test_audit_maerts_rr(void **state)
+{
+    (void)state;
+    char err[BENCH_ERROR_LEN];
+    struct bench_audit a = {.test = BENCH_TEST_MAERTS, .sink_bytes = 1000, .guest_bytes = 900,
+                            .guest_bytes_seen = true, .sink_window_s = 1.0, .guest_window_s = 1.0};
+    assert_int_equal(bench__audit_point(&a, err, sizeof err), -1);
+    assert_string_equal(err, "the Linux sender had 1000 bytes acknowledged but the guest read 900");
+    a.guest_bytes = 1000;
+    assert_int_equal(bench__audit_point(&a, err, sizeof err), 0);
+    a.guest_window_s = 1.1;
+    assert_int_equal(bench__audit_point(&a, err, sizeof err), -1);
+    assert_non_null(strstr(err, "sender 0.0 Mb/s over 1.0000 s (first byte written to last "
+                                "acknowledged), guest 0.0 Mb/s over 1.1000 s (first to last byte read)"));
+    a.sink_window_s = 0;
+    a.guest_window_s = 1.0;
+    assert_int_equal(bench__audit_point(&a, err, sizeof err), -1);
+    assert_string_equal(err, "the sender saw no data window (first byte written to last acknowledged)");
+
+    struct bench_audit r = {.test = BENCH_TEST_RR, .sink_bytes = 500, .guest_bytes = 500,
+                            .guest_bytes_seen = true, .sink_window_s = 1.0, .guest_window_s = 1.001,
+                            .peer_transactions = 500, .guest_transactions = 500,
+                            .guest_transactions_seen = true};
+    assert_int_equal(bench__audit_point(&r, err, sizeof err), 0);
+    r.peer_transactions = 499;
+    assert_int_equal(bench__audit_point(&r, err, sizeof err), -1);
+    assert_string_equal(err, "the echo peer answered 499 transactions but the guest counted 500");
+    r.peer_transactions = 500;
+    r.guest_transactions_seen = false;
+    assert_int_equal(bench__audit_point(&r, err, sizeof err), -1);
+    assert_string_equal(err, "the guest's RESULT line gave no transaction count or latency");
+    r.guest_transactions_seen = true;
+    r.sink_bytes = 498;
+    assert_int_equal(bench__audit_point(&r, err, sizeof err), -1);
+    assert_string_equal(err, "the echo peer read 498 request bytes but the guest sent 500");
+}
+
 /* A configuration outside the harness's bounds is refused, not run. */
 static void test_invalid_config(void **state)
 {
@@ -458,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_default_runner_is_honest),
         cmocka_unit_test(test_audit_point),
         cmocka_unit_test(test_audit_two_clocks),
+        cmocka_unit_test(test_audit_maerts_rr),
         cmocka_unit_test(test_invalid_config),
     };
     return cmocka_run_group_tests_name("bench/sweep", tests, NULL, NULL);
