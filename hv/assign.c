@@ -49,6 +49,26 @@ void assign__irqfd_detach(void *ctx, int efd)
     vm__irqfd_detach(&a->vm->vm, efd);
 }
 
+int assign__irqfd_attach_intx(void *ctx, int efd, int resample_fd)
+{
+    struct hv_assign *a = ctx;
+    if (!a->vm->irq.line)
+        return -ENOTSUP; /* no I/O APIC: the edge-vector convention needs this process */
+    return vm__irqfd_attach_level(&a->vm->vm, efd, resample_fd, HV_NIC_INTX_LINE);
+}
+
+bool assign__irqfd_intx_possible(void *ctx)
+{
+    struct hv_assign *a = ctx;
+    return a->vm->irq.line && a->vm->cfg.backend && a->vm->cfg.backend->irqfd_attach_level;
+}
+
+void assign__irqfd_detach_intx(void *ctx, int efd)
+{
+    struct hv_assign *a = ctx;
+    vm__irqfd_detach_level(&a->vm->vm, efd, HV_NIC_INTX_LINE);
+}
+
 static void assign__host_irq(void *ctx)
 {
     struct hv_assign *a = ctx;
@@ -259,6 +279,11 @@ int assign__attach(struct hv_assign *a, struct host_os *host, struct hv_vm *vm)
 fail:
     assign__detach(a);
     return r;
+}
+
+int assign__vm_ready(struct hv_assign *a)
+{
+    return a->src.ops && a->src.ops->vm_ready ? a->src.ops->vm_ready(&a->src) : 0;
 }
 
 void assign__detach(struct hv_assign *a)

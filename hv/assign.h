@@ -77,6 +77,9 @@ struct assign_source_ops {
     /* The guest wrote its virtual MSI-X capability (enable, function
      * mask).  NULL: the source offers no MSI-X. */
     void (*msix_update)(struct assign_source *s, const struct pci_dev *vcfg);
+    /* The VM's vCPU backend is up (its irqfds can be bound now).  NULL:
+     * nothing to do.  0 or -errno (the VM is not started). */
+    int (*vm_ready)(struct assign_source *s);
     /* Quiesce (MSI and bus mastering off, reset), disconnect the interrupt
      * (drained: fn is not running on return), unmap DMA, give it back.
      * Safe after a partial claim. */
@@ -114,6 +117,16 @@ void assign__msi_deliver(void *ctx, uint64_t addr, uint32_t data);
  * (a message the VM refuses), or -errno.  Detach undoes it. */
 int assign__irqfd_attach(void *ctx, int efd, uint64_t addr, uint32_t data);
 void assign__irqfd_detach(void *ctx, int efd);
+/* Let eventfd `efd` drive the function's wired INTx line as a level by
+ * itself (the backend's level irqfd on the machine's I/O APIC), and
+ * `resample_fd` be signalled at the guest's EOI of it: 0, -ENOTSUP (no I/O
+ * APIC or no such backend path), or -errno.  Detach undoes it. */
+int assign__irqfd_attach_intx(void *ctx, int efd, int resample_fd);
+/* Whether assign__irqfd_attach_intx can succeed once the VM is up (the
+ * machine has an I/O APIC and the backend level irqfds): known while the
+ * VM is being built, so a source can map what it would otherwise trap. */
+bool assign__irqfd_intx_possible(void *ctx);
+void assign__irqfd_detach_intx(void *ctx, int efd);
 
 /* The source `spec` names: "model" (or NULL), or "vfio:BDF" (*arg = "BDF");
  * NULL for anything else. */
@@ -159,5 +172,7 @@ int assign__map_bar(struct hv_vm *vm, struct platform *p, const uint64_t fw[PCI_
  * vfio_iommu_type1 allow_unsafe_interrupts). */
 int assign__attach(struct hv_assign *a, struct host_os *host, struct hv_vm *vm);
 void assign__detach(struct hv_assign *a);
+/* The VM's backend is up: the source's vm_ready step.  0 or -errno. */
+int assign__vm_ready(struct hv_assign *a);
 
 #endif

@@ -45,6 +45,9 @@ struct assign_vfio {
     struct vfio_dev dev;
     bool is_e1000;              /* 8086:100e: the ring-page split of BAR0 */
     int intx_fd, stop_fd;
+    int resample_fd;            /* INTx by the backend's level irqfd: its EOI -> VFIO unmask */
+    bool intx_by_irqfd;         /* then this process is off INTx's path */
+    bool intx_irqfd_planned;    /* possible: bound at vm_ready, BAR0 mapped whole */
     pthread_t irq_thread;
     bool irq_thread_up;
     bool claimed;
@@ -72,7 +75,7 @@ static int open_vfio(struct assign_source *s, const char *arg)
     struct assign_vfio *v = calloc(1, sizeof(*v));
     if (!v)
         return -ENOMEM;
-    v->intx_fd = v->stop_fd = v->wake_fd = -1;
+    v->intx_fd = v->stop_fd = v->wake_fd = v->resample_fd = -1;
     for (unsigned i = 0; i < VFIO_MAX_MSIX; i++)
         v->msix_fd[i] = -1;
     pthread_mutex_init(&v->msix_lock, NULL);
@@ -252,7 +255,8 @@ static void *irq_loop(void *arg)
         unsigned n = 0;
         p[n++] = (struct pollfd){.fd = v->stop_fd, .events = POLLIN};
         p[n++] = (struct pollfd){.fd = v->wake_fd, .events = POLLIN};
-        p[n++] = (struct pollfd){.fd = v->intx_fd, .events = POLLIN};
+        p[n++] = (struct pollfd){.fd = __atomic_load_n(&v->intx_by_irqfd, __ATOMIC_ACQUIRE) ? -1 : v->intx_fd,
+                                 .events = POLLIN};
         pthread_mutex_lock(&v->msix_lock);
         for (unsigned i = 0; i < v->msix_n; i++)
             p[n++] = (struct pollfd){.fd = v->routed[i] ? -1 : v->msix_fd[i], .events = POLLIN};
@@ -316,6 +320,36 @@ static void msix_route(struct assign_source *s, unsigned i)
     }
 }
 
+/* INTx without this process, where the machine allows it (an I/O APIC and
+ * a backend with level irqfds: kvm): VFIO's INTx eventfd asserts the wired
+ * line, the guest's EOI of it signals the resample fd, which VFIO takes
+ * as the unmask (if the function still asserts INTA#, it fires again), as
+ * QEMU and the kernel's KVM/VFIO pairing do.  Bound once the backend's VM
+ * exists (vm_ready); planned at intx_connect, so BAR0 is mapped whole.
+ * Else INTx stays on this process's thread with the ICR read as its end
+ * (assign.c). */
+static int vfio__vm_ready(struct assign_source *s)
+{
+    struct assign_vfio *v = vf(s);
+    if (!v->intx_irqfd_planned)
+        return 0;
+    int r = (v->resample_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ? -errno : 0;
+    if (!r)
+        r = vfio_dev__intx_unmask_eventfd(&v->dev, v->resample_fd);
+    if (!r && !(r = assign__irqfd_attach_intx(s->irq_ctx, v->intx_fd, v->resample_fd))) {
+        __atomic_store_n(&v->intx_by_irqfd, true, __ATOMIC_RELEASE);
+        uint64_t one = 1; /* the interrupt thread stops polling INTx */
+        if (write(v->wake_fd, &one, sizeof one) != sizeof one)
+            log__err("assign", "waking the interrupt thread: %s", strerror(errno));
+        return 0;
+    }
+    /* BAR0 is mapped whole: without the irqfd nothing would end INTx */
+    log__err("assign", "%s: INTx through the backend's irqfd: %s", v->dev.bdf, strerror(-r));
+    if (v->resample_fd >= 0)
+        (void)vfio_dev__intx_unmask_eventfd(&v->dev, -1);
+    return r;
+}
+
 static int vfio__intx_connect(struct assign_source *s, assign_irq_fn fn, assign_irq_fn eoi, void *ctx)
 {
     struct assign_vfio *v = vf(s);
@@ -338,6 +372,7 @@ static int vfio__intx_connect(struct assign_source *s, assign_irq_fn fn, assign_
         log__err("assign", "%s: INTx through VFIO: %s", v->dev.bdf, strerror(-r));
         return r;
     }
+    v->intx_irqfd_planned = v->is_e1000 && v->dev.intx_count && assign__irqfd_intx_possible(s->irq_ctx);
     if ((r = pthread_create(&v->irq_thread, NULL, irq_loop, s))) {
         vfio_dev__intx_disable(&v->dev);
         return -r;
@@ -483,7 +518,8 @@ static uint64_t bar_read(void *ctx, uint64_t off, unsigned size)
         x = ~0ull;
     if (size < 8)
         x &= (1ull << (8 * size)) - 1;
-    if (v->is_e1000 && c->bar == 0 && off == E1000_ICR && c->s->intx_eoi)
+    if (v->is_e1000 && c->bar == 0 && off == E1000_ICR && c->s->intx_eoi &&
+        !__atomic_load_n(&v->intx_by_irqfd, __ATOMIC_ACQUIRE))
         c->s->intx_eoi(c->s->intx_ctx);
     return x;
 }
@@ -528,7 +564,10 @@ static int vfio__map_bars(struct assign_source *s, struct hv_vm *vm, const uint6
             continue;
         bool io = vm->assign->vcfg.bars[b].io;
         bool msix_bar = v->msix_n && (b == (int)v->table_bir || b == (int)v->pba_bir);
-        bool direct_all = !io && rg->mmappable && !msix_bar && !v->is_e1000 && rg->size % 4096 == 0;
+        /* an e1000's BAR0 traps all but its ring pages only while its ICR
+         * read ends INTx here; with INTx on an irqfd all of it is direct */
+        bool direct_all = !io && rg->mmappable && !msix_bar && (!v->is_e1000 || v->intx_irqfd_planned) &&
+                          rg->size % 4096 == 0;
         int r = 0;
         if (direct_all) {
             r = map_direct(vm, v, b, fw[b], 0, rg->size);
@@ -563,6 +602,10 @@ static void vfio__release(struct assign_source *s)
             assign__irqfd_detach(s->irq_ctx, v->msix_fd[i]);
             v->routed[i] = false;
         }
+    if (__atomic_load_n(&v->intx_by_irqfd, __ATOMIC_ACQUIRE)) {
+        assign__irqfd_detach_intx(s->irq_ctx, v->intx_fd);
+        (void)vfio_dev__intx_unmask_eventfd(&v->dev, -1);
+    }
     vfio_dev__intx_disable(&v->dev);
     vfio_dev__msix_disable(&v->dev);
     if (v->irq_thread_up) {
@@ -575,6 +618,8 @@ static void vfio__release(struct assign_source *s)
         close(v->intx_fd);
     if (v->stop_fd >= 0)
         close(v->stop_fd);
+    if (v->resample_fd >= 0)
+        close(v->resample_fd);
     if (v->wake_fd >= 0)
         close(v->wake_fd);
     for (unsigned i = 0; i < VFIO_MAX_MSIX; i++)
@@ -602,5 +647,6 @@ const struct assign_source_ops assign_vfio_ops = {
     .init_vcfg = vfio__init_vcfg,
     .map_bars = vfio__map_bars,
     .msix_update = vfio__msix_update,
+    .vm_ready = vfio__vm_ready,
     .release = vfio__release,
 };

@@ -483,7 +483,7 @@ int hv_vm__create(struct hv_vm *vm, const struct hv_vm_config *cfg)
         goto fail;
     }
     vm->vcpu_created = true;
-    if ((r = guest_load__setup_vcpu(&vm->vcpu, &info)))
+    if ((r = guest_load__setup_vcpu(&vm->vcpu, &info)) || (vm->assign && (r = assign__vm_ready(vm->assign))))
         goto fail;
     return 0;
 fail:

@@ -458,6 +458,10 @@ static int run__guest(int argc, char **argv, bool native)
         uint64_t ns = __atomic_load_n(&t->vm.assign->irq_cpu_ns, __ATOMIC_RELAXED);
         fprintf(stderr, "assign: host interrupts %" PRIu64 ", handler CPU %.2f us each (lookup + injection)\n",
                 hi, hi ? (double)ns / 1e3 / (double)hi : 0.0);
+        /* INTx this process relayed (0 when the backend's irqfd carries it) */
+        fprintf(stderr, "assign: INTx through iovirt: asserted %" PRIu64 ", unmasked %" PRIu64 "\n",
+                __atomic_load_n(&t->vm.assign->intx_asserts, __ATOMIC_RELAXED),
+                __atomic_load_n(&t->vm.assign->intx_unmasks, __ATOMIC_RELAXED));
     }
     if (o.stats && o.mode != TESTBED_NATIVE && t->plat.nic) {
         /* the host side of the bridged modes and the NIC's wire pacing */

@@ -256,6 +256,13 @@ int vfio_dev__intx_unmask(struct vfio_dev *d)
     return set_irqs(d, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, -1);
 }
 
+int vfio_dev__intx_unmask_eventfd(struct vfio_dev *d, int fd)
+{
+    if (!d->intx_count)
+        return -ENOTSUP;
+    return set_irqs(d, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK, fd);
+}
+
 void vfio_dev__intx_disable(struct vfio_dev *d)
 {
     if (d->intx_count) { /* count 0 + DATA_NONE + TRIGGER: tear the trigger down */

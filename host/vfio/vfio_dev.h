@@ -69,6 +69,10 @@ int vfio_dev__region_write(struct vfio_dev *d, const struct vfio_region *r, uint
  * device still asserts.  intx_disable tears the trigger down. */
 int vfio_dev__intx_enable(struct vfio_dev *d, int eventfd);
 int vfio_dev__intx_unmask(struct vfio_dev *d);
+/* Let eventfd `fd` unmask INTx (a KVM irqfd's resample fd: the guest's EOI
+ * unmasks the host line without this process); fd -1 removes it.  0 or
+ * -errno. */
+int vfio_dev__intx_unmask_eventfd(struct vfio_dev *d, int fd);
 void vfio_dev__intx_disable(struct vfio_dev *d);
 
 /* MSI-X (VFIO_PCI_MSIX_IRQ_INDEX): vector i signals fds[i]; n <= the

@@ -128,6 +128,9 @@ static void test_ping_through_assigned_function(void **state)
     /* the register accesses the guest made went to the real function */
     assert_non_null(strstr(r.err, "nic-bar0="));
     assert_non_null(strstr(r.out, "interrupts: INTx"));
+    /* the process backend has no I/O APIC: INTx is relayed by iovirt */
+    assert_non_null(strstr(r.err, "INTx through iovirt: asserted "));
+    assert_null(strstr(r.err, "INTx through iovirt: asserted 0,"));
 }
 
 /* One address per direction, so the kernel's rate limit on DMAR messages
@@ -384,6 +387,18 @@ static void test_kvm_backend(void **state)
         if (r.status || !strstr(r.err, "backend kvm") || !strstr(r.out, "RESULT ping sent=4 received=4") ||
             !strstr(r.out, i ? "interrupts: MSI-X" : "interrupts: INTx"))
             fail_msg("%s on kvm: status %d\nstdout:\n%s\nstderr:\n%s", src, r.status, r.out, r.err);
+        if (!i) {
+            /* INTx goes VFIO's eventfd -> KVM level irqfd on the I/O APIC
+             * input, and the guest's EOI -> resample fd -> VFIO's unmask:
+             * the guest took interrupts, none passed through iovirt, and
+             * BAR0 is all mapped (no ICR read to trap) */
+            const char *irqs = strstr(r.out, "e1000: tx");
+            irqs = irqs ? strstr(irqs, " irqs ") : NULL;
+            if (!irqs || atoi(irqs + 6) <= 0 || !strstr(r.err, "INTx through iovirt: asserted 0,") ||
+                strstr(r.err, "nic-bar0="))
+                fail_msg("e1000 on kvm: want guest irqs > 0, no INTx through iovirt, BAR0 untrapped\n"
+                         "stdout:\n%s\nstderr:\n%s", r.out, r.err);
+        }
         if (i) {
             /* MSI-X vectors go eventfd -> KVM irqfd -> the guest's LAPIC:
              * the guest took interrupts, none passed through iovirt */
