@@ -37,3 +37,10 @@ $(KVM_TOOL_TESTS): $(BUILD)/iovirt
 # (IOVIRT_TESTVM_CACHE when make runs, else build/testvm): CACHE/linux-image-*/vmlinuz.
 TESTVM_CACHE_DIR := $(abspath $(or $(IOVIRT_TESTVM_CACHE),$(BUILD)/testvm))
 $(BUILD)/tests/test_linux_boot $(SAN_BUILD)/tests/test_linux_boot: BASE_CFLAGS += -DTESTVM_CACHE='"$(TESTVM_CACHE_DIR)"'
+
+# test_linux_nic_*: Debian's stock kernel with its own NIC drivers on
+# iovirt's NICs through scripts/linux-guest, which runs build/iovirt
+# (tests/testvm/linux_nic.h).  scripts/run-testvm-suite runs them from the
+# first tree only: the sanitizer tree's binary would boot the very same VMM.
+LINUX_NIC_TESTS := $(foreach t,emulated virtio model vfio,$(BUILD)/tests/test_linux_nic_$(t) $(SAN_BUILD)/tests/test_linux_nic_$(t))
+$(LINUX_NIC_TESTS): tests/testvm/linux_nic.h $(BUILD)/iovirt
