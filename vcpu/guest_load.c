@@ -18,14 +18,13 @@
 #define PAGE 4096ull
 #define MAX_FILE (256ull << 20)
 
-static int fail(char *errbuf, size_t errlen, int rc, const char *fmt, ...)
+int guest_load__fail(char *errbuf, size_t errlen, int rc, const char *fmt, ...)
 {
     char msg[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    /* A caller that takes the reason reports it (once, with context). */
     if (errbuf && errlen)
         snprintf(errbuf, errlen, "%s", msg);
     else
@@ -49,34 +48,33 @@ int guest_load__elf(const struct vcpu_memmap *m, const void *file, size_t size,
         cmdline = "";
     size_t cmdlen = strnlen(cmdline, GUEST_LOAD_CMDLINE_MAX + 1);
     if (cmdlen > GUEST_LOAD_CMDLINE_MAX)
-        return fail(errbuf, errlen, -EINVAL, "command line longer than %u bytes",
-                    GUEST_LOAD_CMDLINE_MAX);
+        return guest_load__fail(errbuf, errlen, -EINVAL, "command line longer than %u bytes", GUEST_LOAD_CMDLINE_MAX);
 
     uint64_t ram_base = PLATFORM_RAM_BASE;
     uint64_t ram_size = vcpu_memmap__ram_run(m, ram_base);
     if (!ram_size)
-        return fail(errbuf, errlen, -EINVAL, "no guest RAM at 0x%llx",
-                    (unsigned long long)ram_base);
+        return guest_load__fail(errbuf, errlen, -EINVAL, "no guest RAM at 0x%llx", (unsigned long long)ram_base);
     uint64_t ram_end = ram_base + ram_size;
 
     if (size < sizeof eh)
-        return fail(errbuf, errlen, -ENOEXEC, "ELF: file of %zu bytes is shorter than the ELF header", size);
+        return guest_load__fail(errbuf, errlen, -ENOEXEC, "ELF: file of %zu bytes is shorter than the ELF header",
+                                size);
     memcpy(&eh, f, sizeof eh);
     if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
-        return fail(errbuf, errlen, -ENOEXEC, "ELF: bad magic");
+        return guest_load__fail(errbuf, errlen, -ENOEXEC, "ELF: bad magic");
     if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
         eh.e_ident[EI_VERSION] != EV_CURRENT || eh.e_version != EV_CURRENT)
-        return fail(errbuf, errlen, -ENOEXEC, "ELF: not a little-endian ELF64 version 1 file");
+        return guest_load__fail(errbuf, errlen, -ENOEXEC, "ELF: not a little-endian ELF64 version 1 file");
     if (eh.e_machine != EM_X86_64 || eh.e_type != ET_EXEC)
-        return fail(errbuf, errlen, -ENOEXEC, "ELF: not an x86-64 executable (machine %u, type %u)",
-                    eh.e_machine, eh.e_type);
+        return guest_load__fail(errbuf, errlen, -ENOEXEC, "ELF: not an x86-64 executable (machine %u, type %u)",
+                                eh.e_machine, eh.e_type);
     if (eh.e_ehsize != sizeof(Elf64_Ehdr) || eh.e_phentsize != sizeof(Elf64_Phdr))
-        return fail(errbuf, errlen, -ENOEXEC, "ELF: unexpected header sizes");
+        return guest_load__fail(errbuf, errlen, -ENOEXEC, "ELF: unexpected header sizes");
     if (eh.e_phnum == 0 || eh.e_phnum > GUEST_LOAD_MAX_PHDRS)
-        return fail(errbuf, errlen, -ENOEXEC, "ELF: %u program headers (1..%u accepted)",
-                    eh.e_phnum, GUEST_LOAD_MAX_PHDRS);
+        return guest_load__fail(errbuf, errlen, -ENOEXEC, "ELF: %u program headers (1..%u accepted)", eh.e_phnum,
+                                GUEST_LOAD_MAX_PHDRS);
     if (eh.e_phoff > size || (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > size - eh.e_phoff)
-        return fail(errbuf, errlen, -ENOEXEC, "ELF: program headers beyond end of file");
+        return guest_load__fail(errbuf, errlen, -ENOEXEC, "ELF: program headers beyond end of file");
 
     Elf64_Phdr ph[GUEST_LOAD_MAX_PHDRS];
     memcpy(ph, f + eh.e_phoff, eh.e_phnum * sizeof(Elf64_Phdr));
@@ -87,19 +85,19 @@ int guest_load__elf(const struct vcpu_memmap *m, const void *file, size_t size,
     for (unsigned i = 0; i < eh.e_phnum; i++) {
         const Elf64_Phdr *p = &ph[i];
         if (p->p_type == PT_INTERP || p->p_type == PT_DYNAMIC)
-            return fail(errbuf, errlen, -ENOEXEC, "ELF: dynamic executables are not supported");
+            return guest_load__fail(errbuf, errlen, -ENOEXEC, "ELF: dynamic executables are not supported");
         if (p->p_type != PT_LOAD)
             continue;
         nload++;
         if (p->p_offset > size || p->p_filesz > size - p->p_offset)
-            return fail(errbuf, errlen, -ENOEXEC, "ELF: segment %u data beyond end of file", i);
+            return guest_load__fail(errbuf, errlen, -ENOEXEC, "ELF: segment %u data beyond end of file", i);
         if (p->p_filesz > p->p_memsz)
-            return fail(errbuf, errlen, -ENOEXEC, "ELF: segment %u file size exceeds memory size", i);
+            return guest_load__fail(errbuf, errlen, -ENOEXEC, "ELF: segment %u file size exceeds memory size", i);
         if (p->p_vaddr < ram_base || p->p_vaddr > ram_end || p->p_memsz > ram_end - p->p_vaddr)
-            return fail(errbuf, errlen, -E2BIG,
-                        "ELF: segment %u [0x%llx, +0x%llx) does not fit guest RAM [0x%llx, 0x%llx)",
-                        i, (unsigned long long)p->p_vaddr, (unsigned long long)p->p_memsz,
-                        (unsigned long long)ram_base, (unsigned long long)ram_end);
+            return guest_load__fail(errbuf, errlen, -E2BIG,
+                                    "ELF: segment %u [0x%llx, +0x%llx) does not fit guest RAM [0x%llx, 0x%llx)", i,
+                                    (unsigned long long)p->p_vaddr, (unsigned long long)p->p_memsz,
+                                    (unsigned long long)ram_base, (unsigned long long)ram_end);
         if (p->p_vaddr + p->p_memsz > image_end)
             image_end = p->p_vaddr + p->p_memsz;
         if ((p->p_flags & PF_X) && eh.e_entry >= p->p_vaddr &&
@@ -107,12 +105,12 @@ int guest_load__elf(const struct vcpu_memmap *m, const void *file, size_t size,
             entry_ok = true;
     }
     if (!nload)
-        return fail(errbuf, errlen, -ENOEXEC, "ELF: no loadable segment");
+        return guest_load__fail(errbuf, errlen, -ENOEXEC, "ELF: no loadable segment");
     uint64_t entry = eh.e_entry;
     char note_err[160] = "";
     int pvh = guest_load__pvh_entry(f, size, ph, eh.e_phnum, &entry, note_err, sizeof note_err);
     if (pvh < 0)
-        return fail(errbuf, errlen, pvh, "%s", note_err);
+        return guest_load__fail(errbuf, errlen, pvh, "%s", note_err);
     if (pvh) {
         /* the note's entry, not e_entry, is where a PVH boot starts */
         entry_ok = false;
@@ -122,38 +120,39 @@ int guest_load__elf(const struct vcpu_memmap *m, const void *file, size_t size,
                 entry_ok = true;
     }
     if (!entry_ok)
-        return fail(errbuf, errlen, -ENOEXEC, "ELF: %sentry point 0x%llx is not in an executable segment",
-                    pvh ? "PVH " : "", (unsigned long long)entry);
+        return guest_load__fail(errbuf, errlen, -ENOEXEC, "ELF: %sentry point 0x%llx is not in an executable segment",
+                                pvh ? "PVH " : "", (unsigned long long)entry);
 
     uint64_t cpu_page = page_up(image_end);
     uint64_t boot = cpu_page + PAGE;
     uint64_t stack_lo = boot + PAGE;
     uint64_t free_gpa = stack_lo + GUEST_LOAD_STACK_SIZE;
     if (cpu_page < image_end || free_gpa > ram_end)
-        return fail(errbuf, errlen, -E2BIG, "ELF: image end 0x%llx leaves no room for boot data in RAM ending 0x%llx",
-                    (unsigned long long)image_end, (unsigned long long)ram_end);
+        return guest_load__fail(errbuf, errlen, -E2BIG,
+                                "ELF: image end 0x%llx leaves no room for boot data in RAM ending 0x%llx",
+                                (unsigned long long)image_end, (unsigned long long)ram_end);
 
     for (unsigned i = 0; i < eh.e_phnum; i++) {
         const Elf64_Phdr *p = &ph[i];
         if (p->p_type != PT_LOAD)
             continue;
         if (vcpu_memmap__write(m, p->p_vaddr, f + p->p_offset, p->p_filesz) != 0)
-            return fail(errbuf, errlen, -E2BIG, "ELF: segment %u hits a hole in guest RAM", i);
+            return guest_load__fail(errbuf, errlen, -E2BIG, "ELF: segment %u hits a hole in guest RAM", i);
         static const uint8_t zero[4096];
         for (uint64_t off = p->p_filesz; off < p->p_memsz;) {
             uint64_t n = p->p_memsz - off < sizeof zero ? p->p_memsz - off : sizeof zero;
             if (vcpu_memmap__write(m, p->p_vaddr + off, zero, n) != 0)
-                return fail(errbuf, errlen, -E2BIG, "ELF: segment %u hits a hole in guest RAM", i);
+                return guest_load__fail(errbuf, errlen, -E2BIG, "ELF: segment %u hits a hole in guest RAM", i);
             off += n;
         }
     }
     static const uint8_t zpage[4096];
     if (vcpu_memmap__write(m, cpu_page, zpage, PAGE) || vcpu_memmap__write(m, boot, zpage, PAGE))
-        return fail(errbuf, errlen, -E2BIG, "boot data hits a hole in guest RAM");
+        return guest_load__fail(errbuf, errlen, -E2BIG, "boot data hits a hole in guest RAM");
     if (pvh) {
         int rc = guest_load__pvh_start_info(m, boot, cmdline, cmdlen, note_err, sizeof note_err);
         if (rc)
-            return fail(errbuf, errlen, rc, "%s", note_err);
+            return guest_load__fail(errbuf, errlen, rc, "%s", note_err);
         *out = (struct guest_load_info){.boot = VCPU_BOOT_PVH, .entry = entry, .rsp = free_gpa,
                                         .bootinfo_gpa = boot, .cpu_page_gpa = cpu_page, .free_gpa = free_gpa,
                                         .ram_base = ram_base, .ram_size = ram_size};
@@ -166,7 +165,7 @@ int guest_load__elf(const struct vcpu_memmap *m, const void *file, size_t size,
     };
     if (vcpu_memmap__write(m, boot, &bi, sizeof bi) ||
         vcpu_memmap__write(m, bi.cmdline_gpa, cmdline, cmdlen + 1))
-        return fail(errbuf, errlen, -E2BIG, "boot data hits a hole in guest RAM");
+        return guest_load__fail(errbuf, errlen, -E2BIG, "boot data hits a hole in guest RAM");
     _Static_assert(sizeof(struct proc_bootinfo) + GUEST_LOAD_CMDLINE_MAX + 1 <= 4096,
                    "bootinfo page too small");
 
@@ -182,12 +181,12 @@ int guest_load__read_file(const char *path, uint64_t max_bytes, uint8_t **buf_ou
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return fail(errbuf, errlen, -errno, "%s: %s", path, strerror(errno));
+        return guest_load__fail(errbuf, errlen, -errno, "%s: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max_bytes) {
         close(fd);
-        return fail(errbuf, errlen, -EINVAL, "%s: not a regular file of at most %llu bytes", path,
-                    (unsigned long long)max_bytes);
+        return guest_load__fail(errbuf, errlen, -EINVAL, "%s: not a regular file of at most %llu bytes", path,
+                                (unsigned long long)max_bytes);
     }
     size_t size = (size_t)st.st_size;
     uint8_t *buf = malloc(size ? size : 1);
@@ -205,7 +204,7 @@ int guest_load__read_file(const char *path, uint64_t max_bytes, uint8_t **buf_ou
     close(fd);
     if (got != size) {
         free(buf);
-        return fail(errbuf, errlen, -EIO, "%s: short read", path);
+        return guest_load__fail(errbuf, errlen, -EIO, "%s: short read", path);
     }
     *buf_out = buf;
     *size_out = size;
@@ -240,14 +239,15 @@ int guest_load__file_boot(const char *path, enum vcpu_boot *boot, char *errbuf, 
     Elf64_Ehdr eh;
     if (size < sizeof eh) {
         free(buf);
-        return fail(errbuf, errlen, -ENOEXEC, "ELF: file of %zu bytes is shorter than the ELF header", size);
+        return guest_load__fail(errbuf, errlen, -ENOEXEC, "ELF: file of %zu bytes is shorter than the ELF header",
+                                size);
     }
     memcpy(&eh, buf, sizeof eh);
     /* the same header checks as guest_load__elf, as far as the notes need */
     if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
         eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum > GUEST_LOAD_MAX_PHDRS ||
         eh.e_phoff > size || (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > size - eh.e_phoff)
-        rc = fail(errbuf, errlen, -ENOEXEC, "%s: not an ELF64 file with valid program headers", path);
+        rc = guest_load__fail(errbuf, errlen, -ENOEXEC, "%s: not an ELF64 file with valid program headers", path);
     if (!rc) {
         Elf64_Phdr ph[GUEST_LOAD_MAX_PHDRS];
         memcpy(ph, buf + eh.e_phoff, eh.e_phnum * sizeof(Elf64_Phdr));
@@ -255,7 +255,7 @@ int guest_load__file_boot(const char *path, enum vcpu_boot *boot, char *errbuf, 
         char note_err[160] = "";
         int pvh = guest_load__pvh_entry(buf, size, ph, eh.e_phnum, &entry, note_err, sizeof note_err);
         if (pvh < 0)
-            rc = fail(errbuf, errlen, pvh, "%s", note_err);
+            rc = guest_load__fail(errbuf, errlen, pvh, "%s", note_err);
         else
             *boot = pvh ? VCPU_BOOT_PVH : VCPU_BOOT_PROC;
     }
@@ -280,11 +280,11 @@ int guest_load__check_backend(const struct guest_load_info *info, const struct v
                               char *errbuf, size_t errlen)
 {
     if ((unsigned)info->boot > VCPU_BOOT_LINUX || (unsigned)ops->boot > VCPU_BOOT_LINUX)
-        return fail(errbuf, errlen, -EINVAL, "unknown boot protocol");
+        return guest_load__fail(errbuf, errlen, -EINVAL, "unknown boot protocol");
     if (vcpu__boots(ops, info->boot))
         return 0;
-    return fail(errbuf, errlen, -ENOEXEC, "the %s backend boots %s; this image is %s", ops->name,
-                boot_image[ops->boot], image_is[info->boot]);
+    return guest_load__fail(errbuf, errlen, -ENOEXEC, "the %s backend boots %s; this image is %s", ops->name,
+                            boot_image[ops->boot], image_is[info->boot]);
 }
 
 int guest_load__setup_vcpu(struct vcpu *v, const struct guest_load_info *info)

@@ -50,6 +50,11 @@ int guest_load__elf(const struct vcpu_memmap *m, const void *file, size_t size,
 /* Reads `path` and loads it; -errno for I/O errors. */
 int guest_load__file(const struct vcpu_memmap *m, const char *path, const char *cmdline,
                      uint64_t tsc_hz, struct guest_load_info *out, char *errbuf, size_t errlen);
+/* A loader's refusal: the formatted reason into errbuf when the caller
+ * takes it (and reports it once, with context), else logged; returns rc.
+ * Shared by the loaders (ELF, PVH, Linux). */
+int guest_load__fail(char *errbuf, size_t errlen, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* The whole regular file `path` (at most max_bytes) in a malloc'd buffer
  * the caller frees: 0, or -errno with a one-line reason in errbuf. */
 int guest_load__read_file(const char *path, uint64_t max_bytes, uint8_t **buf, size_t *size,

@@ -4,7 +4,6 @@
 #include "vcpu/guest_load_linux.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,25 +11,10 @@
 #include "drivers/apic/apic_regs.h"
 #include "drivers/platform/linux_boot.h"
 #include "drivers/platform/platform_map.h"
-#include "lib/log.h"
 
 #define PAGE 4096ull
 #define GIB (1ull << 30)
 #define MAX_KERNEL_FILE (256ull << 20)
-
-static int fail(char *errbuf, size_t errlen, int rc, const char *fmt, ...)
-{
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (errbuf && errlen)
-        snprintf(errbuf, errlen, "%s", msg);
-    else
-        log__err("guest_load", "%s", msg);
-    return rc;
-}
 
 static uint16_t rd16(const uint8_t *p)
 {
@@ -66,47 +50,51 @@ int guest_load__linux_parse(const void *file, size_t size, struct guest_linux_im
     const uint8_t *f = file;
     memset(img, 0, sizeof *img);
     if (size < LINUX_HDR_MIN_END)
-        return fail(errbuf, errlen, -ENOEXEC, "bzImage: file of %zu bytes is shorter than a 2.12 setup header",
-                    size);
+        return guest_load__fail(errbuf, errlen, -ENOEXEC,
+                                "bzImage: file of %zu bytes is shorter than a 2.12 setup header", size);
     if (!guest_load__is_bzimage(f, size))
-        return fail(errbuf, errlen, -ENOEXEC,
-                    "bzImage: no setup header (boot flag 0x%04x, magic 0x%08x; want 0xaa55, \"HdrS\")",
-                    rd16(f + LINUX_HDR_BOOT_FLAG), rd32(f + LINUX_HDR_MAGIC_OFF));
+        return guest_load__fail(errbuf, errlen, -ENOEXEC,
+                                "bzImage: no setup header (boot flag 0x%04x, magic 0x%08x; want 0xaa55, \"HdrS\")",
+                                rd16(f + LINUX_HDR_BOOT_FLAG), rd32(f + LINUX_HDR_MAGIC_OFF));
     uint16_t version = rd16(f + LINUX_HDR_VERSION);
     if (version < LINUX_PROTOCOL_MIN)
-        return fail(errbuf, errlen, -ENOEXEC, "bzImage: boot protocol %u.%02u is older than 2.12 (no 64-bit entry)",
-                    version >> 8, version & 0xff);
+        return guest_load__fail(errbuf, errlen, -ENOEXEC,
+                                "bzImage: boot protocol %u.%02u is older than 2.12 (no 64-bit entry)", version >> 8,
+                                version & 0xff);
     /* boot.rst: the header ends at 0x202 + the jump's displacement byte */
     size_t hdr_end = LINUX_HDR_MAGIC_OFF + f[LINUX_HDR_JUMP + 1];
     if (hdr_end < LINUX_HDR_MIN_END)
-        return fail(errbuf, errlen, -ENOEXEC, "bzImage: setup header ends at 0x%zx, before init_size (0x%x)",
-                    hdr_end, LINUX_HDR_MIN_END);
+        return guest_load__fail(errbuf, errlen, -ENOEXEC,
+                                "bzImage: setup header ends at 0x%zx, before init_size (0x%x)", hdr_end,
+                                LINUX_HDR_MIN_END);
     unsigned sects = f[LINUX_HDR_SETUP_SECTS] ? f[LINUX_HDR_SETUP_SECTS] : 4;
     size_t kernel_off = (size_t)(sects + 1) * LINUX_SECTOR;
     if (kernel_off < hdr_end || kernel_off >= size)
-        return fail(errbuf, errlen, -ENOEXEC, "bzImage: truncated: %u setup sectors, file of %zu bytes", sects,
-                    size);
+        return guest_load__fail(errbuf, errlen, -ENOEXEC, "bzImage: truncated: %u setup sectors, file of %zu bytes",
+                                sects, size);
     uint16_t xlf = rd16(f + LINUX_HDR_XLOADFLAGS);
     if (!(xlf & LINUX_XLF_KERNEL_64))
-        return fail(errbuf, errlen, -ENOEXEC, "bzImage: a 32-bit-only kernel (xloadflags 0x%x lacks XLF_KERNEL_64)",
-                    xlf);
+        return guest_load__fail(errbuf, errlen, -ENOEXEC,
+                                "bzImage: a 32-bit-only kernel (xloadflags 0x%x lacks XLF_KERNEL_64)", xlf);
     uint8_t lf = f[LINUX_HDR_LOADFLAGS];
     if (!(lf & LINUX_LOADED_HIGH))
-        return fail(errbuf, errlen, -ENOEXEC, "bzImage: a zImage (loaded low, below 1 MiB) is not supported");
+        return guest_load__fail(errbuf, errlen, -ENOEXEC,
+                                "bzImage: a zImage (loaded low, below 1 MiB) is not supported");
     uint64_t sys = (uint64_t)rd32(f + LINUX_HDR_SYSSIZE) * 16;
     size_t kernel_size = size - kernel_off;
     if (!sys || sys > kernel_size)
-        return fail(errbuf, errlen, -ENOEXEC,
-                    "bzImage: truncated: syssize says %llu bytes of kernel, the file has %zu after the setup",
-                    (unsigned long long)sys, kernel_size);
+        return guest_load__fail(errbuf, errlen, -ENOEXEC,
+                                "bzImage: truncated: syssize says %llu bytes of kernel, the file has %zu after the setup",
+                                (unsigned long long)sys, kernel_size);
     uint32_t init_size = rd32(f + LINUX_HDR_INIT_SIZE);
     if (init_size < kernel_size)
-        return fail(errbuf, errlen, -ENOEXEC, "bzImage: init_size %u is smaller than the %zu-byte kernel", init_size,
-                    kernel_size);
+        return guest_load__fail(errbuf, errlen, -ENOEXEC, "bzImage: init_size %u is smaller than the %zu-byte kernel",
+                                init_size, kernel_size);
     uint64_t pref = rd64(f + LINUX_HDR_PREF_ADDRESS);
     if (pref < LINUX_LOW_AREA_END || pref % PAGE || pref >= 4 * GIB)
-        return fail(errbuf, errlen, -ENOEXEC, "bzImage: pref_address 0x%llx is not a page below 4 GiB above 1 MiB",
-                    (unsigned long long)pref);
+        return guest_load__fail(errbuf, errlen, -ENOEXEC,
+                                "bzImage: pref_address 0x%llx is not a page below 4 GiB above 1 MiB",
+                                (unsigned long long)pref);
     *img = (struct guest_linux_image){
         .version = version, .loadflags = lf, .xloadflags = xlf,
         .cmdline_size = rd32(f + LINUX_HDR_CMDLINE_SIZE), .initrd_addr_max = rd32(f + LINUX_HDR_INITRD_ADDR_MAX),
@@ -221,24 +209,27 @@ int guest_load__linux(const struct vcpu_memmap *m, const void *kernel, size_t ks
         return rc;
     /* Low memory: one RAM region over the whole first MiB. */
     if (!vcpu_memmap__ram_ptr(m, 0, LINUX_LOW_AREA_END))
-        return fail(errbuf, errlen, -EINVAL, "a Linux VM needs guest RAM at 0..1 MiB (its real-mode trampoline)");
+        return guest_load__fail(errbuf, errlen, -EINVAL,
+                                "a Linux VM needs guest RAM at 0..1 MiB (its real-mode trampoline)");
     uint64_t ram_size = vcpu_memmap__ram_run(m, PLATFORM_RAM_BASE);
     if (!ram_size)
-        return fail(errbuf, errlen, -EINVAL, "no guest RAM at 0x%llx", (unsigned long long)PLATFORM_RAM_BASE);
+        return guest_load__fail(errbuf, errlen, -EINVAL, "no guest RAM at 0x%llx",
+                                (unsigned long long)PLATFORM_RAM_BASE);
     uint64_t ram_end = PLATFORM_RAM_BASE + ram_size;
     uint64_t load = img.pref_address, kernel_end = load + img.init_size;
     if (kernel_end > ram_end)
-        return fail(errbuf, errlen, -E2BIG,
-                    "bzImage: the kernel needs RAM up to 0x%llx (pref_address 0x%llx + init_size 0x%x), "
-                    "guest RAM ends at 0x%llx: give the VM at least %llu MiB",
-                    (unsigned long long)kernel_end, (unsigned long long)load, img.init_size,
-                    (unsigned long long)ram_end,
-                    (unsigned long long)((kernel_end - PLATFORM_RAM_BASE + (2ull << 20) - 1) >> 21 << 1));
+        return guest_load__fail(errbuf, errlen, -E2BIG,
+                                "bzImage: the kernel needs RAM up to 0x%llx (pref_address 0x%llx + init_size 0x%x), "
+                                "guest RAM ends at 0x%llx: give the VM at least %llu MiB",
+                                (unsigned long long)kernel_end, (unsigned long long)load, img.init_size,
+                                (unsigned long long)ram_end,
+                                (unsigned long long)((kernel_end - PLATFORM_RAM_BASE + (2ull << 20) - 1) >> 21 << 1));
     size_t cmdlen = strnlen(cmdline, GUEST_LOAD_CMDLINE_MAX + 1);
     uint64_t cmdmax = img.cmdline_size < GUEST_LOAD_CMDLINE_MAX ? img.cmdline_size : GUEST_LOAD_CMDLINE_MAX;
     if (cmdlen > cmdmax)
-        return fail(errbuf, errlen, -EINVAL, "command line of %zu%s bytes is longer than the %llu the kernel takes",
-                    cmdlen, cmdlen > GUEST_LOAD_CMDLINE_MAX ? "+" : "", (unsigned long long)cmdmax);
+        return guest_load__fail(errbuf, errlen, -EINVAL,
+                                "command line of %zu%s bytes is longer than the %llu the kernel takes", cmdlen,
+                                cmdlen > GUEST_LOAD_CMDLINE_MAX ? "+" : "", (unsigned long long)cmdmax);
     uint64_t initrd_gpa = 0;
     if (isize) {
         /* boot.rst: the initrd ends at or below initrd_addr_max; highest first */
@@ -248,10 +239,10 @@ int guest_load__linux(const struct vcpu_memmap *m, const void *kernel, size_t ks
         if (top > 4 * GIB)
             top = 4 * GIB;
         if (isize > top || ((top - isize) & ~(PAGE - 1)) < kernel_end)
-            return fail(errbuf, errlen, -E2BIG,
-                        "initrd of %zu bytes does not fit between the kernel's end 0x%llx and 0x%llx "
-                        "(end of RAM or initrd_addr_max)",
-                        isize, (unsigned long long)kernel_end, (unsigned long long)top);
+            return guest_load__fail(errbuf, errlen, -E2BIG,
+                                    "initrd of %zu bytes does not fit between the kernel's end 0x%llx and 0x%llx "
+                                    "(end of RAM or initrd_addr_max)",
+                                    isize, (unsigned long long)kernel_end, (unsigned long long)top);
         initrd_gpa = (top - isize) & ~(PAGE - 1);
     }
     struct e820 *map = calloc(1, sizeof *map);
@@ -259,13 +250,13 @@ int guest_load__linux(const struct vcpu_memmap *m, const void *kernel, size_t ks
     if (!map || !zp) {
         free(map);
         free(zp);
-        return fail(errbuf, errlen, -ENOMEM, "out of memory");
+        return guest_load__fail(errbuf, errlen, -ENOMEM, "out of memory");
     }
     if (e820_build(m, map)) {
         free(map);
         free(zp);
-        return fail(errbuf, errlen, -E2BIG, "e820 map: more than %u entries (guest RAM in too many pieces)",
-                    LINUX_E820_MAX_ENTRIES);
+        return guest_load__fail(errbuf, errlen, -E2BIG, "e820 map: more than %u entries (guest RAM in too many pieces)",
+                                LINUX_E820_MAX_ENTRIES);
     }
 
     /* zero-page.rst / boot.rst: the header from the image, then our fields */
@@ -296,7 +287,7 @@ int guest_load__linux(const struct vcpu_memmap *m, const void *kernel, size_t ks
     free(map);
     free(zp);
     if (rc) /* every range was checked against RAM above: a hole in it */
-        return fail(errbuf, errlen, -E2BIG, "Linux boot data hits a hole in guest RAM");
+        return guest_load__fail(errbuf, errlen, -E2BIG, "Linux boot data hits a hole in guest RAM");
     *out = (struct guest_load_info){
         .boot = VCPU_BOOT_LINUX, .entry = load + LINUX_ENTRY_64_OFFSET, .rsp = GUEST_LINUX_STACK_TOP,
         .bootinfo_gpa = GUEST_LINUX_ZERO_PAGE, .free_gpa = kernel_end, .ram_base = PLATFORM_RAM_BASE,
@@ -317,7 +308,7 @@ int guest_load__linux_file(const struct vcpu_memmap *m, const char *kernel_path,
         char why[256];
         rc = guest_load__read_file(initrd_path, GUEST_LINUX_INITRD_MAX, &ird, &is, why, sizeof why);
         if (rc)
-            fail(errbuf, errlen, rc, "initrd %s", why);
+            guest_load__fail(errbuf, errlen, rc, "initrd %s", why);
     }
     if (!rc)
         rc = guest_load__linux(m, k, ks, ird, is, cmdline, out, errbuf, errlen);

@@ -174,9 +174,10 @@ static inline unsigned tool__error_lines(const char *err)
     return n;
 }
 
-/* Reap orphans reparented to us; count iovirt-stub processes that are our
- * children (stubs left behind by an iovirt that died). */
-static inline unsigned tool__stray_stubs(void)
+/* Reap orphans reparented to us; count processes named `comm` (as
+ * /proc/PID/stat shows it, e.g. "(iovirt-stub)") that are our children:
+ * what an iovirt that died or forgot left behind. */
+static inline unsigned tool__stray_children(const char *comm)
 {
     while (waitpid(-1, NULL, WNOHANG) > 0) {
     }
@@ -196,11 +197,17 @@ static inline unsigned tool__stray_stubs(void)
         buf[k] = 0;
         char *rp = strrchr(buf, ')');
         int ppid = 0;
-        if (strstr(buf, "(iovirt-stub)") && rp && sscanf(rp + 2, "%*c %d", &ppid) == 1 && ppid == getpid())
+        if (strstr(buf, comm) && rp && sscanf(rp + 2, "%*c %d", &ppid) == 1 && ppid == getpid())
             n++;
     }
     closedir(d);
     return n;
+}
+
+/* iovirt-stub processes left behind by an iovirt that died. */
+static inline unsigned tool__stray_stubs(void)
+{
+    return tool__stray_children("(iovirt-stub)");
 }
 
 /* The TAP device lives in a private namespace: never in ours. */

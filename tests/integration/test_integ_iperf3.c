@@ -42,28 +42,7 @@ static bool field(const char *text, const char *prefix, const char *key, uint64_
 /* iperf3 processes reparented to us (an iovirt that left its server). */
 static unsigned stray_iperf3(void)
 {
-    while (waitpid(-1, NULL, WNOHANG) > 0) {
-    }
-    unsigned n = 0;
-    DIR *d = opendir("/proc");
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        char p[300], buf[512];
-        snprintf(p, sizeof p, "/proc/%s/stat", de->d_name);
-        FILE *f = fopen(p, "r");
-        if (!f)
-            continue;
-        size_t k = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[k] = 0;
-        char *rp = strrchr(buf, ')');
-        int ppid = 0;
-        if (strstr(buf, "(iperf3)") && rp && sscanf(rp + 2, "%*c %d", &ppid) == 1 && ppid == getpid())
-            n++;
-    }
-    if (d)
-        closedir(d);
-    return n;
+    return tool__stray_children("(iperf3)");
 }
 
 static void iperf3_run(const char *nic, bool reverse)
