@@ -370,8 +370,8 @@ static int vm__add_fixed_devices(struct hv_vm *vm)
         return -ENOMEM;
     if (!hv_window__add(vm, VCPU_TRAP_PIO, PLATFORM_PORT_COM1, 8, &uart_ops, &vm->uart, "uart") ||
         !hv_window__add(vm, VCPU_TRAP_PIO, PLATFORM_PORT_RTC_INDEX, 2, &rtc_ops, &vm->rtc, "rtc") ||
-        !hv_window__add(vm, VCPU_TRAP_PIO, PLATFORM_PORT_I8042_DATA, 1, &i8042_data_ops, &vm->i8042, "i8042") ||
-        !hv_window__add(vm, VCPU_TRAP_PIO, PLATFORM_PORT_I8042_CMD, 1, &i8042_cmd_ops, &vm->i8042, "i8042") ||
+        !hv_window__add(vm, VCPU_TRAP_PIO, PLATFORM_PORT_I8042_DATA, 1, &i8042_data_ops, &vm->i8042, "i8042-data") ||
+        !hv_window__add(vm, VCPU_TRAP_PIO, PLATFORM_PORT_I8042_CMD, 1, &i8042_cmd_ops, &vm->i8042, "i8042-cmd") ||
         !hv_window__add(vm, VCPU_TRAP_PIO, PLATFORM_PORT_SYSCTL_A, 1, &sysctl_ops, &vm->i8042, "port92") ||
         !hv_window__add(vm, VCPU_TRAP_PIO, PCI_CONFIG_ADDRESS_PORT, 8, &pci_ops,
                         &vm->pci, "pci-cfg") ||

@@ -18,7 +18,7 @@ bool vm_irq__msi_valid(uint64_t addr, uint32_t data)
 
 bool vm_irq__msi(struct vm_irq *irq, uint64_t addr, uint32_t data)
 {
-    if ((addr & VM_IRQ_MSI_ADDR_MASK) != VM_IRQ_MSI_ADDR_BASE) {
+    if (!vm_irq__msi_valid(addr, data)) { /* the one rule, also for irqfd routes */
         __atomic_add_fetch(&irq->refused, 1, __ATOMIC_RELAXED);
         return false;
     }
