@@ -43,6 +43,12 @@ int assign__irqfd_attach(void *ctx, int efd, uint64_t addr, uint32_t data)
     return vm__irqfd_attach(&a->vm->vm, efd, (uint8_t)data);
 }
 
+bool assign__irqfd_possible(void *ctx)
+{
+    struct hv_assign *a = ctx;
+    return a->vm->vm.ops && a->vm->vm.ops->irqfd_attach;
+}
+
 void assign__irqfd_detach(void *ctx, int efd)
 {
     struct hv_assign *a = ctx;

@@ -116,6 +116,8 @@ void assign__msi_deliver(void *ctx, uint64_t addr, uint32_t data);
  * assign__msi_deliver makes: 0, -ENOTSUP (no such backend path), -EINVAL
  * (a message the VM refuses), or -errno.  Detach undoes it. */
 int assign__irqfd_attach(void *ctx, int efd, uint64_t addr, uint32_t data);
+/* Whether the vCPU backend has MSI irqfds at all (kvm: yes; proc: no). */
+bool assign__irqfd_possible(void *ctx);
 void assign__irqfd_detach(void *ctx, int efd);
 /* Let eventfd `efd` drive the function's wired INTx line as a level by
  * itself (the backend's level irqfd on the machine's I/O APIC), and

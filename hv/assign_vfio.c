@@ -64,7 +64,6 @@ struct assign_vfio {
     bool routed[VFIO_MAX_MSIX];
     uint64_t routed_addr[VFIO_MAX_MSIX];
     uint32_t routed_data[VFIO_MAX_MSIX];
-    bool irqfd_unavailable;     /* the backend has no irqfd: stop asking */
     int wake_fd;                /* the poll set changed */
 };
 
@@ -288,7 +287,7 @@ static void *irq_loop(void *arg)
 static void msix_route(struct assign_source *s, unsigned i)
 {
     struct assign_vfio *v = vf(s);
-    if (v->irqfd_unavailable)
+    if (!assign__irqfd_possible(s->irq_ctx))
         return;
     pthread_mutex_lock(&v->msix_lock);
     bool want = v->msix_on && !v->msix_masked && !(v->table[i][3] & PCI_MSIX_ENTRY_CTRL_MASKBIT);
@@ -303,10 +302,7 @@ static void msix_route(struct assign_source *s, unsigned i)
         assign__irqfd_detach(s->irq_ctx, v->msix_fd[i]);
     bool now = false;
     if (want) {
-        int r = assign__irqfd_attach(s->irq_ctx, v->msix_fd[i], addr, data);
-        now = r == 0;
-        if (r == -ENOTSUP)
-            v->irqfd_unavailable = true;
+        now = assign__irqfd_attach(s->irq_ctx, v->msix_fd[i], addr, data) == 0;
     }
     pthread_mutex_lock(&v->msix_lock);
     v->routed[i] = now;
