@@ -60,6 +60,11 @@ struct netdev_ops {
 struct netdev {
     const struct netdev_ops *ops;
     void *priv;     /* the driver's own state */
+    /* Frames the driver's receive ring holds (0: unknown, no limit).  TCP
+     * never offers a window of more full segments than this, so a sender
+     * cannot have more in flight than the ring can take while the kernel
+     * is busy elsewhere (tcp_rcvbuf.c). */
+    unsigned rx_slots;
 };
 
 /* Monotonic time source supplied by the environment, in nanoseconds. */
