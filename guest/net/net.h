@@ -166,7 +166,6 @@ struct tcp_conn {
     uint64_t rrtt_at, rrtt;     /* sample start; estimate (0: none yet) */
     uint64_t app_read;          /* bytes the application took, total */
     uint64_t rq_at, rq_read;    /* start of the current measuring interval */
-    uint32_t rq_space;          /* most the application took in one interval */
     /* Data beyond a hole already sits in the ring at its place; these are
      * its [start, end) sequence ranges. */
     uint8_t ooo_n;

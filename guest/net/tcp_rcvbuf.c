@@ -6,8 +6,8 @@
  * Growth follows the idea of Linux's receive-buffer autotuning (Dynamic
  * Right-Sizing, tcp_rcv_space_adjust): estimate the round-trip time from
  * the receiver's side, count what the application took in each such
- * interval, and when that beats the previous best, offer several times
- * it.  A sender is then window-limited only by the ceiling, while an
+ * interval, and offer several times that when it is more than the
+ * buffer offers now.  A sender is then window-limited only by the ceiling, while an
  * application that reads slowly keeps a small window, so its data waits
  * in the sender and not in our ring.  rcv_cap never shrinks: the right
  * edge already offered may not move left (RFC 9293 3.8.6.2.2). */
@@ -44,7 +44,6 @@ void tcp__rcvbuf_init(struct tcp_conn *c)
         ws++;
     c->rcv_wscale = ws;
     c->rcv_cap = net__min32(NET_TCP_RCVBUF_INIT, rcvbuf_ceiling(c));
-    c->rq_space = c->rcv_cap / RCVBUF_GROW_FACTOR;
 }
 
 /* Receiver-side RTT (the DRS idea): a sender can have at most one window
@@ -68,8 +67,8 @@ void tcp__rcv_rtt_measure(struct tcp_conn *c)
     c->rrtt_at = now;
 }
 
-/* The application took n bytes: once per estimated RTT, compare what it
- * took in the interval with the best interval so far, and grow. */
+/* The application took n bytes: once per estimated RTT, see what it took
+ * in the interval, and grow. */
 void tcp__rcvbuf_on_read(struct tcp_conn *c, uint32_t n)
 {
     uint64_t now = c->stack->now;
@@ -84,9 +83,6 @@ void tcp__rcvbuf_on_read(struct tcp_conn *c, uint32_t n)
     uint64_t took = c->app_read - c->rq_read;
     c->rq_at = now;
     c->rq_read = c->app_read;
-    if (took <= c->rq_space)
-        return;
-    c->rq_space = took > NET_TCP_RCVBUF ? NET_TCP_RCVBUF : (uint32_t)took;
     uint64_t want = took * RCVBUF_GROW_FACTOR;
     want = (want + RCVBUF_GRANULE - 1) / RCVBUF_GRANULE * RCVBUF_GRANULE;
     uint32_t max = rcvbuf_ceiling(c);
