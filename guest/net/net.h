@@ -203,6 +203,7 @@ struct net_stack {
     uint64_t now;
     uint32_t rand_state;
     uint16_t ip_id, next_port;
+    bool rx_more;                    /* the last device poll used its whole budget */
     struct net_stats stats;
     struct net_arp_entry arp[NET_ARP_ENTRIES];
     uint16_t listen_ports[NET_TCP_MAX_LISTEN];
@@ -219,6 +220,11 @@ void net__input(struct net_stack *s, const void *frame, size_t len);
 /* Run timers, pull frames from ops->poll, flush delayed ACKs and queued
  * data.  Call each kernel-loop pass with the current monotonic time. */
 void net__poll(struct net_stack *s, uint64_t now_ns);
+/* True when the last net__poll took a full budget of frames from the
+ * device: more may be waiting, and they raise no new interrupt (the one
+ * that announced them was taken), so the caller must poll again before
+ * it halts. */
+bool net__rx_pending(const struct net_stack *s);
 const struct net_stats *net__stats(const struct net_stack *s);
 
 #endif

@@ -364,6 +364,35 @@ static void test_old_data_never_overwrites_the_stream(void **state)
     assert_int_equal(read_check(f, &at), 2 * SEG + 500);
 }
 
+/* A device with `waiting` frames in its ring: each poll takes up to the
+ * budget (what a driver's poll returns). */
+static unsigned waiting;
+static int ring_poll(struct netdev *dev, struct net_stack *st, int budget)
+{
+    (void)dev;
+    (void)st;
+    unsigned n = waiting < (unsigned)budget ? waiting : (unsigned)budget;
+    waiting -= n;
+    return (int)n;
+}
+
+static void test_rx_pending_after_a_full_budget(void **state)
+{
+    struct fx *f = *state;
+    struct netdev_ops ops = *f->dev.dev.ops;
+    ops.poll = ring_poll;
+    f->dev.dev.ops = &ops;
+    waiting = 2 * NET_POLL_BUDGET + 5;
+    assert_false(net__rx_pending(&f->st));
+    poll_at(f, f->now);
+    assert_true(net__rx_pending(&f->st));   /* 64 taken, more waiting */
+    poll_at(f, f->now);
+    assert_true(net__rx_pending(&f->st));
+    poll_at(f, f->now);
+    assert_false(net__rx_pending(&f->st));  /* the last 5: drained */
+    assert_int_equal(waiting, 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -381,6 +410,7 @@ int main(void)
         T(test_reordered_stream_is_exact),
         T(test_hostile_out_of_order_is_bounded),
         T(test_old_data_never_overwrites_the_stream),
+        T(test_rx_pending_after_a_full_budget),
     };
     return cmocka_run_group_tests_name("guest_net_tcp_rcv", tests, NULL, NULL);
 }
