@@ -129,7 +129,8 @@ static void reason_keys(struct check *c, const json_t *obj, const char *where)
 static bool is_uint(double v, double max) { return v >= 0 && v <= max && v == floor(v); }
 
 /* Every number in the document must be non-negative: counts, rates,
- * utilisations and ratios all are. */
+ * utilisations and ratios all are; but an entry's "overhead", whose
+ * figures are differences from native (checked where it is). */
 static void scan_negative(struct check *c, const json_t *v, char *path, size_t cap)
 {
     size_t len = strlen(path);
@@ -146,6 +147,8 @@ static void scan_negative(struct check *c, const json_t *v, char *path, size_t c
         const char *key;
         json_t *item;
         json_object_foreach((json_t *)v, key, item) {
+            if (!strcmp(key, "overhead"))
+                continue; /* differences from native: signed (bench_acct.h) */
             snprintf(path + len, cap - len, "%s%s", len ? "." : "", key);
             scan_negative(c, item, path, cap);
         }
@@ -163,6 +166,7 @@ struct cfg {
     bool native;
     int test;                 /* enum bench_test */
     unsigned rr_req, rr_resp; /* rr */
+    struct bench_exit_costs costs; /* exit_costs_us */
 };
 
 static bool check_config(struct check *c, const json_t *root, struct cfg *k)
@@ -244,9 +248,25 @@ static bool check_config(struct check *c, const json_t *root, struct cfg *k)
         problem(c, "config: \"rr_size\" must be null for test \"%s\"",
                 t ? json_string_value(t) : "?");
     }
+    const json_t *ec = json_object_get(cf, "exit_costs_us");
+    if (!ec) {
+        problem(c, "config: missing \"exit_costs_us\"");
+    } else if (json_is_object(ec)) {
+        const char *names[BENCH_COSTS + 1];
+        for (int i = 0; i < BENCH_COSTS; i++)
+            names[i] = bench__cost_name((enum bench_cost)i);
+        names[BENCH_COSTS] = NULL;
+        only_keys(c, ec, names, "config.exit_costs_us");
+        k->costs.set = true;
+        for (int i = 0; i < BENCH_COSTS; i++)
+            k->costs.set &= num_pos(c, ec, names[i], "config.exit_costs_us", true, &k->costs.us[i]);
+    } else if (!json_is_null(ec)) {
+        problem(c, "config: \"exit_costs_us\" must be an object or null");
+    }
     bool ok = c->problems == before && k->nmodes && k->nsizes && k->runs && k->test >= 0;
     static const char *const keys[] = {"modes", "sizes", "seconds", "runs", "line_rate",
-                                       "line_rate_name", "runner", "test", "rr_size", NULL};
+                                       "line_rate_name", "runner", "test", "rr_size",
+                                       "exit_costs_us", NULL};
     only_keys(c, cf, keys, "config");
     return ok;
 }
@@ -292,6 +312,8 @@ struct entry {
     const json_t *v;
     char where[64];
     double thr, cpu, tps;
+    bool acct_ok;              /* acct holds the entry's checked figures */
+    struct bench_acct_in acct;
 };
 
 struct run_sums {
@@ -300,8 +322,27 @@ struct run_sums {
     double exits_ps, exits_ps_by[BENCH_EXIT_REASONS], irq_ps;
     double tps[BENCH_MAX_RUNS], lat[BENCH_MAX_RUNS], p99[BENCH_MAX_RUNS]; /* rr */
     double exits_pt, irq_pt;                                             /* rr, sums */
+    double hv_kind[BENCH_HV_KINDS], hv_spin, hv_irq;                     /* sums */
     unsigned n;
 };
+
+/* An object with one number per hypervisor exit kind, every kind, nothing
+ * else; values into v (NULL: only the shape). */
+static bool hv_kinds(struct check *c, const json_t *o, const char *where, double *v)
+{
+    const char *names[BENCH_HV_KINDS + 1];
+    for (int h = 0; h < BENCH_HV_KINDS; h++)
+        names[h] = bench__hv_kind_name((enum bench_hv_kind)h);
+    names[BENCH_HV_KINDS] = NULL;
+    int before = c->problems;
+    only_keys(c, o, names, where);
+    for (int h = 0; h < BENCH_HV_KINDS; h++) {
+        double x;
+        if (num_pos(c, o, names[h], where, false, &x) && v)
+            v[h] = x;
+    }
+    return c->problems == before;
+}
 
 /* A raw run's rr figures: numbers in an rr record, null otherwise.  Returns
  * false (reported) if one is wrong. */
@@ -356,7 +397,8 @@ static void check_run(struct check *c, const json_t *run, size_t i, const char *
                                        "elapsed_s", "guest_elapsed_s", "guest_throughput_mbps",
                                        "window_s", "cpu_util", "cpu_by_role", "cpu_total", "exits",
                                        "exits_by_reason", "interrupts", "transactions",
-                                       "latency_mean_us", "latency_p99_us", NULL};
+                                       "latency_mean_us", "latency_p99_us", "hv_cpu_by_exit",
+                                       "hv_spin", "hv_irq", NULL};
     only_keys(c, run, keys, w);
     double txn = 0, lat = 0, p99 = 0;
     bool rr_good = check_run_rr(c, run, w, rr, &txn, &lat, &p99);
@@ -385,6 +427,11 @@ static void check_run(struct check *c, const json_t *run, size_t i, const char *
     }
     good &= num_pos(c, run, "exits", w, false, &exits);
     good &= num_pos(c, run, "interrupts", w, false, &irq);
+    double hk[BENCH_HV_KINDS] = {0}, spin = 0, hirq = 0;
+    const json_t *hko = member(c, run, "hv_cpu_by_exit", K_OBJECT, w);
+    good &= hko && hv_kinds(c, hko, w, hk);
+    good &= num_pos(c, run, "hv_spin", w, false, &spin);
+    good &= num_pos(c, run, "hv_irq", w, false, &hirq);
     json_t *by = member(c, run, "exits_by_reason", K_OBJECT, w);
     double by_v[BENCH_EXIT_REASONS] = {0}, sum = 0;
     if (by) {
@@ -436,6 +483,9 @@ static void check_run(struct check *c, const json_t *run, size_t i, const char *
     if (fabs(roles_sum - total) > BENCH_CPU_SUM_REL * total + BENCH_CPU_SUM_ABS)
         problem(c, "%s: cpu_by_role sums to %g cores, cpu_total is %g (a thread charged to no role?)",
                 w, roles_sum, total);
+    /* the handler is timed inside the hypervisor role */
+    if (hirq > role[BENCH_CPU_HYPERVISOR] * (1 + BENCH_CHECK_REL_TOL) + 1e-6)
+        problem(c, "%s: hv_irq %g exceeds the hypervisor role %g", w, hirq, role[BENCH_CPU_HYPERVISOR]);
     unsigned k = rs->n++;
     rs->thr[k] = thr;
     rs->gthr[k] = gthr;
@@ -446,6 +496,10 @@ static void check_run(struct check *c, const json_t *run, size_t i, const char *
     for (int r = 0; r < BENCH_EXIT_REASONS; r++)
         rs->exits_ps_by[r] += by_v[r] / win;
     rs->irq_ps += irq / win;
+    for (int h = 0; h < BENCH_HV_KINDS; h++)
+        rs->hv_kind[h] += hk[h];
+    rs->hv_spin += spin;
+    rs->hv_irq += hirq;
     if (rr) {
         rs->tps[k] = txn / gel;
         rs->lat[k] = lat;
@@ -509,6 +563,76 @@ static void check_entry_rr(struct check *c, const json_t *e, const char *w, cons
     }
 }
 
+/* The hypervisor figures' means, and what the overhead pass needs. */
+static bool check_entry_hv(struct check *c, const json_t *e, const char *w, const struct run_sums *rs,
+                           struct entry *en)
+{
+    char wh[96];
+    snprintf(wh, sizeof wh, "%s hv_cpu_by_exit", w);
+    double hk[BENCH_HV_KINDS] = {0}, v;
+    const json_t *o = member(c, e, "hv_cpu_by_exit", K_OBJECT, w);
+    bool good = o && hv_kinds(c, o, wh, hk);
+    for (int h = 0; good && h < BENCH_HV_KINDS; h++)
+        if (!close_to(hk[h], rs->hv_kind[h] / rs->n, 1e-9))
+            problem(c, "%s: %s %g is not the runs' mean %g", wh, bench__hv_kind_name((enum bench_hv_kind)h),
+                    hk[h], rs->hv_kind[h] / rs->n);
+    if (num_pos(c, e, "hv_spin", w, false, &v) && !close_to(v, rs->hv_spin / rs->n, 1e-9))
+        problem(c, "%s: hv_spin %g is not the runs' mean %g", w, v, rs->hv_spin / rs->n);
+    en->acct.hv_spin = v;
+    if (num_pos(c, e, "hv_irq", w, false, &v) && !close_to(v, rs->hv_irq / rs->n, 1e-9))
+        problem(c, "%s: hv_irq %g is not the runs' mean %g", w, v, rs->hv_irq / rs->n);
+    en->acct.hv_irq = v;
+    /* the rest as the file states them (each checked against the runs above) */
+    const json_t *by = json_object_get(json_object_get(e, "exits_per_sec"), "by_reason");
+    for (int r = 0; r < BENCH_EXIT_REASONS; r++)
+        en->acct.exits_ps[r] = json_number_value(
+            json_object_get(by, bench__exit_reason_name((enum bench_exit_reason)r)));
+    en->acct.irq_ps = json_number_value(json_object_get(e, "interrupts_per_sec"));
+    en->acct.backends = json_number_value(
+        json_object_get(json_object_get(json_object_get(e, "cpu_by_role"), "backends"), "mean"));
+    en->acct.cpu = en->cpu;
+    return good && isfinite(en->acct.hv_spin) && isfinite(en->acct.hv_irq);
+}
+
+/* "overhead": null unless exit costs were given, the mode is not native
+ * and native was measured; then each line recomputed from the file's own
+ * figures (bench_acct.h). */
+static void check_overhead(struct check *c, const struct cfg *k, const struct entry *en,
+                           const struct entry *nat, bool is_native)
+{
+    const json_t *o = json_object_get(en->v, "overhead");
+    char w[96];
+    snprintf(w, sizeof w, "%s overhead", en->where);
+    if (!o) {
+        problem(c, "%s: missing \"overhead\"", en->where);
+        return;
+    }
+    if (!k->costs.set || is_native || !nat || !nat->v) {
+        if (!json_is_null(o))
+            problem(c, "%s: must be null (%s)", w, !k->costs.set ? "no config.exit_costs_us"
+                                                   : is_native ? "native itself" : "no native baseline");
+        return;
+    }
+    if (!json_is_object(o)) {
+        problem(c, "%s: not an object", w);
+        return;
+    }
+    only_keys(c, o, bench_overhead_keys, w);
+    if (!en->acct_ok || !nat->acct_ok)
+        return; /* the figures themselves were reported */
+    struct bench_overhead ov;
+    bench__overhead(&k->costs, &en->acct, &nat->acct, &ov);
+    double want[BENCH_OVERHEAD_KEYS];
+    bench__overhead_values(&ov, want);
+    for (int i = 0; i < BENCH_OVERHEAD_KEYS; i++) {
+        double v;
+        /* the inputs were printed with 6 significant digits */
+        if (num(c, o, bench_overhead_keys[i], w, &v) && !close_to(v, want[i], 1e-5))
+            problem(c, "%s: %s is %g, the file's own figures give %g", w, bench_overhead_keys[i], v,
+                    want[i]);
+    }
+}
+
 static void check_entry(struct check *c, const struct cfg *k, struct entry *en)
 {
     const json_t *e = en->v;
@@ -520,7 +644,8 @@ static void check_entry(struct check *c, const struct cfg *k, struct entry *en)
                                        "guest_throughput_mbps", "cpu_util", "cpu_by_role",
                                        "exits_per_sec", "interrupts_per_sec", "ratio_to_native",
                                        "transactions_per_sec", "latency_us", "per_transaction",
-                                       "runs", NULL};
+                                       "hv_cpu_by_exit", "hv_spin", "hv_irq", "overhead", "runs",
+                                       NULL};
     static const char *const rr_keys[] = {"transactions_per_sec", "latency_us", "per_transaction"};
     for (int i = 0; i < 3; i++) {
         const json_t *x = json_object_get(e, rr_keys[i]);
@@ -591,6 +716,7 @@ static void check_entry(struct check *c, const struct cfg *k, struct entry *en)
     }
     if (num_pos(c, e, "interrupts_per_sec", w, false, &v) && !close_to(v, rs->irq_ps / rs->n, 1e-6))
         problem(c, "%s: interrupts_per_sec %g is not the runs' mean %g", w, v, rs->irq_ps / rs->n);
+    en->acct_ok = check_entry_hv(c, e, w, rs, en) && isfinite(en->cpu);
     if (rr)
         check_entry_rr(c, e, w, rs, en);
 out:
@@ -699,6 +825,7 @@ static void check_root(struct check *c, const json_t *root)
             check_ratio(c, rat, "cpu", en->where, k.native && nat->v, en->cpu, nat->cpu);
             check_ratio(c, rat, "transactions", en->where,
                         k.native && nat->v && k.test == BENCH_TEST_RR, en->tps, nat->tps);
+            check_overhead(c, &k, en, k.native ? nat : NULL, k.modes[j] == BENCH_MODE_NATIVE);
         }
     free(tab);
 }
