@@ -313,6 +313,8 @@ struct entry {
     char where[64];
     double thr, cpu, tps;
     bool acct_ok;              /* acct holds the entry's checked figures */
+    unsigned nruns;            /* all runs ok: their cpu_util, in order */
+    double cpu_runs[BENCH_MAX_RUNS];
     struct bench_acct_in acct;
 };
 
@@ -676,6 +678,8 @@ static void check_entry(struct check *c, const struct cfg *k, struct entry *en)
         problem(c, "%s: runs_ok is %g, expected all %zu runs to succeed", w, v, nruns);
     if (rs->n != nruns)
         goto out; /* a run is broken: aggregates cannot be recomputed */
+    en->nruns = rs->n;
+    memcpy(en->cpu_runs, rs->cpu, sizeof en->cpu_runs);
     en->thr = check_summary(c, e, "throughput_mbps", w, rs->thr, rs->n, true);
     check_summary(c, e, "guest_throughput_mbps", w, rs->gthr, rs->n, true);
     en->cpu = check_summary(c, e, "cpu_util", w, rs->cpu, rs->n, true);
@@ -742,6 +746,30 @@ static void check_ratio(struct check *c, const json_t *rat, const char *key, con
     if (!close_to(got, value / base, 1e-9))
         problem(c, "%s: ratio_to_native.%s is %g, but %g / native %g = %g", where, key, got, value,
                 base, value / base);
+}
+
+/* ratio_to_native.cpu_paired: the per-round ratios' mean and 95% CI. */
+static void check_paired(struct check *c, const json_t *rat, const struct entry *en,
+                         const struct entry *nat)
+{
+    char w[96];
+    snprintf(w, sizeof w, "%s ratio_to_native", en->where);
+    const json_t *p = json_object_get(rat, "cpu_paired");
+    if (!p) {
+        problem(c, "%s: missing \"cpu_paired\"", w);
+        return;
+    }
+    if (!nat) {
+        if (!json_is_null(p))
+            problem(c, "%s: cpu_paired must be null without a native baseline", w);
+        return;
+    }
+    if (!en->nruns || en->nruns != nat->nruns)
+        return; /* broken runs were reported */
+    double x[BENCH_MAX_RUNS];
+    for (unsigned r = 0; r < en->nruns; r++)
+        x[r] = nat->cpu_runs[r] > 0 ? en->cpu_runs[r] / nat->cpu_runs[r] : NAN;
+    check_summary(c, rat, "cpu_paired", w, x, en->nruns, true);
 }
 
 static void check_root(struct check *c, const json_t *root)
@@ -817,7 +845,8 @@ static void check_root(struct check *c, const json_t *root)
             const json_t *rat = member(c, en->v, "ratio_to_native", K_OBJECT, en->where);
             if (!rat)
                 continue;
-            static const char *const keys[] = {"throughput", "cpu", "transactions", NULL};
+            static const char *const keys[] = {"throughput", "cpu", "transactions", "cpu_paired",
+                                               NULL};
             char wr[96];
             snprintf(wr, sizeof wr, "%s ratio_to_native", en->where);
             only_keys(c, rat, keys, wr);
@@ -826,6 +855,7 @@ static void check_root(struct check *c, const json_t *root)
             check_ratio(c, rat, "transactions", en->where,
                         k.native && nat->v && k.test == BENCH_TEST_RR, en->tps, nat->tps);
             check_overhead(c, &k, en, k.native ? nat : NULL, k.modes[j] == BENCH_MODE_NATIVE);
+            check_paired(c, rat, en, k.native && nat->v ? nat : NULL);
         }
     free(tab);
 }

@@ -64,6 +64,8 @@ void bench_report__aggregate(const struct bench_sweep *s, size_t si, size_t mi, 
     for (int i = 0; i < BENCH_CPU_ROLES; i++)
         stats__summarize(role[i], a->runs_ok, &a->role[i]);
     a->ratio_thr = a->ratio_cpu = NAN;
+    a->cpu_paired.n = 0;
+    a->cpu_paired.mean = a->cpu_paired.ci95 = NAN;
     if (a->runs_ok == 0) {
         a->thr.mean = a->thr.ci95 = a->guest_thr.mean = a->guest_thr.ci95 = NAN;
         a->cpu.mean = a->cpu.ci95 = NAN;
@@ -97,6 +99,16 @@ void bench_report__aggregate(const struct bench_sweep *s, size_t si, size_t mi, 
         a->ratio_thr = a->thr.mean / nat.thr.mean;
     if (nat.runs_ok && nat.cpu.mean > 0)
         a->ratio_cpu = a->cpu.mean / nat.cpu.mean;
+    double pr[BENCH_MAX_RUNS];
+    size_t np = 0;
+    for (unsigned r = 0; r < c->runs; r++) {
+        const struct bench_result *x = bench_sweep__at(s, si, mi, r), *y = bench_sweep__at(s, si, (size_t)ni, r);
+        if (x->ok && y->ok && y->cpu_util > 0)
+            pr[np++] = x->cpu_util / y->cpu_util;
+    }
+    stats__summarize(pr, np, &a->cpu_paired);
+    if (!np)
+        a->cpu_paired.mean = a->cpu_paired.ci95 = NAN;
     if (rr && nat.runs_ok && nat.tps.mean > 0)
         a->ratio_tps = a->tps.mean / nat.tps.mean;
     if (c->costs.set && (size_t)ni != mi && nat.runs_ok) {
@@ -265,10 +277,10 @@ void bench_report__table(FILE *f, const struct bench_sweep *s)
     }
     /* the Linux peer's column: maerts's is the sender, not a sink */
     fprintf(f, "| size | mode | Mb/s | ±95%% | guest clock Mb/s | vs native | CPU (cores) | ±95%% "
-            "| CPU vs native | vCPU | hypervisor | backends | NIC hw | %s "
+            "| CPU vs native | paired | ±95%% | vCPU | hypervisor | backends | NIC hw | %s "
             "| exits/s | top exit reason | irq/s | runs ok |\n",
             c->test == BENCH_TEST_MAERTS ? "sender" : "sink");
-    fputs("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n", f);
+    fputs("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n", f);
     for (size_t si = 0; si < c->nsizes; si++)
         for (size_t mi = 0; mi < c->nmodes; mi++) {
             struct bench_agg a;
@@ -283,6 +295,8 @@ void bench_report__table(FILE *f, const struct bench_sweep *s)
             cell(f, " %.3f |", a.cpu.mean);
             cell(f, " %.3f |", a.cpu.ci95);
             cell(f, " %.3f |", a.ratio_cpu);
+            cell(f, " %.3f |", a.cpu_paired.mean);
+            cell(f, " %.3f |", a.cpu_paired.ci95);
             for (int i = 0; i < BENCH_CPU_ROLES; i++)
                 cell(f, " %.3f |", a.role[i].mean);
             cell(f, " %.0f |", a.exits_ps);
@@ -431,6 +445,10 @@ static json_t *result_entry(struct jbuild *b, const struct bench_sweep *s, size_
     json_t *rat = set(b, o, "ratio_to_native", json_object());
     set(b, rat, "throughput", jnum(a.ratio_thr));
     set(b, rat, "cpu", jnum(a.ratio_cpu));
+    if (a.cpu_paired.n)
+        summary(b, rat, "cpu_paired", &a.cpu_paired);
+    else
+        set(b, rat, "cpu_paired", json_null());
     set(b, rat, "transactions", jnum(a.ratio_tps));
     bool rr = s->cfg.test == BENCH_TEST_RR;
     if (rr) {

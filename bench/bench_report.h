@@ -19,7 +19,8 @@
 /* 4: the tests (maerts, rr) and their fields.
  * 5: the hypervisor's CPU by exit kind, its spinning and the assigned
  * device's handler (hv_cpu_by_exit, hv_spin, hv_irq), config.exit_costs_us
- * and per entry the overhead over native, line by line (overhead). */
+ * and per entry the overhead over native, line by line (overhead); the
+ * paired CPU ratio (ratio_to_native.cpu_paired). */
 #define BENCH_JSON_SCHEMA 5
 
 struct bench_agg {
@@ -32,6 +33,10 @@ struct bench_agg {
     double exits_ps_by[BENCH_EXIT_REASONS];
     double irq_ps;
     double ratio_thr, ratio_cpu;               /* to native at this size; NAN if unknown */
+    /* mean and 95% CI of the per-round ratios cpu / native's cpu (round r
+     * of this mode over round r of native, measured seconds apart: the
+     * machine's slow drift cancels); n = 0 (NAN) without native */
+    struct stats_summary cpu_paired;
     /* rr only (NAN otherwise): transactions/s, latency mean and p99 (us),
      * means over runs of exits and interrupts per transaction */
     struct stats_summary tps, lat_mean, lat_p99;

@@ -353,6 +353,13 @@ static void test_overhead_lines(void **state)
     j = good_json("native,assigned");
     j = replace(j, "\"hv_cpu_by_exit\":{\"mmio_read\":", 0, "\"hv_cpu_by_exit\":{\"cpuid\":");
     expect_rejected(j, "unknown key \"cpuid\"");
+    /* the paired CPU ratio: the per-round ratios' mean and interval */
+    j = good_json("native,assigned");
+    j = set_value(j, "\"cpu_paired\":{\"mean\":", 1, "2.5");
+    expect_rejected(j, "ratio_to_native cpu_paired: mean 2.5 is not the mean of the runs");
+    j = good_json("native,assigned");
+    j = set_value(j, "\"cpu_paired\":{\"mean\":1.0,\"ci95\":", 0, "0.5");
+    expect_rejected(j, "ratio_to_native cpu_paired: ci95 0.5 does not match the runs");
     j = good_json("native,assigned");
     j = set_value(j, "\"hv_irq\":", 6, "5.0");
     expect_rejected(j, "hv_irq 5 exceeds the hypervisor role");
