@@ -114,7 +114,7 @@ bench: setup
 # table's overhead lines multiply by (its "exit-costs:" line, kept in
 # build/bench-vcpu.txt).
 bench-only:
-	$(BUILD)/bench/bench_vcpu 5000 > $(BUILD)/bench-vcpu.txt
+	$(BUILD)/bench/bench_vcpu 1000 > $(BUILD)/bench-vcpu.txt
 	$(BUILD)/iovirt bench --exit-costs "$$(sed -n 's/^exit-costs: //p' $(BUILD)/bench-vcpu.txt)" \
 		--json $(BUILD)/bench.json --svg $(BUILD)/bench.svg
 

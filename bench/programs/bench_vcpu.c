@@ -582,6 +582,7 @@ int main(int argc, char **argv)
     if (n < 100)
         n = 100;
     log__set_quiet(1);
+    setvbuf(stdout, NULL, _IOLBF, 0); /* a run cut short keeps what it printed */
     int64_t *s1 = calloc(n, sizeof *s1), *s2 = calloc(n, sizeof *s2);
     if (!s1 || !s2)
         return 1;
