@@ -12,8 +12,8 @@ static const char *const cost_names[BENCH_COSTS] = {"mmio_read", "mmio_write", "
 static const char *const hv_names[BENCH_HV_KINDS] = {"mmio_read", "mmio_write", "pio_in",
                                                      "pio_out", "hlt", "other"};
 const char *const bench_overhead_keys[BENCH_OVERHEAD_KEYS + 1] = {
-    "measured", "exits", "spin", "irq_handler", "injections", "backends", "predicted", "remainder",
-    NULL};
+    "measured", "exits", "spin", "irq_handler", "model", "injections", "backends", "predicted",
+    "remainder", NULL};
 
 const char *bench__cost_name(enum bench_cost c)
 {
@@ -93,8 +93,9 @@ double bench__exit_cost_us(const struct bench_exit_costs *c, enum bench_exit_rea
 
 void bench__overhead_values(const struct bench_overhead *o, double out[BENCH_OVERHEAD_KEYS])
 {
-    double v[BENCH_OVERHEAD_KEYS] = {o->measured, o->exits, o->spin, o->irq_handler,
-                                     o->injections, o->backends, o->predicted, o->remainder};
+    double v[BENCH_OVERHEAD_KEYS] = {o->measured, o->exits,      o->spin,
+                                     o->irq_handler, o->model,   o->injections,
+                                     o->backends, o->predicted, o->remainder};
     memcpy(out, v, sizeof v);
 }
 
@@ -107,8 +108,9 @@ void bench__overhead(const struct bench_exit_costs *c, const struct bench_acct_i
         o->exits += m->exits_ps[r] * bench__exit_cost_us(c, (enum bench_exit_reason)r) / 1e6;
     o->spin = m->hv_spin;
     o->irq_handler = m->hv_irq;
+    o->model = m->hv_model;
     o->injections = (m->irq_ps - n->irq_ps) * c->us[BENCH_COST_INJECT] / 1e6;
     o->backends = m->backends - n->backends;
-    o->predicted = o->exits + o->spin + o->irq_handler + o->injections + o->backends;
+    o->predicted = o->exits + o->spin + o->irq_handler + o->model + o->injections + o->backends;
     o->remainder = o->measured - o->predicted;
 }

@@ -39,6 +39,7 @@ void bench_report__aggregate(const struct bench_sweep *s, size_t si, size_t mi, 
             a->hv_kind[h] += res->hv_cpu_by_kind[h];
         a->hv_spin += res->hv_spin;
         a->hv_irq += res->hv_irq;
+        a->hv_model += res->hv_model;
         if (rr) {
             tps[k] = res->transactions_ps;
             lat[k] = res->latency_mean_us;
@@ -76,7 +77,7 @@ void bench_report__aggregate(const struct bench_sweep *s, size_t si, size_t mi, 
             a->exits_ps_by[e] = NAN;
         for (int h = 0; h < BENCH_HV_KINDS; h++)
             a->hv_kind[h] = NAN;
-        a->hv_spin = a->hv_irq = NAN;
+        a->hv_spin = a->hv_irq = a->hv_model = NAN;
         return;
     }
     a->exits_ps /= a->runs_ok;
@@ -85,6 +86,7 @@ void bench_report__aggregate(const struct bench_sweep *s, size_t si, size_t mi, 
         a->hv_kind[h] /= a->runs_ok;
     a->hv_spin /= a->runs_ok;
     a->hv_irq /= a->runs_ok;
+    a->hv_model /= a->runs_ok;
     for (int e = 0; e < BENCH_EXIT_REASONS; e++)
         a->exits_ps_by[e] /= a->runs_ok;
     int ni = bench_config__mode_index(c, BENCH_MODE_NATIVE);
@@ -129,6 +131,7 @@ void bench_report__acct_in(const struct bench_agg *a, struct bench_acct_in *in)
     in->irq_ps = a->irq_ps;
     in->hv_spin = a->hv_spin;
     in->hv_irq = a->hv_irq;
+    in->hv_model = a->hv_model;
 }
 
 void bench_meta__collect(struct bench_meta *m, const char *tool, const char *version)
@@ -224,12 +227,12 @@ static void table_overhead(FILE *f, const struct bench_sweep *s)
     fputs(":\n\n| size | mode | hypervisor |", f);
     for (int h = 0; h < BENCH_HV_KINDS; h++)
         fprintf(f, " hv %s |", bench__hv_kind_name((enum bench_hv_kind)h));
-    fputs(" hv spin | hv irq handler |", f);
+    fputs(" hv spin | hv irq handler | hv device model |", f);
     if (c->costs.set)
-        fputs(" measured overhead | exits x cost | spin | irq handler | injections | backends "
-              "| predicted | remainder |", f);
+        fputs(" measured overhead | exits x cost | spin | irq handler | model | injections "
+              "| backends | predicted | remainder |", f);
     fputs("\n|---:|---|", f);
-    for (int i = 0; i < 3 + BENCH_HV_KINDS + (c->costs.set ? 8 : 0); i++)
+    for (int i = 0; i < 4 + BENCH_HV_KINDS + (c->costs.set ? BENCH_OVERHEAD_KEYS : 0); i++)
         fputs("---:|", f);
     fputs("\n", f);
     for (size_t si = 0; si < c->nsizes; si++)
@@ -244,6 +247,7 @@ static void table_overhead(FILE *f, const struct bench_sweep *s)
                 cell(f, " %.3f |", a.hv_kind[h]);
             cell(f, " %.3f |", a.hv_spin);
             cell(f, " %.3f |", a.hv_irq);
+            cell(f, " %.3f |", a.hv_model);
             if (c->costs.set) {
                 double v[BENCH_OVERHEAD_KEYS];
                 bench__overhead_values(&a.ovh, v);
@@ -418,6 +422,7 @@ static json_t *raw_run(struct jbuild *b, unsigned run, const struct bench_result
         set(b, hk, bench__hv_kind_name((enum bench_hv_kind)h), jnum(r->hv_cpu_by_kind[h]));
     set(b, o, "hv_spin", jnum(r->hv_spin));
     set(b, o, "hv_irq", jnum(r->hv_irq));
+    set(b, o, "hv_model", jnum(r->hv_model));
     return o;
 }
 
@@ -469,6 +474,7 @@ static json_t *result_entry(struct jbuild *b, const struct bench_sweep *s, size_
         set(b, hk, bench__hv_kind_name((enum bench_hv_kind)h), jnum(a.hv_kind[h]));
     set(b, o, "hv_spin", jnum(a.hv_spin));
     set(b, o, "hv_irq", jnum(a.hv_irq));
+    set(b, o, "hv_model", jnum(a.hv_model));
     if (a.has_overhead) {
         json_t *ov = set(b, o, "overhead", json_object());
         double v[BENCH_OVERHEAD_KEYS];

@@ -43,7 +43,7 @@ struct bench_agg {
     double exits_per_txn, irq_per_txn;
     double ratio_tps;
     /* means over runs, cores (0 natively) */
-    double hv_kind[BENCH_HV_KINDS], hv_spin, hv_irq;
+    double hv_kind[BENCH_HV_KINDS], hv_spin, hv_irq, hv_model;
     /* the overhead over native (bench_acct.h): with --exit-costs, for a
      * VM mode with a native baseline */
     bool has_overhead;

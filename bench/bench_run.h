@@ -123,6 +123,7 @@ struct bench_result {
      * device's host interrupt handler (timed per call). */
     double hv_cpu_by_kind[6];
     double hv_spin, hv_irq;
+    double hv_model; /* the emulated e1000's BAR0 handlers on the run loop (sampled), cores */
     char error[BENCH_ERROR_LEN]; /* set (NUL-terminated) when run() returns -1 */
 
     /* Filled by the harness from the fields above (a runner need not): */

@@ -65,6 +65,7 @@ struct snapshot {
     uint64_t stats[VCPU_STAT__COUNT];
     uint64_t interrupts;
     struct cpu_sample hv_kind[HV_EXIT_KINDS]; /* the run loop's, by exit kind */
+    struct cpu_sample model_regs[2][E1000_EMUL_REGS]; /* the emulated e1000's handlers */
     uint64_t spin_ns;
 };
 
@@ -127,6 +128,10 @@ static void snapshot__take(struct window *w, struct snapshot *s)
         memcpy(s->hv_kind, t->vm.exit_cpu, sizeof s->hv_kind);
         s->spin_ns = t->vm.vcpu.stats.spin_ns;
     }
+    /* per register and direction, each sampled: the window's estimate is
+     * the sum of theirs (hv_model below) */
+    if (vm && t->vm.e1000)
+        memcpy(s->model_regs, t->vm.e1000->reg_cpu, sizeof s->model_regs);
 }
 
 /* The value of `key=` in a RESULT line, if it is a whole number. */
@@ -224,6 +229,11 @@ static void runner__fill(const struct window *w, struct bench_result *out)
         out->hv_cpu_by_kind[k] = cpu_sample__window_ns(&a->hv_kind[k], &b->hv_kind[k]) / 1e9 / wall;
     out->hv_spin = (double)d(a->spin_ns, b->spin_ns) / 1e9 / wall;
     out->hv_irq = assign_irq / 1e9 / wall;
+    double model = 0;
+    for (int w = 0; w < 2; w++)
+        for (int r = 0; r < E1000_EMUL_REGS; r++)
+            model += cpu_sample__window_ns(&a->model_regs[w][r], &b->model_regs[w][r]);
+    out->hv_model = model / 1e9 / wall;
 }
 
 static void runner__describe_fault(const struct host_vtd_fault *f, char *buf, size_t len)

@@ -353,6 +353,12 @@ static void test_overhead_lines(void **state)
     j = good_json("native,assigned");
     j = replace(j, "\"hv_cpu_by_exit\":{\"mmio_read\":", 0, "\"hv_cpu_by_exit\":{\"cpuid\":");
     expect_rejected(j, "unknown key \"cpuid\"");
+    j = good_json("native,emulated");
+    j = set_value(j, "\"hv_model\":", 3 * 7, "9.0");
+    expect_rejected(j, "runs[0]: hv_model 9 is beyond the hypervisor role");
+    j = good_json("native,emulated");
+    j = set_value(j, "\"hv_model\":", 3 * 7, "0.2");
+    expect_rejected(j, "(emulated, 65536 B): hv_model 0.0624 is not the runs' mean");
     /* the paired CPU ratio: the per-round ratios' mean and interval */
     j = good_json("native,assigned");
     j = set_value(j, "\"cpu_paired\":{\"mean\":", 1, "2.5");

@@ -192,7 +192,7 @@ static void test_overhead_sum(void **state)
     (void)state;
     struct bench_exit_costs c = {.set = true, .us = {10, 20, 5, 30, 2}};
     struct bench_acct_in m = {.cpu = 0.6, .backends = 0.02, .irq_ps = 7000, .hv_spin = 0.01,
-                              .hv_irq = 0.03},
+                              .hv_irq = 0.03, .hv_model = 0.05},
                          n = {.cpu = 0.3, .backends = 0.03, .irq_ps = 6000};
     m.exits_ps[BENCH_EXIT_MMIO_READ] = 7000;
     m.exits_ps[BENCH_EXIT_HLT] = 5000;
@@ -205,7 +205,8 @@ static void test_overhead_sum(void **state)
     assert_float_equal(o.irq_handler, 0.03, 1e-6);
     assert_float_equal(o.injections, 0.002, 1e-6);
     assert_float_equal(o.backends, -0.01, 1e-6);
-    assert_float_equal(o.predicted, 0.225 + 0.01 + 0.03 + 0.002 - 0.01, 1e-6);
+    assert_float_equal(o.model, 0.05, 1e-6);
+    assert_float_equal(o.predicted, 0.225 + 0.01 + 0.03 + 0.05 + 0.002 - 0.01, 1e-6);
     assert_float_equal(o.remainder, 0.3 - o.predicted, 1e-6);
 }
 
