@@ -247,6 +247,16 @@ struct cpu2 {
 
 static struct stat2 phase2(struct bench *b, uint32_t cmd, int64_t *s, size_t n, struct cpu2 *c);
 
+/* Of three measurements, the one with the median total. */
+static struct cpu2 median3(const struct cpu2 r[3])
+{
+    double t[3];
+    for (int i = 0; i < 3; i++)
+        t[i] = r[i].guest_us + r[i].hv_us;
+    int m = (t[0] <= t[1]) == (t[1] <= t[2]) ? 1 : (t[1] <= t[0]) == (t[0] <= t[2]) ? 0 : 2;
+    return r[m];
+}
+
 /* n exits of one kind; samples are run() durations. */
 static struct stat2 phase(struct bench *b, uint32_t cmd, int64_t *s, size_t n, double *cpu_us)
 {
@@ -613,13 +623,35 @@ int main(int argc, char **argv)
     {
         struct proc_tuning nospin = {0, 0, PROC_IRQ_DEFAULT};
         struct bench bf;
-        if (bench_start(&bf, &nospin) == 0) {
-            frd = phase2(&bf, 1, s1, n / 2, &f_rd);
-            fwr = phase2(&bf, 2, s1, n / 2, &f_wr);
-            fpio = phase2(&bf, 3, s1, n / 2, &f_pio);
-            fhlt = phase_hlt(&bf, s1, n / 4, &f_hlt, &fnhlt);
+        /* Three rounds, and per event the round with the median total: one
+         * round disturbed by another job on this shared machine (seen: 2-3x
+         * in one of four runs) does not set the cost `iovirt bench` prices
+         * exits with. */
+        enum { ROUNDS = 3 };
+        struct cpu2 r_rd[ROUNDS], r_wr[ROUNDS], r_pio[ROUNDS], r_hlt[ROUNDS];
+        int ok = 0;
+        for (int k = 0; k < ROUNDS; k++) {
+            if (bench_start(&bf, &nospin))
+                break;
+            frd = phase2(&bf, 1, s1, n / 2, &r_rd[k]);
+            fwr = phase2(&bf, 2, s1, n / 2, &r_wr[k]);
+            fpio = phase2(&bf, 3, s1, n / 2, &r_pio[k]);
+            fhlt = phase_hlt(&bf, s1, n / 4, &r_hlt[k], &fnhlt);
             command(&bf, 0, 0);
             bench_stop(&bf);
+            ok++;
+        }
+        if (ok == ROUNDS) {
+            f_rd = median3(r_rd);
+            f_wr = median3(r_wr);
+            f_pio = median3(r_pio);
+            f_hlt = median3(r_hlt);
+            printf("  futex-only CPU per event, three rounds (us, guest + hypervisor):\n");
+            const char *nm[4] = {"MMIO read", "MMIO write", "port I/O", "hlt + wake-up"};
+            struct cpu2 *rr[4] = {r_rd, r_wr, r_pio, r_hlt};
+            for (int e = 0; e < 4; e++)
+                printf("    %-14s %7.2f %7.2f %7.2f\n", nm[e], rr[e][0].guest_us + rr[e][0].hv_us,
+                       rr[e][1].guest_us + rr[e][1].hv_us, rr[e][2].guest_us + rr[e][2].hv_us);
         }
     }
     /* the thread CPU clock read the accounting samples with (lib/cpu_sample.h) */
