@@ -309,19 +309,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 8: { /* a context descriptor */
             if (op & 0x40) { /* a TSO burst with fuzzed layout, ready to poll */
                 uint32_t idx = u8(&in) % 14;
-                struct e1000_context_desc c = {
-                    .ipcss = u8(&in) % 40, .hdr_len = u8(&in), .mss = u16(&in),
-                    .cmd_and_length = E1000_TXD_CMD_DEXT | E1000_TXD_DTYP_C |
-                                      ((u8(&in) & 7u) << 24) | E1000_TXD_CMD_TSE};
+                /* one field at a time: initialisers are not sequenced */
+                struct e1000_context_desc c = {0};
+                c.ipcss = u8(&in) % 40;
+                c.hdr_len = u8(&in);
+                c.mss = u16(&in);
+                c.cmd_and_length = E1000_TXD_CMD_DEXT | E1000_TXD_DTYP_C |
+                                   ((u8(&in) & 7u) << 24) | E1000_TXD_CMD_TSE;
                 c.ipcso = (uint8_t)(c.ipcss + 10);
                 c.ipcse = (uint16_t)(c.ipcss + 19 + (u8(&in) & 1));
                 c.tucss = (uint8_t)(c.ipcss + 20 + u8(&in) % 8);
                 c.tucso = (uint8_t)(c.tucss + (u8(&in) & 1 ? 16 : 6));
                 uint32_t len = (uint32_t)c.hdr_len + u16(&in) % 0x4000;
-                struct e1000_data_desc d = {
-                    .buffer_addr = WIN_BASE + 0x2000, .popts = u8(&in) & 3,
-                    .cmd_and_length = len | E1000_TXD_DTYP_D | E1000_TXD_CMD_DEXT |
-                                      E1000_TXD_CMD_TSE | E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS};
+                struct e1000_data_desc d = {0};
+                d.buffer_addr = WIN_BASE + 0x2000;
+                d.popts = u8(&in) & 3;
+                d.cmd_and_length = len | E1000_TXD_DTYP_D | E1000_TXD_CMD_DEXT | E1000_TXD_CMD_TSE |
+                                   E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS;
                 memcpy(z->mem + idx * 16u, &c, 16);
                 memcpy(z->mem + (idx + 1) * 16u, &d, 16);
                 z->gso_answer = op & 0x20 ? -1 : 0;
