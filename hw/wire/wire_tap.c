@@ -158,8 +158,11 @@ static int tap__xmit(struct wire *w, const uint8_t *frame, size_t len)
 static int tap__recv(struct wire *w, uint8_t *buf, size_t cap)
 {
     struct tap_end *t = (struct tap_end *)w;
-    uint8_t frame[WIRE_MAX_BUF];
-    ssize_t n = read(t->tap_fd, frame, sizeof frame);
+    /* Straight into the caller's buffer when any frame fits (the NIC's
+     * receive loop), else through a bounce buffer so a long one is known. */
+    uint8_t bounce[WIRE_MAX_BUF];
+    uint8_t *frame = cap >= WIRE_MAX_BUF ? buf : bounce;
+    ssize_t n = read(t->tap_fd, frame, WIRE_MAX_BUF);
     if (n < 0)
         return (errno == EAGAIN || errno == EINTR) ? 0 : -errno;
     if (n < (ssize_t)WIRE_HDR_LEN) {
@@ -173,7 +176,8 @@ static int tap__recv(struct wire *w, uint8_t *buf, size_t cap)
         wire__count_drop(w, &w->stats.drop_long);
         return -EMSGSIZE;
     }
-    memcpy(buf, frame, (size_t)n);
+    if (frame != buf)
+        memcpy(buf, frame, (size_t)n);
     memset(buf + n, 0, len - (size_t)n);
     wire__count_rx(w, len);
     return (int)len;
