@@ -92,9 +92,11 @@ void e1000__delay_arm(struct e1000 *e, struct e1000_delay *d, uint32_t delay, ui
         d->abs_deadline = e->now_ns + (uint64_t)abs * E1000_DELAY_UNIT_NS;
 }
 
-/* RDTR.FPD: the pending delayed RXT0, if any, is due now.  Descriptors
- * are written back as frames are placed, so there is nothing else to
- * flush; with no frame waiting for its interrupt nothing is raised. */
+/* RDTR.FPD: a running receive delay timer expires now (RXT0).  A timer
+ * that is not running has nothing to expire, so nothing is raised (a
+ * driver writing FPD after each interrupt must not get another one);
+ * QEMU's e1000e reads the datasheet the same way.  Descriptors are written
+ * back as frames are placed, so there is nothing else to flush. */
 void e1000__rx_delay_flush(struct e1000 *e)
 {
     if (!e->rx_delay.deadline && !e->rx_delay.abs_deadline)

@@ -262,7 +262,7 @@ static void test_rdtr_fpd_flushes_pending_delay(void **state)
     uint8_t f[1500];
     size_t len = seq_frame(f, 0);
     wr(h, E1000_IMS, E1000_ICR_RXT0);
-    /* Nothing pending: FPD raises nothing. */
+    /* No timer running: FPD has nothing to expire. */
     wr(h, E1000_RDTR, E1000_RDTR_FPD | 1000);
     assert_int_equal(h->level, 0);
     assert_int_equal(rd(h, E1000_RDTR), 1000); /* FPD self-clears */
