@@ -311,6 +311,9 @@
  * frames do not restart; RXT0 at the earlier of the two (0: none).
  * TIDV/TADV: the same for TXDW of descriptors written back with IDE set. */
 #define E1000_RDTR_DELAY_MASK 0x0000FFFFu /* units of 1.024 us */
+/* FPD (RDTR bit 31, SDM 13.4.30 RDTR): writing 1 "initiates an immediate
+ * expiration of the timer": pending descriptor write-backs are flushed and
+ * RXT0 is set in ICR.  Self-clearing, reads 0. */
 #define E1000_RDTR_FPD        0x80000000u /* flush partial descriptor block */
 #define E1000_DELAY_UNIT_NS   1024u
 #define E1000_RADV_DELAY_MASK 0x0000FFFFu

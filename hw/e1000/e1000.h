@@ -75,6 +75,17 @@ unsigned e1000__tx_poll(struct e1000 *e, unsigned budget);
  * -EFAULT (DMA failed: frame dropped, ring unchanged, counted).  Frames the
  * address filters reject return 0 (counted in e1000_diag.rx_filtered). */
 int e1000__rx_frame(struct e1000 *e, const uint8_t *frame, size_t len);
+/* Several frames that arrived together, in order, in one pass: one lock,
+ * one clock read and one interrupt evaluation for all of them (the
+ * interrupt, if any, is raised once, after the last is in place), as a
+ * NIC drains its receive FIFO into the ring.  rc[i] (may be NULL) is what
+ * e1000__rx_frame would have returned for frame i; returns how many
+ * returned 0. */
+struct e1000_rx_in {
+    const uint8_t *data;
+    size_t len;
+};
+unsigned e1000__rx_frames(struct e1000 *e, const struct e1000_rx_in *in, unsigned n, int *rc);
 /* Re-evaluate interrupt throttling / delayed RX timer at time now_ns. */
 void e1000__tick(struct e1000 *e, uint64_t now_ns);
 

@@ -50,7 +50,7 @@ static const struct e1000_reg_info reg_table[] = {
     {E1000_RDLEN, 1, 0, 0, 0x000FFF80u},
     {E1000_RDH, 1, 0, 0, 0x0000FFFFu},
     {E1000_RDT, 1, FX, 0, 0x0000FFFFu},
-    {E1000_RDTR, 1, 0, 0, E1000_RDTR_DELAY_MASK}, /* FPD: nothing buffered to flush */
+    {E1000_RDTR, 1, FX, 0, E1000_RDTR_DELAY_MASK}, /* FPD self-clears (not stored) */
     {E1000_RXDCTL, 1, 0, 0x00010000u, 0x013F3F3Fu},
     {E1000_RADV, 1, 0, 0, E1000_RADV_DELAY_MASK},
     {E1000_RSRPD, 1, 0, 0, 0x00000FFFu},
@@ -208,6 +208,11 @@ static uint32_t reg_write(struct e1000 *e, uint32_t off, uint32_t val)
     case E1000_ITR:
         e1000__w(e, off, v);
         e1000__irq_update(e);
+        return 0;
+    case E1000_RDTR:
+        e1000__w(e, off, v);
+        if (val & E1000_RDTR_FPD)
+            e1000__rx_delay_flush(e);
         return 0;
     case E1000_RDT:
     case E1000_TDT:

@@ -25,6 +25,8 @@
 
 void e1000__irq_update(struct e1000 *e)
 {
+    if (e->irq_hold)
+        return; /* a receive burst in progress: evaluated after its last frame */
     uint32_t icr = e1000__r(e, E1000_ICR);
     uint32_t pending = icr & e1000__r(e, E1000_IMS) & E1000_ICR_CAUSE_MASK;
     uint32_t icr2 = pending ? icr | E1000_ICR_INT_ASSERTED : icr & ~E1000_ICR_INT_ASSERTED;
@@ -88,6 +90,19 @@ void e1000__delay_arm(struct e1000 *e, struct e1000_delay *d, uint32_t delay, ui
     d->deadline = e->now_ns + (uint64_t)delay * E1000_DELAY_UNIT_NS;
     if (abs && !d->abs_deadline)
         d->abs_deadline = e->now_ns + (uint64_t)abs * E1000_DELAY_UNIT_NS;
+}
+
+/* RDTR.FPD: a running receive delay timer expires now (RXT0).  A timer
+ * that is not running has nothing to expire, so nothing is raised (a
+ * driver writing FPD after each interrupt must not get another one);
+ * QEMU's e1000e reads the datasheet the same way.  Descriptors are written
+ * back as frames are placed, so there is nothing else to flush. */
+void e1000__rx_delay_flush(struct e1000 *e)
+{
+    if (!e->rx_delay.deadline && !e->rx_delay.abs_deadline)
+        return;
+    e->rx_delay = (struct e1000_delay){0, 0};
+    e1000__set_cause(e, E1000_ICR_RXT0);
 }
 
 static bool delay_expired(struct e1000_delay *d, uint64_t now)

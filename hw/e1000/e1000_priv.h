@@ -109,6 +109,7 @@ struct e1000 {
     uint64_t irq_state;     /* atomic: change count << 1 | irq_level */
     int irq_delivered;      /* level last given to the sink (irq_lock) */
     bool irq_ever;          /* an interrupt was asserted at least once */
+    bool irq_hold;          /* e1000__rx_frames: line evaluated after the burst */
     uint64_t now_ns;        /* model time: the last tick, or the clock at the
                              * last entry point (e1000__set_clock) */
     uint64_t (*clock_ns)(void *ctx); /* NULL: time only moves by e1000__tick */
@@ -151,6 +152,7 @@ void e1000__set_cause(struct e1000 *e, uint32_t causes);
 void e1000__irq_update(struct e1000 *e);
 void e1000__irq_flush(struct e1000 *e); /* without `lock` held */
 uint32_t e1000__icr_read(struct e1000 *e);
+void e1000__rx_delay_flush(struct e1000 *e);
 void e1000__delay_arm(struct e1000 *e, struct e1000_delay *d, uint32_t delay, uint32_t abs);
 /* Advance model time to now (never backwards) and fire expired delays
  * (lock held); e1000__clock_sync does it at the clock's time, if set. */

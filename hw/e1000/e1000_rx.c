@@ -260,12 +260,28 @@ static int rx_locked(struct e1000 *e, const uint8_t *f, size_t len)
 
 int e1000__rx_frame(struct e1000 *e, const uint8_t *frame, size_t len)
 {
-    if (!frame && len)
-        return -EINVAL;
+    int rc;
+    e1000__rx_frames(e, &(struct e1000_rx_in){frame, len}, 1, &rc);
+    return rc;
+}
+
+unsigned e1000__rx_frames(struct e1000 *e, const struct e1000_rx_in *in, unsigned n, int *rc)
+{
+    unsigned placed = 0;
     pthread_mutex_lock(&e->lock);
     e1000__clock_sync(e);
-    int rc = rx_locked(e, frame, len);
+    /* Causes accumulate in ICR; the line is re-evaluated once at the end
+     * so a burst raises (at most) one interrupt, after its last frame. */
+    e->irq_hold = true;
+    for (unsigned i = 0; i < n; i++) {
+        int r = !in[i].data && in[i].len ? -EINVAL : rx_locked(e, in[i].data, in[i].len);
+        if (rc)
+            rc[i] = r;
+        placed += r == 0;
+    }
+    e->irq_hold = false;
+    e1000__irq_update(e);
     pthread_mutex_unlock(&e->lock);
     e1000__irq_flush(e);
-    return rc;
+    return placed;
 }
