@@ -259,7 +259,7 @@ static int vm__add_nic(struct hv_vm *vm)
         struct virtio_net_params p = {
             .gm = &vm->mem, .requester_id = PCI_BDF(0, HV_NIC_SLOT, 0),
             .irq = {.msi = virtio_msi, .intx = virtio_intx, .ctx = vm},
-            .tx = nic_tx, .tx_ctx = vm,
+            .tx = nic_tx, .tx_ctx = vm, .features_off = vm->cfg.virtio_features_off,
         };
         memcpy(p.mac, vm->cfg.mac, 6);
         vm->virtio = virtio_net__create(&p);
@@ -661,4 +661,16 @@ void hv_vm__print_stats(struct hv_vm *vm, FILE *out)
      * as on a PC's bus): a guest probing or hammering them shows here. */
     fprintf(out, " unclaimed=%llu/%llu (reads/writes)\n", (unsigned long long)vm->traps.unclaimed_reads,
             (unsigned long long)vm->traps.unclaimed_writes);
+    if (vm->virtio) {
+        struct virtio_net_stats st;
+        virtio_net__get_stats(vm->virtio, &st);
+        fprintf(out, "%s: virtio-net features %#llx: tx %llu (gso %llu csum %llu hdr_dropped %llu) "
+                "rx %llu (dropped %llu merged %llu data_valid %llu) notifies %llu interrupts %llu\n",
+                vm->cfg.name, (unsigned long long)virtio_net__negotiated(vm->virtio),
+                (unsigned long long)st.tx_frames, (unsigned long long)st.tx_gso,
+                (unsigned long long)st.tx_csum, (unsigned long long)st.tx_hdr_dropped,
+                (unsigned long long)st.rx_frames, (unsigned long long)st.rx_dropped,
+                (unsigned long long)st.rx_merged, (unsigned long long)st.rx_data_valid,
+                (unsigned long long)st.notifies, (unsigned long long)st.interrupts);
+    }
 }

@@ -111,10 +111,16 @@ int virtq__pop(struct virtq *q, struct virtq_chain *c)
             return -ENXIO;
         i = d.next;
     }
+    /* avail_event is not moved here: it is written only when the device
+     * asks for notifications again (virtq__set_notify), so a driver that
+     * keeps adding while the device drains does not notify per buffer. */
     q->last_avail++;
-    if (q->event_idx) /* tell the driver where we are (avail_event) */
-        wr16(q, q->used + VIRTQ_USED_RING + 8ull * q->size, q->last_avail);
     return 1;
+}
+
+void virtq__unpop(struct virtq *q, unsigned n)
+{
+    q->last_avail = (uint16_t)(q->last_avail - n);
 }
 
 int virtq__push(struct virtq *q, uint16_t head, uint32_t written)

@@ -50,6 +50,9 @@ void virtq__reset(struct virtq *q);
  * next index, -ELOOP loop, -EFAULT outside RAM,
  * -E2BIG too many/large buffers, -EPROTO flags not allowed. */
 int virtq__pop(struct virtq *q, struct virtq_chain *c);
+/* Give back the last n chains popped and not pushed: the next pops return
+ * them again (the ring entries are read anew: still checked). */
+void virtq__unpop(struct virtq *q, unsigned n);
 /* Human-readable cause of a virtq__pop()/enable error. */
 const char *virtq__error_name(int err);
 /* Return a chain with `written` bytes written into it.  0 or -EFAULT. */
