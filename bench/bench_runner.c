@@ -410,6 +410,18 @@ static int runner__run(void *ctx, const struct bench_point *p, struct bench_resu
         snprintf(cmdline, sizeof cmdline, "rr 10.0.2.1 %u %u %u %u", RR_PORT, p->rr_req, p->rr_resp, secs);
     else
         snprintf(cmdline, sizeof cmdline, "stream 10.0.2.1 5001 %u %u", p->msg_size, secs);
+    /* Guest kernel options for an A/B run (e.g. tso=off, offload=off:
+     * docs/e1000.md), prepended so the program's argv stays as it is. */
+    const char *opts = getenv("IOVIRT_BENCH_GUEST_OPTS");
+    if (opts && *opts) {
+        char both[sizeof cmdline];
+        int n = snprintf(both, sizeof both, "%s %s", opts, cmdline);
+        if (n < 0 || (size_t)n >= sizeof both) {
+            snprintf(out->error, sizeof out->error, "IOVIRT_BENCH_GUEST_OPTS is too long");
+            return -1;
+        }
+        memcpy(cmdline, both, sizeof cmdline);
+    }
     struct wire_source source = {0};
     struct wire_echo echo = {.listen_fd = -1, .stop_fd = -1};
     struct window w = {.p = p, .source = &source};

@@ -338,6 +338,24 @@ static bool offload_ok(const struct e1000_drv_offload *o, size_t len)
     return true;
 }
 
+static void put_ctx(struct e1000_drv *d, const struct e1000_drv_offload *o, uint32_t tucmd,
+                    uint32_t paylen, uint8_t hdr_len, uint16_t mss)
+{
+    struct e1000_context_desc *c = (struct e1000_context_desc *)(void *)&d->cfg.tx_ring[d->tx_tail];
+    c->ipcss = o->ipcss;
+    c->ipcso = o->ipcso;
+    c->ipcse = o->ipcse;
+    c->tucss = o->tucss;
+    c->tucso = o->tucso;
+    c->tucse = o->tucse;
+    c->status = 0;
+    c->hdr_len = hdr_len;
+    c->mss = mss;
+    c->cmd_and_length = paylen | E1000_TXD_DTYP_C | E1000_TXD_CMD_DEXT | E1000_TXD_CMD_RS |
+                        E1000_TXD_CMD_IP | tucmd;
+    d->tx_tail = (d->tx_tail + 1) % d->cfg.tx_count;
+}
+
 int e1000_drv__tx_offload(struct e1000_drv *d, const struct e1000_drv_frag *frags,
                           unsigned nfrags, const struct e1000_drv_offload *o)
 {
@@ -352,20 +370,7 @@ int e1000_drv__tx_offload(struct e1000_drv *d, const struct e1000_drv_frag *frag
     if (r)
         return r;
     if (need_ctx) {
-        struct e1000_context_desc *c =
-            (struct e1000_context_desc *)(void *)&d->cfg.tx_ring[d->tx_tail];
-        c->ipcss = o->ipcss;
-        c->ipcso = o->ipcso;
-        c->ipcse = o->ipcse;
-        c->tucss = o->tucss;
-        c->tucso = o->tucso;
-        c->tucse = o->tucse;
-        c->status = 0;
-        c->hdr_len = 0;
-        c->mss = 0;
-        c->cmd_and_length = E1000_TXD_DTYP_C | E1000_TXD_CMD_DEXT | E1000_TXD_CMD_RS |
-                            E1000_TXD_CMD_IP | (o->tcp ? E1000_TXD_CMD_TCP : 0);
-        d->tx_tail = (d->tx_tail + 1) % d->cfg.tx_count;
+        put_ctx(d, o, o->tcp ? E1000_TXD_CMD_TCP : 0, 0, 0, 0);
         d->last_ctx = *o;
         d->ctx_valid = true;
     }
@@ -384,6 +389,85 @@ int e1000_drv__tx_offload(struct e1000_drv *d, const struct e1000_drv_frag *frag
     t->cmd_and_length = (uint32_t)len | E1000_TXD_DTYP_D | E1000_TXD_CMD_DEXT |
                         E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS | E1000_TXD_CMD_RS;
     d->tx_tail = (d->tx_tail + 1) % d->cfg.tx_count;
+    tx_doorbell(d, len);
+    return 0;
+}
+
+/* Copy n bytes starting at byte `at` of the fragments' concatenation. */
+static void frags_copy(uint8_t *dst, const struct e1000_drv_frag *f, unsigned nf, size_t at,
+                       size_t n)
+{
+    for (unsigned i = 0; i < nf && n; i++) {
+        if (at >= f[i].len) {
+            at -= f[i].len;
+            continue;
+        }
+        size_t k = f[i].len - at < n ? f[i].len - at : n;
+        drv_copy(dst, (const uint8_t *)f[i].data + at, k);
+        dst += k;
+        n -= k;
+        at = 0;
+    }
+}
+
+/* Ones' complement sum of the IPv4 pseudo header without length (SDM 3.5:
+ * the hardware adds each segment's length). */
+static uint16_t tso_seed(const uint8_t *ip)
+{
+    uint32_t sum = 6; /* protocol TCP */
+    for (unsigned i = 12; i < 20; i += 2)
+        sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+    while (sum >> 16)
+        sum = (sum & 0xFFFF) + (sum >> 16);
+    return (uint16_t)sum;
+}
+
+int e1000_drv__tx_tso(struct e1000_drv *d, const struct e1000_drv_frag *frags, unsigned nfrags,
+                      const struct e1000_drv_offload *o, uint8_t hdr_len, uint16_t mss)
+{
+    size_t len = 0;
+    if (!frags || nfrags == 0 || nfrags > E1000_DRV_MAX_FRAGS || !o)
+        return E1000_DRV_EINVAL;
+    for (unsigned i = 0; i < nfrags; i++) {
+        if (!frags[i].data && frags[i].len)
+            return E1000_DRV_EINVAL;
+        len += frags[i].len;
+        if (len > E1000_DRV_TSO_MAX)
+            return E1000_DRV_EMSGSIZE;
+    }
+    if (!o->tcp || !o->ip_csum || !o->l4_csum || !offload_ok(o, len) || !mss ||
+        len <= hdr_len || (size_t)hdr_len + mss > E1000_DRV_MAX_FRAME ||
+        (size_t)o->ipcss + 20 > hdr_len || (size_t)o->tucss + 20 > hdr_len ||
+        (size_t)o->tucso + 2 > hdr_len)
+        return E1000_DRV_EINVAL;
+    unsigned ndata = (unsigned)((len + E1000_DRV_BUF_SIZE - 1) / E1000_DRV_BUF_SIZE);
+    int r = tx_room(d, 1 + ndata);
+    if (r)
+        return r;
+    /* Written for every TSO frame, as its PAYLEN differs; the next
+     * checksum-only frame writes its own again. */
+    put_ctx(d, o, E1000_TXD_CMD_TCP | E1000_TXD_CMD_TSE, (uint32_t)(len - hdr_len), hdr_len, mss);
+    d->ctx_valid = false;
+    uint8_t popts = E1000_TXD_POPTS_IXSM | E1000_TXD_POPTS_TXSM;
+    for (size_t at = 0; at < len; at += E1000_DRV_BUF_SIZE) {
+        size_t n = len - at < E1000_DRV_BUF_SIZE ? len - at : E1000_DRV_BUF_SIZE;
+        uint8_t *slot = d->cfg.tx_bufs + (size_t)d->tx_tail * E1000_DRV_BUF_SIZE;
+        frags_copy(slot, frags, nfrags, at, n);
+        if (at == 0) {
+            uint16_t seed = tso_seed(slot + o->ipcss);
+            slot[o->tucso] = (uint8_t)(seed >> 8);
+            slot[o->tucso + 1] = (uint8_t)seed;
+        }
+        struct e1000_data_desc *t = (struct e1000_data_desc *)(void *)&d->cfg.tx_ring[d->tx_tail];
+        t->buffer_addr = d->ops.bus_addr(d->ctx, slot);
+        t->status = 0;
+        t->popts = popts;
+        t->special = 0;
+        t->cmd_and_length = (uint32_t)n | E1000_TXD_DTYP_D | E1000_TXD_CMD_DEXT |
+                            E1000_TXD_CMD_TSE | E1000_TXD_CMD_IFCS |
+                            (at + n == len ? E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS : 0);
+        d->tx_tail = (d->tx_tail + 1) % d->cfg.tx_count;
+    }
     tx_doorbell(d, len);
     return 0;
 }

@@ -38,6 +38,7 @@
 #define E1000_DRV_MAX_FRAME 1514u   /* without FCS; LPE is not used */
 #define E1000_DRV_MAX_DESC  4096u
 #define E1000_DRV_MAX_FRAGS 16u
+#define E1000_DRV_TSO_MAX   (14u + 65535u) /* one IPv4 packet: what a TSO frame may be */
 
 /* Causes unmasked by default (SDM 13.4.20 IMS). */
 /* Interrupt throttling (ITR) the driver programs: 8000/s (125 us). */
@@ -135,6 +136,16 @@ int e1000_drv__tx(struct e1000_drv *d, const struct e1000_drv_frag *frags, unsig
  * context changed since the last one) plus one data descriptor. */
 int e1000_drv__tx_offload(struct e1000_drv *d, const struct e1000_drv_frag *frags,
                           unsigned nfrags, const struct e1000_drv_offload *o);
+/* TCP segmentation (SDM 3.5) of one IPv4/TCP frame of up to
+ * E1000_DRV_TSO_MAX bytes: a TSO context descriptor (HDRLEN hdr_len, MSS
+ * mss, PAYLEN) and TSE data descriptors over as many bounce slots as the
+ * frame needs.  o must ask for both checksums, TCP.  The driver writes the
+ * seed the SDM asks for into its copy (TCP checksum field = pseudo-header
+ * sum without length, from the IPv4 addresses at ipcss); the NIC fixes up
+ * lengths, IDs, sequence numbers and checksums per frame.  Returns as
+ * e1000_drv__tx; E1000_DRV_EINVAL for an impossible layout. */
+int e1000_drv__tx_tso(struct e1000_drv *d, const struct e1000_drv_frag *frags, unsigned nfrags,
+                      const struct e1000_drv_offload *o, uint8_t hdr_len, uint16_t mss);
 /* Same for one contiguous frame. */
 int e1000_drv__tx_frame(struct e1000_drv *d, const void *frame, size_t len);
 /* Zero-copy gather: one descriptor per fragment pointing at caller memory,

@@ -67,6 +67,7 @@ struct net_stats {
     uint64_t icmp_echo_req_out, icmp_echo_rep_in;
     uint64_t udp_in, udp_out, udp_no_port;
     uint64_t tcp_segs_in, tcp_segs_out;
+    uint64_t tcp_tso_out;        /* of tcp_segs_out: larger than the MSS (the NIC segments) */
     uint64_t tcp_retrans_segs;   /* segments resent (any reason) */
     uint64_t tcp_rto_events;     /* retransmission timeouts */
     uint64_t tcp_fast_retrans;   /* fast retransmits (3 dup ACKs / partial ACK) */

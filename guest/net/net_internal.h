@@ -29,7 +29,18 @@ int net__eth_output(struct net_stack *s, const uint8_t dst[ETH_ALEN],
 int net__ip_output(struct net_stack *s, uint32_t dst, uint8_t proto,
                    uint8_t *hdr, size_t hdr_len,
                    const struct net_frag *pay, unsigned npay, bool queue);
+/* The same for a TCP frame the device finishes (netdev.h: checksum, and
+ * with off->mss segmentation); never queued behind ARP. */
+int net__ip_output_off(struct net_stack *s, uint32_t dst, uint8_t *hdr, size_t hdr_len,
+                       const struct net_frag *pay, unsigned npay,
+                       const struct netdev_offload *off);
 void net__ip_input(struct net_stack *s, const uint8_t *pkt, size_t len);
+/* Frames a TSO frame of IPv4 total length ip_len becomes. */
+static inline uint32_t net__tso_segs(size_t ip_len, const struct netdev_offload *o)
+{
+    size_t pay = ip_len + ETH_HDR_LEN - o->hdr_len;
+    return pay ? (uint32_t)((pay + o->mss - 1) / o->mss) : 1u;
+}
 
 void net__arp_input(struct net_stack *s, const uint8_t *pkt, size_t len);
 /* 0 and the MAC when known; -NET_EAGAIN after starting resolution. */

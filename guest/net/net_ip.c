@@ -5,9 +5,9 @@
 static const uint8_t eth_bcast[ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const uint8_t eth_zero_pad[ETH_MIN_FRAME];
 
-int net__eth_output(struct net_stack *s, const uint8_t dst[ETH_ALEN],
-                    uint16_t type, uint8_t *hdr, size_t hdr_len,
-                    const struct net_frag *pay, unsigned npay)
+static int eth_send(struct net_stack *s, const uint8_t dst[ETH_ALEN], uint16_t type,
+                    uint8_t *hdr, size_t hdr_len, const struct net_frag *pay, unsigned npay,
+                    const struct netdev_offload *off)
 {
     struct net_frag frags[NETDEV_MAX_FRAGS];
     unsigned n = 0;
@@ -25,7 +25,7 @@ int net__eth_output(struct net_stack *s, const uint8_t dst[ETH_ALEN],
         frags[n++] = pay[i];
         total += pay[i].len;
     }
-    if (total > ETH_MAX_FRAME)
+    if (total > (off && off->mss ? NETDEV_TSO_MAX_FRAME : ETH_MAX_FRAME))
         return -NET_EMSGSIZE;
     if (total < ETH_MIN_FRAME) /* short frames are padded (802.3 3.1.1) */
         frags[n++] = (struct net_frag){eth_zero_pad, ETH_MIN_FRAME - total};
@@ -33,7 +33,8 @@ int net__eth_output(struct net_stack *s, const uint8_t dst[ETH_ALEN],
         s->stats.tx_drop++;
         return -NET_EIO;
     }
-    int r = s->dev->ops->transmit(s->dev, frags, n);
+    int r = off ? s->dev->ops->transmit_offload(s->dev, frags, n, off)
+                : s->dev->ops->transmit(s->dev, frags, n);
     if (r == -NET_EBUSY) {
         s->stats.tx_busy++;
         return r;
@@ -46,6 +47,13 @@ int net__eth_output(struct net_stack *s, const uint8_t dst[ETH_ALEN],
     return 0;
 }
 
+int net__eth_output(struct net_stack *s, const uint8_t dst[ETH_ALEN],
+                    uint16_t type, uint8_t *hdr, size_t hdr_len,
+                    const struct net_frag *pay, unsigned npay)
+{
+    return eth_send(s, dst, type, hdr, hdr_len, pay, npay, NULL);
+}
+
 static uint32_t next_hop(const struct net_stack *s, uint32_t dst)
 {
     if (dst == IP_BROADCAST || ((dst ^ s->cfg.ip) & s->cfg.netmask) == 0)
@@ -53,21 +61,23 @@ static uint32_t next_hop(const struct net_stack *s, uint32_t dst)
     return s->cfg.gateway; /* 0 when there is none */
 }
 
-int net__ip_output(struct net_stack *s, uint32_t dst, uint8_t proto,
-                   uint8_t *hdr, size_t hdr_len,
-                   const struct net_frag *pay, unsigned npay, bool queue)
+static int ip_send(struct net_stack *s, uint32_t dst, uint8_t proto, uint8_t *hdr,
+                   size_t hdr_len, const struct net_frag *pay, unsigned npay, bool queue,
+                   const struct netdev_offload *off)
 {
     size_t total = hdr_len - NET_L3_OFF;
     for (unsigned i = 0; i < npay; i++)
         total += pay[i].len;
-    if (total > ETH_MTU)
+    if (total > (off && off->mss ? NETDEV_TSO_MAX_FRAME - ETH_HDR_LEN : ETH_MTU))
         return -NET_EMSGSIZE;
 
     uint8_t *ip = hdr + NET_L3_OFF;
     ip[IP_OFF_VER_IHL] = 0x45;
     ip[IP_OFF_TOS] = 0;
     net__put16(ip + IP_OFF_TOTLEN, (uint16_t)total);
-    net__put16(ip + IP_OFF_ID, s->ip_id++);
+    net__put16(ip + IP_OFF_ID, s->ip_id);
+    /* a TSO frame's segments take the IDs after it (SDM 3.5) */
+    s->ip_id = (uint16_t)(s->ip_id + (off && off->mss ? net__tso_segs(total, off) : 1));
     net__put16(ip + IP_OFF_FRAG, IP_FLAG_DF);
     ip[IP_OFF_TTL] = IP_DEFAULT_TTL;
     ip[IP_OFF_PROTO] = proto;
@@ -92,7 +102,21 @@ int net__ip_output(struct net_stack *s, uint32_t dst, uint8_t proto,
         }
         return -NET_EAGAIN;
     }
-    return net__eth_output(s, mac, ETH_TYPE_IPV4, hdr, hdr_len, pay, npay);
+    return eth_send(s, mac, ETH_TYPE_IPV4, hdr, hdr_len, pay, npay, off);
+}
+
+int net__ip_output(struct net_stack *s, uint32_t dst, uint8_t proto,
+                   uint8_t *hdr, size_t hdr_len,
+                   const struct net_frag *pay, unsigned npay, bool queue)
+{
+    return ip_send(s, dst, proto, hdr, hdr_len, pay, npay, queue, NULL);
+}
+
+int net__ip_output_off(struct net_stack *s, uint32_t dst, uint8_t *hdr, size_t hdr_len,
+                       const struct net_frag *pay, unsigned npay,
+                       const struct netdev_offload *off)
+{
+    return ip_send(s, dst, IP_PROTO_TCP, hdr, hdr_len, pay, npay, false, off);
 }
 
 void net__ip_input(struct net_stack *s, const uint8_t *pkt, size_t len)

@@ -40,6 +40,27 @@ struct net_frag {
 
 #define NETDEV_MAX_FRAGS 4
 
+/* Offloads a device may advertise in netdev.features. */
+#define NETDEV_F_CSUM_TCP4 0x1u  /* inserts the TCP checksum of IPv4 frames */
+#define NETDEV_F_TSO4      0x2u  /* segments TCP/IPv4 (implies CSUM_TCP4) */
+/* Largest TSO frame: the IPv4 total length field's limit, plus Ethernet. */
+#define NETDEV_TSO_MAX_FRAME (14u + 65535u)
+
+/* How to finish a TCP/IPv4 frame handed to transmit_offload, with the
+ * semantics of Linux's CHECKSUM_PARTIAL + TCPv4 GSO: the IPv4 header is
+ * complete (checksum included, total length of the whole frame); the TCP
+ * checksum field holds the pseudo-header sum (with the whole frame's TCP
+ * length), folded, not complemented; the device sums from l4_off to the
+ * end into it.  mss > 0: the device cuts the payload into mss-sized
+ * frames (IPv4 ID +1 each, sequence numbers advanced, PSH/FIN only on the
+ * last, checksums per frame), each a valid frame of <= ETH_MAX_FRAME. */
+struct netdev_offload {
+    uint16_t l3_off;    /* IPv4 header */
+    uint16_t l4_off;    /* TCP header */
+    uint16_t hdr_len;   /* all headers: where the payload starts */
+    uint16_t mss;       /* 0: one frame, checksum only */
+};
+
 struct netdev_ops {
     /* Queue one frame, the concatenation of frags (at most NETDEV_MAX_FRAGS,
      * total <= ETH_MAX_FRAME, >= ETH_MIN_FRAME: the stack pads).  The pieces
@@ -55,11 +76,17 @@ struct netdev_ops {
     int (*poll)(struct netdev *dev, struct net_stack *stack, int budget);
     /* Optional: link state (NULL means always up). */
     bool (*link_up)(struct netdev *dev);
+    /* Optional (required for any NETDEV_F_*): queue a TCP/IPv4 frame to be
+     * finished per o (above).  Total <= NETDEV_TSO_MAX_FRAME with o->mss,
+     * else <= ETH_MAX_FRAME.  Returns as transmit. */
+    int (*transmit_offload)(struct netdev *dev, const struct net_frag *frags,
+                            unsigned nfrags, const struct netdev_offload *o);
 };
 
 struct netdev {
     const struct netdev_ops *ops;
-    void *priv;     /* the driver's own state */
+    void *priv;         /* the driver's own state */
+    uint32_t features;  /* NETDEV_F_*: offloads the stack may use */
 };
 
 /* Monotonic time source supplied by the environment, in nanoseconds. */

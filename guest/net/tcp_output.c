@@ -1,7 +1,12 @@
 /* TCP transmit side: building segments straight from the send ring (no
  * copy: the ring pieces are the payload frags), the sliding-window output
  * loop (peer window, congestion window, sender SWS avoidance, Nagle) and
- * the control segments (SYN, SYN-ACK, ACK, RST). */
+ * the control segments (SYN, SYN-ACK, ACK, RST).
+ *
+ * Offload (netdev.h): on a device with NETDEV_F_CSUM_TCP4 the TCP checksum
+ * is left to the device (the field gets the pseudo-header sum); with
+ * NETDEV_F_TSO4 a data segment may be up to 64 KiB, a whole number of MSS
+ * pieces unless it is the tail, which the device cuts into MSS frames. */
 #include "guest/net/tcp_internal.h"
 
 uint32_t tcp__rcv_space(const struct tcp_conn *c)
@@ -31,24 +36,50 @@ static size_t tcp_build(uint8_t *t, uint16_t sport, uint16_t dport,
 
 static int tcp_send_raw(struct net_stack *s, uint32_t src, uint32_t dst,
                         uint8_t *hdr, size_t tcp_hlen,
-                        const struct net_frag *pay, unsigned npay)
+                        const struct net_frag *pay, unsigned npay, uint16_t mss)
 {
     uint8_t *t = hdr + NET_L4_OFF;
     size_t plen = 0;
     for (unsigned i = 0; i < npay; i++)
         plen += pay[i].len;
+    bool off = s->dev->features & (NETDEV_F_CSUM_TCP4 | NETDEV_F_TSO4);
     struct net_csum cs;
     net__csum_init(&cs);
     net__csum_pseudo(&cs, src, dst, IP_PROTO_TCP, (uint16_t)(tcp_hlen + plen));
-    net__csum_feed(&cs, t, tcp_hlen);
-    for (unsigned i = 0; i < npay; i++)
-        net__csum_feed(&cs, pay[i].base, pay[i].len);
-    net__put16(t + TCP_OFF_CSUM, net__csum_finish(&cs));
-    int r = net__ip_output(s, dst, IP_PROTO_TCP, hdr, NET_L4_OFF + tcp_hlen,
+    if (!off) {
+        net__csum_feed(&cs, t, tcp_hlen);
+        for (unsigned i = 0; i < npay; i++)
+            net__csum_feed(&cs, pay[i].base, pay[i].len);
+    }
+    uint16_t sum = net__csum_finish(&cs);
+    net__put16(t + TCP_OFF_CSUM, off ? (uint16_t)~sum : sum);
+    int r;
+    if (off) {
+        struct netdev_offload o = {
+            .l3_off = NET_L3_OFF, .l4_off = NET_L4_OFF,
+            .hdr_len = (uint16_t)(NET_L4_OFF + tcp_hlen),
+            .mss = plen > mss ? mss : 0,
+        };
+        r = net__ip_output_off(s, dst, hdr, NET_L4_OFF + tcp_hlen, pay, npay, &o);
+        if (r == 0 && o.mss)
+            s->stats.tcp_tso_out++;
+    } else {
+        r = net__ip_output(s, dst, IP_PROTO_TCP, hdr, NET_L4_OFF + tcp_hlen,
                            pay, npay, false);
+    }
     if (r == 0)
         s->stats.tcp_segs_out++;
     return r;
+}
+
+/* Largest data segment: one MSS, or with TSO as many whole MSS pieces as
+ * one IPv4 packet holds. */
+static uint32_t tcp_seg_max(const struct tcp_conn *c)
+{
+    if (!(c->stack->dev->features & NETDEV_F_TSO4))
+        return c->mss;
+    uint32_t room = NETDEV_TSO_MAX_FRAME - NET_L4_OFF - TCP_HDR_LEN;
+    return room / c->mss * c->mss;
 }
 
 static uint16_t tcp_wnd_field(struct tcp_conn *c, bool syn)
@@ -107,7 +138,7 @@ int tcp__xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
         if (len > first)
             pay[npay++] = (struct net_frag){c->sndbuf, len - first};
     }
-    int r = tcp_send_raw(s, c->lip, c->rip, hdr, hlen, pay, npay);
+    int r = tcp_send_raw(s, c->lip, c->rip, hdr, hlen, pay, npay, c->mss);
     if (r == 0 && (flags & TCP_FLAG_ACK))
         c->ack_pending = 0;
     return r;
@@ -153,7 +184,7 @@ void tcp__reply_rst(struct net_stack *s, uint32_t src, uint32_t dst,
     else
         hlen = tcp_build(hdr + NET_L4_OFF, dport, sport, 0, seq + seg_len,
                          TCP_FLAG_RST | TCP_FLAG_ACK, 0, NULL, 0);
-    if (tcp_send_raw(s, dst, src, hdr, hlen, NULL, 0) == 0)
+    if (tcp_send_raw(s, dst, src, hdr, hlen, NULL, 0, NET_TCP_MSS_LOCAL) == 0)
         s->stats.tcp_rst_out++;
 }
 
@@ -187,8 +218,10 @@ void tcp__output(struct tcp_conn *c, bool partial_ok)
         uint32_t lt = c->in_recovery ? 0 : net__min32(c->dupacks, 2) * (uint32_t)c->mss;
         uint32_t wnd = net__min32(c->snd_wnd, c->cwnd + lt);
         uint32_t avail = wnd > flight ? wnd - flight : 0;
-        uint32_t len = net__min32(net__min32(unsent, c->mss), avail);
+        uint32_t len = net__min32(net__min32(unsent, tcp_seg_max(c)), avail);
         uint8_t flags = TCP_FLAG_ACK;
+        if (len > c->mss && len < unsent)
+            len -= len % c->mss; /* no runt in mid-stream: whole MSS pieces */
 
         if (len < unsent) {
             /* More data waits behind this segment.  A runt is only worth

@@ -31,6 +31,28 @@ struct e1000;
 /* Called for each transmitted frame (without FCS). */
 typedef void (*e1000_tx_fn)(void *ctx, const uint8_t *frame, size_t len);
 
+/* A TCP segmentation burst handed over whole (e1000__set_tx_gso): what the
+ * segmenter would put on the wire as nseg frames, as one IPv4/TCP
+ * super-frame in the form a virtio_net_hdr GSO packet takes (hdr: the
+ * frame's headers with the IPv4 total length and header checksum of the
+ * whole, the TCP checksum field holding the pseudo-header sum *with* the
+ * whole's TCP length, folded, not complemented; pay: the payload).
+ * seg_len[] gives each frame's length (without FCS), for pacing. */
+#define E1000_GSO_MAX_SEGS 1024u
+struct e1000_gso {
+    const uint8_t *hdr;
+    uint32_t hdr_len;
+    const uint8_t *pay;
+    uint32_t pay_len;
+    uint16_t mss;
+    uint16_t csum_start, csum_offset; /* TCP header start; checksum field within it */
+    uint32_t nseg;
+    uint32_t first_len, last_len;     /* every frame but the last is first_len */
+};
+/* Returns 0 if the burst went out whole, non-zero to have it segmented and
+ * handed to the tx callback frame by frame instead. */
+typedef int (*e1000_tx_gso_fn)(void *ctx, const struct e1000_gso *g);
+
 struct e1000_stats {
     uint64_t tx_frames, rx_frames, rx_missed, rx_too_short, rx_too_long;
     uint64_t dma_errors, bad_descriptors, interrupts;
@@ -83,6 +105,10 @@ int e1000__irq_level(struct e1000 *e);
  * so an emulating hypervisor or a NIC thread can be woken; off = E1000_TDT
  * or E1000_RDT.  Writes through directly-mapped pages are not seen. */
 void e1000__set_doorbell(struct e1000 *e, void (*fn)(void *ctx, uint32_t off), void *ctx);
+/* Optional: TSO bursts of IPv4/TCP with IXSM and TXSM, no VLAN tag, whose
+ * whole fits one IPv4 packet, go to fn whole instead of frame by frame
+ * (the counters still count every frame).  Same context as tx. */
+void e1000__set_tx_gso(struct e1000 *e, e1000_tx_gso_fn fn);
 
 /* The model's clock (ns, monotonic; injectable so tests count interrupts
  * against model time).  With one set, every entry point (MMIO, tx_poll,

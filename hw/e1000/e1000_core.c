@@ -378,6 +378,13 @@ void e1000__set_doorbell(struct e1000 *e, void (*fn)(void *ctx, uint32_t off), v
     pthread_mutex_unlock(&e->lock);
 }
 
+void e1000__set_tx_gso(struct e1000 *e, e1000_tx_gso_fn fn)
+{
+    pthread_mutex_lock(&e->tx_lock); /* read by tx_poll under tx_lock */
+    e->tx_gso = fn;
+    pthread_mutex_unlock(&e->tx_lock);
+}
+
 void e1000__get_stats(struct e1000 *e, struct e1000_stats *out)
 {
     pthread_mutex_lock(&e->lock);

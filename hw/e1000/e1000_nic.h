@@ -83,6 +83,8 @@ struct e1000_nic_config {
     uint64_t (*clock_ns)(void *ctx); /* the model's clock: e1000__tick and pacing;
                                   * NULL: CLOCK_MONOTONIC */
     void *clock_ctx;
+    bool no_gso;                 /* TSO bursts go to the wire frame by frame even
+                                  * where it takes GSO super-frames */
     int nice;                    /* hardware thread's nice value (best effort; it
                                   * never spins, so a high priority only keeps
                                   * "silicon" on time on a loaded host) */
@@ -94,6 +96,7 @@ void e1000_nic__default_config(struct e1000_nic_config *cfg);
 
 struct e1000_nic_stats {
     uint64_t tx_frames, tx_bytes, tx_wire_errors;
+    uint64_t tx_gso_writes;     /* TSO bursts written to the wire whole (GSO) */
     uint64_t rx_frames, rx_bytes, rx_dropped;  /* dropped: ring full/off, runt, DMA fault */
     uint64_t msi_sent, intx_changes;
     uint64_t msi_held;          /* MSIs held back while Bus Master Enable was clear */

@@ -89,6 +89,7 @@ struct e1000 {
     struct irq_sink irq;
     e1000_tx_fn tx;
     void *tx_ctx;
+    e1000_tx_gso_fn tx_gso;
     void (*doorbell)(void *ctx, uint32_t off);
     void *doorbell_ctx;
     uint8_t mac[6];

@@ -111,6 +111,48 @@ static void send(struct e1000 *e, struct tx_out *o, uint8_t *f, uint32_t len, bo
         e->tx(e->tx_ctx, f, len);
 }
 
+/* Count a frame the segmenter put on the wire without building it. */
+static void account_len(struct tx_out *o, const uint8_t *f, uint32_t len, bool pad)
+{
+    account(o, f, pad && len < E1000_ETH_ZLEN ? E1000_ETH_ZLEN : len);
+}
+
+/* An IPv4/TCP burst with both checksums inserted, offered whole to the
+ * owner (e1000__set_tx_gso): the frames it stands for are exactly those the
+ * loop in tso() would build (Linux's TCPv4 GSO makes the same: IP length,
+ * ID +1, checksums, sequence numbers, FIN/PSH on the last only), so only
+ * the header of the whole is fixed up here.  True if it went out. */
+static bool gso_out(struct e1000 *e, struct tx_out *o, struct e1000_tx_state *ts, bool pad)
+{
+    const struct e1000_tx_ctx *c = &ts->ctx;
+    uint32_t hdr = c->hdr_len, mss = c->mss, len = ts->len, pay = len - hdr;
+    uint8_t want = E1000_TXD_POPTS_IXSM | E1000_TXD_POPTS_TXSM;
+    if (!e->tx_gso || (ts->popts & want) != want || !(c->tucmd & (E1000_TXD_CMD_IP >> 24)) ||
+        !(c->tucmd & (E1000_TXD_CMD_TCP >> 24)) || len - c->ipcss > 0xFFFF ||
+        c->tucso != c->tucss + 16u || c->ipcso != c->ipcss + 10u ||
+        c->ipcse + 1u != c->tucss || (pay + mss - 1) / mss > E1000_GSO_MAX_SEGS)
+        return false;
+    uint8_t h[256]; /* the driver's header stays as it was, for a refusal */
+    memcpy(h, ts->buf, hdr);
+    put_be16(h + c->ipcss + 2, (uint16_t)(len - c->ipcss));
+    csum_insert(h, hdr, c->ipcss, c->tucss, c->ipcso, 0, true, false);
+    /* the seed is the pseudo-header sum without length (SDM 3.5): add it */
+    uint16_t seed = (uint16_t)~e1000__csum_fold(e1000__csum_add(len - c->tucss, h + c->tucso, 2));
+    put_be16(h + c->tucso, seed);
+    uint32_t nseg = (pay + mss - 1) / mss;
+    struct e1000_gso g = {
+        .hdr = h, .hdr_len = hdr, .pay = ts->buf + hdr, .pay_len = pay, .mss = (uint16_t)mss,
+        .csum_start = c->tucss, .csum_offset = 16, .nseg = nseg,
+        .first_len = hdr + (nseg > 1 ? mss : pay), .last_len = hdr + pay - (nseg - 1) * mss,
+    };
+    if (e->tx_gso(e->tx_ctx, &g) != 0)
+        return false;
+    for (uint32_t k = 0; k < nseg; k++)
+        account_len(o, h, k + 1 < nseg ? g.first_len : g.last_len, pad);
+    o->tso_ok++;
+    return true;
+}
+
 /* TCP segmentation (SDM 3.5): header of hdr_len bytes replicated in front
  * of each mss-sized piece; IPv4 total length / identification, IPv6
  * payload length, TCP sequence number and flags or UDP length fixed up;
@@ -130,6 +172,8 @@ static void tso(struct e1000 *e, struct tx_out *o, struct e1000_tx_state *ts, ui
         return;
     }
     uint32_t pay = len - hdr;
+    if (!vlan && gso_out(e, o, ts, pad))
+        return;
     uint16_t ip_id = be16(ts->buf + c->ipcss + 4);
     uint32_t seq = (uint32_t)be16(ts->buf + c->tucss + 4) << 16 | be16(ts->buf + c->tucss + 6);
     for (uint32_t off = 0, k = 0; off < pay; off += mss, k++) {

@@ -149,6 +149,34 @@ int wire__send(struct wire *w, const uint8_t *frame, size_t len)
     return r;
 }
 
+int wire__send_gso(struct wire *w, const struct wire_gso *g)
+{
+    if (!w->ops->xmit_gso)
+        return -EOPNOTSUPP;
+    pthread_mutex_lock(&w->stats_lock);
+    bool framewise = w->loss.one_in || w->loss.ppm || w->capture_fd >= 0;
+    pthread_mutex_unlock(&w->stats_lock);
+    if (framewise)
+        return -EOPNOTSUPP;
+    if (!g->nseg || g->seg_len > (size_t)w->mtu + WIRE_HDR_LEN || g->last_len > g->seg_len ||
+        g->hdr_len + g->pay_len != (g->nseg - 1) * (g->seg_len - g->hdr_len) + g->last_len) {
+        wire__count_drop(w, &w->stats.drop_long);
+        return -EMSGSIZE;
+    }
+    int r = w->ops->xmit_gso(w, g);
+    pthread_mutex_lock(&w->stats_lock);
+    if (r == 0) {
+        w->stats.tx_frames += g->nseg;
+        w->stats.tx_bytes += (uint64_t)(g->nseg - 1) * g->seg_len + g->last_len;
+    } else if (r == -ENOBUFS) {
+        w->stats.drop_full += g->nseg;
+    } else if (r != -EOPNOTSUPP) {
+        w->stats.drop_error += g->nseg;
+    }
+    pthread_mutex_unlock(&w->stats_lock);
+    return r;
+}
+
 int wire__recv(struct wire *w, uint8_t *buf, size_t cap)
 {
     int r = w->ops->recv(w, buf, cap);

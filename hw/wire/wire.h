@@ -43,12 +43,31 @@ struct wire_loss {
 
 struct wire;
 
+/* A TCPv4 GSO super-frame: the frames a NIC's segmenter makes of it
+ * (Linux's TCPv4 GSO rules), handed over in one piece.  hdr: Ethernet +
+ * IPv4 + TCP headers of the whole (IPv4 total length and checksum of the
+ * whole; TCP checksum field = pseudo-header sum with the whole's TCP
+ * length, not complemented); pay: the payload; mss: payload per frame;
+ * csum_start/csum_offset: TCP header offset, checksum field within it.
+ * nseg frames of seg_len (the last: last_len) bytes without FCS. */
+struct wire_gso {
+    const uint8_t *hdr;
+    size_t hdr_len;
+    const uint8_t *pay;
+    size_t pay_len;
+    uint16_t mss, csum_start, csum_offset;
+    uint32_t nseg;
+    size_t seg_len, last_len;
+};
+
 struct wire_ops {
     /* Put one frame on the wire (already checked and loss-filtered). */
     int (*xmit)(struct wire *w, const uint8_t *frame, size_t len);
     /* Next received frame into buf: its length, 0 if none, -errno. */
     int (*recv)(struct wire *w, uint8_t *buf, size_t cap);
     void (*destroy)(struct wire *w);
+    /* Optional: put a GSO super-frame on the wire in one operation. */
+    int (*xmit_gso)(struct wire *w, const struct wire_gso *g);
 };
 
 struct wire {
@@ -66,6 +85,11 @@ struct wire {
  * ate it, as a real lossy wire would), -EMSGSIZE if too short/long, -ENOBUFS
  * if the far end's queue is full, -EIO on backend error.  All counted. */
 int wire__send(struct wire *w, const uint8_t *frame, size_t len);
+/* Send a GSO super-frame in one operation, counted as its nseg frames.
+ * -EOPNOTSUPP (nothing sent) when the backend cannot, or when the loss
+ * option or a capture is active (those work frame by frame): the caller
+ * then sends the frames one by one.  Otherwise as wire__send. */
+int wire__send_gso(struct wire *w, const struct wire_gso *g);
 /* Receive one frame: length, 0 when none is waiting, -EMSGSIZE if cap is too
  * small (frame dropped and counted), -errno on error. */
 int wire__recv(struct wire *w, uint8_t *buf, size_t cap);
