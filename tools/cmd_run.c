@@ -491,9 +491,10 @@ static int run__guest(int argc, char **argv, bool native)
         uint64_t stops = t->host.tx_queue_stops, stopped_ns = t->host.tx_stopped_ns;
         pthread_mutex_unlock(&t->host.nic_lock);
         fprintf(stderr,
-                "host: bridge uplink tx %" PRIu64 " dropped %" PRIu64 ", host e1000 tx_busy %" PRIu64 " queue stops %" PRIu64
+                "host: bridge uplink tx %" PRIu64 " (tso %" PRIu64 ") dropped %" PRIu64 ", host e1000 tx_busy %" PRIu64 " queue stops %" PRIu64
                 " (%.1f ms waited); nic tx %" PRIu64 " msi %" PRIu64 " pace_lost %.3f ms tx_idle_gaps %" PRIu64 "\n",
                 __atomic_load_n(&t->host.bridge.uplink_tx_frames, __ATOMIC_RELAXED),
+                __atomic_load_n(&t->host.bridge.uplink_tx_gso_frames, __ATOMIC_RELAXED),
                 __atomic_load_n(&t->host.bridge.uplink_tx_dropped, __ATOMIC_RELAXED), busy,
                 stops, (double)stopped_ns / 1e6, ns.tx_frames, ns.msi_sent, (double)ns.pace_lost_ns / 1e6, ns.tx_idle_gaps);
     }

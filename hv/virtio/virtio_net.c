@@ -376,10 +376,26 @@ static void tx_one(struct virtio_net *vn, const struct virtio_net_hdr *h, uint32
                    uint64_t features)
 {
     vn->tx_emitted = vn->tx_emitted_bytes = 0;
-    unsigned nseg = 0;
+    struct vnet_tx_plan plan;
     enum vnet_tx_verdict v = oversize ? VNET_DROP_TOO_BIG
-        : vnet_offload__tx(h, features, vn->tx_frame, n, vn->tx_seg, tx_emit, vn, &nseg);
+        : vnet_offload__check(h, features, vn->tx_frame, n, &plan);
+    bool whole = false;
+    if (v == VNET_TX_OK && plan.gso) {
+        /* The uplink's own TSO first (one hand-off for up to 64 KiB), else here. */
+        whole = vn->p.tx_gso && vn->p.tx_gso(vn->p.tx_ctx, vn->tx_frame, n, &plan) == 0;
+        if (whole) {
+            vn->tx_emitted = 1;
+            vn->tx_emitted_bytes = n;
+        } else {
+            vnet_offload__segment(vn->tx_frame, n, &plan, vn->tx_seg, tx_emit, vn);
+        }
+    } else if (v == VNET_TX_OK) {
+        if (plan.csum)
+            vnet_offload__finish_csum(vn->tx_frame, n, &plan);
+        tx_emit(vn, vn->tx_frame, n);
+    }
     pthread_mutex_lock(&vn->lock);
+    vn->stats.tx_gso_whole += whole;
     vn->stats.tx_frames += vn->tx_emitted;
     vn->stats.tx_bytes += vn->tx_emitted_bytes;
     if (v != VNET_TX_OK)

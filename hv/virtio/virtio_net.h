@@ -23,6 +23,7 @@
 
 #include "drivers/virtio/virtio_regs.h"
 #include "hv/guest_mem.h"
+#include "hv/virtio/vnet_offload.h"
 #include "hw/irq.h"
 #include "hw/mmio.h"
 #include "hw/pci/pci_dev.h"
@@ -50,6 +51,10 @@
 struct virtio_net;
 
 typedef void (*virtio_net_tx_fn)(void *ctx, const uint8_t *frame, size_t len);
+/* A checked TSO frame (HOST_TSO4) to pass on whole: 0 when taken, else
+ * the device segments it in software and sends the pieces with tx. */
+typedef int (*virtio_net_tx_gso_fn)(void *ctx, const uint8_t *frame, size_t len,
+                                    const struct vnet_tx_plan *plan);
 
 struct virtio_net_params {
     struct guest_mem *gm;
@@ -57,6 +62,7 @@ struct virtio_net_params {
     uint16_t requester_id;       /* for MSI delivery */
     struct irq_sink irq;         /* msi() when MSI is enabled, else intx() */
     virtio_net_tx_fn tx;
+    virtio_net_tx_gso_fn tx_gso; /* NULL: always segment in software */
     void *tx_ctx;
     uint64_t features_off;       /* feature bits not to offer (0: all of
                                   * VIRTIO_NET_DEVICE_FEATURES) */
@@ -67,7 +73,8 @@ struct virtio_net_stats {
     uint64_t notifies, interrupts, guest_errors;
     uint64_t msi_held;    /* MSIs held back while Bus Master Enable was clear */
     uint64_t rx_blocked;  /* frames refused while Bus Master Enable was clear */
-    uint64_t tx_gso;      /* TSO frames from the guest, segmented (tx_frames counts the segments) */
+    uint64_t tx_gso;      /* TSO frames from the guest (tx_frames counts what left: whole or segments) */
+    uint64_t tx_gso_whole; /* of those, passed on whole to tx_gso (the uplink's TSO) */
     uint64_t tx_csum;     /* partial checksums finished */
     uint64_t tx_hdr_dropped; /* frames dropped for their virtio_net_hdr (vnet_offload.h) */
     uint64_t rx_data_valid;  /* frames delivered with DATA_VALID (GUEST_CSUM) */

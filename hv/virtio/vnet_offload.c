@@ -77,12 +77,12 @@ static int parse_tcpv4(const uint8_t *f, size_t len, size_t *ip_hl, size_t *hl)
     return 0;
 }
 
-/* 5.1.6.2: cut a TSOv4 frame into segments of at most mss payload bytes.
- * Checked by the caller: headers parse, payload > 0, hl + mss <= VNET_SEG_MAX. */
-static unsigned segment(uint8_t *f, size_t len, size_t ihl, size_t hl, size_t mss, uint8_t *seg,
-                        vnet_emit_fn emit, void *ctx)
+/* 5.1.6.2: cut a TSOv4 frame into segments of at most mss payload bytes. */
+unsigned vnet_offload__segment(const uint8_t *f, size_t len, const struct vnet_tx_plan *plan,
+                               uint8_t *seg, vnet_emit_fn emit, void *ctx)
 {
-    const size_t ip_off = VNET_ETH_HLEN, tcp_off = VNET_ETH_HLEN + ihl;
+    const size_t ip_off = plan->l3_off, tcp_off = plan->l4_off, hl = plan->hdr_len, mss = plan->mss;
+    const size_t ihl = tcp_off - ip_off;
     const uint16_t id0 = get16(f + ip_off + 4);
     const uint32_t seq0 = get32(f + tcp_off + 4);
     const uint8_t flags0 = f[tcp_off + 13];
@@ -117,30 +117,24 @@ static unsigned segment(uint8_t *f, size_t len, size_t ihl, size_t hl, size_t ms
     return n;
 }
 
-enum vnet_tx_verdict vnet_offload__tx(const struct virtio_net_hdr *h, uint64_t features,
-                                      uint8_t *frame, size_t len, uint8_t *seg,
-                                      vnet_emit_fn emit, void *ctx, unsigned *nseg)
+enum vnet_tx_verdict vnet_offload__check(const struct virtio_net_hdr *h, uint64_t features,
+                                         const uint8_t *frame, size_t len, struct vnet_tx_plan *plan)
 {
-    *nseg = 0;
-    /* Copy once: the header sits in guest-shared memory at the caller's. */
+    /* Copy once: the caller's header may sit in guest-shared memory. */
     const struct virtio_net_hdr v = *h;
     const bool needs_csum = v.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM; /* 5.1.6.2.2: other bits ignored */
+    memset(plan, 0, sizeof *plan);
     if (len > VNET_TX_FRAME_MAX)
         return VNET_DROP_TOO_BIG;
     if (needs_csum && !(features & 1ull << VIRTIO_NET_F_CSUM))
         return VNET_DROP_NOT_NEGOTIATED;
     if (needs_csum && ((size_t)v.csum_start + v.csum_offset + 2 > len))
         return VNET_DROP_CSUM_RANGE;
-    if (v.gso_type == VIRTIO_NET_HDR_GSO_NONE) {
-        if (needs_csum) {
-            uint8_t *field = frame + v.csum_start + v.csum_offset;
-            /* The field holds the pseudo-header sum the driver put there. */
-            put16(field, fold(sum(0, frame + v.csum_start, len - v.csum_start)));
-        }
-        emit(ctx, frame, len);
-        *nseg = 1;
+    plan->csum = needs_csum;
+    plan->csum_start = v.csum_start;
+    plan->csum_offset = v.csum_offset;
+    if (v.gso_type == VIRTIO_NET_HDR_GSO_NONE)
         return VNET_TX_OK;
-    }
     if (v.gso_type != VIRTIO_NET_HDR_GSO_TCPV4 || !needs_csum)
         return VNET_DROP_GSO_TYPE; /* UDP/TCPv6/ECN not offered; 5.1.6.2.1: GSO sets NEEDS_CSUM */
     if (!(features & 1ull << VIRTIO_NET_F_HOST_TSO4))
@@ -152,7 +146,37 @@ enum vnet_tx_verdict vnet_offload__tx(const struct virtio_net_hdr *h, uint64_t f
         return VNET_DROP_NOT_TCPV4;
     if (v.gso_size == 0 || hl + v.gso_size > VNET_SEG_MAX)
         return VNET_DROP_GSO_SIZE;
-    *nseg = segment(frame, len, ihl, hl, v.gso_size, seg, emit, ctx);
+    plan->gso = true;
+    plan->l3_off = VNET_ETH_HLEN;
+    plan->l4_off = (uint16_t)(VNET_ETH_HLEN + ihl);
+    plan->hdr_len = (uint16_t)hl;
+    plan->mss = v.gso_size;
+    return VNET_TX_OK;
+}
+
+void vnet_offload__finish_csum(uint8_t *frame, size_t len, const struct vnet_tx_plan *p)
+{
+    /* The field holds the pseudo-header sum the driver put there. */
+    put16(frame + p->csum_start + p->csum_offset, fold(sum(0, frame + p->csum_start, len - p->csum_start)));
+}
+
+enum vnet_tx_verdict vnet_offload__tx(const struct virtio_net_hdr *h, uint64_t features,
+                                      uint8_t *frame, size_t len, uint8_t *seg,
+                                      vnet_emit_fn emit, void *ctx, unsigned *nseg)
+{
+    struct vnet_tx_plan plan;
+    *nseg = 0;
+    enum vnet_tx_verdict v = vnet_offload__check(h, features, frame, len, &plan);
+    if (v != VNET_TX_OK)
+        return v;
+    if (plan.gso) {
+        *nseg = vnet_offload__segment(frame, len, &plan, seg, emit, ctx);
+        return VNET_TX_OK;
+    }
+    if (plan.csum)
+        vnet_offload__finish_csum(frame, len, &plan);
+    emit(ctx, frame, len);
+    *nseg = 1;
     return VNET_TX_OK;
 }
 

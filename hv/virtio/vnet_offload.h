@@ -41,10 +41,29 @@ const char *vnet_offload__verdict_name(enum vnet_tx_verdict v);
 
 typedef void (*vnet_emit_fn)(void *ctx, const uint8_t *frame, size_t len);
 
-/* Check h against the frame and the negotiated features; then emit the
- * frame (its checksum finished in place when NEEDS_CSUM) or its segments
- * (built in seg, VNET_SEG_MAX bytes).  Returns VNET_TX_OK, or the reason
- * the frame was dropped (nothing emitted).  *nseg: frames emitted. */
+/* What a checked header asks for, in offsets the frame really has (the
+ * headers parsed, not the guest's hdr_len hint). */
+struct vnet_tx_plan {
+    bool csum;                 /* finish the checksum at csum_start + csum_offset */
+    bool gso;                  /* segment: TCPv4 */
+    uint16_t csum_start, csum_offset;
+    uint16_t l3_off, l4_off, hdr_len, mss;
+};
+
+/* Check h against the frame and the negotiated features: VNET_TX_OK and
+ * *plan, or the reason to drop the frame. */
+enum vnet_tx_verdict vnet_offload__check(const struct virtio_net_hdr *h, uint64_t features,
+                                         const uint8_t *frame, size_t len, struct vnet_tx_plan *plan);
+/* A checked plan's partial checksum, finished in place (5.1.6.2). */
+void vnet_offload__finish_csum(uint8_t *frame, size_t len, const struct vnet_tx_plan *plan);
+/* A checked GSO plan's segments, each built in seg (VNET_SEG_MAX bytes)
+ * and emitted; returns how many. */
+unsigned vnet_offload__segment(const uint8_t *frame, size_t len, const struct vnet_tx_plan *plan,
+                               uint8_t *seg, vnet_emit_fn emit, void *ctx);
+
+/* All of it in software: check, then emit the frame (checksum finished)
+ * or its segments.  Returns the verdict (nothing emitted unless OK);
+ * *nseg: frames emitted. */
 enum vnet_tx_verdict vnet_offload__tx(const struct virtio_net_hdr *h, uint64_t features,
                                       uint8_t *frame, size_t len, uint8_t *seg,
                                       vnet_emit_fn emit, void *ctx, unsigned *nseg);
