@@ -61,6 +61,7 @@ struct virtio_net {
     uint64_t tx_emitted, tx_emitted_bytes; /* this pass, under tx_lock */
     /* RX with MRG_RXBUF: the chains one frame fills, under lock */
     struct virtq_chain rx_chain[VNET_RX_MAX_CHAINS];
+    struct virtq_used_elem rx_used[VNET_RX_MAX_CHAINS];
 };
 
 static void put_cap(struct virtio_net *vn, uint8_t type, uint32_t off, uint32_t len, bool notify)
@@ -508,8 +509,9 @@ static int rx_merged(struct virtio_net *vn, struct virtq *q, struct virtio_net_h
         if (virtq__chain_write(q, c, skip, frame + at, chunk) < 0)
             return -EFAULT;
         at += chunk;
-        virtq__push(q, c->head, skip + chunk);
+        vn->rx_used[i] = (struct virtq_used_elem){.id = c->head, .len = skip + chunk};
     }
+    virtq__push_n(q, vn->rx_used, n);
     if (n > 1)
         vn->stats.rx_merged++;
     return 0;

@@ -134,6 +134,18 @@ int virtq__push(struct virtq *q, uint16_t head, uint32_t written)
     return wr16(q, q->used + VIRTQ_USED_IDX, q->used_idx);
 }
 
+int virtq__push_n(struct virtq *q, const struct virtq_used_elem *e, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t slot = q->used + VIRTQ_USED_RING + 8ull * ((uint16_t)(q->used_idx + i) % q->size);
+        if (guest_mem__write(q->gm, slot, &e[i], sizeof e[i]))
+            return -EFAULT;
+    }
+    __atomic_thread_fence(__ATOMIC_RELEASE); /* elements before index */
+    q->used_idx = (uint16_t)(q->used_idx + n);
+    return wr16(q, q->used + VIRTQ_USED_IDX, q->used_idx);
+}
+
 bool virtq__need_interrupt(struct virtq *q)
 {
     __atomic_thread_fence(__ATOMIC_SEQ_CST); /* used idx visible before reading flags */

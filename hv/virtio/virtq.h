@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "drivers/virtio/virtio_regs.h"
 #include "hv/guest_mem.h"
 
 #define VIRTQ_CHAIN_MAX_BUFS  64
@@ -57,6 +58,9 @@ void virtq__unpop(struct virtq *q, unsigned n);
 const char *virtq__error_name(int err);
 /* Return a chain with `written` bytes written into it.  0 or -EFAULT. */
 int virtq__push(struct virtq *q, uint16_t head, uint32_t written);
+/* Return n chains at once: elements first, then one used->idx store, so
+ * a driver never sees part of a frame's buffers (MRG_RXBUF). */
+int virtq__push_n(struct virtq *q, const struct virtq_used_elem *e, unsigned n);
 /* Whether the driver wants an interrupt for what was pushed since the last one. */
 bool virtq__need_interrupt(struct virtq *q);
 /* Ask the driver to (not) notify us: used->flags, or avail_event with EVENT_IDX. */
