@@ -167,6 +167,8 @@ struct integ_out {
     uint64_t bar0_reads, bar0_writes;                /* exits on nic-bar0 */
     uint64_t assign_injected;                        /* assigned: NIC interrupts injected */
     struct virtio_net_stats virtio;                  /* virtio mode */
+    uint64_t virtio_features;                        /* virtio mode: negotiated */
+    uint64_t uplink_tx_gso;                          /* TSO frames the bridge handed to the host NIC */
     uint64_t faults_total;
     struct integ_console con;
 };
@@ -176,9 +178,26 @@ static inline double integ__mbps(uint64_t bytes, uint64_t ns)
     return ns ? (double)bytes * 8 / (double)ns * 1000.0 : 0;
 }
 
+/* Options of integ__run_opts: virtio features the device does not offer
+ * (testbed_config.virtio_off), a hook run on the testbed before the guest. */
+struct integ_opts {
+    const char *virtio_off;
+    void (*before_run)(struct testbed *t);
+};
+
+static inline void integ__run_opts(enum testbed_mode mode, const char *cmdline, const struct integ_opts *opt,
+                                   struct integ_out *o);
+
 /* Boot `cmdline` in `mode` on a fresh testbed, run it to power-off (bounded),
  * let the sink see the close, collect the counters, tear down. */
 static inline void integ__run(enum testbed_mode mode, const char *cmdline, struct integ_out *o)
+{
+    static const struct integ_opts none;
+    integ__run_opts(mode, cmdline, &none, o);
+}
+
+static inline void integ__run_opts(enum testbed_mode mode, const char *cmdline, const struct integ_opts *opt,
+                                   struct integ_out *o)
 {
     char kernel[PATH_MAX];
     integ__kernel(kernel, sizeof kernel);
@@ -186,7 +205,7 @@ static inline void integ__run(enum testbed_mode mode, const char *cmdline, struc
     integ__console_init(&o->con);
     struct testbed_config cfg = {
         .mode = mode, .line_rate = INTEG_LINE_RATE, .kernel = kernel, .cmdline = cmdline,
-        .console = integ__console_fn, .console_ctx = &o->con,
+        .console = integ__console_fn, .console_ctx = &o->con, .virtio_off = opt->virtio_off,
     };
     struct testbed *t = calloc(1, sizeof(*t));
     assert_non_null(t);
@@ -195,6 +214,8 @@ static inline void integ__run(enum testbed_mode mode, const char *cmdline, struc
         free(t);
         fail_msg("testbed__create(%s): %s", testbed__mode_name(mode), strerror(-rc));
     }
+    if (opt->before_run)
+        opt->before_run(t);
     struct integ_watchdog w;
     integ__watchdog_start(&w, NULL, INTEG_WATCHDOG_S);
     w.tb = t;
@@ -213,8 +234,11 @@ static inline void integ__run(enum testbed_mode mode, const char *cmdline, struc
     integ__traps(&t->vm, "nic-bar0", &o->bar0_reads, &o->bar0_writes);
     if (t->vm.assign)
         o->assign_injected = t->vm.assign->injected;
-    if (t->vm.virtio)
+    if (t->vm.virtio) {
         virtio_net__get_stats(t->vm.virtio, &o->virtio);
+        o->virtio_features = virtio_net__negotiated(t->vm.virtio);
+    }
+    o->uplink_tx_gso = __atomic_load_n(&t->host.bridge.uplink_tx_gso_frames, __ATOMIC_RELAXED);
     host_os__poll_faults(&t->host);
     o->faults_total = host_os__faults_total(&t->host);
     testbed__destroy(t);
