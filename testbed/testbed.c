@@ -105,6 +105,7 @@ int testbed__create(struct testbed *t, const struct testbed_config *cfg)
         goto fail;
     }
     t->sink_up = true;
+    wire_sink__verify(&t->sink, cfg->sink_verify_msg);
     if (cfg->peer == TESTBED_PEER_IPERF3) {
         uint16_t port = cfg->peer_port ? cfg->peer_port : WIRE_IPERF3_DEFAULT_PORT;
         if ((r = wire_iperf3__start(&t->peer, t->plat.wire, port, WIRE_IPERF3_MAX_S))) {

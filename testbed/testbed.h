@@ -42,6 +42,8 @@ struct testbed_config {
                                 * bzImage: its kernel command line */
     const char *initrd;        /* a Linux bzImage's initrd, NULL = none */
     uint16_t sink_port;        /* 0 = 5001 */
+    uint32_t sink_verify_msg;  /* test option: the sink checks the stream's
+                                * content for this message size (wire_sink__verify) */
     enum testbed_peer peer;    /* the sink always runs; IPERF3 adds the server */
     uint16_t peer_port;        /* iperf3's port, 0 = 5201 */
     struct wire_iperf3_client_args peer_args; /* IPERF3_CLIENT: its test (time_s 0: 10 s) */

@@ -21,6 +21,21 @@ static uint64_t now_ns(void)
 
 /* Time-stamp a read of n bytes (taken right after recv returned), overall
  * and for TCP connection c (NULL for UDP). */
+/* Compare n bytes read at the connection's current offset with the
+ * stream pattern (before sink__count advances the offset). */
+static void sink__check(uint32_t msg, struct wire_sink_conn *c, const uint8_t *b, size_t n)
+{
+    uint64_t at = c->bytes;
+    for (size_t k = 0; k < n; k++) {
+        uint8_t want = (uint8_t)('a' + (at + k) % msg % 26);
+        if (b[k] != want) {
+            if (!c->bad_bytes)
+                c->first_bad_at = at + k;
+            c->bad_bytes++;
+        }
+    }
+}
+
 static void sink__count(struct wire_sink *s, _Atomic uint64_t *ctr, struct wire_sink_conn *c,
                         ssize_t n)
 {
@@ -90,6 +105,8 @@ static void *sink__main(void *arg)
             struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
                                 .msg_controllen = sizeof ctl};
             ssize_t n = recvmsg(p[3 + i].fd, &mh, MSG_DONTWAIT);
+            if (n > 0 && conn && s->verify_msg)
+                sink__check(s->verify_msg, conn, buf, (size_t)n);
             if (n > 0) {
                 bool first = conn && !conn->bytes;
                 sink__count(s, &s->tcp_bytes, conn, n);
@@ -134,6 +151,11 @@ static int sink__socket(struct wire *tap, int type)
         return wire_tap__socket(tap, AF_INET, type, 0);
     int fd = socket(AF_INET, type, 0);
     return fd < 0 ? -errno : fd;
+}
+
+void wire_sink__verify(struct wire_sink *s, uint32_t msg_size)
+{
+    s->verify_msg = msg_size;
 }
 
 int wire_sink__start(struct wire_sink *s, struct wire *tap, uint16_t port)

@@ -8,8 +8,15 @@
 #define DRV_RELEASE() __atomic_thread_fence(__ATOMIC_RELEASE)
 #define DRV_ACQUIRE() __atomic_thread_fence(__ATOMIC_ACQUIRE)
 
+/* Word copies for the bulk (the guest kernel has no memcpy to call): a
+ * TSO frame is up to 64 KiB through here. */
 static void drv_copy(uint8_t *dst, const uint8_t *src, size_t n)
 {
+    for (; n >= 8; n -= 8, dst += 8, src += 8) {
+        uint64_t w;
+        __builtin_memcpy(&w, src, 8);
+        __builtin_memcpy(dst, &w, 8);
+    }
     while (n--)
         *dst++ = *src++;
 }

@@ -120,9 +120,10 @@ void knet__print_stats(struct kernel *k)
     if (kn->nic.print_stats)
         kn->nic.print_stats(&kn->nic);
     kprintf("net: rx %llu tx %llu (busy %llu, drop %llu) bad %llu tcp segs in %llu out %llu "
-            "retrans %llu rto %llu\n", (unsigned long long)s->rx_frames,
+            "(tso %llu) retrans %llu rto %llu\n", (unsigned long long)s->rx_frames,
             (unsigned long long)s->tx_frames, (unsigned long long)s->tx_busy,
             (unsigned long long)s->tx_drop, (unsigned long long)s->rx_bad,
             (unsigned long long)s->tcp_segs_in, (unsigned long long)s->tcp_segs_out,
-            (unsigned long long)s->tcp_retrans_segs, (unsigned long long)s->tcp_rto_events);
+            (unsigned long long)s->tcp_tso_out, (unsigned long long)s->tcp_retrans_segs,
+            (unsigned long long)s->tcp_rto_events);
 }

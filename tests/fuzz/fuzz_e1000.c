@@ -42,6 +42,8 @@ struct fz {
     unsigned nallowed;
     unsigned dma_ops;
     int level;
+    int gso_answer;     /* the GSO hook takes bursts (0) or refuses them */
+    unsigned gso_calls;
 };
 
 #define CHECK(c)                                                                                   \
@@ -112,6 +114,24 @@ static void f_tx(void *ctx, const uint8_t *f, size_t len)
     CHECK(f && len >= 14 && len <= 16384 + 4 + 60);
     volatile uint8_t sink = f[0] ^ f[len - 1];
     (void)sink;
+}
+
+/* A TSO burst handed over whole: its description must be one a TAP could
+ * take (what the wire writes as a virtio_net_hdr) and add up exactly. */
+static int f_gso(void *ctx, const struct e1000_gso *g)
+{
+    struct fz *z = ctx;
+    z->gso_calls++;
+    CHECK(g->hdr && g->pay && g->hdr_len <= 255 && g->pay_len >= 1 && g->mss >= 1);
+    CHECK(g->csum_offset == 16 && g->csum_start + 20u <= g->hdr_len);
+    CHECK(g->nseg >= 1 && g->nseg <= E1000_GSO_MAX_SEGS);
+    CHECK(g->first_len <= g->hdr_len + g->mss && g->last_len <= g->first_len);
+    CHECK((uint64_t)g->hdr_len + g->pay_len ==
+          (uint64_t)(g->nseg - 1) * (g->first_len - g->hdr_len) + g->last_len);
+    CHECK(g->first_len <= 16384);
+    volatile uint8_t sink = g->hdr[0] ^ g->hdr[g->hdr_len - 1] ^ g->pay[0] ^ g->pay[g->pay_len - 1];
+    (void)sink;
+    return z->gso_answer;
 }
 
 static uint32_t reg(struct fz *z, uint32_t off)
@@ -195,6 +215,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t mac[6] = {0x52, 0x54, 0, 1, 2, 3};
     z->e = e1000__create(z->regs, &port, &sink, mac, f_tx, z);
     CHECK(z->e);
+    e1000__set_tx_gso(z->e, f_gso);
     /* a sane starting point so the fuzzer reaches the data paths */
     wr(z, E1000_TDBAL, (uint32_t)WIN_BASE);
     wr(z, E1000_TDLEN, 256);
@@ -286,6 +307,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             e1000__tick(z->e, now);
             break;
         case 8: { /* a context descriptor */
+            if (op & 0x40) { /* a TSO burst with fuzzed layout, ready to poll */
+                uint32_t idx = u8(&in) % 14;
+                /* one field at a time: initialisers are not sequenced */
+                struct e1000_context_desc c = {0};
+                c.ipcss = u8(&in) % 40;
+                c.hdr_len = u8(&in);
+                c.mss = u16(&in);
+                c.cmd_and_length = E1000_TXD_CMD_DEXT | E1000_TXD_DTYP_C |
+                                   ((u8(&in) & 7u) << 24) | E1000_TXD_CMD_TSE;
+                c.ipcso = (uint8_t)(c.ipcss + 10);
+                c.ipcse = (uint16_t)(c.ipcss + 19 + (u8(&in) & 1));
+                c.tucss = (uint8_t)(c.ipcss + 20 + u8(&in) % 8);
+                c.tucso = (uint8_t)(c.tucss + (u8(&in) & 1 ? 16 : 6));
+                uint32_t len = (uint32_t)c.hdr_len + u16(&in) % 0x4000;
+                struct e1000_data_desc d = {0};
+                d.buffer_addr = WIN_BASE + 0x2000;
+                d.popts = u8(&in) & 3;
+                d.cmd_and_length = len | E1000_TXD_DTYP_D | E1000_TXD_CMD_DEXT | E1000_TXD_CMD_TSE |
+                                   E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS;
+                memcpy(z->mem + idx * 16u, &c, 16);
+                memcpy(z->mem + (idx + 1) * 16u, &d, 16);
+                z->gso_answer = op & 0x20 ? -1 : 0;
+                wr(z, E1000_TDT, idx + 2);
+                break;
+            }
             uint16_t idx = u8(&in) % 16;
             uint8_t d[16];
             for (int i = 0; i < 16; i++)

@@ -163,6 +163,8 @@ struct integ_out {
     int run_rc, exit_status;
     bool watchdog_fired;
     uint64_t sink_tcp_bytes, sink_udp_datagrams, sink_closed;
+    uint64_t sink_bad_bytes, sink_first_bad_at;       /* with verify_msg: stream content */
+    uint64_t nic_gso_writes;                         /* TSO bursts written to the TAP whole */
     uint64_t nic_tx_frames, nic_rx_frames;           /* the physical NIC */
     uint64_t bar0_reads, bar0_writes;                /* exits on nic-bar0 */
     uint64_t assign_injected;                        /* assigned: NIC interrupts injected */
@@ -179,9 +181,12 @@ static inline double integ__mbps(uint64_t bytes, uint64_t ns)
 }
 
 /* Options of integ__run_opts: virtio features the device does not offer
- * (testbed_config.virtio_off), a hook run on the testbed before the guest. */
+ * (testbed_config.virtio_off), the sink checking the content of a `stream`
+ * of verify_msg-byte messages (0: no check), a hook run on the testbed
+ * before the guest. */
 struct integ_opts {
     const char *virtio_off;
+    uint32_t verify_msg;
     void (*before_run)(struct testbed *t);
 };
 
@@ -196,6 +201,15 @@ static inline void integ__run(enum testbed_mode mode, const char *cmdline, struc
     integ__run_opts(mode, cmdline, &none, o);
 }
 
+/* integ__run with the sink checking the content of a `stream` of
+ * verify_msg-byte messages (0: no check). */
+static inline void integ__run_verify(enum testbed_mode mode, const char *cmdline,
+                                     uint32_t verify_msg, struct integ_out *o)
+{
+    const struct integ_opts opt = {.verify_msg = verify_msg};
+    integ__run_opts(mode, cmdline, &opt, o);
+}
+
 static inline void integ__run_opts(enum testbed_mode mode, const char *cmdline, const struct integ_opts *opt,
                                    struct integ_out *o)
 {
@@ -206,6 +220,7 @@ static inline void integ__run_opts(enum testbed_mode mode, const char *cmdline, 
     struct testbed_config cfg = {
         .mode = mode, .line_rate = INTEG_LINE_RATE, .kernel = kernel, .cmdline = cmdline,
         .console = integ__console_fn, .console_ctx = &o->con, .virtio_off = opt->virtio_off,
+        .sink_verify_msg = opt->verify_msg,
     };
     struct testbed *t = calloc(1, sizeof(*t));
     assert_non_null(t);
@@ -227,10 +242,16 @@ static inline void integ__run_opts(enum testbed_mode mode, const char *cmdline, 
     o->sink_tcp_bytes = t->sink.tcp_bytes;
     o->sink_udp_datagrams = t->sink.udp_datagrams;
     o->sink_closed = t->sink.closed;
+    for (unsigned i = 0; i < WIRE_SINK_MAX_CONN && i < t->sink.connections; i++) {
+        if (t->sink.conn[i].bad_bytes && !o->sink_bad_bytes)
+            o->sink_first_bad_at = t->sink.conn[i].first_bad_at;
+        o->sink_bad_bytes += t->sink.conn[i].bad_bytes;
+    }
     struct e1000_nic_stats ns;
     e1000_nic__get_stats(t->plat.nic, &ns);
     o->nic_tx_frames = ns.tx_frames;
     o->nic_rx_frames = ns.rx_frames;
+    o->nic_gso_writes = ns.tx_gso_writes;
     integ__traps(&t->vm, "nic-bar0", &o->bar0_reads, &o->bar0_writes);
     if (t->vm.assign)
         o->assign_injected = t->vm.assign->injected;

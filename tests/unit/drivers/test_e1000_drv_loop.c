@@ -447,6 +447,79 @@ static void test_context_descriptor_checksum_offload(void **state)
     assert_int_equal(e1000_drv__tx_offload(a, &fr, 1, &bad), E1000_DRV_EINVAL);
 }
 
+/* What arrives of a TSO frame: each frame checked as it comes. */
+struct tso_rx {
+    unsigned got, ok;
+    uint32_t next_seq;
+    uint16_t next_id;
+    uint8_t data[24000];
+    size_t bytes;
+};
+
+static void check_tso(void *ctx, const uint8_t *f, size_t len)
+{
+    struct tso_rx *c = ctx;
+    const uint8_t *ip = f + 14, *tcp = ip + 20;
+    size_t p = tf_get16(ip + 2) - 40u;
+    c->got++;
+    bool ok = len <= 1514 && l4_frame_ok(f, len) && tf_get32(tcp + 4) == c->next_seq &&
+              tf_get16(ip + 4) == c->next_id && c->bytes + p <= sizeof c->data;
+    if (ok) {
+        memcpy(c->data + c->bytes, tcp + 20, p);
+        c->bytes += p;
+        c->next_seq += (uint32_t)p;
+        c->next_id++;
+        c->ok++;
+    }
+}
+
+/* e1000_drv__tx_tso: one 20000-byte payload in a TSO context with 1460-byte
+ * MSS arrives as 14 valid frames with consecutive sequence numbers and IDs,
+ * the payload intact; impossible layouts are refused. */
+static void test_tso_frames_arrive_valid(void **state)
+{
+    struct rig *r = *state;
+    struct e1000_drv *a = &r->a.drv.drv, *b = &r->b.drv.drv;
+    e1000_drv__rx_poll(b, NULL, NULL, 1000);
+    enum { PAY = 20000 };
+    static uint8_t f[14 + 40 + PAY];
+    make_l4_frame(f, 6, 0, 0); /* the headers; the stack's seed is replaced by the driver's */
+    tf_put16(f + 16, 40 + PAY);
+    tf_put16(f + 18, 0x0700);
+    tf_put16(f + 24, tf_csum(f + 14, 20));
+    for (size_t i = 0; i < PAY; i++)
+        f[54 + i] = (uint8_t)(i * 13 + (i >> 8));
+    struct e1000_drv_offload o = {.ipcss = 14, .ipcso = 24, .ipcse = 33, .tucss = 34,
+                                  .tucso = 50, .ip_csum = true, .l4_csum = true, .tcp = true};
+    /* header and payload in separate fragments, as the guest stack hands them */
+    struct e1000_drv_frag fr[2] = {{f, 54}, {f + 54, PAY}};
+    unsigned free0 = e1000_drv__tx_free(a);
+    assert_int_equal(e1000_drv__tx_tso(a, fr, 2, &o, 54, 1460), 0);
+    assert_int_equal(free0 - e1000_drv__tx_free(a), 1 + (54 + PAY + 2047) / 2048);
+    static struct tso_rx c;
+    memset(&c, 0, sizeof c);
+    c.next_seq = 0x01020304;
+    c.next_id = 0x0700;
+    for (int i = 0; i < 50000 && c.got < 14; i++)
+        if (e1000_drv__rx_poll(b, check_tso, &c, 64) == 0)
+            rig_sleep_us(100);
+    assert_int_equal(c.got, 14);
+    assert_int_equal(c.ok, 14);
+    assert_int_equal(c.bytes, PAY);
+    assert_memory_equal(c.data, f + 54, PAY);
+    /* refused: MSS 0, header past the frame, header + MSS over a frame,
+     * no checksum asked, more than one IPv4 packet */
+    assert_int_equal(e1000_drv__tx_tso(a, fr, 2, &o, 54, 0), E1000_DRV_EINVAL);
+    struct e1000_drv_frag hdr_only = {f, 54};
+    assert_int_equal(e1000_drv__tx_tso(a, &hdr_only, 1, &o, 54, 1460), E1000_DRV_EINVAL);
+    assert_int_equal(e1000_drv__tx_tso(a, fr, 2, &o, 54, 1461), E1000_DRV_EINVAL);
+    struct e1000_drv_offload no_l4 = o;
+    no_l4.l4_csum = false;
+    assert_int_equal(e1000_drv__tx_tso(a, fr, 2, &no_l4, 54, 1460), E1000_DRV_EINVAL);
+    struct e1000_drv_frag four[4] = {{f, sizeof f}, {f, sizeof f}, {f, sizeof f}, {f, sizeof f}};
+    assert_int_equal(e1000_drv__tx_tso(a, four, 4, &o, 54, 1460), E1000_DRV_EMSGSIZE);
+}
+
 static bool irq_seen(void *arg)
 {
     struct rig *r = arg;
@@ -496,6 +569,7 @@ int main(void)
         cmocka_unit_test(test_gather_and_zero_copy),
         cmocka_unit_test(test_legacy_checksum_insertion),
         cmocka_unit_test(test_context_descriptor_checksum_offload),
+        cmocka_unit_test(test_tso_frames_arrive_valid),
         cmocka_unit_test(test_rx_interrupt_reaches_intc),
     };
     return cmocka_run_group_tests_name("drivers/e1000 over loopback", tests, setup, teardown);
