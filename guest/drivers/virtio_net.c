@@ -13,7 +13,7 @@
  * buffer; a NEEDS_CSUM frame (GUEST_CSUM) has its checksum finished here;
  * interrupts on.  TX: one 2 KiB bounce buffer per descriptor (header +
  * frame copied in), or, for a TSO frame (HOST_TSO4: the stack's
- * transmit_offload with an MSS), one of 64 68-KiB ones; the header
+ * transmit_offload with an MSS), one of 16 68-KiB ones; the header
  * carries the stack's offload request (5.1.6.2: NEEDS_CSUM with
  * csum_start/offset at the TCP checksum, gso_type TCPV4 with gso_size = the
  * MSS).  TX interrupts are suppressed (VIRTQ_AVAIL_F_NO_INTERRUPT or
@@ -36,7 +36,7 @@
 #define VNET_BUF_SIZE  2048u
 #define VNET_HDR_LEN   sizeof(struct virtio_net_hdr)
 /* TSO frames: a few large bounce buffers (header + 64 KiB frame, in pages) */
-#define VNET_BIG_SLOTS 64u
+#define VNET_BIG_SLOTS 16u
 #define VNET_BIG_PAGES ((VNET_HDR_LEN + NETDEV_TSO_MAX_FRAME + PMEM_PAGE - 1) / PMEM_PAGE)
 #define VNET_BIG_SIZE  (VNET_BIG_PAGES * PMEM_PAGE)
 #define VNET_BIG_COOKIE 0x1000u /* cookie = base + slot + 1 for a large buffer */
