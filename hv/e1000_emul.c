@@ -243,12 +243,25 @@ void e1000_emul__get_stats(struct e1000_emul *d, struct e1000_emul_stats *out)
 
 /* ---- registers -------------------------------------------------------------- */
 
-/* The model's transmit callback, called with its lock held: queue. */
+/* Hand the queued frames to the bridge, in order. */
+static void emul__flush(struct e1000_emul *d)
+{
+    for (unsigned i = 0; i < d->txq_n; i++)
+        d->tx(d->tx_ctx, d->txq_buf + (size_t)i * E1000_EMUL_TXQ_SLOT, d->txq_len[i]);
+    d->txq_n = 0;
+}
+
+/* The model's transmit callback (its state lock is not held then, only its
+ * tx_lock; docs/e1000.md): queue.  A TSO descriptor chain makes up to
+ * 64 KiB / MSS frames in one pass, more than the queue holds: a full queue
+ * goes to the bridge first (until issue 19 the surplus was dropped). */
 static void emul__queue_tx(void *ctx, const uint8_t *frame, size_t len)
 {
     struct e1000_emul *d = ctx;
-    if (d->txq_n >= E1000_EMUL_TXQ || len > E1000_EMUL_TXQ_SLOT)
-        return; /* cannot happen: a pass takes at most E1000_EMUL_TXQ descriptors */
+    if (len > E1000_EMUL_TXQ_SLOT)
+        return; /* cannot happen: the model's frames are at most 16 KiB + tag */
+    if (d->txq_n >= E1000_EMUL_TXQ)
+        emul__flush(d);
     memcpy(d->txq_buf + (size_t)d->txq_n * E1000_EMUL_TXQ_SLOT, frame, len);
     d->txq_len[d->txq_n++] = len;
 }
@@ -258,12 +271,10 @@ static void emul__tx(struct e1000_emul *d)
     stat_inc(&d->stats.tx_kicks);
     pthread_mutex_lock(&d->txq_lock);
     /* Bounded: at most a ring's worth (4096 descriptors) per call; frames
-     * go to the bridge with the model's lock released. */
+     * go to the bridge with the model's state lock released. */
     for (unsigned total = 0; total < 4096;) {
         unsigned n = e1000__tx_poll(d->nic, E1000_EMUL_TXQ);
-        for (unsigned i = 0; i < d->txq_n; i++)
-            d->tx(d->tx_ctx, d->txq_buf + (size_t)i * E1000_EMUL_TXQ_SLOT, d->txq_len[i]);
-        d->txq_n = 0;
+        emul__flush(d);
         total += n;
         if (n < E1000_EMUL_TXQ)
             break;

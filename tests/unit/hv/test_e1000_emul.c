@@ -251,6 +251,39 @@ static void test_tidv_tadv_delay_tx_interrupts(void **state)
     fx_down(&f);
 }
 
+/* A TSO descriptor chain that becomes more frames (30 x 1000 bytes) than
+ * the device's transmit queue holds (E1000_EMUL_TXQ): every frame reaches
+ * the bridge, none is dropped (before issue 19 the 17th on were lost). */
+static void test_tso_burst_larger_than_queue(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_up(&f, true, 0);
+    enum { PAY = 30000, HDR = 54 };
+    static uint8_t fr[HDR + PAY];
+    memset(fr, 0, sizeof fr);
+    fr[12] = 0x08;
+    fr[14] = 0x45;
+    fr[23] = 6;
+    fr[46] = 0x50;
+    assert_int_equal(guest_mem__write(&f.gm, TX_BUF, fr, sizeof fr), 0);
+    struct e1000_context_desc c = {
+        .ipcss = 14, .ipcso = 24, .ipcse = 33, .tucss = 34, .tucso = 50,
+        .cmd_and_length = PAY | E1000_TXD_CMD_DEXT | E1000_TXD_DTYP_C | E1000_TXD_CMD_IP |
+                          E1000_TXD_CMD_TCP | E1000_TXD_CMD_TSE,
+        .hdr_len = HDR, .mss = 1000};
+    struct e1000_data_desc d = {
+        .buffer_addr = TX_BUF, .popts = E1000_TXD_POPTS_IXSM | E1000_TXD_POPTS_TXSM,
+        .cmd_and_length = (HDR + PAY) | E1000_TXD_DTYP_D | E1000_TXD_CMD_DEXT | E1000_TXD_CMD_TSE |
+                          E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS};
+    assert_int_equal(guest_mem__write(&f.gm, TX_RING, &c, sizeof c), 0);
+    assert_int_equal(guest_mem__write(&f.gm, TX_RING + 16, &d, sizeof d), 0);
+    wr(&f, E1000_TDT, 2);
+    assert_true(PAY / 1000 > E1000_EMUL_TXQ);
+    assert_int_equal(f.sent, PAY / 1000);
+    fx_down(&f);
+}
+
 static uint64_t mono_ns(void)
 {
     struct timespec ts;
@@ -449,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_itr_throttles_against_model_time),
         cmocka_unit_test(test_rdtr_radv_delay_rx_interrupts),
         cmocka_unit_test(test_tidv_tadv_delay_tx_interrupts),
+        cmocka_unit_test(test_tso_burst_larger_than_queue),
         cmocka_unit_test(test_timer_thread_delivers_held_interrupt),
         cmocka_unit_test(test_memory_space_enable),
         cmocka_unit_test(test_bus_master_enable),
