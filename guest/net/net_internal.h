@@ -35,6 +35,11 @@ int net__ip_output_off(struct net_stack *s, uint32_t dst, uint8_t *hdr, size_t h
                        const struct net_frag *pay, unsigned npay,
                        const struct netdev_offload *off);
 void net__ip_input(struct net_stack *s, const uint8_t *pkt, size_t len);
+/* The offloads the stack may use: none without transmit_offload. */
+static inline uint32_t net__dev_offload(const struct net_stack *s)
+{
+    return s->dev->ops->transmit_offload ? s->dev->features : 0;
+}
 /* Frames a TSO frame of IPv4 total length ip_len becomes. */
 static inline uint32_t net__tso_segs(size_t ip_len, const struct netdev_offload *o)
 {

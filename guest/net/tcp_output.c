@@ -42,7 +42,7 @@ static int tcp_send_raw(struct net_stack *s, uint32_t src, uint32_t dst,
     size_t plen = 0;
     for (unsigned i = 0; i < npay; i++)
         plen += pay[i].len;
-    bool off = s->dev->features & (NETDEV_F_CSUM_TCP4 | NETDEV_F_TSO4);
+    bool off = net__dev_offload(s) != 0;
     struct net_csum cs;
     net__csum_init(&cs);
     net__csum_pseudo(&cs, src, dst, IP_PROTO_TCP, (uint16_t)(tcp_hlen + plen));
@@ -76,7 +76,7 @@ static int tcp_send_raw(struct net_stack *s, uint32_t src, uint32_t dst,
  * one IPv4 packet holds. */
 static uint32_t tcp_seg_max(const struct tcp_conn *c)
 {
-    if (!(c->stack->dev->features & NETDEV_F_TSO4))
+    if (!(net__dev_offload(c->stack) & NETDEV_F_TSO4))
         return c->mss;
     uint32_t room = NETDEV_TSO_MAX_FRAME - NET_L4_OFF - TCP_HDR_LEN;
     return room / c->mss * c->mss;

@@ -53,6 +53,36 @@ static int fz_tx(struct netdev *dev, const struct net_frag *f, unsigned n)
     return 0;
 }
 
+/* Offloaded TCP frames (netdev.h): whole IPv4 packets, headers where the
+ * description says, a TSO frame larger than one MSS piece. */
+static int fz_tx_off(struct netdev *dev, const struct net_frag *f, unsigned n,
+                     const struct netdev_offload *o)
+{
+    struct fz *z = dev->priv;
+    if (z->busy)
+        return -NET_EBUSY;
+    size_t len = 0;
+    for (unsigned i = 0; i < n; i++)
+        len += f[i].len;
+    if (len > (o->mss ? NETDEV_TSO_MAX_FRAME : ETH_MAX_FRAME) || o->l3_off != 14 ||
+        o->l4_off != 34 || o->hdr_len < 54 || o->hdr_len > len || n < 1 || f[0].len < o->hdr_len)
+        abort();
+    const uint8_t *h = f[0].base;
+    size_t tot = (size_t)(h[16] << 8 | h[17]) + 14;
+    if (tot != len && !(len == ETH_MIN_FRAME && tot < len))
+        abort(); /* IPv4 total length of the whole frame (short ones padded) */
+    if (o->mss && (o->mss < 88 || o->mss > 1460 || len - o->hdr_len <= o->mss))
+        abort();
+    z->last_len = 0;
+    for (unsigned i = 0; i < n && z->last_len < sizeof z->last; i++) {
+        size_t k = f[i].len < sizeof z->last - z->last_len ? f[i].len : sizeof z->last - z->last_len;
+        memcpy(z->last + z->last_len, f[i].base, k);
+        z->last_len += k;
+    }
+    z->frames++;
+    return 0;
+}
+
 static void fz_mac(struct netdev *dev, uint8_t mac[6])
 {
     (void)dev;
@@ -228,7 +258,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const struct netdev_ops ops = {.transmit = fz_tx, .mac = fz_mac};
+    static const struct netdev_ops ops = {.transmit = fz_tx, .mac = fz_mac,
+                                          .transmit_offload = fz_tx_off};
     struct fz *z = malloc(sizeof *z); /* net__init clears what it uses */
     if (!z)
         abort();
@@ -241,6 +272,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     z->now = 1000000000ull;
     struct net_config cfg = {MY_IP, NET_IP4(255, 255, 255, 0), NET_IP4(10, 0, 2, 2),
                              fz_clock, &z->now, take(&in, 1)};
+    /* the seed's top bit also picks a device with checksum offload + TSO */
+    z->dev.features = (cfg.seed & 0x80) ? NETDEV_F_CSUM_TCP4 | NETDEV_F_TSO4 : 0;
     if (net__init(&z->st, &z->dev, &cfg))
         abort();
     for (size_t i = 0; i < sizeof z->junk; i++)
