@@ -129,7 +129,8 @@ static void reason_keys(struct check *c, const json_t *obj, const char *where)
 static bool is_uint(double v, double max) { return v >= 0 && v <= max && v == floor(v); }
 
 /* Every number in the document must be non-negative: counts, rates,
- * utilisations and ratios all are. */
+ * utilisations and ratios all are; but an entry's "overhead", whose
+ * figures are differences from native (checked where it is). */
 static void scan_negative(struct check *c, const json_t *v, char *path, size_t cap)
 {
     size_t len = strlen(path);
@@ -146,6 +147,8 @@ static void scan_negative(struct check *c, const json_t *v, char *path, size_t c
         const char *key;
         json_t *item;
         json_object_foreach((json_t *)v, key, item) {
+            if (!strcmp(key, "overhead"))
+                continue; /* differences from native: signed (bench_acct.h) */
             snprintf(path + len, cap - len, "%s%s", len ? "." : "", key);
             scan_negative(c, item, path, cap);
         }
@@ -163,6 +166,7 @@ struct cfg {
     bool native;
     int test;                 /* enum bench_test */
     unsigned rr_req, rr_resp; /* rr */
+    struct bench_exit_costs costs; /* exit_costs_us */
 };
 
 static bool check_config(struct check *c, const json_t *root, struct cfg *k)
@@ -244,9 +248,25 @@ static bool check_config(struct check *c, const json_t *root, struct cfg *k)
         problem(c, "config: \"rr_size\" must be null for test \"%s\"",
                 t ? json_string_value(t) : "?");
     }
+    const json_t *ec = json_object_get(cf, "exit_costs_us");
+    if (!ec) {
+        problem(c, "config: missing \"exit_costs_us\"");
+    } else if (json_is_object(ec)) {
+        const char *names[BENCH_COSTS + 1];
+        for (int i = 0; i < BENCH_COSTS; i++)
+            names[i] = bench__cost_name((enum bench_cost)i);
+        names[BENCH_COSTS] = NULL;
+        only_keys(c, ec, names, "config.exit_costs_us");
+        k->costs.set = true;
+        for (int i = 0; i < BENCH_COSTS; i++)
+            k->costs.set &= num_pos(c, ec, names[i], "config.exit_costs_us", true, &k->costs.us[i]);
+    } else if (!json_is_null(ec)) {
+        problem(c, "config: \"exit_costs_us\" must be an object or null");
+    }
     bool ok = c->problems == before && k->nmodes && k->nsizes && k->runs && k->test >= 0;
     static const char *const keys[] = {"modes", "sizes", "seconds", "runs", "line_rate",
-                                       "line_rate_name", "runner", "test", "rr_size", NULL};
+                                       "line_rate_name", "runner", "test", "rr_size",
+                                       "exit_costs_us", NULL};
     only_keys(c, cf, keys, "config");
     return ok;
 }
@@ -292,6 +312,10 @@ struct entry {
     const json_t *v;
     char where[64];
     double thr, cpu, tps;
+    bool acct_ok;              /* acct holds the entry's checked figures */
+    unsigned nruns;            /* all runs ok: their cpu_util, in order */
+    double cpu_runs[BENCH_MAX_RUNS];
+    struct bench_acct_in acct;
 };
 
 struct run_sums {
@@ -300,8 +324,27 @@ struct run_sums {
     double exits_ps, exits_ps_by[BENCH_EXIT_REASONS], irq_ps;
     double tps[BENCH_MAX_RUNS], lat[BENCH_MAX_RUNS], p99[BENCH_MAX_RUNS]; /* rr */
     double exits_pt, irq_pt;                                             /* rr, sums */
+    double hv_kind[BENCH_HV_KINDS], hv_spin, hv_irq, hv_model;           /* sums */
     unsigned n;
 };
+
+/* An object with one number per hypervisor exit kind, every kind, nothing
+ * else; values into v (NULL: only the shape). */
+static bool hv_kinds(struct check *c, const json_t *o, const char *where, double *v)
+{
+    const char *names[BENCH_HV_KINDS + 1];
+    for (int h = 0; h < BENCH_HV_KINDS; h++)
+        names[h] = bench__hv_kind_name((enum bench_hv_kind)h);
+    names[BENCH_HV_KINDS] = NULL;
+    int before = c->problems;
+    only_keys(c, o, names, where);
+    for (int h = 0; h < BENCH_HV_KINDS; h++) {
+        double x;
+        if (num_pos(c, o, names[h], where, false, &x) && v)
+            v[h] = x;
+    }
+    return c->problems == before;
+}
 
 /* A raw run's rr figures: numbers in an rr record, null otherwise.  Returns
  * false (reported) if one is wrong. */
@@ -356,7 +399,8 @@ static void check_run(struct check *c, const json_t *run, size_t i, const char *
                                        "elapsed_s", "guest_elapsed_s", "guest_throughput_mbps",
                                        "window_s", "cpu_util", "cpu_by_role", "cpu_total", "exits",
                                        "exits_by_reason", "interrupts", "transactions",
-                                       "latency_mean_us", "latency_p99_us", NULL};
+                                       "latency_mean_us", "latency_p99_us", "hv_cpu_by_exit",
+                                       "hv_spin", "hv_irq", "hv_model", NULL};
     only_keys(c, run, keys, w);
     double txn = 0, lat = 0, p99 = 0;
     bool rr_good = check_run_rr(c, run, w, rr, &txn, &lat, &p99);
@@ -385,6 +429,12 @@ static void check_run(struct check *c, const json_t *run, size_t i, const char *
     }
     good &= num_pos(c, run, "exits", w, false, &exits);
     good &= num_pos(c, run, "interrupts", w, false, &irq);
+    double hk[BENCH_HV_KINDS] = {0}, spin = 0, hirq = 0, hmodel = 0;
+    const json_t *hko = member(c, run, "hv_cpu_by_exit", K_OBJECT, w);
+    good &= hko && hv_kinds(c, hko, w, hk);
+    good &= num_pos(c, run, "hv_spin", w, false, &spin);
+    good &= num_pos(c, run, "hv_irq", w, false, &hirq);
+    good &= num_pos(c, run, "hv_model", w, false, &hmodel);
     json_t *by = member(c, run, "exits_by_reason", K_OBJECT, w);
     double by_v[BENCH_EXIT_REASONS] = {0}, sum = 0;
     if (by) {
@@ -436,6 +486,13 @@ static void check_run(struct check *c, const json_t *run, size_t i, const char *
     if (fabs(roles_sum - total) > BENCH_CPU_SUM_REL * total + BENCH_CPU_SUM_ABS)
         problem(c, "%s: cpu_by_role sums to %g cores, cpu_total is %g (a thread charged to no role?)",
                 w, roles_sum, total);
+    /* the handler is timed inside the hypervisor role */
+    if (hirq > role[BENCH_CPU_HYPERVISOR] * (1 + BENCH_CHECK_REL_TOL) + 1e-6)
+        problem(c, "%s: hv_irq %g exceeds the hypervisor role %g", w, hirq, role[BENCH_CPU_HYPERVISOR]);
+    /* sampled: an estimate, but of a part of the run loop's CPU */
+    if (hmodel > role[BENCH_CPU_HYPERVISOR] * 1.5 + 0.01)
+        problem(c, "%s: hv_model %g is beyond the hypervisor role %g", w, hmodel,
+                role[BENCH_CPU_HYPERVISOR]);
     unsigned k = rs->n++;
     rs->thr[k] = thr;
     rs->gthr[k] = gthr;
@@ -446,6 +503,11 @@ static void check_run(struct check *c, const json_t *run, size_t i, const char *
     for (int r = 0; r < BENCH_EXIT_REASONS; r++)
         rs->exits_ps_by[r] += by_v[r] / win;
     rs->irq_ps += irq / win;
+    for (int h = 0; h < BENCH_HV_KINDS; h++)
+        rs->hv_kind[h] += hk[h];
+    rs->hv_spin += spin;
+    rs->hv_irq += hirq;
+    rs->hv_model += hmodel;
     if (rr) {
         rs->tps[k] = txn / gel;
         rs->lat[k] = lat;
@@ -509,6 +571,80 @@ static void check_entry_rr(struct check *c, const json_t *e, const char *w, cons
     }
 }
 
+/* The hypervisor figures' means, and what the overhead pass needs. */
+static bool check_entry_hv(struct check *c, const json_t *e, const char *w, const struct run_sums *rs,
+                           struct entry *en)
+{
+    char wh[96];
+    snprintf(wh, sizeof wh, "%s hv_cpu_by_exit", w);
+    double hk[BENCH_HV_KINDS] = {0}, v;
+    const json_t *o = member(c, e, "hv_cpu_by_exit", K_OBJECT, w);
+    bool good = o && hv_kinds(c, o, wh, hk);
+    for (int h = 0; good && h < BENCH_HV_KINDS; h++)
+        if (!close_to(hk[h], rs->hv_kind[h] / rs->n, 1e-9))
+            problem(c, "%s: %s %g is not the runs' mean %g", wh, bench__hv_kind_name((enum bench_hv_kind)h),
+                    hk[h], rs->hv_kind[h] / rs->n);
+    if (num_pos(c, e, "hv_spin", w, false, &v) && !close_to(v, rs->hv_spin / rs->n, 1e-9))
+        problem(c, "%s: hv_spin %g is not the runs' mean %g", w, v, rs->hv_spin / rs->n);
+    en->acct.hv_spin = v;
+    if (num_pos(c, e, "hv_irq", w, false, &v) && !close_to(v, rs->hv_irq / rs->n, 1e-9))
+        problem(c, "%s: hv_irq %g is not the runs' mean %g", w, v, rs->hv_irq / rs->n);
+    en->acct.hv_irq = v;
+    if (num_pos(c, e, "hv_model", w, false, &v) && !close_to(v, rs->hv_model / rs->n, 1e-9))
+        problem(c, "%s: hv_model %g is not the runs' mean %g", w, v, rs->hv_model / rs->n);
+    en->acct.hv_model = v;
+    /* the rest as the file states them (each checked against the runs above) */
+    const json_t *by = json_object_get(json_object_get(e, "exits_per_sec"), "by_reason");
+    for (int r = 0; r < BENCH_EXIT_REASONS; r++)
+        en->acct.exits_ps[r] = json_number_value(
+            json_object_get(by, bench__exit_reason_name((enum bench_exit_reason)r)));
+    en->acct.irq_ps = json_number_value(json_object_get(e, "interrupts_per_sec"));
+    en->acct.backends = json_number_value(
+        json_object_get(json_object_get(json_object_get(e, "cpu_by_role"), "backends"), "mean"));
+    en->acct.cpu = en->cpu;
+    return good && isfinite(en->acct.hv_spin) && isfinite(en->acct.hv_irq) &&
+           isfinite(en->acct.hv_model);
+}
+
+/* "overhead": null unless exit costs were given, the mode is not native
+ * and native was measured; then each line recomputed from the file's own
+ * figures (bench_acct.h). */
+static void check_overhead(struct check *c, const struct cfg *k, const struct entry *en,
+                           const struct entry *nat, bool is_native)
+{
+    const json_t *o = json_object_get(en->v, "overhead");
+    char w[96];
+    snprintf(w, sizeof w, "%s overhead", en->where);
+    if (!o) {
+        problem(c, "%s: missing \"overhead\"", en->where);
+        return;
+    }
+    if (!k->costs.set || is_native || !nat || !nat->v) {
+        if (!json_is_null(o))
+            problem(c, "%s: must be null (%s)", w, !k->costs.set ? "no config.exit_costs_us"
+                                                   : is_native ? "native itself" : "no native baseline");
+        return;
+    }
+    if (!json_is_object(o)) {
+        problem(c, "%s: not an object", w);
+        return;
+    }
+    only_keys(c, o, bench_overhead_keys, w);
+    if (!en->acct_ok || !nat->acct_ok)
+        return; /* the figures themselves were reported */
+    struct bench_overhead ov;
+    bench__overhead(&k->costs, &en->acct, &nat->acct, &ov);
+    double want[BENCH_OVERHEAD_KEYS];
+    bench__overhead_values(&ov, want);
+    for (int i = 0; i < BENCH_OVERHEAD_KEYS; i++) {
+        double v;
+        /* the inputs were printed with 6 significant digits */
+        if (num(c, o, bench_overhead_keys[i], w, &v) && !close_to(v, want[i], 1e-5))
+            problem(c, "%s: %s is %g, the file's own figures give %g", w, bench_overhead_keys[i], v,
+                    want[i]);
+    }
+}
+
 static void check_entry(struct check *c, const struct cfg *k, struct entry *en)
 {
     const json_t *e = en->v;
@@ -520,6 +656,7 @@ static void check_entry(struct check *c, const struct cfg *k, struct entry *en)
                                        "guest_throughput_mbps", "cpu_util", "cpu_by_role",
                                        "exits_per_sec", "interrupts_per_sec", "ratio_to_native",
                                        "transactions_per_sec", "latency_us", "per_transaction",
+                                       "hv_cpu_by_exit", "hv_spin", "hv_irq", "hv_model", "overhead",
                                        "runs", NULL};
     static const char *const rr_keys[] = {"transactions_per_sec", "latency_us", "per_transaction"};
     for (int i = 0; i < 3; i++) {
@@ -551,6 +688,8 @@ static void check_entry(struct check *c, const struct cfg *k, struct entry *en)
         problem(c, "%s: runs_ok is %g, expected all %zu runs to succeed", w, v, nruns);
     if (rs->n != nruns)
         goto out; /* a run is broken: aggregates cannot be recomputed */
+    en->nruns = rs->n;
+    memcpy(en->cpu_runs, rs->cpu, sizeof en->cpu_runs);
     en->thr = check_summary(c, e, "throughput_mbps", w, rs->thr, rs->n, true);
     check_summary(c, e, "guest_throughput_mbps", w, rs->gthr, rs->n, true);
     en->cpu = check_summary(c, e, "cpu_util", w, rs->cpu, rs->n, true);
@@ -591,6 +730,7 @@ static void check_entry(struct check *c, const struct cfg *k, struct entry *en)
     }
     if (num_pos(c, e, "interrupts_per_sec", w, false, &v) && !close_to(v, rs->irq_ps / rs->n, 1e-6))
         problem(c, "%s: interrupts_per_sec %g is not the runs' mean %g", w, v, rs->irq_ps / rs->n);
+    en->acct_ok = check_entry_hv(c, e, w, rs, en) && isfinite(en->cpu);
     if (rr)
         check_entry_rr(c, e, w, rs, en);
 out:
@@ -616,6 +756,30 @@ static void check_ratio(struct check *c, const json_t *rat, const char *key, con
     if (!close_to(got, value / base, 1e-9))
         problem(c, "%s: ratio_to_native.%s is %g, but %g / native %g = %g", where, key, got, value,
                 base, value / base);
+}
+
+/* ratio_to_native.cpu_paired: the per-round ratios' mean and 95% CI. */
+static void check_paired(struct check *c, const json_t *rat, const struct entry *en,
+                         const struct entry *nat)
+{
+    char w[96];
+    snprintf(w, sizeof w, "%s ratio_to_native", en->where);
+    const json_t *p = json_object_get(rat, "cpu_paired");
+    if (!p) {
+        problem(c, "%s: missing \"cpu_paired\"", w);
+        return;
+    }
+    if (!nat) {
+        if (!json_is_null(p))
+            problem(c, "%s: cpu_paired must be null without a native baseline", w);
+        return;
+    }
+    if (!en->nruns || en->nruns != nat->nruns)
+        return; /* broken runs were reported */
+    double x[BENCH_MAX_RUNS];
+    for (unsigned r = 0; r < en->nruns; r++)
+        x[r] = nat->cpu_runs[r] > 0 ? en->cpu_runs[r] / nat->cpu_runs[r] : NAN;
+    check_summary(c, rat, "cpu_paired", w, x, en->nruns, true);
 }
 
 static void check_root(struct check *c, const json_t *root)
@@ -691,7 +855,8 @@ static void check_root(struct check *c, const json_t *root)
             const json_t *rat = member(c, en->v, "ratio_to_native", K_OBJECT, en->where);
             if (!rat)
                 continue;
-            static const char *const keys[] = {"throughput", "cpu", "transactions", NULL};
+            static const char *const keys[] = {"throughput", "cpu", "transactions", "cpu_paired",
+                                               NULL};
             char wr[96];
             snprintf(wr, sizeof wr, "%s ratio_to_native", en->where);
             only_keys(c, rat, keys, wr);
@@ -699,6 +864,8 @@ static void check_root(struct check *c, const json_t *root)
             check_ratio(c, rat, "cpu", en->where, k.native && nat->v, en->cpu, nat->cpu);
             check_ratio(c, rat, "transactions", en->where,
                         k.native && nat->v && k.test == BENCH_TEST_RR, en->tps, nat->tps);
+            check_overhead(c, &k, en, k.native ? nat : NULL, k.modes[j] == BENCH_MODE_NATIVE);
+            check_paired(c, rat, en, k.native && nat->v ? nat : NULL);
         }
     free(tab);
 }

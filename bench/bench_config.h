@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bench/bench_acct.h"
 #include "bench/bench_run.h"
 #include "guest/prog/prog.h"
 
@@ -36,6 +37,7 @@ struct bench_config {
     enum bench_test test;               /* stream (default), maerts, rr */
     unsigned rr_req, rr_resp;           /* rr: request/response bytes (default 1,1);
                                          * rr's one "size" is rr_req */
+    struct bench_exit_costs costs;      /* --exit-costs; .set false: none given */
 };
 
 /* All four modes, the six default sizes, default seconds/runs, unlimited. */

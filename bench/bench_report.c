@@ -35,6 +35,11 @@ void bench_report__aggregate(const struct bench_sweep *s, size_t si, size_t mi, 
         for (int e = 0; e < BENCH_EXIT_REASONS; e++)
             a->exits_ps_by[e] += (double)res->exits_by_reason[e] / res->window_s;
         a->irq_ps += (double)res->interrupts / res->window_s;
+        for (int h = 0; h < BENCH_HV_KINDS; h++)
+            a->hv_kind[h] += res->hv_cpu_by_kind[h];
+        a->hv_spin += res->hv_spin;
+        a->hv_irq += res->hv_irq;
+        a->hv_model += res->hv_model;
         if (rr) {
             tps[k] = res->transactions_ps;
             lat[k] = res->latency_mean_us;
@@ -60,6 +65,8 @@ void bench_report__aggregate(const struct bench_sweep *s, size_t si, size_t mi, 
     for (int i = 0; i < BENCH_CPU_ROLES; i++)
         stats__summarize(role[i], a->runs_ok, &a->role[i]);
     a->ratio_thr = a->ratio_cpu = NAN;
+    a->cpu_paired.n = 0;
+    a->cpu_paired.mean = a->cpu_paired.ci95 = NAN;
     if (a->runs_ok == 0) {
         a->thr.mean = a->thr.ci95 = a->guest_thr.mean = a->guest_thr.ci95 = NAN;
         a->cpu.mean = a->cpu.ci95 = NAN;
@@ -68,10 +75,18 @@ void bench_report__aggregate(const struct bench_sweep *s, size_t si, size_t mi, 
         a->exits_ps = a->irq_ps = NAN;
         for (int e = 0; e < BENCH_EXIT_REASONS; e++)
             a->exits_ps_by[e] = NAN;
+        for (int h = 0; h < BENCH_HV_KINDS; h++)
+            a->hv_kind[h] = NAN;
+        a->hv_spin = a->hv_irq = a->hv_model = NAN;
         return;
     }
     a->exits_ps /= a->runs_ok;
     a->irq_ps /= a->runs_ok;
+    for (int h = 0; h < BENCH_HV_KINDS; h++)
+        a->hv_kind[h] /= a->runs_ok;
+    a->hv_spin /= a->runs_ok;
+    a->hv_irq /= a->runs_ok;
+    a->hv_model /= a->runs_ok;
     for (int e = 0; e < BENCH_EXIT_REASONS; e++)
         a->exits_ps_by[e] /= a->runs_ok;
     int ni = bench_config__mode_index(c, BENCH_MODE_NATIVE);
@@ -86,8 +101,37 @@ void bench_report__aggregate(const struct bench_sweep *s, size_t si, size_t mi, 
         a->ratio_thr = a->thr.mean / nat.thr.mean;
     if (nat.runs_ok && nat.cpu.mean > 0)
         a->ratio_cpu = a->cpu.mean / nat.cpu.mean;
+    double pr[BENCH_MAX_RUNS];
+    size_t np = 0;
+    for (unsigned r = 0; r < c->runs; r++) {
+        const struct bench_result *x = bench_sweep__at(s, si, mi, r), *y = bench_sweep__at(s, si, (size_t)ni, r);
+        if (x->ok && y->ok && y->cpu_util > 0)
+            pr[np++] = x->cpu_util / y->cpu_util;
+    }
+    stats__summarize(pr, np, &a->cpu_paired);
+    if (!np)
+        a->cpu_paired.mean = a->cpu_paired.ci95 = NAN;
     if (rr && nat.runs_ok && nat.tps.mean > 0)
         a->ratio_tps = a->tps.mean / nat.tps.mean;
+    if (c->costs.set && (size_t)ni != mi && nat.runs_ok) {
+        struct bench_acct_in m, n;
+        bench_report__acct_in(a, &m);
+        bench_report__acct_in(&nat, &n);
+        bench__overhead(&c->costs, &m, &n, &a->ovh);
+        a->has_overhead = true;
+    }
+}
+
+void bench_report__acct_in(const struct bench_agg *a, struct bench_acct_in *in)
+{
+    memset(in, 0, sizeof *in);
+    in->cpu = a->cpu.mean;
+    in->backends = a->role[BENCH_CPU_BACKENDS].mean;
+    memcpy(in->exits_ps, a->exits_ps_by, sizeof in->exits_ps);
+    in->irq_ps = a->irq_ps;
+    in->hv_spin = a->hv_spin;
+    in->hv_irq = a->hv_irq;
+    in->hv_model = a->hv_model;
 }
 
 void bench_meta__collect(struct bench_meta *m, const char *tool, const char *version)
@@ -167,6 +211,56 @@ static void table_rr(FILE *f, const struct bench_sweep *s)
     }
 }
 
+/* The hypervisor's run loop by exit kind, and with --exit-costs the
+ * overhead over native line by line (bench_acct.h). */
+static void table_overhead(FILE *f, const struct bench_sweep *s)
+{
+    const struct bench_config *c = &s->cfg;
+    fputs("\nHypervisor run loop CPU by the exit it served (cores, sampled), its spinning and "
+          "the assigned device's host interrupt handler", f);
+    if (c->costs.set)
+        fprintf(f, "; overhead over native predicted from exits/s x cost (us: mmio_read %.2f, "
+                "mmio_write %.2f, pio %.2f, hlt %.2f; inject %.2f per interrupt beyond native's) "
+                "against the measured sending-side CPU", c->costs.us[BENCH_COST_MMIO_READ],
+                c->costs.us[BENCH_COST_MMIO_WRITE], c->costs.us[BENCH_COST_PIO],
+                c->costs.us[BENCH_COST_HLT], c->costs.us[BENCH_COST_INJECT]);
+    fputs(":\n\n| size | mode | hypervisor |", f);
+    for (int h = 0; h < BENCH_HV_KINDS; h++)
+        fprintf(f, " hv %s |", bench__hv_kind_name((enum bench_hv_kind)h));
+    fputs(" hv spin | hv irq handler | hv device model |", f);
+    if (c->costs.set)
+        fputs(" measured overhead | exits x cost | spin | irq handler | model | injections "
+              "| backends | predicted | remainder |", f);
+    fputs("\n|---:|---|", f);
+    for (int i = 0; i < 4 + BENCH_HV_KINDS + (c->costs.set ? BENCH_OVERHEAD_KEYS : 0); i++)
+        fputs("---:|", f);
+    fputs("\n", f);
+    for (size_t si = 0; si < c->nsizes; si++)
+        for (size_t mi = 0; mi < c->nmodes; mi++) {
+            struct bench_agg a;
+            char sz[16];
+            bench_report__aggregate(s, si, mi, &a);
+            bench__format_size(a.msg_size, sz, sizeof sz);
+            fprintf(f, "| %s | %s |", sz, bench__mode_name(a.mode));
+            cell(f, " %.3f |", a.role[BENCH_CPU_HYPERVISOR].mean);
+            for (int h = 0; h < BENCH_HV_KINDS; h++)
+                cell(f, " %.3f |", a.hv_kind[h]);
+            cell(f, " %.3f |", a.hv_spin);
+            cell(f, " %.3f |", a.hv_irq);
+            cell(f, " %.3f |", a.hv_model);
+            if (c->costs.set) {
+                double v[BENCH_OVERHEAD_KEYS];
+                bench__overhead_values(&a.ovh, v);
+                for (int i = 0; i < BENCH_OVERHEAD_KEYS; i++)
+                    if (a.has_overhead)
+                        fprintf(f, " %+.3f |", v[i]);
+                    else
+                        fputs(" - |", f);
+            }
+            fputs("\n", f);
+        }
+}
+
 static const char *const test_title[BENCH_TESTS] = {
     [BENCH_TEST_STREAM] = "TCP stream (the guest sends to the Linux sink)",
     [BENCH_TEST_MAERTS] = "TCP maerts (Linux sends to the guest)",
@@ -187,10 +281,10 @@ void bench_report__table(FILE *f, const struct bench_sweep *s)
     }
     /* the Linux peer's column: maerts's is the sender, not a sink */
     fprintf(f, "| size | mode | Mb/s | ±95%% | guest clock Mb/s | vs native | CPU (cores) | ±95%% "
-            "| CPU vs native | vCPU | hypervisor | backends | NIC hw | %s "
+            "| CPU vs native | paired | ±95%% | vCPU | hypervisor | backends | NIC hw | %s "
             "| exits/s | top exit reason | irq/s | runs ok |\n",
             c->test == BENCH_TEST_MAERTS ? "sender" : "sink");
-    fputs("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n", f);
+    fputs("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n", f);
     for (size_t si = 0; si < c->nsizes; si++)
         for (size_t mi = 0; mi < c->nmodes; mi++) {
             struct bench_agg a;
@@ -205,6 +299,8 @@ void bench_report__table(FILE *f, const struct bench_sweep *s)
             cell(f, " %.3f |", a.cpu.mean);
             cell(f, " %.3f |", a.cpu.ci95);
             cell(f, " %.3f |", a.ratio_cpu);
+            cell(f, " %.3f |", a.cpu_paired.mean);
+            cell(f, " %.3f |", a.cpu_paired.ci95);
             for (int i = 0; i < BENCH_CPU_ROLES; i++)
                 cell(f, " %.3f |", a.role[i].mean);
             cell(f, " %.0f |", a.exits_ps);
@@ -217,6 +313,7 @@ void bench_report__table(FILE *f, const struct bench_sweep *s)
             cell(f, " %.0f |", a.irq_ps);
             fprintf(f, " %u/%u |\n", a.runs_ok, c->runs);
         }
+    table_overhead(f, s);
 }
 
 /* ---- JSON (jansson) ------------------------------------------------------ */
@@ -320,6 +417,12 @@ static json_t *raw_run(struct jbuild *b, unsigned run, const struct bench_result
     set(b, o, "transactions", rr ? juint(r->transactions) : json_null());
     set(b, o, "latency_mean_us", rr ? jnum(r->latency_mean_us) : json_null());
     set(b, o, "latency_p99_us", rr ? jnum(r->latency_p99_us) : json_null());
+    json_t *hk = set(b, o, "hv_cpu_by_exit", json_object());
+    for (int h = 0; h < BENCH_HV_KINDS; h++)
+        set(b, hk, bench__hv_kind_name((enum bench_hv_kind)h), jnum(r->hv_cpu_by_kind[h]));
+    set(b, o, "hv_spin", jnum(r->hv_spin));
+    set(b, o, "hv_irq", jnum(r->hv_irq));
+    set(b, o, "hv_model", jnum(r->hv_model));
     return o;
 }
 
@@ -347,6 +450,10 @@ static json_t *result_entry(struct jbuild *b, const struct bench_sweep *s, size_
     json_t *rat = set(b, o, "ratio_to_native", json_object());
     set(b, rat, "throughput", jnum(a.ratio_thr));
     set(b, rat, "cpu", jnum(a.ratio_cpu));
+    if (a.cpu_paired.n)
+        summary(b, rat, "cpu_paired", &a.cpu_paired);
+    else
+        set(b, rat, "cpu_paired", json_null());
     set(b, rat, "transactions", jnum(a.ratio_tps));
     bool rr = s->cfg.test == BENCH_TEST_RR;
     if (rr) {
@@ -361,6 +468,21 @@ static json_t *result_entry(struct jbuild *b, const struct bench_sweep *s, size_
         set(b, o, "transactions_per_sec", json_null());
         set(b, o, "latency_us", json_null());
         set(b, o, "per_transaction", json_null());
+    }
+    json_t *hk = set(b, o, "hv_cpu_by_exit", json_object());
+    for (int h = 0; h < BENCH_HV_KINDS; h++)
+        set(b, hk, bench__hv_kind_name((enum bench_hv_kind)h), jnum(a.hv_kind[h]));
+    set(b, o, "hv_spin", jnum(a.hv_spin));
+    set(b, o, "hv_irq", jnum(a.hv_irq));
+    set(b, o, "hv_model", jnum(a.hv_model));
+    if (a.has_overhead) {
+        json_t *ov = set(b, o, "overhead", json_object());
+        double v[BENCH_OVERHEAD_KEYS];
+        bench__overhead_values(&a.ovh, v);
+        for (int i = 0; i < BENCH_OVERHEAD_KEYS; i++)
+            set(b, ov, bench_overhead_keys[i], jnum(v[i]));
+    } else {
+        set(b, o, "overhead", json_null());
     }
     json_t *runs = set(b, o, "runs", json_array());
     for (unsigned r = 0; r < s->cfg.runs; r++)
@@ -392,6 +514,13 @@ int bench_report__json(FILE *f, const struct bench_sweep *s, const struct bench_
         push(&b, sizes, juint(c->sizes[i]));
     set(&b, cf, "seconds", jnum(c->seconds));
     set(&b, cf, "runs", juint(c->runs));
+    if (c->costs.set) {
+        json_t *ec = set(&b, cf, "exit_costs_us", json_object());
+        for (int i = 0; i < BENCH_COSTS; i++)
+            set(&b, ec, bench__cost_name((enum bench_cost)i), jnum(c->costs.us[i]));
+    } else {
+        set(&b, cf, "exit_costs_us", json_null());
+    }
     set(&b, cf, "line_rate", juint(c->line_rate_bps));
     set(&b, cf, "line_rate_name", jstr(rate));
     set(&b, cf, "runner", jstr(s->runner_name));

@@ -16,7 +16,12 @@
  * guest's own (guest_elapsed_s, guest_throughput_mbps) and the counting
  * window (window_s) beside it; CPU by role (cpu_by_role, cpu_total)
  * replaces nic_cpu_util. */
-#define BENCH_JSON_SCHEMA 4
+/* 4: the tests (maerts, rr) and their fields.
+ * 5: the hypervisor's CPU by exit kind, its spinning and the assigned
+ * device's handler (hv_cpu_by_exit, hv_spin, hv_irq), config.exit_costs_us
+ * and per entry the overhead over native, line by line (overhead); the
+ * paired CPU ratio (ratio_to_native.cpu_paired). */
+#define BENCH_JSON_SCHEMA 5
 
 struct bench_agg {
     enum bench_mode mode;
@@ -28,14 +33,26 @@ struct bench_agg {
     double exits_ps_by[BENCH_EXIT_REASONS];
     double irq_ps;
     double ratio_thr, ratio_cpu;               /* to native at this size; NAN if unknown */
+    /* mean and 95% CI of the per-round ratios cpu / native's cpu (round r
+     * of this mode over round r of native, measured seconds apart: the
+     * machine's slow drift cancels); n = 0 (NAN) without native */
+    struct stats_summary cpu_paired;
     /* rr only (NAN otherwise): transactions/s, latency mean and p99 (us),
      * means over runs of exits and interrupts per transaction */
     struct stats_summary tps, lat_mean, lat_p99;
     double exits_per_txn, irq_per_txn;
     double ratio_tps;
+    /* means over runs, cores (0 natively) */
+    double hv_kind[BENCH_HV_KINDS], hv_spin, hv_irq, hv_model;
+    /* the overhead over native (bench_acct.h): with --exit-costs, for a
+     * VM mode with a native baseline */
+    bool has_overhead;
+    struct bench_overhead ovh;
 };
 /* NAN fields when runs_ok == 0. */
 void bench_report__aggregate(const struct bench_sweep *s, size_t si, size_t mi, struct bench_agg *a);
+/* The figures the overhead is computed from. */
+void bench_report__acct_in(const struct bench_agg *a, struct bench_acct_in *in);
 
 /* Where and when the figures were taken. */
 struct bench_meta {

@@ -116,6 +116,14 @@ struct bench_result {
      * latency by the guest's clock, microseconds. */
     uint64_t transactions;
     double latency_mean_us, latency_p99_us;
+    /* Inside the hypervisor role (0 natively), cores: the run loop's
+     * thread CPU by the kind of exit it served (enum bench_hv_kind in
+     * bench_acct.h; sampled, hv/vm.h), the wall time it spent spinning for
+     * the guest's next exit (vcpu_stats.spin_ns), and the assigned
+     * device's host interrupt handler (timed per call). */
+    double hv_cpu_by_kind[6];
+    double hv_spin, hv_irq;
+    double hv_model; /* the emulated e1000's BAR0 handlers on the run loop (sampled), cores */
     char error[BENCH_ERROR_LEN]; /* set (NUL-terminated) when run() returns -1 */
 
     /* Filled by the harness from the fields above (a runner need not): */

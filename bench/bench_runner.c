@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_acct.h"
 #include "bench/bench_config.h"
 #include "hv/e1000_emul.h"
 #include "bench/bench_run.h"
@@ -63,6 +64,9 @@ struct snapshot {
     uint64_t virtio_ns, emul_ns, host_rx_ns, hpet_ns, assign_irq_ns, host_irq_ns;
     uint64_t stats[VCPU_STAT__COUNT];
     uint64_t interrupts;
+    struct cpu_sample hv_kind[HV_EXIT_KINDS]; /* the run loop's, by exit kind */
+    struct cpu_sample model_regs[2][E1000_EMUL_REGS]; /* the emulated e1000's handlers */
+    uint64_t spin_ns;
 };
 
 #define MAERTS_PORT 5002
@@ -120,6 +124,14 @@ static void snapshot__take(struct window *w, struct snapshot *s)
     s->host_irq_ns = __atomic_load_n(&t->host.nic_irq_cpu_ns, __ATOMIC_RELAXED);
     testbed__exit_stats(t, s->stats);
     s->interrupts = testbed__interrupts(t);
+    if (vm) {
+        memcpy(s->hv_kind, t->vm.exit_cpu, sizeof s->hv_kind);
+        s->spin_ns = t->vm.vcpu.stats.spin_ns;
+    }
+    /* per register and direction, each sampled: the window's estimate is
+     * the sum of theirs (hv_model below) */
+    if (vm && t->vm.e1000)
+        memcpy(s->model_regs, t->vm.e1000->reg_cpu, sizeof s->model_regs);
 }
 
 /* The value of `key=` in a RESULT line, if it is a whole number. */
@@ -212,6 +224,16 @@ static void runner__fill(const struct window *w, struct bench_result *out)
     out->exits_by_reason[BENCH_EXIT_OTHER] = total > named ? total - named : 0;
     out->interrupts = d(a->interrupts, b->interrupts);
 #undef EXITS
+    _Static_assert((int)HV_EXIT_KINDS == (int)BENCH_HV_KINDS, "one bench kind per hv kind");
+    for (int k = 0; k < HV_EXIT_KINDS; k++)
+        out->hv_cpu_by_kind[k] = cpu_sample__window_ns(&a->hv_kind[k], &b->hv_kind[k]) / 1e9 / wall;
+    out->hv_spin = (double)d(a->spin_ns, b->spin_ns) / 1e9 / wall;
+    out->hv_irq = assign_irq / 1e9 / wall;
+    double model = 0;
+    for (int w = 0; w < 2; w++)
+        for (int r = 0; r < E1000_EMUL_REGS; r++)
+            model += cpu_sample__window_ns(&a->model_regs[w][r], &b->model_regs[w][r]);
+    out->hv_model = model / 1e9 / wall;
 }
 
 static void runner__describe_fault(const struct host_vtd_fault *f, char *buf, size_t len)

@@ -282,9 +282,45 @@ static void emul__tx(struct e1000_emul *d)
     pthread_mutex_unlock(&d->txq_lock);
 }
 
-static uint64_t bar0_read(void *dev, uint64_t off, unsigned size)
+static enum e1000_emul_reg reg_of(uint64_t off)
 {
-    struct e1000_emul *d = dev;
+    switch (off & ~3ull) {
+    case E1000_CTRL: return E1000_EMUL_REG_CTRL;
+    case E1000_STATUS: return E1000_EMUL_REG_STATUS;
+    case E1000_ICR: return E1000_EMUL_REG_ICR;
+    case E1000_ICS: return E1000_EMUL_REG_ICS;
+    case E1000_IMS: return E1000_EMUL_REG_IMS;
+    case E1000_IMC: return E1000_EMUL_REG_IMC;
+    case E1000_ITR: return E1000_EMUL_REG_ITR;
+    case E1000_RDT: return E1000_EMUL_REG_RDT;
+    case E1000_TDT: return E1000_EMUL_REG_TDT;
+    default: return E1000_EMUL_REG_OTHER;
+    }
+}
+
+const char *e1000_emul__reg_name(enum e1000_emul_reg r)
+{
+    static const char *const names[E1000_EMUL_REGS] = {"CTRL", "STATUS", "ICR", "ICS", "IMS",
+                                                       "IMC", "ITR", "RDT", "TDT", "other"};
+    return (unsigned)r < E1000_EMUL_REGS ? names[r] : "?";
+}
+
+void e1000_emul__print_reg_cpu(const struct e1000_emul *d, const char *name, FILE *out)
+{
+    fprintf(out, "%s: e1000 register CPU (sampled):", name);
+    for (int r = 0; r < E1000_EMUL_REGS; r++)
+        for (int w = 0; w < 2; w++) {
+            const struct cpu_sample *c = &d->reg_cpu[w][r];
+            if (c->n)
+                fprintf(out, " %s/%c=%llux%.2fus", e1000_emul__reg_name(r), w ? 'w' : 'r',
+                        (unsigned long long)c->n,
+                        c->sampled ? (double)c->ns / (double)c->sampled / 1e3 : 0.0);
+        }
+    fprintf(out, "\n");
+}
+
+static uint64_t bar0_read_(struct e1000_emul *d, uint64_t off, unsigned size)
+{
     if (!(pci_dev__command(&d->pci) & PCI_COMMAND_MEMORY))
         return ~0ull; /* decode disabled: master abort */
     uint64_t v = e1000_mmio_ops.read(d->nic, off, size);
@@ -292,15 +328,39 @@ static uint64_t bar0_read(void *dev, uint64_t off, unsigned size)
     return v;
 }
 
-static void bar0_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+static uint64_t bar0_read(void *dev, uint64_t off, unsigned size)
 {
     struct e1000_emul *d = dev;
+    struct cpu_sample *c = &d->reg_cpu[0][reg_of(off)];
+    if (!cpu_sample__count(c))
+        return bar0_read_(d, off, size);
+    uint64_t t0 = cpu_sample__now();
+    uint64_t v = bar0_read_(d, off, size);
+    cpu_sample__add(c, t0, cpu_sample__now());
+    return v;
+}
+
+static void bar0_write_(struct e1000_emul *d, uint64_t off, unsigned size, uint64_t val)
+{
     if (!(pci_dev__command(&d->pci) & PCI_COMMAND_MEMORY))
         return;
     e1000_mmio_ops.write(d->nic, off, size, val);
     if ((off & ~3ull) == E1000_TDT && bus_master(d))
         emul__tx(d); /* without bus mastering: when BME is set again */
     emul__timer_poke(d);
+}
+
+static void bar0_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+{
+    struct e1000_emul *d = dev;
+    struct cpu_sample *c = &d->reg_cpu[1][reg_of(off)];
+    if (!cpu_sample__count(c)) {
+        bar0_write_(d, off, size, val);
+        return;
+    }
+    uint64_t t0 = cpu_sample__now();
+    bar0_write_(d, off, size, val);
+    cpu_sample__add(c, t0, cpu_sample__now());
 }
 
 const struct mmio_ops e1000_emul_bar0_ops = {.read = bar0_read, .write = bar0_write};

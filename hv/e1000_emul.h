@@ -30,11 +30,13 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "hv/guest_mem.h"
 #include "hv/vm_irq.h"
 #include "hw/e1000/e1000.h"
 #include "hw/pci/pci_dev.h"
+#include "lib/cpu_sample.h"
 
 #define E1000_EMUL_TIMER_MIN_NS 10000ull /* shortest timer-thread wait: 10 us */
 
@@ -50,6 +52,14 @@ struct e1000_emul_stats {
     uint64_t msi_sent, intx_sent;
     uint64_t msi_held;       /* MSIs held back while Bus Master Enable was clear */
     uint64_t rx_blocked;     /* frames refused while Bus Master Enable was clear */
+};
+
+/* The BAR0 registers whose handler CPU is counted apart (the rest:
+ * OTHER), for e1000_emul.reg_cpu. */
+enum e1000_emul_reg {
+    E1000_EMUL_REG_CTRL, E1000_EMUL_REG_STATUS, E1000_EMUL_REG_ICR, E1000_EMUL_REG_ICS,
+    E1000_EMUL_REG_IMS, E1000_EMUL_REG_IMC, E1000_EMUL_REG_ITR, E1000_EMUL_REG_RDT,
+    E1000_EMUL_REG_TDT, E1000_EMUL_REG_OTHER, E1000_EMUL_REGS
 };
 
 /* Descriptors taken per pass (so at most this many frames queued) and the
@@ -89,10 +99,19 @@ struct e1000_emul {
     bool thread_running, stopping;
     uint64_t wait_until;        /* clock time the thread sleeps to; UINT64_MAX: none */
     struct e1000_emul_stats stats; /* atomics */
+    /* The BAR0 handlers' thread CPU by register, [0] reads, [1] writes
+     * (sampled: lib/cpu_sample.h): the model's register emulation and, on a
+     * TDT write, its transmit pass and the hand-off to the bridge.  Only
+     * the vCPU run loop calls the handlers, and only it reads these. */
+    struct cpu_sample reg_cpu[2][E1000_EMUL_REGS];
 };
 
 /* 0, -ENOMEM or -EINVAL.  cfg NULL: defaults (monotonic clock, timer
  * thread started). */
+/* One line "NAME: e1000 register CPU (sampled): ICR r=N x U us ...". */
+void e1000_emul__print_reg_cpu(const struct e1000_emul *d, const char *name, FILE *out);
+const char *e1000_emul__reg_name(enum e1000_emul_reg r);
+
 int e1000_emul__init(struct e1000_emul *d, struct guest_mem *gm, struct vm_irq *irq,
                      const uint8_t mac[6], e1000_tx_fn tx, void *tx_ctx,
                      const struct e1000_emul_config *cfg);

@@ -612,47 +612,89 @@ int hv_vm__stop_message(const struct vcpu_exit *e, char *buf, size_t size)
     return 0;
 }
 
+const char *hv_exit_kind_name(enum hv_exit_kind k)
+{
+    static const char *const names[HV_EXIT_KINDS] = {"mmio_read", "mmio_write", "pio_in", "pio_out",
+                                                     "hlt", "other"};
+    return (unsigned)k < HV_EXIT_KINDS ? names[k] : "?";
+}
+
+static enum hv_exit_kind exit_kind(const struct vcpu_exit *e)
+{
+    switch (e->reason) {
+    case VCPU_EXIT_MMIO:
+        return e->mmio.is_write ? HV_EXIT_MMIO_WRITE : HV_EXIT_MMIO_READ;
+    case VCPU_EXIT_PIO:
+        return e->pio.is_write ? HV_EXIT_PIO_OUT : HV_EXIT_PIO_IN;
+    case VCPU_EXIT_HLT:
+        return HV_EXIT_HLT;
+    default:
+        return HV_EXIT_OTHER;
+    }
+}
+
+/* One run of the guest and the handling of its exit: 1 to go on, else
+ * what hv_vm__run returns. */
+static int vm__step(struct hv_vm *vm);
+
 int hv_vm__run(struct hv_vm *vm)
 {
+    cpu_sample__clock_cost(); /* calibrate before the first timed run */
     for (;;) {
-        if (vm->stop_requested)
-            return -EINTR;
-        int r = vcpu__run(&vm->vcpu);
-        if (r) {
-            log__err("hv", "%s: vCPU failed: %s", vm->cfg.name, strerror(-r));
+        bool timed = vm->exit_tick++ % CPU_SAMPLE_EVERY == 0;
+        uint64_t t0 = timed ? cpu_sample__now() : 0, s0 = vm->vcpu.stats.spin_ns;
+        int r = vm__step(vm);
+        enum hv_exit_kind k = exit_kind(&vm->vcpu.exit);
+        vm->exit_cpu[k].n++;
+        if (timed) {
+            cpu_sample__add(&vm->exit_cpu[k], t0, cpu_sample__now());
+            vm->exit_spin_ns[k] += vm->vcpu.stats.spin_ns - s0;
+        }
+        if (r != 1)
             return r;
-        }
-        struct vcpu_exit *e = &vm->vcpu.exit;
-        switch (e->reason) {
-        case VCPU_EXIT_MMIO:
-        case VCPU_EXIT_PIO:
-            vcpu_traps__dispatch(&vm->traps, &vm->vcpu);
-            if (vm->powered_off)
-                return 0;
-            if (vm->reset_by) {
-                /* A PC resets its CPU here; a VM ends, cleanly: the
-                 * guest asked to reboot (Linux's reboot=k). */
-                vm->exit_status = 0;
-                return 0;
-            }
-            break;
-        case VCPU_EXIT_HLT:
-            /* A backend that halts inside run (an in-kernel interrupt
-             * controller) has nothing for us to wait on. */
-            if (!(vm->vm.ops->caps & VCPU_CAP_HALT_IN_RUN))
-                vm__halt(vm);
-            break;
-        case VCPU_EXIT_FAULT:
-        case VCPU_EXIT_SHUTDOWN: {
-            char msg[HV_VM_STOP_MESSAGE_MAX];
-            hv_vm__stop_message(e, msg, sizeof msg);
-            log__err("hv", "%s: %s", vm->cfg.name, msg);
-            return -EFAULT;
-        }
-        default:
-            break; /* interrupt window, kick: just resume */
-        }
     }
+}
+
+static int vm__step(struct hv_vm *vm)
+{
+    if (vm->stop_requested)
+        return -EINTR;
+    int r = vcpu__run(&vm->vcpu);
+    if (r) {
+        log__err("hv", "%s: vCPU failed: %s", vm->cfg.name, strerror(-r));
+        return r;
+    }
+    struct vcpu_exit *e = &vm->vcpu.exit;
+    switch (e->reason) {
+    case VCPU_EXIT_MMIO:
+    case VCPU_EXIT_PIO:
+        vcpu_traps__dispatch(&vm->traps, &vm->vcpu);
+        if (vm->powered_off)
+            return 0;
+        if (vm->reset_by) {
+            /* A PC resets its CPU here; a VM ends, cleanly: the
+             * guest asked to reboot (Linux's reboot=k). */
+            vm->exit_status = 0;
+            return 0;
+        }
+        break;
+    case VCPU_EXIT_HLT:
+        /* A backend that halts inside run (an in-kernel interrupt
+         * controller) has nothing for us to wait on. */
+        if (!(vm->vm.ops->caps & VCPU_CAP_HALT_IN_RUN))
+            vm__halt(vm);
+        break;
+    case VCPU_EXIT_FAULT:
+    case VCPU_EXIT_SHUTDOWN: {
+        char msg[HV_VM_STOP_MESSAGE_MAX];
+        hv_vm__stop_message(e, msg, sizeof msg);
+        log__err("hv", "%s: %s", vm->cfg.name, msg);
+        return -EFAULT;
+    }
+    default:
+        break; /* interrupt window, kick: just resume */
+    }
+    return 1;
 }
 
 void hv_vm__print_stats(struct hv_vm *vm, FILE *out)
@@ -669,6 +711,19 @@ void hv_vm__print_stats(struct hv_vm *vm, FILE *out)
      * as on a PC's bus): a guest probing or hammering them shows here. */
     fprintf(out, " unclaimed=%llu/%llu (reads/writes)\n", (unsigned long long)vm->traps.unclaimed_reads,
             (unsigned long long)vm->traps.unclaimed_writes);
+    /* The run loop's thread CPU per exit it served (sampled, 1 in
+     * CPU_SAMPLE_EVERY; hv/vm.h): returns x us each = estimated ms. */
+    fprintf(out, "%s: run-loop CPU by exit (sampled):", vm->cfg.name);
+    for (int k = 0; k < HV_EXIT_KINDS; k++) {
+        const struct cpu_sample *c = &vm->exit_cpu[k];
+        if (c->n)
+            fprintf(out, " %s=%llux%.2fus(spin %.2f)", hv_exit_kind_name(k), (unsigned long long)c->n,
+                    c->sampled ? (double)c->ns / (double)c->sampled / 1e3 : 0.0,
+                    c->sampled ? (double)vm->exit_spin_ns[k] / (double)c->sampled / 1e3 : 0.0);
+    }
+    fprintf(out, " spinning=%.1fms\n", (double)vm->vcpu.stats.spin_ns / 1e6);
+    if (vm->e1000)
+        e1000_emul__print_reg_cpu(vm->e1000, vm->cfg.name, out);
     if (vm->virtio) {
         struct virtio_net_stats st;
         virtio_net__get_stats(vm->virtio, &st);

@@ -26,6 +26,7 @@
 #include "hw/i8042.h"
 #include "hw/mc146818_rtc.h"
 #include "hw/uart_16550.h"
+#include "lib/cpu_sample.h"
 #include "drivers/platform/platform_map.h"
 #include "vcpu/vcpu.h"
 #include "vcpu/vcpu_trap.h"
@@ -82,6 +83,14 @@ struct hv_window {
 
 #define HV_MAX_WINDOWS 16
 
+/* What a return from vcpu__run was, for the run loop's CPU accounting. */
+enum hv_exit_kind {
+    HV_EXIT_MMIO_READ, HV_EXIT_MMIO_WRITE, HV_EXIT_PIO_IN, HV_EXIT_PIO_OUT, HV_EXIT_HLT,
+    HV_EXIT_OTHER, /* interrupt window, kick, anything else that returns */
+    HV_EXIT_KINDS
+};
+const char *hv_exit_kind_name(enum hv_exit_kind k);
+
 struct hv_vm {
     struct hv_vm_config cfg;
     struct guest_mem mem;
@@ -122,6 +131,15 @@ struct hv_vm {
     const char *reset_by;        /* the guest reset the machine: "i8042" or
                                   * "port 0x92" (static text); NULL: no */
     uint64_t halts;
+    /* The run loop's own CPU by the kind of exit it served (sampled, one
+     * run in CPU_SAMPLE_EVERY: lib/cpu_sample.h): from the call that
+     * resumed the guest (delivery, hand-off, waiting: spin or sleep, and
+     * the decode; hand-offs the backend completes itself, e.g. cli/sti,
+     * fall in the run that returns next) to the end of handling the exit
+     * (device emulation, or the halt).  Read on the run loop's thread. */
+    struct cpu_sample exit_cpu[HV_EXIT_KINDS];
+    uint64_t exit_spin_ns[HV_EXIT_KINDS]; /* of the timed runs: the backend's spin (wall) */
+    uint32_t exit_tick;
 };
 
 /* 0, or -errno with one clear message logged (bad config, kernel does not

@@ -42,6 +42,9 @@ static void usage(FILE *f)
             "  --runs R          repetitions per (mode, size), 1..%d (default: %d)\n"
             "  --line-rate RATE  1G, 10G, unlimited, or bits/s with K/M/G suffix\n"
             "                    (x1000) (default: 1G)\n"
+            "  --exit-costs LIST CPU per event in us, as `bench_vcpu` prints it\n"
+            "                    (mmio_read=U,mmio_write=U,pio=U,hlt=U,inject=U): adds\n"
+            "                    the overhead over native, line by line (docs/bench.md)\n"
             "  --json FILE       write every raw run and the aggregates (schema %d,\n"
             "                    docs/bench.md; check it with 'iovirt bench-check')\n"
             "  --svg FILE        write throughput and CPU plots\n"
@@ -136,7 +139,7 @@ struct bench_args {
 
 enum {
     OPT_MODES = 256, OPT_SIZES, OPT_SECONDS, OPT_RUNS, OPT_LINE_RATE, OPT_JSON, OPT_SVG, OPT_QUICK,
-    OPT_TEST, OPT_RR_SIZE,
+    OPT_TEST, OPT_RR_SIZE, OPT_EXIT_COSTS,
 };
 
 static const struct option bench_longopts[] = {
@@ -150,6 +153,7 @@ static const struct option bench_longopts[] = {
     {"quick", no_argument, NULL, OPT_QUICK},
     {"test", required_argument, NULL, OPT_TEST},
     {"rr-size", required_argument, NULL, OPT_RR_SIZE},
+    {"exit-costs", required_argument, NULL, OPT_EXIT_COSTS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -225,6 +229,10 @@ static int parse_args(int argc, char **argv, struct bench_args *a)
             opt = "--rr-size";
             rc = bench__parse_rr_size(optarg, &a->cfg.rr_req, &a->cfg.rr_resp, err, sizeof err);
             a->set_rr_size = true;
+            break;
+        case OPT_EXIT_COSTS:
+            opt = "--exit-costs";
+            rc = bench__parse_exit_costs(optarg, &a->cfg.costs, err, sizeof err);
             break;
         case OPT_JSON: a->json = optarg; break;
         case OPT_SVG: a->svg = optarg; break;

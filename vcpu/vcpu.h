@@ -147,6 +147,10 @@ enum vcpu_stat {
 
 struct vcpu_stats {
     uint64_t n[VCPU_STAT__COUNT];
+    /* Wall time the caller's thread busy-waited inside run() for the
+     * guest's next exit (a backend that spins before it sleeps: proc), ns.
+     * Spinning is CPU: on the run loop's thread it is hypervisor CPU. */
+    uint64_t spin_ns;
 };
 
 const char *vcpu__stat_name(enum vcpu_stat s);

@@ -32,7 +32,8 @@
 #include "guest/kernel/kernel.h"
 #include "guest/net/net.h"
 
-#define VNET_QUEUE_MAX 128
+#define VNET_RXQ_MAX   256  /* as many RX buffers as the device allows (VIRTQ_DRV_MAX) */
+#define VNET_TXQ_MAX   128
 #define VNET_BUF_SIZE  2048u
 #define VNET_HDR_LEN   sizeof(struct virtio_net_hdr)
 /* TSO frames: a few large bounce buffers (header + 64 KiB frame, in pages) */
@@ -56,7 +57,7 @@ struct vnet {
     struct nic *nic;
     struct virtq rx, tx;
     uint8_t *rx_bufs, *tx_bufs;
-    uint16_t tx_free[VNET_QUEUE_MAX];   /* stack of free TX buffer indexes */
+    uint16_t tx_free[VNET_TXQ_MAX];   /* stack of free TX buffer indexes */
     unsigned tx_nfree;
     uint8_t *tx_big;                    /* HOST_TSO4: VNET_BIG_SLOTS large buffers */
     uint16_t big_free[VNET_BIG_SLOTS];
@@ -349,10 +350,11 @@ int virtio_net__probe(struct kernel *k, struct pci_dev *d, struct nic *n)
         virtio_pci__set_config_msix(&vn->vp, VIRTIO_MSI_NO_VECTOR);
 
     bool event_idx = (vn->features & 1ull << VIRTIO_F_EVENT_IDX) != 0;
-    size_t qpages = (virtq__mem_size(VNET_QUEUE_MAX) + PMEM_PAGE - 1) / PMEM_PAGE;
-    void *rxq = kernel__alloc_pages(k, qpages), *txq = kernel__alloc_pages(k, qpages);
-    vn->rx_bufs = kernel__alloc_pages(k, VNET_QUEUE_MAX * VNET_BUF_SIZE / PMEM_PAGE);
-    vn->tx_bufs = kernel__alloc_pages(k, VNET_QUEUE_MAX * VNET_BUF_SIZE / PMEM_PAGE);
+    size_t rxpages = (virtq__mem_size(VNET_RXQ_MAX) + PMEM_PAGE - 1) / PMEM_PAGE;
+    size_t txpages = (virtq__mem_size(VNET_TXQ_MAX) + PMEM_PAGE - 1) / PMEM_PAGE;
+    void *rxq = kernel__alloc_pages(k, rxpages), *txq = kernel__alloc_pages(k, txpages);
+    vn->rx_bufs = kernel__alloc_pages(k, VNET_RXQ_MAX * VNET_BUF_SIZE / PMEM_PAGE);
+    vn->tx_bufs = kernel__alloc_pages(k, VNET_TXQ_MAX * VNET_BUF_SIZE / PMEM_PAGE);
     if (!rxq || !txq || !vn->rx_bufs || !vn->tx_bufs)
         return vnet__fail(vn, "out of memory for queues", -ENOMEM);
     if (vn->features & F(VIRTIO_NET_F_HOST_TSO4)) {
@@ -365,11 +367,11 @@ int virtio_net__probe(struct kernel *k, struct pci_dev *d, struct nic *n)
     if ((vn->features & F(VIRTIO_NET_F_MRG_RXBUF)) &&
         !(vn->rx_scratch = kernel__alloc_pages(k, VNET_BIG_PAGES)))
         return vnet__fail(vn, "out of memory for receive gathering", -ENOMEM);
-    rc = virtio_pci__setup_queue(&vn->vp, &vn->rx, VIRTIO_NET_RX_VQ, VNET_QUEUE_MAX, rxq, event_idx,
+    rc = virtio_pci__setup_queue(&vn->vp, &vn->rx, VIRTIO_NET_RX_VQ, VNET_RXQ_MAX, rxq, event_idx,
                                  msix ? 0 : VIRTIO_MSI_NO_VECTOR);
     if (rc)
         return vnet__fail(vn, "receiveq1 setup failed", rc);
-    rc = virtio_pci__setup_queue(&vn->vp, &vn->tx, VIRTIO_NET_TX_VQ, VNET_QUEUE_MAX, txq, event_idx,
+    rc = virtio_pci__setup_queue(&vn->vp, &vn->tx, VIRTIO_NET_TX_VQ, VNET_TXQ_MAX, txq, event_idx,
                                  VIRTIO_MSI_NO_VECTOR);
     if (rc)
         return vnet__fail(vn, "transmitq1 setup failed", rc);
@@ -378,6 +380,7 @@ int virtio_net__probe(struct kernel *k, struct pci_dev *d, struct nic *n)
         vn->tx_free[vn->tx_nfree++] = (uint16_t)i;
     for (unsigned i = 0; i < vn->rx.size; i++)
         vnet__rx_post(vn, i);
+    n->dev.rx_slots = vn->rx.size; /* TCP's window stays within the queue */
 
     if (vn->features & 1ull << VIRTIO_NET_F_MAC) {
         if ((rc = virtio_pci__read_config(&vn->vp, VIRTIO_NET_CFG_MAC, n->mac, 6)))

@@ -28,7 +28,8 @@ struct kernel_net {
 int knet__up(struct kernel *k);
 /* One pass of the stack (timers, RX via the driver's poll, TX). */
 void knet__poll(struct kernel *k);
-/* Halt until the NIC interrupts, deadline_ns passes, or KNET_MAX_WAIT_NS. */
+/* Halt until the NIC interrupts, deadline_ns passes, or KNET_MAX_WAIT_NS;
+ * not at all while the last poll left frames in the ring. */
 void knet__wait(struct kernel *k, uint64_t deadline_ns);
 void knet__print_stats(struct kernel *k);
 

@@ -70,9 +70,14 @@ void net__poll(struct net_stack *s, uint64_t now_ns)
     if (now_ns > s->now)
         s->now = now_ns;
     if (s->dev->ops->poll)
-        s->dev->ops->poll(s->dev, s, NET_POLL_BUDGET);
+        s->rx_more = s->dev->ops->poll(s->dev, s, NET_POLL_BUDGET) >= NET_POLL_BUDGET;
     net__arp_timers(s);
     tcp__poll(s);
+}
+
+bool net__rx_pending(const struct net_stack *s)
+{
+    return s->rx_more;
 }
 
 const struct net_stats *net__stats(const struct net_stack *s)

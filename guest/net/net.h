@@ -27,11 +27,17 @@
 #ifndef NET_TCP_SNDBUF               /* power of two; >= bandwidth x delay */
 #define NET_TCP_SNDBUF        (1024u * 1024)
 #endif
-#ifndef NET_TCP_RCVBUF               /* power of two */
-#define NET_TCP_RCVBUF        (128u * 1024)
+/* Receive buffer: a connection starts with NET_TCP_RCVBUF_INIT and grows
+ * towards NET_TCP_RCVBUF as its application drains fast (tcp_rcvbuf.c);
+ * the ring itself is always the full size (memory is static). */
+#ifndef NET_TCP_RCVBUF               /* power of two: the ceiling */
+#define NET_TCP_RCVBUF        (1024u * 1024)
+#endif
+#ifndef NET_TCP_RCVBUF_INIT
+#define NET_TCP_RCVBUF_INIT   (64u * 1024)
 #endif
 #ifndef NET_TCP_OOO_RANGES           /* out-of-order ranges kept on receive */
-#define NET_TCP_OOO_RANGES    4
+#define NET_TCP_OOO_RANGES    8
 #endif
 #ifndef NET_UDP_MAX_BINDS
 #define NET_UDP_MAX_BINDS     8
@@ -47,12 +53,19 @@
 #define NET_TCP_PERSIST_MIN_NS 200000000ull
 #define NET_TCP_PERSIST_MAX_NS 60000000000ull
 #define NET_TCP_TLP_MIN_NS     10000000ull     /* RFC 8985 7.2 floor */
+/* Delayed ACK timer: Linux's TCP_ATO_MIN; RFC 1122 4.2.3.2 caps it at
+ * 0.5 s, RFC 5681 4.2 wants it well below. */
+#define NET_TCP_DELACK_NS      40000000ull
 #define NET_TCP_MSS_LOCAL      (ETH_MTU - IP_HDR_LEN - TCP_HDR_LEN) /* 1460 */
 #define NET_POLL_BUDGET        64
 
 _Static_assert((NET_TCP_SNDBUF & (NET_TCP_SNDBUF - 1)) == 0, "SNDBUF pow2");
 _Static_assert((NET_TCP_RCVBUF & (NET_TCP_RCVBUF - 1)) == 0, "RCVBUF pow2");
 _Static_assert(NET_TCP_SNDBUF < (1u << 30), "SNDBUF within seq space");
+_Static_assert(NET_TCP_RCVBUF < (1u << 30), "RCVBUF within seq space");
+_Static_assert(NET_TCP_RCVBUF_INIT <= NET_TCP_RCVBUF &&
+               NET_TCP_RCVBUF_INIT >= 4 * 1460u, "RCVBUF_INIT in [4 MSS, RCVBUF]");
+_Static_assert(NET_TCP_DELACK_NS < 500000000ull, "RFC 1122 4.2.3.2: under 0.5 s");
 
 /* NET_IP4(10,0,2,15): addresses are host-order uint32_t throughout. */
 #define NET_IP4(a, b, c, d) \
@@ -79,6 +92,8 @@ struct net_stats {
     uint64_t tcp_tlp_out;        /* tail loss probes */
     uint64_t tcp_ooo_in;         /* out-of-order segments kept (dup ACKed) */
     uint64_t tcp_ooo_drop;       /* out-of-order segments dropped (no range) */
+    uint64_t tcp_delacks;        /* ACKs sent by the delayed-ACK timer */
+    uint64_t tcp_rcvbuf_grow;    /* receive buffer growth steps */
 };
 
 /* ---- ARP cache (RFC 826) --------------------------------------------- */
@@ -138,8 +153,20 @@ struct tcp_conn {
     /* receive sequence space */
     uint32_t irs, rcv_nxt, rcv_adv;
     uint32_t rcv_head, rcv_len;
-    uint8_t ack_pending;
     bool fin_received;
+    /* ACK policy (tcp_delack.c): ack_pending = send one at the next
+     * chance (a busy device, or the pushed rule); delack_at = the delayed
+     * ACK timer; rcv_wup = rcv_nxt our last ACK carried. */
+    bool ack_pending, ack_pushed;
+    uint16_t rcv_mss;           /* largest segment the peer sent */
+    uint32_t rcv_wup;
+    uint64_t delack_at;
+    /* Receive buffer autotuning (tcp_rcvbuf.c). */
+    uint32_t rcv_cap;           /* bytes of the ring the window may offer */
+    uint32_t rrtt_seq;          /* receiver RTT sample ends when rcv_nxt passes it */
+    uint64_t rrtt_at, rrtt;     /* sample start; estimate (0: none yet) */
+    uint64_t app_read;          /* bytes the application took, total */
+    uint64_t rq_at, rq_read;    /* start of the current measuring interval */
     /* Data beyond a hole already sits in the ring at its place; these are
      * its [start, end) sequence ranges. */
     uint8_t ooo_n;
@@ -177,6 +204,7 @@ struct net_stack {
     uint64_t now;
     uint32_t rand_state;
     uint16_t ip_id, next_port;
+    bool rx_more;                    /* the last device poll used its whole budget */
     struct net_stats stats;
     struct net_arp_entry arp[NET_ARP_ENTRIES];
     uint16_t listen_ports[NET_TCP_MAX_LISTEN];
@@ -193,6 +221,11 @@ void net__input(struct net_stack *s, const void *frame, size_t len);
 /* Run timers, pull frames from ops->poll, flush delayed ACKs and queued
  * data.  Call each kernel-loop pass with the current monotonic time. */
 void net__poll(struct net_stack *s, uint64_t now_ns);
+/* True when the last net__poll took a full budget of frames from the
+ * device: more may be waiting, and they raise no new interrupt (the one
+ * that announced them was taken), so the caller must poll again before
+ * it halts. */
+bool net__rx_pending(const struct net_stack *s);
 const struct net_stats *net__stats(const struct net_stack *s);
 
 #endif

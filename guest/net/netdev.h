@@ -72,7 +72,8 @@ struct netdev_ops {
     /* The station address. */
     void (*mac)(struct netdev *dev, uint8_t mac[6]);
     /* Optional: hand up to budget received frames to net__input(stack, ...)
-     * and return how many were delivered.  NULL for push-only drivers. */
+     * and return how many were delivered (budget: more may be waiting,
+     * net__rx_pending).  NULL for push-only drivers. */
     int (*poll)(struct netdev *dev, struct net_stack *stack, int budget);
     /* Optional: link state (NULL means always up). */
     bool (*link_up)(struct netdev *dev);
@@ -87,6 +88,11 @@ struct netdev {
     const struct netdev_ops *ops;
     void *priv;         /* the driver's own state */
     uint32_t features;  /* NETDEV_F_*: offloads the stack may use */
+    /* Frames the driver's receive ring holds (0: unknown, no limit).  TCP
+     * never offers a window of more full segments than this, so a sender
+     * cannot have more in flight than the ring can take while the kernel
+     * is busy elsewhere (tcp_rcvbuf.c). */
+    unsigned rx_slots;
 };
 
 /* Monotonic time source supplied by the environment, in nanoseconds. */

@@ -125,14 +125,14 @@ long tcp__recv(struct tcp_conn *c, void *buf, size_t len)
     c->rcv_head = (c->rcv_head + n) & (NET_TCP_RCVBUF - 1);
     c->rcv_len -= n;
     if (n && c->state >= NET_TCPS_ESTABLISHED && !c->fin_received) {
+        net__now(c->stack);
+        tcp__rcvbuf_on_read(c, n);
         /* Window update once it opened by a useful amount (receiver SWS
          * avoidance, RFC 9293 3.8.6.2.2). */
         uint32_t edge = c->rcv_nxt + tcp__rcv_space(c);
         uint32_t grow = net__seq_gt(edge, c->rcv_adv) ? edge - c->rcv_adv : 0;
-        if (grow >= net__min32(NET_TCP_RCVBUF / 2, 2u * c->mss)) {
-            net__now(c->stack);
+        if (grow >= net__min32(c->rcv_cap / 2, 2u * c->mss))
             tcp__send_ack(c);
-        }
     }
     return n;
 }

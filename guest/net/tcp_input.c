@@ -94,7 +94,7 @@ static void passive_open(struct net_stack *s, const struct tcp_seg *g)
     c->rport = g->sport;
     c->irs = g->seq;
     c->rcv_nxt = g->seq + 1;
-    c->rcv_adv = c->rcv_nxt;
+    c->rcv_adv = c->rcv_wup = c->rcv_nxt;
     apply_syn_options(c, g);
     c->snd_wnd = g->wnd;
     c->max_snd_wnd = g->wnd;
@@ -135,7 +135,7 @@ static void syn_sent_input(struct tcp_conn *c, const struct tcp_seg *g)
         return; /* simultaneous open is not supported */
     c->irs = g->seq;
     c->rcv_nxt = g->seq + 1;
-    c->rcv_adv = c->rcv_nxt;
+    c->rcv_adv = c->rcv_wup = c->rcv_nxt;
     c->snd_una = g->ack;
     apply_syn_options(c, g);
     c->snd_wnd = g->wnd; /* unscaled in a SYN */
@@ -300,74 +300,6 @@ static bool ack_step(struct tcp_conn *c, const struct tcp_seg *g)
     return true;
 }
 
-/* Copy len bytes that belong off bytes after rcv_nxt into the ring. */
-static void rcv_copy(struct tcp_conn *c, uint32_t off, const uint8_t *d, uint32_t len)
-{
-    if (c->app_closed)
-        return; /* nobody will read it */
-    uint32_t pos = (c->rcv_head + c->rcv_len + off) & (NET_TCP_RCVBUF - 1);
-    uint32_t first = net__min32(len, NET_TCP_RCVBUF - pos);
-    net__memcpy(c->rcvbuf + pos, d, first);
-    if (len > first)
-        net__memcpy(c->rcvbuf, d + first, len - first);
-}
-
-static void rcv_advance(struct tcp_conn *c, uint32_t n)
-{
-    if (!c->app_closed)
-        c->rcv_len += n;
-    c->rcv_nxt += n;
-    c->stack->stats.tcp_bytes_rcvd += n;
-}
-
-static void ooo_remove(struct tcp_conn *c, unsigned i)
-{
-    c->ooo_n--;
-    c->ooo_start[i] = c->ooo_start[c->ooo_n];
-    c->ooo_end[i] = c->ooo_end[c->ooo_n];
-}
-
-/* Record [start, end), merging with overlapping or touching ranges.
- * False when there is no room for a new range (the data is dropped). */
-static bool ooo_add(struct tcp_conn *c, uint32_t start, uint32_t end)
-{
-    for (unsigned i = 0; i < c->ooo_n;) {
-        if (net__seq_leq(start, c->ooo_end[i]) && net__seq_leq(c->ooo_start[i], end)) {
-            if (net__seq_lt(c->ooo_start[i], start))
-                start = c->ooo_start[i];
-            if (net__seq_gt(c->ooo_end[i], end))
-                end = c->ooo_end[i];
-            ooo_remove(c, i);
-        } else {
-            i++;
-        }
-    }
-    if (c->ooo_n == NET_TCP_OOO_RANGES)
-        return false;
-    c->ooo_start[c->ooo_n] = start;
-    c->ooo_end[c->ooo_n] = end;
-    c->ooo_n++;
-    return true;
-}
-
-/* rcv_nxt moved: absorb the ranges it reached.  True if any was. */
-static bool ooo_fill(struct tcp_conn *c)
-{
-    bool any = false;
-    for (unsigned i = 0; i < c->ooo_n;) {
-        if (net__seq_leq(c->ooo_start[i], c->rcv_nxt)) {
-            if (net__seq_gt(c->ooo_end[i], c->rcv_nxt))
-                rcv_advance(c, c->ooo_end[i] - c->rcv_nxt);
-            ooo_remove(c, i);
-            any = true;
-            i = 0; /* rcv_nxt moved: rescan */
-        } else {
-            i++;
-        }
-    }
-    return any;
-}
-
 static void data_step(struct tcp_conn *c, struct tcp_seg *g)
 {
     struct net_stack *s = c->stack;
@@ -407,8 +339,8 @@ static void data_step(struct tcp_conn *c, struct tcp_seg *g)
          * 4.2).  A FIN beyond a hole waits for the retransmission. */
         uint32_t off = g->seq - c->rcv_nxt;
         uint32_t take = off < space ? net__min32(g->len, space - off) : 0;
-        if (take && ooo_add(c, g->seq, g->seq + take)) {
-            rcv_copy(c, off, g->data, take);
+        if (take && tcp__ooo_add(c, g->seq, g->seq + take)) {
+            tcp__rcv_store(c, off, g->data, take);
             s->stats.tcp_ooo_in++;
         } else {
             s->stats.tcp_ooo_drop++;
@@ -418,14 +350,16 @@ static void data_step(struct tcp_conn *c, struct tcp_seg *g)
     }
     uint32_t take = net__min32(g->len, space);
     if (take) {
-        rcv_copy(c, 0, g->data, take);
-        rcv_advance(c, take);
-        if (c->ooo_n && ooo_fill(c)) {
-            tcp__send_ack(c); /* a hole was filled: ACK at once (RFC 5681 4.2) */
-        } else if (++c->ack_pending >= 2) {
-            /* ACK every second segment now; the rest at the end of the poll
-             * pass (RFC 9293 3.8.6.3 / RFC 1122 4.2.3.2). */
+        bool gap = c->ooo_n != 0;
+        tcp__rcv_store(c, 0, g->data, take);
+        tcp__rcv_advance(c, take);
+        tcp__rcv_rtt_measure(c);
+        if (gap) {
+            /* All or part of a gap filled: ACK at once (RFC 5681 4.2). */
+            tcp__ooo_fill(c);
             tcp__send_ack(c);
+        } else {
+            tcp__ack_on_data(c, take, g->flags & TCP_FLAG_PSH);
         }
     }
     if (take < g->len) {

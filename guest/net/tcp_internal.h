@@ -53,7 +53,21 @@ void tcp__set_state(struct tcp_conn *c, enum tcp_state st);
 /* The connection is dead: record why, stop timers, maybe free the slot. */
 void tcp__drop(struct tcp_conn *c, int err);
 void tcp__release_if_done(struct tcp_conn *c);
+/* Receive buffer and window (tcp_rcvbuf.c). */
 uint32_t tcp__rcv_space(const struct tcp_conn *c);
+void tcp__rcvbuf_init(struct tcp_conn *c);
+void tcp__rcv_rtt_measure(struct tcp_conn *c);   /* in-order data arrived */
+void tcp__rcvbuf_on_read(struct tcp_conn *c, uint32_t n);
+/* Reassembly (tcp_reass.c): store len bytes off bytes after rcv_nxt;
+ * move rcv_nxt over n stored bytes; out-of-order ranges. */
+void tcp__rcv_store(struct tcp_conn *c, uint32_t off, const uint8_t *d, uint32_t len);
+void tcp__rcv_advance(struct tcp_conn *c, uint32_t n);
+bool tcp__ooo_add(struct tcp_conn *c, uint32_t start, uint32_t end);
+bool tcp__ooo_fill(struct tcp_conn *c);
+/* ACK policy (tcp_delack.c). */
+void tcp__ack_on_data(struct tcp_conn *c, uint32_t len, bool psh);
+void tcp__ack_sent(struct tcp_conn *c);          /* a segment carried our ACK */
+bool tcp__ack_due(struct tcp_conn *c);           /* poll time: send one now? */
 struct tcp_conn *tcp__alloc(struct net_stack *s);
 
 #endif

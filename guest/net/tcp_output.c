@@ -9,11 +9,6 @@
  * pieces unless it is the tail, which the device cuts into MSS frames. */
 #include "guest/net/tcp_internal.h"
 
-uint32_t tcp__rcv_space(const struct tcp_conn *c)
-{
-    return NET_TCP_RCVBUF - c->rcv_len;
-}
-
 /* The header every segment carries; returns its length (options incl.). */
 static size_t tcp_build(uint8_t *t, uint16_t sport, uint16_t dport,
                         uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
@@ -140,7 +135,7 @@ int tcp__xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
     }
     int r = tcp_send_raw(s, c->lip, c->rip, hdr, hlen, pay, npay, c->mss);
     if (r == 0 && (flags & TCP_FLAG_ACK))
-        c->ack_pending = 0;
+        tcp__ack_sent(c);
     return r;
 }
 
@@ -148,7 +143,7 @@ void tcp__send_ack(struct tcp_conn *c)
 {
     /* On a busy device the ACK stays pending and net__poll retries it. */
     if (tcp__xmit(c, c->snd_nxt, 0, TCP_FLAG_ACK) < 0)
-        c->ack_pending = 1;
+        c->ack_pending = true;
 }
 
 void tcp__send_ctl(struct tcp_conn *c)

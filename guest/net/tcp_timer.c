@@ -1,6 +1,7 @@
 /* TCP timers: RTT estimation and the retransmission timer (RFC 6298),
  * the persist timer for zero windows, TIME_WAIT, and the per-poll work
- * (deferred ACKs, corked tails, retries after a busy device). */
+ * (delayed ACKs, tcp_delack.c; corked tails; retries after a busy
+ * device). */
 #include "guest/net/tcp_internal.h"
 
 void tcp__rtt_sample(struct tcp_conn *c, uint64_t r)
@@ -85,7 +86,8 @@ void tcp__drop(struct tcp_conn *c, int err)
         c->error = err;
     c->state = NET_TCPS_CLOSED;
     c->rto_at = c->persist_at = c->timewait_at = c->tlp_at = 0;
-    c->ack_pending = 0;
+    c->ack_pending = false;
+    c->delack_at = 0;
     c->ctl_pending = false;
     tcp__release_if_done(c);
 }
@@ -102,10 +104,8 @@ struct tcp_conn *tcp__alloc(struct net_stack *s)
         c->in_use = true;
         c->rto = TCP_RTO_INITIAL_NS;
         c->mss = TCP_DEFAULT_MSS;
-        uint8_t ws = 0;
-        while (ws < TCP_WSCALE_MAX && ((uint32_t)TCP_MAX_WIN << ws) < NET_TCP_RCVBUF)
-            ws++;
-        c->rcv_wscale = ws;
+        c->rcv_mss = TCP_DEFAULT_MSS;
+        tcp__rcvbuf_init(c);
         c->ssthresh = 0x7fffffff; /* RFC 5681 3.1: arbitrarily high */
         return c;
     }
@@ -227,7 +227,7 @@ static void conn_poll(struct tcp_conn *c)
     if (c->persist_at && now >= c->persist_at)
         persist_fire(c);
     tcp__output(c, true);
-    if (c->ack_pending)
+    if (tcp__ack_due(c))
         tcp__send_ack(c);
 }
 

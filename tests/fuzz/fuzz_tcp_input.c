@@ -8,7 +8,14 @@
  *   2: a fake clock step and net__poll (timers),
  *   3: an application call (send, recv, close, abort, nodelay, ping, udp).
  * After each record the send-sequence invariants are checked; ASan/UBSan
- * catch the rest.  Every record consumes input, so loops are bounded. */
+ * catch the rest.  Every record consumes input, so loops are bounded.
+ *
+ * The peer's stream is one fixed byte pattern (byte at sequence number s
+ * is pat(s)), whatever order, overlap or repetition the segments come
+ * in, so what the application reads must be that pattern: reassembly and
+ * the out-of-order queue cannot lose, repeat or corrupt a byte unseen.
+ * (Checked while only records 1-3 fed the connection: a raw frame could
+ * carry other bytes for the same sequence numbers.) */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -225,6 +232,11 @@ static void arp_packet(struct fz *z, struct in *in, uint8_t *f)
     net__input(&z->st, f, 60);
 }
 
+static uint8_t pat(uint32_t seq)
+{
+    return (uint8_t)((seq * 2654435761u) >> 24 ^ seq);
+}
+
 static void check(const struct net_stack *s)
 {
     for (unsigned i = 0; i < NET_TCP_MAX_CONNS; i++) {
@@ -241,6 +253,10 @@ static void check(const struct net_stack *s)
             abort();
         if (c->rcv_len > NET_TCP_RCVBUF || c->rcv_head >= NET_TCP_RCVBUF)
             abort();
+        /* The buffer only grows, up to the ring; what it holds fits. */
+        if (c->rcv_cap > NET_TCP_RCVBUF || c->rcv_cap < NET_TCP_RCVBUF_INIT ||
+            c->rcv_len > c->rcv_cap)
+            abort();
         if (c->mss == 0 || c->mss > NET_TCP_MSS_LOCAL)
             abort();
         /* Out-of-order ranges lie in the window, past rcv_nxt, non-empty. */
@@ -249,7 +265,7 @@ static void check(const struct net_stack *s)
         for (unsigned k = 0; k < c->ooo_n; k++)
             if (!net__seq_gt(c->ooo_start[k], c->rcv_nxt) ||
                 !net__seq_lt(c->ooo_start[k], c->ooo_end[k]) ||
-                c->ooo_end[k] - c->rcv_nxt > NET_TCP_RCVBUF - c->rcv_len)
+                c->ooo_end[k] - c->rcv_nxt > c->rcv_cap - c->rcv_len)
                 abort();
     }
 }
@@ -310,6 +326,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                     synopt, 8, NULL, 0));
     pseq++;
     bool app_closed = false;
+    bool foreign = false;       /* a raw frame may have fed the stream */
+    uint32_t read_seq = pseq;   /* next byte the application reads */
+    static uint8_t seg[NET_TCP_MSS_LOCAL], got[32768];
     if (tcp__state(c) == NET_TCPS_ESTABLISHED)
         tcp__send(c, z->junk, 100000);
     check(&z->st);
@@ -319,6 +338,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         switch (op & 3) {
         case 0:
             if (op & 4) {
+                foreign = true;
                 l3_packet(z, &in, op, f);
                 break;
             }
@@ -326,6 +346,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 arp_packet(z, &in, f);
                 break;
             }
+            foreign = true;
             { /* raw frame */
             size_t len = take(&in, 2) % (ETH_MAX_FRAME + 1);
             if (len > in.n)
@@ -354,8 +375,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint32_t seq = c->rcv_nxt + (uint32_t)dseq;
             if (op & 0x40)
                 seq = pseq;
+            for (size_t i = 0; i < len; i++)
+                seg[i] = pat(seq + (uint32_t)i);
             net__input(&z->st, f, seg_frame(f, 5001, lport, seq, ack, flags, wnd,
-                                            opt, optlen, z->junk, len));
+                                            opt, optlen, seg, len));
             break;
         }
         case 2: /* time passes */
@@ -373,9 +396,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             case 0: case 1:
                 tcp__send(c, z->junk, arg * 4u);
                 break;
-            case 2:
-                tcp__recv(c, z->junk + 32768, arg % 32768);
+            case 2: {
+                long n = tcp__recv(c, got, arg % sizeof got);
+                for (long i = 0; i < n && !foreign; i++)
+                    if (got[i] != pat(read_seq + (uint32_t)i))
+                        abort(); /* the stream was corrupted */
+                if (n > 0)
+                    read_seq += (uint32_t)n;
                 break;
+            }
             case 3:
                 tcp__close(c);
                 app_closed = true;

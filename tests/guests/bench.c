@@ -5,6 +5,8 @@
  *        handler stores rdtsc at irq_tsc and writes BENCH_PORT_ACK)
  *   5 n  native loop of n iterations; reports rdtsc cycles (lo, hi)
  *   6 n  n port writes with interrupts on (the host injects at each)
+ *   7 n  n times: hlt with interrupts on; the host wakes it with vector
+ *        0x21, whose handler only counts (no exit of its own)
  *   0    power off */
 #include "guest.h"
 
@@ -21,6 +23,15 @@ __attribute__((used)) void on_irq(void)
     irq_done();
 }
 GUEST_IRQ_ENTRY(irq_entry, on_irq);
+
+static volatile uint32_t woken;
+
+__attribute__((used)) void on_wake(void)
+{
+    woken++;
+    irq_done();
+}
+GUEST_IRQ_ENTRY(wake_entry, on_wake);
 
 /* The same loop the host runs natively (bench_vcpu.c). */
 static uint64_t native_loop(uint64_t n)
@@ -39,6 +50,7 @@ int guest_main(struct proc_bootinfo *bi)
 {
     volatile uint32_t *reg = (volatile uint32_t *)TEST_MMIO_BASE;
     idt_set(0x20, irq_entry);
+    idt_set(0x21, wake_entry);
     idt_load(bi);
     report((uint32_t)(uintptr_t)&irq_tsc);
     for (;;) {
@@ -79,6 +91,15 @@ int guest_main(struct proc_bootinfo *bi)
             sti();
             for (uint32_t i = 0; i < n; i++)
                 outl(0x80, i);
+            cli();
+            break;
+        case 7:
+            sti();
+            for (uint32_t i = 0; i < n; i++) {
+                uint32_t w = woken;
+                while (woken == w)
+                    hlt();
+            }
             cli();
             break;
         default:

@@ -67,7 +67,9 @@ static int proc_run(struct vcpu *v)
         v->stats.n[VCPU_STAT_EXITS]++;
         proc__publish(v);
         proc__resume(pv);
-        if (proc__wait_exit(pv, 0, poll) != 0) {
+        int wr = proc__wait_exit(pv, 0, poll);
+        v->stats.spin_ns = pv->spin_ns;
+        if (wr != 0) {
             v->exit = pv->dead_exit;
             return 0;
         }

@@ -69,6 +69,7 @@ struct proc_vcpu {
     int64_t spin_cur_ns;         /* adaptive: halves on a miss, doubles on a hit */
     uint32_t spin_probe;
     int64_t ewma_run_ns;
+    uint64_t spin_ns;            /* wall time spent spinning in proc__wait_exit */
 };
 
 static inline int64_t now_ns(void)

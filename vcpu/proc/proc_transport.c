@@ -75,17 +75,19 @@ int proc__wait_exit(struct proc_vcpu *pv, int64_t deadline_ns, bool poll)
     if (pv->ewma_run_ns > spin || (int)pv->guest_cpu == sched_getcpu())
         spin = 0;
     if (spin > 0) {
-        int64_t until = now_ns() + spin;
+        int64_t s0 = now_ns(), until = s0 + spin;
         for (unsigned i = 0;; i++) {
             if (__atomic_load_n(&mb->guest_seq, __ATOMIC_ACQUIRE) != seen) {
                 pv->spin_cur_ns = pv->spin_cur_ns * 2 > (int64_t)pv->hv_spin_ns
                                       ? (int64_t)pv->hv_spin_ns : pv->spin_cur_ns * 2;
+                pv->spin_ns += (uint64_t)(now_ns() - s0);
                 return 0;
             }
             __builtin_ia32_pause();
             if ((i & 15) == 15 && now_ns() > until)
                 break;
         }
+        pv->spin_ns += (uint64_t)(now_ns() - s0);
         if (pv->spin_cur_ns > (int64_t)pv->hv_spin_ns / 64 + 1)
             pv->spin_cur_ns /= 2;
     } else if (pv->hv_spin_ns && pv->ewma_run_ns <= (int64_t)pv->hv_spin_ns &&

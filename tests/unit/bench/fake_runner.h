@@ -66,6 +66,16 @@ static inline int fake__run(void *ctx, const struct bench_point *p, struct bench
         }
     }
     out->interrupts = 1000 * p->run + p->mode;
+    if (p->mode != BENCH_MODE_NATIVE) {
+        /* inside the hypervisor role: by exit kind, spinning, the assigned handler */
+        double hv = out->cpu_role[BENCH_CPU_HYPERVISOR];
+        out->hv_cpu_by_kind[4] = 0.4 * hv;  /* hlt */
+        out->hv_cpu_by_kind[1] = 0.3 * hv;  /* mmio_write */
+        out->hv_cpu_by_kind[5] = 0.05 * hv; /* other */
+        out->hv_spin = 0.01 * p->run;
+        out->hv_irq = p->mode == BENCH_MODE_ASSIGNED ? 0.1 * hv : 0;
+        out->hv_model = p->mode == BENCH_MODE_EMULATED ? 0.2 * hv : 0;
+    }
     if (p->test == BENCH_TEST_RR) {
         static const double tps[BENCH_MODES] = {5000, 4000, 3500, 2000};
         out->transactions = (uint64_t)(tps[p->mode] * p->seconds) + p->run;

@@ -160,6 +160,8 @@ static char *test_json(const char *modes, enum bench_test test)
     }
     c.seconds = 0.5;
     c.runs = 3; /* the record the rules below patch, whatever the default */
+    assert_int_equal(bench__parse_exit_costs("mmio_read=9,mmio_write=9.5,pio=8,hlt=20,inject=3",
+                                             &c.costs, err, sizeof err), 0);
     struct fake_runner fr;
     struct bench_runner r = fake__runner(&fr);
     struct bench_sweep s;
@@ -314,6 +316,61 @@ static void test_rejects_negative(void **state)
     expect_rejected(j, "\"mean\" is 0, must be positive");
 }
 
+/* Schema 5: the hypervisor's figures and the overhead, line by line. */
+static void test_overhead_lines(void **state)
+{
+    (void)state;
+    char *rep, *j = good_json("native,assigned,virtio,emulated");
+    assert_int_equal(check(j, &rep), 0);
+    free(rep);
+    /* native's is null, every VM mode's is an object; a difference may be negative */
+    assert_non_null(strstr(j, "\"overhead\":null"));
+    assert_non_null(strstr(j, "\"overhead\":{\"measured\":"));
+    assert_non_null(strstr(j, "\"exit_costs_us\":{\"mmio_read\":9.0,"));
+    free(j);
+    /* a line that does not follow from the file's own figures */
+    j = good_json("native,assigned");
+    j = set_value(j, "\"remainder\":", 0, "0.5");
+    expect_rejected(j, "overhead: remainder is 0.5, the file's own figures give");
+    j = good_json("native,assigned");
+    j = set_value(j, "\"spin\":", 0, "-1.0");
+    expect_rejected(j, "overhead: spin is -1, the file's own figures give");
+    /* an overhead without costs, or for native */
+    j = good_json("native,assigned");
+    j = replace(j, "\"exit_costs_us\":{", 0, "\"exit_costs_us\":null,\"x\":{");
+    expect_rejected(j, "must be null (no config.exit_costs_us)");
+    j = good_json("native,assigned");
+    j = replace(j, "\"overhead\":null", 0, "\"overhead\":{}");
+    expect_rejected(j, "(native, 64 B) overhead: must be null (native itself)");
+    /* costs must be positive */
+    j = good_json("native,assigned");
+    j = set_value(j, "\"exit_costs_us\":{\"mmio_read\":", 0, "0");
+    expect_rejected(j, "config.exit_costs_us: \"mmio_read\" is 0, must be positive");
+    /* the hypervisor's figures: means of the runs, every kind, handler within the role */
+    j = good_json("native,assigned");
+    j = set_value(j, "\"hv_spin\":", 0, "7.0");
+    expect_rejected(j, "hv_spin 7 is not the runs' mean");
+    j = good_json("native,assigned");
+    j = replace(j, "\"hv_cpu_by_exit\":{\"mmio_read\":", 0, "\"hv_cpu_by_exit\":{\"cpuid\":");
+    expect_rejected(j, "unknown key \"cpuid\"");
+    j = good_json("native,emulated");
+    j = set_value(j, "\"hv_model\":", 3 * 7, "9.0");
+    expect_rejected(j, "runs[0]: hv_model 9 is beyond the hypervisor role");
+    j = good_json("native,emulated");
+    j = set_value(j, "\"hv_model\":", 3 * 7, "0.2");
+    expect_rejected(j, "(emulated, 65536 B): hv_model 0.0624 is not the runs' mean");
+    /* the paired CPU ratio: the per-round ratios' mean and interval */
+    j = good_json("native,assigned");
+    j = set_value(j, "\"cpu_paired\":{\"mean\":", 1, "2.5");
+    expect_rejected(j, "ratio_to_native cpu_paired: mean 2.5 is not the mean of the runs");
+    j = good_json("native,assigned");
+    j = set_value(j, "\"cpu_paired\":{\"mean\":1.0,\"ci95\":", 0, "0.5");
+    expect_rejected(j, "ratio_to_native cpu_paired: ci95 0.5 does not match the runs");
+    j = good_json("native,assigned");
+    j = set_value(j, "\"hv_irq\":", 6, "5.0");
+    expect_rejected(j, "hv_irq 5 exceeds the hypervisor role");
+}
+
 static void test_rejects_wrong_runs(void **state)
 {
     (void)state;
@@ -324,7 +381,7 @@ static void test_rejects_wrong_runs(void **state)
     j = good_json("native,virtio");
     char *start = strstr(j, ",{\"run\":3,");
     assert_non_null(start);
-    char *end = strchr(strstr(start, "\"interrupts\":"), '}'); /* the run's last member */
+    char *end = strchr(strstr(start, "\"hv_irq\":"), '}'); /* the run's last member */
     assert_non_null(end);
     memmove(start, end + 1, strlen(end + 1) + 1);
     expect_rejected(j, "results[0] (native, 64 B): 2 runs, config.runs is 3");
@@ -347,7 +404,7 @@ static void test_rejects_inconsistent(void **state)
     expect_rejected(j, "interrupts_per_sec 1 is not the runs' mean");
     j = good_json("native,assigned,virtio,emulated");
     j = set_value(j, "\"schema\":", 0, "1");
-    expect_rejected(j, "top level: schema 1, this checker knows schema 4");
+    expect_rejected(j, "top level: schema 1, this checker knows schema 5");
     j = good_json("native,virtio");
     j = replace(j, "\"mode\":\"virtio\"", 0, "\"mode\":\"warp\"");
     expect_rejected(j, "mode \"warp\" size 64 is not in config");
@@ -400,7 +457,7 @@ static void test_rejects_unknown_fields(void **state)
     expect_rejected(j, "exit_reasons[6]: not a known exit reason");
     j = good_json("native,virtio");
     j = replace(j, ",\"other\"]", 0, "]");
-    expect_rejected(j, "top level: \"exit_reasons\" has 6 entries, schema 4 has 7");
+    expect_rejected(j, "top level: \"exit_reasons\" has 6 entries, schema 5 has 7");
     j = good_json("native,virtio");
     j = replace(j, "[\"mmio_read\",\"mmio_write\"", 0, "[\"mmio_write\",\"mmio_read\"");
     expect_rejected(j, "exit_reasons[0]: \"mmio_write\" out of order, expected \"mmio_read\"");
@@ -576,6 +633,7 @@ int main(void)
         cmocka_unit_test(test_rejects_missing_mode),
         cmocka_unit_test(test_rejects_wrong_ratio),
         cmocka_unit_test(test_rejects_negative),
+        cmocka_unit_test(test_overhead_lines),
         cmocka_unit_test(test_rejects_wrong_runs),
         cmocka_unit_test(test_rejects_inconsistent),
         cmocka_unit_test(test_rejects_unknown_fields),

@@ -143,6 +143,73 @@ static void test_seconds_runs_rate(void **state)
     assert_string_equal(buf, "1M");
 }
 
+/* --exit-costs: bench_vcpu's "exit-costs:" line, every key once. */
+static void test_exit_costs(void **state)
+{
+    (void)state;
+    char err[200];
+    struct bench_exit_costs c;
+    assert_int_equal(bench__parse_exit_costs("mmio_read=9.1,mmio_write=9,pio=8.5,hlt=25.25,inject=3",
+                                             &c, err, sizeof err), 0);
+    assert_true(c.set);
+    assert_float_equal(c.us[BENCH_COST_MMIO_READ], 9.1, 1e-12);
+    assert_float_equal(c.us[BENCH_COST_HLT], 25.25, 1e-12);
+    /* any order */
+    assert_int_equal(bench__parse_exit_costs("inject=3,hlt=2,pio=1,mmio_write=4,mmio_read=5", &c, err,
+                                             sizeof err), 0);
+    assert_float_equal(bench__exit_cost_us(&c, BENCH_EXIT_MMIO_READ), 5, 0);
+    assert_float_equal(bench__exit_cost_us(&c, BENCH_EXIT_MMIO_WRITE), 4, 0);
+    assert_float_equal(bench__exit_cost_us(&c, BENCH_EXIT_PIO_IN), 1, 0);
+    assert_float_equal(bench__exit_cost_us(&c, BENCH_EXIT_HLT), 2, 0);
+    assert_float_equal(bench__exit_cost_us(&c, BENCH_EXIT_OTHER), 1, 0); /* a bare hand-off */
+    static const struct { const char *in, *why; } bad[] = {
+        {"", "'mmio_read' missing"},
+        {"mmio_read=1,mmio_write=1,pio=1,hlt=1", "'inject' missing"},
+        {"mmio_read=1,mmio_write=1,pio=1,hlt=1,inject=1,pio=2", "'pio' given twice"},
+        {"mmio_read=0,mmio_write=1,pio=1,hlt=1,inject=1", "'mmio_read': cost must be a positive"},
+        {"mmio_read=-1,mmio_write=1,pio=1,hlt=1,inject=1", "cost must be a positive"},
+        {"mmio_read=nan,mmio_write=1,pio=1,hlt=1,inject=1", "cost must be a positive"},
+        {"mmio_read=1e6,mmio_write=1,pio=1,hlt=1,inject=1", "below 1e6"},
+        {"mmio_read=1x,mmio_write=1,pio=1,hlt=1,inject=1", "cost must be a positive"},
+        {"cpuid=1", "'cpuid=1' is not one of"},
+        {"mmio_read", "'mmio_read' is not one of"},
+        {"mmio_read=1,mmio_write=1,pio=1,hlt=1,inject=1,", "trailing ','"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        c.set = false;
+        err[0] = 0;
+        assert_int_equal(bench__parse_exit_costs(bad[i].in, &c, err, sizeof err), -1);
+        if (!strstr(err, bad[i].why))
+            fprintf(stderr, "%s: got '%s', expected '%s'\n", bad[i].in, err, bad[i].why);
+        assert_non_null(strstr(err, bad[i].why));
+        assert_false(c.set);
+    }
+}
+
+/* The lines add up, and a difference may be negative. */
+static void test_overhead_sum(void **state)
+{
+    (void)state;
+    struct bench_exit_costs c = {.set = true, .us = {10, 20, 5, 30, 2}};
+    struct bench_acct_in m = {.cpu = 0.6, .backends = 0.02, .irq_ps = 7000, .hv_spin = 0.01,
+                              .hv_irq = 0.03, .hv_model = 0.05},
+                         n = {.cpu = 0.3, .backends = 0.03, .irq_ps = 6000};
+    m.exits_ps[BENCH_EXIT_MMIO_READ] = 7000;
+    m.exits_ps[BENCH_EXIT_HLT] = 5000;
+    m.exits_ps[BENCH_EXIT_OTHER] = 1000;
+    struct bench_overhead o;
+    bench__overhead(&c, &m, &n, &o);
+    assert_float_equal(o.measured, 0.3, 1e-6);
+    assert_float_equal(o.exits, 0.07 + 0.15 + 0.005, 1e-6);
+    assert_float_equal(o.spin, 0.01, 1e-6);
+    assert_float_equal(o.irq_handler, 0.03, 1e-6);
+    assert_float_equal(o.injections, 0.002, 1e-6);
+    assert_float_equal(o.backends, -0.01, 1e-6);
+    assert_float_equal(o.model, 0.05, 1e-6);
+    assert_float_equal(o.predicted, 0.225 + 0.01 + 0.03 + 0.05 + 0.002 - 0.01, 1e-6);
+    assert_float_equal(o.remainder, 0.3 - o.predicted, 1e-6);
+}
+
 static void test_test_and_rr_size(void **state)
 {
     (void)state;
@@ -190,6 +257,8 @@ int main(void)
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_seconds_runs_rate),
         cmocka_unit_test(test_test_and_rr_size),
+        cmocka_unit_test(test_exit_costs),
+        cmocka_unit_test(test_overhead_sum),
     };
     return cmocka_run_group_tests_name("bench/config", tests, NULL, NULL);
 }

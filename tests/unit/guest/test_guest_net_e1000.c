@@ -163,6 +163,9 @@ static void test_ping_over_e1000(void **state)
     assert_true(net__stats(&r->peer->stack)->icmp_echo_rep_out >= 3);
     assert_true(net__stats(&r->peer->stack)->arp_rep_out >= 1);
     assert_true(p.msis >= 3); /* RX interrupts reached the guest */
+    /* The receive ring holds TCP's largest window in full segments
+     * (1023 usable descriptors x 1460 >= 1 MiB; docs/guest-net.md). */
+    assert_int_equal(e1000_mmio_ops.read(r->e, E1000_RDLEN, 4), 1024 * 16);
     platform_fini(&p);
     rig_free(r);
 }
