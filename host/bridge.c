@@ -91,6 +91,29 @@ void bridge__from_vm(struct bridge *b, struct bridge_port *p, const uint8_t *fra
     pthread_rwlock_unlock(&b->lock);
 }
 
+int bridge__from_vm_gso(struct bridge *b, struct bridge_port *p, const uint8_t *frame, size_t len,
+                        const struct bridge_gso *g)
+{
+    pthread_rwlock_rdlock(&b->lock);
+    int ret = -EOPNOTSUPP;
+    if (len < ETH_HLEN || memcmp(frame + 6, p->mac, 6)) {
+        ret = 0; /* dropped as bridge__from_vm would: runt or spoofed */
+        __atomic_add_fetch(&p->from_vm, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&p->dropped, 1, __ATOMIC_RELAXED);
+    } else if (b->uplink_tx_gso && !is_group(frame) && !port_by_mac(b, frame)) {
+        ret = 0;
+        __atomic_add_fetch(&p->from_vm, 1, __ATOMIC_RELAXED);
+        if (b->uplink_tx_gso(b->uplink_ctx, frame, len, g) == 0) {
+            __atomic_add_fetch(&b->uplink_tx_frames, 1, __ATOMIC_RELAXED);
+            __atomic_add_fetch(&b->uplink_tx_gso_frames, 1, __ATOMIC_RELAXED);
+        } else {
+            __atomic_add_fetch(&b->uplink_tx_dropped, 1, __ATOMIC_RELAXED);
+        }
+    }
+    pthread_rwlock_unlock(&b->lock);
+    return ret;
+}
+
 void bridge__from_uplink(struct bridge *b, const uint8_t *frame, size_t len)
 {
     pthread_rwlock_rdlock(&b->lock);

@@ -223,6 +223,14 @@ static void nic_tx(void *ctx, const uint8_t *frame, size_t len)
     bridge__from_vm(vm->cfg.bridge, &vm->port, frame, len);
 }
 
+static int nic_tx_gso(void *ctx, const uint8_t *frame, size_t len, const struct vnet_tx_plan *plan)
+{
+    struct hv_vm *vm = ctx;
+    struct bridge_gso g = {.l3_off = plan->l3_off, .l4_off = plan->l4_off, .hdr_len = plan->hdr_len,
+                           .mss = plan->mss};
+    return bridge__from_vm_gso(vm->cfg.bridge, &vm->port, frame, len, &g);
+}
+
 static void virtio_msi(void *ctx, uint16_t sid, uint64_t addr, uint32_t data)
 {
     (void)sid;
@@ -259,7 +267,7 @@ static int vm__add_nic(struct hv_vm *vm)
         struct virtio_net_params p = {
             .gm = &vm->mem, .requester_id = PCI_BDF(0, HV_NIC_SLOT, 0),
             .irq = {.msi = virtio_msi, .intx = virtio_intx, .ctx = vm},
-            .tx = nic_tx, .tx_ctx = vm,
+            .tx = nic_tx, .tx_gso = nic_tx_gso, .tx_ctx = vm, .features_off = vm->cfg.virtio_features_off,
         };
         memcpy(p.mac, vm->cfg.mac, 6);
         vm->virtio = virtio_net__create(&p);
@@ -716,4 +724,17 @@ void hv_vm__print_stats(struct hv_vm *vm, FILE *out)
     fprintf(out, " spinning=%.1fms\n", (double)vm->vcpu.stats.spin_ns / 1e6);
     if (vm->e1000)
         e1000_emul__print_reg_cpu(vm->e1000, vm->cfg.name, out);
+    if (vm->virtio) {
+        struct virtio_net_stats st;
+        virtio_net__get_stats(vm->virtio, &st);
+        fprintf(out, "%s: virtio-net features %#llx: tx %llu (gso %llu whole %llu csum %llu hdr_dropped %llu) "
+                "rx %llu (dropped %llu merged %llu data_valid %llu) notifies %llu interrupts %llu\n",
+                vm->cfg.name, (unsigned long long)virtio_net__negotiated(vm->virtio),
+                (unsigned long long)st.tx_frames, (unsigned long long)st.tx_gso,
+                (unsigned long long)st.tx_gso_whole,
+                (unsigned long long)st.tx_csum, (unsigned long long)st.tx_hdr_dropped,
+                (unsigned long long)st.rx_frames, (unsigned long long)st.rx_dropped,
+                (unsigned long long)st.rx_merged, (unsigned long long)st.rx_data_valid,
+                (unsigned long long)st.notifies, (unsigned long long)st.interrupts);
+    }
 }

@@ -60,6 +60,8 @@ struct hv_vm_config {
     enum hv_nic_mode nic;
     uint8_t mac[6];
     struct bridge *bridge;       /* emulated / virtio: the host's bridge */
+    uint64_t virtio_features_off; /* virtio: feature bits the device does not
+                                  * offer (virtio_net__parse_features_off) */
     struct host_os *host;        /* assigned: the machine's host OS */
     const char *assign_source;   /* assigned: "model" (NULL) or "vfio:BDF" (hv/assign.h) */
     uint64_t tsc_hz;             /* host TSC frequency told to the guest (lib/tsc.h) */

@@ -23,7 +23,7 @@ TSAN_TESTS := \
 	test_bridge \
 	test_proc_irq \
 	test_guest_net_e1000 test_guest_net_virtio \
-	test_integ_exits test_integ_two_vms \
+	test_integ_exits test_integ_two_vms test_integ_virtio_offload \
 	test_attack_dma test_attack_dev
 
 TSAN_CC    ?= clang

@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "hv/virtio/virtio_net.h"
 #include "lib/guest_path.h"
 #include "lib/log.h"
 #include "lib/tsc.h"
@@ -139,6 +141,16 @@ int testbed__create(struct testbed *t, const struct testbed_config *cfg)
         [TESTBED_ASSIGNED] = HV_NIC_ASSIGNED, [TESTBED_VIRTIO] = HV_NIC_VIRTIO,
         [TESTBED_EMULATED] = HV_NIC_EMULATED,
     };
+    /* The device's feature switch: the option, else the environment (so
+     * `iovirt bench` compares offloads on and off without an option). */
+    const char *off_list = cfg->virtio_off ? cfg->virtio_off : getenv("IOVIRT_VIRTIO_OFF");
+    uint64_t features_off = 0;
+    if (off_list && virtio_net__parse_features_off(off_list, &features_off)) {
+        log__err("testbed", "virtio features '%s': use csum, guest-csum, tso4, guest-tso4, "
+                 "mrg-rxbuf, event-idx, offloads or none", off_list);
+        r = -EINVAL;
+        goto fail;
+    }
     struct hv_vm_config vc = {
         .name = "vm0",
         .pm = &t->plat.pm,
@@ -150,6 +162,7 @@ int testbed__create(struct testbed *t, const struct testbed_config *cfg)
         .nic = nic[m],
         .mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x57},
         .bridge = &t->host.bridge,
+        .virtio_features_off = features_off,
         .host = &t->host,
         .tsc_hz = tsc__calibrate_hz(),
         .allow_unsafe_interrupts = cfg->allow_unsafe_interrupts,

@@ -51,6 +51,9 @@ struct testbed_config {
     bool no_interrupt_remapping; /* host boots VT-d without interrupt remapping */
     bool allow_unsafe_interrupts; /* assign a device even so (hv/assign.h) */
     const char *assign_source; /* assigned: "model" (NULL) or "vfio:BDF" */
+    const char *virtio_off;    /* virtio: features the device does not offer
+                                * (virtio_net__parse_features_off); NULL: the
+                                * environment's IOVIRT_VIRTIO_OFF, else none */
     hv_console_fn console;     /* NULL = stdout */
     void *console_ctx;
 };

@@ -15,6 +15,7 @@
 #include "host/host_os.h"
 #include "testbed/testbed.h"
 #include "hv/assign.h"
+#include "hv/virtio/virtio_net.h"
 #include "hv/vm.h"
 #include "hw/platform.h"
 #include "testbed/wire_sink.h"
@@ -84,6 +85,11 @@ static void run__usage(FILE *out, bool native)
             "  --peer-args ARGS  iperf3-client: its test, '-t SECS' (default 10), '-l LEN[K|M]',\n"
             "                    '-R' (e.g. --peer-args '-t 2 -R')\n"
             "  --stats           print exit counts by reason and device at the end\n"
+            "  --virtio-off LIST with --nic virtio, features the device does not offer:\n"
+            "                    comma list of csum, guest-csum, tso4, guest-tso4, mrg-rxbuf,\n"
+            "                    event-idx, offloads (the first five) or none (default: the\n"
+            "                    environment's IOVIRT_VIRTIO_OFF, else none).  The guest's own\n"
+            "                    switch is its command line's vnet= (docs/virtio.md)\n"
             "  --no-confine      kvm backend: do not confine this process after set-up (by\n"
             "                    default every thread then runs under a seccomp allow-list\n"
             "                    without capabilities; docs/security.md).  For debugging\n"
@@ -115,6 +121,7 @@ struct run_opts {
     struct wire_iperf3_client_args client_args;
     bool no_ir, allow_unsafe_interrupts, no_confine;
     const char *assign;
+    const char *virtio_off;
     const char *initrd, *append;  /* a Linux bzImage */
     char cmdline[1024];
 };
@@ -139,6 +146,7 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
         {"no-interrupt-remapping", no_argument, NULL, 'I'},
         {"allow-unsafe-interrupts", no_argument, NULL, 'U'},
         {"assign", required_argument, NULL, 'A'},
+        {"virtio-off", required_argument, NULL, 'V'},
         {"no-confine", no_argument, NULL, 'C'},
         {"initrd", required_argument, NULL, 'i'}, {"append", required_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
@@ -243,6 +251,16 @@ static int run__parse(int argc, char **argv, struct run_opts *o, bool native)
                 return -1;
             }
             o->assign = optarg;
+            break;
+        }
+        case 'V': {
+            uint64_t off;
+            if (native || virtio_net__parse_features_off(optarg, &off)) {
+                fprintf(stderr, "iovirt %s: --virtio-off '%s': a comma list of csum, guest-csum, tso4, "
+                        "guest-tso4, mrg-rxbuf, event-idx, offloads, none ('iovirt run')\n", argv[0], optarg);
+                return -1;
+            }
+            o->virtio_off = optarg;
             break;
         }
         case 'h': run__usage(stdout, native); return 1;
@@ -403,7 +421,8 @@ static int run__guest(int argc, char **argv, bool native)
                                 .sink_port = (uint16_t)o.sink_port, .peer = o.peer,
                                 .peer_port = (uint16_t)o.peer_port, .peer_args = o.client_args,
                                 .no_interrupt_remapping = o.no_ir,
-                                .allow_unsafe_interrupts = o.allow_unsafe_interrupts, .assign_source = o.assign};
+                                .allow_unsafe_interrupts = o.allow_unsafe_interrupts, .assign_source = o.assign,
+                                .virtio_off = o.virtio_off};
     if (native && o.kernel != kernel)
         tc.native_kernel = o.kernel; /* --kernel names the native port's ELF */
     if (o.peer != TESTBED_PEER_SINK && backend && (backend->caps & VCPU_CAP_IN_PROCESS) && !o.no_confine &&
@@ -472,9 +491,10 @@ static int run__guest(int argc, char **argv, bool native)
         uint64_t stops = t->host.tx_queue_stops, stopped_ns = t->host.tx_stopped_ns;
         pthread_mutex_unlock(&t->host.nic_lock);
         fprintf(stderr,
-                "host: bridge uplink tx %" PRIu64 " dropped %" PRIu64 ", host e1000 tx_busy %" PRIu64 " queue stops %" PRIu64
+                "host: bridge uplink tx %" PRIu64 " (tso %" PRIu64 ") dropped %" PRIu64 ", host e1000 tx_busy %" PRIu64 " queue stops %" PRIu64
                 " (%.1f ms waited); nic tx %" PRIu64 " msi %" PRIu64 " pace_lost %.3f ms tx_idle_gaps %" PRIu64 "\n",
                 __atomic_load_n(&t->host.bridge.uplink_tx_frames, __ATOMIC_RELAXED),
+                __atomic_load_n(&t->host.bridge.uplink_tx_gso_frames, __ATOMIC_RELAXED),
                 __atomic_load_n(&t->host.bridge.uplink_tx_dropped, __ATOMIC_RELAXED), busy,
                 stops, (double)stopped_ns / 1e6, ns.tx_frames, ns.msi_sent, (double)ns.pace_lost_ns / 1e6, ns.tx_idle_gaps);
     }

@@ -32,12 +32,21 @@
 #define VIRTIO_F_ACCESS_PLATFORM    33
 #define VIRTIO_F_RING_PACKED        34
 
-/* 5.1.3 Network device feature bits */
-#define VIRTIO_NET_F_CSUM           0
-#define VIRTIO_NET_F_GUEST_CSUM     1
+/* 5.1.3 Network device feature bits.  5.1.3.1: GUEST_TSO4 requires
+ * GUEST_CSUM, HOST_TSO4 requires CSUM. */
+#define VIRTIO_NET_F_CSUM           0   /* device takes partial checksums */
+#define VIRTIO_NET_F_GUEST_CSUM     1   /* driver takes partial checksums */
 #define VIRTIO_NET_F_MTU            3
 #define VIRTIO_NET_F_MAC            5
-#define VIRTIO_NET_F_MRG_RXBUF      15
+#define VIRTIO_NET_F_GUEST_TSO4     7   /* driver takes TSOv4 frames */
+#define VIRTIO_NET_F_GUEST_TSO6     8
+#define VIRTIO_NET_F_GUEST_ECN      9
+#define VIRTIO_NET_F_GUEST_UFO      10
+#define VIRTIO_NET_F_HOST_TSO4      11  /* device takes TSOv4 frames */
+#define VIRTIO_NET_F_HOST_TSO6      12
+#define VIRTIO_NET_F_HOST_ECN       13
+#define VIRTIO_NET_F_HOST_UFO       14
+#define VIRTIO_NET_F_MRG_RXBUF      15  /* a received frame may span buffers */
 #define VIRTIO_NET_F_STATUS         16
 #define VIRTIO_NET_F_CTRL_VQ        17
 
@@ -165,12 +174,31 @@ struct virtio_net_hdr {
     uint16_t csum_offset;
     uint16_t num_buffers;
 };
+/* flags (5.1.6): NEEDS_CSUM: the checksum from csum_start to the end of
+ * the frame goes at csum_start + csum_offset, the field already holding the
+ * pseudo-header sum (5.1.6.2); DATA_VALID: the device checked the frame's
+ * checksum (5.1.6.4, only with GUEST_CSUM; a driver never sets it,
+ * 5.1.6.2.1). */
 #define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
+#define VIRTIO_NET_HDR_F_DATA_VALID 2
+#define VIRTIO_NET_HDR_F_RSC_INFO   4
+/* gso_type (5.1.6): with anything but NONE, gso_size is the MSS, hdr_len
+ * the length of the Ethernet + IP + TCP headers (a hint unless
+ * VIRTIO_NET_F_HOST_HDRLEN, 5.1.6.2.1), and NEEDS_CSUM is set; ECN is or-ed
+ * in only with HOST_ECN / GUEST_ECN. */
 #define VIRTIO_NET_HDR_GSO_NONE 0
+#define VIRTIO_NET_HDR_GSO_TCPV4 1
+#define VIRTIO_NET_HDR_GSO_UDP   3
+#define VIRTIO_NET_HDR_GSO_TCPV6 4
+#define VIRTIO_NET_HDR_GSO_ECN   0x80
 #define VIRTIO_NET_RX_VQ        0   /* 5.1.2 receiveq1 */
 #define VIRTIO_NET_TX_VQ        1   /* transmitq1 */
-/* 5.1.6.3.1: without MRG_RXBUF or guest TSO/UFO, buffers of >= 1526 bytes */
+/* 5.1.6.3.1: without MRG_RXBUF, buffers of >= 1526 bytes, or >= 65562
+ * with GUEST_TSO4/6/UFO; with MRG_RXBUF each buffer holds at least the
+ * header, and the device writes num_buffers, the count of buffers (chains)
+ * the frame fills (5.1.6.4). */
 #define VIRTIO_NET_MIN_RX_BUF   1526
+#define VIRTIO_NET_MIN_RX_BUF_GSO 65562
 
 _Static_assert(sizeof(struct virtq_desc) == 16, "virtq_desc layout");
 _Static_assert(sizeof(struct virtq_used_elem) == 8, "virtq_used_elem layout");

@@ -11,14 +11,24 @@
 
 #include "drivers/virtio/virtio_regs.h"
 #include "hv/virtio/virtq.h"
+#include "hv/virtio/vnet_offload.h"
 #include "lib/log.h"
 
 #define NR_QUEUES 2
-#define TX_FRAME_MAX (64u * 1024)
+#define TX_FRAME_MAX VNET_TX_FRAME_MAX
 
-static const uint64_t device_features =
-    (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS) |
-    (1ull << VIRTIO_F_EVENT_IDX);
+/* What a device with no feature switched off offers: virtio_net_params'
+ * features_off takes bits away (VIRTIO_NET_DEVICE_FEATURES). */
+static uint64_t offered_features(uint64_t off)
+{
+    uint64_t f = VIRTIO_NET_DEVICE_FEATURES & ~off;
+    /* 5.1.3.1: TSO4 needs the checksum offload of the same direction. */
+    if (!(f & 1ull << VIRTIO_NET_F_CSUM))
+        f &= ~(1ull << VIRTIO_NET_F_HOST_TSO4);
+    if (!(f & 1ull << VIRTIO_NET_F_GUEST_CSUM))
+        f &= ~(1ull << VIRTIO_NET_F_GUEST_TSO4);
+    return f | 1ull << VIRTIO_F_VERSION_1; /* the one this device cannot do without */
+}
 
 struct virtio_net {
     struct virtio_net_params p;
@@ -26,6 +36,7 @@ struct virtio_net {
     pthread_mutex_t lock;
 
     /* common configuration state */
+    uint64_t device_features;  /* offered (params' features_off applied) */
     uint32_t dfselect, gfselect;
     uint64_t driver_features;
     uint8_t status;
@@ -46,6 +57,11 @@ struct virtio_net {
      * lock, never under it or under anything else. */
     pthread_mutex_t tx_lock;
     uint8_t tx_frame[TX_FRAME_MAX];
+    uint8_t tx_seg[VNET_SEG_MAX];    /* one segment of a TSO frame */
+    uint64_t tx_emitted, tx_emitted_bytes; /* this pass, under tx_lock */
+    /* RX with MRG_RXBUF: the chains one frame fills, under lock */
+    struct virtq_chain rx_chain[VNET_RX_MAX_CHAINS];
+    struct virtq_used_elem rx_used[VNET_RX_MAX_CHAINS];
 };
 
 static void put_cap(struct virtio_net *vn, uint8_t type, uint32_t off, uint32_t len, bool notify)
@@ -70,6 +86,7 @@ struct virtio_net *virtio_net__create(const struct virtio_net_params *p)
     if (!vn)
         return NULL;
     vn->p = *p;
+    vn->device_features = offered_features(p->features_off);
     pthread_mutex_init(&vn->lock, NULL);
     pthread_mutex_init(&vn->tx_lock, NULL);
     vn->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -181,9 +198,12 @@ static void write_status(struct virtio_net *vn, uint8_t v)
         return;
     }
     if ((v & VIRTIO_CONFIG_S_FEATURES_OK) && !(vn->status & VIRTIO_CONFIG_S_FEATURES_OK)) {
-        /* 3.1.1: refuse feature sets we do not offer or without VERSION_1. */
-        if ((vn->driver_features & ~device_features) ||
-            !(vn->driver_features & (1ull << VIRTIO_F_VERSION_1)))
+        /* 3.1.1: refuse feature sets we do not offer, without VERSION_1,
+         * or against 5.1.3.1's dependencies. */
+        uint64_t f = vn->driver_features;
+        if ((f & ~vn->device_features) || !(f & (1ull << VIRTIO_F_VERSION_1)) ||
+            ((f & 1ull << VIRTIO_NET_F_HOST_TSO4) && !(f & 1ull << VIRTIO_NET_F_CSUM)) ||
+            ((f & 1ull << VIRTIO_NET_F_GUEST_TSO4) && !(f & 1ull << VIRTIO_NET_F_GUEST_CSUM)))
             v &= (uint8_t)~VIRTIO_CONFIG_S_FEATURES_OK;
         bool ev = vn->driver_features & (1ull << VIRTIO_F_EVENT_IDX);
         for (int i = 0; i < NR_QUEUES; i++)
@@ -204,7 +224,7 @@ static uint64_t common_read(struct virtio_net *vn, uint64_t off)
     struct virtq *q = selected(vn);
     switch (off) {
     case VIRTIO_PCI_COMMON_DFSELECT: return vn->dfselect;
-    case VIRTIO_PCI_COMMON_DF: return vn->dfselect < 2 ? (uint32_t)(device_features >> (32 * vn->dfselect)) : 0;
+    case VIRTIO_PCI_COMMON_DF: return vn->dfselect < 2 ? (uint32_t)(vn->device_features >> (32 * vn->dfselect)) : 0;
     case VIRTIO_PCI_COMMON_GFSELECT: return vn->gfselect;
     case VIRTIO_PCI_COMMON_GF: return vn->gfselect < 2 ? (uint32_t)(vn->driver_features >> (32 * vn->gfselect)) : 0;
     case VIRTIO_PCI_COMMON_MSIX: return vn->msix_config;
@@ -255,6 +275,8 @@ static void common_write(struct virtio_net *vn, uint64_t off, uint32_t v)
             int r = virtq__enable(q, vn->p.gm);
             if (r)
                 mark_broken(vn, vn->queue_select, r);
+            else if (vn->queue_select == VIRTIO_NET_RX_VQ)
+                virtq__set_notify(q, false); /* a frame with no buffer is dropped, not waited for */
         }
         break;
     case VIRTIO_PCI_COMMON_Q_DESCLO: if (q_writable) set_lo(&q->desc, v); break;
@@ -338,16 +360,65 @@ const struct mmio_ops virtio_net_bar_ops = {.read = bar_read, .write = bar_write
  * virtio_net__rx_frame of this or another device, which takes that device's
  * lock.  Calling p.tx under vn->lock would order device lock -> bridge ->
  * device lock (two VMs transmitting to each other deadlock).  Lock order:
- * tx_lock -> lock; tx_lock -> bridge -> lock. */
+ * tx_lock -> lock; tx_lock -> bridge -> lock.  The offloads (checksum,
+ * segmentation) run there too, on the device's own copy: the guest cannot
+ * change a header field between its check and its use. */
+static void tx_emit(void *ctx, const uint8_t *frame, size_t len)
+{
+    struct virtio_net *vn = ctx;
+    if (len < 14 || !vn->p.tx)
+        return;
+    vn->tx_emitted++;
+    vn->tx_emitted_bytes += len;
+    vn->p.tx(vn->p.tx_ctx, frame, len);
+}
+
+static void tx_one(struct virtio_net *vn, const struct virtio_net_hdr *h, uint32_t n, bool oversize,
+                   uint64_t features)
+{
+    vn->tx_emitted = vn->tx_emitted_bytes = 0;
+    struct vnet_tx_plan plan;
+    enum vnet_tx_verdict v = oversize ? VNET_DROP_TOO_BIG
+        : vnet_offload__check(h, features, vn->tx_frame, n, &plan);
+    bool whole = false;
+    if (v == VNET_TX_OK && plan.gso) {
+        /* The uplink's own TSO first (one hand-off for up to 64 KiB), else here. */
+        whole = vn->p.tx_gso && vn->p.tx_gso(vn->p.tx_ctx, vn->tx_frame, n, &plan) == 0;
+        if (whole) {
+            vn->tx_emitted = 1;
+            vn->tx_emitted_bytes = n;
+        } else {
+            vnet_offload__segment(vn->tx_frame, n, &plan, vn->tx_seg, tx_emit, vn);
+        }
+    } else if (v == VNET_TX_OK) {
+        if (plan.csum)
+            vnet_offload__finish_csum(vn->tx_frame, n, &plan);
+        tx_emit(vn, vn->tx_frame, n);
+    }
+    pthread_mutex_lock(&vn->lock);
+    vn->stats.tx_gso_whole += whole;
+    vn->stats.tx_frames += vn->tx_emitted;
+    vn->stats.tx_bytes += vn->tx_emitted_bytes;
+    if (v != VNET_TX_OK)
+        vn->stats.tx_hdr_dropped++;
+    else if (h->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+        vn->stats.tx_gso++;
+    else if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+        vn->stats.tx_csum++;
+}
+
 unsigned virtio_net__tx_process(struct virtio_net *vn, unsigned budget)
 {
     unsigned done = 0;
     pthread_mutex_lock(&vn->tx_lock);
     pthread_mutex_lock(&vn->lock);
     struct virtq *q = &vn->vq[VIRTIO_NET_TX_VQ];
-    /* No bus mastering, no ring access: TX waits for BME (cfg_written). */
+    /* No bus mastering, no ring access: TX waits for BME (cfg_written).
+     * 2.7.10: while the queue is being drained the driver is not asked to
+     * notify (avail_event is left behind, or NO_NOTIFY set); only when it
+     * is empty is the request re-armed, then the ring is checked again. */
+    virtq__set_notify(q, false);
     while (done < budget && running(vn) && q->ready && bus_master(vn)) {
-        virtq__set_notify(q, false);
         struct virtq_chain c;
         int r = virtq__pop(q, &c);
         if (r < 0) {
@@ -363,27 +434,27 @@ unsigned virtio_net__tx_process(struct virtio_net *vn, unsigned budget)
                     mark_broken(vn, VIRTIO_NET_TX_VQ, r);
                 break;
             }
+            virtq__set_notify(q, false);
         }
-        const uint32_t hdr = sizeof(struct virtio_net_hdr);
+        struct virtio_net_hdr h = {0};
+        const uint32_t hdr = sizeof h;
         uint32_t len = c.out_bytes > hdr ? c.out_bytes - hdr : 0;
-        if (len > TX_FRAME_MAX)
-            len = TX_FRAME_MAX;
-        int n = virtq__chain_read(q, &c, hdr, vn->tx_frame, len);
+        bool oversize = len > TX_FRAME_MAX;
+        int n = 0;
+        if (c.out_bytes >= hdr && virtq__chain_read(q, &c, 0, &h, hdr) < 0)
+            n = -EFAULT;
+        else if (!oversize)
+            n = virtq__chain_read(q, &c, hdr, vn->tx_frame, len);
         if (n < 0) {
             mark_broken(vn, VIRTIO_NET_TX_VQ, n);
             break;
         }
-        bool send = n >= 14 && vn->p.tx;
-        if (send) {
-            vn->stats.tx_frames++;
-            vn->stats.tx_bytes += (uint64_t)n;
-        }
+        bool send = (n >= 14 || oversize) && vn->p.tx;
         virtq__push(q, c.head, 0); /* copied: the guest may reuse the buffer */
         done++;
         if (send) {
             pthread_mutex_unlock(&vn->lock);
-            vn->p.tx(vn->p.tx_ctx, vn->tx_frame, (size_t)n);
-            pthread_mutex_lock(&vn->lock);
+            tx_one(vn, &h, (uint32_t)n, oversize, vn->driver_features); /* returns locked */
         }
     }
     if (done && running(vn) && virtq__need_interrupt(q))
@@ -391,6 +462,59 @@ unsigned virtio_net__tx_process(struct virtio_net *vn, unsigned budget)
     pthread_mutex_unlock(&vn->lock);
     pthread_mutex_unlock(&vn->tx_lock);
     return done;
+}
+
+static bool negotiated(const struct virtio_net *vn, unsigned bit)
+{
+    return vn->driver_features & 1ull << bit;
+}
+
+/* 5.1.6.4 with MRG_RXBUF: take chains until the header and the frame fit,
+ * write the frame across them, num_buffers in the first header.  Without
+ * enough buffers nothing is taken (the chains stay for the next frame).
+ * Returns 0, -ENOSPC, or a guest error (the caller breaks the device). */
+static int rx_merged(struct virtio_net *vn, struct virtq *q, struct virtio_net_hdr *h,
+                     const uint8_t *frame, uint32_t len)
+{
+    uint64_t have = 0, need = sizeof *h + (uint64_t)len;
+    unsigned n = 0;
+    while (have < need) {
+        if (n == VNET_RX_MAX_CHAINS) {
+            virtq__unpop(q, n);
+            return -ENOSPC;
+        }
+        int r = virtq__pop(q, &vn->rx_chain[n]);
+        if (r <= 0) {
+            virtq__unpop(q, n);
+            return r < 0 ? r : -ENOSPC;
+        }
+        uint32_t in = vn->rx_chain[n].in_bytes;
+        n++;
+        /* 5.1.6.3.1: every buffer holds at least the header. */
+        if (in < sizeof *h)
+            return -EPROTO;
+        have += in;
+    }
+    h->num_buffers = (uint16_t)n;
+    uint32_t at = 0; /* frame bytes written so far */
+    for (unsigned i = 0; i < n; i++) {
+        const struct virtq_chain *c = &vn->rx_chain[i];
+        uint32_t skip = 0;
+        if (i == 0) {
+            if (virtq__chain_write(q, c, 0, h, sizeof *h) < 0)
+                return -EFAULT;
+            skip = sizeof *h;
+        }
+        uint32_t room = c->in_bytes - skip, chunk = len - at < room ? len - at : room;
+        if (virtq__chain_write(q, c, skip, frame + at, chunk) < 0)
+            return -EFAULT;
+        at += chunk;
+        vn->rx_used[i] = (struct virtq_used_elem){.id = c->head, .len = skip + chunk};
+    }
+    virtq__push_n(q, vn->rx_used, n);
+    if (n > 1)
+        vn->stats.rx_merged++;
+    return 0;
 }
 
 int virtio_net__rx_frame(struct virtio_net *vn, const uint8_t *frame, size_t len)
@@ -407,30 +531,55 @@ int virtio_net__rx_frame(struct virtio_net *vn, const uint8_t *frame, size_t len
         ret = -EIO;
         goto out;
     }
-    struct virtq_chain c;
-    int r = virtq__pop(q, &c);
-    if (r < 0) {
-        mark_broken(vn, VIRTIO_NET_RX_VQ, r);
-        ret = -EIO;
-        goto out;
-    }
-    struct virtio_net_hdr h = {.gso_type = VIRTIO_NET_HDR_GSO_NONE, .num_buffers = 1};
-    if (r == 0 || c.in_bytes < sizeof h + len) {
-        if (r == 1) /* too small a buffer: give it back empty */
-            virtq__push(q, c.head, 0);
+    if (len > TX_FRAME_MAX) {
         vn->stats.rx_dropped++;
         ret = -ENOSPC;
         goto out;
     }
-    if (virtq__chain_write(q, &c, 0, &h, sizeof h) < 0 ||
-        virtq__chain_write(q, &c, sizeof h, frame, (uint32_t)len) < 0) {
-        mark_broken(vn, VIRTIO_NET_RX_VQ, -EFAULT);
-        ret = -EIO;
-        goto out;
+    /* 5.1.6.4: flags stay zero without GUEST_CSUM; with it, DATA_VALID
+     * only on a frame whose checksums this device has checked. */
+    struct virtio_net_hdr h = {.gso_type = VIRTIO_NET_HDR_GSO_NONE, .num_buffers = 1};
+    if (negotiated(vn, VIRTIO_NET_F_GUEST_CSUM) && vnet_offload__csum_valid(frame, len))
+        h.flags = VIRTIO_NET_HDR_F_DATA_VALID;
+    if (negotiated(vn, VIRTIO_NET_F_MRG_RXBUF)) {
+        int r = rx_merged(vn, q, &h, frame, (uint32_t)len);
+        if (r == -ENOSPC) {
+            vn->stats.rx_dropped++;
+            ret = -ENOSPC;
+            goto out;
+        }
+        if (r < 0) {
+            mark_broken(vn, VIRTIO_NET_RX_VQ, r);
+            ret = -EIO;
+            goto out;
+        }
+    } else {
+        struct virtq_chain c;
+        int r = virtq__pop(q, &c);
+        if (r < 0) {
+            mark_broken(vn, VIRTIO_NET_RX_VQ, r);
+            ret = -EIO;
+            goto out;
+        }
+        if (r == 0 || c.in_bytes < sizeof h + len) {
+            if (r == 1) /* too small a buffer: give it back empty */
+                virtq__push(q, c.head, 0);
+            vn->stats.rx_dropped++;
+            ret = -ENOSPC;
+            goto out;
+        }
+        if (virtq__chain_write(q, &c, 0, &h, sizeof h) < 0 ||
+            virtq__chain_write(q, &c, sizeof h, frame, (uint32_t)len) < 0) {
+            mark_broken(vn, VIRTIO_NET_RX_VQ, -EFAULT);
+            ret = -EIO;
+            goto out;
+        }
+        virtq__push(q, c.head, (uint32_t)(sizeof h + len));
     }
-    virtq__push(q, c.head, (uint32_t)(sizeof h + len));
     vn->stats.rx_frames++;
     vn->stats.rx_bytes += len;
+    if (h.flags & VIRTIO_NET_HDR_F_DATA_VALID)
+        vn->stats.rx_data_valid++;
     if (virtq__need_interrupt(q))
         raise_irq(vn, VIRTIO_PCI_ISR_QUEUE);
 out:
@@ -531,6 +680,51 @@ void virtio_net__cfg_written(struct virtio_net *vn, unsigned off, unsigned size)
             /* counter saturated: the thread is already due to run */
         }
     }
+}
+
+uint64_t virtio_net__negotiated(struct virtio_net *vn)
+{
+    pthread_mutex_lock(&vn->lock);
+    uint64_t f = vn->status & VIRTIO_CONFIG_S_FEATURES_OK ? vn->driver_features : 0;
+    pthread_mutex_unlock(&vn->lock);
+    return f;
+}
+
+int virtio_net__parse_features_off(const char *list, uint64_t *off)
+{
+    static const struct {
+        const char *name;
+        uint64_t bits;
+    } names[] = {
+        {"none", 0},
+        {"csum", 1ull << VIRTIO_NET_F_CSUM},
+        {"guest-csum", 1ull << VIRTIO_NET_F_GUEST_CSUM},
+        {"tso4", 1ull << VIRTIO_NET_F_HOST_TSO4},
+        {"guest-tso4", 1ull << VIRTIO_NET_F_GUEST_TSO4},
+        {"mrg-rxbuf", 1ull << VIRTIO_NET_F_MRG_RXBUF},
+        {"event-idx", 1ull << VIRTIO_F_EVENT_IDX},
+        {"offloads", 1ull << VIRTIO_NET_F_CSUM | 1ull << VIRTIO_NET_F_GUEST_CSUM |
+                     1ull << VIRTIO_NET_F_HOST_TSO4 | 1ull << VIRTIO_NET_F_GUEST_TSO4 |
+                     1ull << VIRTIO_NET_F_MRG_RXBUF},
+    };
+    uint64_t m = 0;
+    const char *p = list;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        bool found = false;
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            if (strlen(names[i].name) == n && !strncmp(p, names[i].name, n)) {
+                m |= names[i].bits;
+                found = true;
+            }
+        if (!found)
+            return -EINVAL;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    *off = m;
+    return 0;
 }
 
 bool virtio_net__broken(struct virtio_net *vn)

@@ -21,7 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "drivers/virtio/virtio_regs.h"
 #include "hv/guest_mem.h"
+#include "hv/virtio/vnet_offload.h"
 #include "hw/irq.h"
 #include "hw/mmio.h"
 #include "hw/pci/pci_dev.h"
@@ -34,10 +36,25 @@
 #define VIRTIO_NET_NOTIFY_OFF  0x3000u
 #define VIRTIO_NET_NOTIFY_MULT 4u
 #define VIRTIO_NET_QUEUE_MAX   256u
+/* Most chains one received frame may fill with MRG_RXBUF (5.1.6.4). */
+#define VNET_RX_MAX_CHAINS     64u
+
+/* Features the device offers unless switched off: the offloads of 5.1.3
+ * (checksum and TSOv4 both ways, mergeable receive buffers), event index,
+ * MAC and status.  VERSION_1 cannot be switched off. */
+#define VIRTIO_NET_DEVICE_FEATURES                                                              \
+    ((1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_EVENT_IDX) | (1ull << VIRTIO_NET_F_MAC) | \
+     (1ull << VIRTIO_NET_F_STATUS) | (1ull << VIRTIO_NET_F_CSUM) |                              \
+     (1ull << VIRTIO_NET_F_GUEST_CSUM) | (1ull << VIRTIO_NET_F_HOST_TSO4) |                     \
+     (1ull << VIRTIO_NET_F_GUEST_TSO4) | (1ull << VIRTIO_NET_F_MRG_RXBUF))
 
 struct virtio_net;
 
 typedef void (*virtio_net_tx_fn)(void *ctx, const uint8_t *frame, size_t len);
+/* A checked TSO frame (HOST_TSO4) to pass on whole: 0 when taken, else
+ * the device segments it in software and sends the pieces with tx. */
+typedef int (*virtio_net_tx_gso_fn)(void *ctx, const uint8_t *frame, size_t len,
+                                    const struct vnet_tx_plan *plan);
 
 struct virtio_net_params {
     struct guest_mem *gm;
@@ -45,7 +62,10 @@ struct virtio_net_params {
     uint16_t requester_id;       /* for MSI delivery */
     struct irq_sink irq;         /* msi() when MSI is enabled, else intx() */
     virtio_net_tx_fn tx;
+    virtio_net_tx_gso_fn tx_gso; /* NULL: always segment in software */
     void *tx_ctx;
+    uint64_t features_off;       /* feature bits not to offer (0: all of
+                                  * VIRTIO_NET_DEVICE_FEATURES) */
 };
 
 struct virtio_net_stats {
@@ -53,9 +73,22 @@ struct virtio_net_stats {
     uint64_t notifies, interrupts, guest_errors;
     uint64_t msi_held;    /* MSIs held back while Bus Master Enable was clear */
     uint64_t rx_blocked;  /* frames refused while Bus Master Enable was clear */
+    uint64_t tx_gso;      /* TSO frames from the guest (tx_frames counts what left: whole or segments) */
+    uint64_t tx_gso_whole; /* of those, passed on whole to tx_gso (the uplink's TSO) */
+    uint64_t tx_csum;     /* partial checksums finished */
+    uint64_t tx_hdr_dropped; /* frames dropped for their virtio_net_hdr (vnet_offload.h) */
+    uint64_t rx_data_valid;  /* frames delivered with DATA_VALID (GUEST_CSUM) */
+    uint64_t rx_merged;   /* frames delivered across more than one buffer (MRG_RXBUF) */
 };
 
 struct virtio_net *virtio_net__create(const struct virtio_net_params *p);
+/* Parse a comma list of features to switch off ("csum", "guest-csum",
+ * "tso4", "guest-tso4", "mrg-rxbuf", "event-idx"; "offloads" for the first
+ * five; "none" for nothing) into a features_off mask: 0, or -EINVAL for an
+ * unknown name. */
+int virtio_net__parse_features_off(const char *list, uint64_t *off);
+/* The features the driver negotiated (FEATURES_OK), 0 before. */
+uint64_t virtio_net__negotiated(struct virtio_net *vn);
 /* Stops the backend thread first. */
 void virtio_net__destroy(struct virtio_net *vn);
 struct pci_dev *virtio_net__pci(struct virtio_net *vn);

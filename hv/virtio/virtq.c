@@ -111,10 +111,16 @@ int virtq__pop(struct virtq *q, struct virtq_chain *c)
             return -ENXIO;
         i = d.next;
     }
+    /* avail_event is not moved here: it is written only when the device
+     * asks for notifications again (virtq__set_notify), so a driver that
+     * keeps adding while the device drains does not notify per buffer. */
     q->last_avail++;
-    if (q->event_idx) /* tell the driver where we are (avail_event) */
-        wr16(q, q->used + VIRTQ_USED_RING + 8ull * q->size, q->last_avail);
     return 1;
+}
+
+void virtq__unpop(struct virtq *q, unsigned n)
+{
+    q->last_avail = (uint16_t)(q->last_avail - n);
 }
 
 int virtq__push(struct virtq *q, uint16_t head, uint32_t written)
@@ -125,6 +131,18 @@ int virtq__push(struct virtq *q, uint16_t head, uint32_t written)
         return -EFAULT;
     __atomic_thread_fence(__ATOMIC_RELEASE); /* element before index */
     q->used_idx++;
+    return wr16(q, q->used + VIRTQ_USED_IDX, q->used_idx);
+}
+
+int virtq__push_n(struct virtq *q, const struct virtq_used_elem *e, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t slot = q->used + VIRTQ_USED_RING + 8ull * ((uint16_t)(q->used_idx + i) % q->size);
+        if (guest_mem__write(q->gm, slot, &e[i], sizeof e[i]))
+            return -EFAULT;
+    }
+    __atomic_thread_fence(__ATOMIC_RELEASE); /* elements before index */
+    q->used_idx = (uint16_t)(q->used_idx + n);
     return wr16(q, q->used + VIRTQ_USED_IDX, q->used_idx);
 }
 

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "drivers/virtio/virtio_regs.h"
 #include "hv/guest_mem.h"
 
 #define VIRTQ_CHAIN_MAX_BUFS  64
@@ -50,10 +51,16 @@ void virtq__reset(struct virtq *q);
  * next index, -ELOOP loop, -EFAULT outside RAM,
  * -E2BIG too many/large buffers, -EPROTO flags not allowed. */
 int virtq__pop(struct virtq *q, struct virtq_chain *c);
+/* Give back the last n chains popped and not pushed: the next pops return
+ * them again (the ring entries are read anew: still checked). */
+void virtq__unpop(struct virtq *q, unsigned n);
 /* Human-readable cause of a virtq__pop()/enable error. */
 const char *virtq__error_name(int err);
 /* Return a chain with `written` bytes written into it.  0 or -EFAULT. */
 int virtq__push(struct virtq *q, uint16_t head, uint32_t written);
+/* Return n chains at once: elements first, then one used->idx store, so
+ * a driver never sees part of a frame's buffers (MRG_RXBUF). */
+int virtq__push_n(struct virtq *q, const struct virtq_used_elem *e, unsigned n);
 /* Whether the driver wants an interrupt for what was pushed since the last one. */
 bool virtq__need_interrupt(struct virtq *q);
 /* Ask the driver to (not) notify us: used->flags, or avail_event with EVENT_IDX. */

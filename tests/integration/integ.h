@@ -169,6 +169,8 @@ struct integ_out {
     uint64_t bar0_reads, bar0_writes;                /* exits on nic-bar0 */
     uint64_t assign_injected;                        /* assigned: NIC interrupts injected */
     struct virtio_net_stats virtio;                  /* virtio mode */
+    uint64_t virtio_features;                        /* virtio mode: negotiated */
+    uint64_t uplink_tx_gso;                          /* TSO frames the bridge handed to the host NIC */
     uint64_t faults_total;
     struct integ_console con;
 };
@@ -178,20 +180,38 @@ static inline double integ__mbps(uint64_t bytes, uint64_t ns)
     return ns ? (double)bytes * 8 / (double)ns * 1000.0 : 0;
 }
 
+/* Options of integ__run_opts: virtio features the device does not offer
+ * (testbed_config.virtio_off), the sink checking the content of a `stream`
+ * of verify_msg-byte messages (0: no check), a hook run on the testbed
+ * before the guest. */
+struct integ_opts {
+    const char *virtio_off;
+    uint32_t verify_msg;
+    void (*before_run)(struct testbed *t);
+};
+
+static inline void integ__run_opts(enum testbed_mode mode, const char *cmdline, const struct integ_opts *opt,
+                                   struct integ_out *o);
+
 /* Boot `cmdline` in `mode` on a fresh testbed, run it to power-off (bounded),
  * let the sink see the close, collect the counters, tear down. */
+static inline void integ__run(enum testbed_mode mode, const char *cmdline, struct integ_out *o)
+{
+    static const struct integ_opts none;
+    integ__run_opts(mode, cmdline, &none, o);
+}
+
 /* integ__run with the sink checking the content of a `stream` of
  * verify_msg-byte messages (0: no check). */
 static inline void integ__run_verify(enum testbed_mode mode, const char *cmdline,
-                                     uint32_t verify_msg, struct integ_out *o);
-
-static inline void integ__run(enum testbed_mode mode, const char *cmdline, struct integ_out *o)
+                                     uint32_t verify_msg, struct integ_out *o)
 {
-    integ__run_verify(mode, cmdline, 0, o);
+    const struct integ_opts opt = {.verify_msg = verify_msg};
+    integ__run_opts(mode, cmdline, &opt, o);
 }
 
-static inline void integ__run_verify(enum testbed_mode mode, const char *cmdline,
-                                     uint32_t verify_msg, struct integ_out *o)
+static inline void integ__run_opts(enum testbed_mode mode, const char *cmdline, const struct integ_opts *opt,
+                                   struct integ_out *o)
 {
     char kernel[PATH_MAX];
     integ__kernel(kernel, sizeof kernel);
@@ -199,7 +219,8 @@ static inline void integ__run_verify(enum testbed_mode mode, const char *cmdline
     integ__console_init(&o->con);
     struct testbed_config cfg = {
         .mode = mode, .line_rate = INTEG_LINE_RATE, .kernel = kernel, .cmdline = cmdline,
-        .console = integ__console_fn, .console_ctx = &o->con, .sink_verify_msg = verify_msg,
+        .console = integ__console_fn, .console_ctx = &o->con, .virtio_off = opt->virtio_off,
+        .sink_verify_msg = opt->verify_msg,
     };
     struct testbed *t = calloc(1, sizeof(*t));
     assert_non_null(t);
@@ -208,6 +229,8 @@ static inline void integ__run_verify(enum testbed_mode mode, const char *cmdline
         free(t);
         fail_msg("testbed__create(%s): %s", testbed__mode_name(mode), strerror(-rc));
     }
+    if (opt->before_run)
+        opt->before_run(t);
     struct integ_watchdog w;
     integ__watchdog_start(&w, NULL, INTEG_WATCHDOG_S);
     w.tb = t;
@@ -232,8 +255,11 @@ static inline void integ__run_verify(enum testbed_mode mode, const char *cmdline
     integ__traps(&t->vm, "nic-bar0", &o->bar0_reads, &o->bar0_writes);
     if (t->vm.assign)
         o->assign_injected = t->vm.assign->injected;
-    if (t->vm.virtio)
+    if (t->vm.virtio) {
         virtio_net__get_stats(t->vm.virtio, &o->virtio);
+        o->virtio_features = virtio_net__negotiated(t->vm.virtio);
+    }
+    o->uplink_tx_gso = __atomic_load_n(&t->host.bridge.uplink_tx_gso_frames, __ATOMIC_RELAXED);
     host_os__poll_faults(&t->host);
     o->faults_total = host_os__faults_total(&t->host);
     testbed__destroy(t);

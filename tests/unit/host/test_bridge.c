@@ -1,4 +1,5 @@
-/* host/bridge: forwarding by MAC, broadcast, spoofing, uplink drops. */
+/* host/bridge: forwarding by MAC, broadcast, spoofing, uplink drops, TSO
+ * frames to the uplink whole only where the uplink is their way. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -92,8 +93,63 @@ static void test_forwarding(void **state)
     bridge__destroy(&b);
 }
 
+static int gso_calls, gso_fail;
+static struct bridge_gso gso_seen;
+
+static int uplink_gso(void *ctx, const uint8_t *f, size_t len, const struct bridge_gso *g)
+{
+    deliver(ctx, f, len);
+    gso_calls++;
+    gso_seen = *g;
+    return gso_fail ? -ENOSPC : 0;
+}
+
+static void test_gso(void **state)
+{
+    (void)state;
+    static const uint8_t ma[6] = {0x52, 0, 0, 0, 0, 1}, mb[6] = {0x52, 0, 0, 0, 0, 2},
+                         peer[6] = {0x52, 0, 0, 0, 0, 9}, bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    struct bridge b;
+    struct sink sa = {0}, sb = {0};
+    memset(&uplink, 0, sizeof uplink);
+    uplink_fail = 0;
+    gso_calls = gso_fail = 0;
+    bridge__init(&b, uplink_tx, &uplink);
+    struct bridge_port pa = {.deliver = deliver, .ctx = &sa}, pb = {.deliver = deliver, .ctx = &sb};
+    memcpy(pa.mac, ma, 6);
+    memcpy(pb.mac, mb, 6);
+    assert_int_equal(bridge__attach(&b, &pa), 0);
+    assert_int_equal(bridge__attach(&b, &pb), 0);
+    const struct bridge_gso g = {.l3_off = 14, .l4_off = 34, .hdr_len = 54, .mss = 1460};
+    uint8_t f[60];
+    frame(f, peer, ma);
+    assert_int_equal(bridge__from_vm_gso(&b, &pa, f, 60, &g), -EOPNOTSUPP); /* no TSO uplink */
+    assert_int_equal(uplink.frames, 0);
+    b.uplink_tx_gso = uplink_gso;
+    assert_int_equal(bridge__from_vm_gso(&b, &pa, f, 60, &g), 0);           /* to the wire, whole */
+    assert_int_equal(gso_calls, 1);
+    assert_int_equal(gso_seen.mss, 1460);
+    assert_int_equal(b.uplink_tx_gso_frames, 1);
+    assert_int_equal(b.uplink_tx_frames, 1);
+    frame(f, mb, ma);                                                        /* to a VM: the sender segments */
+    assert_int_equal(bridge__from_vm_gso(&b, &pa, f, 60, &g), -EOPNOTSUPP);
+    frame(f, bcast, ma);                                                     /* group: likewise */
+    assert_int_equal(bridge__from_vm_gso(&b, &pa, f, 60, &g), -EOPNOTSUPP);
+    assert_int_equal(sb.frames, 0);
+    assert_int_equal(gso_calls, 1);
+    frame(f, peer, mb);                                                      /* spoofed: dropped here */
+    assert_int_equal(bridge__from_vm_gso(&b, &pa, f, 60, &g), 0);
+    assert_int_equal(pa.dropped, 1);
+    assert_int_equal(gso_calls, 1);
+    gso_fail = 1;                                                            /* the NIC refuses: counted */
+    frame(f, peer, ma);
+    assert_int_equal(bridge__from_vm_gso(&b, &pa, f, 60, &g), 0);
+    assert_int_equal(b.uplink_tx_dropped, 1);
+    bridge__destroy(&b);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_forwarding)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_forwarding), cmocka_unit_test(test_gso)};
     return cmocka_run_group_tests_name("host/bridge", tests, NULL, NULL);
 }
