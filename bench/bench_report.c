@@ -161,6 +161,15 @@ static void cell(FILE *f, const char *fmt, double v)
         fputs(" n/a |", f);
 }
 
+/* One table row's point aggregated, and its size and mode cells. */
+static void row_start(FILE *f, const struct bench_sweep *s, size_t si, size_t mi, struct bench_agg *a)
+{
+    char sz[16];
+    bench_report__aggregate(s, si, mi, a);
+    bench__format_size(a->msg_size, sz, sizeof sz);
+    fprintf(f, "| %s | %s |", sz, bench__mode_name(a->mode));
+}
+
 static int top_exit(const struct bench_agg *a)
 {
     int top = -1;
@@ -238,10 +247,7 @@ static void table_overhead(FILE *f, const struct bench_sweep *s)
     for (size_t si = 0; si < c->nsizes; si++)
         for (size_t mi = 0; mi < c->nmodes; mi++) {
             struct bench_agg a;
-            char sz[16];
-            bench_report__aggregate(s, si, mi, &a);
-            bench__format_size(a.msg_size, sz, sizeof sz);
-            fprintf(f, "| %s | %s |", sz, bench__mode_name(a.mode));
+            row_start(f, s, si, mi, &a);
             cell(f, " %.3f |", a.role[BENCH_CPU_HYPERVISOR].mean);
             for (int h = 0; h < BENCH_HV_KINDS; h++)
                 cell(f, " %.3f |", a.hv_kind[h]);
@@ -288,10 +294,7 @@ void bench_report__table(FILE *f, const struct bench_sweep *s)
     for (size_t si = 0; si < c->nsizes; si++)
         for (size_t mi = 0; mi < c->nmodes; mi++) {
             struct bench_agg a;
-            char sz[16];
-            bench_report__aggregate(s, si, mi, &a);
-            bench__format_size(a.msg_size, sz, sizeof sz);
-            fprintf(f, "| %s | %s |", sz, bench__mode_name(a.mode));
+            row_start(f, s, si, mi, &a);
             cell(f, " %.1f |", a.thr.mean);
             cell(f, " %.1f |", a.thr.ci95);
             cell(f, " %.1f |", a.guest_thr.mean);
