@@ -46,6 +46,22 @@ static inline size_t tf_eth(uint8_t *f, const uint8_t *dst, const uint8_t *src, 
 }
 
 /* ARP request "who has tip? tell sip" from mac, padded to 60 bytes. */
+/* A 20-byte IPv4 header (TTL 64, no options) with its checksum. */
+static inline void tf_ipv4(uint8_t *ip, uint16_t tot, uint16_t id, uint16_t frag, uint8_t proto,
+                           uint32_t sip, uint32_t dip)
+{
+    memset(ip, 0, 20);
+    ip[0] = 0x45;
+    tf_put16(ip + 2, tot);
+    tf_put16(ip + 4, id);
+    tf_put16(ip + 6, frag);
+    ip[8] = 64;
+    ip[9] = proto;
+    tf_put32(ip + 12, sip);
+    tf_put32(ip + 16, dip);
+    tf_put16(ip + 10, tf_csum(ip, 20));
+}
+
 static inline size_t tf_arp_request(uint8_t *f, const uint8_t *mac, uint32_t sip, uint32_t tip)
 {
     memset(f, 0, 60);
@@ -102,15 +118,7 @@ static inline size_t tf_icmp_echo(uint8_t *f, const uint8_t *dst, const uint8_t 
     size_t off = tf_eth(f, dst, src, TF_ETH_IPV4);
     uint8_t *ip = f + off;
     size_t tot = 20 + 8 + plen;
-    memset(ip, 0, 20);
-    ip[0] = 0x45;
-    tf_put16(ip + 2, (uint16_t)tot);
-    tf_put16(ip + 4, 0x1234);
-    ip[8] = 64;
-    ip[9] = 1;
-    tf_put32(ip + 12, sip);
-    tf_put32(ip + 16, dip);
-    tf_put16(ip + 10, tf_csum(ip, 20));
+    tf_ipv4(ip, (uint16_t)tot, 0x1234, 0, 1, sip, dip);
     uint8_t *ic = ip + 20;
     ic[0] = type;
     ic[1] = 0;

@@ -297,13 +297,7 @@ static void test_legacy_checksum_insertion(void **state)
     memset(f, 0, sizeof f);
     tf_eth(f, mac_b, mac_a, TF_ETH_IPV4);
     uint8_t *ip = f + 14, *udp = ip + 20;
-    ip[0] = 0x45;
-    tf_put16(ip + 2, 20 + 8 + 64);
-    ip[8] = 64;
-    ip[9] = 17;
-    tf_put32(ip + 12, TF_GUEST_IP);
-    tf_put32(ip + 16, TF_LINUX_IP);
-    tf_put16(ip + 10, tf_csum(ip, 20));
+    tf_ipv4(ip, 20 + 8 + 64, 0, 0, 17, TF_GUEST_IP, TF_LINUX_IP);
     tf_put16(udp, 1234);
     tf_put16(udp + 2, 5678);
     tf_put16(udp + 4, 8 + 64);

@@ -624,13 +624,7 @@ static size_t tcp_frame(uint8_t *f, size_t plen)
     tf_eth(f, tf_bcast, tf_guest_mac, TF_ETH_IPV4);
     f[0] = 0x02;
     uint8_t *ip = f + 14, *t = f + 34;
-    ip[0] = 0x45;
-    tf_put16(ip + 2, (uint16_t)(40 + plen));
-    ip[8] = 64;
-    ip[9] = 6;
-    tf_put32(ip + 12, TF_GUEST_IP);
-    tf_put32(ip + 16, TF_LINUX_IP);
-    tf_put16(ip + 10, tf_csum(ip, 20));
+    tf_ipv4(ip, (uint16_t)(40 + plen), 0, 0, 6, TF_GUEST_IP, TF_LINUX_IP);
     tf_put32(t + 4, 1000);
     t[12] = 5 << 4;
     t[13] = 0x18;

@@ -44,15 +44,8 @@ static size_t build_tcp(uint8_t *f, size_t plen, uint16_t id, uint32_t seq, uint
     tf_eth(f, tf_bcast, tf_guest_mac, TF_ETH_IPV4);
     f[0] = 0x02; /* unicast */
     uint8_t *ip = f + 14, *t = ip + 20;
-    ip[0] = 0x45;
-    tf_put16(ip + 2, (uint16_t)(20 + 32 + plen > 65535 ? 65535 : 20 + 32 + plen));
-    tf_put16(ip + 4, id);
-    tf_put16(ip + 6, 0x4000);
-    ip[8] = 64;
-    ip[9] = 6;
-    tf_put32(ip + 12, TF_GUEST_IP);
-    tf_put32(ip + 16, TF_LINUX_IP);
-    tf_put16(ip + 10, tf_csum(ip, 20));
+    tf_ipv4(ip, (uint16_t)(20 + 32 + plen > 65535 ? 65535 : 20 + 32 + plen), id, 0x4000, 6,
+            TF_GUEST_IP, TF_LINUX_IP);
     tf_put16(t, 40000);
     tf_put16(t + 2, 5001);
     tf_put32(t + 4, seq);

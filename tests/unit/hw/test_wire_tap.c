@@ -215,15 +215,7 @@ static void tcp_hdr(uint8_t *f, const uint8_t *dst_mac, uint32_t seq, uint32_t a
     memset(f, 0, 54);
     tf_eth(f, dst_mac, tf_guest_mac, TF_ETH_IPV4);
     uint8_t *ip = f + 14, *t = ip + 20;
-    ip[0] = 0x45;
-    tf_put16(ip + 2, (uint16_t)(40 + pay));
-    tf_put16(ip + 4, id);
-    ip[6] = 0x40;
-    ip[8] = 64;
-    ip[9] = 6;
-    tf_put32(ip + 12, TF_GUEST_IP);
-    tf_put32(ip + 16, TF_LINUX_IP);
-    tf_put16(ip + 10, tf_csum(ip, 20));
+    tf_ipv4(ip, (uint16_t)(40 + pay), id, 0x4000, 6, TF_GUEST_IP, TF_LINUX_IP);
     tf_put16(t, 40000);
     tf_put16(t + 2, 5003);
     tf_put32(t + 4, seq);
