@@ -20,6 +20,7 @@
 #include "guest/net/net.h"
 #include "guest/net/tcp.h"
 #include "net_testlib.h"
+#include "tests/unit/net_frames.h"
 
 #define MY_IP     NET_IP4(10, 0, 2, 15)
 #define PEER_IP   NET_IP4(10, 0, 2, 1)
@@ -101,16 +102,9 @@ static struct fx *fx_new(uint32_t features)
     assert_int_equal(net__init(&f->st, &f->dev, &cfg), 0);
     for (size_t i = 0; i < sizeof f->data; i++)
         f->data[i] = (uint8_t)(i * 7 + (i >> 11));
-    uint8_t b[60] = {0}; /* teach ARP the peer: a request from it */
-    memset(b, 0xff, 6);
-    memcpy(b + 6, peer_mac, 6);
-    tl_put16(b + 12, 0x0806);
-    tl_put16(b + 14, 1); tl_put16(b + 16, 0x0800); b[18] = 6; b[19] = 4;
-    tl_put16(b + 20, 1);
-    memcpy(b + 22, peer_mac, 6);
-    tl_put32(b + 28, PEER_IP);
-    tl_put32(b + 38, MY_IP);
-    net__input(&f->st, b, 60);
+    /* Teach the ARP cache the peer (a request from it). */
+    uint8_t b[60];
+    net__input(&f->st, b, tf_arp_request(b, peer_mac, PEER_IP, MY_IP));
     f->head = f->count; /* the ARP reply */
     return f;
 }
