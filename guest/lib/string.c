@@ -8,10 +8,14 @@ void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
     unsigned char *d = dst;
     const unsigned char *s = src;
-    /* 8 bytes at a time when both are aligned: frames are copied here. */
-    if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
-        for (; n >= 8; n -= 8, d += 8, s += 8)
-            *(uint64_t *)(void *)d = *(const uint64_t *)(const void *)s;
+    /* 8 bytes at a time whatever the alignment (x86 loads and stores
+     * unaligned words at full speed): frames are copied here, and a
+     * virtio-net frame sits 12 bytes into its buffer, behind the header.
+     * A constant 8-byte __builtin_memcpy is one move, never a call. */
+    for (; n >= 8; n -= 8, d += 8, s += 8) {
+        uint64_t w;
+        __builtin_memcpy(&w, s, 8);
+        __builtin_memcpy(d, &w, 8);
     }
     while (n--)
         *d++ = *s++;

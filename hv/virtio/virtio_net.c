@@ -452,6 +452,12 @@ unsigned virtio_net__tx_process(struct virtio_net *vn, unsigned budget)
         bool send = (n >= 14 || oversize) && vn->p.tx;
         virtq__push(q, c.head, 0); /* copied: the guest may reuse the buffer */
         done++;
+        /* A guest that stopped on a full ring asked for an interrupt at a
+         * used index (event idx, 2.7.10): send it now, not after the rest
+         * of the ring went to the wire, or the guest refills only after the
+         * whole pipeline has drained and the wire idles meanwhile. */
+        if (running(vn) && virtq__need_interrupt(q))
+            raise_irq(vn, VIRTIO_PCI_ISR_QUEUE);
         if (send) {
             pthread_mutex_unlock(&vn->lock);
             tx_one(vn, &h, (uint32_t)n, oversize, vn->driver_features); /* returns locked */

@@ -35,6 +35,7 @@ struct fixture {
     uint8_t sent[2048];
     size_t sent_len;
     int tx_count, msi_count;
+    int irqs_at_tx[16];        /* interrupts raised before the k-th frame left */
     int intx_level, intx_calls;
     uint16_t avail_idx[2];
     bool gso_accept;           /* what the uplink's TSO answers */
@@ -65,6 +66,8 @@ static void on_intx(void *ctx, int level)
 static void on_tx(void *ctx, const uint8_t *f, size_t len)
 {
     struct fixture *fx = ctx;
+    if (fx->tx_count < 16)
+        fx->irqs_at_tx[fx->tx_count] = fx->msi_count + fx->intx_calls;
     memcpy(fx->sent, f, len < sizeof fx->sent ? len : sizeof fx->sent);
     fx->sent_len = len;
     fx->tx_count++;
@@ -804,9 +807,8 @@ static void test_rx_data_valid(void **state)
 /* 2.7.10 with EVENT_IDX: the device asks for a notification only when it
  * has drained the ring: a driver adding 5 frames while the device works
  * is asked for none (avail_event stays behind), then for the next one. */
-static void test_tx_event_idx_one_kick_per_ring(void **state)
+static void start_event_idx(struct fixture *fx)
 {
-    struct fixture *fx = *state;
     w(fx, VIRTIO_PCI_COMMON_STATUS, 1, 0);
     w(fx, VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
     w(fx, VIRTIO_PCI_COMMON_GFSELECT, 4, 0);
@@ -821,6 +823,12 @@ static void test_tx_event_idx_one_kick_per_ring(void **state)
     setup_queue(fx, 0);
     setup_queue(fx, 1);
     w(fx, VIRTIO_PCI_COMMON_STATUS, 1, 0x0F);
+}
+
+static void test_tx_event_idx_one_kick_per_ring(void **state)
+{
+    struct fixture *fx = *state;
+    start_event_idx(fx);
     uint8_t pkt[sizeof(struct virtio_net_hdr) + 60] = {0};
     guest_mem__write(&fx->gm, BUF(0), pkt, sizeof pkt);
     put_desc(fx, 1, 0, BUF(0), sizeof pkt, 0, 0);
@@ -834,6 +842,31 @@ static void test_tx_event_idx_one_kick_per_ring(void **state)
     guest_mem__read(&fx->gm, USED(1) + VIRTQ_USED_RING + 8 * QSZ, &ev, 2);
     assert_int_equal(ev, 5); /* drained: the next add (index 5 -> 6) kicks */
     assert_true(virtq__need_event(ev, 6, 5));
+}
+
+/* 2.7.10: a driver that stopped on a full ring sets used_event and waits.
+ * The device interrupts as soon as the used index passes it, not after it
+ * has sent the rest of the ring: otherwise the driver refills only once the
+ * whole queue has gone to the wire, and the wire idles meanwhile. */
+static void test_tx_event_idx_interrupt_mid_batch(void **state)
+{
+    struct fixture *fx = *state;
+    start_event_idx(fx);
+    uint16_t used_event = 1; /* interrupt once the second buffer is used */
+    guest_mem__write(&fx->gm, AVAIL(1) + VIRTQ_AVAIL_RING + 2 * QSZ, &used_event, 2);
+    uint8_t pkt[sizeof(struct virtio_net_hdr) + 60] = {0};
+    guest_mem__write(&fx->gm, BUF(0), pkt, sizeof pkt);
+    put_desc(fx, 1, 0, BUF(0), sizeof pkt, 0, 0);
+    for (int i = 0; i < 6; i++)
+        make_avail(fx, 1, 0);
+    int before = fx->msi_count + fx->intx_calls;
+    assert_int_equal(virtio_net__tx_process(fx->vn, 16), 6);
+    assert_int_equal(fx->tx_count, 6);
+    /* A buffer is used once copied, before its frame goes out: the second
+     * buffer's use crosses used_event, so the interrupt precedes its frame. */
+    assert_int_equal(fx->irqs_at_tx[0], before);
+    assert_int_equal(fx->irqs_at_tx[1], before + 1);
+    assert_int_equal(fx->msi_count + fx->intx_calls, before + 1); /* and only once */
 }
 
 int main(void)
@@ -862,6 +895,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rx_not_mergeable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_data_valid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx_event_idx_one_kick_per_ring, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tx_event_idx_interrupt_mid_batch, setup, teardown),
     };
     return cmocka_run_group_tests_name("hv/virtio_net", tests, NULL, NULL);
 }
