@@ -60,10 +60,22 @@ void e1000__irq_flush(struct e1000 *e)
         do {
             st = __atomic_load_n(&e->irq_state, __ATOMIC_ACQUIRE);
             int level = (int)(st & 1);
-            if (level != e->irq_delivered) {
-                e->irq_delivered = level;
+            uint64_t seq = st >> 1;
+            /* Every change toggles the level.  High again after an even
+             * number of them is a fall and a rise the sink has not seen (a
+             * driver's ICR read, then a new cause, on another thread before
+             * this delivery): it gets both, since an MSI is sent per rising
+             * edge and without one the driver never reads ICR again, so the
+             * line stays high and no interrupt follows (issue 19: assigned
+             * runs at 10G stalled on the guest's 2 ms timer).  A pulse that
+             * ended low is no interrupt: nothing to show. */
+            if (seq != e->irq_delivered_seq && (level || e->irq_delivered)) {
+                if (level && e->irq_delivered)
+                    e->irq.intx(e->irq.ctx, 0);
                 e->irq.intx(e->irq.ctx, level);
             }
+            e->irq_delivered = level;
+            e->irq_delivered_seq = seq;
         } while (__atomic_load_n(&e->irq_state, __ATOMIC_ACQUIRE) != st);
         pthread_mutex_unlock(&e->irq_lock);
         if (__atomic_load_n(&e->irq_state, __ATOMIC_ACQUIRE) == st)

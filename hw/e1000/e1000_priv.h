@@ -108,6 +108,7 @@ struct e1000 {
     int irq_level;          /* line level the model computed */
     uint64_t irq_state;     /* atomic: change count << 1 | irq_level */
     int irq_delivered;      /* level last given to the sink (irq_lock) */
+    uint64_t irq_delivered_seq; /* irq_state's change count then (irq_lock) */
     bool irq_ever;          /* an interrupt was asserted at least once */
     bool irq_hold;          /* e1000__rx_frames: line evaluated after the burst */
     uint64_t now_ns;        /* model time: the last tick, or the clock at the

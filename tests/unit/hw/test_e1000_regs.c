@@ -369,6 +369,51 @@ static void test_irq_sink_may_reenter(void **state)
     free(regs);
 }
 
+/* The line falls and rises again while another thread delivers (here: the
+ * sink itself reads ICR and a new cause arrives before the delivery ends):
+ * the sink must see the fall and the new rise.  An MSI is sent per rising
+ * edge, so a collapsed 1 -> 0 -> 1 is a lost interrupt, and a driver that
+ * is never interrupted never reads ICR again: the line stays high for good. */
+static void pulse_intx(void *ctx, int level)
+{
+    struct reenter *r = ctx;
+    if (r->n < 8)
+        r->levels[r->n++] = level;
+    if (level && r->n == 1) {
+        r->icr_seen = (uint32_t)e1000_mmio_ops.read(r->e, E1000_ICR, 4); /* falls */
+        e1000_mmio_ops.write(r->e, E1000_ICS, 4, E1000_ICR_TXDW);        /* rises */
+    }
+}
+
+static void test_irq_fall_and_rise_during_delivery(void **state)
+{
+    (void)state;
+    void *regs = NULL;
+    uint8_t mem[64];
+    assert_int_equal(posix_memalign(&regs, 4096, E1000_MMIO_SIZE), 0);
+    struct reenter r = {0};
+    struct harness dummy = {.mem = mem};
+    struct dma_port dma = {.ops = &h_dma_ops, .ctx = &dummy};
+    struct irq_sink sink = {.intx = pulse_intx, .ctx = &r};
+    r.e = e1000__create(regs, &dma, &sink, h_mac, NULL, NULL);
+    assert_non_null(r.e);
+    e1000_mmio_ops.write(r.e, E1000_IMS, 4, E1000_ICR_RXT0 | E1000_ICR_TXDW);
+    e1000_mmio_ops.write(r.e, E1000_ICS, 4, E1000_ICR_RXT0);
+    assert_int_equal(r.icr_seen, E1000_ICR_RXT0 | E1000_ICR_INT_ASSERTED);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.levels[0], 1);
+    assert_int_equal(r.levels[1], 0); /* the ICR read */
+    assert_int_equal(r.levels[2], 1); /* the new cause: a second edge */
+    assert_int_equal(e1000__irq_level(r.e), 1);
+    /* A pulse that ends low (a cause raised and read before delivery) is
+     * no interrupt: nothing more is delivered for it. */
+    e1000_mmio_ops.read(r.e, E1000_ICR, 4);
+    assert_int_equal(r.n, 4);
+    assert_int_equal(r.levels[3], 0);
+    e1000__destroy(r.e);
+    free(regs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -384,6 +429,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_access_widths_and_io_bar, setup, teardown),
         cmocka_unit_test_setup_teardown(test_doorbell, setup, teardown),
         cmocka_unit_test(test_irq_sink_may_reenter),
+        cmocka_unit_test(test_irq_fall_and_rise_during_delivery),
     };
     return cmocka_run_group_tests_name("e1000_regs", tests, NULL, NULL);
 }
