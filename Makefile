@@ -22,7 +22,7 @@ LDLIBS   := -lpthread -lseccomp -ljansson -lm
 # Host-side library: every layer but the guest kernel and tools/ (the CLI).
 # guest/net and drivers/ are freestanding C that is also compiled here, so
 # host unit tests and the host driver can use them.
-LIB_DIRS := lib hw hw/pci hw/vtd hw/e1000 hw/wire hw/intc hw/timer host host/vtd host/e1000 host/vfio vcpu vcpu/proc vcpu/kvm hv hv/virtio drivers/e1000 guest/net testbed bench
+LIB_DIRS := lib hw hw/pci hw/vtd hw/e1000 hw/wire hw/intc hw/timer host host/vtd host/e1000 host/vfio vcpu vcpu/proc vcpu/kvm hv hv/virtio drivers/e1000 drivers/virtio guest/net testbed bench
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 TOOL_SRCS := $(wildcard tools/*.c)
 # tests/testvm: tests that need the L1 test machine (/dev/kvm, VT-d, vfio).

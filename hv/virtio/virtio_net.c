@@ -11,7 +11,7 @@
 
 #include "drivers/virtio/virtio_regs.h"
 #include "hv/virtio/virtq.h"
-#include "hv/virtio/vnet_offload.h"
+#include "drivers/virtio/vnet_offload.h"
 #include "lib/log.h"
 
 #define NR_QUEUES 2

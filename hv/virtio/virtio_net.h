@@ -23,7 +23,7 @@
 
 #include "drivers/virtio/virtio_regs.h"
 #include "hv/guest_mem.h"
-#include "hv/virtio/vnet_offload.h"
+#include "drivers/virtio/vnet_offload.h"
 #include "hw/irq.h"
 #include "hw/mmio.h"
 #include "hw/pci/pci_dev.h"

@@ -1,6 +1,6 @@
 /* See vnet_offload.h.  Header fields on the wire are big-endian; the
  * virtio_net_hdr is little-endian (x86: native). */
-#include "hv/virtio/vnet_offload.h"
+#include "drivers/virtio/vnet_offload.h"
 
 #include <string.h>
 
@@ -78,42 +78,45 @@ static int parse_tcpv4(const uint8_t *f, size_t len, size_t *ip_hl, size_t *hl)
 }
 
 /* 5.1.6.2: cut a TSOv4 frame into segments of at most mss payload bytes. */
+size_t vnet_offload__segment_one(const uint8_t *f, size_t len, const struct vnet_tx_plan *plan,
+                                 unsigned n, uint8_t *seg)
+{
+    const size_t ip_off = plan->l3_off, tcp_off = plan->l4_off, hl = plan->hdr_len, mss = plan->mss;
+    const size_t ihl = tcp_off - ip_off, payload = len - hl, off = (size_t)n * mss;
+    if (off >= payload)
+        return 0;
+    size_t plen = payload - off < mss ? payload - off : mss;
+    bool last = off + plen == payload;
+    memcpy(seg, f, hl);
+    memcpy(seg + hl, f + hl + off, plen);
+    uint8_t *ip = seg + ip_off, *tcp = seg + tcp_off;
+    /* RFC 791: each segment is a datagram of its own: length, a new ID (as
+     * Linux increments it per segment), its header checksum. */
+    put16(ip + 2, (uint16_t)(hl - ip_off + plen));
+    put16(ip + 4, (uint16_t)(get16(f + ip_off + 4) + n));
+    put16(ip + 10, 0);
+    put16(ip + 10, fold(sum(0, ip, ihl)));
+    /* RFC 793: the sequence number of the segment's first byte; FIN and PSH
+     * belong to the end of the data, CWR (RFC 3168) to the first. */
+    put32(tcp + 4, get32(f + tcp_off + 4) + (uint32_t)off);
+    uint8_t fl = f[tcp_off + 13];
+    if (!last)
+        fl &= (uint8_t)~(TCP_FIN | TCP_PSH);
+    if (n)
+        fl &= (uint8_t)~TCP_CWR;
+    tcp[13] = fl;
+    size_t tcp_len = hl - tcp_off + plen;
+    put16(tcp + 16, 0);
+    put16(tcp + 16, fold(sum(pseudo(ip, IPPROTO_TCP_, tcp_len), tcp, tcp_len)));
+    return hl + plen;
+}
+
 unsigned vnet_offload__segment(const uint8_t *f, size_t len, const struct vnet_tx_plan *plan,
                                uint8_t *seg, vnet_emit_fn emit, void *ctx)
 {
-    const size_t ip_off = plan->l3_off, tcp_off = plan->l4_off, hl = plan->hdr_len, mss = plan->mss;
-    const size_t ihl = tcp_off - ip_off;
-    const uint16_t id0 = get16(f + ip_off + 4);
-    const uint32_t seq0 = get32(f + tcp_off + 4);
-    const uint8_t flags0 = f[tcp_off + 13];
-    size_t payload = len - hl;
     unsigned n = 0;
-    for (size_t off = 0; off < payload; off += mss, n++) {
-        size_t plen = payload - off < mss ? payload - off : mss;
-        bool last = off + plen == payload;
-        memcpy(seg, f, hl);
-        memcpy(seg + hl, f + hl + off, plen);
-        uint8_t *ip = seg + ip_off, *tcp = seg + tcp_off;
-        /* RFC 791: each segment is a datagram of its own: length, a new
-         * ID (as Linux increments it per segment), its header checksum. */
-        put16(ip + 2, (uint16_t)(hl - ip_off + plen));
-        put16(ip + 4, (uint16_t)(id0 + n));
-        put16(ip + 10, 0);
-        put16(ip + 10, fold(sum(0, ip, ihl)));
-        /* RFC 793: the sequence number of the segment's first byte; FIN and
-         * PSH belong to the end of the data, CWR (RFC 3168) to the first. */
-        put32(tcp + 4, seq0 + (uint32_t)off);
-        uint8_t fl = flags0;
-        if (!last)
-            fl &= (uint8_t)~(TCP_FIN | TCP_PSH);
-        if (n)
-            fl &= (uint8_t)~TCP_CWR;
-        tcp[13] = fl;
-        size_t tcp_len = hl - tcp_off + plen;
-        put16(tcp + 16, 0);
-        put16(tcp + 16, fold(sum(pseudo(ip, IPPROTO_TCP_, tcp_len), tcp, tcp_len)));
-        emit(ctx, seg, hl + plen);
-    }
+    for (size_t k; (k = vnet_offload__segment_one(f, len, plan, n, seg)) != 0; n++)
+        emit(ctx, seg, k);
     return n;
 }
 

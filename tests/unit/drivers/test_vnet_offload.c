@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "../net_frames.h"
-#include "hv/virtio/vnet_offload.h"
+#include "drivers/virtio/vnet_offload.h"
 
 #define ALL_TX (1ull << VIRTIO_NET_F_CSUM | 1ull << VIRTIO_NET_F_HOST_TSO4)
 #define MAXF 128

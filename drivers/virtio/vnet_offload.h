@@ -10,8 +10,8 @@
  * Every header field comes from the guest: anything out of range or not
  * negotiated drops the frame with a reason (counted by the caller) before
  * a single byte is emitted.  Pure: no device state, no locks. */
-#ifndef IOVIRT_HV_VNET_OFFLOAD_H
-#define IOVIRT_HV_VNET_OFFLOAD_H
+#ifndef IOVIRT_DRIVERS_VNET_OFFLOAD_H
+#define IOVIRT_DRIVERS_VNET_OFFLOAD_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -56,6 +56,10 @@ enum vnet_tx_verdict vnet_offload__check(const struct virtio_net_hdr *h, uint64_
                                          const uint8_t *frame, size_t len, struct vnet_tx_plan *plan);
 /* A checked plan's partial checksum, finished in place (5.1.6.2). */
 void vnet_offload__finish_csum(uint8_t *frame, size_t len, const struct vnet_tx_plan *plan);
+/* Segment n (from 0) of a checked GSO plan, built in seg (VNET_SEG_MAX
+ * bytes): its length, 0 past the last. */
+size_t vnet_offload__segment_one(const uint8_t *frame, size_t len, const struct vnet_tx_plan *plan,
+                                 unsigned n, uint8_t *seg);
 /* A checked GSO plan's segments, each built in seg (VNET_SEG_MAX bytes)
  * and emitted; returns how many. */
 unsigned vnet_offload__segment(const uint8_t *frame, size_t len, const struct vnet_tx_plan *plan,
