@@ -430,7 +430,8 @@ static void nic_sleep(struct e1000_nic *n, uint64_t ns, bool check_tx, bool wire
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     /* Re-check after announcing the sleep so a doorbell or interrupt posted
      * just before is not slept through. */
-    if ((check_tx && tx_pending(n)) || __atomic_load_n(&n->irq_edges, __ATOMIC_ACQUIRE) ||
+    if ((check_tx && tx_pending(n)) || (wire && n->cfg.wire && wire__pending(n->cfg.wire)) ||
+        __atomic_load_n(&n->irq_edges, __ATOMIC_ACQUIRE) ||
         __atomic_load_n(&n->irq_level, __ATOMIC_ACQUIRE) != n->delivered_level ||
         __atomic_load_n(&n->stop, __ATOMIC_ACQUIRE)) {
         __atomic_store_n(&n->sleeping, 0, __ATOMIC_RELAXED);

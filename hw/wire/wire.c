@@ -101,11 +101,16 @@ static bool wire__lose(struct wire *w)
     return false;
 }
 
-void wire__count_drop(struct wire *w, uint64_t *counter)
+void wire__count(struct wire *w, uint64_t *counter)
 {
     pthread_mutex_lock(&w->stats_lock);
     (*counter)++;
     pthread_mutex_unlock(&w->stats_lock);
+}
+
+void wire__count_drop(struct wire *w, uint64_t *counter)
+{
+    wire__count(w, counter);
 }
 
 void wire__count_rx(struct wire *w, size_t len)
@@ -188,8 +193,15 @@ int wire__recv(struct wire *w, uint8_t *buf, size_t cap)
     return r;
 }
 
+bool wire__pending(struct wire *w)
+{
+    return w->ops->pending && w->ops->pending(w);
+}
+
 int wire__wait(struct wire *w, uint64_t timeout_ns)
 {
+    if (wire__pending(w))
+        return 1;
     struct pollfd p = {.fd = w->poll_fd, .events = POLLIN};
     struct timespec ts = {.tv_sec = (time_t)(timeout_ns / 1000000000u),
                           .tv_nsec = (long)(timeout_ns % 1000000000u)};

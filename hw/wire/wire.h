@@ -15,6 +15,7 @@
 #define IOVIRT_HW_WIRE_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,7 +31,9 @@ struct wire_stats {
     uint64_t drop_short, drop_long;   /* send(): shorter than a header / above MTU */
     uint64_t drop_full;               /* the far end's queue was full */
     uint64_t drop_loss;               /* the loss option dropped it */
-    uint64_t drop_error;              /* backend I/O error */
+    uint64_t drop_error;              /* backend I/O error, or a malformed offload header */
+    uint64_t rx_gso_reads;            /* TAP: TCPv4 GSO super-frames read and cut up */
+    uint64_t rx_csum_done;            /* TAP: partial checksums finished */
 };
 
 /* Optional loss: drop every `one_in`-th frame (if one_in > 0), otherwise drop
@@ -68,6 +71,9 @@ struct wire_ops {
     void (*destroy)(struct wire *w);
     /* Optional: put a GSO super-frame on the wire in one operation. */
     int (*xmit_gso)(struct wire *w, const struct wire_gso *g);
+    /* Optional: frames the end holds already (a super-frame's segments not
+     * yet returned), which its poll_fd does not show. */
+    bool (*pending)(struct wire *w);
 };
 
 struct wire {
@@ -96,6 +102,8 @@ int wire__recv(struct wire *w, uint8_t *buf, size_t cap);
 /* Block up to timeout_ns for a frame to be waiting.  1 if one may be, 0 on
  * timeout, -errno. */
 int wire__wait(struct wire *w, uint64_t timeout_ns);
+/* Frames held by the end itself: a poller must not sleep on poll_fd then. */
+bool wire__pending(struct wire *w);
 void wire__set_loss(struct wire *w, const struct wire_loss *loss);
 /* Record every frame this end sends or receives (after the loss option) to
  * a pcap file (LINKTYPE_ETHERNET), for debugging with tcpdump/wireshark.
@@ -109,6 +117,7 @@ int wire__init_common(struct wire *w, const struct wire_ops *ops, unsigned mtu, 
 void wire__fini_common(struct wire *w);
 void wire__count_rx(struct wire *w, size_t len);
 void wire__count_drop(struct wire *w, uint64_t *counter);
+void wire__count(struct wire *w, uint64_t *counter); /* any wire_stats counter */
 
 /* ---- loopback pair (wire_loop.c) ---- */
 
@@ -124,6 +133,11 @@ struct wire_tap_config {
     uint32_t addr;          /* Linux side IPv4, host order; 0 = 10.0.2.1 */
     unsigned prefix_len;    /* 0 = 24 */
     unsigned mtu;           /* 0 = 1500 */
+    /* Linux hands reads TCPv4 GSO super-frames and partial checksums
+     * (TUN_F_TSO4 | TUN_F_CSUM), which the end cuts into MTU frames with
+     * complete checksums, as a NIC's peer would have sent them: one read
+     * per up to 44 frames.  Only at the 1500-byte MTU.  true: off. */
+    bool rx_offload_off;
 };
 
 /* Create a new network namespace owned by this process (never bind-mounted:

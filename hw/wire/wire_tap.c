@@ -9,22 +9,26 @@
  * wire is destroyed or the process exits.  No host interface, route or
  * firewall rule is touched.
  *
- * The TAP carries a struct virtio_net_hdr before every frame (IFF_VNET_HDR)
- * so a TSO burst can be written as ONE TCPv4 GSO super-frame, as vhost-net
- * writes a guest's.  Direction matters (drivers/net/tun.c): a write is
- * tun_get_user, which takes a GSO / NEEDS_CSUM header whatever the
+ * The TAP carries a struct virtio_net_hdr before every frame (IFF_VNET_HDR,
+ * the 12-byte virtio 1.x layout of drivers/virtio/virtio_regs.h; tun skips
+ * num_buffers) so a TSO burst can be written as ONE TCPv4 GSO super-frame,
+ * as vhost-net writes a guest's.  Direction matters (drivers/net/tun.c): a
+ * write is tun_get_user, which takes a GSO / NEEDS_CSUM header whatever the
  * offload flags; TUNSETOFFLOAD (set_offload) sets the TAP netdev's own
  * transmit features (TUN_F_CSUM -> NETIF_F_HW_CSUM, TUN_F_TSO4 ->
- * NETIF_F_TSO), i.e. what Linux may hand to a *reader*.  The receive side
- * here takes MTU-sized, fully checksummed frames only, so it is set to 0:
- * Linux segments and checksums before a frame reaches our read, whose
- * header is then all zero (checked: anything else is dropped). *
- */
+ * NETIF_F_TSO), i.e. what Linux may hand to a *reader*.  With both set
+ * (the default at the 1500-byte MTU), Linux's TCP hands us up to 64 KiB in
+ * one read, unsegmented and with a partial checksum, as it would hand a NIC
+ * with TSO; this end cuts it into the MTU frames with complete checksums
+ * that the far NIC would have put on the wire (drivers/virtio/vnet_offload,
+ * the same checks and segmenter as virtio-net's transmit side), and
+ * returns them one per recv.  A malformed header drops the read, counted.
+ * With rx_offload_off, TUNSETOFFLOAD 0: Linux segments and checksums before
+ * a frame reaches our read, whose header is then all zero (checked). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
-#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -37,6 +41,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "drivers/virtio/vnet_offload.h"
 #include "hw/wire/wire.h"
 #include "lib/log.h"
 
@@ -45,10 +50,17 @@ struct tap_end {
     int tap_fd;
     int ns_fd;
     char ifname[IFNAMSIZ];
+    bool rx_offload;    /* Linux may hand reads GSO super-frames */
+    /* the super-frame being cut up (receive thread only) */
+    uint8_t *super;     /* VNET_TX_FRAME_MAX bytes */
+    size_t super_len;
+    struct vnet_tx_plan plan;
+    unsigned next_seg, nseg;
 };
 
 struct tap_setup {
     const struct wire_tap_config *cfg;
+    bool rx_offload;
     char ifname[IFNAMSIZ];
     int tap_fd, ns_fd;
     int err;
@@ -113,8 +125,8 @@ static void *tap_setup_thread(void *arg)
     s->what = "TUNSETVNETHDRSZ";
     if (ioctl(s->tap_fd, TUNSETVNETHDRSZ, &hsz) < 0)
         goto fail;
-    s->what = "TUNSETOFFLOAD"; /* no offload towards our reads (above) */
-    if (ioctl(s->tap_fd, TUNSETOFFLOAD, 0UL) < 0)
+    s->what = "TUNSETOFFLOAD"; /* what Linux may hand our reads (above) */
+    if (ioctl(s->tap_fd, TUNSETOFFLOAD, s->rx_offload ? (unsigned long)(TUN_F_CSUM | TUN_F_TSO4) : 0UL) < 0)
         goto fail;
     snprintf(s->ifname, IFNAMSIZ, "%s", ifr.ifr_name);
 
@@ -198,9 +210,82 @@ static int tap__xmit_gso(struct wire *w, const struct wire_gso *g)
     return tap__writev((struct tap_end *)w, &h, g->hdr, g->hdr_len, g->pay, g->pay_len);
 }
 
+/* A frame for the caller: padded to the 60-byte minimum as the sending
+ * MAC would (Linux hands over unpadded frames), counted. */
+static int tap__deliver(struct wire *w, const uint8_t *frame, size_t n, uint8_t *buf, size_t cap)
+{
+    size_t len = n < WIRE_MIN_FRAME ? WIRE_MIN_FRAME : n;
+    if (len > cap) {
+        wire__count_drop(w, &w->stats.drop_long);
+        return -EMSGSIZE;
+    }
+    if (frame != buf)
+        memcpy(buf, frame, n);
+    memset(buf + n, 0, len - n);
+    wire__count_rx(w, len);
+    return (int)len;
+}
+
+static bool tap__pending(struct wire *w)
+{
+    struct tap_end *t = (struct tap_end *)w;
+    return t->next_seg < t->nseg;
+}
+
+/* The next MTU frame of the super-frame being cut up. */
+static int tap__next_seg(struct tap_end *t, uint8_t *buf, size_t cap)
+{
+    if (cap < VNET_SEG_MAX) {
+        wire__count_drop(&t->w, &t->w.stats.drop_long);
+        t->next_seg++;
+        return -EMSGSIZE;
+    }
+    size_t n = vnet_offload__segment_one(t->super, t->super_len, &t->plan, t->next_seg++, buf);
+    return tap__deliver(&t->w, buf, n, buf, cap);
+}
+
+/* A read with offloads on: a plain frame, a partial checksum to finish, or
+ * a super-frame to cut up (its first frame returned now). */
+static int tap__recv_offload(struct tap_end *t, uint8_t *buf, size_t cap)
+{
+    struct virtio_net_hdr h;
+    struct iovec iov[2] = {{&h, sizeof h}, {t->super, VNET_TX_FRAME_MAX}};
+    ssize_t n = readv(t->tap_fd, iov, 2);
+    if (n < 0)
+        return (errno == EAGAIN || errno == EINTR) ? 0 : -errno;
+    n -= (ssize_t)sizeof h;
+    if (n < (ssize_t)WIRE_HDR_LEN) {
+        wire__count_drop(&t->w, &t->w.stats.drop_short);
+        return 0;
+    }
+    if (h.gso_type == VIRTIO_NET_HDR_GSO_NONE && !(h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+        return tap__deliver(&t->w, t->super, (size_t)n, buf, cap);
+    const uint64_t offered = 1ull << VIRTIO_NET_F_CSUM | 1ull << VIRTIO_NET_F_HOST_TSO4;
+    struct vnet_tx_plan plan;
+    if (vnet_offload__check(&h, offered, t->super, (size_t)n, &plan) != VNET_TX_OK) {
+        wire__count_drop(&t->w, &t->w.stats.drop_error);
+        return 0;
+    }
+    if (!plan.gso) {
+        vnet_offload__finish_csum(t->super, (size_t)n, &plan);
+        wire__count(&t->w, &t->w.stats.rx_csum_done);
+        return tap__deliver(&t->w, t->super, (size_t)n, buf, cap);
+    }
+    t->plan = plan;
+    t->super_len = (size_t)n;
+    t->next_seg = 0;
+    t->nseg = (unsigned)(((size_t)n - plan.hdr_len + plan.mss - 1) / plan.mss);
+    wire__count(&t->w, &t->w.stats.rx_gso_reads);
+    return tap__next_seg(t, buf, cap);
+}
+
 static int tap__recv(struct wire *w, uint8_t *buf, size_t cap)
 {
     struct tap_end *t = (struct tap_end *)w;
+    if (tap__pending(w))
+        return tap__next_seg(t, buf, cap);
+    if (t->rx_offload)
+        return tap__recv_offload(t, buf, cap);
     /* Straight into the caller's buffer when any frame fits (the NIC's
      * receive loop), else through a bounce buffer so a long one is known;
      * the vnet header (IFF_VNET_HDR) apart. */
@@ -222,18 +307,7 @@ static int tap__recv(struct wire *w, uint8_t *buf, size_t cap)
         wire__count_drop(w, &w->stats.drop_error);
         return 0;
     }
-    /* Linux hands over unpadded frames; on a real wire the sending MAC pads
-     * to the 60-byte minimum, so do it here. */
-    size_t len = (size_t)n < WIRE_MIN_FRAME ? WIRE_MIN_FRAME : (size_t)n;
-    if (len > cap) {
-        wire__count_drop(w, &w->stats.drop_long);
-        return -EMSGSIZE;
-    }
-    if (frame != buf)
-        memcpy(buf, frame, (size_t)n);
-    memset(buf + n, 0, len - (size_t)n);
-    wire__count_rx(w, len);
-    return (int)len;
+    return tap__deliver(w, frame, (size_t)n, buf, cap);
 }
 
 static void tap__destroy(struct wire *w)
@@ -242,6 +316,7 @@ static void tap__destroy(struct wire *w)
     close(t->tap_fd);
     close(t->ns_fd);
     wire__fini_common(w);
+    free(t->super);
     free(t);
 }
 
@@ -250,6 +325,7 @@ static const struct wire_ops tap_ops = {
     .recv = tap__recv,
     .destroy = tap__destroy,
     .xmit_gso = tap__xmit_gso,
+    .pending = tap__pending,
 };
 
 int wire_tap__create(const struct wire_tap_config *cfg, struct wire **out)
@@ -264,7 +340,9 @@ int wire_tap__create(const struct wire_tap_config *cfg, struct wire **out)
                  cfg->prefix_len, cfg->mtu);
         return -EINVAL;
     }
-    struct tap_setup s = {.cfg = cfg, .tap_fd = -1, .ns_fd = -1};
+    /* The segmenter makes frames of the 1500-byte MTU (VNET_SEG_MAX). */
+    bool rx_offload = !cfg->rx_offload_off && (!cfg->mtu || cfg->mtu == WIRE_DEFAULT_MTU);
+    struct tap_setup s = {.cfg = cfg, .rx_offload = rx_offload, .tap_fd = -1, .ns_fd = -1};
     snprintf(s.ifname, IFNAMSIZ, "%s", name);
     pthread_t th;
     int r = pthread_create(&th, NULL, tap_setup_thread, &s);
@@ -283,14 +361,18 @@ int wire_tap__create(const struct wire_tap_config *cfg, struct wire **out)
         return -s.err;
     }
     struct tap_end *t = calloc(1, sizeof(*t));
-    if (!t || wire__init_common(&t->w, &tap_ops, cfg->mtu, s.tap_fd) != 0) {
+    uint8_t *super = rx_offload ? malloc(VNET_TX_FRAME_MAX) : NULL;
+    if (!t || (rx_offload && !super) || wire__init_common(&t->w, &tap_ops, cfg->mtu, s.tap_fd) != 0) {
         free(t);
+        free(super);
         close(s.tap_fd);
         close(s.ns_fd);
         return -ENOMEM;
     }
     t->tap_fd = s.tap_fd;
     t->ns_fd = s.ns_fd;
+    t->rx_offload = rx_offload;
+    t->super = super;
     snprintf(t->ifname, IFNAMSIZ, "%s", s.ifname);
     *out = &t->w;
     return 0;

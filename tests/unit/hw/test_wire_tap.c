@@ -1,7 +1,9 @@
 /* hw/wire TAP backend: the TAP exists only in the private namespace, the
  * real Linux stack there answers ARP and ICMP echo, sockets can be made
- * inside the namespace, and a TCPv4 GSO super-frame written in one piece
- * (IFF_VNET_HDR) reaches a Linux TCP socket byte for byte. */
+ * inside the namespace, a TCPv4 GSO super-frame written in one piece
+ * (IFF_VNET_HDR) reaches a Linux TCP socket byte for byte, and what Linux's
+ * TCP sends through the TAP's TSO comes out of recv as MTU frames with
+ * correct checksums, in order, byte for byte. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
@@ -11,11 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "drivers/virtio/vnet_offload.h"
 #include "hw/wire/wire.h"
 #include "testbed/wire_sink.h"
 #include "lib/log.h"
@@ -284,6 +288,125 @@ static void test_gso_superframe_reaches_linux_tcp(void **state)
     wire_sink__stop(&sink);
 }
 
+/* Linux connects to the "guest" (this test, answering by hand: SYN-ACK with
+ * MSS 1460, then an ACK per frame) and writes LIN_BYTES.  With the TAP's
+ * receive offloads Linux hands super-frames to our reads; every frame recv
+ * returns must still be one a 1500-byte-MTU wire carries: at most 1514
+ * bytes, IPv4 and TCP checksums right, the next sequence number. */
+enum { LIN_PORT = 5004, LIN_BYTES = 400000 };
+
+static bool is_syn_to_guest(const uint8_t *f, size_t len, void *arg)
+{
+    (void)arg;
+    return len >= 54 && tf_get16(f + 12) == TF_ETH_IPV4 && f[23] == 6 &&
+           tf_get16(f + 36) == LIN_PORT && (f[47] & 0x12) == 0x02;
+}
+
+/* A TCP segment without payload from the guest's port LIN_PORT to Linux. */
+static size_t guest_seg(uint8_t *f, const uint8_t *lmac, const uint8_t *syn, uint32_t seq, uint32_t ack,
+                        uint8_t flags)
+{
+    size_t opt = flags & 0x02 ? 4 : 0; /* SYN: the MSS option */
+    memset(f, 0, 60);
+    tf_eth(f, lmac, tf_guest_mac, TF_ETH_IPV4);
+    uint8_t *ip = f + 14, *t = ip + 20;
+    tf_ipv4(ip, (uint16_t)(40 + opt), 7, 0x4000, 6, TF_GUEST_IP, TF_LINUX_IP);
+    tf_put16(t, LIN_PORT);
+    tf_put16(t + 2, tf_get16(syn + 34)); /* Linux's port */
+    tf_put32(t + 4, seq);
+    tf_put32(t + 8, ack);
+    t[12] = (uint8_t)((20 + opt) / 4 << 4);
+    t[13] = flags;
+    tf_put16(t + 14, 65535);
+    if (opt) {
+        t[20] = 2; /* MSS */
+        t[21] = 4;
+        tf_put16(t + 22, 1460);
+    }
+    uint8_t ph[12 + 24];
+    memcpy(ph, ip + 12, 8);
+    ph[8] = 0;
+    ph[9] = 6;
+    tf_put16(ph + 10, (uint16_t)(20 + opt));
+    memcpy(ph + 12, t, 20 + opt);
+    tf_put16(t + 16, tf_csum(ph, 12 + 20 + opt));
+    return 14 + 40 + opt < 60 ? 60 : 14 + 40 + opt;
+}
+
+static void linux_sends_through_tap(struct wire *w, bool expect_gso)
+{
+    static uint8_t sent[LIN_BYTES], got[LIN_BYTES];
+    for (size_t i = 0; i < LIN_BYTES; i++)
+        sent[i] = (uint8_t)(i * 131 + (i >> 9));
+    uint8_t f[WIRE_MAX_BUF], syn[WIRE_MAX_BUF], lmac[6], seg[60];
+    int c = wire_tap__socket(w, AF_INET, SOCK_STREAM, 0);
+    assert_true(c >= 0);
+    assert_int_equal(fcntl(c, F_SETFL, O_NONBLOCK), 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(LIN_PORT),
+                            .sin_addr.s_addr = htonl(TF_GUEST_IP)};
+    assert_true(connect(c, (struct sockaddr *)&a, sizeof a) < 0 && errno == EINPROGRESS);
+    assert_true(await(w, is_syn_to_guest, NULL, syn) > 0);
+    memcpy(lmac, syn + 6, 6);
+    uint32_t iss = 0x20000000, next = tf_get32(syn + 38) + 1;
+    assert_int_equal(wire__send(w, seg, guest_seg(seg, lmac, syn, iss, next, 0x12)), 0);
+    struct wire_stats before, after;
+    wire__get_stats(w, &before);
+    size_t wrote = 0, have = 0;
+    unsigned frames = 0;
+    for (int spin = 0; spin < 3000 && have < LIN_BYTES; spin++) {
+        if (wrote < LIN_BYTES) {
+            ssize_t n = write(c, sent + wrote, LIN_BYTES - wrote);
+            if (n > 0)
+                wrote += (size_t)n;
+        }
+        int len;
+        while ((len = wire__recv(w, f, sizeof f)) > 0) {
+            if (tf_get16(f + 12) != TF_ETH_IPV4 || f[23] != 6 || tf_get16(f + 36) != LIN_PORT)
+                continue; /* ARP and the like */
+            assert_true(len <= 1514);
+            assert_true(vnet_offload__csum_valid(f, (size_t)len));
+            size_t ihl = (size_t)(f[14] & 15) * 4, thl = (size_t)(f[14 + ihl + 12] >> 4) * 4;
+            size_t pay = tf_get16(f + 16) - ihl - thl;
+            if (!pay)
+                continue; /* Linux's ACK of our SYN-ACK */
+            assert_int_equal(tf_get32(f + 14 + ihl + 4), next); /* in order, nothing lost */
+            assert_true(have + pay <= LIN_BYTES);
+            memcpy(got + have, f + 14 + ihl + thl, pay);
+            have += pay;
+            next += (uint32_t)pay;
+            frames++;
+            assert_int_equal(wire__send(w, seg, guest_seg(seg, lmac, syn, iss + 1, next, 0x10)), 0);
+        }
+        assert_true(len >= 0);
+        wire__wait(w, 1000000);
+    }
+    wire__get_stats(w, &after);
+    close(c);
+    assert_int_equal(have, LIN_BYTES);
+    assert_memory_equal(got, sent, LIN_BYTES);
+    assert_true(frames >= LIN_BYTES / 1460);
+    if (expect_gso)
+        assert_true(after.rx_gso_reads > before.rx_gso_reads); /* Linux used the TAP's TSO */
+    else
+        assert_int_equal(after.rx_gso_reads, before.rx_gso_reads);
+    assert_int_equal(after.drop_error, before.drop_error);
+}
+
+static void test_linux_tso_arrives_as_mtu_frames(void **state)
+{
+    linux_sends_through_tap(*state, true);
+}
+
+static void test_linux_segments_itself_with_offload_off(void **state)
+{
+    (void)state;
+    struct wire *w;
+    struct wire_tap_config c = {.rx_offload_off = true};
+    assert_int_equal(wire_tap__create(&c, &w), 0);
+    linux_sends_through_tap(w, false);
+    wire__destroy(w);
+}
+
 static void test_bad_config_rejected(void **state)
 {
     (void)state;
@@ -304,6 +427,8 @@ int main(void)
         cmocka_unit_test(test_socket_inside_namespace),
         cmocka_unit_test(test_sink_counts_bytes),
         cmocka_unit_test(test_gso_superframe_reaches_linux_tcp),
+        cmocka_unit_test(test_linux_tso_arrives_as_mtu_frames),
+        cmocka_unit_test(test_linux_segments_itself_with_offload_off),
         cmocka_unit_test(test_bad_config_rejected),
     };
     return cmocka_run_group_tests_name("hw/wire tap", tests, setup, teardown);
