@@ -346,18 +346,28 @@ static void reenter_intx(void *ctx, int level)
         r->icr_seen = (uint32_t)e1000_mmio_ops.read(r->e, E1000_ICR, 4);
 }
 
+/* A model whose irq sink is fn(r): no DMA is ever made (no rings). */
+static void *reenter_model(struct reenter *r, void (*fn)(void *, int))
+{
+    void *regs = NULL;
+    static uint8_t mem[64];
+    static struct harness dummy;
+    static struct dma_port dma;
+    static struct irq_sink sink;
+    assert_int_equal(posix_memalign(&regs, 4096, E1000_MMIO_SIZE), 0);
+    dummy = (struct harness){.mem = mem};
+    dma = (struct dma_port){.ops = &h_dma_ops, .ctx = &dummy};
+    sink = (struct irq_sink){.intx = fn, .ctx = r};
+    r->e = e1000__create(regs, &dma, &sink, h_mac, NULL, NULL);
+    assert_non_null(r->e);
+    return regs;
+}
+
 static void test_irq_sink_may_reenter(void **state)
 {
     (void)state;
-    void *regs = NULL;
-    uint8_t mem[64];
-    assert_int_equal(posix_memalign(&regs, 4096, E1000_MMIO_SIZE), 0);
     struct reenter r = {0};
-    struct harness dummy = {.mem = mem};
-    struct dma_port dma = {.ops = &h_dma_ops, .ctx = &dummy};
-    struct irq_sink sink = {.intx = reenter_intx, .ctx = &r};
-    r.e = e1000__create(regs, &dma, &sink, h_mac, NULL, NULL);
-    assert_non_null(r.e);
+    void *regs = reenter_model(&r, reenter_intx);
     e1000_mmio_ops.write(r.e, E1000_IMS, 4, E1000_ICR_RXT0);
     e1000_mmio_ops.write(r.e, E1000_ICS, 4, E1000_ICR_RXT0);
     assert_int_equal(r.icr_seen, E1000_ICR_RXT0 | E1000_ICR_INT_ASSERTED);
@@ -388,15 +398,8 @@ static void pulse_intx(void *ctx, int level)
 static void test_irq_fall_and_rise_during_delivery(void **state)
 {
     (void)state;
-    void *regs = NULL;
-    uint8_t mem[64];
-    assert_int_equal(posix_memalign(&regs, 4096, E1000_MMIO_SIZE), 0);
     struct reenter r = {0};
-    struct harness dummy = {.mem = mem};
-    struct dma_port dma = {.ops = &h_dma_ops, .ctx = &dummy};
-    struct irq_sink sink = {.intx = pulse_intx, .ctx = &r};
-    r.e = e1000__create(regs, &dma, &sink, h_mac, NULL, NULL);
-    assert_non_null(r.e);
+    void *regs = reenter_model(&r, pulse_intx);
     e1000_mmio_ops.write(r.e, E1000_IMS, 4, E1000_ICR_RXT0 | E1000_ICR_TXDW);
     e1000_mmio_ops.write(r.e, E1000_ICS, 4, E1000_ICR_RXT0);
     assert_int_equal(r.icr_seen, E1000_ICR_RXT0 | E1000_ICR_INT_ASSERTED);
