@@ -245,12 +245,18 @@ static int tap__next_seg(struct tap_end *t, uint8_t *buf, size_t cap)
 }
 
 /* A read with offloads on: a plain frame, a partial checksum to finish, or
- * a super-frame to cut up (its first frame returned now). */
+ * a super-frame to cut up (its first frame returned now).  A frame that
+ * fits lands straight in the caller's buffer, as without offloads; only a
+ * longer one is made whole in the end's own buffer (its first part moved
+ * there: ~9 KB per up to 64 KiB). */
 static int tap__recv_offload(struct tap_end *t, uint8_t *buf, size_t cap)
 {
     struct virtio_net_hdr h;
-    struct iovec iov[2] = {{&h, sizeof h}, {t->super, VNET_TX_FRAME_MAX}};
-    ssize_t n = readv(t->tap_fd, iov, 2);
+    bool direct = cap >= WIRE_MAX_BUF;
+    struct iovec iov[3] = {{&h, sizeof h},
+                           {direct ? buf : t->super, direct ? WIRE_MAX_BUF : VNET_TX_FRAME_MAX},
+                           {t->super + WIRE_MAX_BUF, VNET_TX_FRAME_MAX - WIRE_MAX_BUF}};
+    ssize_t n = readv(t->tap_fd, iov, direct ? 3 : 2);
     if (n < 0)
         return (errno == EAGAIN || errno == EINTR) ? 0 : -errno;
     n -= (ssize_t)sizeof h;
@@ -258,19 +264,26 @@ static int tap__recv_offload(struct tap_end *t, uint8_t *buf, size_t cap)
         wire__count_drop(&t->w, &t->w.stats.drop_short);
         return 0;
     }
+    uint8_t *frame = direct ? buf : t->super;
+    if (direct && n > (ssize_t)WIRE_MAX_BUF) {
+        memcpy(t->super, buf, WIRE_MAX_BUF);
+        frame = t->super;
+    }
     if (h.gso_type == VIRTIO_NET_HDR_GSO_NONE && !(h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
-        return tap__deliver(&t->w, t->super, (size_t)n, buf, cap);
+        return tap__deliver(&t->w, frame, (size_t)n, buf, cap);
     const uint64_t offered = 1ull << VIRTIO_NET_F_CSUM | 1ull << VIRTIO_NET_F_HOST_TSO4;
     struct vnet_tx_plan plan;
-    if (vnet_offload__check(&h, offered, t->super, (size_t)n, &plan) != VNET_TX_OK) {
+    if (vnet_offload__check(&h, offered, frame, (size_t)n, &plan) != VNET_TX_OK) {
         wire__count_drop(&t->w, &t->w.stats.drop_error);
         return 0;
     }
     if (!plan.gso) {
-        vnet_offload__finish_csum(t->super, (size_t)n, &plan);
+        vnet_offload__finish_csum(frame, (size_t)n, &plan);
         wire__count(&t->w, &t->w.stats.rx_csum_done);
-        return tap__deliver(&t->w, t->super, (size_t)n, buf, cap);
+        return tap__deliver(&t->w, frame, (size_t)n, buf, cap);
     }
+    if (frame != t->super)
+        memcpy(t->super, frame, (size_t)n); /* segments are built in buf */
     t->plan = plan;
     t->super_len = (size_t)n;
     t->next_seg = 0;
