@@ -264,9 +264,17 @@ static bool check_config(struct check *c, const json_t *root, struct cfg *k)
         problem(c, "config: \"exit_costs_us\" must be an object or null");
     }
     bool ok = c->problems == before && k->nmodes && k->nsizes && k->runs && k->test >= 0;
+    const json_t *off = member(c, cf, "offloads", K_OBJECT, "config");
+    if (off) {
+        static const char *const okeys[] = {"guest_opts", "virtio_off", "tap_rx_offload", NULL};
+        member(c, off, "guest_opts", K_STRING, "config.offloads");
+        member(c, off, "virtio_off", K_STRING, "config.offloads");
+        member(c, off, "tap_rx_offload", K_BOOL, "config.offloads");
+        only_keys(c, off, okeys, "config.offloads");
+    }
     static const char *const keys[] = {"modes", "sizes", "seconds", "runs", "line_rate",
                                        "line_rate_name", "runner", "test", "rr_size",
-                                       "exit_costs_us", NULL};
+                                       "exit_costs_us", "offloads", NULL};
     only_keys(c, cf, keys, "config");
     return ok;
 }

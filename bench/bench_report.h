@@ -21,7 +21,7 @@
  * device's handler (hv_cpu_by_exit, hv_spin, hv_irq), config.exit_costs_us
  * and per entry the overhead over native, line by line (overhead); the
  * paired CPU ratio (ratio_to_native.cpu_paired). */
-#define BENCH_JSON_SCHEMA 5
+#define BENCH_JSON_SCHEMA 6
 
 struct bench_agg {
     enum bench_mode mode;

@@ -404,7 +404,7 @@ static void test_rejects_inconsistent(void **state)
     expect_rejected(j, "interrupts_per_sec 1 is not the runs' mean");
     j = good_json("native,assigned,virtio,emulated");
     j = set_value(j, "\"schema\":", 0, "1");
-    expect_rejected(j, "top level: schema 1, this checker knows schema 5");
+    expect_rejected(j, "top level: schema 1, this checker knows schema 6");
     j = good_json("native,virtio");
     j = replace(j, "\"mode\":\"virtio\"", 0, "\"mode\":\"warp\"");
     expect_rejected(j, "mode \"warp\" size 64 is not in config");
@@ -457,7 +457,7 @@ static void test_rejects_unknown_fields(void **state)
     expect_rejected(j, "exit_reasons[6]: not a known exit reason");
     j = good_json("native,virtio");
     j = replace(j, ",\"other\"]", 0, "]");
-    expect_rejected(j, "top level: \"exit_reasons\" has 6 entries, schema 5 has 7");
+    expect_rejected(j, "top level: \"exit_reasons\" has 6 entries, schema 6 has 7");
     j = good_json("native,virtio");
     j = replace(j, "[\"mmio_read\",\"mmio_write\"", 0, "[\"mmio_write\",\"mmio_read\"");
     expect_rejected(j, "exit_reasons[0]: \"mmio_write\" out of order, expected \"mmio_read\"");
@@ -624,6 +624,32 @@ static void test_maerts_and_rr_records(void **state)
     expect_rejected(j, "ratio_to_native.transactions must be null");
 }
 
+/* Schema 6: the record says which offloads its figures had, from the
+ * environment the run took them from (docs/bench.md). */
+static void test_offloads_recorded(void **state)
+{
+    (void)state;
+    setenv("IOVIRT_BENCH_GUEST_OPTS", "tso=off", 1);
+    setenv("IOVIRT_TAP_RX_OFFLOAD", "off", 1);
+    unsetenv("IOVIRT_VIRTIO_OFF");
+    char *rep, *j = good_json("native");
+    unsetenv("IOVIRT_BENCH_GUEST_OPTS");
+    unsetenv("IOVIRT_TAP_RX_OFFLOAD");
+    assert_non_null(strstr(j, "\"offloads\":{\"guest_opts\":\"tso=off\",\"virtio_off\":\"\",\"tap_rx_offload\":false}"));
+    assert_int_equal(check(j, &rep), 0);
+    free(rep);
+    free(j);
+    j = good_json("native");
+    assert_non_null(strstr(j, "\"offloads\":{\"guest_opts\":\"\",\"virtio_off\":\"\",\"tap_rx_offload\":true}"));
+    free(j);
+    j = replace(good_json("native"), "\"tap_rx_offload\":true", 0, "\"tap_rx_offload\":1");
+    expect_rejected(j, "config.offloads: \"tap_rx_offload\" is number, expected boolean");
+    j = replace(good_json("native"), "\"virtio_off\":\"\",", 0, "");
+    expect_rejected(j, "config.offloads: missing \"virtio_off\"");
+    j = replace(good_json("native"), "\"guest_opts\":\"\"", 0, "\"guest_opts\":\"\",\"tso\":true");
+    expect_rejected(j, "config.offloads: unknown key \"tso\"");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -640,6 +666,7 @@ int main(void)
         cmocka_unit_test(test_rejects_clocks_and_roles),
         cmocka_unit_test(test_check_file),
         cmocka_unit_test(test_maerts_and_rr_records),
+        cmocka_unit_test(test_offloads_recorded),
     };
     return cmocka_run_group_tests_name("bench/check", tests, NULL, NULL);
 }
