@@ -2,12 +2,12 @@
  * instantiated in the hypervisor with its DMA against the VM's guest
  * memory.  Every guest register access is a trap forwarded here; a write
  * to TDT runs the transmit ring at once (as QEMU does) and frames go to the
- * host bridge (a TSO burst whole, through cfg.tx_gso, if the owner gave
- * one and it takes it); received frames come from the bridge.  The model's interrupt
- * level becomes an MSI (if the guest enabled it, on its rising edge) or the
- * INTx level on the wired line (hv/vm_irq.h: held on the VM's I/O APIC
- * input until the driver's ICR read drops it, or an edge vector on a
- * machine without one).
+ * host bridge (a TSO burst whole through cfg.tx_gso, if the owner gave
+ * one and it takes it); received frames come from the bridge.  The
+ * model's interrupt level becomes an MSI (if the guest enabled it, on its
+ * rising edge) or the INTx level on the wired line (hv/vm_irq.h: held on
+ * the VM's I/O APIC input until the driver's ICR read drops it, or an edge
+ * vector on a machine without one).
  *
  * Time: the model's clock (default CLOCK_MONOTONIC) stamps every trapped
  * access and received frame, and a timer thread ticks the model at its next
