@@ -146,6 +146,17 @@ static void *emul__timer_thread(void *arg)
 /* ---- lifecycle -------------------------------------------------------------- */
 
 static void emul__queue_tx(void *ctx, const uint8_t *frame, size_t len);
+static int emul__tx_gso(void *ctx, const struct e1000_gso *g);
+
+static void emul__free_bufs(struct e1000_emul *d)
+{
+    free(d->regs);
+    free(d->txq_buf);
+    free(d->gso_buf);
+    d->regs = NULL;
+    d->txq_buf = NULL;
+    d->gso_buf = NULL;
+}
 
 int e1000_emul__init(struct e1000_emul *d, struct guest_mem *gm, struct vm_irq *irq,
                      const uint8_t mac[6], e1000_tx_fn tx, void *tx_ctx,
@@ -161,11 +172,10 @@ int e1000_emul__init(struct e1000_emul *d, struct guest_mem *gm, struct vm_irq *
         d->cfg.timer_min_ns = E1000_EMUL_TIMER_MIN_NS;
     d->regs = aligned_alloc(4096, E1000_MMIO_SIZE);
     d->txq_buf = malloc((size_t)E1000_EMUL_TXQ * E1000_EMUL_TXQ_SLOT);
-    if (!d->regs || !d->txq_buf) {
-        free(d->regs);
-        free(d->txq_buf);
-        d->regs = NULL;
-        d->txq_buf = NULL;
+    if (d->cfg.tx_gso)
+        d->gso_buf = malloc(E1000_EMUL_GSO_MAX);
+    if (!d->regs || !d->txq_buf || (d->cfg.tx_gso && !d->gso_buf)) {
+        emul__free_bufs(d);
         return -ENOMEM;
     }
     memset(d->regs, 0, E1000_MMIO_SIZE);
@@ -178,12 +188,11 @@ int e1000_emul__init(struct e1000_emul *d, struct guest_mem *gm, struct vm_irq *
     d->sink = (struct irq_sink){.msi = NULL, .intx = e1000_emul__level, .ctx = d};
     d->nic = e1000__create(d->regs, &d->dma, &d->sink, mac, emul__queue_tx, d);
     if (!d->nic) {
-        free(d->regs);
-        free(d->txq_buf);
-        d->regs = NULL;
-        d->txq_buf = NULL;
+        emul__free_bufs(d);
         return -ENOMEM;
     }
+    if (d->cfg.tx_gso)
+        e1000__set_tx_gso(d->nic, emul__tx_gso);
     pthread_mutex_init(&d->txq_lock, NULL);
     pthread_mutex_init(&d->intx_lock, NULL);
     d->intx_line = -1;
@@ -228,8 +237,7 @@ void e1000_emul__destroy(struct e1000_emul *d)
         pthread_mutex_destroy(&d->txq_lock);
         pthread_mutex_destroy(&d->intx_lock);
     }
-    free(d->regs);
-    free(d->txq_buf);
+    emul__free_bufs(d);
     memset(d, 0, sizeof(*d));
 }
 
@@ -264,6 +272,32 @@ static void emul__queue_tx(void *ctx, const uint8_t *frame, size_t len)
         emul__flush(d);
     memcpy(d->txq_buf + (size_t)d->txq_n * E1000_EMUL_TXQ_SLOT, frame, len);
     d->txq_len[d->txq_n++] = len;
+}
+
+/* The model's TSO hook, called where emul__queue_tx is (inside
+ * e1000__tx_poll from emul__tx: txq_lock and the model's tx_lock held, its
+ * state lock not).  The frames queued so far go first, so the bridge sees
+ * the guest's order; then the burst, made one contiguous frame (one copy
+ * of each byte, where segmenting copies every byte once plus a header per
+ * frame), goes to tx_gso whole.  A refusal (e.g. the bridge forwards to
+ * another VM) leaves it to the model, which queues its frames as ever. */
+static int emul__tx_gso(void *ctx, const struct e1000_gso *g)
+{
+    struct e1000_emul *d = ctx;
+    size_t len = (size_t)g->hdr_len + g->pay_len;
+    if (len > E1000_EMUL_GSO_MAX)
+        return -1; /* cannot happen: the model offers at most one IPv4 packet */
+    emul__flush(d);
+    memcpy(d->gso_buf, g->hdr, g->hdr_len);
+    memcpy(d->gso_buf + g->hdr_len, g->pay, g->pay_len);
+    struct e1000_emul_gso eg = {.l3_off = g->l3_start, .l4_off = g->csum_start,
+                                .hdr_len = (uint16_t)g->hdr_len, .mss = g->mss};
+    if (d->cfg.tx_gso(d->tx_ctx, d->gso_buf, len, &eg) != 0) {
+        stat_inc(&d->stats.tx_gso_refused);
+        return -1;
+    }
+    stat_inc(&d->stats.tx_gso);
+    return 0;
 }
 
 static void emul__tx(struct e1000_emul *d)

@@ -2,11 +2,12 @@
  * instantiated in the hypervisor with its DMA against the VM's guest
  * memory.  Every guest register access is a trap forwarded here; a write
  * to TDT runs the transmit ring at once (as QEMU does) and frames go to the
- * host bridge; received frames come from the bridge.  The model's interrupt
- * level becomes an MSI (if the guest enabled it, on its rising edge) or the
- * INTx level on the wired line (hv/vm_irq.h: held on the VM's I/O APIC
- * input until the driver's ICR read drops it, or an edge vector on a
- * machine without one).
+ * host bridge (a TSO burst whole through cfg.tx_gso, if the owner gave
+ * one and it takes it); received frames come from the bridge.  The
+ * model's interrupt level becomes an MSI (if the guest enabled it, on its
+ * rising edge) or the INTx level on the wired line (hv/vm_irq.h: held on
+ * the VM's I/O APIC input until the driver's ICR read drops it, or an edge
+ * vector on a machine without one).
  *
  * Time: the model's clock (default CLOCK_MONOTONIC) stamps every trapped
  * access and received frame, and a timer thread ticks the model at its next
@@ -40,10 +41,26 @@
 
 #define E1000_EMUL_TIMER_MIN_NS 10000ull /* shortest timer-thread wait: 10 us */
 
+/* A guest TSO burst as one IPv4/TCP frame of up to 64 KiB, for a consumer
+ * that segments it itself (the bridge's uplink TSO, as QEMU's e1000 hands
+ * TSO to a vnet-header TAP whole): where the IPv4 and TCP headers start,
+ * all headers' length, the MSS.  The frame's headers are those of the
+ * whole (struct e1000_gso: IPv4 total length and header checksum of the
+ * whole, the TCP checksum field the pseudo-header sum with its length). */
+struct e1000_emul_gso {
+    uint16_t l3_off, l4_off, hdr_len, mss;
+};
+/* 0: it went whole; non-zero: refused, the model segments it and the
+ * frames go to the tx callback one by one as without it. */
+typedef int (*e1000_emul_tx_gso_fn)(void *ctx, const uint8_t *frame, size_t len,
+                                    const struct e1000_emul_gso *g);
+
 struct e1000_emul_config {
     uint64_t (*clock_ns)(void *ctx); /* NULL: CLOCK_MONOTONIC and a timer thread */
     void *clock_ctx;
     uint64_t timer_min_ns;           /* 0: E1000_EMUL_TIMER_MIN_NS */
+    e1000_emul_tx_gso_fn tx_gso;     /* called with tx_ctx; NULL: every TSO burst is
+                                      * segmented by the model */
 };
 
 struct e1000_emul_stats {
@@ -52,6 +69,8 @@ struct e1000_emul_stats {
     uint64_t msi_sent, intx_sent;
     uint64_t msi_held;       /* MSIs held back while Bus Master Enable was clear */
     uint64_t rx_blocked;     /* frames refused while Bus Master Enable was clear */
+    uint64_t tx_gso;         /* TSO bursts handed to tx_gso whole */
+    uint64_t tx_gso_refused; /* ...and those it refused (segmented by the model) */
 };
 
 /* The BAR0 registers whose handler CPU is counted apart (the rest:
@@ -66,6 +85,8 @@ enum e1000_emul_reg {
  * largest frame the model assembles (hw/e1000: 16 KiB + headers). */
 #define E1000_EMUL_TXQ      16u
 #define E1000_EMUL_TXQ_SLOT (16384u + 64u)
+/* The largest TSO burst made contiguous for tx_gso: HDRLEN (a byte) + 64 KiB. */
+#define E1000_EMUL_GSO_MAX  (256u + 65536u)
 
 struct e1000_emul {
     struct pci_dev pci;
@@ -90,6 +111,7 @@ struct e1000_emul {
     uint8_t *txq_buf;           /* E1000_EMUL_TXQ slots of E1000_EMUL_TXQ_SLOT bytes */
     size_t txq_len[E1000_EMUL_TXQ];
     unsigned txq_n;
+    uint8_t *gso_buf;           /* E1000_EMUL_GSO_MAX bytes if cfg.tx_gso (txq_lock) */
     uint32_t ioaddr;            /* BAR1 IOADDR latch */
 
     struct e1000_emul_config cfg;

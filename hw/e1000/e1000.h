@@ -45,6 +45,7 @@ struct e1000_gso {
     const uint8_t *pay;
     uint32_t pay_len;
     uint16_t mss;
+    uint16_t l3_start;                /* IPv4 header start (the context's IPCSS) */
     uint16_t csum_start, csum_offset; /* TCP header start; checksum field within it */
     uint32_t nseg;
     uint32_t first_len, last_len;     /* every frame but the last is first_len */

@@ -130,7 +130,8 @@ static bool gso_out(struct e1000 *e, struct tx_out *o, struct e1000_tx_state *ts
     if (!e->tx_gso || (ts->popts & want) != want || !(c->tucmd & (E1000_TXD_CMD_IP >> 24)) ||
         !(c->tucmd & (E1000_TXD_CMD_TCP >> 24)) || len - c->ipcss > 0xFFFF ||
         c->tucso != c->tucss + 16u || c->ipcso != c->ipcss + 10u ||
-        c->ipcse + 1u != c->tucss || (pay + mss - 1) / mss > E1000_GSO_MAX_SEGS)
+        c->ipcse + 1u != c->tucss || c->ipcss + 20u > c->tucss ||
+        (pay + mss - 1) / mss > E1000_GSO_MAX_SEGS)
         return false;
     uint8_t h[256]; /* the driver's header stays as it was, for a refusal */
     memcpy(h, ts->buf, hdr);
@@ -142,7 +143,7 @@ static bool gso_out(struct e1000 *e, struct tx_out *o, struct e1000_tx_state *ts
     uint32_t nseg = (pay + mss - 1) / mss;
     struct e1000_gso g = {
         .hdr = h, .hdr_len = hdr, .pay = ts->buf + hdr, .pay_len = pay, .mss = (uint16_t)mss,
-        .csum_start = c->tucss, .csum_offset = 16, .nseg = nseg,
+        .l3_start = c->ipcss, .csum_start = c->tucss, .csum_offset = 16, .nseg = nseg,
         .first_len = hdr + (nseg > 1 ? mss : pay), .last_len = hdr + pay - (nseg - 1) * mss,
     };
     if (e->tx_gso(e->tx_ctx, &g) != 0)

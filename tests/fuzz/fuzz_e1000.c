@@ -124,6 +124,7 @@ static int f_gso(void *ctx, const struct e1000_gso *g)
     z->gso_calls++;
     CHECK(g->hdr && g->pay && g->hdr_len <= 255 && g->pay_len >= 1 && g->mss >= 1);
     CHECK(g->csum_offset == 16 && g->csum_start + 20u <= g->hdr_len);
+    CHECK(g->l3_start + 20u <= g->csum_start); /* a whole IPv4 header before TCP */
     CHECK(g->nseg >= 1 && g->nseg <= E1000_GSO_MAX_SEGS);
     CHECK(g->first_len <= g->hdr_len + g->mss && g->last_len <= g->first_len);
     CHECK((uint64_t)g->hdr_len + g->pay_len ==

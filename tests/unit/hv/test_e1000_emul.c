@@ -6,9 +6,13 @@
  * interrupt ITR held back, without any further guest access and without
  * spinning.  And the PCI command register (PCI Local Bus 3.0, 6.2.2):
  * Memory Space Enable clear stops BAR0 decoding, Bus Master Enable clear
- * stops every DMA and MSI; setting them again resumes. */
+ * stops every DMA and MSI; setting them again resumes.  A guest TSO burst
+ * goes whole to a tx_gso callback that takes it (after the frames before
+ * it, as one frame with the whole's headers), through the model's
+ * segmenter frame by frame when it refuses, exactly as without one. */
 #include <errno.h>
 #include <setjmp.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,10 +56,59 @@ static void on_inject(void *ctx, uint8_t vector)
     __atomic_fetch_add(&f->injected, 1, __ATOMIC_RELAXED);
 }
 
+/* What left the device, in order (when txlog.on): frames through tx ('f')
+ * and bursts taken by tx_gso ('g'). */
+#define TXLOG_MAX 64
+struct txlog_entry {
+    char kind;
+    size_t len;
+    uint8_t *data;
+    struct e1000_emul_gso g;
+};
+static struct {
+    bool on;
+    unsigned n;
+    struct txlog_entry e[TXLOG_MAX];
+    unsigned gso_calls;   /* every tx_gso call, taken or not */
+    int gso_answer;       /* what tx_gso returns */
+} txlog;
+
+static void txlog_add(char kind, const uint8_t *frame, size_t len, const struct e1000_emul_gso *g)
+{
+    assert_true(txlog.n < TXLOG_MAX);
+    struct txlog_entry *e = &txlog.e[txlog.n++];
+    e->kind = kind;
+    e->len = len;
+    e->data = malloc(len);
+    assert_non_null(e->data);
+    memcpy(e->data, frame, len);
+    if (g)
+        e->g = *g;
+}
+
+static void txlog_reset(bool on, int gso_answer)
+{
+    for (unsigned i = 0; i < txlog.n; i++)
+        free(txlog.e[i].data);
+    memset(&txlog, 0, sizeof txlog);
+    txlog.on = on;
+    txlog.gso_answer = gso_answer;
+}
+
 static void on_tx(void *ctx, const uint8_t *frame, size_t len)
 {
-    (void)frame, (void)len;
     ((struct fx *)ctx)->sent++;
+    if (txlog.on)
+        txlog_add('f', frame, len, NULL);
+}
+
+static int on_tx_gso(void *ctx, const uint8_t *frame, size_t len, const struct e1000_emul_gso *g)
+{
+    (void)ctx;
+    txlog.gso_calls++;
+    if (txlog.gso_answer == 0)
+        txlog_add('g', frame, len, g);
+    return txlog.gso_answer;
 }
 
 static void wr(struct fx *f, uint32_t off, uint32_t v)
@@ -76,14 +129,14 @@ static void set_command(struct fx *f, uint16_t cmd)
 
 /* A driver's set-up: decode and bus mastering on, MSI to MSI_VECTOR, both
  * rings of RING_N descriptors, receiver and transmitter on, IMS = ims. */
-static void fx_up(struct fx *f, bool injected_clock, uint32_t ims)
+static void fx_up_gso(struct fx *f, bool injected_clock, uint32_t ims, e1000_emul_tx_gso_fn tx_gso)
 {
     memset(f, 0, sizeof(*f));
     log__set_quiet(1);
     assert_int_equal(physmem__init(&f->pm, 16ull << 20), 0);
     assert_int_equal(guest_mem__create(&f->gm, &f->pm, RAM_BASE, 2ull << 20), 0);
     f->irq = (struct vm_irq){.inject = on_inject, .ctx = f};
-    struct e1000_emul_config c = {.clock_ns = fake_clock, .clock_ctx = f};
+    struct e1000_emul_config c = {.clock_ns = fake_clock, .clock_ctx = f, .tx_gso = tx_gso};
     static const uint8_t mac[6] = {0x52, 0x54, 0, 0, 0, 0x42};
     assert_int_equal(e1000_emul__init(&f->d, &f->gm, &f->irq, mac, on_tx, f, injected_clock ? &c : NULL), 0);
     unsigned msi = f->d.pci.msi_cap;
@@ -112,6 +165,11 @@ static void fx_up(struct fx *f, bool injected_clock, uint32_t ims)
     wr(f, E1000_TCTL, E1000_TCTL_EN | E1000_TCTL_PSP);
     (void)rd(f, E1000_ICR);
     wr(f, E1000_IMS, ims);
+}
+
+static void fx_up(struct fx *f, bool injected_clock, uint32_t ims)
+{
+    fx_up_gso(f, injected_clock, ims, NULL);
 }
 
 static void fx_down(struct fx *f)
@@ -282,6 +340,211 @@ static void test_tso_burst_larger_than_queue(void **state)
     assert_true(PAY / 1000 > E1000_EMUL_TXQ);
     assert_int_equal(f.sent, PAY / 1000);
     fx_down(&f);
+}
+
+/* ---- TSO bursts handed over whole (tx_gso) ---------------------------------- */
+
+#define TSO_BUF (RAM_BASE + 0x100000)
+#define LEG_BUF (RAM_BASE + 0x90000)
+#define TSO_HDR 54u
+#define TSO_MSS 1460u
+#define TSO_PAY (43u * TSO_MSS + 777u) /* 44 frames: more than the queue; the whole < 64 KiB */
+#define TSO_SEQ 0x01020304u
+#define TSO_ID  0x1234u
+
+static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint32_t be32(const uint8_t *p) { return (uint32_t)be16(p) << 16 | be16(p + 2); }
+
+/* Ones' complement sum of big-endian 16-bit words (RFC 1071), folded. */
+static uint16_t sum16(uint32_t s, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i += 2)
+        s += be16(p + i);
+    if (n & 1)
+        s += (uint32_t)p[n - 1] << 8;
+    while (s >> 16)
+        s = (s & 0xFFFF) + (s >> 16);
+    return (uint16_t)s;
+}
+
+/* IPv4 pseudo-header of frame f (addresses, TCP) plus tcp_len. */
+static uint32_t pseudo(const uint8_t *f, uint32_t tcp_len)
+{
+    return sum16(6 + tcp_len, f + 26, 8);
+}
+
+/* The guest's 64 KiB-class TSO frame as its driver hands it over:
+ * Ethernet to the gateway, IPv4 10.0.2.15 -> 10.0.2.1 (ID TSO_ID, length
+ * and checksum left to the device), TCP ACK|PSH at TSO_SEQ with the
+ * checksum field the pseudo-header sum without length (SDM 3.5), then a
+ * payload pattern. */
+static void tso_frame(uint8_t *fr)
+{
+    static const uint8_t h[TSO_HDR] = {
+        0x52, 0x54, 0, 0, 0, 0x01, 0x52, 0x54, 0, 0, 0, 0x42, 0x08, 0x00,
+        0x45, 0, 0, 0, TSO_ID >> 8, TSO_ID & 0xFF, 0x40, 0, 64, 6, 0, 0, 10, 0, 2, 15, 10, 0, 2, 1,
+        0x9c, 0x40, 0x13, 0x89, 0x01, 0x02, 0x03, 0x04, 0, 0, 0, 1, 0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0};
+    memcpy(fr, h, TSO_HDR);
+    uint16_t seed = sum16(6, fr + 26, 8);
+    fr[50] = (uint8_t)(seed >> 8), fr[51] = (uint8_t)seed;
+    for (uint32_t i = 0; i < TSO_PAY; i++)
+        fr[TSO_HDR + i] = (uint8_t)(i * 7 + (i >> 8) + 1);
+}
+
+/* One TDT write for: a legacy frame A (TX_BUF, broadcast 0x88b5), the TSO
+ * burst (context, a header and a payload data descriptor, IXSM|TXSM), a
+ * legacy frame B (LEG_BUF, 0x88b6).  fr: the burst as the guest wrote it. */
+static void tx_tso_chain(struct fx *f, uint8_t *fr)
+{
+    tso_frame(fr);
+    assert_int_equal(guest_mem__write(&f->gm, TSO_BUF, fr, TSO_HDR + TSO_PAY), 0);
+    uint8_t b[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x88, 0xb6};
+    assert_int_equal(guest_mem__write(&f->gm, LEG_BUF, b, sizeof b), 0);
+    uint8_t d[5][16];
+    struct e1000_tx_desc a = {.buffer_addr = TX_BUF, .length = 60,
+                              .cmd = E1000_TXD_CMD_EOP_B | E1000_TXD_CMD_IFCS_B | E1000_TXD_CMD_RS_B};
+    struct e1000_context_desc c = {
+        .ipcss = 14, .ipcso = 24, .ipcse = 33, .tucss = 34, .tucso = 50,
+        .cmd_and_length = TSO_PAY | E1000_TXD_CMD_DEXT | E1000_TXD_DTYP_C | E1000_TXD_CMD_IP |
+                          E1000_TXD_CMD_TCP | E1000_TXD_CMD_TSE,
+        .hdr_len = TSO_HDR, .mss = TSO_MSS};
+    struct e1000_data_desc dh = {
+        .buffer_addr = TSO_BUF, .popts = E1000_TXD_POPTS_IXSM | E1000_TXD_POPTS_TXSM,
+        .cmd_and_length = TSO_HDR | E1000_TXD_DTYP_D | E1000_TXD_CMD_DEXT | E1000_TXD_CMD_TSE};
+    struct e1000_data_desc dp = {
+        .buffer_addr = TSO_BUF + TSO_HDR, .popts = E1000_TXD_POPTS_IXSM | E1000_TXD_POPTS_TXSM,
+        .cmd_and_length = TSO_PAY | E1000_TXD_DTYP_D | E1000_TXD_CMD_DEXT | E1000_TXD_CMD_TSE |
+                          E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS};
+    struct e1000_tx_desc bb = {.buffer_addr = LEG_BUF, .length = 60,
+                               .cmd = E1000_TXD_CMD_EOP_B | E1000_TXD_CMD_IFCS_B | E1000_TXD_CMD_RS_B};
+    memcpy(d[0], &a, 16), memcpy(d[1], &c, 16), memcpy(d[2], &dh, 16), memcpy(d[3], &dp, 16);
+    memcpy(d[4], &bb, 16);
+    for (unsigned i = 0; i < 5; i++) {
+        assert_int_equal(guest_mem__write(&f->gm, TX_RING + 16ull * f->tdt, d[i], 16), 0);
+        f->tdt = (uint16_t)((f->tdt + 1) % RING_N);
+    }
+    wr(f, E1000_TDT, f->tdt);
+    assert_int_equal(rd(f, E1000_TDH), f->tdt);
+}
+
+static void check_legacy(const struct txlog_entry *e, uint8_t type_lo)
+{
+    assert_int_equal(e->kind, 'f');
+    assert_int_equal(e->len, 60);
+    assert_int_equal(e->data[12], 0x88);
+    assert_int_equal(e->data[13], type_lo);
+}
+
+/* The model's segments of the burst: valid IPv4/TCP frames (length, ID +1,
+ * both checksums, sequence, FIN/PSH on the last), payload in order. */
+static void check_segments(const struct txlog_entry *e, const uint8_t *fr)
+{
+    unsigned n = (TSO_PAY + TSO_MSS - 1) / TSO_MSS;
+    for (unsigned k = 0; k < n; k++, e++) {
+        uint32_t p = k + 1 < n ? TSO_MSS : TSO_PAY - k * TSO_MSS;
+        const uint8_t *o = e->data;
+        assert_int_equal(e->kind, 'f');
+        assert_int_equal(e->len, TSO_HDR + p);
+        assert_memory_equal(o, fr, 14);
+        assert_int_equal(be16(o + 16), 40 + p);
+        assert_int_equal(be16(o + 18), TSO_ID + k);
+        assert_int_equal(sum16(0, o + 14, 20), 0xFFFF);
+        assert_int_equal(be32(o + 38), TSO_SEQ + k * TSO_MSS);
+        assert_int_equal(o[47], k + 1 < n ? 0x10 : 0x18);
+        assert_int_equal(sum16(pseudo(o, 20 + p), o + 34, 20 + p), 0xFFFF);
+        assert_memory_equal(o + TSO_HDR, fr + TSO_HDR + k * TSO_MSS, p);
+    }
+}
+
+/* A callback that takes bursts: the 44-frame burst is one call, between
+ * frame A and frame B (A was queued: it must go first), with the frame
+ * the uplink's TSO needs (headers of the whole: IPv4 total length and
+ * header checksum, TCP checksum field the pseudo-header sum with the whole
+ * TCP length; the payload untouched) and its offsets; no frame of it goes
+ * through tx. */
+static void test_tso_burst_goes_whole_to_tx_gso(void **state)
+{
+    (void)state;
+    struct fx f;
+    static uint8_t fr[TSO_HDR + TSO_PAY];
+    txlog_reset(true, 0);
+    fx_up_gso(&f, true, 0, on_tx_gso);
+    tx_tso_chain(&f, fr);
+    assert_int_equal(txlog.gso_calls, 1);
+    assert_int_equal(txlog.n, 3);
+    check_legacy(&txlog.e[0], 0xb5);
+    check_legacy(&txlog.e[2], 0xb6);
+    assert_int_equal(f.sent, 2); /* A and B only */
+
+    const struct txlog_entry *g = &txlog.e[1];
+    assert_int_equal(g->kind, 'g');
+    assert_int_equal(g->len, TSO_HDR + TSO_PAY);
+    assert_int_equal(g->g.l3_off, 14);
+    assert_int_equal(g->g.l4_off, 34);
+    assert_int_equal(g->g.hdr_len, TSO_HDR);
+    assert_int_equal(g->g.mss, TSO_MSS);
+    const uint8_t *o = g->data;
+    assert_memory_equal(o, fr, 16);                          /* Ethernet, IPv4 version.. */
+    assert_int_equal(be16(o + 16), 40 + TSO_PAY);            /* the whole's IPv4 length */
+    assert_memory_equal(o + 18, fr + 18, 6);                 /* ID, flags, TTL, protocol */
+    assert_int_equal(sum16(0, o + 14, 20), 0xFFFF);          /* its header checksum */
+    assert_memory_equal(o + 26, fr + 26, 24);                /* addresses, TCP to the window */
+    assert_int_equal(be16(o + 50), sum16(pseudo(o, 20 + TSO_PAY), NULL, 0));
+    assert_memory_equal(o + 52, fr + 52, 2);
+    assert_memory_equal(o + TSO_HDR, fr + TSO_HDR, TSO_PAY); /* payload intact */
+
+    struct e1000_emul_stats st;
+    e1000_emul__get_stats(&f.d, &st);
+    assert_int_equal(st.tx_gso, 1);
+    assert_int_equal(st.tx_gso_refused, 0);
+    fx_down(&f);
+    txlog_reset(false, 0);
+}
+
+/* Without a callback the model segments (A, 44 frames, B), and with one
+ * that refuses (as the bridge does for a frame to another VM) what goes
+ * out through tx is the same, byte for byte. */
+static void test_tso_burst_refused_or_no_tx_gso_segmented(void **state)
+{
+    (void)state;
+    struct fx f;
+    static uint8_t fr[TSO_HDR + TSO_PAY];
+    unsigned n = (TSO_PAY + TSO_MSS - 1) / TSO_MSS;
+    txlog_reset(true, 0);
+    fx_up(&f, true, 0);
+    tx_tso_chain(&f, fr);
+    assert_int_equal(txlog.gso_calls, 0);
+    assert_int_equal(txlog.n, n + 2);
+    check_legacy(&txlog.e[0], 0xb5);
+    check_segments(&txlog.e[1], fr);
+    check_legacy(&txlog.e[n + 1], 0xb6);
+    struct e1000_emul_stats st;
+    e1000_emul__get_stats(&f.d, &st);
+    assert_int_equal(st.tx_gso, 0);
+    fx_down(&f);
+
+    /* keep the no-callback log, run again refusing */
+    static struct txlog_entry ref[TXLOG_MAX];
+    unsigned nref = txlog.n;
+    memcpy(ref, txlog.e, sizeof ref);
+    txlog.n = 0;
+    txlog.gso_answer = -EOPNOTSUPP;
+    fx_up_gso(&f, true, 0, on_tx_gso);
+    tx_tso_chain(&f, fr);
+    assert_int_equal(txlog.gso_calls, 1);
+    assert_int_equal(txlog.n, nref);
+    for (unsigned i = 0; i < nref; i++) {
+        assert_int_equal(txlog.e[i].kind, 'f');
+        assert_int_equal(txlog.e[i].len, ref[i].len);
+        assert_memory_equal(txlog.e[i].data, ref[i].data, ref[i].len);
+        free(ref[i].data);
+    }
+    assert_int_equal(f.sent, n + 2);
+    e1000_emul__get_stats(&f.d, &st);
+    assert_int_equal(st.tx_gso, 0);
+    assert_int_equal(st.tx_gso_refused, 1);
+    fx_down(&f);
+    txlog_reset(false, 0);
 }
 
 static uint64_t mono_ns(void)
@@ -483,6 +746,8 @@ int main(void)
         cmocka_unit_test(test_rdtr_radv_delay_rx_interrupts),
         cmocka_unit_test(test_tidv_tadv_delay_tx_interrupts),
         cmocka_unit_test(test_tso_burst_larger_than_queue),
+        cmocka_unit_test(test_tso_burst_goes_whole_to_tx_gso),
+        cmocka_unit_test(test_tso_burst_refused_or_no_tx_gso_segmented),
         cmocka_unit_test(test_timer_thread_delivers_held_interrupt),
         cmocka_unit_test(test_memory_space_enable),
         cmocka_unit_test(test_bus_master_enable),

@@ -124,6 +124,7 @@ static void check_gso_equals(struct harness *h, size_t pay)
     const struct e1000_gso *g = &gso.g;
     assert_int_equal(g->hdr_len, 54);
     assert_int_equal(g->pay_len, pay);
+    assert_int_equal(g->l3_start, 14);
     assert_int_equal(g->csum_start, 34);
     assert_int_equal(g->csum_offset, 16);
     assert_int_equal(get16(gso.hdr + 16), 40 + pay);             /* whole IPv4 length */
@@ -251,6 +252,24 @@ static void test_not_offered_without_both_checksums_or_with_vlan(void **state)
     assert_int_equal(gso.calls, 0);
 }
 
+/* A context whose TCP header starts inside the 20-byte IPv4 header (IPCSE
+ * + 1 = TUCSS = IPCSS + 16) is no IPv4/TCP super-frame a GSO consumer
+ * could describe with separate L3 and L4 offsets: framewise. */
+static void test_not_offered_with_short_ipv4_header(void **state)
+{
+    struct harness *h = *state;
+    e1000__set_tx_gso(h->e, gso_take);
+    uint32_t t = put_tso(h, 0, 3000, MSS, E1000_TXD_POPTS_IXSM | E1000_TXD_POPTS_TXSM, false);
+    struct e1000_context_desc c;
+    memcpy(&c, hmem(h, H_TX_RING), 16);
+    c.ipcse = 29, c.tucss = 30, c.tucso = 46;
+    memcpy(hmem(h, H_TX_RING), &c, 16);
+    wr(h, E1000_TDT, t);
+    assert_int_equal(e1000__tx_poll(h->e, 8), t);
+    assert_int_equal(gso.calls, 0);
+    assert_int_equal(h->nframes, 3);
+}
+
 /* A TSO context that must not send anything: counted, ring advances. */
 static void hostile(struct harness *h, void (*spoil)(struct e1000_context_desc *c,
                                                      struct e1000_data_desc *d))
@@ -313,6 +332,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_largest_burst, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_burst_goes_framewise, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_offered_without_both_checksums_or_with_vlan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_offered_with_short_ipv4_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_mss_zero, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_hdr_beyond_frame, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_hdr_before_l4, setup, teardown),
