@@ -28,6 +28,27 @@ static int uplink_tx(void *ctx, const uint8_t *f, size_t len)
     return uplink_fail ? -ENOSPC : 0;
 }
 
+static const uint8_t ma[6] = {0x52, 0, 0, 0, 0, 1}, mb[6] = {0x52, 0, 0, 0, 0, 2},
+                     peer[6] = {0x52, 0, 0, 0, 0, 9}, bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+/* A bridge with a fresh uplink and two VM ports attached: pa (MAC ma,
+ * delivering to sa) and pb (mb, sb). */
+static void bridge_two_vms(struct bridge *b, struct bridge_port *pa, struct sink *sa,
+                           struct bridge_port *pb, struct sink *sb)
+{
+    memset(&uplink, 0, sizeof uplink);
+    uplink_fail = 0;
+    bridge__init(b, uplink_tx, &uplink);
+    *sa = (struct sink){0};
+    *sb = (struct sink){0};
+    *pa = (struct bridge_port){.deliver = deliver, .ctx = sa};
+    *pb = (struct bridge_port){.deliver = deliver, .ctx = sb};
+    memcpy(pa->mac, ma, 6);
+    memcpy(pb->mac, mb, 6);
+    assert_int_equal(bridge__attach(b, pa), 0);
+    assert_int_equal(bridge__attach(b, pb), 0);
+}
+
 static void frame(uint8_t *f, const uint8_t *dst, const uint8_t *src)
 {
     memset(f, 0, 60);
@@ -38,20 +59,11 @@ static void frame(uint8_t *f, const uint8_t *dst, const uint8_t *src)
 static void test_forwarding(void **state)
 {
     (void)state;
-    static const uint8_t ma[6] = {0x52, 0, 0, 0, 0, 1}, mb[6] = {0x52, 0, 0, 0, 0, 2},
-                         peer[6] = {0x52, 0, 0, 0, 0, 9}, bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     struct bridge b;
-    struct sink sa = {0}, sb = {0};
-    memset(&uplink, 0, sizeof uplink);
-    uplink_fail = 0;
-    bridge__init(&b, uplink_tx, &uplink);
-    struct bridge_port pa = {.deliver = deliver, .ctx = &sa}, pb = {.deliver = deliver, .ctx = &sb},
-                       dup = {.deliver = deliver, .ctx = &sb};
-    memcpy(pa.mac, ma, 6);
-    memcpy(pb.mac, mb, 6);
+    struct sink sa, sb;
+    struct bridge_port pa, pb, dup = {.deliver = deliver, .ctx = &sb};
+    bridge_two_vms(&b, &pa, &sa, &pb, &sb);
     memcpy(dup.mac, ma, 6);
-    assert_int_equal(bridge__attach(&b, &pa), 0);
-    assert_int_equal(bridge__attach(&b, &pb), 0);
     assert_int_equal(bridge__attach(&b, &dup), -EEXIST);
     uint8_t f[60];
     frame(f, peer, ma); /* to the wire */
@@ -107,19 +119,11 @@ static int uplink_gso(void *ctx, const uint8_t *f, size_t len, const struct brid
 static void test_gso(void **state)
 {
     (void)state;
-    static const uint8_t ma[6] = {0x52, 0, 0, 0, 0, 1}, mb[6] = {0x52, 0, 0, 0, 0, 2},
-                         peer[6] = {0x52, 0, 0, 0, 0, 9}, bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     struct bridge b;
-    struct sink sa = {0}, sb = {0};
-    memset(&uplink, 0, sizeof uplink);
-    uplink_fail = 0;
+    struct sink sa, sb;
+    struct bridge_port pa, pb;
     gso_calls = gso_fail = 0;
-    bridge__init(&b, uplink_tx, &uplink);
-    struct bridge_port pa = {.deliver = deliver, .ctx = &sa}, pb = {.deliver = deliver, .ctx = &sb};
-    memcpy(pa.mac, ma, 6);
-    memcpy(pb.mac, mb, 6);
-    assert_int_equal(bridge__attach(&b, &pa), 0);
-    assert_int_equal(bridge__attach(&b, &pb), 0);
+    bridge_two_vms(&b, &pa, &sa, &pb, &sb);
     const struct bridge_gso g = {.l3_off = 14, .l4_off = 34, .hdr_len = 54, .mss = 1460};
     uint8_t f[60];
     frame(f, peer, ma);

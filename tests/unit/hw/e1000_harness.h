@@ -127,6 +127,13 @@ static inline void h_free(struct harness *h)
     free(h);
 }
 
+/* The cmocka teardown of a test whose state is h_new()'s harness. */
+static inline int h_teardown(void **state)
+{
+    h_free(*state);
+    return 0;
+}
+
 static inline uint32_t rd(struct harness *h, uint32_t off)
 {
     return mmio__read32(&h->w, off);
@@ -168,11 +175,13 @@ static inline void h_tx_legacy(struct harness *h, uint32_t idx, uint64_t buf, ui
     memcpy(hmem(h, H_TX_RING + idx * 16u), &d, sizeof d);
 }
 
-/* RX ring of ndesc descriptors, buffer i at H_RX_BUF + i * 0x4000. */
+#define H_RX_BUF_STRIDE 0x4000ull
+
+/* RX ring of ndesc descriptors, buffer i at H_RX_BUF + i * H_RX_BUF_STRIDE. */
 static inline void h_rx_setup(struct harness *h, uint32_t ndesc, uint32_t rctl_extra)
 {
     for (uint32_t i = 0; i < ndesc; i++) {
-        struct e1000_rx_desc d = {.buffer_addr = H_RX_BUF + i * 0x4000ull};
+        struct e1000_rx_desc d = {.buffer_addr = H_RX_BUF + i * H_RX_BUF_STRIDE};
         memcpy(hmem(h, H_RX_RING + i * 16u), &d, sizeof d);
     }
     wr(h, E1000_RDBAL, (uint32_t)H_RX_RING);
@@ -181,6 +190,12 @@ static inline void h_rx_setup(struct harness *h, uint32_t ndesc, uint32_t rctl_e
     wr(h, E1000_RDH, 0);
     wr(h, E1000_RDT, ndesc - 1);
     wr(h, E1000_RCTL, E1000_RCTL_EN | E1000_RCTL_BAM | E1000_RCTL_SECRC | rctl_extra);
+}
+
+/* Receive buffer idx of h_rx_setup's ring. */
+static inline uint8_t *h_rx_buf(struct harness *h, uint32_t idx)
+{
+    return hmem(h, H_RX_BUF + idx * H_RX_BUF_STRIDE);
 }
 
 static inline struct e1000_rx_desc h_rx_desc(struct harness *h, uint32_t idx)

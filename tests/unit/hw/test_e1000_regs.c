@@ -17,12 +17,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    h_free(*state);
-    return 0;
-}
-
 static void test_reset_values(void **state)
 {
     struct harness *h = *state;
@@ -420,17 +414,17 @@ static void test_irq_fall_and_rise_during_delivery(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_reset_values, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_write_masks_and_ctrl_rst, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_link_follows_slu, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_eeprom_eerd, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_eeprom_bitbang, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mdic_phy, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_icr_ics_ims_imc, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_itr_throttles, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stats_read_to_clear, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_access_widths_and_io_bar, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_doorbell, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reset_values, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_write_masks_and_ctrl_rst, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_link_follows_slu, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_eeprom_eerd, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_eeprom_bitbang, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_mdic_phy, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_icr_ics_ims_imc, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_itr_throttles, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_stats_read_to_clear, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_access_widths_and_io_bar, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_doorbell, setup, h_teardown),
         cmocka_unit_test(test_irq_sink_may_reenter),
         cmocka_unit_test(test_irq_fall_and_rise_during_delivery),
     };

@@ -19,17 +19,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    h_free(*state);
-    return 0;
-}
-
-static uint8_t *rxbuf(struct harness *h, uint32_t idx)
-{
-    return hmem(h, H_RX_BUF + idx * 0x4000ull);
-}
-
 static void test_single_frame(void **state)
 {
     struct harness *h = *state;
@@ -43,7 +32,7 @@ static void test_single_frame(void **state)
                      E1000_RXD_STAT_DD | E1000_RXD_STAT_EOP);
     assert_int_equal(d.errors, 0);
     assert_int_equal(d.buffer_addr, H_RX_BUF); /* buffer address untouched */
-    assert_memory_equal(rxbuf(h, 0), f, sizeof f);
+    assert_memory_equal(h_rx_buf(h, 0), f, sizeof f);
     assert_int_equal(rd(h, E1000_RDH), 1);
     assert_int_equal(h->level, 1);
     assert_true(rd(h, E1000_ICR) & E1000_ICR_RXT0);
@@ -69,11 +58,11 @@ static void test_multi_buffer_frame(void **state)
         assert_int_equal(d.length, lens[i]);
         assert_true(d.status & E1000_RXD_STAT_DD);
         assert_int_equal(!!(d.status & E1000_RXD_STAT_EOP), i == 2);
-        assert_memory_equal(rxbuf(h, i), f + 512 * i, lens[i]);
+        assert_memory_equal(h_rx_buf(h, i), f + 512 * i, lens[i]);
     }
     assert_int_equal(rd(h, E1000_RDH), 3);
     /* nothing written past the used part of the last buffer */
-    assert_int_equal(rxbuf(h, 2)[276], 0);
+    assert_int_equal(h_rx_buf(h, 2)[276], 0);
 }
 
 static void test_fcs_kept_without_secrc(void **state)
@@ -87,7 +76,7 @@ static void test_fcs_kept_without_secrc(void **state)
     assert_int_equal(d.length, 64);
     /* CRC-32 over frame + FCS leaves the 802.3 residue */
     uint32_t c = 0xFFFFFFFFu;
-    const uint8_t *p = rxbuf(h, 0);
+    const uint8_t *p = h_rx_buf(h, 0);
     for (int i = 0; i < 64; i++) {
         c ^= p[i];
         for (int k = 0; k < 8; k++)
@@ -106,7 +95,7 @@ static void test_wraparound(void **state)
         h_make_frame(f, sizeof f, NULL, i);
         assert_int_equal(e1000__rx_frame(h->e, f, sizeof f), 0);
         uint32_t idx = (6u + i) % 8;
-        assert_memory_equal(rxbuf(h, idx), f, sizeof f);
+        assert_memory_equal(h_rx_buf(h, idx), f, sizeof f);
         assert_true(h_rx_desc(h, idx).status & E1000_RXD_STAT_DD);
     }
     assert_int_equal(rd(h, E1000_RDH), 2);
@@ -228,7 +217,7 @@ static void test_length_limits(void **state)
     struct e1000_rx_desc d = h_rx_desc(h, 2);
     assert_int_equal(d.length, 16384);
     assert_true(d.status & E1000_RXD_STAT_EOP);
-    assert_memory_equal(rxbuf(h, 2), f, 16384);
+    assert_memory_equal(h_rx_buf(h, 2), f, 16384);
     assert_int_equal(e1000__rx_frame(h->e, f, 16385), -EINVAL);
     free(f);
 }
@@ -400,7 +389,7 @@ static void test_vlan_strip_and_filter(void **state)
     assert_int_equal(d.length, 100);
     assert_true(d.status & E1000_RXD_STAT_VP);
     assert_int_equal(d.special, 0x2005);
-    assert_memory_equal(rxbuf(h, 1), plain, 100);
+    assert_memory_equal(h_rx_buf(h, 1), plain, 100);
     /* VFE: VID 5 not in VFTA -> filtered; set it -> accepted */
     wr(h, E1000_RCTL, rd(h, E1000_RCTL) | E1000_RCTL_VFE);
     assert_int_equal(e1000__rx_frame(h->e, f, sizeof f), 0);
@@ -413,19 +402,19 @@ static void test_vlan_strip_and_filter(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_single_frame, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_multi_buffer_frame, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fcs_kept_without_secrc, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wraparound, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ring_full_missed_and_recovery, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_filtering, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_length_limits, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_checksum_offload_status, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rdmts_and_delayed_rxt0, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hostile_ring_state, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dma_faults_leave_ring_unchanged, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_receiver_disabled, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_vlan_strip_and_filter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_single_frame, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_multi_buffer_frame, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_fcs_kept_without_secrc, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_wraparound, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_ring_full_missed_and_recovery, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_filtering, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_length_limits, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_checksum_offload_status, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_rdmts_and_delayed_rxt0, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_ring_state, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_dma_faults_leave_ring_unchanged, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_receiver_disabled, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_vlan_strip_and_filter, setup, h_teardown),
     };
     return cmocka_run_group_tests_name("e1000_rx", tests, NULL, NULL);
 }

@@ -48,17 +48,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    h_free(*state);
-    return 0;
-}
-
-static uint8_t *rxbuf(struct harness *h, uint32_t idx)
-{
-    return hmem(h, H_RX_BUF + idx * 0x4000ull);
-}
-
 /* Frame `seq`: length and pattern derived from it; the sequence number is
  * in bytes 14-17 so order can be checked. */
 static size_t seq_frame(uint8_t *f, uint32_t seq)
@@ -85,7 +74,7 @@ static void test_burst_fills_descriptors_one_interrupt(void **state)
         assert_int_equal(d.length, in[i].len);
         assert_true(d.status & E1000_RXD_STAT_DD);
         assert_true(d.status & E1000_RXD_STAT_EOP);
-        assert_memory_equal(rxbuf(h, i), f[i], in[i].len);
+        assert_memory_equal(h_rx_buf(h, i), f[i], in[i].len);
     }
     assert_int_equal(rd(h, E1000_RDH), 5);
     /* one interrupt, raised when all five were in place */
@@ -176,12 +165,12 @@ static void test_no_loss_no_reorder_across_bursts(void **state)
             }
             assert_true(d.status & E1000_RXD_STAT_DD);
             uint32_t got;
-            memcpy(&got, rxbuf(h, next) + 14, 4);
+            memcpy(&got, h_rx_buf(h, next) + 14, 4);
             assert_int_equal(got, seq + i);
             uint8_t ref[1500];
             size_t len = seq_frame(ref, got);
             assert_int_equal(d.length, len);
-            assert_memory_equal(rxbuf(h, next), ref, len);
+            assert_memory_equal(h_rx_buf(h, next), ref, len);
             d.status = 0;
             memcpy(hmem(h, H_RX_RING + next * 16u), &d, sizeof d);
             wr(h, E1000_RDT, next); /* as the driver does: RDT = last freed */
@@ -277,12 +266,12 @@ static void test_rdtr_fpd_flushes_pending_delay(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_burst_fills_descriptors_one_interrupt, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_itr_one_interrupt_per_interval, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_itr_zero_does_not_throttle, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_loss_no_reorder_across_bursts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hostile_itr_rdtr_radv_contained, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rdtr_fpd_flushes_pending_delay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_burst_fills_descriptors_one_interrupt, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_itr_one_interrupt_per_interval, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_itr_zero_does_not_throttle, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_no_loss_no_reorder_across_bursts, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_itr_rdtr_radv_contained, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_rdtr_fpd_flushes_pending_delay, setup, h_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

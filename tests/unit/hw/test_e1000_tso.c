@@ -51,12 +51,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    h_free(*state);
-    return 0;
-}
-
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static uint32_t get32(const uint8_t *p) { return (uint32_t)get16(p) << 16 | get16(p + 2); }
 static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
@@ -327,19 +321,19 @@ static void test_hostile_data_beyond_any_frame(void **s) { hostile(*s, data_beyo
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_frames_valid_and_gso_equal, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tiny_last_frame_padded, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_largest_burst, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_refused_burst_goes_framewise, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_not_offered_without_both_checksums_or_with_vlan, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_not_offered_with_short_ipv4_header, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hostile_mss_zero, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hostile_hdr_beyond_frame, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hostile_hdr_before_l4, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hostile_tucss_past_hdr, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hostile_ipcss_past_hdr, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hostile_mss_over_frame, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hostile_data_beyond_any_frame, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_frames_valid_and_gso_equal, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_tiny_last_frame_padded, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_largest_burst, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_refused_burst_goes_framewise, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_not_offered_without_both_checksums_or_with_vlan, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_not_offered_with_short_ipv4_header, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_mss_zero, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_hdr_beyond_frame, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_hdr_before_l4, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_tucss_past_hdr, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_ipcss_past_hdr, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_mss_over_frame, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_data_beyond_any_frame, setup, h_teardown),
     };
     return cmocka_run_group_tests_name("e1000_tso", tests, NULL, NULL);
 }

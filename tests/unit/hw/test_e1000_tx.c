@@ -20,12 +20,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    h_free(*state);
-    return 0;
-}
-
 static uint8_t desc_status(struct harness *h, uint32_t idx)
 {
     return hmem(h, H_TX_RING + idx * 16u)[12];
@@ -434,21 +428,21 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csum_helper_matches_reference),
-        cmocka_unit_test_setup_teardown(test_single_descriptor, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_multi_descriptor_and_padding, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wraparound_and_budget, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_transmitter_disabled, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_checksum_offload, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tso, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_vlan_insertion, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_zero_length_and_oversize, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_bus_master_consumes_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dma_fault_touches_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fault_mid_frame_drops_whole_frame, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ring_outside_window, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hostile_ring_registers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_huge_ring_bounded_by_budget, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reserved_dtyp_and_write_back_fault, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_single_descriptor, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_multi_descriptor_and_padding, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_wraparound_and_budget, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_transmitter_disabled, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_checksum_offload, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_tso, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_vlan_insertion, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_zero_length_and_oversize, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_no_bus_master_consumes_nothing, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_dma_fault_touches_nothing, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_fault_mid_frame_drops_whole_frame, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_ring_outside_window, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_ring_registers, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_huge_ring_bounded_by_budget, setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_reserved_dtyp_and_write_back_fault, setup, h_teardown),
     };
     return cmocka_run_group_tests_name("e1000_tx", tests, NULL, NULL);
 }
