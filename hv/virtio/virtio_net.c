@@ -463,8 +463,6 @@ unsigned virtio_net__tx_process(struct virtio_net *vn, unsigned budget)
             tx_one(vn, &h, (uint32_t)n, oversize, vn->driver_features); /* returns locked */
         }
     }
-    if (done && running(vn) && virtq__need_interrupt(q))
-        raise_irq(vn, VIRTIO_PCI_ISR_QUEUE);
     pthread_mutex_unlock(&vn->lock);
     pthread_mutex_unlock(&vn->tx_lock);
     return done;

@@ -646,14 +646,18 @@ static void tx_chain(struct fixture *fx, const struct virtio_net_hdr *h, const u
     make_avail(fx, 1, 0);
 }
 
+/* A TSOv4 header for tcp_frame's frames: Ethernet + IPv4 + TCP, MSS 1460. */
+static const struct virtio_net_hdr tso4_hdr = {
+    .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+    .hdr_len = 54, .gso_size = 1460, .csum_start = 34, .csum_offset = 16};
+
 static void test_tx_tso(void **state)
 {
     struct fixture *fx = *state;
     assert_true(renegotiate(fx, 1u << VIRTIO_NET_F_CSUM | 1u << VIRTIO_NET_F_HOST_TSO4));
     static uint8_t f[12000];
     size_t len = tcp_frame(f, 10000);
-    struct virtio_net_hdr h = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
-                               .hdr_len = 54, .gso_size = 1460, .csum_start = 34, .csum_offset = 16};
+    struct virtio_net_hdr h = tso4_hdr;
     /* The uplink refuses: segmented here, 7 frames, the last one short. */
     tx_chain(fx, &h, f, len);
     assert_int_equal(virtio_net__tx_process(fx->vn, 16), 1);
@@ -687,8 +691,7 @@ static void test_tx_hostile_header_contained(void **state)
     struct fixture *fx = *state;
     static uint8_t f[4000];
     size_t len = tcp_frame(f, 3000);
-    struct virtio_net_hdr gso = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
-                                 .hdr_len = 54, .gso_size = 1460, .csum_start = 34, .csum_offset = 16};
+    struct virtio_net_hdr gso = tso4_hdr;
     /* Not negotiated (setup took MAC only): dropped. */
     tx_chain(fx, &gso, f, len);
     assert_int_equal(virtio_net__tx_process(fx->vn, 16), 1);
@@ -869,6 +872,47 @@ static void test_tx_event_idx_interrupt_mid_batch(void **state)
     assert_int_equal(fx->msi_count + fx->intx_calls, before + 1); /* and only once */
 }
 
+/* used_event is the guest's to write: 0 asks at the first buffer, 0xFFFF
+ * at the one that takes the used index from 0xFFFF to 0 (2.7.10's
+ * arithmetic is mod 2^16), and across that wrap-around exactly once. */
+static void set_used_event(struct fixture *fx, uint16_t ev)
+{
+    guest_mem__write(&fx->gm, AVAIL(1) + VIRTQ_AVAIL_RING + 2 * QSZ, &ev, 2);
+}
+
+static void test_tx_used_event_bounds(void **state)
+{
+    struct fixture *fx = *state;
+    start_event_idx(fx);
+    uint8_t pkt[sizeof(struct virtio_net_hdr) + 60] = {0};
+    guest_mem__write(&fx->gm, BUF(0), pkt, sizeof pkt);
+    put_desc(fx, 1, 0, BUF(0), sizeof pkt, 0, 0);
+    set_used_event(fx, 0);
+    for (int i = 0; i < 3; i++)
+        make_avail(fx, 1, 0);
+    int before = fx->msi_count + fx->intx_calls;
+    assert_int_equal(virtio_net__tx_process(fx->vn, 16), 3);
+    assert_int_equal(fx->irqs_at_tx[0], before + 1); /* the first buffer crossed 0 */
+    assert_int_equal(fx->msi_count + fx->intx_calls, before + 1);
+    /* 0xFFFF: not until the used index wraps; run it up to 0xFFFE */
+    set_used_event(fx, 0xFFFF);
+    before = fx->msi_count + fx->intx_calls;
+    for (unsigned used = 3; used < 0xFFFE; used++) {
+        make_avail(fx, 1, 0);
+        assert_int_equal(virtio_net__tx_process(fx->vn, 1), 1);
+    }
+    assert_int_equal(used_idx(fx, 1), 0xFFFE);
+    assert_int_equal(fx->msi_count + fx->intx_calls, before);
+    fx->tx_count = 0;
+    for (int i = 0; i < 3; i++)
+        make_avail(fx, 1, 0); /* used 0xFFFE -> 0xFFFF -> 0 -> 1 */
+    assert_int_equal(virtio_net__tx_process(fx->vn, 16), 3);
+    assert_int_equal(used_idx(fx, 1), 1);
+    assert_int_equal(fx->irqs_at_tx[0], before);
+    assert_int_equal(fx->irqs_at_tx[1], before + 1); /* 0xFFFF -> 0 crossed it */
+    assert_int_equal(fx->msi_count + fx->intx_calls, before + 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -896,6 +940,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rx_data_valid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx_event_idx_one_kick_per_ring, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx_event_idx_interrupt_mid_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tx_used_event_bounds, setup, teardown),
     };
     return cmocka_run_group_tests_name("hv/virtio_net", tests, NULL, NULL);
 }
