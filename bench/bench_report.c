@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bench/svg_plot.h"
+#include "hw/wire/wire.h"
 
 void bench_report__aggregate(const struct bench_sweep *s, size_t si, size_t mi, struct bench_agg *a)
 {
@@ -538,11 +539,10 @@ int bench_report__json(FILE *f, const struct bench_sweep *s, const struct bench_
     /* The switches a run took from the environment (docs/bench.md): with
      * them a record says which offloads its figures had. */
     const char *go = getenv("IOVIRT_BENCH_GUEST_OPTS"), *vo = getenv("IOVIRT_VIRTIO_OFF");
-    const char *ro = getenv("IOVIRT_TAP_RX_OFFLOAD");
     json_t *off = set(&b, cf, "offloads", json_object());
     set(&b, off, "guest_opts", jstr(go ? go : ""));
     set(&b, off, "virtio_off", jstr(vo ? vo : ""));
-    set(&b, off, "tap_rx_offload", json_boolean(!(ro && !strcmp(ro, "off"))));
+    set(&b, off, "tap_rx_offload", json_boolean(!wire_tap__rx_offload_off_env()));
 
     json_t *er = set(&b, root, "exit_reasons", json_array());
     for (int e = 0; e < BENCH_EXIT_REASONS; e++)

@@ -1,7 +1,6 @@
 #include "hw/platform.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "hw/e1000/e1000_pci.h"
@@ -44,10 +43,8 @@ int platform__create(struct platform *p, const struct platform_config *cfg)
     vtd__set_intr_sink(p->vtd, &p->intr_req);
 
     if (cfg->wire == PLATFORM_WIRE_TAP) {
-        /* IOVIRT_TAP_RX_OFFLOAD=off: Linux segments before our reads
-         * (docs/e1000.md), for comparing the two. */
-        const char *rxo = getenv("IOVIRT_TAP_RX_OFFLOAD");
-        struct wire_tap_config tc = {.addr = cfg->tap_addr, .rx_offload_off = rxo && !strcmp(rxo, "off")};
+        struct wire_tap_config tc = {.addr = cfg->tap_addr,
+                                     .rx_offload_off = wire_tap__rx_offload_off_env()};
         r = wire_tap__create(&tc, &p->wire);
         if (r) {
             /* wire_tap__create has said why, except when out of memory:

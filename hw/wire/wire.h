@@ -145,6 +145,9 @@ struct wire_tap_config {
  * a TAP device inside it with the given address, up, with loopback up.
  * Requires CAP_NET_ADMIN/CAP_SYS_ADMIN (root); -EPERM otherwise. */
 int wire_tap__create(const struct wire_tap_config *cfg, struct wire **out);
+/* IOVIRT_TAP_RX_OFFLOAD=off: what rx_offload_off should be for a run that
+ * follows the environment (docs/e1000.md). */
+bool wire_tap__rx_offload_off_env(void);
 /* Run fn(arg) on a thread that has joined the TAP's namespace; returns fn's
  * result, or -errno if the thread could not enter. */
 int wire_tap__run_in_ns(struct wire *w, int (*fn)(void *arg), void *arg);

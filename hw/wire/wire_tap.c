@@ -50,8 +50,8 @@ struct tap_end {
     int tap_fd;
     int ns_fd;
     char ifname[IFNAMSIZ];
-    bool rx_offload;    /* Linux may hand reads GSO super-frames */
-    /* the super-frame being cut up (receive thread only) */
+    /* the super-frame being cut up (receive thread only); NULL: receive
+     * offloads off, Linux segments before our reads */
     uint8_t *super;     /* VNET_TX_FRAME_MAX bytes */
     size_t super_len;
     struct vnet_tx_plan plan;
@@ -297,7 +297,7 @@ static int tap__recv(struct wire *w, uint8_t *buf, size_t cap)
     struct tap_end *t = (struct tap_end *)w;
     if (tap__pending(w))
         return tap__next_seg(t, buf, cap);
-    if (t->rx_offload)
+    if (t->super)
         return tap__recv_offload(t, buf, cap);
     /* Straight into the caller's buffer when any frame fits (the NIC's
      * receive loop), else through a bounce buffer so a long one is known;
@@ -340,6 +340,12 @@ static const struct wire_ops tap_ops = {
     .xmit_gso = tap__xmit_gso,
     .pending = tap__pending,
 };
+
+bool wire_tap__rx_offload_off_env(void)
+{
+    const char *v = getenv("IOVIRT_TAP_RX_OFFLOAD");
+    return v && !strcmp(v, "off");
+}
 
 int wire_tap__create(const struct wire_tap_config *cfg, struct wire **out)
 {
@@ -384,7 +390,6 @@ int wire_tap__create(const struct wire_tap_config *cfg, struct wire **out)
     }
     t->tap_fd = s.tap_fd;
     t->ns_fd = s.ns_fd;
-    t->rx_offload = rx_offload;
     t->super = super;
     snprintf(t->ifname, IFNAMSIZ, "%s", s.ifname);
     *out = &t->w;
