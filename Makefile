@@ -135,6 +135,14 @@ bench-maerts: build
 bench-rr: build
 	$(BUILD)/iovirt bench --test rr --json $(BUILD)/bench-rr.json --svg $(BUILD)/bench-rr.svg
 
+# Assigned against native where nothing but the machine limits them
+# (--line-rate unlimited), in 24 paired rounds of 1 s per size: single runs
+# follow the machine's CPU-to-CPU copy speed (build/bench/bench_xcpu), so
+# the per-round ratio (ratio_to_native.throughput_paired) is the figure
+# (docs/results.md "Unlimited: why single runs spread"; ~3.5 min).
+bench-unlimited: build
+	$(BUILD)/iovirt bench --modes native,assigned --sizes 1K,16K,64K --line-rate unlimited --runs 24 --seconds 1 --json $(BUILD)/bench-unlimited.json
+
 # Every component benchmark program (VT-d, vCPU, NIC pacing, ...).
 bench-all: build
 	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; $$b; done

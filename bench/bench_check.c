@@ -322,7 +322,7 @@ struct entry {
     double thr, cpu, tps;
     bool acct_ok;              /* acct holds the entry's checked figures */
     unsigned nruns;            /* all runs ok: their cpu_util, in order */
-    double cpu_runs[BENCH_MAX_RUNS];
+    double cpu_runs[BENCH_MAX_RUNS], thr_runs[BENCH_MAX_RUNS];
     struct bench_acct_in acct;
 };
 
@@ -698,6 +698,7 @@ static void check_entry(struct check *c, const struct cfg *k, struct entry *en)
         goto out; /* a run is broken: aggregates cannot be recomputed */
     en->nruns = rs->n;
     memcpy(en->cpu_runs, rs->cpu, sizeof en->cpu_runs);
+    memcpy(en->thr_runs, rs->thr, sizeof en->thr_runs);
     en->thr = check_summary(c, e, "throughput_mbps", w, rs->thr, rs->n, true);
     check_summary(c, e, "guest_throughput_mbps", w, rs->gthr, rs->n, true);
     en->cpu = check_summary(c, e, "cpu_util", w, rs->cpu, rs->n, true);
@@ -766,28 +767,29 @@ static void check_ratio(struct check *c, const json_t *rat, const char *key, con
                 base, value / base);
 }
 
-/* ratio_to_native.cpu_paired: the per-round ratios' mean and 95% CI. */
-static void check_paired(struct check *c, const json_t *rat, const struct entry *en,
-                         const struct entry *nat)
+/* ratio_to_native.cpu_paired / throughput_paired (key): the per-round
+ * ratios' mean and 95% CI, from the runs' figures (mine / native's). */
+static void check_paired(struct check *c, const json_t *rat, const char *key, const struct entry *en,
+                         const double *mine, const struct entry *nat, const double *natives)
 {
     char w[96];
     snprintf(w, sizeof w, "%s ratio_to_native", en->where);
-    const json_t *p = json_object_get(rat, "cpu_paired");
+    const json_t *p = json_object_get(rat, key);
     if (!p) {
-        problem(c, "%s: missing \"cpu_paired\"", w);
+        problem(c, "%s: missing \"%s\"", w, key);
         return;
     }
     if (!nat) {
         if (!json_is_null(p))
-            problem(c, "%s: cpu_paired must be null without a native baseline", w);
+            problem(c, "%s: %s must be null without a native baseline", w, key);
         return;
     }
     if (!en->nruns || en->nruns != nat->nruns)
         return; /* broken runs were reported */
     double x[BENCH_MAX_RUNS];
     for (unsigned r = 0; r < en->nruns; r++)
-        x[r] = nat->cpu_runs[r] > 0 ? en->cpu_runs[r] / nat->cpu_runs[r] : NAN;
-    check_summary(c, rat, "cpu_paired", w, x, en->nruns, true);
+        x[r] = natives[r] > 0 ? mine[r] / natives[r] : NAN;
+    check_summary(c, rat, key, w, x, en->nruns, true);
 }
 
 static void check_root(struct check *c, const json_t *root)
@@ -864,7 +866,7 @@ static void check_root(struct check *c, const json_t *root)
             if (!rat)
                 continue;
             static const char *const keys[] = {"throughput", "cpu", "transactions", "cpu_paired",
-                                               NULL};
+                                               "throughput_paired", NULL};
             char wr[96];
             snprintf(wr, sizeof wr, "%s ratio_to_native", en->where);
             only_keys(c, rat, keys, wr);
@@ -873,7 +875,9 @@ static void check_root(struct check *c, const json_t *root)
             check_ratio(c, rat, "transactions", en->where,
                         k.native && nat->v && k.test == BENCH_TEST_RR, en->tps, nat->tps);
             check_overhead(c, &k, en, k.native ? nat : NULL, k.modes[j] == BENCH_MODE_NATIVE);
-            check_paired(c, rat, en, k.native && nat->v ? nat : NULL);
+            const struct entry *base = k.native && nat->v ? nat : NULL;
+            check_paired(c, rat, "cpu_paired", en, en->cpu_runs, base, nat->cpu_runs);
+            check_paired(c, rat, "throughput_paired", en, en->thr_runs, base, nat->thr_runs);
         }
     free(tab);
 }

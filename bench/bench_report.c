@@ -66,8 +66,8 @@ void bench_report__aggregate(const struct bench_sweep *s, size_t si, size_t mi, 
     for (int i = 0; i < BENCH_CPU_ROLES; i++)
         stats__summarize(role[i], a->runs_ok, &a->role[i]);
     a->ratio_thr = a->ratio_cpu = NAN;
-    a->cpu_paired.n = 0;
-    a->cpu_paired.mean = a->cpu_paired.ci95 = NAN;
+    a->cpu_paired.n = a->thr_paired.n = 0;
+    a->cpu_paired.mean = a->cpu_paired.ci95 = a->thr_paired.mean = a->thr_paired.ci95 = NAN;
     if (a->runs_ok == 0) {
         a->thr.mean = a->thr.ci95 = a->guest_thr.mean = a->guest_thr.ci95 = NAN;
         a->cpu.mean = a->cpu.ci95 = NAN;
@@ -102,16 +102,21 @@ void bench_report__aggregate(const struct bench_sweep *s, size_t si, size_t mi, 
         a->ratio_thr = a->thr.mean / nat.thr.mean;
     if (nat.runs_ok && nat.cpu.mean > 0)
         a->ratio_cpu = a->cpu.mean / nat.cpu.mean;
-    double pr[BENCH_MAX_RUNS];
-    size_t np = 0;
+    double pr[BENCH_MAX_RUNS], pt[BENCH_MAX_RUNS];
+    size_t np = 0, nt = 0;
     for (unsigned r = 0; r < c->runs; r++) {
         const struct bench_result *x = bench_sweep__at(s, si, mi, r), *y = bench_sweep__at(s, si, (size_t)ni, r);
         if (x->ok && y->ok && y->cpu_util > 0)
             pr[np++] = x->cpu_util / y->cpu_util;
+        if (x->ok && y->ok && y->throughput_mbps > 0)
+            pt[nt++] = x->throughput_mbps / y->throughput_mbps;
     }
     stats__summarize(pr, np, &a->cpu_paired);
     if (!np)
         a->cpu_paired.mean = a->cpu_paired.ci95 = NAN;
+    stats__summarize(pt, nt, &a->thr_paired);
+    if (!nt)
+        a->thr_paired.mean = a->thr_paired.ci95 = NAN;
     if (rr && nat.runs_ok && nat.tps.mean > 0)
         a->ratio_tps = a->tps.mean / nat.tps.mean;
     if (c->costs.set && (size_t)ni != mi && nat.runs_ok) {
@@ -287,11 +292,11 @@ void bench_report__table(FILE *f, const struct bench_sweep *s)
         return;
     }
     /* the Linux peer's column: maerts's is the sender, not a sink */
-    fprintf(f, "| size | mode | Mb/s | ±95%% | guest clock Mb/s | vs native | CPU (cores) | ±95%% "
-            "| CPU vs native | paired | ±95%% | vCPU | hypervisor | backends | NIC hw | %s "
+    fprintf(f, "| size | mode | Mb/s | ±95%% | guest clock Mb/s | vs native | paired | ±95%% "
+            "| CPU (cores) | ±95%% | CPU vs native | paired | ±95%% | vCPU | hypervisor | backends | NIC hw | %s "
             "| exits/s | top exit reason | irq/s | runs ok |\n",
             c->test == BENCH_TEST_MAERTS ? "sender" : "sink");
-    fputs("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n", f);
+    fputs("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n", f);
     for (size_t si = 0; si < c->nsizes; si++)
         for (size_t mi = 0; mi < c->nmodes; mi++) {
             struct bench_agg a;
@@ -300,6 +305,8 @@ void bench_report__table(FILE *f, const struct bench_sweep *s)
             cell(f, " %.1f |", a.thr.ci95);
             cell(f, " %.1f |", a.guest_thr.mean);
             cell(f, " %.3f |", a.ratio_thr);
+            cell(f, " %.3f |", a.thr_paired.mean);
+            cell(f, " %.3f |", a.thr_paired.ci95);
             cell(f, " %.3f |", a.cpu.mean);
             cell(f, " %.3f |", a.cpu.ci95);
             cell(f, " %.3f |", a.ratio_cpu);
@@ -458,6 +465,10 @@ static json_t *result_entry(struct jbuild *b, const struct bench_sweep *s, size_
         summary(b, rat, "cpu_paired", &a.cpu_paired);
     else
         set(b, rat, "cpu_paired", json_null());
+    if (a.thr_paired.n)
+        summary(b, rat, "throughput_paired", &a.thr_paired);
+    else
+        set(b, rat, "throughput_paired", json_null());
     set(b, rat, "transactions", jnum(a.ratio_tps));
     bool rr = s->cfg.test == BENCH_TEST_RR;
     if (rr) {

@@ -21,7 +21,7 @@
  * device's handler (hv_cpu_by_exit, hv_spin, hv_irq), config.exit_costs_us
  * and per entry the overhead over native, line by line (overhead); the
  * paired CPU ratio (ratio_to_native.cpu_paired). */
-#define BENCH_JSON_SCHEMA 6
+#define BENCH_JSON_SCHEMA 7
 
 struct bench_agg {
     enum bench_mode mode;
@@ -35,8 +35,11 @@ struct bench_agg {
     double ratio_thr, ratio_cpu;               /* to native at this size; NAN if unknown */
     /* mean and 95% CI of the per-round ratios cpu / native's cpu (round r
      * of this mode over round r of native, measured seconds apart: the
-     * machine's slow drift cancels); n = 0 (NAN) without native */
-    struct stats_summary cpu_paired;
+     * machine's slow drift cancels); n = 0 (NAN) without native.
+     * thr_paired: the same for throughput (its spread at the unlimited
+     * rate follows the machine's CPU-to-CPU copy speed, which drifts over
+     * seconds: docs/results.md "Unlimited: why single runs spread") */
+    struct stats_summary cpu_paired, thr_paired;
     /* rr only (NAN otherwise): transactions/s, latency mean and p99 (us),
      * means over runs of exits and interrupts per transaction */
     struct stats_summary tps, lat_mean, lat_p99;

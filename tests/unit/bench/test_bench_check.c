@@ -366,6 +366,13 @@ static void test_overhead_lines(void **state)
     j = good_json("native,assigned");
     j = set_value(j, "\"cpu_paired\":{\"mean\":1.0,\"ci95\":", 0, "0.5");
     expect_rejected(j, "ratio_to_native cpu_paired: ci95 0.5 does not match the runs");
+    /* the paired throughput ratio, likewise */
+    j = good_json("native,assigned");
+    j = set_value(j, "\"throughput_paired\":{\"mean\":", 1, "0.5");
+    expect_rejected(j, "ratio_to_native throughput_paired: mean 0.5 is not the mean of the runs");
+    j = good_json("native,assigned");
+    j = set_value(j, "\"throughput_paired\":{\"mean\":1.0,\"ci95\":", 0, "0.5");
+    expect_rejected(j, "ratio_to_native throughput_paired: ci95 0.5 does not match the runs");
     j = good_json("native,assigned");
     j = set_value(j, "\"hv_irq\":", 6, "5.0");
     expect_rejected(j, "hv_irq 5 exceeds the hypervisor role");
@@ -404,7 +411,7 @@ static void test_rejects_inconsistent(void **state)
     expect_rejected(j, "interrupts_per_sec 1 is not the runs' mean");
     j = good_json("native,assigned,virtio,emulated");
     j = set_value(j, "\"schema\":", 0, "1");
-    expect_rejected(j, "top level: schema 1, this checker knows schema 6");
+    expect_rejected(j, "top level: schema 1, this checker knows schema 7");
     j = good_json("native,virtio");
     j = replace(j, "\"mode\":\"virtio\"", 0, "\"mode\":\"warp\"");
     expect_rejected(j, "mode \"warp\" size 64 is not in config");
@@ -457,7 +464,7 @@ static void test_rejects_unknown_fields(void **state)
     expect_rejected(j, "exit_reasons[6]: not a known exit reason");
     j = good_json("native,virtio");
     j = replace(j, ",\"other\"]", 0, "]");
-    expect_rejected(j, "top level: \"exit_reasons\" has 6 entries, schema 6 has 7");
+    expect_rejected(j, "top level: \"exit_reasons\" has 6 entries, schema 7 has 7");
     j = good_json("native,virtio");
     j = replace(j, "[\"mmio_read\",\"mmio_write\"", 0, "[\"mmio_write\",\"mmio_read\"");
     expect_rejected(j, "exit_reasons[0]: \"mmio_write\" out of order, expected \"mmio_read\"");

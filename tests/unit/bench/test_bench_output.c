@@ -95,7 +95,7 @@ static void test_json_report(void **state)
     assert_non_null(strstr(j, "\"uname\":\"Linux \xc3\xa9t\xc3\xa9\""));
     assert_non_null(strstr(j, "{\"run\":1,\"ok\":false,\"error\":\"bad ")); /* a failed run has no figures */
     assert_non_null(strstr(j, "\"throughput_mbps\":{\"mean\":null,\"ci95\":null}"));
-    assert_non_null(strstr(j, "\"ratio_to_native\":{\"throughput\":null,\"cpu\":null,\"cpu_paired\":null,\"transactions\":null}"));
+    assert_non_null(strstr(j, "\"ratio_to_native\":{\"throughput\":null,\"cpu\":null,\"cpu_paired\":null,\"throughput_paired\":null,\"transactions\":null}"));
     assert_non_null(strstr(j, "\"sink_bytes\":123456789,"));
     assert_non_null(strstr(j, "\"elapsed_s\":1.5,"));
     assert_non_null(strstr(j, "\"cpu_util\":0.333333,"));
