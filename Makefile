@@ -139,7 +139,7 @@ bench-rr: build
 # (--line-rate unlimited), in 24 paired rounds of 1 s per size: single runs
 # follow the machine's CPU-to-CPU copy speed (build/bench/bench_xcpu), so
 # the per-round ratio (ratio_to_native.throughput_paired) is the figure
-# (docs/results.md "Unlimited: why single runs spread"; ~3.5 min).
+# (docs/results.md "Unlimited: why single runs spread"; ~3 min).
 bench-unlimited: build
 	$(BUILD)/iovirt bench --modes native,assigned --sizes 1K,16K,64K --line-rate unlimited --runs 24 --seconds 1 --json $(BUILD)/bench-unlimited.json
 
