@@ -10,10 +10,11 @@ set -eu
 # its cache, never installed here: that needs the apt lists (below);
 # scripts/linux-guest shares that cache and needs nothing more.  procps
 # (pgrep) is for tests/scripts/test_testvm.sh; a minimal Debian 12 image
-# lacks it.
+# lacks it.  socat talks to the test machine's QEMU monitor
+# (scripts/lib/testvm-wake).
 PKGS="build-essential clang libclang-rt-14-dev pkg-config libcmocka-dev \
 libseccomp-dev libzydis-dev libjansson-dev iproute2 iperf3 \
-qemu-system-x86 cpio xz-utils procps"
+qemu-system-x86 cpio xz-utils procps socat"
 
 missing=""
 for p in $PKGS; do
