@@ -47,7 +47,7 @@ run_case() {
     kicks=$(wc -l <"$work/kicks")
     if [ $rc -ne 0 ] || [ $(( $(date +%s) - start )) -gt 10 ]; then
         bad "$name: the watcher did not end with its QEMU process (rc $rc)"
-    elif [ "$want" != no ] && [ "$kicks" -ge 1 ] && grep -q "^L1 $want with IF set and vector 236 pending" "$work/log" &&
+    elif [ "$want" != no ] && [ "$kicks" -ge 1 ] && grep -q "^[0-9][0-9]:[0-9][0-9]:[0-9][0-9] L1 $want with IF set and vector 236 pending" "$work/log" &&
         [ "$(wc -l <"$work/log")" -eq "$kicks" ]; then
         good "$name: $kicks key press(es), logged"
     elif [ "$want" = no ] && [ "$kicks" -eq 0 ] && [ ! -s "$work/log" ]; then
